@@ -44,3 +44,12 @@ export type AnyToolDefinition = ToolDefinition<z.ZodType, z.ZodType>;
 export function defineTool<I extends z.ZodType, O extends z.ZodType>(def: ToolDefinition<I, O>): AnyToolDefinition {
   return def as unknown as AnyToolDefinition;
 }
+
+/**
+ * A failure the caller can fix (a missing note, a refused URL). Its message is written for the
+ * model and goes back as an `isError` result; any other exception becomes a generic internal
+ * error with a correlation id.
+ */
+export class ToolInputError extends Error {
+  override readonly name = 'ToolInputError';
+}

@@ -1,0 +1,70 @@
+import type { ApiKeyStore } from '../storage/index.js';
+import { apiKeyMatches, parseApiKeyId } from './api-key.js';
+import type { Principal } from './principal.js';
+
+/**
+ * Why authentication failed. Stored verbatim in logs and the audit record; on the wire every
+ * case but `credential-missing` collapses to one generic `invalid_token`, so a prober cannot
+ * tell an unknown key from a revoked or expired one.
+ */
+export type AuthFailureReason =
+  | 'credential-missing'
+  | 'credential-malformed'
+  | 'credential-in-query'
+  | 'credential-unknown'
+  | 'credential-revoked'
+  | 'credential-expired';
+
+export type AuthResult =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: AuthFailureReason; readonly credentialId?: string };
+
+/** What authentication reads from a request: nothing else of it is trusted here. */
+export interface AuthInput {
+  readonly authorization: string | undefined;
+  readonly url: URL;
+}
+
+const QUERY_CREDENTIAL_PARAMS = ['access_token', 'api_key', 'apikey', 'key', 'token'];
+
+/** How often a key's last-used time is written; per request would make every call a write. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * Authenticates one request from its `Authorization: Bearer` header. Runs on every request:
+ * there is no "already authenticated" session state, so revoking a key stops its next request.
+ */
+export async function authenticate(input: AuthInput, deps: { apiKeys: ApiKeyStore; now: Date }): Promise<AuthResult> {
+  // RFC 6750 §2.3 allows query-string tokens, but they end up in logs and Referer headers;
+  // the MCP authorization spec forbids them. Refuse rather than ignore, so clients learn.
+  if (QUERY_CREDENTIAL_PARAMS.some((p) => input.url.searchParams.has(p))) {
+    return { ok: false, reason: 'credential-in-query' };
+  }
+  const header = input.authorization;
+  if (header === undefined || header.trim() === '') return { ok: false, reason: 'credential-missing' };
+  const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header.trim());
+  if (!match) return { ok: false, reason: 'credential-malformed' };
+  const key = match[1]!;
+  const id = parseApiKeyId(key);
+  if (id === undefined) return { ok: false, reason: 'credential-malformed' };
+
+  const record = await deps.apiKeys.findById(id);
+  if (!record || !apiKeyMatches(key, record.hash)) return { ok: false, reason: 'credential-unknown' };
+  if (record.revokedAt) return { ok: false, reason: 'credential-revoked', credentialId: id };
+  if (record.expiresAt && record.expiresAt.getTime() <= deps.now.getTime()) {
+    return { ok: false, reason: 'credential-expired', credentialId: id };
+  }
+  if (!record.lastUsedAt || deps.now.getTime() - record.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await deps.apiKeys.touchLastUsed(id, deps.now);
+  }
+  return {
+    ok: true,
+    principal: {
+      subject: record.owner,
+      tenant: record.tenant,
+      credentialId: record.id,
+      authMethod: 'api-key',
+      scopes: new Set(record.scopes),
+    },
+  };
+}

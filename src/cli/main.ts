@@ -1,0 +1,45 @@
+import { Command, CommanderError } from 'commander';
+import { isPortcullisError } from '../errors/index.js';
+import * as docs from './commands/docs.js';
+import * as init from './commands/init.js';
+import * as keys from './commands/keys.js';
+import * as start from './commands/start.js';
+import { UsageError } from './usage-error.js';
+
+/** Builds the `portcullis` command tree; every command module adds itself. */
+export function buildProgram(): Command {
+  const program = new Command('portcullis')
+    .description('A security gateway for the Model Context Protocol.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [start, init, keys, docs]) command.register(program);
+  return program;
+}
+
+/** Runs the CLI; exit 0 on success, 1 on a failure, 2 on a usage error. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`portcullis: ${err.message}\n`);
+      return 2;
+    }
+    if (isPortcullisError(err)) {
+      process.stderr.write(`portcullis: ${err.publicMessage}\n`);
+      return 1;
+    }
+    process.stderr.write(`portcullis: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// `start` keeps the process alive through its listener; everything else exits with its code.
+if (code !== 0) process.exit(code);
+else process.exitCode = 0;

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+
+/**
+ * The configuration schema: the single source of truth for types, defaults and per-field
+ * documentation. `docs/configuration.md` and the commented `portcullis.yaml` written by
+ * `portcullis init` are both generated from it.
+ *
+ * No field holds a secret value. Fields that need one take a reference (`env:NAME` or
+ * `file:PATH`) resolved at start-up, so the file can be reviewed and committed.
+ */
+
+const port = z.number().int().min(0).max(65535);
+
+const tlsSchema = z
+  .strictObject({
+    cert: z.string().min(1).describe('Path to the PEM certificate chain.'),
+    key: z.string().min(1).describe('Path to the PEM private key. Keep it readable only by the gateway.'),
+  })
+  .describe('Serve HTTPS directly from these files. Leave unset behind a TLS-terminating proxy.');
+
+const serverSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Address to listen on.'),
+    port: port.default(8080).describe('TCP port to listen on (0 picks a free port).'),
+    publicUrl: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        'The URL clients use to reach the gateway, without a trailing slash (e.g. https://mcp.example.com). ' +
+          'Defaults to http(s)://host:port. It defines the canonical MCP URL `<publicUrl>/mcp`.',
+      ),
+    allowedHosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Host header values accepted (host or host:port), against DNS rebinding. The host of publicUrl ' +
+          'and, on a loopback bind, localhost/127.0.0.1/[::1] are always accepted.',
+      ),
+    allowedOrigins: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Origin header values accepted on /mcp (e.g. https://app.example.com). Requests without Origin ' +
+          '(non-browser clients) are accepted; a request with any other Origin is refused with 403.',
+      ),
+    trustProxy: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Trust X-Forwarded-For/-Proto from a reverse proxy that terminates TLS. Only enable when the ' +
+          'gateway is reachable solely through that proxy.',
+      ),
+    allowInsecureHttp: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Allow plain HTTP on a non-loopback address without trustProxy. Credentials would cross the ' +
+          'network in clear text; never enable in production.',
+      ),
+    tls: tlsSchema.optional(),
+    bodyLimitBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Largest request body accepted, in bytes; larger bodies get 413.'),
+    jsonMaxDepth: z
+      .number()
+      .int()
+      .min(4)
+      .max(256)
+      .default(32)
+      .describe('Deepest nesting of arrays/objects accepted in a JSON-RPC body; deeper gets 400.'),
+  })
+  .describe('HTTP listener.');
+
+const sessionsSchema = z
+  .strictObject({
+    idleTtlSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(86_400)
+      .default(1800)
+      .describe('A stateful session unused for this long is closed.'),
+    maxPerPrincipal: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(8)
+      .describe('Most open stateful sessions one credential may hold; the oldest idle one is closed first.'),
+    maxTotal: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe('Most open stateful sessions in total; beyond it new sessions are refused with 503.'),
+  })
+  .describe(
+    'Stateful sessions, used only by 2025-era clients that declare elicitation support (they need ' +
+      'server-to-client requests). 2026-07-28 clients are served statelessly.',
+  );
+
+const storageSchema = z
+  .strictObject({
+    driver: z
+      .enum(['sqlite', 'memory'])
+      .default('sqlite')
+      .describe('`sqlite` keeps state in one file in the data dir; `memory` loses everything on exit (tests).'),
+    sqliteFile: z
+      .string()
+      .min(1)
+      .default('portcullis.db')
+      .describe('SQLite file, relative to the data dir unless absolute.'),
+  })
+  .describe('Where durable state lives.');
+
+const securityTxtSchema = z
+  .strictObject({
+    contact: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('RFC 9116 Contact values (mailto: or https: URIs). /.well-known/security.txt is 404 when empty.'),
+    expiresDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(366)
+      .default(180)
+      .describe('The Expires field is set this many days ahead of the time of the request.'),
+  })
+  .describe('/.well-known/security.txt');
+
+const loggingSchema = z
+  .strictObject({
+    level: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('Log level (JSON lines on stdout).'),
+  })
+  .describe('Logging.');
+
+const memoryToolsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve memory_save, memory_search, memory_get and memory_delete.'),
+  })
+  .describe('The built-in per-owner notes store.');
+
+const toolsSchema = z
+  .strictObject({
+    memory: memoryToolsSchema.prefault({}),
+  })
+  .describe('Built-in tools.');
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    sessions: sessionsSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    securityTxt: securityTxtSchema.prefault({}),
+    logging: loggingSchema.prefault({}),
+    tools: toolsSchema.prefault({}),
+  })
+  .describe('Portcullis configuration (portcullis.yaml in the data dir).');
+
+/** The validated configuration with every default applied. */
+export type Config = z.output<typeof configSchema>;

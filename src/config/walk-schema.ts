@@ -1,0 +1,123 @@
+import type { z } from 'zod';
+
+/** One documented leaf of the configuration schema. */
+export interface ConfigField {
+  /** Dotted path, e.g. `server.port`. */
+  readonly path: string;
+  /** Environment variable that overrides it, e.g. `PORTCULLIS_SERVER__PORT`. */
+  readonly env: string;
+  /** Human-readable type, e.g. `integer (0–65535)` or `"sqlite" | "memory"`. */
+  readonly type: string;
+  readonly kind: 'string' | 'number' | 'boolean' | 'string-list' | 'object';
+  readonly defaultValue: unknown;
+  readonly optional: boolean;
+  readonly description: string;
+}
+
+/** One documented section (an object in the schema). */
+export interface ConfigSection {
+  readonly path: string;
+  readonly description: string;
+  readonly fields: readonly ConfigField[];
+}
+
+interface Def {
+  type: string;
+  innerType?: z.ZodType;
+  defaultValue?: unknown;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  entries?: Record<string, string>;
+  checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean } } }[];
+  format?: string;
+}
+
+const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._zod.def;
+
+/** `publicUrl` → `PUBLIC_URL` */
+const envSegment = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+
+export function envNameFor(path: readonly string[]): string {
+  return `PORTCULLIS_${path.map(envSegment).join('__')}`;
+}
+
+function describeType(def: Def): { type: string; kind: ConfigField['kind'] } {
+  switch (def.type) {
+    case 'string':
+      return { type: def.format === 'url' ? 'URL' : 'string', kind: 'string' };
+    case 'number': {
+      let min: number | undefined;
+      let max: number | undefined;
+      let integer = def.format === 'safeint';
+      for (const c of def.checks ?? []) {
+        const d = c._zod.def;
+        if (d.check === 'greater_than') min = d.value;
+        if (d.check === 'less_than') max = d.value;
+        if (d.check === 'number_format') integer = true;
+      }
+      const range = min !== undefined && max !== undefined ? ` (${min}–${max})` : '';
+      return { type: `${integer ? 'integer' : 'number'}${range}`, kind: 'number' };
+    }
+    case 'boolean':
+      return { type: 'boolean', kind: 'boolean' };
+    case 'enum':
+      return {
+        type: Object.values(def.entries ?? {})
+          .map((v) => JSON.stringify(v))
+          .join(' | '),
+        kind: 'string',
+      };
+    case 'array':
+      return { type: 'list of strings', kind: 'string-list' };
+    default:
+      return { type: def.type, kind: 'object' };
+  }
+}
+
+/**
+ * Walks the schema into documented sections. Objects become sections; everything else is a
+ * field. Wrappers (default, prefault, optional) contribute the default and optionality.
+ */
+export function walkSchema(root: z.ZodType): ConfigSection[] {
+  const sections: ConfigSection[] = [];
+
+  const visitObject = (schema: z.ZodType, path: string[]) => {
+    const fields: ConfigField[] = [];
+    const shape = defOf(schema).shape ?? {};
+    for (const [key, child] of Object.entries(shape)) {
+      let s = child;
+      let defaultValue: unknown = undefined;
+      let optional = false;
+      const description = child.description ?? '';
+      for (;;) {
+        const d = defOf(s);
+        if (d.type === 'default' || d.type === 'prefault') {
+          defaultValue = d.defaultValue;
+          s = d.innerType!;
+        } else if (d.type === 'optional') {
+          optional = true;
+          s = d.innerType!;
+        } else break;
+      }
+      const childPath = [...path, key];
+      if (defOf(s).type === 'object') {
+        visitObject(s, childPath);
+        continue;
+      }
+      const { type, kind } = describeType(defOf(s));
+      fields.push({
+        path: childPath.join('.'),
+        env: envNameFor(childPath),
+        type,
+        kind,
+        defaultValue,
+        optional,
+        description: description || (s.description ?? ''),
+      });
+    }
+    sections.unshift({ path: path.join('.'), description: schema.description ?? '', fields });
+  };
+
+  visitObject(root, []);
+  return sections.sort((a, b) => a.path.localeCompare(b.path));
+}

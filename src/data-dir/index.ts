@@ -1,0 +1,2 @@
+export { initDataDir, isInitialised, type InitResult } from './init.js';
+export { dataDirLayout } from './layout.js';

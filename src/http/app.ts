@@ -1,0 +1,72 @@
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { McpEndpoint } from '../mcp/endpoint.js';
+import type { Storage } from '../storage/index.js';
+import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
+import { requestId, type RequestIdVariables } from './request-id.js';
+import { jsonRpcErrorResponse } from './responses.js';
+import { securityHeaders } from './security-headers.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly publicUrl: URL;
+  readonly mcp: McpEndpoint;
+  readonly storage: Storage;
+  readonly logger: Logger;
+}
+
+/** Hosts and origins this gateway answers to, derived from the configuration once at start. */
+export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: number): HostOriginPolicy {
+  const hosts = new Set(config.server.allowedHosts.map((h) => h.toLowerCase()));
+  hosts.add(publicUrl.host.toLowerCase());
+  const origins = new Set(config.server.allowedOrigins.map((o) => o.toLowerCase()));
+  origins.add(publicUrl.origin.toLowerCase());
+  const loopback = ['localhost', '127.0.0.1', '[::1]'];
+  if (loopback.includes(config.server.host) || config.server.host.startsWith('127.') || config.server.host === '::1') {
+    for (const name of loopback) {
+      hosts.add(`${name}:${boundPort}`);
+      origins.add(`http://${name}:${boundPort}`);
+      origins.add(`https://${name}:${boundPort}`);
+    }
+  }
+  return { hosts, origins };
+}
+
+/** The HTTP application: every route, with the middleware every request passes. */
+export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Variables: RequestIdVariables }> {
+  const { config, logger } = deps;
+  const app = new Hono<{ Variables: RequestIdVariables }>();
+
+  app.use(requestId());
+  app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
+  app.use(checkHostOrigin(policy));
+
+  app.all('/mcp', (c) => deps.mcp.handle(c.req.raw, c.get('requestId')));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      await deps.storage.ping();
+      return c.json({ status: 'ready' });
+    } catch (err) {
+      logger.warn({ err }, 'readiness check failed');
+      return c.json({ status: 'not-ready' }, 503);
+    }
+  });
+
+  app.get('/.well-known/security.txt', (c) => {
+    const { contact, expiresDays } = config.securityTxt;
+    if (contact.length === 0) return c.notFound();
+    const expires = new Date(Date.now() + expiresDays * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const lines = [...contact.map((v) => `Contact: ${v}`), `Expires: ${expires}`, `Canonical: ${deps.publicUrl.origin}/.well-known/security.txt`];
+    return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; charset=utf-8' });
+  });
+
+  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.onError((err, c) => {
+    logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    return jsonRpcErrorResponse(500, -32603, `Internal error (correlation id ${c.get('requestId')}).`);
+  });
+  return app;
+}

@@ -1,0 +1,66 @@
+/**
+ * Reads a request body with a hard byte cap, parses JSON only after checking its nesting depth.
+ * The depth scan is linear and runs before JSON.parse, so a 1 MiB `[[[[…` never reaches the
+ * parser's recursion.
+ */
+
+export type BodyResult =
+  | { readonly ok: true; readonly value: unknown; readonly bytes: number }
+  | { readonly ok: false; readonly problem: 'too-large' | 'not-json' | 'too-deep' | 'not-utf8' | 'empty' };
+
+export async function readCappedText(
+  request: Request,
+  limit: number,
+): Promise<{ ok: true; text: string; bytes: number } | { ok: false; problem: 'too-large' | 'not-utf8' }> {
+  const declared = Number(request.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) return { ok: false, problem: 'too-large' };
+  if (!request.body) return { ok: true, text: '', bytes: 0 };
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { ok: false, problem: 'too-large' };
+    }
+    chunks.push(value);
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Buffer.concat(chunks));
+    return { ok: true, text, bytes: total };
+  } catch {
+    return { ok: false, problem: 'not-utf8' };
+  }
+}
+
+/** Deepest array/object nesting in JSON text, stopping early once past `max`. */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+export async function readJsonBody(request: Request, opts: { limit: number; maxDepth: number }): Promise<BodyResult> {
+  const read = await readCappedText(request, opts.limit);
+  if (!read.ok) return read;
+  if (read.text.trim() === '') return { ok: false, problem: 'empty' };
+  if (jsonDepthExceeds(read.text, opts.maxDepth)) return { ok: false, problem: 'too-deep' };
+  try {
+    return { ok: true, value: JSON.parse(read.text) as unknown, bytes: read.bytes };
+  } catch {
+    return { ok: false, problem: 'not-json' };
+  }
+}

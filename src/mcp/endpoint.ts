@@ -1,0 +1,196 @@
+import {
+  classifyInboundRequest,
+  createMcpHandler,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type McpHttpHandler,
+} from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import { insufficientScopeResponse, jsonRpcErrorResponse, unauthorizedResponse } from '../http/responses.js';
+import { readJsonBody } from '../http/read-body.js';
+import type { McpPipeline } from './pipeline.js';
+import { toAuthInfo } from './request-state.js';
+import { createServerFactory } from './server-factory.js';
+import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
+
+export interface McpEndpointOptions {
+  readonly pipeline: McpPipeline;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  readonly jsonMaxDepth: number;
+  readonly sessions: SessionLimits;
+}
+
+export interface McpEndpoint {
+  handle(request: Request, requestId: string): Promise<Response>;
+  readonly sessions: SessionManager;
+  close(): Promise<void>;
+}
+
+interface JsonRpcMessage {
+  jsonrpc: '2.0';
+  id?: string | number | null;
+  method?: string;
+  params?: Record<string, unknown>;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A single JSON-RPC request, notification or response; batches are not part of MCP since 2025-06-18. */
+function asJsonRpcMessage(value: unknown): JsonRpcMessage | undefined {
+  if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
+  if ('method' in value && typeof value.method !== 'string') return undefined;
+  if ('params' in value && value.params !== undefined && !isObject(value.params)) return undefined;
+  if ('id' in value && !['string', 'number'].includes(typeof value.id) && value.id !== null) return undefined;
+  return value as unknown as JsonRpcMessage;
+}
+
+const BODY_PROBLEMS = {
+  'too-large': [413, -32600, 'Request body too large.'],
+  'not-utf8': [400, -32700, 'Parse error: the body is not valid UTF-8.'],
+  'not-json': [400, -32700, 'Parse error: the body is not valid JSON.'],
+  'too-deep': [400, -32600, 'Invalid request: JSON nested too deeply.'],
+  empty: [400, -32600, 'Invalid request: empty body.'],
+} as const;
+
+/**
+ * The header checks the SDK's 2025-era transport applies to a POST, made before a tool runs for
+ * the same reason as the classification above.
+ */
+function checkLegacyHeaders(request: Request): { status: number; message: string } | undefined {
+  const accept = request.headers.get('accept') ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    return { status: 406, message: 'Not Acceptable: the client must accept both application/json and text/event-stream.' };
+  }
+  const version = request.headers.get('mcp-protocol-version');
+  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return { status: 400, message: `Bad Request: unsupported MCP-Protocol-Version ${version}.` };
+  }
+  return undefined;
+}
+
+/**
+ * The /mcp endpoint: authenticates every request, runs tools/call through the pipeline, then
+ * lets the SDK speak the negotiated protocol revision. 2026-07-28 and stateless 2025 traffic go
+ * to the SDK's per-request handler; 2025 clients that declare elicitation get a stateful
+ * session bound to their credential.
+ */
+export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
+  const { pipeline, logger } = opts;
+  const factory = createServerFactory(pipeline);
+  const onerror = (err: Error) => logger.debug({ err }, 'mcp request rejected by the SDK');
+  const handler: McpHttpHandler = createMcpHandler(factory, {
+    legacy: 'stateless',
+    onerror,
+    maxRequestBodySize: opts.bodyLimitBytes,
+  });
+  const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now });
+
+  async function handle(request: Request, requestId: string): Promise<Response> {
+    // authenticate: on every request, before the body is read
+    const auth = await pipeline.authenticate({
+      authorization: request.headers.get('authorization') ?? undefined,
+      url: new URL(request.url),
+    });
+    if (!auth.ok) {
+      logger.info({ requestId, reason: auth.reason, credentialId: auth.credentialId }, 'authentication failed');
+      return unauthorizedResponse({ missing: auth.reason === 'credential-missing' });
+    }
+    const principal = auth.principal;
+    const sessionId = request.headers.get('mcp-session-id');
+
+    if (request.method !== 'POST') {
+      const authInfo = toAuthInfo({ principal, requestId });
+      if (!sessionId) return handler.fetch(request, { authInfo });
+      const session = sessions.find(sessionId, principal);
+      return session ? session.transport.handleRequest(request, { authInfo }) : sessionNotFound();
+    }
+
+    const body = await readJsonBody(request, { limit: opts.bodyLimitBytes, maxDepth: opts.jsonMaxDepth });
+    if (!body.ok) {
+      const [status, code, message] = BODY_PROBLEMS[body.problem];
+      return jsonRpcErrorResponse(status, code, message);
+    }
+    if (Array.isArray(body.value)) {
+      return jsonRpcErrorResponse(400, -32600, 'Invalid request: JSON-RPC batches are not supported; send one message per request.');
+    }
+    const message = asJsonRpcMessage(body.value);
+    if (!message) {
+      return jsonRpcErrorResponse(400, -32600, 'Invalid request: not a JSON-RPC 2.0 message.');
+    }
+
+    // The SDK's own classification runs before any tool does, so a request the SDK would
+    // reject (bad protocol version header, mismatched Mcp-Method) never has side effects.
+    const route = classifyInboundRequest({
+      httpMethod: 'POST',
+      protocolVersionHeader: request.headers.get('mcp-protocol-version') ?? undefined,
+      mcpMethodHeader: request.headers.get('mcp-method') ?? undefined,
+      mcpNameHeader: request.headers.get('mcp-name') ?? undefined,
+      body: body.value,
+    });
+    if (route.kind === 'reject') {
+      return jsonRpcErrorResponse(route.httpStatus, route.code, route.message, { id: message.id ?? null });
+    }
+    if (route.kind === 'legacy') {
+      const problem = checkLegacyHeaders(request);
+      if (problem) return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id: message.id ?? null });
+    }
+
+    const session = sessionId ? sessions.find(sessionId, principal) : undefined;
+    if (sessionId && !session) return sessionNotFound();
+
+    let toolCall;
+    if (message.method === 'tools/call') {
+      const name = message.params?.name;
+      if (typeof name !== 'string') {
+        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call needs a string "name".', {
+          id: message.id ?? null,
+        });
+      }
+      toolCall = await pipeline.callTool({
+        principal,
+        requestId,
+        name,
+        args: message.params?.arguments,
+        signal: request.signal,
+      });
+      if (toolCall.kind === 'http-denial') {
+        return insufficientScopeResponse({ id: message.id ?? null, scope: toolCall.requiredScope, tool: name });
+      }
+    }
+
+    const parsedBody = body.value;
+    // The body was consumed above; the SDK reads the parsed value instead.
+    const forward = new Request(request.url, { method: 'POST', headers: request.headers, signal: request.signal });
+    const authInfo = toAuthInfo({ principal, requestId, toolCall });
+
+    if (session) return session.transport.handleRequest(forward, { authInfo, parsedBody });
+
+    if (
+      message.method === 'initialize' &&
+      isObject(message.params?.capabilities) &&
+      'elicitation' in message.params.capabilities
+    ) {
+      const opened = await sessions.open(principal);
+      if (!opened.ok) {
+        return jsonRpcErrorResponse(503, -32000, 'Too many open sessions; try again later.', { id: message.id ?? null });
+      }
+      const response = await opened.transport.handleRequest(forward, { authInfo, parsedBody });
+      await opened.settle();
+      return response;
+    }
+    return handler.fetch(forward, { authInfo, parsedBody });
+  }
+
+  // Unknown, expired and other-credential sessions look the same from outside: 404, which the
+  // MCP spec tells clients to answer by initialising a new session.
+  const sessionNotFound = () => jsonRpcErrorResponse(404, -32001, 'Session not found.');
+
+  return {
+    handle,
+    sessions,
+    async close() {
+      await sessions.close();
+      await handler.close();
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { decide, type Decision, type DecisionInput, type DecisionReason, type Effect } from './decide.js';

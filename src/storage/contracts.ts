@@ -1,0 +1,83 @@
+/**
+ * Narrow storage contracts, one per model. Every backend (SQLite, memory; later PostgreSQL)
+ * implements them and passes the one contract suite in contracts.test.ts. Methods are async so
+ * network backends fit; the SQLite backend answers synchronously underneath.
+ */
+
+export interface ApiKeyRecord {
+  readonly id: string;
+  /** SHA-256 of the whole key, hex. The key itself is never stored. */
+  readonly hash: string;
+  readonly owner: string;
+  readonly tenant: string;
+  readonly label: string;
+  readonly scopes: readonly string[];
+  readonly createdAt: Date;
+  readonly expiresAt: Date | null;
+  readonly lastUsedAt: Date | null;
+  readonly revokedAt: Date | null;
+}
+
+export interface ApiKeyStore {
+  insert(record: ApiKeyRecord): Promise<void>;
+  findById(id: string): Promise<ApiKeyRecord | undefined>;
+  list(): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked; returns false when no such key exists. Idempotent. */
+  revoke(id: string, at: Date): Promise<boolean>;
+  touchLastUsed(id: string, at: Date): Promise<void>;
+}
+
+/** Whose note it is: both parts come from the credential, never from tool arguments. */
+export interface NoteOwner {
+  readonly tenant: string;
+  readonly owner: string;
+}
+
+export interface Note {
+  readonly id: string;
+  readonly title: string;
+  readonly content: string;
+  readonly tags: readonly string[];
+  readonly createdAt: Date;
+}
+
+export interface NoteSearchHit {
+  readonly id: string;
+  readonly title: string;
+  readonly snippet: string;
+}
+
+export interface NoteStore {
+  save(owner: NoteOwner, note: Note): Promise<void>;
+  /** Full-text search; `query` is plain text, never query syntax. */
+  search(owner: NoteOwner, query: string, limit: number): Promise<NoteSearchHit[]>;
+  get(owner: NoteOwner, id: string): Promise<Note | undefined>;
+  /** Returns false when the owner has no note with that id (including another owner's note). */
+  delete(owner: NoteOwner, id: string): Promise<boolean>;
+}
+
+export interface Storage {
+  readonly apiKeys: ApiKeyStore;
+  readonly notes: NoteStore;
+  /** Resolves when the backend can serve requests (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Words of a plain-text query, lower-cased, punctuation dropped; shared by every backend. */
+export function queryTerms(query: string): string[] {
+  return (query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 16);
+}
+
+/** A short excerpt around the first matching term, for search results. */
+export function makeSnippet(content: string, terms: readonly string[], width = 160): string {
+  const lower = content.toLowerCase();
+  let at = -1;
+  for (const t of terms) {
+    const i = lower.indexOf(t);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  const start = Math.max(0, at - Math.floor(width / 3));
+  const text = content.slice(start, start + width).replace(/\s+/g, ' ').trim();
+  return `${start > 0 ? '…' : ''}${text}${start + width < content.length ? '…' : ''}`;
+}

@@ -1,0 +1,18 @@
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Storage } from './contracts.js';
+import { openMemoryStorage } from './memory/open-memory.js';
+import { openSqliteStorage } from './sqlite/open-sqlite.js';
+
+export type * from './contracts.js';
+export { openMemoryStorage, openSqliteStorage };
+
+/** Opens the backend the configuration names. */
+export function openStorage(config: Config, dataDir: string): Storage {
+  switch (config.storage.driver) {
+    case 'memory':
+      return openMemoryStorage();
+    case 'sqlite':
+      return openSqliteStorage(path.resolve(dataDir, config.storage.sqliteFile));
+  }
+}

@@ -1,0 +1,61 @@
+import type { ApiKeyRecord, Note, NoteOwner, Storage } from '../contracts.js';
+import { makeSnippet, queryTerms } from '../contracts.js';
+
+const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
+
+/** In-process storage for tests and throwaway runs; passes the same contract suite as SQLite. */
+export function openMemoryStorage(): Storage {
+  const keys = new Map<string, ApiKeyRecord>();
+  const notes = new Map<string, { owner: string; note: Note }>();
+  return {
+    apiKeys: {
+      insert: async (r) => {
+        if (keys.has(r.id)) throw new Error(`duplicate api key id ${r.id}`);
+        keys.set(r.id, { ...r, scopes: [...r.scopes] });
+      },
+      findById: async (id) => keys.get(id),
+      list: async () => [...keys.values()].sort((a, b) => +a.createdAt - +b.createdAt || a.id.localeCompare(b.id)),
+      revoke: async (id, at) => {
+        const r = keys.get(id);
+        if (!r) return false;
+        if (!r.revokedAt) keys.set(id, { ...r, revokedAt: at });
+        return true;
+      },
+      touchLastUsed: async (id, at) => {
+        const r = keys.get(id);
+        if (r) keys.set(id, { ...r, lastUsedAt: at });
+      },
+    },
+    notes: {
+      save: async (o, n) => {
+        if (notes.has(n.id)) throw new Error(`duplicate note id ${n.id}`);
+        notes.set(n.id, { owner: ownerKey(o), note: { ...n, tags: [...n.tags] } });
+      },
+      search: async (o, query, limit) => {
+        const terms = queryTerms(query);
+        if (terms.length === 0) return [];
+        const key = ownerKey(o);
+        const words = (s: string) => new Set(queryTerms(s));
+        return [...notes.values()]
+          .filter((e) => e.owner === key)
+          .filter((e) => {
+            const w = words(`${e.note.title} ${e.note.content} ${e.note.tags.join(' ')}`);
+            return terms.every((t) => w.has(t));
+          })
+          .slice(0, limit)
+          .map(({ note }) => ({ id: note.id, title: note.title, snippet: makeSnippet(note.content, terms) }));
+      },
+      get: async (o, id) => {
+        const e = notes.get(id);
+        return e && e.owner === ownerKey(o) ? e.note : undefined;
+      },
+      delete: async (o, id) => {
+        const e = notes.get(id);
+        if (!e || e.owner !== ownerKey(o)) return false;
+        return notes.delete(id);
+      },
+    },
+    ping: async () => {},
+    close: async () => {},
+  };
+}

@@ -1,0 +1,62 @@
+import type Database from 'better-sqlite3';
+
+/**
+ * Ordered, append-only schema migrations. Each runs once inside a transaction; the applied
+ * version is kept in `PRAGMA user_version`. Never edit a released migration: add a new one.
+ * docs/storage.md describes the resulting tables.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    label TEXT NOT NULL,
+    scopes TEXT NOT NULL,            -- JSON array of strings
+    created_at INTEGER NOT NULL,     -- ms since epoch
+    expires_at INTEGER,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+  ) STRICT;
+
+  CREATE TABLE notes (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    tenant TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tags TEXT NOT NULL,              -- JSON array of strings
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX notes_by_owner ON notes (tenant, owner, created_at);
+
+  -- External-content FTS5 index over notes; kept in step by triggers.
+  CREATE VIRTUAL TABLE notes_fts USING fts5 (
+    title, content, tags, content = 'notes', content_rowid = 'rowid', tokenize = 'unicode61'
+  );
+  CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN
+    INSERT INTO notes_fts (rowid, title, content, tags) VALUES (new.rowid, new.title, new.content, new.tags);
+  END;
+  CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN
+    INSERT INTO notes_fts (notes_fts, rowid, title, content, tags)
+      VALUES ('delete', old.rowid, old.title, old.content, old.tags);
+  END;
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this Portcullis (${MIGRATIONS.length}); upgrade Portcullis`,
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

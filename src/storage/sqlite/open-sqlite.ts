@@ -1,0 +1,167 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { PortcullisError } from '../../errors/index.js';
+import type { ApiKeyRecord, ApiKeyStore, Note, NoteOwner, NoteSearchHit, NoteStore, Storage } from '../contracts.js';
+import { makeSnippet, queryTerms } from '../contracts.js';
+import { migrate } from './migrations.js';
+
+interface ApiKeyRow {
+  id: string;
+  hash: string;
+  owner: string;
+  tenant: string;
+  label: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+function rowToApiKey(r: ApiKeyRow): ApiKeyRecord {
+  return {
+    id: r.id,
+    hash: r.hash,
+    owner: r.owner,
+    tenant: r.tenant,
+    label: r.label,
+    scopes: JSON.parse(r.scopes) as string[],
+    createdAt: new Date(r.created_at),
+    expiresAt: toDate(r.expires_at),
+    lastUsedAt: toDate(r.last_used_at),
+    revokedAt: toDate(r.revoked_at),
+  };
+}
+
+/**
+ * FTS5 MATCH expression for plain-text input: every term becomes a quoted string (inner quotes
+ * doubled), so operators, column filters and NEAR in the input are matched as text, never
+ * interpreted as query syntax.
+ */
+export function toFtsQuery(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
+}
+
+/** Opens (creating if needed) the SQLite database, in WAL mode, migrated to the latest schema. */
+export function openSqliteStorage(file: string): Storage {
+  let db: Database.Database;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+  } catch (err) {
+    throw new PortcullisError('storage-failure', `Cannot open the database at ${file}`, {
+      detail: String(err),
+      cause: err,
+    });
+  }
+
+  const stmt = {
+    insertKey: db.prepare(
+      `INSERT INTO api_keys (id, hash, owner, tenant, label, scopes, created_at, expires_at, last_used_at, revoked_at)
+       VALUES (@id, @hash, @owner, @tenant, @label, @scopes, @created_at, @expires_at, @last_used_at, @revoked_at)`,
+    ),
+    keyById: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?'),
+    listKeys: db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
+    revokeKey: db.prepare<[number, string]>(
+      'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
+    ),
+    touchKey: db.prepare<[number, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+    insertNote: db.prepare(
+      `INSERT INTO notes (id, tenant, owner, title, content, tags, created_at)
+       VALUES (@id, @tenant, @owner, @title, @content, @tags, @created_at)`,
+    ),
+    getNote: db.prepare<
+      [string, string, string],
+      { id: string; title: string; content: string; tags: string; created_at: number }
+    >('SELECT id, title, content, tags, created_at FROM notes WHERE id = ? AND tenant = ? AND owner = ?'),
+    deleteNote: db.prepare<[string, string, string]>('DELETE FROM notes WHERE id = ? AND tenant = ? AND owner = ?'),
+    searchNotes: db.prepare<
+      [string, string, string, number],
+      { id: string; title: string; content: string }
+    >(
+      `SELECT n.id, n.title, n.content FROM notes_fts
+         JOIN notes n ON n.rowid = notes_fts.rowid
+        WHERE notes_fts MATCH ? AND n.tenant = ? AND n.owner = ?
+        ORDER BY bm25(notes_fts) LIMIT ?`,
+    ),
+  };
+
+  const apiKeys: ApiKeyStore = {
+    insert: async (r) => {
+      stmt.insertKey.run({
+        id: r.id,
+        hash: r.hash,
+        owner: r.owner,
+        tenant: r.tenant,
+        label: r.label,
+        scopes: JSON.stringify(r.scopes),
+        created_at: r.createdAt.getTime(),
+        expires_at: r.expiresAt?.getTime() ?? null,
+        last_used_at: r.lastUsedAt?.getTime() ?? null,
+        revoked_at: r.revokedAt?.getTime() ?? null,
+      });
+    },
+    findById: async (id) => {
+      const row = stmt.keyById.get(id);
+      return row && rowToApiKey(row);
+    },
+    list: async () => stmt.listKeys.all().map(rowToApiKey),
+    revoke: async (id, at) => stmt.revokeKey.run(at.getTime(), id).changes > 0,
+    touchLastUsed: async (id, at) => {
+      stmt.touchKey.run(at.getTime(), id);
+    },
+  };
+
+  const notes: NoteStore = {
+    save: async (o: NoteOwner, n: Note) => {
+      stmt.insertNote.run({
+        id: n.id,
+        tenant: o.tenant,
+        owner: o.owner,
+        title: n.title,
+        content: n.content,
+        tags: JSON.stringify(n.tags),
+        created_at: n.createdAt.getTime(),
+      });
+    },
+    search: async (o, query, limit): Promise<NoteSearchHit[]> => {
+      const terms = queryTerms(query);
+      if (terms.length === 0) return [];
+      return stmt.searchNotes
+        .all(toFtsQuery(terms), o.tenant, o.owner, limit)
+        .map((r) => ({ id: r.id, title: r.title, snippet: makeSnippet(r.content, terms) }));
+    },
+    get: async (o, id) => {
+      const r = stmt.getNote.get(id, o.tenant, o.owner);
+      return (
+        r && {
+          id: r.id,
+          title: r.title,
+          content: r.content,
+          tags: JSON.parse(r.tags) as string[],
+          createdAt: new Date(r.created_at),
+        }
+      );
+    },
+    delete: async (o, id) => stmt.deleteNote.run(id, o.tenant, o.owner).changes > 0,
+  };
+
+  return {
+    apiKeys,
+    notes,
+    ping: async () => {
+      db.prepare('SELECT 1').get();
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
