@@ -15,6 +15,13 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Exactly one way to start a child process: the sandbox module (tests may spawn the CLI).
+    files: ['src/**/*.ts'],
+    ignores: ['src/sandbox/**', 'src/**/*.test.ts'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {

@@ -141,8 +141,14 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     let toolCall;
     if (message.method === 'tools/call') {
       const name = message.params?.name;
+      const args = message.params?.arguments;
       if (typeof name !== 'string') {
         return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call needs a string "name".', {
+          id: message.id ?? null,
+        });
+      }
+      if (args !== undefined && !isObject(args)) {
+        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call "arguments" must be an object.', {
           id: message.id ?? null,
         });
       }
@@ -150,7 +156,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         principal,
         requestId,
         name,
-        args: message.params?.arguments,
+        args,
         signal: request.signal,
       });
       if (toolCall.kind === 'http-denial') {

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
+import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
+
+export interface TestGateway {
+  readonly gw: RunningGateway;
+  readonly url: string;
+  readonly dataDir: string;
+  /** Creates an API key directly in the gateway's storage. */
+  key(opts?: { owner?: string; tenant?: string; scopes?: readonly string[]; expiresAt?: Date | null }): Promise<{
+    id: string;
+    key: string;
+  }>;
+  close(): Promise<void>;
+}
+
+export function tempDir(prefix = 'portcullis-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Starts the real gateway on 127.0.0.1 with a free port and a fresh data directory. */
+export async function startTestGateway(
+  opts: { env?: NodeJS.ProcessEnv; config?: string; dataDir?: string } = {},
+): Promise<TestGateway> {
+  const dataDir = opts.dataDir ?? tempDir();
+  if (opts.config !== undefined) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    const { initDataDir } = await import('../../src/data-dir/index.js');
+    initDataDir(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'portcullis.yaml'), opts.config);
+  }
+  const gw = await startGateway({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    env: opts.env ?? {},
+    logger: pino({ level: 'silent' }),
+  });
+  return {
+    gw,
+    url: gw.mcpUrl.href,
+    dataDir,
+    async key(k = {}) {
+      const { record, key } = await createApiKey(
+        gw.storage.apiKeys,
+        {
+          owner: k.owner ?? 'alice',
+          tenant: k.tenant,
+          label: 'test',
+          scopes: k.scopes ?? [...BUILT_IN_SCOPES],
+          expiresAt: k.expiresAt ?? null,
+        },
+        new Date(),
+      );
+      return { id: record.id, key };
+    },
+    async close() {
+      await gw.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A raw POST to /mcp with the headers a 2025-era client sends. */
+export function postMcp(
+  url: string,
+  body: unknown,
+  opts: { key?: string; headers?: Record<string, string>; raw?: string } = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...(opts.key ? { authorization: `Bearer ${opts.key}` } : {}),
+      ...opts.headers,
+    },
+    body: opts.raw ?? JSON.stringify(body),
+  });
+}
+
+/** Reads a JSON-RPC message from a JSON or single-event SSE response body. */
+export async function readRpc(res: Response): Promise<{ id?: unknown; result?: any; error?: { code: number; message: string } }> {
+  const text = await res.text();
+  if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    const data = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .filter((l) => l.trim() !== '');
+    return JSON.parse(data[data.length - 1]!);
+  }
+  return JSON.parse(text);
+}
