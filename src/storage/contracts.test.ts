@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ApiKeyRecord, Note, Storage } from './index.js';
+import { openMemoryStorage, openSqliteStorage } from './index.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const backends: [string, () => Storage][] = [
+  ['memory', () => openMemoryStorage()],
+  [
+    'sqlite',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-store-'));
+      dirs.push(dir);
+      return openSqliteStorage(path.join(dir, 'test.db'));
+    },
+  ],
+];
+
+const key = (id: string, over: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+  id,
+  hash: 'ab'.repeat(32),
+  owner: 'alice',
+  tenant: 'alice',
+  label: 'l',
+  scopes: ['memory:read'],
+  createdAt: new Date(1_000),
+  expiresAt: null,
+  lastUsedAt: null,
+  revokedAt: null,
+  ...over,
+});
+const note = (id: string, content: string, over: Partial<Note> = {}): Note => ({
+  id,
+  title: '',
+  content,
+  tags: [],
+  createdAt: new Date(2_000),
+  ...over,
+});
+const A = { tenant: 't1', owner: 'alice' };
+const B = { tenant: 't1', owner: 'bob' };
+
+for (const [name, open] of backends) {
+  describe(`storage contract: ${name}`, () => {
+    it('stores, finds, lists and revokes API keys', async () => {
+      const s = open();
+      await s.apiKeys.insert(key('k1', { expiresAt: new Date(5_000) }));
+      await s.apiKeys.insert(key('k2', { createdAt: new Date(2_000), scopes: ['a', 'b'] }));
+      await assert.rejects(s.apiKeys.insert(key('k1')));
+      assert.deepEqual(await s.apiKeys.findById('k1'), key('k1', { expiresAt: new Date(5_000) }));
+      assert.equal(await s.apiKeys.findById('nope'), undefined);
+      assert.deepEqual(
+        (await s.apiKeys.list()).map((k) => k.id),
+        ['k1', 'k2'],
+      );
+      assert.equal(await s.apiKeys.revoke('k2', new Date(9_000)), true);
+      assert.equal(await s.apiKeys.revoke('k2', new Date(10_000)), true);
+      assert.deepEqual((await s.apiKeys.findById('k2'))?.revokedAt, new Date(9_000), 'first revocation time is kept');
+      assert.equal(await s.apiKeys.revoke('nope', new Date()), false);
+      await s.apiKeys.touchLastUsed('k1', new Date(7_000));
+      assert.deepEqual((await s.apiKeys.findById('k1'))?.lastUsedAt, new Date(7_000));
+      await s.ping();
+      await s.close();
+    });
+
+    it('keeps notes per owner: get, search and delete never cross owners', async () => {
+      const s = open();
+      await s.notes.save(A, note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }));
+      await s.notes.save(B, note('n2', 'alpha delta'));
+      assert.deepEqual(await s.notes.get(A, 'n1'), note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }));
+      assert.equal(await s.notes.get(A, 'n2'), undefined);
+      assert.deepEqual(
+        (await s.notes.search(A, 'alpha', 10)).map((h) => h.id),
+        ['n1'],
+      );
+      assert.deepEqual(
+        (await s.notes.search(B, 'ALPHA', 10)).map((h) => h.id),
+        ['n2'],
+      );
+      assert.equal(await s.notes.delete(A, 'n2'), false);
+      assert.ok(await s.notes.get(B, 'n2'));
+      assert.equal(await s.notes.delete(A, 'n1'), true);
+      assert.equal(await s.notes.get(A, 'n1'), undefined);
+      assert.deepEqual(await s.notes.search(A, 'alpha', 10), []);
+      await s.close();
+    });
+
+    it('search requires every word, honours the limit and returns a snippet', async () => {
+      const s = open();
+      for (let i = 0; i < 5; i++) await s.notes.save(A, note(`m${i}`, `meeting notes number ${i} about budgets`));
+      await s.notes.save(A, note('other', 'meeting without the b-word'));
+      assert.equal((await s.notes.search(A, 'meeting budgets', 3)).length, 3);
+      assert.equal((await s.notes.search(A, 'meeting budgets', 50)).length, 5);
+      const [hit] = await s.notes.search(A, 'budgets', 1);
+      assert.match(hit!.snippet, /budgets/);
+      await s.close();
+    });
+
+    it('query syntax in a search is plain text', async () => {
+      const s = open();
+      await s.notes.save(A, note('q1', 'the title column is not a filter'));
+      for (const q of ['title:column', '"column', 'column OR x', 'NEAR(title column)', 'col*', '(', ')', '"', "'", '^', ':']) {
+        await s.notes.search(A, q, 10);
+      }
+      assert.deepEqual(
+        (await s.notes.search(A, 'title:column', 10)).map((h) => h.id),
+        ['q1'],
+      );
+      assert.deepEqual(await s.notes.search(A, '!!! ???', 10), []);
+      await s.close();
+    });
+  });
+}
