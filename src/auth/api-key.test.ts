@@ -23,7 +23,13 @@ describe('API keys', () => {
   });
 
   it('parse nothing from look-alikes', () => {
-    for (const s of ['', 'pcs_', 'pcs_short_x', `pcs_AAAAAAAAAAAAAAAA_${'a'.repeat(43)}`, `xpcs_aaaaaaaaaaaaaaaa_${'a'.repeat(43)}`]) {
+    for (const s of [
+      '',
+      'pcs_',
+      'pcs_short_x',
+      `pcs_AAAAAAAAAAAAAAAA_${'a'.repeat(43)}`,
+      `xpcs_aaaaaaaaaaaaaaaa_${'a'.repeat(43)}`,
+    ]) {
       assert.equal(parseApiKeyId(s), undefined, s);
     }
   });
@@ -79,10 +85,16 @@ describe('authenticate', () => {
 
   it('refuses revoked and expired keys, and keys in the query string', async () => {
     const revoked = await setup({ revokedAt: now });
-    const r1 = await authenticate({ authorization: `Bearer ${revoked.g.key}`, url }, { apiKeys: revoked.store.apiKeys, now });
+    const r1 = await authenticate(
+      { authorization: `Bearer ${revoked.g.key}`, url },
+      { apiKeys: revoked.store.apiKeys, now },
+    );
     assert.equal(r1.ok ? 'ok' : r1.reason, 'credential-revoked');
     const expired = await setup({ expiresAt: now });
-    const r2 = await authenticate({ authorization: `Bearer ${expired.g.key}`, url }, { apiKeys: expired.store.apiKeys, now });
+    const r2 = await authenticate(
+      { authorization: `Bearer ${expired.g.key}`, url },
+      { apiKeys: expired.store.apiKeys, now },
+    );
     assert.equal(r2.ok ? 'ok' : r2.reason, 'credential-expired');
     const r3 = await authenticate(
       { authorization: `Bearer ${expired.g.key}`, url: new URL('http://h/mcp?api_key=x') },

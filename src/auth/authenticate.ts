@@ -34,7 +34,10 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * Authenticates one request from its `Authorization: Bearer` header. Runs on every request:
  * there is no "already authenticated" session state, so revoking a key stops its next request.
  */
-export async function authenticate(input: AuthInput, deps: { apiKeys: ApiKeyStore; now: Date }): Promise<AuthResult> {
+export async function authenticate(
+  input: AuthInput,
+  deps: { apiKeys: ApiKeyStore; now: Date },
+): Promise<AuthResult> {
   // RFC 6750 §2.3 allows query-string tokens, but they end up in logs and Referer headers;
   // the MCP authorization spec forbids them. Refuse rather than ignore, so clients learn.
   if (QUERY_CREDENTIAL_PARAMS.some((p) => input.url.searchParams.has(p))) {

@@ -44,7 +44,10 @@ export function checkInsecureSettings(config: Config): ConfigProblem[] {
     problems.push({ severity: 'warning', message: `server.publicUrl ${server.publicUrl} is not https.` });
   }
   if (config.storage.driver === 'memory') {
-    problems.push({ severity: 'warning', message: 'storage.driver is memory: every key and note is lost on exit.' });
+    problems.push({
+      severity: 'warning',
+      message: 'storage.driver is memory: every key and note is lost on exit.',
+    });
   }
   return problems;
 }

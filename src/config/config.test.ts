@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { checkInsecureSettings, configSchema, loadConfig, renderConfigDocs, renderDefaultConfigYaml } from './index.js';
+import {
+  checkInsecureSettings,
+  configSchema,
+  loadConfig,
+  renderConfigDocs,
+  renderDefaultConfigYaml,
+} from './index.js';
 
 function withFile(contents: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-config-'));
@@ -72,7 +78,10 @@ describe('configuration', () => {
   });
 
   it('an unknown PORTCULLIS_ variable with a path is refused rather than silently ignored', () => {
-    assert.throws(() => loadConfig({ file: '/nonexistent', env: { PORTCULLIS_SERVER__PROT: '1' } }), /PORTCULLIS_SERVER__PROT/);
+    assert.throws(
+      () => loadConfig({ file: '/nonexistent', env: { PORTCULLIS_SERVER__PROT: '1' } }),
+      /PORTCULLIS_SERVER__PROT/,
+    );
   });
 
   it('plain HTTP on a non-loopback address is fatal unless explicitly allowed, and loud when allowed', () => {

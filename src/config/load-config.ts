@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { parseDocument } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { PortcullisError } from '../errors/index.js';
 import { configSchema, type Config } from './schema.js';
 import { walkSchema, type ConfigField } from './walk-schema.js';
@@ -41,7 +41,10 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown) 
 }
 
 /** Reads `PORTCULLIS_*` overrides for every documented field. Unknown names are reported. */
-export function readEnvOverrides(env: NodeJS.ProcessEnv): { overrides: Record<string, unknown>; unknown: string[] } {
+export function readEnvOverrides(env: NodeJS.ProcessEnv): {
+  overrides: Record<string, unknown>;
+  unknown: string[];
+} {
   const fields = walkSchema(configSchema).flatMap((s) => s.fields);
   const byEnv = new Map(fields.map((f) => [f.env, f]));
   const overrides: Record<string, unknown> = {};
@@ -67,7 +70,10 @@ function deepMerge(base: unknown, over: unknown): unknown {
 export function parseConfigYaml(text: string, origin: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new PortcullisError('config-invalid', `Configuration is not valid YAML:\n  ${origin}: ${doc.errors[0]!.message}`);
+    throw new PortcullisError(
+      'config-invalid',
+      `Configuration is not valid YAML:\n  ${origin}: ${doc.errors[0]!.message}`,
+    );
   }
   return doc.toJS() ?? {};
 }
@@ -94,7 +100,10 @@ export function loadConfig(options: { file: string; env?: NodeJS.ProcessEnv; req
   }
   const fileResult = configSchema.safeParse(fromFile);
   if (!fileResult.success) {
-    throw new PortcullisError('config-invalid', `Invalid configuration:\n${formatIssues(fileResult.error.issues, options.file)}`);
+    throw new PortcullisError(
+      'config-invalid',
+      `Invalid configuration:\n${formatIssues(fileResult.error.issues, options.file)}`,
+    );
   }
   const merged = configSchema.safeParse(deepMerge(fromFile, overrides));
   if (!merged.success) {

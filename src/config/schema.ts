@@ -109,7 +109,9 @@ const storageSchema = z
     driver: z
       .enum(['sqlite', 'memory'])
       .default('sqlite')
-      .describe('`sqlite` keeps state in one file in the data dir; `memory` loses everything on exit (tests).'),
+      .describe(
+        '`sqlite` keeps state in one file in the data dir; `memory` loses everything on exit (tests).',
+      ),
     sqliteFile: z
       .string()
       .min(1)
@@ -123,7 +125,9 @@ const securityTxtSchema = z
     contact: z
       .array(z.string().min(1))
       .default([])
-      .describe('RFC 9116 Contact values (mailto: or https: URIs). /.well-known/security.txt is 404 when empty.'),
+      .describe(
+        'RFC 9116 Contact values (mailto: or https: URIs). /.well-known/security.txt is 404 when empty.',
+      ),
     expiresDays: z
       .number()
       .int()
@@ -145,7 +149,10 @@ const loggingSchema = z
 
 const memoryToolsSchema = z
   .strictObject({
-    enabled: z.boolean().default(true).describe('Serve memory_save, memory_search, memory_get and memory_delete.'),
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe('Serve memory_save, memory_search, memory_get and memory_delete.'),
   })
   .describe('The built-in per-owner notes store.');
 

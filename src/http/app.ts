@@ -23,7 +23,11 @@ export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: numb
   const origins = new Set(config.server.allowedOrigins.map((o) => o.toLowerCase()));
   origins.add(publicUrl.origin.toLowerCase());
   const loopback = ['localhost', '127.0.0.1', '[::1]'];
-  if (loopback.includes(config.server.host) || config.server.host.startsWith('127.') || config.server.host === '::1') {
+  if (
+    loopback.includes(config.server.host) ||
+    config.server.host.startsWith('127.') ||
+    config.server.host === '::1'
+  ) {
     for (const name of loopback) {
       hosts.add(`${name}:${boundPort}`);
       origins.add(`http://${name}:${boundPort}`);
@@ -59,7 +63,11 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
     const { contact, expiresDays } = config.securityTxt;
     if (contact.length === 0) return c.notFound();
     const expires = new Date(Date.now() + expiresDays * 86_400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const lines = [...contact.map((v) => `Contact: ${v}`), `Expires: ${expires}`, `Canonical: ${deps.publicUrl.origin}/.well-known/security.txt`];
+    const lines = [
+      ...contact.map((v) => `Contact: ${v}`),
+      `Expires: ${expires}`,
+      `Canonical: ${deps.publicUrl.origin}/.well-known/security.txt`,
+    ];
     return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; charset=utf-8' });
   });
 

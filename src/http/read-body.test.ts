@@ -21,7 +21,10 @@ describe('reading request bodies', () => {
 
   it('refuses a declared or streamed body over the limit, and bad JSON or UTF-8', async () => {
     const opts = { limit: 10, maxDepth: 4 };
-    assert.deepEqual(await readJsonBody(req('{"a":"0123456789"}'), opts), { ok: false, problem: 'too-large' });
+    assert.deepEqual(await readJsonBody(req('{"a":"0123456789"}'), opts), {
+      ok: false,
+      problem: 'too-large',
+    });
     const stream = new ReadableStream({
       start(c) {
         c.enqueue(new TextEncoder().encode('{"a":'));
@@ -30,12 +33,21 @@ describe('reading request bodies', () => {
       },
     });
     assert.deepEqual(
-      await readJsonBody(new Request('http://h', { method: 'POST', body: stream, duplex: 'half' } as RequestInit), opts),
+      await readJsonBody(
+        new Request('http://h', { method: 'POST', body: stream, duplex: 'half' }),
+        opts,
+      ),
       { ok: false, problem: 'too-large' },
     );
     assert.deepEqual(await readJsonBody(req('{'), opts), { ok: false, problem: 'not-json' });
-    assert.deepEqual(await readJsonBody(req(new Uint8Array([0x22, 0xff, 0x22])), opts), { ok: false, problem: 'not-utf8' });
+    assert.deepEqual(await readJsonBody(req(new Uint8Array([0x22, 0xff, 0x22])), opts), {
+      ok: false,
+      problem: 'not-utf8',
+    });
     assert.deepEqual(await readJsonBody(req('  '), opts), { ok: false, problem: 'empty' });
-    assert.deepEqual(await readJsonBody(req('[[[[[1]]]]]'), { limit: 100, maxDepth: 4 }), { ok: false, problem: 'too-deep' });
+    assert.deepEqual(await readJsonBody(req('[[[[[1]]]]]'), { limit: 100, maxDepth: 4 }), {
+      ok: false,
+      problem: 'too-deep',
+    });
   });
 });

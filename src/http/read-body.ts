@@ -17,7 +17,7 @@ export async function readCappedText(
   if (!request.body) return { ok: true, text: '', bytes: 0 };
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const reader = request.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
@@ -43,7 +43,8 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -53,7 +54,10 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
-export async function readJsonBody(request: Request, opts: { limit: number; maxDepth: number }): Promise<BodyResult> {
+export async function readJsonBody(
+  request: Request,
+  opts: { limit: number; maxDepth: number },
+): Promise<BodyResult> {
   const read = await readCappedText(request, opts.limit);
   if (!read.ok) return read;
   if (read.text.trim() === '') return { ok: false, problem: 'empty' };

@@ -29,9 +29,14 @@ export function unauthorizedResponse(opts: { missing: boolean }): Response {
   if (!opts.missing) {
     params.push('error="invalid_token"', 'error_description="The credential is invalid, expired or revoked"');
   }
-  return jsonRpcErrorResponse(401, -32001, opts.missing ? 'Authentication required.' : 'Invalid credential.', {
-    headers: { 'www-authenticate': `Bearer ${params.join(', ')}` },
-  });
+  return jsonRpcErrorResponse(
+    401,
+    -32001,
+    opts.missing ? 'Authentication required.' : 'Invalid credential.',
+    {
+      headers: { 'www-authenticate': `Bearer ${params.join(', ')}` },
+    },
+  );
 }
 
 /** 403 with a step-up challenge naming the scope the call needs (RFC 6750 §3.1). */

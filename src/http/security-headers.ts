@@ -12,7 +12,8 @@ export function securityHeaders(opts: { hsts: boolean }): MiddlewareHandler {
     h.set('referrer-policy', 'no-referrer');
     h.set('x-frame-options', 'DENY');
     h.set('cross-origin-resource-policy', 'same-origin');
-    if (!h.has('content-security-policy')) h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
+    if (!h.has('content-security-policy'))
+      h.set('content-security-policy', "default-src 'none'; frame-ancestors 'none'");
     if (!h.has('cache-control')) h.set('cache-control', 'no-store');
     if (opts.hsts) h.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
   };

@@ -33,7 +33,8 @@ interface JsonRpcMessage {
   params?: Record<string, unknown>;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A single JSON-RPC request, notification or response; batches are not part of MCP since 2025-06-18. */
 function asJsonRpcMessage(value: unknown): JsonRpcMessage | undefined {
@@ -59,7 +60,10 @@ const BODY_PROBLEMS = {
 function checkLegacyHeaders(request: Request): { status: number; message: string } | undefined {
   const accept = request.headers.get('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return { status: 406, message: 'Not Acceptable: the client must accept both application/json and text/event-stream.' };
+    return {
+      status: 406,
+      message: 'Not Acceptable: the client must accept both application/json and text/event-stream.',
+    };
   }
   const version = request.headers.get('mcp-protocol-version');
   if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
@@ -92,7 +96,10 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       url: new URL(request.url),
     });
     if (!auth.ok) {
-      logger.info({ requestId, reason: auth.reason, credentialId: auth.credentialId }, 'authentication failed');
+      logger.info(
+        { requestId, reason: auth.reason, credentialId: auth.credentialId },
+        'authentication failed',
+      );
       return unauthorizedResponse({ missing: auth.reason === 'credential-missing' });
     }
     const principal = auth.principal;
@@ -111,7 +118,11 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       return jsonRpcErrorResponse(status, code, message);
     }
     if (Array.isArray(body.value)) {
-      return jsonRpcErrorResponse(400, -32600, 'Invalid request: JSON-RPC batches are not supported; send one message per request.');
+      return jsonRpcErrorResponse(
+        400,
+        -32600,
+        'Invalid request: JSON-RPC batches are not supported; send one message per request.',
+      );
     }
     const message = asJsonRpcMessage(body.value);
     if (!message) {
@@ -132,7 +143,8 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     }
     if (route.kind === 'legacy') {
       const problem = checkLegacyHeaders(request);
-      if (problem) return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id: message.id ?? null });
+      if (problem)
+        return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id: message.id ?? null });
     }
 
     const session = sessionId ? sessions.find(sessionId, principal) : undefined;
@@ -148,9 +160,14 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         });
       }
       if (args !== undefined && !isObject(args)) {
-        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call "arguments" must be an object.', {
-          id: message.id ?? null,
-        });
+        return jsonRpcErrorResponse(
+          200,
+          -32602,
+          'Invalid params: tools/call "arguments" must be an object.',
+          {
+            id: message.id ?? null,
+          },
+        );
       }
       toolCall = await pipeline.callTool({
         principal,
@@ -160,13 +177,21 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         signal: request.signal,
       });
       if (toolCall.kind === 'http-denial') {
-        return insufficientScopeResponse({ id: message.id ?? null, scope: toolCall.requiredScope, tool: name });
+        return insufficientScopeResponse({
+          id: message.id ?? null,
+          scope: toolCall.requiredScope,
+          tool: name,
+        });
       }
     }
 
     const parsedBody = body.value;
     // The body was consumed above; the SDK reads the parsed value instead.
-    const forward = new Request(request.url, { method: 'POST', headers: request.headers, signal: request.signal });
+    const forward = new Request(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      signal: request.signal,
+    });
     const authInfo = toAuthInfo({ principal, requestId, toolCall });
 
     if (session) return session.transport.handleRequest(forward, { authInfo, parsedBody });
@@ -178,7 +203,9 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     ) {
       const opened = await sessions.open(principal);
       if (!opened.ok) {
-        return jsonRpcErrorResponse(503, -32000, 'Too many open sessions; try again later.', { id: message.id ?? null });
+        return jsonRpcErrorResponse(503, -32000, 'Too many open sessions; try again later.', {
+          id: message.id ?? null,
+        });
       }
       const response = await opened.transport.handleRequest(forward, { authInfo, parsedBody });
       await opened.settle();

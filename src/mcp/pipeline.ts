@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { authenticate, type AuthInput, type AuthResult, type Principal } from '../auth/index.js';
 import { decide, type Decision } from '../policy/index.js';
 import type { ApiKeyStore } from '../storage/index.js';
@@ -28,7 +28,12 @@ export type ToolCallOutcome =
   /** A JSON-RPC error: -32602 for an unknown tool, -32603 for an internal failure. */
   | { readonly kind: 'rpc-error'; readonly code: -32602 | -32603; readonly message: string }
   /** Refused before anything ran; the HTTP layer renders it (403 with a scope challenge). */
-  | { readonly kind: 'http-denial'; readonly status: 403; readonly requiredScope: string; readonly decision: Decision };
+  | {
+      readonly kind: 'http-denial';
+      readonly status: 403;
+      readonly requiredScope: string;
+      readonly decision: Decision;
+    };
 
 export interface ToolCallRequest {
   readonly principal: Principal;
@@ -55,7 +60,8 @@ export interface McpPipeline {
 export function describeInvalidArguments(tool: string, error: z.ZodError): string {
   const lines = error.issues.map((issue) => {
     const where = issue.path.length ? issue.path.join('.') : 'arguments';
-    if (issue.code === 'unrecognized_keys') return `- ${where}: unknown field(s) ${issue.keys.join(', ')}; remove them`;
+    if (issue.code === 'unrecognized_keys')
+      return `- ${where}: unknown field(s) ${issue.keys.join(', ')}; remove them`;
     return `- ${where}: ${issue.message}`;
   });
   return `Invalid arguments for ${tool}:\n${lines.join('\n')}\nFix these and call ${tool} again.`;
@@ -73,47 +79,81 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     authenticate: (input) => authenticate(input, { apiKeys: deps.apiKeys, now: deps.now() }),
 
     listTools: (principal) =>
-      catalogue.listFor(principal).filter((t) => decideFor(principal, catalogue.get(t.name)!).effect !== 'deny'),
+      catalogue
+        .listFor(principal)
+        .filter((t) => decideFor(principal, catalogue.get(t.name)!).effect !== 'deny'),
 
     async callTool(req) {
       // resolve tool
       const tool = catalogue.get(req.name);
       if (!tool) {
-        return { kind: 'rpc-error', code: -32602, message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.` };
+        return {
+          kind: 'rpc-error',
+          code: -32602,
+          message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.`,
+        };
       }
 
       // decide
       const decision = decideFor(req.principal, tool);
       if (decision.effect === 'deny') {
-        return { kind: 'http-denial', status: 403, requiredScope: decision.obligations.requiredScope ?? tool.scope, decision };
+        return {
+          kind: 'http-denial',
+          status: 403,
+          requiredScope: decision.obligations.requiredScope ?? tool.scope,
+          decision,
+        };
       }
 
       // validate
       const parsed = tool.input.safeParse(req.args ?? {});
       if (!parsed.success) {
-        return { kind: 'result', result: errorResult(describeInvalidArguments(tool.name, parsed.error)), decision };
+        return {
+          kind: 'result',
+          result: errorResult(describeInvalidArguments(tool.name, parsed.error)),
+          decision,
+        };
       }
 
       // execute
       let output;
       try {
-        output = await tool.execute(parsed.data, { principal: req.principal, requestId: req.requestId, signal: req.signal });
+        output = await tool.execute(parsed.data, {
+          principal: req.principal,
+          requestId: req.requestId,
+          signal: req.signal,
+        });
       } catch (err) {
-        if (err instanceof ToolInputError) return { kind: 'result', result: errorResult(err.message), decision };
+        if (err instanceof ToolInputError)
+          return { kind: 'result', result: errorResult(err.message), decision };
         logger.error({ err, requestId: req.requestId, tool: tool.name }, 'tool execution failed');
-        return { kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${req.requestId}).` };
+        return {
+          kind: 'rpc-error',
+          code: -32603,
+          message: `Internal error (correlation id ${req.requestId}).`,
+        };
       }
 
       // check output: a tool that breaks its own output schema is a bug, not the caller's fault
       const checked = tool.output.safeParse(output.structured);
       if (!checked.success) {
-        logger.error({ requestId: req.requestId, tool: tool.name, issues: checked.error.issues }, 'tool output failed its schema');
-        return { kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${req.requestId}).` };
+        logger.error(
+          { requestId: req.requestId, tool: tool.name, issues: checked.error.issues },
+          'tool output failed its schema',
+        );
+        return {
+          kind: 'rpc-error',
+          code: -32603,
+          message: `Internal error (correlation id ${req.requestId}).`,
+        };
       }
 
       return {
         kind: 'result',
-        result: { content: [{ type: 'text', text: output.text }], structuredContent: checked.data as Record<string, unknown> },
+        result: {
+          content: [{ type: 'text', text: output.text }],
+          structuredContent: checked.data as Record<string, unknown>,
+        },
         decision,
       };
     },

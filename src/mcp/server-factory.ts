@@ -1,4 +1,9 @@
-import { ProtocolError, ProtocolErrorCode, Server, type McpServerFactory } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  Server,
+  type McpServerFactory,
+} from '@modelcontextprotocol/server';
 import type { McpPipeline } from './pipeline.js';
 import { fromAuthInfo } from './request-state.js';
 
@@ -15,7 +20,10 @@ const INSTRUCTIONS =
  */
 export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
   return () => {
-    const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS });
+    const server = new Server(SERVER_INFO, {
+      capabilities: { tools: { listChanged: false } },
+      instructions: INSTRUCTIONS,
+    });
 
     server.setRequestHandler('tools/list', (_request, ctx) => {
       const state = fromAuthInfo(ctx.http?.authInfo);

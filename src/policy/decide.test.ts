@@ -3,15 +3,40 @@ import { describe, it } from 'node:test';
 import { decide, type DecisionInput } from './decide.js';
 
 const now = new Date('2026-11-21T00:00:00Z');
-const tool = (scope: string, cls: DecisionInput['tool']['class'] = 'read') => ({ name: 't', scope, class: cls, labels: [] });
+const tool = (scope: string, cls: DecisionInput['tool']['class'] = 'read') => ({
+  name: 't',
+  scope,
+  class: cls,
+  labels: [],
+});
 
 describe('decide', () => {
   const table: [string, DecisionInput, string, string[]][] = [
-    ['scope held → allow', { scopes: new Set(['memory:read']), tool: tool('memory:read'), now }, 'allow', ['scope-granted']],
-    ['scope missing → deny', { scopes: new Set(['memory:read']), tool: tool('memory:write', 'write'), now }, 'deny', ['scope-missing']],
+    [
+      'scope held → allow',
+      { scopes: new Set(['memory:read']), tool: tool('memory:read'), now },
+      'allow',
+      ['scope-granted'],
+    ],
+    [
+      'scope missing → deny',
+      { scopes: new Set(['memory:read']), tool: tool('memory:write', 'write'), now },
+      'deny',
+      ['scope-missing'],
+    ],
     ['no scopes → deny', { scopes: new Set(), tool: tool('memory:read'), now }, 'deny', ['scope-missing']],
-    ['a scope prefix is not the scope', { scopes: new Set(['memory']), tool: tool('memory:read'), now }, 'deny', ['scope-missing']],
-    ['destructive with scope → allow (confirmation arrives with the policy issue)', { scopes: new Set(['memory:delete']), tool: tool('memory:delete', 'destructive'), now }, 'allow', ['scope-granted']],
+    [
+      'a scope prefix is not the scope',
+      { scopes: new Set(['memory']), tool: tool('memory:read'), now },
+      'deny',
+      ['scope-missing'],
+    ],
+    [
+      'destructive with scope → allow (confirmation arrives with the policy issue)',
+      { scopes: new Set(['memory:delete']), tool: tool('memory:delete', 'destructive'), now },
+      'allow',
+      ['scope-granted'],
+    ],
   ];
   for (const [what, input, effect, reasons] of table) {
     it(what, () => {
@@ -22,6 +47,9 @@ describe('decide', () => {
   }
 
   it('a denial names the scope the tool needs', () => {
-    assert.equal(decide({ scopes: new Set(), tool: tool('memory:write'), now }).obligations.requiredScope, 'memory:write');
+    assert.equal(
+      decide({ scopes: new Set(), tool: tool('memory:write'), now }).obligations.requiredScope,
+      'memory:write',
+    );
   });
 });

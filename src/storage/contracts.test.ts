@@ -60,7 +60,11 @@ for (const [name, open] of backends) {
       );
       assert.equal(await s.apiKeys.revoke('k2', new Date(9_000)), true);
       assert.equal(await s.apiKeys.revoke('k2', new Date(10_000)), true);
-      assert.deepEqual((await s.apiKeys.findById('k2'))?.revokedAt, new Date(9_000), 'first revocation time is kept');
+      assert.deepEqual(
+        (await s.apiKeys.findById('k2'))?.revokedAt,
+        new Date(9_000),
+        'first revocation time is kept',
+      );
       assert.equal(await s.apiKeys.revoke('nope', new Date()), false);
       await s.apiKeys.touchLastUsed('k1', new Date(7_000));
       assert.deepEqual((await s.apiKeys.findById('k1'))?.lastUsedAt, new Date(7_000));
@@ -72,7 +76,10 @@ for (const [name, open] of backends) {
       const s = open();
       await s.notes.save(A, note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }));
       await s.notes.save(B, note('n2', 'alpha delta'));
-      assert.deepEqual(await s.notes.get(A, 'n1'), note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }));
+      assert.deepEqual(
+        await s.notes.get(A, 'n1'),
+        note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }),
+      );
       assert.equal(await s.notes.get(A, 'n2'), undefined);
       assert.deepEqual(
         (await s.notes.search(A, 'alpha', 10)).map((h) => h.id),
@@ -92,7 +99,8 @@ for (const [name, open] of backends) {
 
     it('search requires every word, honours the limit and returns a snippet', async () => {
       const s = open();
-      for (let i = 0; i < 5; i++) await s.notes.save(A, note(`m${i}`, `meeting notes number ${i} about budgets`));
+      for (let i = 0; i < 5; i++)
+        await s.notes.save(A, note(`m${i}`, `meeting notes number ${i} about budgets`));
       await s.notes.save(A, note('other', 'meeting without the b-word'));
       assert.equal((await s.notes.search(A, 'meeting budgets', 3)).length, 3);
       assert.equal((await s.notes.search(A, 'meeting budgets', 50)).length, 5);
@@ -104,7 +112,19 @@ for (const [name, open] of backends) {
     it('query syntax in a search is plain text', async () => {
       const s = open();
       await s.notes.save(A, note('q1', 'the title column is not a filter'));
-      for (const q of ['title:column', '"column', 'column OR x', 'NEAR(title column)', 'col*', '(', ')', '"', "'", '^', ':']) {
+      for (const q of [
+        'title:column',
+        '"column',
+        'column OR x',
+        'NEAR(title column)',
+        'col*',
+        '(',
+        ')',
+        '"',
+        "'",
+        '^',
+        ':',
+      ]) {
         await s.notes.search(A, q, 10);
       }
       assert.deepEqual(

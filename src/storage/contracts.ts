@@ -78,6 +78,9 @@ export function makeSnippet(content: string, terms: readonly string[], width = 1
     if (i >= 0 && (at < 0 || i < at)) at = i;
   }
   const start = Math.max(0, at - Math.floor(width / 3));
-  const text = content.slice(start, start + width).replace(/\s+/g, ' ').trim();
+  const text = content
+    .slice(start, start + width)
+    .replace(/\s+/g, ' ')
+    .trim();
   return `${start > 0 ? '…' : ''}${text}${start + width < content.length ? '…' : ''}`;
 }

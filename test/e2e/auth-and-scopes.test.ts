@@ -3,7 +3,12 @@ import { after, before, describe, it } from 'node:test';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
-const call = (name: string, args: unknown) => ({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name, arguments: args } });
+const call = (name: string, args: unknown) => ({
+  jsonrpc: '2.0',
+  id: 7,
+  method: 'tools/call',
+  params: { name, arguments: args },
+});
 
 describe('authentication and scopes on /mcp', () => {
   let t: TestGateway;
@@ -54,7 +59,10 @@ describe('authentication and scopes on /mcp', () => {
   it('tools/list shows only the tools the key may call', async () => {
     const { key } = await t.key({ scopes: ['memory:read'] });
     const body = await readRpc(await postMcp(t.url, list, { key }));
-    assert.deepEqual(body.result.tools.map((x: { name: string }) => x.name).sort(), ['memory_get', 'memory_search']);
+    assert.deepEqual(body.result.tools.map((x: { name: string }) => x.name).sort(), [
+      'memory_get',
+      'memory_search',
+    ]);
   });
 
   it('a tool outside the key scopes gets 403 insufficient_scope naming the scope, and nothing runs', async () => {
@@ -75,7 +83,7 @@ describe('authentication and scopes on /mcp', () => {
     const { key } = await t.key();
     const body = await readRpc(await postMcp(t.url, call('no_such_tool', {}), { key }));
     assert.equal(body.error?.code, -32602);
-    assert.match(body.error!.message, /tools\/list/);
+    assert.match(body.error.message, /tools\/list/);
   });
 });
 
@@ -90,11 +98,15 @@ describe('tenant isolation', () => {
     const a = await t.key({ owner: 'alice' });
     const b = await t.key({ owner: 'bob' });
     const saved = await readRpc(
-      await postMcp(t.url, call('memory_save', { content: 'bob secret plans for the merger' }), { key: b.key }),
+      await postMcp(t.url, call('memory_save', { content: 'bob secret plans for the merger' }), {
+        key: b.key,
+      }),
     );
     const bobsId = saved.result.structuredContent.id as string;
 
-    const found = await readRpc(await postMcp(t.url, call('memory_search', { query: 'merger' }), { key: a.key }));
+    const found = await readRpc(
+      await postMcp(t.url, call('memory_search', { query: 'merger' }), { key: a.key }),
+    );
     assert.deepEqual(found.result.structuredContent.items, []);
     const got = await readRpc(await postMcp(t.url, call('memory_get', { id: bobsId }), { key: a.key }));
     assert.equal(got.result.isError, true);
@@ -103,7 +115,9 @@ describe('tenant isolation', () => {
 
     // Arguments cannot name a tenant or owner: extra keys are rejected, not obeyed.
     const spoof = await readRpc(
-      await postMcp(t.url, call('memory_search', { query: 'merger', owner: 'bob', tenant: 'bob' }), { key: a.key }),
+      await postMcp(t.url, call('memory_search', { query: 'merger', owner: 'bob', tenant: 'bob' }), {
+        key: a.key,
+      }),
     );
     assert.equal(spoof.result.isError, true);
     assert.match(spoof.result.content[0].text, /unknown field/);
@@ -116,7 +130,9 @@ describe('tenant isolation', () => {
     const a = await t.key({ owner: 'carol', tenant: 'acme' });
     const b = await t.key({ owner: 'carol', tenant: 'globex' });
     await postMcp(t.url, call('memory_save', { content: 'acme roadmap' }), { key: a.key });
-    const found = await readRpc(await postMcp(t.url, call('memory_search', { query: 'roadmap' }), { key: b.key }));
+    const found = await readRpc(
+      await postMcp(t.url, call('memory_search', { query: 'roadmap' }), { key: b.key }),
+    );
     assert.deepEqual(found.result.structuredContent.items, []);
   });
 });

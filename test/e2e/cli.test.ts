@@ -16,7 +16,16 @@ after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })))
 
 describe('the portcullis command', () => {
   it('every command has --help', async () => {
-    for (const args of [[], ['start'], ['init'], ['keys'], ['keys', 'create'], ['keys', 'list'], ['keys', 'revoke'], ['docs', 'config']]) {
+    for (const args of [
+      [],
+      ['start'],
+      ['init'],
+      ['keys'],
+      ['keys', 'create'],
+      ['keys', 'list'],
+      ['keys', 'revoke'],
+      ['docs', 'config'],
+    ]) {
       const r = await runCli([...args, '--help']);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, /Usage: portcullis/);
@@ -47,9 +56,28 @@ describe('the portcullis command', () => {
   it('keys create, list and revoke; the key is printed once and never listed', async () => {
     const dir = fresh();
     assert.equal((await runCli(['init', '--data-dir', dir])).code, 0);
-    const created = await runCli(['keys', 'create', '--data-dir', dir, '--owner', 'ci-bot', '--scopes', 'memory:read', '--expires', '30d', '--name', 'CI', '--json']);
+    const created = await runCli([
+      'keys',
+      'create',
+      '--data-dir',
+      dir,
+      '--owner',
+      'ci-bot',
+      '--scopes',
+      'memory:read',
+      '--expires',
+      '30d',
+      '--name',
+      'CI',
+      '--json',
+    ]);
     assert.equal(created.code, 0, created.stderr);
-    const obj = JSON.parse(created.stdout) as { id: string; key: string; scopes: string[]; expiresAt: string };
+    const obj = JSON.parse(created.stdout) as {
+      id: string;
+      key: string;
+      scopes: string[];
+      expiresAt: string;
+    };
     assert.match(obj.key, /^pcs_/);
     assert.deepEqual(obj.scopes, ['memory:read']);
     assert.ok(new Date(obj.expiresAt).getTime() > Date.now() + 29 * 86_400_000);
@@ -119,8 +147,15 @@ describe('the portcullis command', () => {
       const key = /(pcs_[a-z0-9]{16}_[A-Za-z0-9_-]{43})/.exec(banner)![1]!;
       assert.match(banner, /"mcpServers"/);
       const client = new Client({ name: 'cli-test', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
-      const saved = await client.callTool({ name: 'memory_save', arguments: { content: 'hello from the first run' } });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(url), {
+          requestInit: { headers: { authorization: `Bearer ${key}` } },
+        }),
+      );
+      const saved = await client.callTool({
+        name: 'memory_save',
+        arguments: { content: 'hello from the first run' },
+      });
       assert.ok(!saved.isError);
       const found = await client.callTool({ name: 'memory_search', arguments: { query: 'first run' } });
       assert.equal((found.structuredContent as { items: unknown[] }).items.length, 1);

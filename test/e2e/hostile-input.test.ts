@@ -17,7 +17,9 @@ describe('hostile input on /mcp', () => {
   before(async () => {
     t = await startTestGateway();
     key = (await t.key()).key;
-    const saved = await readRpc(await postMcp(t.url, call('memory_save', { content: 'canary note content' }), { key }));
+    const saved = await readRpc(
+      await postMcp(t.url, call('memory_save', { content: 'canary note content' }), { key }),
+    );
     noteId = saved.result.structuredContent.id;
   });
 
@@ -55,7 +57,16 @@ describe('hostile input on /mcp', () => {
     });
   }
 
-  for (const query of ['"unbalanced', 'title:canary', 'canary OR *', 'NEAR(canary note)', '^canary', 'canary AND NOT x', '-canary', "'; DROP TABLE notes; --"]) {
+  for (const query of [
+    '"unbalanced',
+    'title:canary',
+    'canary OR *',
+    'NEAR(canary note)',
+    '^canary',
+    'canary AND NOT x',
+    '-canary',
+    "'; DROP TABLE notes; --",
+  ]) {
     it(`full-text syntax in the query (${query}) is matched as plain words`, async () => {
       const body = await readRpc(await postMcp(t.url, call('memory_search', { query }), { key }));
       assert.equal(body.result.isError, undefined, JSON.stringify(body));
@@ -71,10 +82,28 @@ describe('hostile input on /mcp', () => {
     ['a method that is not a string', '{"jsonrpc":"2.0","id":1,"method":7}', 400],
     ['params that are an array', '{"jsonrpc":"2.0","id":1,"method":"tools/list","params":[1]}', 400],
     ['an object id', '{"jsonrpc":"2.0","id":{"a":1},"method":"tools/list"}', 400],
-    ['a batch', '[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"tools/list"}]', 400],
-    ['a huge batch', JSON.stringify(Array.from({ length: 5000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/list' }))), 400],
-    ['deeply nested JSON', `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`, 400],
-    ['a body over the size limit', JSON.stringify(call('memory_save', { content: 'x'.repeat(2 * 1024 * 1024) })), 413],
+    [
+      'a batch',
+      '[{"jsonrpc":"2.0","id":1,"method":"tools/list"},{"jsonrpc":"2.0","id":2,"method":"tools/list"}]',
+      400,
+    ],
+    [
+      'a huge batch',
+      JSON.stringify(
+        Array.from({ length: 5000 }, (_, i) => ({ jsonrpc: '2.0', id: i, method: 'tools/list' })),
+      ),
+      400,
+    ],
+    [
+      'deeply nested JSON',
+      `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}}`,
+      400,
+    ],
+    [
+      'a body over the size limit',
+      JSON.stringify(call('memory_save', { content: 'x'.repeat(2 * 1024 * 1024) })),
+      413,
+    ],
   ];
   for (const [what, raw, status] of badBodies) {
     it(`${what} gets ${status} with a JSON-RPC error`, async () => {
@@ -88,7 +117,11 @@ describe('hostile input on /mcp', () => {
   it('invalid UTF-8 in the body gets 400', async () => {
     const res = await fetch(t.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${key}` },
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        authorization: `Bearer ${key}`,
+      },
       body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
     });
     assert.equal(res.status, 400);
@@ -103,12 +136,14 @@ describe('hostile input on /mcp', () => {
     it(`tool arguments that are not an object (${JSON.stringify(args)}) get invalid params`, async () => {
       const body = await readRpc(await postMcp(t.url, call('memory_save', args), { key }));
       assert.equal(body.error?.code, -32602);
-      assert.match(body.error!.message, /arguments/);
+      assert.match(body.error.message, /arguments/);
     });
   }
 
   it('a call without a tool name gets invalid params', async () => {
-    const body = await readRpc(await postMcp(t.url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: {} }, { key }));
+    const body = await readRpc(
+      await postMcp(t.url, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: {} }, { key }),
+    );
     assert.equal(body.error?.code, -32602);
   });
 
@@ -118,7 +153,9 @@ describe('hostile input on /mcp', () => {
       headers: { 'mcp-protocol-version': '1999-01-01' },
     });
     assert.equal(res.status, 400);
-    const found = await readRpc(await postMcp(t.url, call('memory_search', { query: 'should not be saved' }), { key }));
+    const found = await readRpc(
+      await postMcp(t.url, call('memory_search', { query: 'should not be saved' }), { key }),
+    );
     assert.deepEqual(found.result.structuredContent.items, []);
   });
 
@@ -128,23 +165,37 @@ describe('hostile input on /mcp', () => {
       headers: { accept: 'application/json' },
     });
     assert.equal(res.status, 406);
-    const found = await readRpc(await postMcp(t.url, call('memory_search', { query: 'acceptable' }), { key }));
+    const found = await readRpc(
+      await postMcp(t.url, call('memory_search', { query: 'acceptable' }), { key }),
+    );
     assert.deepEqual(found.result.structuredContent.items, []);
   });
 
   it('a bad Origin with a good Host is 403', async () => {
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key, headers: { origin: 'https://evil.example' } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key, headers: { origin: 'https://evil.example' } },
+    );
     assert.equal(res.status, 403);
   });
 
   it('the literal Origin "null" is 403', async () => {
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key, headers: { origin: 'null' } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key, headers: { origin: 'null' } },
+    );
     assert.equal(res.status, 403);
   });
 
   it('the gateway’s own origin is accepted', async () => {
     const origin = new URL(t.url).origin;
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key, headers: { origin } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key, headers: { origin } },
+    );
     assert.equal(res.status, 200);
   });
 
@@ -153,10 +204,19 @@ describe('hostile input on /mcp', () => {
     const u = new URL(t.url);
     for (const path of ['/mcp', '/healthz']) {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: u.hostname, port: u.port, path, method: 'GET', headers: { host: 'rebind.attacker.example' } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = request(
+          {
+            host: u.hostname,
+            port: u.port,
+            path,
+            method: 'GET',
+            headers: { host: 'rebind.attacker.example' },
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.end();
       });

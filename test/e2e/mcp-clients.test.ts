@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client as ClientV2, StreamableHTTPClientTransport as TransportV2 } from '@modelcontextprotocol/client';
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -15,17 +18,29 @@ type Result = { structuredContent?: any; content: { type: string; text: string }
 
 async function exerciseMemoryTools(client: AnyClient) {
   const { tools } = await client.listTools();
-  assert.deepEqual(tools.map((t) => t.name).sort(), ['memory_delete', 'memory_get', 'memory_save', 'memory_search']);
+  assert.deepEqual(tools.map((t) => t.name).sort(), [
+    'memory_delete',
+    'memory_get',
+    'memory_save',
+    'memory_search',
+  ]);
 
   const saved = (await client.callTool({
     name: 'memory_save',
-    arguments: { content: 'The quarterly review moved to Thursday at 10:00.', title: 'Review', tags: ['work'] },
+    arguments: {
+      content: 'The quarterly review moved to Thursday at 10:00.',
+      title: 'Review',
+      tags: ['work'],
+    },
   })) as Result;
   assert.equal(saved.isError, undefined);
   const id = saved.structuredContent.id as string;
   assert.match(id, /^note_/);
 
-  const found = (await client.callTool({ name: 'memory_search', arguments: { query: 'quarterly thursday' } })) as Result;
+  const found = (await client.callTool({
+    name: 'memory_search',
+    arguments: { query: 'quarterly thursday' },
+  })) as Result;
   assert.deepEqual(
     found.structuredContent.items.map((i: { id: string }) => i.id),
     [id],
@@ -53,13 +68,16 @@ describe('real MCP clients', () => {
   after(() => t.close());
 
   it('an SDK v2 client negotiates 2026-07-28 and saves, finds, reads and deletes a note', async () => {
-    const client = new ClientV2({ name: 'v2-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
+    const client = new ClientV2(
+      { name: 'v2-test', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
     await client.connect(
       new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
     );
     try {
       assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
-      await exerciseMemoryTools(client as unknown as AnyClient);
+      await exerciseMemoryTools(client);
     } finally {
       await client.close();
     }
@@ -67,34 +85,49 @@ describe('real MCP clients', () => {
 
   it('an SDK 1.x client on 2025-11-25 does the same over the stateless 2025 transport', async () => {
     const client = new ClientV1({ name: 'v1-test', version: '1.0.0' });
-    const transport = new TransportV1(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
+    const transport = new TransportV1(new URL(t.url), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+    });
     await client.connect(transport);
     try {
       assert.equal(transport.protocolVersion, '2025-11-25');
       assert.equal(transport.sessionId, undefined);
-      await exerciseMemoryTools(client as unknown as AnyClient);
+      await exerciseMemoryTools(client);
     } finally {
       await client.close();
     }
   });
 
   it('an SDK 1.x client that declares elicitation gets a session bound to its credential', async () => {
-    const client = new ClientV1({ name: 'v1-elicit', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
-    const transport = new TransportV1(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } });
+    const client = new ClientV1(
+      { name: 'v1-elicit', version: '1.0.0' },
+      { capabilities: { elicitation: { form: {} } } },
+    );
+    const transport = new TransportV1(new URL(t.url), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+    });
     await client.connect(transport);
     try {
       assert.ok(transport.sessionId && transport.sessionId.length >= 43, 'a 256-bit session id');
-      await exerciseMemoryTools(client as unknown as AnyClient);
+      await exerciseMemoryTools(client);
     } finally {
       await client.close();
     }
   });
 
   it('a wrong argument comes back as an isError result that tells the model what to fix', async () => {
-    const client = new ClientV2({ name: 'v2-test', version: '1.0.0' }, { versionNegotiation: { mode: 'auto' } });
-    await client.connect(new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }));
+    const client = new ClientV2(
+      { name: 'v2-test', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    await client.connect(
+      new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
+    );
     try {
-      const r = (await client.callTool({ name: 'memory_save', arguments: { content: 42, colour: 'red' } })) as Result;
+      const r = (await client.callTool({
+        name: 'memory_save',
+        arguments: { content: 42, colour: 'red' },
+      })) as Result;
       assert.equal(r.isError, true);
       assert.match(r.content[0]!.text, /content: .*expected string/i);
       assert.match(r.content[0]!.text, /unknown field\(s\) colour; remove them/);

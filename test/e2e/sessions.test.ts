@@ -19,14 +19,22 @@ async function openSession(url: string, key: string): Promise<string> {
   await res.text();
   const id = res.headers.get('mcp-session-id');
   assert.ok(id);
-  await (await postMcp(url, { jsonrpc: '2.0', method: 'notifications/initialized' }, { key, headers: { 'mcp-session-id': id } })).text();
+  await (
+    await postMcp(
+      url,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { key, headers: { 'mcp-session-id': id } },
+    )
+  ).text();
   return id;
 }
 
 describe('stateful sessions for 2025 clients', () => {
   let t: TestGateway;
   before(async () => {
-    t = await startTestGateway({ env: { PORTCULLIS_SESSIONS__MAX_PER_PRINCIPAL: '2', PORTCULLIS_SESSIONS__MAX_TOTAL: '50' } });
+    t = await startTestGateway({
+      env: { PORTCULLIS_SESSIONS__MAX_PER_PRINCIPAL: '2', PORTCULLIS_SESSIONS__MAX_TOTAL: '50' },
+    });
   });
   after(() => t.close());
 
@@ -34,9 +42,17 @@ describe('stateful sessions for 2025 clients', () => {
     const a = await t.key({ owner: 'alice' });
     const b = await t.key({ owner: 'bob' });
     const sid = await openSession(t.url, a.key);
-    const stolen = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: b.key, headers: { 'mcp-session-id': sid } });
+    const stolen = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key: b.key, headers: { 'mcp-session-id': sid } },
+    );
     assert.equal(stolen.status, 404);
-    const own = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: a.key, headers: { 'mcp-session-id': sid } });
+    const own = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key: a.key, headers: { 'mcp-session-id': sid } },
+    );
     assert.equal(own.status, 200);
     assert.ok((await readRpc(own)).result.tools.length > 0);
   });
@@ -44,13 +60,21 @@ describe('stateful sessions for 2025 clients', () => {
   it('a session id without a credential is 401, not a pass', async () => {
     const a = await t.key({ owner: 'dave' });
     const sid = await openSession(t.url, a.key);
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { headers: { 'mcp-session-id': sid } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { headers: { 'mcp-session-id': sid } },
+    );
     assert.equal(res.status, 401);
   });
 
   it('an unknown session id is 404', async () => {
     const a = await t.key();
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: a.key, headers: { 'mcp-session-id': 'x'.repeat(43) } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key: a.key, headers: { 'mcp-session-id': 'x'.repeat(43) } },
+    );
     assert.equal(res.status, 404);
   });
 
@@ -59,10 +83,13 @@ describe('stateful sessions for 2025 clients', () => {
     const first = await openSession(t.url, a.key);
     await openSession(t.url, a.key);
     await openSession(t.url, a.key);
-    const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: a.key, headers: { 'mcp-session-id': first } });
+    const res = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key: a.key, headers: { 'mcp-session-id': first } },
+    );
     assert.equal(res.status, 404);
   });
-
 });
 
 describe('the total session cap', () => {
@@ -81,7 +108,11 @@ describe('the total session cap', () => {
       statuses.push(res.status);
     }
     assert.deepEqual(statuses, [200, 200, 503]);
-    const stateless = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: keys[2]!.key });
+    const stateless = await postMcp(
+      t.url,
+      { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      { key: keys[2]!.key },
+    );
     assert.equal(stateless.status, 200);
   });
 });

@@ -10,7 +10,10 @@ export interface CliResult {
 }
 
 /** Runs `bin/portcullis` with the current Node as a real child process. */
-export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env },
@@ -27,7 +30,10 @@ export function runCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv;
 }
 
 /** Starts `portcullis start` and resolves once its banner names the MCP endpoint. */
-export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; banner: string }> {
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ child: ChildProcess; banner: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'start', ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -38,11 +44,14 @@ export function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
       child.kill('SIGKILL');
       reject(new Error(`no banner; stderr so far:\n${banner}`));
     }, 30_000);
-    child.stdout!.resume();
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => {
       banner += d.toString();
       // The banner is complete once its last part (the snippet, or the endpoint line) is out.
-      if (/MCP endpoint: \S+/.test(banner) && (!banner.includes('First start') || banner.trimEnd().endsWith('}'))) {
+      if (
+        /MCP endpoint: \S+/.test(banner) &&
+        (!banner.includes('First start') || banner.trimEnd().endsWith('}'))
+      ) {
         clearTimeout(timer);
         resolve({ child, banner });
       }

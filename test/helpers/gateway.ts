@@ -10,7 +10,12 @@ export interface TestGateway {
   readonly url: string;
   readonly dataDir: string;
   /** Creates an API key directly in the gateway's storage. */
-  key(opts?: { owner?: string; tenant?: string; scopes?: readonly string[]; expiresAt?: Date | null }): Promise<{
+  key(opts?: {
+    owner?: string;
+    tenant?: string;
+    scopes?: readonly string[];
+    expiresAt?: Date | null;
+  }): Promise<{
     id: string;
     key: string;
   }>;
@@ -84,7 +89,9 @@ export function postMcp(
 }
 
 /** Reads a JSON-RPC message from a JSON or single-event SSE response body. */
-export async function readRpc(res: Response): Promise<{ id?: unknown; result?: any; error?: { code: number; message: string } }> {
+export async function readRpc(
+  res: Response,
+): Promise<{ id?: unknown; result?: any; error?: { code: number; message: string } }> {
   const text = await res.text();
   if ((res.headers.get('content-type') ?? '').includes('text/event-stream')) {
     const data = text

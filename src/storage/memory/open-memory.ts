@@ -14,7 +14,8 @@ export function openMemoryStorage(): Storage {
         keys.set(r.id, { ...r, scopes: [...r.scopes] });
       },
       findById: async (id) => keys.get(id),
-      list: async () => [...keys.values()].sort((a, b) => +a.createdAt - +b.createdAt || a.id.localeCompare(b.id)),
+      list: async () =>
+        [...keys.values()].sort((a, b) => +a.createdAt - +b.createdAt || a.id.localeCompare(b.id)),
       revoke: async (id, at) => {
         const r = keys.get(id);
         if (!r) return false;

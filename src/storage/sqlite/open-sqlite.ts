@@ -2,7 +2,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PortcullisError } from '../../errors/index.js';
-import type { ApiKeyRecord, ApiKeyStore, Note, NoteOwner, NoteSearchHit, NoteStore, Storage } from '../contracts.js';
+import type {
+  ApiKeyRecord,
+  ApiKeyStore,
+  Note,
+  NoteOwner,
+  NoteSearchHit,
+  NoteStore,
+  Storage,
+} from '../contracts.js';
 import { makeSnippet, queryTerms } from '../contracts.js';
 import { migrate } from './migrations.js';
 
@@ -82,11 +90,10 @@ export function openSqliteStorage(file: string): Storage {
       [string, string, string],
       { id: string; title: string; content: string; tags: string; created_at: number }
     >('SELECT id, title, content, tags, created_at FROM notes WHERE id = ? AND tenant = ? AND owner = ?'),
-    deleteNote: db.prepare<[string, string, string]>('DELETE FROM notes WHERE id = ? AND tenant = ? AND owner = ?'),
-    searchNotes: db.prepare<
-      [string, string, string, number],
-      { id: string; title: string; content: string }
-    >(
+    deleteNote: db.prepare<[string, string, string]>(
+      'DELETE FROM notes WHERE id = ? AND tenant = ? AND owner = ?',
+    ),
+    searchNotes: db.prepare<[string, string, string, number], { id: string; title: string; content: string }>(
       `SELECT n.id, n.title, n.content FROM notes_fts
          JOIN notes n ON n.rowid = notes_fts.rowid
         WHERE notes_fts MATCH ? AND n.tenant = ? AND n.owner = ?
