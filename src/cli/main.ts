@@ -34,7 +34,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`portcullis: ${err.publicMessage}\n`);
       return 1;
     }
-    process.stderr.write(`portcullis: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `portcullis: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return 1;
   }
 }

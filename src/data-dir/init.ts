@@ -23,7 +23,10 @@ export function initDataDir(dataDir: string): InitResult {
   const layout = dataDirLayout(dataDir);
   for (const existing of [layout.config, layout.signingKeys]) {
     if (fs.existsSync(existing)) {
-      throw new PortcullisError('already-initialised', `Refusing to overwrite ${existing}: ${dataDir} is already initialised.`);
+      throw new PortcullisError(
+        'already-initialised',
+        `Refusing to overwrite ${existing}: ${dataDir} is already initialised.`,
+      );
     }
   }
   fs.mkdirSync(layout.keys, { recursive: true, mode: 0o700 });
@@ -33,8 +36,17 @@ export function initDataDir(dataDir: string): InitResult {
   // The token-signing key (ES256) for the OAuth authorization server; kept as a JWK set so
   // rotation can add keys while the old ones stay published until their tokens expire.
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(12).toString('base64url'), alg: 'ES256', use: 'sig' };
-  writeNew(layout.signingKeys, `${JSON.stringify({ keys: [{ ...jwk, createdAt: new Date().toISOString() }] }, null, 2)}\n`, 0o600);
+  const jwk = {
+    ...privateKey.export({ format: 'jwk' }),
+    kid: randomBytes(12).toString('base64url'),
+    alg: 'ES256',
+    use: 'sig',
+  };
+  writeNew(
+    layout.signingKeys,
+    `${JSON.stringify({ keys: [{ ...jwk, createdAt: new Date().toISOString() }] }, null, 2)}\n`,
+    0o600,
+  );
   writeNew(layout.config, renderDefaultConfigYaml(), 0o600);
   return { dataDir, created: [layout.config, layout.signingKeys] };
 }

@@ -38,7 +38,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function listen(app: { fetch: (r: Request) => Response | Promise<Response> }, config: Config): Promise<ServerType> {
+function listen(
+  app: { fetch: (r: Request) => Response | Promise<Response> },
+  config: Config,
+): Promise<ServerType> {
   const { tls, host, port } = config.server;
   return new Promise((resolve, reject) => {
     const server = serve(
@@ -47,7 +50,10 @@ function listen(app: { fetch: (r: Request) => Response | Promise<Response> }, co
         hostname: host,
         port,
         ...(tls
-          ? { createServer: https.createServer, serverOptions: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } }
+          ? {
+              createServer: https.createServer,
+              serverOptions: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) },
+            }
           : {}),
       },
       () => resolve(server),
@@ -70,7 +76,11 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const loaded = loadConfig({ file: opts.configFile ?? layout.config, env, required: true });
   const config: Config = {
     ...loaded,
-    server: { ...loaded.server, host: opts.host ?? loaded.server.host, port: opts.port ?? loaded.server.port },
+    server: {
+      ...loaded.server,
+      host: opts.host ?? loaded.server.host,
+      port: opts.port ?? loaded.server.port,
+    },
   };
   const problems = checkInsecureSettings(config);
   const fatal = problems.find((p) => p.severity === 'fatal');
@@ -119,7 +129,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
-    const app = createApp({ config, publicUrl, mcp, storage, logger }, hostOriginPolicy(config, publicUrl, port));
+    const app = createApp(
+      { config, publicUrl, mcp, storage, logger },
+      hostOriginPolicy(config, publicUrl, port),
+    );
     handler = app.fetch;
     logger.info({ url: publicUrl.href, dataDir: opts.dataDir }, 'portcullis listening');
 

@@ -41,8 +41,10 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
 export type AnyToolDefinition = ToolDefinition<z.ZodType, z.ZodType>;
 
 /** Declares a tool with its argument and result types inferred from its schemas. */
-export function defineTool<I extends z.ZodType, O extends z.ZodType>(def: ToolDefinition<I, O>): AnyToolDefinition {
-  return def as unknown as AnyToolDefinition;
+export function defineTool<I extends z.ZodType, O extends z.ZodType>(
+  def: ToolDefinition<I, O>,
+): AnyToolDefinition {
+  return def;
 }
 
 /**

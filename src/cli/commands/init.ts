@@ -6,9 +6,13 @@ export function register(program: Command): void {
   withDataDir(
     program
       .command('init')
-      .description('Create a data directory: a commented portcullis.yaml and freshly generated keys. Never overwrites.'),
+      .description(
+        'Create a data directory: a commented portcullis.yaml and freshly generated keys. Never overwrites.',
+      ),
   ).action((opts: { dataDir?: string }) => {
     const result = initDataDir(resolveDataDir(opts.dataDir));
-    process.stdout.write(`Initialised ${result.dataDir}:\n${result.created.map((f) => `  ${f}`).join('\n')}\n`);
+    process.stdout.write(
+      `Initialised ${result.dataDir}:\n${result.created.map((f) => `  ${f}`).join('\n')}\n`,
+    );
   });
 }

@@ -15,8 +15,10 @@ export function parseScopes(text: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  if (scopes.length === 0) throw new UsageError('--scopes needs at least one scope, e.g. memory:read,memory:write');
-  for (const s of scopes) if (!SCOPE.test(s)) throw new UsageError(`invalid scope "${s}" (expected e.g. memory:read)`);
+  if (scopes.length === 0)
+    throw new UsageError('--scopes needs at least one scope, e.g. memory:read,memory:write');
+  for (const s of scopes)
+    if (!SCOPE.test(s)) throw new UsageError(`invalid scope "${s}" (expected e.g. memory:read)`);
   return scopes;
 }
 
@@ -48,27 +50,82 @@ export function register(program: Command): void {
       .option('--expires <duration>', 'lifetime such as 30d, 12h, 2w (default: no expiry)')
       .option('--name <label>', 'a label to recognise the key by', '')
       .option('--json', 'print a JSON object with id and key'),
-  ).action(async (opts: { dataDir?: string; owner: string; scopes: string; expires?: string; name: string; json?: boolean }) => {
-    if (!NAME.test(opts.owner)) throw new UsageError(`invalid --owner "${opts.owner}" (letters, digits, space . _ @ + -; up to 128)`);
-    if (opts.name.length > 200) throw new UsageError('--name is limited to 200 characters');
-    const scopes = parseScopes(opts.scopes);
-    let expiresAt: Date | null = null;
-    if (opts.expires !== undefined) {
-      const ms = parseDuration(opts.expires);
-      if (ms === undefined) throw new UsageError(`invalid --expires "${opts.expires}" (e.g. 30d, 12h, 2w)`);
-      expiresAt = new Date(Date.now() + ms);
-    }
+  ).action(
+    async (opts: {
+      dataDir?: string;
+      owner: string;
+      scopes: string;
+      expires?: string;
+      name: string;
+      json?: boolean;
+    }) => {
+      if (!NAME.test(opts.owner))
+        throw new UsageError(`invalid --owner "${opts.owner}" (letters, digits, space . _ @ + -; up to 128)`);
+      if (opts.name.length > 200) throw new UsageError('--name is limited to 200 characters');
+      const scopes = parseScopes(opts.scopes);
+      let expiresAt: Date | null = null;
+      if (opts.expires !== undefined) {
+        const ms = parseDuration(opts.expires);
+        if (ms === undefined) throw new UsageError(`invalid --expires "${opts.expires}" (e.g. 30d, 12h, 2w)`);
+        expiresAt = new Date(Date.now() + ms);
+      }
+      const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+      try {
+        const now = new Date();
+        const { record, key } = await createApiKey(
+          storage.apiKeys,
+          { owner: opts.owner, label: opts.name, scopes, expiresAt },
+          now,
+        );
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ ...publicView(record, now), key })}\n`);
+        } else {
+          process.stdout.write(
+            `Created API key ${record.id} for ${record.owner} with scopes ${record.scopes.join(', ')}` +
+              `${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}.\n` +
+              `It is shown only this once:\n\n  ${key}\n\n`,
+          );
+        }
+      } finally {
+        await storage.close();
+      }
+    },
+  );
+
+  withDataDir(
+    keys
+      .command('list')
+      .description('List API keys (never the keys themselves).')
+      .option('--json', 'JSON lines'),
+  ).action(async (opts: { dataDir?: string; json?: boolean }) => {
     const storage = openLocalStorage(resolveDataDir(opts.dataDir));
     try {
       const now = new Date();
-      const { record, key } = await createApiKey(storage.apiKeys, { owner: opts.owner, label: opts.name, scopes, expiresAt }, now);
+      const rows = (await storage.apiKeys.list()).map((r) => publicView(r, now));
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...publicView(record, now), key })}\n`);
-      } else {
+        process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        return;
+      }
+      if (rows.length === 0) {
+        process.stdout.write('No API keys.\n');
+        return;
+      }
+      const header = ['ID', 'OWNER', 'STATUS', 'SCOPES', 'LABEL', 'LAST USED'];
+      const table = rows.map((r) => [
+        r.id,
+        r.owner,
+        r.status,
+        r.scopes.join(','),
+        r.label,
+        r.lastUsedAt ?? '-',
+      ]);
+      const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+      for (const row of [header, ...table]) {
         process.stdout.write(
-          `Created API key ${record.id} for ${record.owner} with scopes ${record.scopes.join(', ')}` +
-            `${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}.\n` +
-            `It is shown only this once:\n\n  ${key}\n\n`,
+          `${row
+            .map((c, i) => c.padEnd(widths[i]!))
+            .join('  ')
+            .trimEnd()}\n`,
         );
       }
     } finally {
@@ -76,41 +133,18 @@ export function register(program: Command): void {
     }
   });
 
-  withDataDir(keys.command('list').description('List API keys (never the keys themselves).').option('--json', 'JSON lines')).action(
-    async (opts: { dataDir?: string; json?: boolean }) => {
-      const storage = openLocalStorage(resolveDataDir(opts.dataDir));
-      try {
-        const now = new Date();
-        const rows = (await storage.apiKeys.list()).map((r) => publicView(r, now));
-        if (opts.json) {
-          process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
-          return;
-        }
-        if (rows.length === 0) {
-          process.stdout.write('No API keys.\n');
-          return;
-        }
-        const header = ['ID', 'OWNER', 'STATUS', 'SCOPES', 'LABEL', 'LAST USED'];
-        const table = rows.map((r) => [r.id, r.owner, r.status, r.scopes.join(','), r.label, r.lastUsedAt ?? '-']);
-        const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-        for (const row of [header, ...table]) {
-          process.stdout.write(`${row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
-        }
-      } finally {
-        await storage.close();
-      }
-    },
-  );
-
-  withDataDir(keys.command('revoke').description('Revoke an API key; its very next request is refused.').argument('<id>', 'key id')).action(
-    async (id: string, opts: { dataDir?: string }) => {
-      const storage = openLocalStorage(resolveDataDir(opts.dataDir));
-      try {
-        if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);
-        process.stdout.write(`Revoked API key ${id}.\n`);
-      } finally {
-        await storage.close();
-      }
-    },
-  );
+  withDataDir(
+    keys
+      .command('revoke')
+      .description('Revoke an API key; its very next request is refused.')
+      .argument('<id>', 'key id'),
+  ).action(async (id: string, opts: { dataDir?: string }) => {
+    const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+    try {
+      if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);
+      process.stdout.write(`Revoked API key ${id}.\n`);
+    } finally {
+      await storage.close();
+    }
+  });
 }

@@ -44,9 +44,15 @@ export function register(program: Command): void {
     let port: number | undefined;
     if (opts.port !== undefined) {
       port = Number(opts.port);
-      if (!/^\d{1,5}$/.test(opts.port) || port > 65535) throw new UsageError(`--port must be 0–65535, got ${opts.port}`);
+      if (!/^\d{1,5}$/.test(opts.port) || port > 65535)
+        throw new UsageError(`--port must be 0–65535, got ${opts.port}`);
     }
-    const gw = await startGateway({ dataDir: resolveDataDir(opts.dataDir), configFile: opts.config, host: opts.host, port });
+    const gw = await startGateway({
+      dataDir: resolveDataDir(opts.dataDir),
+      configFile: opts.config,
+      host: opts.host,
+      port,
+    });
     process.stderr.write(renderStartBanner(gw));
     const stop = (signal: string) => {
       process.stderr.write(`\nReceived ${signal}, shutting down…\n`);

@@ -5,10 +5,15 @@ import { text } from '../text-schema.js';
 import { defineTool, ToolInputError, type AnyToolDefinition, type ToolContext } from '../types.js';
 
 const NOTE_ID = /^note_[A-Za-z0-9_-]{22}$/;
-const noteId = z.string().regex(NOTE_ID, { message: 'must be a note id as returned by memory_save (note_…)' });
+const noteId = z
+  .string()
+  .regex(NOTE_ID, { message: 'must be a note id as returned by memory_save (note_…)' });
 
 /** The tenant and owner come from the credential, never from a tool argument. */
-const ownerOf = (ctx: ToolContext): NoteOwner => ({ tenant: ctx.principal.tenant, owner: ctx.principal.subject });
+const ownerOf = (ctx: ToolContext): NoteOwner => ({
+  tenant: ctx.principal.tenant,
+  owner: ctx.principal.subject,
+});
 
 export function newNoteId(): string {
   return `note_${randomBytes(16).toString('base64url')}`;
@@ -57,7 +62,13 @@ export function createMemoryTools(notes: NoteStore, now: () => Date = () => new 
       labels: ['private-data'],
       input: z.strictObject({
         query: text({ min: 1, max: 200 }).describe('Words to look for (1–200 characters).'),
-        limit: z.number().int().min(1).max(50).optional().describe('Most results to return (1–50, default 10).'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(50)
+          .optional()
+          .describe('Most results to return (1–50, default 10).'),
       }),
       output: z.strictObject({
         items: z.array(z.strictObject({ id: z.string(), title: z.string(), snippet: z.string() })),
@@ -88,7 +99,8 @@ export function createMemoryTools(notes: NoteStore, now: () => Date = () => new 
       }),
       async execute(args, ctx) {
         const note = await notes.get(ownerOf(ctx), args.id);
-        if (!note) throw new ToolInputError(`No note with id ${args.id}. Use memory_search to find note ids.`);
+        if (!note)
+          throw new ToolInputError(`No note with id ${args.id}. Use memory_search to find note ids.`);
         const structured = { ...note, tags: [...note.tags], createdAt: note.createdAt.toISOString() };
         return { structured, text: `${note.title ? `# ${note.title}\n\n` : ''}${note.content}` };
       },
