@@ -33,10 +33,7 @@ describe('reading request bodies', () => {
       },
     });
     assert.deepEqual(
-      await readJsonBody(
-        new Request('http://h', { method: 'POST', body: stream, duplex: 'half' }),
-        opts,
-      ),
+      await readJsonBody(new Request('http://h', { method: 'POST', body: stream, duplex: 'half' }), opts),
       { ok: false, problem: 'too-large' },
     );
     assert.deepEqual(await readJsonBody(req('{'), opts), { ok: false, problem: 'not-json' });

@@ -1,0 +1,53 @@
+// Target (c): Portcullis itself with every control built so far, on SQLite in a fresh data
+// directory. The API key goes to the orchestrator on stdout.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
+import { startGateway } from '../../src/gateway/start.js';
+import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
+const env: NodeJS.ProcessEnv = {};
+for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PORTCULLIS_')) env[k] = v;
+const gw = await startGateway({
+  dataDir: dir,
+  port: 0,
+  host: '127.0.0.1',
+  env,
+  logger: pino({ level: 'silent' }),
+});
+const { key } = await createApiKey(
+  gw.storage.apiKeys,
+  { owner: 'bench', label: 'bench', scopes: [...BUILT_IN_SCOPES], expiresAt: null },
+  new Date(),
+);
+for (const n of SEED_NOTES) {
+  const res = await fetch(gw.mcpUrl, {
+    method: 'POST',
+    headers: { ...TOOL_CALL_HEADERS, 'mcp-name': 'memory_save', authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: {
+        name: 'memory_save',
+        arguments: n,
+        _meta: {
+          'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+          'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+          'io.modelcontextprotocol/clientCapabilities': {},
+        },
+      },
+    }),
+  });
+  if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
+}
+process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
+process.on('SIGTERM', () => {
+  void gw.close().then(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+});

@@ -1,0 +1,64 @@
+// Target (b): the MCP SDK v2's own HTTP handler serving the same memory tools over the same
+// SQLite store, with no authentication and no controls: what a plain SDK server costs.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { Hono } from 'hono';
+import { openSqliteStorage } from '../../src/storage/index.js';
+import { createMemoryTools } from '../../src/tools/index.js';
+import { SEED_NOTES } from '../request.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sdk-'));
+const storage = openSqliteStorage(path.join(dir, 'bench.db'));
+const tools = createMemoryTools(storage.notes);
+const principal = {
+  subject: 'bench',
+  tenant: 'bench',
+  credentialId: 'none',
+  authMethod: 'api-key' as const,
+  scopes: new Set<string>(),
+};
+const save = tools.find((t) => t.name === 'memory_save')!;
+for (const n of SEED_NOTES) {
+  await save.execute(n, { principal, requestId: 'seed', signal: new AbortController().signal });
+}
+
+const handler = createMcpHandler(() => {
+  const server = new McpServer({ name: 'bare', version: '1.0.0' });
+  for (const tool of tools) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.input,
+        outputSchema: tool.output,
+      },
+      async (args: unknown) => {
+        const out = await tool.execute(args, {
+          principal,
+          requestId: 'bench',
+          signal: new AbortController().signal,
+        });
+        return {
+          content: [{ type: 'text' as const, text: out.text }],
+          structuredContent: out.structured as Record<string, unknown>,
+        };
+      },
+    );
+  }
+  return server;
+});
+const app = new Hono();
+app.all('/mcp', (c) => handler.fetch(c.req.raw));
+const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
+  process.stdout.write(`ready ${info.port}\n`);
+});
+process.on('SIGTERM', () => {
+  server.close(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  });
+});
