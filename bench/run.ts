@@ -56,6 +56,17 @@ async function measure(target: Target): Promise<Measured> {
     });
     server.once('exit', (code) => reject(new Error(`${target.id} exited with ${code}`)));
   });
+  try {
+    return await measureServing(target, server.pid!, ready);
+  } finally {
+    if (server.exitCode === null) {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+    }
+  }
+}
+
+async function measureServing(target: Target, pid: number, ready: string[]): Promise<Measured> {
   const [port, key] = ready;
   const headers: Record<string, string> = {
     ...TOOL_CALL_HEADERS,
@@ -73,9 +84,7 @@ async function measure(target: Target): Promise<Measured> {
   }
   await runLoad(url, headers, 2);
   const result = await runLoad(url, headers, DURATION);
-  const rss = peakRssMiB(server.pid!);
-  server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  const rss = peakRssMiB(pid);
   return {
     id: target.id,
     label: target.label,

@@ -6,7 +6,10 @@ import { Hono } from 'hono';
 const result = {
   jsonrpc: '2.0',
   id: 1,
-  result: { content: [{ type: 'text', text: 'Found 10 note(s)' }], structuredContent: { items: [] } },
+  result: {
+    content: [{ type: 'text', text: 'Found 10 note(s) about benchmark' }],
+    structuredContent: { items: [] },
+  },
 };
 const app = new Hono();
 app.post('/mcp', async (c) => {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { createMcpHandler, McpServer } from '@modelcontextprotocol/server';
+import { createMcpHandler, Server, type CallToolResult } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
 import { openSqliteStorage } from '../../src/storage/index.js';
 import { createMemoryTools } from '../../src/tools/index.js';
@@ -25,30 +25,23 @@ for (const n of SEED_NOTES) {
   await save.execute(n, { principal, requestId: 'seed', signal: new AbortController().signal });
 }
 
+// The same tools and the same argument checks, registered on the SDK's server with nothing else.
 const handler = createMcpHandler(() => {
-  const server = new McpServer({ name: 'bare', version: '1.0.0' });
-  for (const tool of tools) {
-    server.registerTool(
-      tool.name,
-      {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: tool.input,
-        outputSchema: tool.output,
-      },
-      async (args: unknown) => {
-        const out = await tool.execute(args, {
-          principal,
-          requestId: 'bench',
-          signal: new AbortController().signal,
-        });
-        return {
-          content: [{ type: 'text' as const, text: out.text }],
-          structuredContent: out.structured as Record<string, unknown>,
-        };
-      },
-    );
-  }
+  const server = new Server({ name: 'bare', version: '1.0.0' }, { capabilities: { tools: {} } });
+  server.setRequestHandler('tools/list', () => ({
+    tools: tools.map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema })),
+  }));
+  server.setRequestHandler('tools/call', async (request) => {
+    const tool = tools.find((t) => t.name === request.params.name)!;
+    const args = tool.checkArgs(request.params.arguments ?? {});
+    if (!args.ok) return { content: [{ type: 'text', text: 'invalid arguments' }], isError: true };
+    const out = await tool.execute(args.value, {
+      principal,
+      requestId: 'bench',
+      signal: new AbortController().signal,
+    });
+    return { content: out.content, structuredContent: out.structured } as CallToolResult;
+  });
   return server;
 });
 const app = new Hono();

@@ -1,9 +1,15 @@
 import type { Logger } from 'pino';
-import type { z } from 'zod';
 import { authenticate, type AuthInput, type AuthResult, type Principal } from '../auth/index.js';
 import { decide, type Decision } from '../policy/index.js';
 import type { ApiKeyStore } from '../storage/index.js';
-import { ToolInputError, type AnyToolDefinition, type Catalogue, type ListedTool } from '../tools/index.js';
+import {
+  ToolInputError,
+  type Catalogue,
+  type ContentBlock,
+  type ListedTool,
+  type SchemaIssue,
+  type Tool,
+} from '../tools/index.js';
 
 /**
  * The tool-call pipeline, declared once. Every call to /mcp passes these stages in this order:
@@ -18,7 +24,7 @@ import { ToolInputError, type AnyToolDefinition, type Catalogue, type ListedTool
 /** A tool result as MCP's CallToolResult carries it. */
 export interface ToolResult {
   readonly [key: string]: unknown;
-  readonly content: { type: 'text'; text: string }[];
+  readonly content: ContentBlock[];
   readonly structuredContent?: Record<string, unknown>;
   readonly isError?: boolean;
 }
@@ -57,13 +63,8 @@ export interface McpPipeline {
 }
 
 /** Formats validation issues so the model can correct its call: one line per field. */
-export function describeInvalidArguments(tool: string, error: z.ZodError): string {
-  const lines = error.issues.map((issue) => {
-    const where = issue.path.length ? issue.path.join('.') : 'arguments';
-    if (issue.code === 'unrecognized_keys')
-      return `- ${where}: unknown field(s) ${issue.keys.join(', ')}; remove them`;
-    return `- ${where}: ${issue.message}`;
-  });
+export function describeInvalidArguments(tool: string, issues: readonly SchemaIssue[]): string {
+  const lines = issues.map((issue) => `- ${issue.path}: ${issue.message}`);
   return `Invalid arguments for ${tool}:\n${lines.join('\n')}\nFix these and call ${tool} again.`;
 }
 
@@ -72,7 +73,7 @@ const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', t
 export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
   const { catalogue, logger } = deps;
 
-  const decideFor = (principal: Principal, tool: AnyToolDefinition) =>
+  const decideFor = (principal: Principal, tool: Tool) =>
     decide({ scopes: principal.scopes, tool, now: deps.now() });
 
   return {
@@ -80,8 +81,9 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
 
     listTools: (principal) =>
       catalogue
-        .listFor(principal)
-        .filter((t) => decideFor(principal, catalogue.get(t.name)!).effect !== 'deny'),
+        .entries()
+        .filter((e) => decideFor(principal, e.tool).effect !== 'deny')
+        .map((e) => e.listed),
 
     async callTool(req) {
       // resolve tool
@@ -106,11 +108,11 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       }
 
       // validate
-      const parsed = tool.input.safeParse(req.args ?? {});
-      if (!parsed.success) {
+      const parsed = tool.checkArgs(req.args ?? {});
+      if (!parsed.ok) {
         return {
           kind: 'result',
-          result: errorResult(describeInvalidArguments(tool.name, parsed.error)),
+          result: errorResult(describeInvalidArguments(tool.name, parsed.issues)),
           decision,
         };
       }
@@ -118,7 +120,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       // execute
       let output;
       try {
-        output = await tool.execute(parsed.data, {
+        output = await tool.execute(parsed.value, {
           principal: req.principal,
           requestId: req.requestId,
           signal: req.signal,
@@ -135,10 +137,10 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       }
 
       // check output: a tool that breaks its own output schema is a bug, not the caller's fault
-      const checked = tool.output.safeParse(output.structured);
-      if (!checked.success) {
+      const checked = tool.checkOutput(output.structured);
+      if (!checked.ok) {
         logger.error(
-          { requestId: req.requestId, tool: tool.name, issues: checked.error.issues },
+          { requestId: req.requestId, tool: tool.name, issues: checked.issues },
           'tool output failed its schema',
         );
         return {
@@ -151,8 +153,9 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       return {
         kind: 'result',
         result: {
-          content: [{ type: 'text', text: output.text }],
-          structuredContent: checked.data as Record<string, unknown>,
+          content: [...output.content],
+          ...(checked.value ? { structuredContent: checked.value } : {}),
+          ...(output.isError ? { isError: true } : {}),
         },
         decision,
       };

@@ -2,6 +2,7 @@ import {
   ProtocolError,
   ProtocolErrorCode,
   Server,
+  type CallToolResult,
   type McpServerFactory,
 } from '@modelcontextprotocol/server';
 import type { McpPipeline } from './pipeline.js';
@@ -35,7 +36,8 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
       const outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
       switch (outcome?.kind) {
         case 'result':
-          return outcome.result;
+          // Content blocks from upstreams were checked by the pipeline; the SDK re-validates the shape.
+          return outcome.result as CallToolResult;
         case 'rpc-error':
           throw new ProtocolError(outcome.code, outcome.message);
         default:

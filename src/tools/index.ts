@@ -1,12 +1,15 @@
-export { createCatalogue, type Catalogue, type ListedTool } from './catalogue.js';
+export { createCatalogue, listedTool, type Catalogue, type ListedTool } from './catalogue.js';
+export { defineTool, zodIssues, type BuiltInToolSpec } from './define-tool.js';
 export { createMemoryTools } from './memory/tools.js';
 export {
-  defineTool,
   ToolInputError,
-  type AnyToolDefinition,
+  type Checked,
+  type ContentBlock,
+  type ObjectJsonSchema,
+  type SchemaIssue,
+  type Tool,
   type ToolClass,
   type ToolContext,
-  type ToolDefinition,
   type ToolLabel,
   type ToolOutput,
 } from './types.js';

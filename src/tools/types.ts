@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Principal } from '../auth/principal.js';
 
 /** How much harm a tool can do. Operator-assigned; an upstream's own annotations never lower it. */
@@ -14,17 +13,40 @@ export interface ToolContext {
   readonly signal: AbortSignal;
 }
 
-/** The `structuredContent` plus the text a model reads. */
-export interface ToolOutput<O> {
-  readonly structured: O;
-  readonly text: string;
+/** A JSON Schema whose root is an object, as MCP requires for tool schemas. */
+export interface ObjectJsonSchema {
+  readonly type: 'object';
+  readonly [key: string]: unknown;
 }
 
+/** An MCP content block: text, or any other block type an upstream returns (image, resource…). */
+export type ContentBlock =
+  | { readonly type: 'text'; readonly text: string }
+  | { readonly type: string; readonly [key: string]: unknown };
+
+/** What a tool returns: content for the model, structured data matching its output schema. */
+export interface ToolOutput {
+  readonly content: readonly ContentBlock[];
+  readonly structured?: Record<string, unknown>;
+  /** The tool itself reports failure (an upstream's own `isError`). */
+  readonly isError?: boolean;
+}
+
+/** One problem with arguments or output: where, and what is wrong, in words a model can act on. */
+export interface SchemaIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+export type Checked<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: readonly SchemaIssue[] };
+
 /**
- * A tool Portcullis can serve. Arguments are validated against `input` (strict: unknown keys are
- * rejected) before `execute` runs, and `execute` returns data matching `output`.
+ * A tool as the catalogue and the pipeline see it, whether built in (zod schemas, see
+ * `defineTool`) or fronted from an upstream server (JSON Schema checked with ajv). Arguments are
+ * checked with `checkArgs` before `execute` runs; structured output with `checkOutput` after.
  */
-export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType> {
+export interface Tool {
   readonly name: string;
   readonly title: string;
   readonly description: string;
@@ -32,19 +54,13 @@ export interface ToolDefinition<I extends z.ZodType = z.ZodType, O extends z.Zod
   readonly scope: string;
   readonly class: ToolClass;
   readonly labels: readonly ToolLabel[];
-  readonly input: I;
-  readonly output: O;
-  execute(args: z.output<I>, ctx: ToolContext): Promise<ToolOutput<z.output<O>>>;
-}
-
-/** Erases the generic parameters so definitions of different shapes fit in one catalogue. */
-export type AnyToolDefinition = ToolDefinition<z.ZodType, z.ZodType>;
-
-/** Declares a tool with its argument and result types inferred from its schemas. */
-export function defineTool<I extends z.ZodType, O extends z.ZodType>(
-  def: ToolDefinition<I, O>,
-): AnyToolDefinition {
-  return def;
+  /** The upstream server this tool is fronted from; undefined for built-ins. */
+  readonly upstream?: string;
+  readonly inputSchema: ObjectJsonSchema;
+  readonly outputSchema?: ObjectJsonSchema;
+  checkArgs(args: unknown): Checked<unknown>;
+  checkOutput(structured: Record<string, unknown> | undefined): Checked<Record<string, unknown> | undefined>;
+  execute(args: unknown, ctx: ToolContext): Promise<ToolOutput>;
 }
 
 /**

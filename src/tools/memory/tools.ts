@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { NoteOwner, NoteStore } from '../../storage/index.js';
 import { text } from '../text-schema.js';
-import { defineTool, ToolInputError, type AnyToolDefinition, type ToolContext } from '../types.js';
+import { defineTool } from '../define-tool.js';
+import { ToolInputError, type Tool, type ToolContext } from '../types.js';
 
 const NOTE_ID = /^note_[A-Za-z0-9_-]{22}$/;
 const noteId = z
@@ -20,7 +21,7 @@ export function newNoteId(): string {
 }
 
 /** The four memory tools over one note store. */
-export function createMemoryTools(notes: NoteStore, now: () => Date = () => new Date()): AnyToolDefinition[] {
+export function createMemoryTools(notes: NoteStore, now: () => Date = () => new Date()): Tool[] {
   return [
     defineTool({
       name: 'memory_save',
