@@ -1,0 +1,212 @@
+import { lookup } from 'node:dns/promises';
+import { Agent } from 'undici';
+import { PortcullisError } from '../errors/index.js';
+import { checkUrl, type UrlPolicy } from './check-url.js';
+import { compileAddressAllowList } from './classify-address.js';
+import { createCheckedConnector, type Resolve } from './create-connector.js';
+import { EgressError, isEgressError } from './errors.js';
+import { compileHostPatterns, normaliseHost } from './match-host.js';
+import { readBody, tooLarge } from './read-body.js';
+
+export interface EgressGuardOptions {
+  /** Host names the guard may reach: exact names, `*.example.com`, or `['*']` for any public host. */
+  readonly allowHosts: readonly string[];
+  /** Hosts that may be reached over plain http (same pattern syntax). Default: none. */
+  readonly allowHttpHosts?: readonly string[];
+  /**
+   * CIDRs (or single addresses) the guard may connect to although they are internal, for an
+   * operator who deliberately fronts an internal service. Default: none.
+   */
+  readonly allowAddresses?: readonly string[];
+  /** Redirects followed per request, each one re-checked. Default 5. */
+  readonly maxRedirects?: number;
+  /** Largest response body accepted. Default 5 MiB. */
+  readonly maxBytes?: number;
+  /** Whole-request deadline: connect, every redirect hop and the body. Default 15 s. */
+  readonly timeoutMs?: number;
+  /** DNS resolution. Default: the system resolver (`dns.lookup`, all addresses). */
+  readonly resolve?: Resolve;
+}
+
+export interface EgressRequestInit {
+  readonly method?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Uint8Array;
+  readonly signal?: AbortSignal;
+}
+
+export interface EgressResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** The URL that answered, after redirects. */
+  readonly finalUrl: string;
+  readonly bytes: Uint8Array;
+  /** The body decoded with the charset the response declared (UTF-8 when absent or unknown). */
+  text(): string;
+}
+
+export interface EgressGuard {
+  fetch(url: string | URL, init?: EgressRequestInit): Promise<EgressResponse>;
+  /** Closes pooled connections; for shutdown and tests. */
+  close(): Promise<void>;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+// Credentials meant for one origin must not follow a redirect to another (Fetch §4.4 step 13
+// does the same for Authorization).
+const CROSS_ORIGIN_STRIPPED = ['authorization', 'proxy-authorization', 'cookie'];
+
+const systemResolve: Resolve = (hostname) => lookup(hostname, { all: true, verbatim: true });
+
+function positiveInteger(value: number | undefined, fallback: number, name: string): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 0) {
+    throw new PortcullisError('config-invalid', `egress: ${name} must be a non-negative integer`);
+  }
+  return v;
+}
+
+function compileOrThrow<T>(compile: () => T, name: string): T {
+  try {
+    return compile();
+  } catch (err) {
+    throw new PortcullisError('config-invalid', `egress: ${name} has an invalid entry`, {
+      detail: err instanceof Error ? err.message : String(err),
+      cause: err,
+    });
+  }
+}
+
+function decode(bytes: Uint8Array, contentType: string | null): string {
+  const charset = /;\s*charset="?([\w.:-]+)"?/i.exec(contentType ?? '')?.[1];
+  try {
+    return new TextDecoder(charset ?? 'utf-8').decode(bytes);
+  } catch {
+    return new TextDecoder('utf-8').decode(bytes);
+  }
+}
+
+function findEgressError(err: unknown): EgressError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (isEgressError(e)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * The one way out to the network. Every outbound HTTP request of the gateway goes through a guard,
+ * which refuses what its policy does not allow and checks addresses at connect time on every hop.
+ * Its own undici Agent is used (never the global dispatcher), so proxy environment variables and
+ * other code's dispatcher settings play no part.
+ */
+export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
+  const policy: UrlPolicy = {
+    allowHosts: compileOrThrow(() => compileHostPatterns(options.allowHosts), 'allowHosts'),
+    allowHttpHosts: compileOrThrow(() => compileHostPatterns(options.allowHttpHosts ?? []), 'allowHttpHosts'),
+    allowAddresses: compileOrThrow(
+      () => compileAddressAllowList(options.allowAddresses ?? []),
+      'allowAddresses',
+    ),
+  };
+  const maxRedirects = positiveInteger(options.maxRedirects, 5, 'maxRedirects');
+  const maxBytes = positiveInteger(options.maxBytes, 5 * 1024 * 1024, 'maxBytes');
+  const timeoutMs = positiveInteger(options.timeoutMs, 15_000, 'timeoutMs');
+  const agent = new Agent({
+    connect: createCheckedConnector(options.resolve ?? systemResolve, policy.allowAddresses, timeoutMs),
+  });
+
+  async function send(
+    url: string | URL,
+    init: EgressRequestInit,
+    signal: AbortSignal,
+  ): Promise<EgressResponse> {
+    let current = checkUrl(url, policy);
+    let method = (init.method ?? 'GET').toUpperCase();
+    let body = init.body;
+    const headers = new Headers(init.headers);
+    // The Host header is derived from the checked URL only; a caller-supplied one would let a
+    // request to an allowed name be routed to another virtual host behind the same address.
+    headers.delete('host');
+    for (let hop = 0; ; hop++) {
+      const res = await agent.request({
+        origin: current.origin,
+        path: current.pathname + current.search,
+        method,
+        headers: Object.fromEntries(headers),
+        body,
+        signal,
+      });
+      const resHeaders = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        for (const v of Array.isArray(value) ? value : [value ?? '']) resHeaders.append(name, v);
+      }
+      const location = resHeaders.get('location');
+      if (REDIRECTS.has(res.statusCode) && location !== null) {
+        await res.body.dump();
+        if (hop >= maxRedirects) {
+          throw new EgressError(
+            'egress-too-many-redirects',
+            `Refused: more than ${maxRedirects} redirects starting from "${normaliseHost(new URL(url).hostname)}".`,
+          );
+        }
+        const next = checkUrl(location, policy, current);
+        if (next.origin !== current.origin) for (const h of CROSS_ORIGIN_STRIPPED) headers.delete(h);
+        // Fetch §4.4: 303 turns anything but HEAD into GET, and 301/302 turn POST into GET.
+        if ((res.statusCode === 303 && method !== 'HEAD') || (res.statusCode <= 302 && method === 'POST')) {
+          method = 'GET';
+          body = undefined;
+          headers.delete('content-type');
+          headers.delete('content-length');
+        }
+        current = next;
+        continue;
+      }
+      const host = normaliseHost(current.hostname);
+      const declared = Number(resHeaders.get('content-length'));
+      if (Number.isFinite(declared) && declared > maxBytes) {
+        res.body.destroy();
+        throw tooLarge(host, maxBytes);
+      }
+      const bytes = await readBody(res.body, maxBytes, host);
+      const contentType = resHeaders.get('content-type');
+      return {
+        status: res.statusCode,
+        headers: resHeaders,
+        finalUrl: current.href,
+        bytes,
+        text: () => decode(bytes, contentType),
+      };
+    }
+  }
+
+  return {
+    async fetch(url, init = {}) {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+      try {
+        return await send(url, init, signal);
+      } catch (err) {
+        const known = findEgressError(err);
+        if (known) throw known;
+        const host = `"${normaliseHost(new URL(url).hostname)}"`;
+        if (deadline.aborted) {
+          throw new EgressError(
+            'egress-timeout',
+            `The request to ${host} did not finish within ${timeoutMs} ms.`,
+            {
+              cause: err,
+            },
+          );
+        }
+        if (init.signal?.aborted) {
+          throw new EgressError('egress-aborted', `The request to ${host} was cancelled.`, { cause: err });
+        }
+        throw new EgressError('egress-network-error', `The request to ${host} failed at the network level.`, {
+          detail: err instanceof Error ? err.message : String(err),
+          cause: err,
+        });
+      }
+    },
+    close: () => agent.close(),
+  };
+}

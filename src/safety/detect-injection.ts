@@ -1,0 +1,531 @@
+/**
+ * A fast, explainable prompt-injection detector: weighted regular-expression rules over a
+ * normalised view of the text, plus checks on the raw text for the tricks that normalising
+ * would hide (invisible characters, mixed-script words). It is a tripwire that raises the cost
+ * of the common attacks and explains itself; it is not a classifier and cannot judge intent.
+ * See DESIGN.md for what it cannot do.
+ */
+
+export type InjectionKind = 'tool-output' | 'tool-description';
+
+/** The closed set of rule names a finding can carry. */
+export type InjectionRule =
+  | 'override-instructions'
+  | 'role-hijack'
+  | 'mode-switch'
+  | 'fake-tag'
+  | 'tool-coercion'
+  | 'exfiltration'
+  | 'secret-request'
+  | 'markdown-exfiltration'
+  | 'sensitive-file'
+  | 'response-directive'
+  | 'code-directive'
+  | 'dangerous-code'
+  | 'secrecy'
+  | 'tool-shadowing'
+  | 'encoded-instructions'
+  | 'invisible-tags'
+  | 'zero-width-in-word'
+  | 'bidi-override'
+  | 'mixed-script-word';
+
+export type InjectionVerdict = 'clean' | 'suspicious' | 'malicious';
+
+export interface InjectionFinding {
+  readonly rule: InjectionRule;
+  /** UTF-16 offsets into the raw text that was given. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface InjectionReport {
+  readonly verdict: InjectionVerdict;
+  /** 0..1: 1 − Π(1 − wᵢ) over the distinct rules that fired. */
+  readonly score: number;
+  readonly findings: InjectionFinding[];
+}
+
+export interface DetectOptions {
+  readonly kind: InjectionKind;
+}
+
+export const SUSPICIOUS_THRESHOLD = 0.4;
+export const MALICIOUS_THRESHOLD = 0.7;
+
+interface Rule {
+  readonly rule: InjectionRule;
+  readonly re: RegExp;
+  /** Weight per kind; 0 disables the rule for that kind. */
+  readonly weight: Readonly<Record<InjectionKind, number>>;
+  /** A match right after "don't", "never"… is advice, not an instruction: skip it. */
+  readonly negatable?: boolean;
+}
+
+const both = (w: number): Record<InjectionKind, number> => ({ 'tool-output': w, 'tool-description': w });
+
+// A gap that stays within one sentence: at most n characters, no sentence end, lazily matched so
+// each attempt is bounded and the whole scan stays linear in practice.
+const gap = (n: number): string => `[^.!?\\n]{0,${n}}?`;
+// "don't", "never", "not" just before a match turn an instruction into advice ("never share your
+// password"), which is what benign documentation says. Checked after a match rather than as a
+// look-behind inside the patterns, which would run at every position of every text.
+const NEGATED_BEFORE =
+  /\b(?:don'?t|do not|never|not|cannot|can'?t|won'?t|shouldn'?t|should not|must not|mustn'?t)\s+(?:\w+\s+){0,3}$/i;
+
+function rx(source: string, flags = 'gi'): RegExp {
+  return new RegExp(source, flags);
+}
+
+const OVERRIDE_VERB = String.raw`(?:ignore|disregard|forget|overlook|override|bypass|abandon|discard|neglect|set aside|throw out|stop following|do not follow|don'?t follow|no longer follow|cancel)`;
+const PRIOR = String.raw`(?:previous|prior|preceding|above|earlier|former|original|initial|old|all(?: of)?(?: the| your)?|your|system|developer|safety|existing|current|those|these)`;
+const DIRECTIVES = String.raw`(?:instructions?|directives?|prompts?|rules?|guidelines?|commands?|orders?|programming|constraints?|restrictions?|guidance|polic(?:y|ies)|tasks?|context|training|filters?|guardrails?|safeguards?|messages?)`;
+const SENSITIVE = String.raw`(?:system prompt|(?:initial|original|hidden|secret) (?:prompt|instructions?)|passwords?|passcodes?|pass ?phrases?|secret keys?|secrets|api[ _-]?keys?|access (?:keys?|tokens?)|tokens?|credentials?|private keys?|ssh keys?|session (?:ids?|cookies?|tokens?)|cookies|(?:conversation|chat|message) (?:history|log|transcript)|(?:previous|prior|earlier|all) messages|environment variables|env vars|env file|(?:recovery|backup|mfa|2fa|one-time|otp) codes?|(?:the )?user'?s? (?:data|files?|emails?|messages|address|personal (?:data|information)|credentials?|password))`;
+
+const RULES: readonly Rule[] = [
+  {
+    rule: 'override-instructions',
+    re: rx(
+      [
+        `\\b${OVERRIDE_VERB}\\b${gap(40)}\\b${PRIOR}\\b${gap(30)}\\b${DIRECTIVES}\\b`,
+        `\\b${OVERRIDE_VERB}\\b${gap(20)}\\b(?:everything|anything|all|what(?:ever)?)\\b${gap(20)}\\b(?:you(?:'ve| have)? (?:been|were) (?:told|instructed|given|taught|programmed)|(?:i|we|they) (?:told|said|wrote) (?:you )?(?:before|earlier|above))`,
+        String.raw`\b(?:ignore|disregard|forget)\s+(?:the|this|that|these|those|all)\s+(?:\w+\s+){0,2}?(?:web ?page|page|document|text|content|e-?mail|resume|article|function|code|table|data|input|file|message|paper|review|context|above)\b[^.!?\n]{0,20}?\b(?:and|then|instead)\s+(?:\w+\s+)?(?:state|say|respond|reply|output|write|print|answer|tell|claim|declare|return)\b`,
+        `\\b(?:regardless of|in spite of|notwithstanding|contrary to)\\b${gap(15)}\\b${PRIOR}\\b${gap(20)}\\b${DIRECTIVES}\\b`,
+        `\\b(?:previous|prior|earlier|original|above|old|all|your)\\b${gap(15)}\\b${DIRECTIVES}\\b${gap(40)}\\b(?:no longer (?:apply|valid|in effect|relevant)|do not apply|don't apply)\\b`,
+        `\\b(?:previous|prior|earlier|original|above|old|all)\\b${gap(15)}\\b${DIRECTIVES}\\b${gap(15)}\\b(?:are|is|were|have been|has been)\\s+(?:now\\s+)?(?:void|null|cancel+ed|revoked|obsolete|outdated|superseded|overridden|replaced|deprecated|invalid|lifted|suspended|no longer (?:valid|apply|applicable|relevant|in effect))`,
+      ].join('|'),
+    ),
+    weight: both(0.8),
+    negatable: true,
+  },
+  {
+    rule: 'override-instructions',
+    re: rx(
+      [
+        // French, Spanish, Portuguese, Italian, German, Dutch, Russian, Chinese, Japanese.
+        String.raw`\b(?:ignor\w*|oubli\w*|olvid\w*|esque[cç]\w*|dimentic\w*|vergiss\w*|missacht\w*|negeer\w*|vergeet)\b[^.!?\n]{0,40}?\b(?:pr[ée]c[ée]dent\w*|ant[ée]rieur\w*|anterior\w*|previ\w*|precedent\w*|vorherig\w*|bisherig\w*|obig\w*|vorige|eerdere|toutes|todas|tutte|alle)\b[^.!?\n]{0,30}?(?:instruc\w*|consignes|directiv\w*|istruzion\w*|anweisung\w*|regeln|reglas|r[èe]gles|regras|regole|instructies)`,
+        String.raw`\b(?:ignor\p{L}*|oubli\p{L}*|olvid\p{L}*|esque[cç]\p{L}*|dimentic\p{L}*|negeer\p{L}*)\s+(?:\p{L}+\s+){0,3}?(?:instru\p{L}*|consignes|directiv\p{L}*|istruzion\p{L}*|reglas|r[èe]gles|regras|regole|instructies)\s+(?:\p{L}+\s+)?(?:pr[ée]c[ée]dent\p{L}*|ant[ée]rieur\p{L}*|anterior\p{L}*|previ\p{L}*|precedent\p{L}*|eerdere|vorige)`,
+        String.raw`αγνο\p{L}*[^.!?\n]{0,30}?προηγο\p{L}*[^.!?\n]{0,20}?οδηγ\p{L}*`,
+        String.raw`(?:이전|앞의|위의|모든)[^.!?\n]{0,10}?(?:지시|지침|명령)[^.!?\n]{0,10}?(?:무시|잊)`,
+        String.raw`(?:पिछले|पूर्व|सभी)[^।!?\n]{0,10}?निर्देश[^।!?\n]{0,20}?(?:अनदेखी|अनदेखा|नज़रअंदाज़|नजरअंदाज|भूल)`,
+        String.raw`(?:игнорир\p{L}*|забудь\p{L}*|проигнорир\p{L}*)[^.!?\n]{0,40}?(?:предыдущ\p{L}*|прошл\p{L}*|все)[^.!?\n]{0,20}?(?:инструкц\p{L}*|указани\p{L}*|правил\p{L}*)`,
+        String.raw`(?:忽略|无视|忘记|忘掉|無視|忘れ)[^。！？\n]{0,12}?(?:之前|以上|前面|先前|所有|これまで|以前|上記)[^。！？\n]{0,12}?(?:指令|指示|说明|規則|规则|命令|提示)`,
+      ].join('|'),
+      'giu',
+    ),
+    weight: both(0.8),
+  },
+  {
+    rule: 'role-hijack',
+    re: rx(
+      [
+        String.raw`\byou are now\b(?:\s+(?:a|an|the|my|in|no longer))?\s+(?:\w+\s+){0,2}?(?:ai|assistant|model|chatbot|bot|llm|dan|jailbroken|unrestricted|unfiltered|uncensored|free|evil|hacker|persona|character|developer|admin|root|system)\b`,
+        String.raw`\bfrom now on,?\s+(?:you\s+(?:are|will|must|shall|should|act|respond|answer|reply|only)|act as|respond as|your (?:new )?(?:role|task|name|job|goal))`,
+        String.raw`\b(?:act|behave|respond|roleplay|role-play)\s+as\s+(?:an?\s+)?(?:\w+\s+){0,2}?(?:unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|dan)\b`,
+        String.raw`\b(?:pretend|imagine)\s+(?:to be|you are|that you are|you're)\b${gap(60)}\b(?:no|without|free of|free from|any)\s+(?:restrictions|rules|limits|limitations|filters|guidelines|ethics|morals)`,
+        String.raw`\bdo anything now\b`,
+        String.raw`\bnew (?:system )?(?:prompt|instructions|directives|role|persona)\s*[:\-—]`,
+        String.raw`\b(?:new|updated|revised|override|real|true|actual) system (?:prompt|message|instructions?)\b`,
+        String.raw`\bi am (?:your|the|an?) (?:developer|creator|administrator|admin|owner|operator|programmer|system administrator)\b|\bi'm (?:your|the) (?:developer|creator|administrator|admin|owner|operator)\b`,
+        String.raw`\b(?:as|i am|i'm)\s+your\s+(?:creator|developer|programmer|owner|master|maker)\b|\bi(?:'m| am) god\b`,
+        String.raw`\byou\s+(?:must|will|shall|have to)\s+(?:now\s+)?(?:obey|listen to)\s+(?:me|my)\b`,
+      ].join('|'),
+    ),
+    weight: both(0.6),
+  },
+  {
+    rule: 'mode-switch',
+    re: rx(
+      String.raw`\b(?:enter\w*|switch\w*\s+(?:to|into)|activat\w*|enabl\w*|unlock\w*|now in)\s+(?:the\s+)?['"]?(?:developer|debug|god|admin|administrator|maintenance|unrestricted|sudo|root|dan|jailbreak|test)\s+mode\b|\bsystem override\b|\boverride (?:mode|protocol|code)\b`,
+    ),
+    weight: both(0.4),
+  },
+  {
+    rule: 'fake-tag',
+    re: rx(
+      [
+        String.raw`<\s*/?\s*(?:important|system|sys|system[_-]?prompt|instructions?|admin|secret|hidden|assistant_instructions|override)\s*>`,
+        String.raw`<\|\s*(?:im_start|im_end|system|endoftext|eot_id|start_header_id|end_header_id|begin_of_text)\s*\|>`,
+        String.raw`<<\s*/?SYS\s*>>`,
+        String.raw`<\s*(?:god|system|dev|developer|admin|debug|sudo|root|dan)\s+mode\s*>`,
+        String.raw`\[\s*/?\s*(?:SYSTEM|INST|ADMIN|IMPORTANT|SYSTEM PROMPT|INSTRUCTIONS?)\s*\]`,
+        String.raw`^\s*#{1,6}\s*(?:system(?: prompt| message| instructions?| override)?|new instructions|instructions for (?:the )?(?:ai|assistant|model|llm|agent))\s*:?\s*$`,
+        String.raw`\b(?:begin|start|end) (?:of )?(?:system|admin) (?:prompt|message|instructions?)\b`,
+      ].join('|'),
+      'gim',
+    ),
+    weight: both(0.55),
+  },
+  {
+    rule: 'tool-coercion',
+    re: rx(
+      [
+        String.raw`\b(?:call|invoke|run|execute|trigger|use)\s+(?:the\s+)?(?!(?:this|that|it|a|an|any|each)\s)[\x60'"]?[\w.:/-]{2,60}[\x60'"]?\s+(?:tool|function|command|mcp tool)\b${gap(40)}\b(?:with|passing|using|and|to|on)\b`,
+        String.raw`\b(?:before|prior to)\s+(?:answering|responding|replying|summari[sz]ing|you (?:answer|respond|reply|continue|proceed|summari[sz]e)|doing anything(?: else)?|anything else|continuing|proceeding)\b,?${gap(30)}\b(?:call|invoke|run|execute|use|read|fetch|send|open|visit|download)\b`,
+        String.raw`\b(?:you|the (?:ai|assistant|model|agent))\s+(?:must|should|need to|have to|are required to)\s+(?:first\s+|now\s+|immediately\s+|also\s+)?(?:call|invoke|execute|run|use)\s+(?:the\s+)?[\x60'"]?[\w.:/-]{2,60}[\x60'"]?\s+(?:tool|function)\b`,
+        String.raw`\b(?:ai|assistant|model|agent|llm)s?\s+(?:reading|processing|summari[sz]ing|seeing)\s+this\b`,
+      ].join('|'),
+    ),
+    weight: { 'tool-output': 0.45, 'tool-description': 0.15 },
+    negatable: true,
+  },
+  {
+    rule: 'exfiltration',
+    re: rx(
+      [
+        `\\b(?:send|forward|post|upload|e-?mail|transmit|exfiltrate|leak|submit|report|copy|pipe|deliver|relay|share)\\b[^\\n]{0,80}?\\b${SENSITIVE}\\b[^\\n]{0,80}?\\b(?:to|at|into|via|using)\\s+(?:https?://|[\\w.+-]+@[\\w-]+\\.|(?:the |this |my |our |an? )?(?:following |external |remote )?(?:url|endpoint|webhook|server|address|e-?mail|attacker|inbox|link|domain))`,
+        `\\b${SENSITIVE}\\b[^\\n]{0,60}?\\b(?:send|forward|post|upload|e-?mail|transmit|submit)\\b[^\\n]{0,60}?\\b(?:to|at|into|via)\\s+(?:https?://|[\\w.+-]+@[\\w-]+\\.|(?:the |this |my |our |an? )?(?:url|endpoint|webhook|server|address|e-?mail|inbox))`,
+        `\\b${SENSITIVE}\\b[^\\n]{0,40}?\\b(?:should|must|will|needs? to)\\s+be\\s+(?:sent|forwarded|posted|uploaded|e-?mailed|submitted|copied)\\s+to\\b`,
+        String.raw`\b(?:append|add|attach|encode|include|insert|put|place)\b[^\n]{0,60}?\b(?:to|in|into)\s+(?:the|this|a|each)\s+(?:url|link|query(?: string)?|image url|request|parameter)\b`,
+        String.raw`\b(?:bcc|cc|blind copy)\b${gap(40)}\b[\w.+-]+@[\w-]+\.\w+`,
+      ].join('|'),
+    ),
+    weight: both(0.6),
+    negatable: true,
+  },
+  {
+    rule: 'secret-request',
+    re: rx(
+      [
+        `\\b(?:reveal|print|output|show|display|include|tell me|share|give me|send me|list|dump|leak|repeat|disclose|confirm|provide|write out|recite|spell out|what(?:'s| is| are))\\b${gap(25)}\\b(?:your|the|its|our|all)\\s+(?:\\w+\\s+)?(?:system prompt|(?:initial|original|hidden|secret|first) (?:prompt|instructions?)|passwords?|passcodes?|pass ?phrases?|secret keys?|api[ _-]?keys?|credentials|private keys?|(?:conversation|chat) history|instructions (?:above|you were given))\\b(?!\\s+(?:polic\\w*|requirements?|reset|manager|field|length|strength|format|rules|rotation|expir\\w*|change|hygiene))`,
+        String.raw`\brepeat\b${gap(20)}\b(?:everything|all|the (?:text|words|instructions)|your instructions)\b${gap(20)}\b(?:above|before this|so far|verbatim)\b`,
+      ].join('|'),
+    ),
+    weight: both(0.5),
+    negatable: true,
+  },
+  {
+    rule: 'secret-request',
+    re: rx(
+      String.raw`(?:cuál es|cual es|quel est|qual è|qual é|was ist|wie lautet|какой|каков)\s+(?:\p{L}+\s+){0,2}?(?:contraseña|mot de passe|password|passwort|senha|пароль)|(?:パスワード|密码|密碼|비밀번호)[^。？?\n]{0,10}?(?:何|什么|多少|뭐|무엇|教え|告诉)`,
+      'giu',
+    ),
+    weight: both(0.5),
+  },
+  {
+    rule: 'markdown-exfiltration',
+    // An image (or link) whose URL carries a template for the model to fill in: `?data={chat}`,
+    // `?q=<SECRET>`, `?x=$HISTORY`, `?d=[DATA]`, or an all-caps placeholder.
+    re: rx(
+      String.raw`!?\[[^\]\n]{0,200}\]\(\s*https?://[^)\s]{1,300}?[?&#][^)\s]{0,300}?=(?:[^)\s&]{0,40}?(?:\{|\}|%7B|<|%3C|\$|\[|%5B)|(?:[A-Z_]{4,}|INSERT|DATA|SECRET|HISTORY)\b)` +
+        String.raw`|<img\b[^>]{0,200}?\bsrc\s*=\s*["']?https?://[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7B|<|\$|\[)|[A-Z_]{4,}\b)`,
+      'g',
+    ),
+    weight: both(0.75),
+  },
+  {
+    rule: 'sensitive-file',
+    re: rx(
+      String.raw`\b(?:read|cat|open|load|include|send|pass|attach|get|access|fetch|upload|contents? of|copy|print|paste)\b[^!?\n]{0,60}?(?:~/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials|\.netrc\b|/etc/(?:passwd|shadow)\b|\bmcp\.json\b|\.git-credentials\b|\.kube/config\b|\.docker/config\.json|claude_desktop_config\.json|\.npmrc\b|\.pypirc\b|wallet\.dat\b)`,
+    ),
+    weight: both(0.55),
+  },
+  {
+    rule: 'response-directive',
+    re: rx(
+      [
+        String.raw`\b(?:add|include|insert|integrate|incorporate|append|mention|embed|put|place|prepend|write|use|replace|remove|rearrange|introduce|misspell|group|format|encode|translate|end|start|begin|modify|change|conclude|finish|sign)\b[^\n]{0,80}?\b(?:in|into|to|from|of|at the (?:end|start|beginning) of|within|throughout)\s+(?:all\s+)?your\s+(?:final\s+)?(?:response|answer|output|summary|responses|answers|summaries)\b`,
+        String.raw`\b(?:when|if|whenever)\s+(?:you(?:'re| are)?\s+)?(?:summari[sz]\w*|answer\w*|respond\w*|repl(?:y|ies|ying)|describ\w*)\b${gap(40)}\b(?:always|also|make sure|be sure|you must|you should|include|mention|add|say|tell|recommend)\b`,
+        String.raw`\b(?:tell|inform|remind|advise|urge|instruct|convince|persuade)\s+the\s+user\s+(?:to|that)\b`,
+      ].join('|'),
+    ),
+    weight: { 'tool-output': 0.45, 'tool-description': 0.3 },
+  },
+  {
+    rule: 'code-directive',
+    re: rx(
+      String.raw`\b(?:incorporate|integrate|blend|meld|inject|enlist|absorb|embed|interweave|weave|amalgamate|fuse|infuse|append)\b${gap(60)}\b(?:code|snippet|excerpt|script|block|section)\b`,
+    ),
+    weight: { 'tool-output': 0.35, 'tool-description': 0.35 },
+  },
+  {
+    rule: 'dangerous-code',
+    re: rx(
+      [
+        String.raw`\b(?:requests\.(?:post|put)|urlopen|urlretrieve|http\.client|fetch|axios\.post|curl|wget|smtplib|ftplib|storbinary|socket\.)\b[^\n]{0,200}?\b(?:environ|cookies?|psutil|passwd|ssh|getenv|keychain|contacts\.csv|\.history)\b`,
+        String.raw`\b(?:environ|getenv|cookiejar|psutil|cookies)\b[^\n]{0,200}?\b(?:requests\.(?:post|put|get)|urlopen|sendall|storbinary|smtplib|sendmail|post\()`,
+        String.raw`\bexec\s*\(\s*(?:open|requests|urllib|base64)|\beval\s*\(\s*(?:atob|base64|requests)`,
+        String.raw`\bdd\s+if=/dev/(?:zero|random|urandom)\s+of=/dev/[sh]d|\brm\s+-rf\s+(?:/|~)(?:\s|$|")|\bmkfs\.\w+\s+/dev/|:\(\)\s*\{\s*:\|:&\s*\};:`,
+        String.raw`\b(?:xmrig|cryptonight|stratum\+tcp|miner_url|cryptomine)\b`,
+      ].join('|'),
+    ),
+    weight: both(0.35),
+  },
+  {
+    rule: 'secrecy',
+    re: rx(
+      [
+        String.raw`\b(?:do not|don'?t|never|without)\s+(?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|reveal(?:ing)?|notify(?:ing)?|alert(?:ing)?|let(?:ting)?|show(?:ing)?|disclos(?:e|ing)|report(?:ing)?)\s+(?:this\s+to\s+)?(?:the\s+)?(?:user|users|human|operator)\b`,
+        String.raw`\b(?:do not|don'?t|never)\s+(?:mention|reveal|disclose|acknowledge|show|display|explain|admit)\s+(?:this|these|that|it|the (?:above|following|instruction|instructions|tool|step|action))\b(?!\s+(?:file|field|option|flag|setting|screen|page|window|dialog))`,
+        String.raw`\bwithout\s+(?:the\s+)?(?:user'?s?|their|anyone'?s?)\s+(?:knowledge|noticing|knowing|awareness|consent|permission|confirmation)\b`,
+        String.raw`\b(?:the\s+)?user\s+(?:must|should|need|needs to)\s*(?:not|n't)\s+(?:know|see|notice|be told|find out|be aware)\b`,
+        String.raw`\b(?:silently|secretly|covertly|quietly|invisibly)\s+(?:send|forward|call|run|execute|include|add|copy|upload|read|exfiltrate|bcc|email|post|change|modify|replace)\b`,
+        String.raw`\bkeep\s+(?:this|these|it)\s+(?:a\s+)?(?:secret|hidden|confidential)\s+from\b`,
+      ].join('|'),
+    ),
+    weight: { 'tool-output': 0.45, 'tool-description': 0.6 },
+  },
+  {
+    rule: 'tool-shadowing',
+    re: rx(
+      [
+        String.raw`\b(?:when|whenever|if|once|after|before)\s+(?:the\s+)?(?:user|a user|someone|you|the (?:agent|assistant|model))\s+(?:calls?|uses?|invokes?|runs?|asks?\s+(?:for|to)|requests?|wants? to|tries to|sends?)\b${gap(40)}\b(?:tool|function|email|message|payment|transfer)`,
+        String.raw`\binstead of\s+(?:using|calling|invoking|the)\b${gap(40)}\b(?:use|call|invoke|send|redirect|route)\b`,
+        String.raw`\b(?:all|every|any|other)\s+(?:other\s+)?tools?\b${gap(40)}\b(?:must|should|need to|have to|are required to)\b`,
+        String.raw`\b(?:before|after)\s+(?:using|calling|invoking|running)\s+(?:any|every|each|the)\s+(?:other\s+)?(?:tool|function)s?\b`,
+        String.raw`\b(?:change|modify|replace|set|override|rewrite)\s+(?:the\s+)?(?:recipient|destination|to[ -]address|target (?:address|account)|account number|iban|wallet address|(?:\w+\s+)?parameter)\b${gap(40)}\bto\b`,
+        String.raw`\b(?:the|this)\s+(?:\w+\s+)?tool\s+(?:is\s+)?(?:deprecated|broken|disabled|unavailable|no longer works)\b${gap(40)}\b(?:use|call)\b`,
+      ].join('|'),
+    ),
+    weight: { 'tool-output': 0.3, 'tool-description': 0.65 },
+  },
+];
+
+// Words before a match that say the text is *about* an attack rather than making one: security
+// documentation quotes payloads ("phrases such as 'ignore previous instructions'"). A match so
+// introduced, or sitting inside quotes or a code span, counts for a third of its weight. An
+// attacker can dress a payload the same way, which is why the weight is cut, not dropped.
+const MENTION_CUE =
+  /\b(?:such as|like|called|known as|phrases?|strings?|payloads?|examples?|e\.g\.|i\.e\.|for instance|detect\w*|block\w*|filter\w*|flag\w*|attacks?|attackers?|injections?|jailbreaks?|malicious|adversarial|classic|typical|says?|said|wrote|contains?|containing|pattern|patterns|heuristics?|classifier)\b[^.\n]{0,80}$/i;
+const QUOTES = '"\'`“”‘’«»';
+const MENTION_DAMPING = 0.35;
+
+function isMention(view: string, start: number, end: number): boolean {
+  const before = view.slice(Math.max(0, start - 100), start);
+  if (MENTION_CUE.test(before)) return true;
+  const open = view.slice(Math.max(0, start - 3), start);
+  const close = view.slice(end, end + 3);
+  const quotedOpen = [...open].some((c) => QUOTES.includes(c));
+  const quotedClose = [...close].some((c) => QUOTES.includes(c));
+  return quotedOpen && quotedClose;
+}
+
+// Cyrillic and Greek letters that look like Latin ones; mapped back inside mixed-script words so
+// "іgnоrе" (Cyrillic і, о, е) reads as "ignore" to the rules.
+const CONFUSABLES: Record<string, string> = {
+  а: 'a',
+  в: 'b',
+  е: 'e',
+  к: 'k',
+  м: 'm',
+  н: 'h',
+  о: 'o',
+  р: 'p',
+  с: 'c',
+  т: 't',
+  у: 'y',
+  х: 'x',
+  і: 'i',
+  ј: 'j',
+  ѕ: 's',
+  ԁ: 'd',
+  ԛ: 'q',
+  ԝ: 'w',
+  һ: 'h',
+  ӏ: 'l',
+  ԍ: 'g',
+  А: 'A',
+  В: 'B',
+  Е: 'E',
+  К: 'K',
+  М: 'M',
+  Н: 'H',
+  О: 'O',
+  Р: 'P',
+  С: 'C',
+  Т: 'T',
+  Х: 'X',
+  І: 'I',
+  Ј: 'J',
+  Ѕ: 'S',
+  α: 'a',
+  ο: 'o',
+  ν: 'v',
+  ρ: 'p',
+  ε: 'e',
+  ι: 'i',
+  κ: 'k',
+  τ: 't',
+  υ: 'u',
+  χ: 'x',
+  ϲ: 'c',
+  Α: 'A',
+  Β: 'B',
+  Ε: 'E',
+  Ζ: 'Z',
+  Η: 'H',
+  Ι: 'I',
+  Κ: 'K',
+  Μ: 'M',
+  Ν: 'N',
+  Ο: 'O',
+  Ρ: 'P',
+  Τ: 'T',
+  Υ: 'Y',
+  Χ: 'X',
+};
+const CONFUSABLE_CLASS = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'u');
+const WORD_RE = /[\p{L}\p{M}]{3,}/gu;
+const LATIN_RE = /\p{Script=Latin}/u;
+
+const INVISIBLE_RE = /[\p{Cf}\u034f\u115f\u1160\u3164\uffa0]/u;
+const ASCII_ONLY = /^[\x20-\x7e\t\n\r]*$/;
+
+interface View {
+  readonly text: string;
+  /** view index → raw index; absent when the view is the raw text. */
+  readonly map: number[] | undefined;
+}
+
+/**
+ * The text the rules read: invisible characters dropped, NFKC per code point (fullwidth and
+ * mathematical letters become plain), confusables inside mixed-script words mapped to Latin.
+ * Keeps a map back to raw offsets so findings point at what the caller gave.
+ */
+function buildView(raw: string): View {
+  if (ASCII_ONLY.test(raw)) return { text: raw, map: undefined };
+  if (!INVISIBLE_RE.test(raw) && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
+    return { text: raw, map: undefined };
+  }
+  const out: string[] = [];
+  const map: number[] = [];
+  for (let i = 0; i < raw.length;) {
+    const cp = raw.codePointAt(i) ?? 0;
+    const ch = String.fromCodePoint(cp);
+    if (!INVISIBLE_RE.test(ch)) {
+      const norm = cp < 0x80 ? ch : ch.normalize('NFKC');
+      for (const unit of norm) {
+        for (let k = 0; k < unit.length; k++) map.push(i);
+        out.push(unit);
+      }
+    }
+    i += ch.length;
+  }
+  let text = out.join('');
+  if (CONFUSABLE_CLASS.test(text)) {
+    text = text.replace(WORD_RE, (word) =>
+      LATIN_RE.test(word) && CONFUSABLE_CLASS.test(word)
+        ? [...word].map((c) => CONFUSABLES[c] ?? c).join('')
+        : word,
+    );
+  }
+  return { text, map };
+}
+
+function toRaw(view: View, index: number, rawLength: number): number {
+  if (!view.map) return index;
+  return index < view.map.length ? (view.map[index] ?? rawLength) : rawLength;
+}
+
+interface Hit {
+  readonly rule: InjectionRule;
+  readonly weight: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+function runRules(view: View, rawLength: number, kind: InjectionKind, hits: Hit[]): void {
+  for (const r of RULES) {
+    const w = r.weight[kind];
+    if (w === 0) continue;
+    r.re.lastIndex = 0;
+    for (let m = r.re.exec(view.text); m !== null; m = r.re.exec(view.text)) {
+      if (m[0].length === 0) {
+        r.re.lastIndex++;
+        continue;
+      }
+      const end = m.index + m[0].length;
+      if (r.negatable && NEGATED_BEFORE.test(view.text.slice(Math.max(0, m.index - 30), m.index))) continue;
+      const weight = isMention(view.text, m.index, end) ? w * MENTION_DAMPING : w;
+      hits.push({
+        rule: r.rule,
+        weight,
+        start: toRaw(view, m.index, rawLength),
+        end: toRaw(view, end, rawLength),
+      });
+    }
+  }
+}
+
+const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
+// Subdivision flags (🏴 + tag letters + cancel tag) are the one legitimate use of tag characters.
+const FLAG_BASE = 0x1f3f4;
+const ZERO_WIDTH_IN_WORD = /[A-Za-z][\u200b-\u200d\u2060\ufeff]+[A-Za-z]/gu;
+const BIDI_OVERRIDE = /[\u202d\u202e]/gu;
+const BASE64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
+
+function rawChecks(raw: string, hits: Hit[]): void {
+  if (ASCII_ONLY.test(raw)) return;
+  for (const m of raw.matchAll(TAG_RUN)) {
+    const before = raw.codePointAt(m.index - 2);
+    const isFlag = before === FLAG_BASE && m[0].length <= 14 && m[0].endsWith('\u{E007F}');
+    if (!isFlag)
+      hits.push({ rule: 'invisible-tags', weight: 0.85, start: m.index, end: m.index + m[0].length });
+  }
+  for (const m of raw.matchAll(ZERO_WIDTH_IN_WORD)) {
+    hits.push({ rule: 'zero-width-in-word', weight: 0.4, start: m.index, end: m.index + m[0].length });
+  }
+  for (const m of raw.matchAll(BIDI_OVERRIDE)) {
+    hits.push({ rule: 'bidi-override', weight: 0.4, start: m.index, end: m.index + 1 });
+  }
+  if (CONFUSABLE_CLASS.test(raw)) {
+    for (const m of raw.matchAll(WORD_RE)) {
+      if (LATIN_RE.test(m[0]) && CONFUSABLE_CLASS.test(m[0])) {
+        hits.push({ rule: 'mixed-script-word', weight: 0.45, start: m.index, end: m.index + m[0].length });
+      }
+    }
+  }
+}
+
+/**
+ * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
+ * payload that only says its instructions in base64 is an attack on the filter itself.
+ */
+function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hit[]): void {
+  if (depth > 1 || raw.length < 40) return;
+  for (const m of raw.matchAll(BASE64_RUN)) {
+    const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    if (decoded.length < 20) continue;
+    let printable = 0;
+    for (let i = 0; i < decoded.length; i++) {
+      const c = decoded.charCodeAt(i);
+      if ((c >= 0x20 && c < 0x7f) || c === 10 || c === 9 || c > 0xa0) printable++;
+    }
+    if (printable / decoded.length < 0.9) continue;
+    const inner = scan(decoded, kind, depth + 1);
+    if (inner.score >= SUSPICIOUS_THRESHOLD) {
+      hits.push({
+        rule: 'encoded-instructions',
+        weight: Math.max(0.7, inner.score),
+        start: m.index,
+        end: m.index + m[0].length,
+      });
+    }
+  }
+}
+
+function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport {
+  const hits: Hit[] = [];
+  runRules(buildView(raw), raw.length, kind, hits);
+  rawChecks(raw, hits);
+  encodedChecks(raw, kind, depth, hits);
+  // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
+  // hundred times is no more evidence than saying it once.
+  const strongest = new Map<InjectionRule, number>();
+  for (const h of hits) strongest.set(h.rule, Math.max(strongest.get(h.rule) ?? 0, h.weight));
+  let keep = 1;
+  for (const w of strongest.values()) keep *= 1 - w;
+  const score = Math.round((1 - keep) * 1000) / 1000;
+  const verdict: InjectionVerdict =
+    score >= MALICIOUS_THRESHOLD ? 'malicious' : score >= SUSPICIOUS_THRESHOLD ? 'suspicious' : 'clean';
+  hits.sort((a, b) => a.start - b.start || a.end - b.end);
+  return { verdict, score, findings: hits.map(({ rule, start, end }) => ({ rule, start, end })) };
+}
+
+/**
+ * Scores text for prompt-injection signals. Run it on the raw text, before sanitising: the
+ * invisible-character and mixed-script checks need to see what sanitising would remove.
+ */
+export function detectInjection(text: string, options: DetectOptions): InjectionReport {
+  return scan(text, options.kind, 0);
+}

@@ -1,0 +1,31 @@
+export { sanitiseText, type SanitiseCounts, type SanitisedText } from './sanitise-text.js';
+export {
+  sanitiseResult,
+  truncationNotice,
+  type SanitiseResultOptions,
+  type SanitisedResult,
+  type ToolResultLike,
+} from './sanitise-result.js';
+export {
+  createRedactor,
+  MIN_SECRET_LENGTH,
+  type DeepFinding,
+  type PiiOptions,
+  type RedactionFinding,
+  type RedactionRule,
+  type Redactor,
+  type RedactorOptions,
+} from './redact.js';
+export {
+  detectInjection,
+  MALICIOUS_THRESHOLD,
+  SUSPICIOUS_THRESHOLD,
+  type DetectOptions,
+  type InjectionFinding,
+  type InjectionKind,
+  type InjectionReport,
+  type InjectionRule,
+  type InjectionVerdict,
+} from './detect-injection.js';
+export { scanDefinition, type DefinitionFinding, type DefinitionReport } from './scan-definition.js';
+export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';

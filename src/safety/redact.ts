@@ -1,0 +1,318 @@
+/** What a redaction matched. Stored verbatim in findings and audit records. */
+export type RedactionRule =
+  | 'known-secret'
+  | 'aws-access-key-id'
+  | 'aws-secret-key'
+  | 'gcp-api-key'
+  | 'github-token'
+  | 'slack-token'
+  | 'stripe-key'
+  | 'anthropic-key'
+  | 'openai-key'
+  | 'portcullis-api-key'
+  | 'private-key'
+  | 'jwt'
+  | 'bearer-token'
+  | 'database-url'
+  | 'url-credentials'
+  | 'generic-secret'
+  | 'email'
+  | 'phone'
+  | 'card-number'
+  | 'iban';
+
+export interface RedactionFinding {
+  readonly rule: RedactionRule;
+  /** UTF-16 offsets into the text given to `redact`. */
+  readonly start: number;
+  readonly end: number;
+}
+
+export interface PiiOptions {
+  readonly email?: boolean;
+  readonly phone?: boolean;
+  readonly card?: boolean;
+  readonly iban?: boolean;
+}
+
+export interface RedactorOptions {
+  /** Exact secret values (upstream credentials, signing keys) to scrub in every known encoding. */
+  readonly secrets?: readonly string[];
+  /** Personal data rules, each off unless asked for: they are noisier than secret rules. */
+  readonly pii?: PiiOptions;
+}
+
+export interface DeepFinding extends RedactionFinding {
+  /** JSON path of the string, e.g. `$.items[2].body`. */
+  readonly path: string;
+}
+
+export interface Redactor {
+  redact(text: string): { text: string; findings: RedactionFinding[] };
+  /** Redacts every string of a JSON value (keys are kept); returns a new value. */
+  redactDeep<T>(value: T): { value: T; findings: DeepFinding[] };
+}
+
+/**
+ * Secrets shorter than this are not scrubbed by value: an 8-character floor keeps a short
+ * password like "admin" or "1234" from turning every occurrence of a common word into a
+ * redaction marker, and anything shorter is weak enough that hiding it buys little.
+ */
+export const MIN_SECRET_LENGTH = 8;
+
+interface PatternRule {
+  readonly rule: RedactionRule;
+  /** Compiled with the `d` flag; when `group` is set only that capture group is redacted. */
+  readonly re: RegExp;
+  readonly group?: number;
+  readonly accept?: (match: string) => boolean;
+  readonly ruleFor?: (match: RegExpExecArray) => RedactionRule;
+}
+
+// Every pattern starts behind a negative look-behind for its own token alphabet, so inside a long
+// run of token characters only the run's first position can start a match: that keeps scanning
+// linear even for adversarial input such as a megabyte of "eyJeyJeyJ…".
+const B64URL = 'A-Za-z0-9_\\-';
+
+const DB_SCHEMES =
+  /^(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|rediss?|amqps?|mssql|sqlserver|cockroachdb)$/i;
+
+function shannonEntropy(s: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of s) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / s.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+/**
+ * A value after `password=` is a secret if it looks random: long enough, at least 3 bits of
+ * entropy per character, more than one character class, not a dotted reference. That spares
+ * `password=required`, `token: string`, `secret: ********` and `api_key = process.env.API_KEY`.
+ */
+function looksRandom(value: string): boolean {
+  // `process.env.API_KEY`, `config.auth.token`: a reference to a secret, not the secret.
+  if (value.length < 8 || /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
+  const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z\d]/].filter((re) => re.test(value)).length;
+  return classes >= 2 && shannonEntropy(value) >= 3;
+}
+
+function hasLetterAndDigit(s: string): boolean {
+  return /\d/.test(s) && /[A-Za-z]/.test(s);
+}
+
+function isJwt(match: string): boolean {
+  const header = match.slice(0, match.indexOf('.'));
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'));
+    return (
+      typeof parsed === 'object' && parsed !== null && typeof (parsed as { alg?: unknown }).alg === 'string'
+    );
+  } catch {
+    return false;
+  }
+}
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** ISO 13616: move the first four characters to the end, letters to numbers, mod 97 must be 1. */
+function ibanValid(raw: string): boolean {
+  const iban = raw.replace(/ /g, '');
+  if (iban.length < 15 || iban.length > 34) return false;
+  const rearranged = iban.slice(4) + iban.slice(0, 4);
+  let rem = 0;
+  for (const ch of rearranged) {
+    const v = ch >= 'A' ? ch.charCodeAt(0) - 55 : ch.charCodeAt(0) - 48;
+    rem = v >= 10 ? (rem * 100 + v) % 97 : (rem * 10 + v) % 97;
+  }
+  return rem === 1;
+}
+
+const SECRET_RULES: readonly PatternRule[] = [
+  {
+    rule: 'aws-access-key-id',
+    re: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/dg,
+  },
+  {
+    // 40 base64 characters only count as an AWS secret key near a keyword that says so.
+    rule: 'aws-secret-key',
+    re: /(?<![A-Za-z0-9_])(?:aws[\w .-]{0,20}?(?:secret|private)[\w .-]{0,20}?|secret_?access_?key)["']?\s{0,5}[:=]\s{0,5}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
+    group: 1,
+  },
+  { rule: 'gcp-api-key', re: new RegExp(`(?<![${B64URL}])AIza[${B64URL}]{35}(?![${B64URL}])`, 'dg') },
+  {
+    rule: 'github-token',
+    re: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/dg,
+  },
+  { rule: 'slack-token', re: /(?<![A-Za-z0-9-])xox[abprs]-[A-Za-z0-9-]{10,250}/dg },
+  { rule: 'stripe-key', re: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,250}/dg },
+  { rule: 'anthropic-key', re: new RegExp(`(?<![${B64URL}])sk-ant-[${B64URL}]{20,250}`, 'dg') },
+  {
+    rule: 'openai-key',
+    re: new RegExp(`(?<![${B64URL}])sk-(?!ant-)[${B64URL}]{20,250}`, 'dg'),
+    // "sk-" starts ordinary hyphenated words too; real keys mix letters and digits.
+    accept: hasLetterAndDigit,
+  },
+  { rule: 'portcullis-api-key', re: new RegExp(`(?<![${B64URL}])pcs_[${B64URL}]{16,250}`, 'dg') },
+  {
+    // The whole block, headers included; an unterminated block (cut-off output) is redacted to
+    // the end of its body. The body class stops at any "-----", so a scan ends at the next marker.
+    rule: 'private-key',
+    re: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,.]|-(?!----))*(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/dg,
+  },
+  {
+    rule: 'jwt',
+    re: new RegExp(`(?<![${B64URL}.])eyJ[${B64URL}]{8,}\\.[${B64URL}]{2,}\\.[${B64URL}]*`, 'dg'),
+    accept: isJwt,
+  },
+  { rule: 'bearer-token', re: /(?<![A-Za-z0-9])Bearer\s{1,5}([A-Za-z0-9._~+/-]{20,2048}=*)/dg, group: 1 },
+  {
+    // Only the password is replaced: the scheme, user and host stay readable.
+    rule: 'url-credentials',
+    re: /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/[^\s:@/]{0,256}:([^\s@/]{1,256})@/dg,
+    group: 2,
+    ruleFor: (m) => (DB_SCHEMES.test(m[1] ?? '') ? 'database-url' : 'url-credentials'),
+  },
+  {
+    rule: 'generic-secret',
+    re: /(?<![A-Za-z0-9_])[A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|client[_-]?secret)[A-Za-z0-9_.-]{0,20}["']?\s{0,5}[:=]\s{0,5}["']?([^\s"'`,;(){}<>$]{8,200})/dgi,
+    group: 1,
+    accept: looksRandom,
+  },
+];
+
+const PII_RULES: Record<keyof PiiOptions, PatternRule> = {
+  email: {
+    rule: 'email',
+    re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/dg,
+  },
+  phone: {
+    // E.164-ish: a leading "+" and 8–15 digits, with the usual separators between them.
+    rule: 'phone',
+    re: /(?<![\w+])\+[1-9](?:[ .()-]{0,2}\d){7,14}(?!\d)/dg,
+  },
+  card: {
+    rule: 'card-number',
+    re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/dg,
+    accept: (m) => luhn(m.replace(/[ -]/g, '')),
+  },
+  iban: {
+    rule: 'iban',
+    re: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/dg,
+    accept: ibanValid,
+  },
+};
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A secret as it may appear in output: verbatim, base64 (padded or not), base64url, hex, URL-encoded. */
+function encodings(secret: string): string[] {
+  const bytes = Buffer.from(secret, 'utf8');
+  const b64 = bytes.toString('base64');
+  const hex = bytes.toString('hex');
+  return [
+    secret,
+    b64,
+    b64.replace(/=+$/, ''),
+    bytes.toString('base64url'),
+    hex,
+    hex.toUpperCase(),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+  ];
+}
+
+function compileSecrets(secrets: readonly string[]): RegExp | undefined {
+  const forms = new Set<string>();
+  for (const s of secrets) if (s.length >= MIN_SECRET_LENGTH) for (const f of encodings(s)) forms.add(f);
+  if (forms.size === 0) return undefined;
+  // Longest first so a padded base64 form wins over its unpadded prefix.
+  const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  return new RegExp(alternatives.join('|'), 'dg');
+}
+
+function collect(text: string, rules: readonly PatternRule[], found: RedactionFinding[]): void {
+  for (const r of rules) {
+    r.re.lastIndex = 0;
+    for (let m = r.re.exec(text); m !== null; m = r.re.exec(text)) {
+      const span = m.indices?.[r.group ?? 0];
+      if (span === undefined) continue;
+      const [start, end] = span;
+      if (r.accept && !r.accept(text.slice(start, end))) continue;
+      found.push({ rule: r.ruleFor ? r.ruleFor(m) : r.rule, start, end });
+    }
+  }
+}
+
+/**
+ * Builds a redactor for one context (an upstream server's credentials, one call's PII choice).
+ * Rules are compiled once here; `redact` runs each in a single linear pass, then keeps the
+ * earliest, longest of any overlapping matches and replaces each with `[REDACTED:rule]`.
+ */
+export function createRedactor(options: RedactorOptions = {}): Redactor {
+  const secretRe = compileSecrets(options.secrets ?? []);
+  const rules: PatternRule[] = [...SECRET_RULES];
+  if (secretRe) rules.unshift({ rule: 'known-secret', re: secretRe });
+  for (const key of Object.keys(PII_RULES) as (keyof PiiOptions)[]) {
+    if (options.pii?.[key]) rules.push(PII_RULES[key]);
+  }
+
+  function redact(text: string): { text: string; findings: RedactionFinding[] } {
+    const found: RedactionFinding[] = [];
+    collect(text, rules, found);
+    if (found.length === 0) return { text, findings: [] };
+    found.sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept: RedactionFinding[] = [];
+    let out = '';
+    let cursor = 0;
+    for (const f of found) {
+      if (f.start < cursor) continue;
+      out += text.slice(cursor, f.start) + `[REDACTED:${f.rule}]`;
+      cursor = f.end;
+      kept.push(f);
+    }
+    return { text: out + text.slice(cursor), findings: kept };
+  }
+
+  function redactDeep<T>(value: T): { value: T; findings: DeepFinding[] } {
+    const findings: DeepFinding[] = [];
+    const walk = (v: unknown, path: string): unknown => {
+      if (typeof v === 'string') {
+        const r = redact(v);
+        for (const f of r.findings) findings.push({ ...f, path });
+        return r.text;
+      }
+      if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`));
+      if (v !== null && typeof v === 'object') {
+        const out: Record<string, unknown> = {};
+        for (const [k, item] of Object.entries(v)) out[k] = walk(item, `${path}${jsonPathKey(k)}`);
+        return out;
+      }
+      return v;
+    };
+    return { value: walk(value, '$') as T, findings };
+  }
+
+  return { redact, redactDeep };
+}
+
+/** `.key` for identifier-like keys, `["odd key"]` otherwise. */
+export function jsonPathKey(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
