@@ -1,0 +1,41 @@
+// The audit capability: a tamper-evident, erasure-friendly, durable log of every decision.
+export type {
+  AuditArgs,
+  AuditAuthMethod,
+  AuditDecision,
+  AuditEntry,
+  AuditEvent,
+  AuditOutcome,
+  AuditRecord,
+  ArgShape,
+  Commitments,
+  PersonalField,
+} from './record.js';
+export { describeArgs, PERSONAL_FIELDS } from './record.js';
+export { canonicalJson, CanonicalJsonError, type JsonValue } from './canonical.js';
+export { computeHash, sealRecord, checkCommitments, GENESIS_HASH } from './chain.js';
+export { signSeal, verifySeal, type Seal, type SealKind } from './checkpoint.js';
+export { ensureAuditKeys, loadAuditKeys, keyIdOf, type AuditKeys } from './keys.js';
+export { verifyAuditChain, type VerifyInput, type VerifyProblem, type VerifyResult } from './verify.js';
+export { verifyAuditStore } from './verify-store.js';
+export { iterateRecords, type AuditBatch, type AuditQuery, type AuditStore } from './store.js';
+export { openSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
+export { createMemoryAuditStore } from './memory-store.js';
+export {
+  createAuditLog,
+  DEFAULT_CHECKPOINT_EVERY,
+  DEFAULT_RETENTION_MS,
+  type AuditLog,
+  type AuditLogOptions,
+} from './audit-log.js';
+export { exportJsonl } from './export-jsonl.js';
+export { AuditError } from './errors.js';
+export type { AuditSink } from './sinks/sink.js';
+export { createJsonlFileSink, type JsonlFileSinkOptions } from './sinks/jsonl-file-sink.js';
+export { createStdoutSink } from './sinks/stdout-sink.js';
+export {
+  createWebhookSink,
+  type FetchLike,
+  type WebhookSinkOptions,
+  type WebhookSinkStats,
+} from './sinks/webhook-sink.js';

@@ -1,0 +1,115 @@
+import { createHmac } from 'node:crypto';
+import { canonicalJson, type JsonValue } from './canonical.js';
+
+/** What kind of thing happened. */
+export type AuditEvent =
+  'tool-call' | 'tools-list' | 'authentication' | 'authorization' | 'confirmation' | 'admin';
+export type AuditDecision = 'allow' | 'deny' | 'confirm' | 'error';
+export type AuditOutcome = 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited' | 'unauthenticated';
+export type AuditAuthMethod = 'api-key' | 'oauth' | 'none';
+
+/**
+ * The argument *shape*: object keys with the shape of their values, `string(n)` for a string of n
+ * UTF-16 code units, `array(n)` for an array of n items; never a value. Keys are kept because tool
+ * input schemas are strict (no free-form keys), so keys are schema names, not user data.
+ */
+export type ArgShape = string | { [key: string]: ArgShape };
+
+export interface AuditArgs {
+  /** HMAC-SHA256 (hex) of the canonical arguments under the audit args key: lets an investigator
+   * confirm "were these the arguments?" without the log storing them. */
+  readonly hash: string;
+  readonly shape: ArgShape;
+  /** The arguments themselves, only for tools whose full payload logging was opted in. */
+  readonly payload?: JsonValue;
+}
+
+/**
+ * Fields that identify a person or carry their data. Each is hashed into the chain through a salted
+ * commitment rather than by value, so erasure can drop the value and keep the chain verifiable.
+ */
+export const PERSONAL_FIELDS = [
+  'sessionId',
+  'principal',
+  'tenant',
+  'clientId',
+  'credentialId',
+  'args',
+] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+export type Commitments = Partial<Record<PersonalField, string>>;
+
+/** What a caller hands to `append`: the event, without the chain fields the log assigns. */
+export interface AuditEntry {
+  readonly correlationId: string;
+  readonly sessionId?: string;
+  /** API key owner, OAuth subject, or the client id under client credentials. */
+  readonly principal?: string;
+  readonly tenant?: string;
+  readonly clientId?: string;
+  /** A token id or key id, never the token or key itself. */
+  readonly credentialId?: string;
+  readonly authMethod?: AuditAuthMethod;
+  readonly event: AuditEvent;
+  readonly tool?: string;
+  readonly upstream?: string;
+  readonly args?: AuditArgs;
+  readonly decision: AuditDecision;
+  /** Kebab-case reasons from the policy decision, stored verbatim. */
+  readonly reasons: readonly string[];
+  readonly scope?: string;
+  readonly outcome: AuditOutcome;
+  readonly errorCode?: string;
+  readonly latencyMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+/** One stored, chained record. See DESIGN.md for what the hash covers. */
+export interface AuditRecord extends AuditEntry {
+  /** 1, 2, 3… with no gaps; assigned in commit order. */
+  readonly seq: number;
+  /** ISO-8601 UTC time at which `append` was called. */
+  readonly time: string;
+  readonly prevHash: string;
+  readonly hash: string;
+  /** Hex random salt keying this record's commitments; removed by erasure. */
+  readonly salt?: string;
+  /** One commitment per personal field present when the record was written. */
+  readonly commitments: Commitments;
+  /** Set once the personal values (and the salt) have been erased. */
+  readonly erased?: true;
+}
+
+const MAX_SHAPE_DEPTH = 8;
+
+/**
+ * Describes tool-call arguments for the audit record: a keyed hash, the shape, and the payload only
+ * when `fullPayload` is set for the tool. Pure: the key is passed in.
+ */
+export function describeArgs(args: JsonValue, hmacKey: Buffer, options: { fullPayload: boolean }): AuditArgs {
+  const hash = createHmac('sha256', hmacKey).update(canonicalJson(args)).digest('hex');
+  const shape = shapeOf(args, 0);
+  return options.fullPayload ? { hash, shape, payload: args } : { hash, shape };
+}
+
+function shapeOf(value: JsonValue, depth: number): ArgShape {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `array(${value.length})`;
+  switch (typeof value) {
+    case 'string':
+      return `string(${value.length})`;
+    case 'number':
+    case 'boolean':
+      return typeof value;
+    default: {
+      if (depth >= MAX_SHAPE_DEPTH) return 'object';
+      const out: { [key: string]: ArgShape } = {};
+      for (const key of Object.keys(value).sort()) {
+        const item = value[key];
+        if (item !== undefined) out[key] = shapeOf(item, depth + 1);
+      }
+      return out;
+    }
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * The SQLite audit store: its own file (`<dataDir>/audit.db`) so the audit log's durability settings
+ * and growth are independent of the gateway's other state.
+ *
+ * Durability: WAL journal with `synchronous = FULL`, so a committed transaction has been fsynced to
+ * the WAL before `appendBatch` returns, and survives a crash of the process or the machine.
+ *
+ * Schema (migration 1):
+ *   audit_records(seq INTEGER PRIMARY KEY, time, prev_hash, hash, correlation_id, session_id,
+ *     principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json,
+ *     decision, reasons_json, scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt,
+ *     commitments_json, erased)  — indexes on (principal, seq), (time), (tool, seq), (decision, seq)
+ *   audit_checkpoints(seq INTEGER PRIMARY KEY, hash, time, key_id, signature)
+ *   audit_seals(kind 'head' | 'anchor' PRIMARY KEY, seq, hash, time, key_id, signature)
+ *   schema_migrations(version INTEGER PRIMARY KEY, applied_at)
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, existsSync } from 'node:fs';
+import type { Seal } from './checkpoint.js';
+import { AuditError } from './errors.js';
+import type { AuditArgs, AuditRecord, Commitments } from './record.js';
+import type { AuditBatch, AuditQuery, AuditStore } from './store.js';
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE audit_records (
+     seq INTEGER PRIMARY KEY,
+     time TEXT NOT NULL,
+     prev_hash TEXT NOT NULL,
+     hash TEXT NOT NULL,
+     correlation_id TEXT NOT NULL,
+     session_id TEXT,
+     principal TEXT,
+     tenant TEXT,
+     client_id TEXT,
+     credential_id TEXT,
+     auth_method TEXT,
+     event TEXT NOT NULL,
+     tool TEXT,
+     upstream TEXT,
+     args_json TEXT,
+     decision TEXT NOT NULL,
+     reasons_json TEXT NOT NULL,
+     scope TEXT,
+     outcome TEXT NOT NULL,
+     error_code TEXT,
+     latency_ms REAL NOT NULL,
+     bytes_in INTEGER NOT NULL,
+     bytes_out INTEGER NOT NULL,
+     salt TEXT,
+     commitments_json TEXT NOT NULL,
+     erased INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX audit_records_principal ON audit_records (principal, seq);
+   CREATE INDEX audit_records_time ON audit_records (time);
+   CREATE INDEX audit_records_tool ON audit_records (tool, seq);
+   CREATE INDEX audit_records_decision ON audit_records (decision, seq);
+   CREATE TABLE audit_checkpoints (
+     seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL
+   );
+   CREATE TABLE audit_seals (
+     kind TEXT PRIMARY KEY CHECK (kind IN ('head', 'anchor')),
+     seq INTEGER NOT NULL, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL
+   );`,
+];
+
+interface RecordRow {
+  seq: number;
+  time: string;
+  prev_hash: string;
+  hash: string;
+  correlation_id: string;
+  session_id: string | null;
+  principal: string | null;
+  tenant: string | null;
+  client_id: string | null;
+  credential_id: string | null;
+  auth_method: string | null;
+  event: string;
+  tool: string | null;
+  upstream: string | null;
+  args_json: string | null;
+  decision: string;
+  reasons_json: string;
+  scope: string | null;
+  outcome: string;
+  error_code: string | null;
+  latency_ms: number;
+  bytes_in: number;
+  bytes_out: number;
+  salt: string | null;
+  commitments_json: string;
+  erased: number;
+}
+
+interface SealRow {
+  seq: number;
+  hash: string;
+  time: string;
+  key_id: string;
+  signature: string;
+}
+
+export interface SqliteAuditStoreOptions {
+  /** Path of the database file, normally `<dataDir>/audit.db`. */
+  readonly file: string;
+}
+
+export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditStore {
+  const isNew = !existsSync(options.file);
+  let db: Database.Database;
+  try {
+    db = new Database(options.file);
+  } catch (err) {
+    throw new AuditError('storage-failure', 'cannot open the audit database', {
+      detail: options.file,
+      cause: err,
+    });
+  }
+  // The audit log holds personal data: owner-only, like the keys.
+  if (isNew) chmodSync(options.file, 0o600);
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  migrate(db);
+
+  const insertRecord =
+    db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
+    principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
+    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased)
+    VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
+    @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
+    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased)`);
+  const insertCheckpoint = db.prepare(
+    'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
+  );
+  const upsertSeal = db.prepare(`INSERT INTO audit_seals (kind, seq, hash, time, key_id, signature)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+    time = excluded.time, key_id = excluded.key_id, signature = excluded.signature`);
+  const lastSeq = db.prepare<[], { seq: number }>(
+    "SELECT COALESCE((SELECT MAX(seq) FROM audit_records), (SELECT seq FROM audit_seals WHERE kind = 'anchor'), 0) AS seq",
+  );
+  const readSeal = db.prepare<[string], SealRow>(
+    'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
+  );
+
+  const appendTx = db.transaction((batch: AuditBatch) => {
+    const first = batch.records[0];
+    const expected = (lastSeq.get()?.seq ?? 0) + 1;
+    if (first && first.seq !== expected) {
+      // Another writer appended to this file: refuse rather than fork the chain.
+      throw new AuditError('storage-failure', 'audit chain position conflict', {
+        detail: `batch starts at ${first.seq}, store expects ${expected}`,
+      });
+    }
+    for (const record of batch.records) insertRecord.run(toRow(record));
+    for (const cp of batch.checkpoints)
+      insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
+    const h = batch.head;
+    upsertSeal.run('head', h.seq, h.hash, h.time, h.keyId, h.signature);
+  });
+
+  const pruneTx = db.transaction((anchor: Seal) => {
+    const deleted = db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
+    db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(anchor.seq);
+    upsertSeal.run('anchor', anchor.seq, anchor.hash, anchor.time, anchor.keyId, anchor.signature);
+    return deleted;
+  });
+
+  return {
+    appendBatch(batch) {
+      return attempt('cannot commit audit records', () => {
+        appendTx.immediate(batch);
+      });
+    },
+    readFrom(fromSeq, limit) {
+      return attempt('cannot read audit records', () =>
+        db
+          .prepare<[number, number], RecordRow>(
+            'SELECT * FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?',
+          )
+          .all(fromSeq, limit)
+          .map(fromRow),
+      );
+    },
+    query(query: AuditQuery) {
+      return attempt('cannot query audit records', () => {
+        const where: string[] = [];
+        const params: Record<string, string | number> = { limit: query.limit };
+        const add = (sql: string, name: string, value: string | number | undefined) => {
+          if (value === undefined) return;
+          where.push(sql);
+          params[name] = value;
+        };
+        add('principal = @principal', 'principal', query.principal);
+        add('time >= @since', 'since', query.since);
+        add('time < @until', 'until', query.until);
+        add('tool = @tool', 'tool', query.tool);
+        add('decision = @decision', 'decision', query.decision);
+        add('seq > @afterSeq', 'afterSeq', query.afterSeq);
+        const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+        const order = query.newest ? 'DESC' : 'ASC';
+        const rows = db
+          .prepare<[Record<string, string | number>], RecordRow>(
+            `SELECT * FROM audit_records ${filter} ORDER BY seq ${order} LIMIT @limit`,
+          )
+          .all(params)
+          .map(fromRow);
+        return query.newest ? rows.reverse() : rows;
+      });
+    },
+    checkpoints() {
+      return attempt('cannot read audit checkpoints', () =>
+        db
+          .prepare<[], SealRow>(
+            'SELECT seq, hash, time, key_id, signature FROM audit_checkpoints ORDER BY seq',
+          )
+          .all()
+          .map(fromSealRow),
+      );
+    },
+    head: () => attempt('cannot read the audit head', () => optionalSeal(readSeal.get('head'))),
+    anchor: () => attempt('cannot read the audit anchor', () => optionalSeal(readSeal.get('anchor'))),
+    prune(anchor) {
+      return attempt('cannot prune audit records', () => pruneTx.immediate(anchor));
+    },
+    erasePrincipal(principal) {
+      return attempt(
+        'cannot erase audit records',
+        () =>
+          db
+            .prepare(
+              `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
+               credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ?`,
+            )
+            .run(principal).changes,
+      );
+    },
+    close() {
+      return attempt('cannot close the audit database', () => {
+        db.close();
+      });
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
+  const applied = new Set(
+    db
+      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+      .all()
+      .map((r) => r.version),
+  );
+  db.transaction(() => {
+    MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (applied.has(version)) return;
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        version,
+        new Date().toISOString(),
+      );
+    });
+  }).immediate();
+}
+
+function toRow(r: AuditRecord): RecordRow {
+  return {
+    seq: r.seq,
+    time: r.time,
+    prev_hash: r.prevHash,
+    hash: r.hash,
+    correlation_id: r.correlationId,
+    session_id: r.sessionId ?? null,
+    principal: r.principal ?? null,
+    tenant: r.tenant ?? null,
+    client_id: r.clientId ?? null,
+    credential_id: r.credentialId ?? null,
+    auth_method: r.authMethod ?? null,
+    event: r.event,
+    tool: r.tool ?? null,
+    upstream: r.upstream ?? null,
+    args_json: r.args === undefined ? null : JSON.stringify(r.args),
+    decision: r.decision,
+    reasons_json: JSON.stringify(r.reasons),
+    scope: r.scope ?? null,
+    outcome: r.outcome,
+    error_code: r.errorCode ?? null,
+    latency_ms: r.latencyMs,
+    bytes_in: r.bytesIn,
+    bytes_out: r.bytesOut,
+    salt: r.salt ?? null,
+    commitments_json: JSON.stringify(r.commitments),
+    erased: r.erased ? 1 : 0,
+  };
+}
+
+/** Rows back to records; a NULL column is an absent field, as it was before storage. */
+function fromRow(row: RecordRow): AuditRecord {
+  const record: Record<string, unknown> = {
+    seq: row.seq,
+    time: row.time,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    correlationId: row.correlation_id,
+    sessionId: row.session_id,
+    principal: row.principal,
+    tenant: row.tenant,
+    clientId: row.client_id,
+    credentialId: row.credential_id,
+    authMethod: row.auth_method,
+    event: row.event,
+    tool: row.tool,
+    upstream: row.upstream,
+    args: row.args_json === null ? null : (JSON.parse(row.args_json) as AuditArgs),
+    decision: row.decision,
+    reasons: JSON.parse(row.reasons_json) as string[],
+    scope: row.scope,
+    outcome: row.outcome,
+    errorCode: row.error_code,
+    latencyMs: row.latency_ms,
+    bytesIn: row.bytes_in,
+    bytesOut: row.bytes_out,
+    salt: row.salt,
+    commitments: JSON.parse(row.commitments_json) as Commitments,
+    erased: row.erased ? true : null,
+  };
+  for (const key of Object.keys(record)) if (record[key] === null) delete record[key];
+  return record as unknown as AuditRecord;
+}
+
+function fromSealRow(row: SealRow): Seal {
+  return { seq: row.seq, hash: row.hash, time: row.time, keyId: row.key_id, signature: row.signature };
+}
+
+function optionalSeal(row: SealRow | undefined): Seal | undefined {
+  return row ? fromSealRow(row) : undefined;
+}
+
+/** Runs synchronous SQLite work as a promise, mapping driver errors to a stable code. */
+function attempt<T>(message: string, work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (err) {
+    if (err instanceof AuditError) return Promise.reject(err);
+    return Promise.reject(new AuditError('storage-failure', message, { detail: String(err), cause: err }));
+  }
+}

@@ -1,0 +1,187 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { GENESIS_HASH, sealRecord } from './chain.js';
+import { signSeal } from './checkpoint.js';
+import { createMemoryAuditStore } from './memory-store.js';
+import type { AuditRecord } from './record.js';
+import { openSqliteAuditStore } from './sqlite-store.js';
+import { iterateRecords, type AuditStore } from './store.js';
+import { makeTestKeys, sampleEntry } from './test-support.js';
+
+const keys = makeTestKeys();
+
+function chainOf(count: number, startTime = Date.parse('2025-01-01T00:00:00.000Z')): AuditRecord[] {
+  const out: AuditRecord[] = [];
+  let prevHash = GENESIS_HASH;
+  for (let seq = 1; seq <= count; seq++) {
+    const record = sealRecord(sampleEntry(seq), {
+      seq,
+      prevHash,
+      time: new Date(startTime + seq * 60_000).toISOString(),
+      salt: 'a1'.repeat(32),
+    });
+    out.push(record);
+    prevHash = record.hash;
+  }
+  return out;
+}
+
+function headOf(records: AuditRecord[]) {
+  const last = records.at(-1) as AuditRecord;
+  return signSeal('head', { seq: last.seq, hash: last.hash, time: last.time }, keys);
+}
+
+const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]> = [
+  ['memory', () => ({ store: createMemoryAuditStore(), cleanup: () => undefined })],
+  [
+    'sqlite',
+    () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'pc-audit-contract-'));
+      return {
+        store: openSqliteAuditStore({ file: path.join(dir, 'audit.db') }),
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  ],
+];
+
+for (const [name, open] of backends) {
+  describe(`audit store contract (${name})`, () => {
+    async function withStore(fn: (store: AuditStore) => Promise<void>) {
+      const { store, cleanup } = open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+        cleanup();
+      }
+    }
+
+    test('records come back exactly as appended, in seq order', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(7);
+        await store.appendBatch({
+          records: records.slice(0, 3),
+          head: headOf(records.slice(0, 3)),
+          checkpoints: [],
+        });
+        await store.appendBatch({ records: records.slice(3), head: headOf(records), checkpoints: [] });
+        const read = [];
+        for await (const r of iterateRecords(store)) read.push(r);
+        assert.deepEqual(read, records);
+        assert.deepEqual(await store.readFrom(5, 2), records.slice(4, 6));
+      });
+    });
+
+    test('the head is replaced by each batch and checkpoints accumulate', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(4);
+        const cp = signSeal('checkpoint', { seq: 2, hash: records[1]!.hash, time: records[1]!.time }, keys);
+        await store.appendBatch({
+          records: records.slice(0, 2),
+          head: headOf(records.slice(0, 2)),
+          checkpoints: [cp],
+        });
+        await store.appendBatch({ records: records.slice(2), head: headOf(records), checkpoints: [] });
+        assert.deepEqual(await store.head(), headOf(records));
+        assert.deepEqual(await store.checkpoints(), [cp]);
+        assert.equal(await store.anchor(), undefined);
+      });
+    });
+
+    test('a batch that does not continue the chain is refused and writes nothing', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(4);
+        await store.appendBatch({
+          records: records.slice(0, 2),
+          head: headOf(records.slice(0, 2)),
+          checkpoints: [],
+        });
+        await assert.rejects(
+          store.appendBatch({ records: records.slice(3), head: headOf(records), checkpoints: [] }),
+        );
+        assert.equal((await store.readFrom(1, 100)).length, 2);
+        assert.equal((await store.head())?.seq, 2);
+      });
+    });
+
+    test('queries filter by principal, time, tool and decision, and page', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(20);
+        await store.appendBatch({ records, head: headOf(records), checkpoints: [] });
+        const alice = await store.query({ principal: 'alice', limit: 100 });
+        assert.deepEqual(
+          alice.map((r) => r.seq),
+          [2, 4, 6, 8, 10, 12, 14, 16, 18, 20],
+        );
+        const window = await store.query({ since: records[4]!.time, until: records[7]!.time, limit: 100 });
+        assert.deepEqual(
+          window.map((r) => r.seq),
+          [5, 6, 7],
+        );
+        const denies = await store.query({ decision: 'deny', tool: 'web__fetch', limit: 100 });
+        assert.deepEqual(
+          denies.map((r) => r.seq),
+          [5, 10, 15],
+        );
+        const newest = await store.query({ limit: 3, newest: true });
+        assert.deepEqual(
+          newest.map((r) => r.seq),
+          [18, 19, 20],
+        );
+        const page = await store.query({ afterSeq: 17, limit: 2 });
+        assert.deepEqual(
+          page.map((r) => r.seq),
+          [18, 19],
+        );
+      });
+    });
+
+    test('prune deletes records up to the anchor and keeps the anchor', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(10);
+        const cp = signSeal('checkpoint', { seq: 6, hash: records[5]!.hash, time: records[5]!.time }, keys);
+        const cp2 = signSeal('checkpoint', { seq: 3, hash: records[2]!.hash, time: records[2]!.time }, keys);
+        await store.appendBatch({ records, head: headOf(records), checkpoints: [cp2, cp] });
+        const anchor = signSeal('anchor', { seq: 6, hash: records[5]!.hash, time: records[9]!.time }, keys);
+        assert.equal(await store.prune(anchor), 6);
+        assert.deepEqual(
+          (await store.readFrom(1, 100)).map((r) => r.seq),
+          [7, 8, 9, 10],
+        );
+        assert.deepEqual(await store.anchor(), anchor);
+        assert.deepEqual(
+          (await store.checkpoints()).map((c) => c.seq),
+          [6],
+        );
+      });
+    });
+
+    test('erasing a principal drops its personal values and salts but keeps commitments', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(6);
+        await store.appendBatch({ records, head: headOf(records), checkpoints: [] });
+        assert.equal(await store.erasePrincipal('alice'), 3);
+        const after = await store.readFrom(1, 100);
+        const erased = after.filter((r) => r.erased);
+        assert.deepEqual(
+          erased.map((r) => r.seq),
+          [2, 4, 6],
+        );
+        for (const r of erased) {
+          assert.equal(r.principal, undefined);
+          assert.equal(r.tenant, undefined);
+          assert.equal(r.args, undefined);
+          assert.equal(r.salt, undefined);
+          assert.deepEqual(r.commitments, records[r.seq - 1]!.commitments);
+          assert.equal(r.hash, records[r.seq - 1]!.hash);
+        }
+        assert.deepEqual(await store.query({ principal: 'alice', limit: 10 }), []);
+        assert.equal((await store.query({ principal: 'bob', limit: 10 })).length, 3);
+      });
+    });
+  });
+}

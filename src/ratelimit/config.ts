@@ -1,0 +1,121 @@
+import { z } from 'zod';
+
+const windowLimit = (points: number, windowSeconds: number, what: string) =>
+  z
+    .object({
+      points: z.number().int().positive().describe(`Calls allowed per window (${what}).`),
+      windowSeconds: z
+        .number()
+        .int()
+        .positive()
+        .describe('Window length in seconds; it starts at the first call.'),
+    })
+    .strict()
+    .default({ points, windowSeconds });
+
+/** Mounted at `rateLimits` in the main configuration schema. */
+export const rateLimitConfigSchema = z
+  .object({
+    credential: z
+      .object({
+        points: z
+          .number()
+          .int()
+          .positive()
+          .describe('Calls per window for one credential (API key or token).'),
+        windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+        burst: z
+          .number()
+          .int()
+          .nonnegative()
+          .describe('Extra calls allowed once the window is spent; 0 disables bursting.'),
+        burstWindowSeconds: z
+          .number()
+          .int()
+          .positive()
+          .describe('How often the burst allowance refills, in seconds (longer than the window).'),
+      })
+      .strict()
+      .default({ points: 60, windowSeconds: 60, burst: 10, burstWindowSeconds: 600 })
+      .describe('Per credential: the main limit, with a small burst allowance.'),
+    tools: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            points: z
+              .number()
+              .int()
+              .positive()
+              .describe('Calls per window for one credential on the matching tools.'),
+            windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe(
+        'Per tool, per credential: tool-name glob (`*` matches any run of characters) to limit. The first matching glob in file order applies.',
+      ),
+    session: windowLimit(120, 60, 'one MCP session').describe('Per MCP session.'),
+    dailyQuota: z
+      .object({
+        points: z.number().int().positive().describe('Calls per 24 hours for one credential.'),
+      })
+      .strict()
+      .default({ points: 10_000 })
+      .describe('Daily quota per credential: a 24-hour window from its first call, not a calendar day.'),
+    concurrency: z
+      .object({
+        maxInFlight: z
+          .number()
+          .int()
+          .positive()
+          .describe('Tool calls one credential may have running at once.'),
+      })
+      .strict()
+      .default({ maxInFlight: 8 })
+      .describe('Concurrent calls per credential, counted per replica.'),
+    upstream: windowLimit(300, 60, 'one credential on one upstream server').describe(
+      'Per upstream server, per credential, so one client cannot exhaust a third-party quota.',
+    ),
+    upstreams: z
+      .record(
+        z.string().min(1),
+        z
+          .object({
+            points: z
+              .number()
+              .int()
+              .positive()
+              .describe('Calls per window for one credential on this upstream.'),
+            windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Per-upstream overrides of `upstream`, by upstream server name.'),
+    failedAuth: z
+      .object({
+        points: z
+          .number()
+          .int()
+          .positive()
+          .describe('Failed authentications allowed per window from one IP address.'),
+        windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+        blockSeconds: z
+          .number()
+          .int()
+          .nonnegative()
+          .describe('Once exceeded, refuse the address for this long.'),
+      })
+      .strict()
+      .default({ points: 20, windowSeconds: 60, blockSeconds: 300 })
+      .describe('Brute-force protection: failed authentications per source IP.'),
+    oauth: windowLimit(30, 60, 'one IP address on the OAuth endpoints').describe(
+      'Requests to the OAuth endpoints (/oauth/*) per source IP.',
+    ),
+  })
+  .strict()
+  .describe('Rate limits for every tier. Counters live in memory, or in Redis when Redis is configured.');
+
+export type RateLimitConfig = z.output<typeof rateLimitConfigSchema>;
