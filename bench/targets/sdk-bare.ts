@@ -19,6 +19,7 @@ const principal = {
   credentialId: 'none',
   authMethod: 'api-key' as const,
   scopes: new Set<string>(),
+  binding: 'none',
 };
 const save = tools.find((t) => t.name === 'memory_save')!;
 for (const n of SEED_NOTES) {

@@ -68,6 +68,7 @@ export async function authenticate(
       credentialId: record.id,
       authMethod: 'api-key',
       scopes: new Set(record.scopes),
+      binding: `api-key:${record.id}`,
     },
   };
 }

@@ -14,7 +14,7 @@ import type { Principal } from '../auth/index.js';
  */
 export interface Session {
   readonly id: string;
-  readonly credentialId: string;
+  readonly binding: string;
   readonly transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
 }
@@ -75,7 +75,7 @@ export function createSessionManager(deps: {
 
     find(id, principal) {
       const s = sessions.get(id);
-      if (!s || s.credentialId !== principal.credentialId) return undefined;
+      if (!s || s.binding !== principal.binding) return undefined;
       if (s.lastSeen < now() - limits.idleTtlMs) {
         void drop(id, 'idle');
         return undefined;
@@ -87,7 +87,7 @@ export function createSessionManager(deps: {
     async open(principal) {
       sweep();
       const mine = [...sessions.values()]
-        .filter((s) => s.credentialId === principal.credentialId)
+        .filter((s) => s.binding === principal.binding)
         .sort((a, b) => a.lastSeen - b.lastSeen);
       // Over the per-credential cap, the least recently used session of that credential goes:
       // one client reconnecting in a loop must not lock itself out, nor crowd out others.
@@ -107,7 +107,7 @@ export function createSessionManager(deps: {
         enableJsonResponse: false,
         onsessioninitialized: (id) => {
           release();
-          sessions.set(id, { id, credentialId: principal.credentialId, transport, lastSeen: now() });
+          sessions.set(id, { id, binding: principal.binding, transport, lastSeen: now() });
         },
         onsessionclosed: (id) => {
           sessions.delete(id);

@@ -1,6 +1,6 @@
 import type { ObjectJsonSchema, Tool } from './types.js';
 
-/** A tool as tools/list shows it, computed once per catalogue rather than per request. */
+/** A tool as tools/list shows it, computed once when the catalogue changes, not per request. */
 export interface ListedTool {
   readonly name: string;
   readonly title: string;
@@ -10,10 +10,21 @@ export interface ListedTool {
   readonly annotations: Record<string, unknown>;
 }
 
+export interface CatalogueEntry {
+  readonly tool: Tool;
+  readonly listed: ListedTool;
+}
+
+/**
+ * Every callable tool: the built-ins, plus each upstream's approved tools, which the upstream
+ * manager replaces at run time (a pin approved, a server restarted) without a gateway restart.
+ */
 export interface Catalogue {
   get(name: string): Tool | undefined;
-  /** Every tool, in a stable order, with its tools/list entry. */
-  entries(): readonly { readonly tool: Tool; readonly listed: ListedTool }[];
+  /** Every tool, in a stable order (built-ins first, then upstreams by name). */
+  entries(): readonly CatalogueEntry[];
+  /** Replaces the tools served for one upstream; an empty list withdraws them all. */
+  setUpstreamTools(upstream: string, tools: readonly Tool[]): void;
 }
 
 /** MCP tool annotations derived from the operator's classification (hints to clients only). */
@@ -38,12 +49,35 @@ export function listedTool(tool: Tool): ListedTool {
   };
 }
 
-export function createCatalogue(tools: readonly Tool[]): Catalogue {
-  const byName = new Map<string, Tool>();
-  for (const t of tools) {
-    if (byName.has(t.name)) throw new Error(`duplicate tool name ${t.name}`);
-    byName.set(t.name, t);
-  }
-  const entries = tools.map((tool) => ({ tool, listed: listedTool(tool) }));
-  return { get: (name) => byName.get(name), entries: () => entries };
+export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
+  const upstreams = new Map<string, readonly Tool[]>();
+  let byName = new Map<string, CatalogueEntry>();
+  let ordered: CatalogueEntry[] = [];
+
+  const rebuild = () => {
+    const all = [...builtIns, ...[...upstreams.keys()].sort().flatMap((u) => upstreams.get(u)!)];
+    const next = new Map<string, CatalogueEntry>();
+    for (const tool of all) {
+      if (next.has(tool.name)) throw new Error(`duplicate tool name ${tool.name}`);
+      next.set(tool.name, { tool, listed: listedTool(tool) });
+    }
+    byName = next;
+    ordered = [...next.values()];
+  };
+  rebuild();
+
+  return {
+    get: (name) => byName.get(name)?.tool,
+    entries: () => ordered,
+    setUpstreamTools(upstream, tools) {
+      for (const t of tools) {
+        if (t.upstream !== upstream || !t.name.startsWith(`${upstream}__`)) {
+          throw new Error(`tool ${t.name} does not belong to upstream ${upstream}`);
+        }
+      }
+      if (tools.length === 0) upstreams.delete(upstream);
+      else upstreams.set(upstream, tools);
+      rebuild();
+    },
+  };
 }

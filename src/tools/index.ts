@@ -1,4 +1,10 @@
-export { createCatalogue, listedTool, type Catalogue, type ListedTool } from './catalogue.js';
+export {
+  createCatalogue,
+  listedTool,
+  type Catalogue,
+  type CatalogueEntry,
+  type ListedTool,
+} from './catalogue.js';
 export { defineTool, zodIssues, type BuiltInToolSpec } from './define-tool.js';
 export { createMemoryTools } from './memory/tools.js';
 export {

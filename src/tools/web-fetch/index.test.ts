@@ -56,6 +56,7 @@ const ctx: ToolContext = {
     subject: 'u1',
     tenant: 't1',
     credentialId: 'k1',
+    binding: 'api-key:k1',
     authMethod: 'api-key',
     scopes: new Set(['web:fetch']),
   },

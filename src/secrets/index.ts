@@ -1,0 +1,1 @@
+export { resolveSecret, secretRefSchema, type SecretRef } from './secret-ref.js';
