@@ -39,3 +39,11 @@ export {
   type WebhookSinkOptions,
   type WebhookSinkStats,
 } from './sinks/webhook-sink.js';
+export {
+  AuditQueryError,
+  parseDecision,
+  parseFilters,
+  parseLimit,
+  parseTimeBound,
+  type FilterOptions,
+} from './parse-query.js';

@@ -87,7 +87,29 @@ const MAX_SHAPE_DEPTH = 8;
  * Describes tool-call arguments for the audit record: a keyed hash, the shape, and the payload only
  * when `fullPayload` is set for the tool. Pure: the key is passed in.
  */
-export function describeArgs(args: JsonValue, hmacKey: Buffer, options: { fullPayload: boolean }): AuditArgs {
+/** The value with every string and key made well-formed UTF-16; keys stay own properties. */
+export function wellFormed(value: JsonValue): JsonValue {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(wellFormed);
+  if (value !== null && typeof value === 'object') {
+    const out: { [key: string]: JsonValue } = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, k.toWellFormed(), {
+        value: wellFormed(v),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return out;
+  }
+  return value;
+}
+
+export function describeArgs(raw: JsonValue, hmacKey: Buffer, options: { fullPayload: boolean }): AuditArgs {
+  // Hostile arguments may hold lone surrogates, which canonical JSON (and so the chain) refuses;
+  // the record describes their well-formed form (each lone surrogate as U+FFFD).
+  const args = wellFormed(raw);
   const hash = createHmac('sha256', hmacKey).update(canonicalJson(args)).digest('hex');
   const shape = shapeOf(args, 0);
   return options.fullPayload ? { hash, shape, payload: args } : { hash, shape };
@@ -107,7 +129,9 @@ function shapeOf(value: JsonValue, depth: number): ArgShape {
       const out: { [key: string]: ArgShape } = {};
       for (const key of Object.keys(value).sort()) {
         const item = value[key];
-        if (item !== undefined) out[key] = shapeOf(item, depth + 1);
+        if (item !== undefined) {
+          Object.defineProperty(out, key, { value: shapeOf(item, depth + 1), enumerable: true });
+        }
       }
       return out;
     }

@@ -1,8 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import { isPortcullisError } from '../errors/index.js';
+import * as audit from './commands/audit.js';
 import * as docs from './commands/docs.js';
 import * as init from './commands/init.js';
+import * as inspect from './commands/inspect.js';
 import * as keys from './commands/keys.js';
+import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,7 +16,7 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [start, init, keys, docs]) command.register(program);
+  for (const command of [start, init, keys, audit, quarantine, inspect, docs]) command.register(program);
   return program;
 }
 

@@ -22,6 +22,12 @@ function parseEnvValue(field: ConfigField, raw: string): unknown {
     }
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw;
+    case 'json':
+      try {
+        return JSON.parse(raw) as unknown;
+      } catch {
+        return raw;
+      }
     case 'string-list':
       return raw.trim().startsWith('[') ? (JSON.parse(raw) as unknown) : raw.split(',').map((s) => s.trim());
     default:

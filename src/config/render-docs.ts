@@ -21,11 +21,11 @@ export function renderConfigDocs(): string {
   ];
   for (const section of walkSchema(configSchema)) {
     if (section.fields.length === 0) continue;
-    out.push(`## \`${section.path}\``, '', section.description, '');
+    out.push(section.path ? `## \`${section.path}\`` : '## Top level', '', section.description, '');
     out.push('| Field | Type | Default | Environment | Description |', '| --- | --- | --- | --- | --- |');
     for (const f of section.fields) {
       out.push(
-        `| \`${f.path}\` | ${cell(f.type)}${f.optional ? ' (optional)' : ''} | ${cell(fmtDefault(f.defaultValue))} | \`${f.env}\` | ${cell(f.description)} |`,
+        `| \`${f.path}\` | ${cell(f.type)}${f.optional ? ' (optional)' : ''} | ${cell(fmtDefault(f.defaultValue))} | ${f.env ? `\`${f.env}\`` : '—'} | ${cell(f.description)} |`,
       );
     }
     out.push('');

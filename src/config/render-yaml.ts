@@ -29,7 +29,16 @@ export function renderDefaultConfigYaml(): string {
   // its own key is printed: uncommenting never yields a duplicate parent key.
   let open: string[] = [];
   for (const section of walkSchema(configSchema)) {
-    if (section.fields.length === 0) continue;
+    // Fields of list elements (upstreams[]…) have no default to show; the list itself is shown
+    // empty at the top level with a pointer to docs/configuration.md.
+    if (section.fields.length === 0 || section.path.includes('[]')) continue;
+    if (section.path === '') {
+      for (const f of section.fields) {
+        for (const l of wrap(`${f.description} See docs/configuration.md.`, 94)) out.push(`# # ${l}`);
+        out.push(`# ${f.path}: ${JSON.stringify(f.defaultValue ?? null)}`, '');
+      }
+      continue;
+    }
     const keys = section.path.split('.');
     const depth = keys.length;
     let shared = 0;

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { rateLimitConfigSchema } from '../ratelimit/config.js';
+import { secretRefSchema } from '../secrets/secret-ref.js';
+import { upstreamsConfigSchema } from '../upstreams/config.js';
 
 /**
  * The configuration schema: the single source of truth for types, defaults and per-field
@@ -156,11 +159,169 @@ const memoryToolsSchema = z
   })
   .describe('The built-in per-owner notes store.');
 
+const hostList = z.array(z.string().min(1).max(253));
+
+const webFetchSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve the web_fetch tool (scope web:fetch).'),
+    allowHosts: hostList
+      .default([])
+      .describe(
+        'Hosts web_fetch may reach: exact names or *.example.com wildcards; ["*"] means any host whose ' +
+          'resolved address is public. Empty (the default) refuses every URL.',
+      ),
+    allowHttpHosts: hostList
+      .default([])
+      .describe('Hosts that may be fetched over plain http (all others need https).'),
+    allowAddresses: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'CIDR ranges web_fetch may connect to even though they are private or loopback (deliberate ' +
+          'exceptions for internal services). Empty by default.',
+      ),
+    maxChars: z
+      .number()
+      .int()
+      .min(100)
+      .max(1_000_000)
+      .default(100_000)
+      .describe('Longest page text returned.'),
+    maxBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(50 * 1024 * 1024)
+      .default(5 * 1024 * 1024)
+      .describe('Largest response body read, in bytes.'),
+    timeoutMs: z.number().int().min(100).max(120_000).default(15_000).describe('Time limit per fetch.'),
+  })
+  .describe('The built-in web_fetch tool. Its results are labelled untrusted-source.');
+
 const toolsSchema = z
   .strictObject({
     memory: memoryToolsSchema.prefault({}),
+    webFetch: webFetchSchema.prefault({}),
   })
   .describe('Built-in tools.');
+
+const injectionAction = z.enum(['annotate', 'redact', 'quarantine']);
+
+const safetySchema = z
+  .strictObject({
+    maxResultBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(256 * 1024)
+      .describe(
+        'Most UTF-8 bytes of text a tool result may carry to the model; the rest is cut with a notice.',
+      ),
+    maxResultDepth: z
+      .number()
+      .int()
+      .min(2)
+      .max(128)
+      .default(32)
+      .describe('Deepest nesting kept in structured results.'),
+    injectionAction: injectionAction
+      .default('annotate')
+      .describe(
+        'What to do with a result the injection detector finds suspicious or malicious: annotate (add a ' +
+          'warning), redact (replace the flagged spans), quarantine (withhold the result for review).',
+      ),
+    injectionActions: z
+      .record(z.string().min(1), injectionAction)
+      .default({})
+      .describe(
+        'Per-tool overrides of injectionAction: tool-name glob (`*` wildcard) to action; first match wins.',
+      ),
+    piiTools: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Tool-name globs whose results also get PII redaction (email, phone, card numbers, IBAN).'),
+  })
+  .describe('Output safety: every tool result is sanitised, redacted and (for untrusted sources) wrapped.');
+
+const auditSchema = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .default('audit.db')
+      .describe('Audit SQLite file, relative to the data dir unless absolute.'),
+    retentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .default(90)
+      .describe(
+        'Records older than this are pruned (up to a signed checkpoint, so verification still holds).',
+      ),
+    checkpointEvery: z
+      .number()
+      .int()
+      .min(10)
+      .max(1_000_000)
+      .default(1000)
+      .describe('Sign a checkpoint every this many records.'),
+    fullPayloadTools: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Tool-name globs whose arguments are logged in full (redacted). Others log only a keyed hash and ' +
+          'the argument shape.',
+      ),
+    jsonlFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Also append every committed record to this JSON-lines file (relative to the data dir).'),
+    stdout: z.boolean().default(false).describe('Also write every committed record to stdout as a log line.'),
+    webhookUrl: z
+      .url({ protocol: /^https$/ })
+      .optional()
+      .describe(
+        'Also deliver records to this https SIEM/webhook endpoint (through the egress guard, with retry).',
+      ),
+  })
+  .describe('The tamper-evident audit log.');
+
+const metricsSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Serve Prometheus metrics on their own listener.'),
+    host: z.string().min(1).default('127.0.0.1').describe('Metrics listener address (keep it private).'),
+    port: port.default(9464).describe('Metrics listener port (0 picks a free port).'),
+  })
+  .describe('Prometheus /metrics, on a separate listener so it is never exposed with /mcp.');
+
+const alertsSchema = z
+  .strictObject({
+    webhookUrl: z
+      .url({ protocol: /^https$/ })
+      .optional()
+      .describe('Also post security alerts to this https webhook (through the egress guard).'),
+  })
+  .describe(
+    'Security alerts (denial spikes, call-volume anomalies, private data flowing to an external sink).',
+  );
+
+const redisSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^rediss?$/ })
+      .refine((u) => new URL(u).password === '', {
+        message: 'put the password in redis.password, not the URL',
+      })
+      .optional()
+      .describe(
+        'Redis for rate-limit counters shared by replicas (redis://host:port/db, no password in the URL).',
+      ),
+    password: secretRefSchema.optional().describe('Redis password, as a secret reference.'),
+  })
+  .describe('Redis (optional). Without it, counters live in this process.');
 
 export const configSchema = z
   .strictObject({
@@ -170,6 +331,13 @@ export const configSchema = z
     securityTxt: securityTxtSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     tools: toolsSchema.prefault({}),
+    safety: safetySchema.prefault({}),
+    rateLimits: rateLimitConfigSchema.prefault({}),
+    audit: auditSchema.prefault({}),
+    metrics: metricsSchema.prefault({}),
+    alerts: alertsSchema.prefault({}),
+    redis: redisSchema.prefault({}),
+    upstreams: upstreamsConfigSchema,
   })
   .describe('Portcullis configuration (portcullis.yaml in the data dir).');
 

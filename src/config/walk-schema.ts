@@ -4,11 +4,14 @@ import type { z } from 'zod';
 export interface ConfigField {
   /** Dotted path, e.g. `server.port`. */
   readonly path: string;
-  /** Environment variable that overrides it, e.g. `PORTCULLIS_SERVER__PORT`. */
+  /**
+   * Environment variable that overrides it, e.g. `PORTCULLIS_SERVER__PORT`; empty for a field
+   * inside a list element (the list is overridden whole, as JSON).
+   */
   readonly env: string;
   /** Human-readable type, e.g. `integer (0–65535)` or `"sqlite" | "memory"`. */
   readonly type: string;
-  readonly kind: 'string' | 'number' | 'boolean' | 'string-list' | 'object';
+  readonly kind: 'string' | 'number' | 'boolean' | 'string-list' | 'json' | 'object';
   readonly defaultValue: unknown;
   readonly optional: boolean;
   readonly description: string;
@@ -27,6 +30,9 @@ interface Def {
   defaultValue?: unknown;
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+  values?: unknown[];
   entries?: Record<string, string>;
   checks?: { _zod: { def: { check: string; value?: number; inclusive?: boolean } } }[];
   format?: string;
@@ -69,6 +75,8 @@ function describeType(def: Def): { type: string; kind: ConfigField['kind'] } {
       };
     case 'array':
       return { type: 'list of strings', kind: 'string-list' };
+    case 'record':
+      return { type: 'map (name or glob → value; JSON in the environment)', kind: 'json' };
     default:
       return { type: def.type, kind: 'object' };
   }
@@ -81,7 +89,34 @@ function describeType(def: Def): { type: string; kind: ConfigField['kind'] } {
 export function walkSchema(root: z.ZodType): ConfigSection[] {
   const sections: ConfigSection[] = [];
 
-  const visitObject = (schema: z.ZodType, path: string[]) => {
+  // Lists of objects (`upstreams`), unions with an object (`sandbox: "off" | {…}`) and maps of
+  // objects (`tools: {pattern: {…}}`) get a section for the object too, at `list[]`, the field's
+  // own path, and `map.<key>` respectively. Inside a list element nothing has its own variable.
+  const nested = (s: z.ZodType, childPath: string[], inList: boolean): string | undefined => {
+    const d = defOf(s);
+    if (d.type === 'array' && d.element && defOf(d.element).type === 'object') {
+      visitObject(d.element, [...childPath.slice(0, -1), `${childPath[childPath.length - 1]}[]`], true);
+      return `list of objects (see \`${[...childPath.slice(0, -1), `${childPath[childPath.length - 1]}[]`].join('.')}\`)`;
+    }
+    if (d.type === 'union' && d.options?.some((o) => defOf(o).type === 'object')) {
+      const parts = d.options.map((o) => {
+        const od = defOf(o);
+        if (od.type === 'object') {
+          visitObject(o, childPath, inList);
+          return 'object (below)';
+        }
+        return od.type === 'literal' ? (od.values ?? []).map((v) => JSON.stringify(v)).join(' | ') : od.type;
+      });
+      return parts.join(' | ');
+    }
+    if (d.type === 'record' && d.valueType && defOf(d.valueType).type === 'object') {
+      visitObject(d.valueType, [...childPath, '<key>'], inList);
+      return `map of name or pattern → object (see \`${[...childPath, '<key>'].join('.')}\`)`;
+    }
+    return undefined;
+  };
+
+  const visitObject = (schema: z.ZodType, path: string[], inList = false) => {
     const fields: ConfigField[] = [];
     const shape = defOf(schema).shape ?? {};
     for (const [key, child] of Object.entries(shape)) {
@@ -101,13 +136,15 @@ export function walkSchema(root: z.ZodType): ConfigSection[] {
       }
       const childPath = [...path, key];
       if (defOf(s).type === 'object') {
-        visitObject(s, childPath);
+        visitObject(s, childPath, inList);
         continue;
       }
-      const { type, kind } = describeType(defOf(s));
+      const described = describeType(defOf(s));
+      const nestedType = nested(s, childPath, inList);
+      const { type, kind } = nestedType ? { type: nestedType, kind: 'json' as const } : described;
       fields.push({
         path: childPath.join('.'),
-        env: envNameFor(childPath),
+        env: inList ? '' : envNameFor(childPath),
         type,
         kind,
         defaultValue,

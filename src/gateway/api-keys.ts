@@ -32,5 +32,8 @@ export async function createApiKey(
   return { record, key: generated.key };
 }
 
-/** The scopes of every built-in tool: what the first-run admin key receives. */
-export const BUILT_IN_SCOPES = ['memory:read', 'memory:write', 'memory:delete'] as const;
+/** The scopes of every built-in tool. */
+export const BUILT_IN_SCOPES = ['memory:read', 'memory:write', 'memory:delete', 'web:fetch'] as const;
+
+/** What the first-run admin key receives: every built-in tool, and reading the audit log. */
+export const ADMIN_SCOPES = [...BUILT_IN_SCOPES, 'admin:audit'] as const;

@@ -1,17 +1,32 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
+import { Redis } from 'ioredis';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
+import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { createApp, hostOriginPolicy } from '../http/app.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
+import { createOutputGuard } from '../mcp/secure-output.js';
+import {
+  createAlertDetector,
+  createMetrics,
+  logAlertHandler,
+  webhookAlertHandler,
+} from '../metrics/index.js';
+import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
+import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
-import { createCatalogue, createMemoryTools } from '../tools/index.js';
-import { BUILT_IN_SCOPES, createApiKey } from './api-keys.js';
+import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
+import { createWebFetchTool } from '../tools/web-fetch/index.js';
+import { ADMIN_SCOPES, createApiKey } from './api-keys.js';
+import { buildAudit, type BuiltAudit } from './build-audit.js';
+import { readSigningSecrets } from './known-secrets.js';
 
 export interface StartOptions {
   readonly dataDir: string;
@@ -31,22 +46,24 @@ export interface FirstRun {
 export interface RunningGateway {
   readonly url: URL;
   readonly mcpUrl: URL;
+  /** Where Prometheus metrics are served, when enabled. */
+  readonly metricsUrl: URL | undefined;
   readonly config: Config;
   readonly storage: Storage;
+  readonly audit: BuiltAudit;
   readonly firstRun: FirstRun | undefined;
   readonly warnings: readonly string[];
   close(): Promise<void>;
 }
 
-function listen(
-  app: { fetch: (r: Request) => Response | Promise<Response> },
-  config: Config,
-): Promise<ServerType> {
+type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
+
+function listen(fetch: FetchHandler, config: Config): Promise<ServerType> {
   const { tls, host, port } = config.server;
   return new Promise((resolve, reject) => {
     const server = serve(
       {
-        fetch: app.fetch,
+        fetch,
         hostname: host,
         port,
         ...(tls
@@ -59,6 +76,27 @@ function listen(
       () => resolve(server),
     );
     server.once('error', reject);
+  });
+}
+
+/** The metrics listener: its own port, so /metrics is never reachable through the MCP listener. */
+function listenMetrics(
+  config: Config,
+  render: () => Promise<{ body: string; type: string }>,
+): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    render().then(
+      ({ body, type }) => res.writeHead(200, { 'content-type': type }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metrics.port, config.metrics.host, () => resolve(server));
   });
 }
 
@@ -86,26 +124,123 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const fatal = problems.find((p) => p.severity === 'fatal');
   if (fatal) throw new PortcullisError('config-invalid', fatal.message);
 
-  const logger = opts.logger ?? createLogger(config.logging.level);
+  // Exact secret values the redactor scrubs from results, errors, audit payloads and logs.
+  const output = createOutputGuard({
+    maxTextBytes: config.safety.maxResultBytes,
+    maxDepth: config.safety.maxResultDepth,
+    injectionAction: config.safety.injectionAction,
+    injectionActions: config.safety.injectionActions,
+    piiTools: config.safety.piiTools,
+  });
+  output.setKnownSecrets(readSigningSecrets(layout.signingKeys));
+
+  const logger = opts.logger ?? createLogger(config.logging.level, { redact: (v) => output.redactValue(v) });
   const warnings = problems.map((p) => p.message);
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
 
-  const storage = openStorage(config, opts.dataDir);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) {
+      await close().catch((err: unknown) => logger.error({ err }, 'error during shutdown'));
+    }
+  };
+
   try {
+    const storage = openStorage(config, opts.dataDir);
+    closers.push(() => storage.close());
+    const metrics = createMetrics();
+
+    const egressFor = (hosts: string[]): EgressGuard => {
+      const guard = createEgressGuard({ allowHosts: hosts });
+      closers.push(() => guard.close());
+      return guard;
+    };
+    const audit = await buildAudit({
+      config,
+      dataDir: opts.dataDir,
+      logger,
+      metrics,
+      egress: config.audit.webhookUrl ? egressFor([new URL(config.audit.webhookUrl).hostname]) : undefined,
+    });
+    closers.push(() => audit.close());
+    const pruneTimer = setInterval(() => {
+      audit.log.prune(config.audit.retentionDays * 86_400_000).catch((err: unknown) => {
+        logger.error({ err }, 'audit retention pruning failed');
+      });
+    }, 6 * 3_600_000);
+    pruneTimer.unref();
+    closers.push(async () => clearInterval(pruneTimer));
+
+    let backend: RateLimitBackend = { kind: 'memory' };
+    if (config.redis.url) {
+      const client = new Redis(config.redis.url, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        ...(config.redis.password ? { password: resolveSecret(config.redis.password, env) } : {}),
+      });
+      client.on('error', (err) =>
+        logger.warn({ err: err.message }, 'redis unavailable; rate limits count per replica'),
+      );
+      closers.push(async () => {
+        client.disconnect();
+      });
+      backend = { kind: 'redis', client };
+    }
+    const limits = createRateLimits(config.rateLimits, backend);
+
+    const alerts = createAlertDetector();
+    alerts.onAlert(logAlertHandler(logger));
+    if (config.alerts.webhookUrl) {
+      const guard = egressFor([new URL(config.alerts.webhookUrl).hostname]);
+      alerts.onAlert(
+        webhookAlertHandler({
+          url: config.alerts.webhookUrl,
+          fetch: async (url, init) => {
+            const res = await guard.fetch(url, init);
+            return { ok: res.status >= 200 && res.status < 300, status: res.status };
+          },
+        }),
+      );
+    }
+
+    const tools: Tool[] = [];
+    if (config.tools.memory.enabled) tools.push(...createMemoryTools(storage.notes));
+    if (config.tools.webFetch.enabled) {
+      const wf = config.tools.webFetch;
+      const guard = createEgressGuard({
+        allowHosts: wf.allowHosts,
+        allowHttpHosts: wf.allowHttpHosts,
+        allowAddresses: wf.allowAddresses,
+        maxBytes: wf.maxBytes,
+        timeoutMs: wf.timeoutMs,
+      });
+      closers.push(() => guard.close());
+      tools.push(createWebFetchTool(guard, { maxChars: wf.maxChars }));
+    }
+    const catalogue = createCatalogue(tools);
+
     let firstRun: FirstRun | undefined;
     if (fresh) {
       const { record, key } = await createApiKey(
         storage.apiKeys,
-        { owner: 'admin', label: 'first-run admin key', scopes: [...BUILT_IN_SCOPES], expiresAt: null },
+        { owner: 'admin', label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
         new Date(),
       );
       firstRun = { adminKey: key, adminKeyId: record.id };
     }
 
-    const tools = config.tools.memory.enabled ? createMemoryTools(storage.notes) : [];
     const pipeline = createMcpPipeline({
       apiKeys: storage.apiKeys,
-      catalogue: createCatalogue(tools),
+      catalogue,
+      limits,
+      output,
+      quarantine: storage.quarantine,
+      audit: audit.log,
+      auditArgsKey: audit.keys.argsHmacKey,
+      fullPayloadTools: config.audit.fullPayloadTools,
+      metrics,
+      alerts,
       logger,
       now: () => new Date(),
     });
@@ -120,41 +255,57 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         maxTotal: config.sessions.maxTotal,
       },
     });
+    closers.push(() => mcp.close());
+
+    let metricsUrl: URL | undefined;
+    if (config.metrics.enabled) {
+      const server = await listenMetrics(config, async () => ({
+        body: await metrics.registry.metrics(),
+        type: metrics.registry.contentType,
+      }));
+      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const { port } = server.address() as AddressInfo;
+      metricsUrl = new URL(
+        `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${port}/metrics`,
+      );
+    }
 
     // The public URL may depend on the bound port (port 0 in tests), so the app is built with
-    // a policy computed after listening; until then the placeholder refuses everything.
-    let handler: (r: Request) => Response | Promise<Response> = () => new Response(null, { status: 503 });
-    const server = await listen({ fetch: (r) => handler(r) }, config);
+    // a policy computed after listening; until then the placeholder answers 503.
+    let handler: FetchHandler = () => new Response(null, { status: 503 });
+    const server = await listen((r, bindings) => handler(r, bindings), config);
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Streams (SSE) would hold the server open; end them.
+          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        }),
+    );
     const port = (server.address() as AddressInfo).port;
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
     const app = createApp(
-      { config, publicUrl, mcp, storage, logger },
+      { config, publicUrl, mcp, pipeline, storage, audit: audit.log, metrics, logger },
       hostOriginPolicy(config, publicUrl, port),
     );
-    handler = app.fetch;
+    handler = (r, bindings) => app.fetch(r, bindings);
     logger.info({ url: publicUrl.href, dataDir: opts.dataDir }, 'portcullis listening');
 
     return {
       url: publicUrl,
       mcpUrl: new URL('/mcp', publicUrl),
+      metricsUrl,
       config,
       storage,
+      audit,
       firstRun,
       warnings,
-      async close() {
-        await mcp.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Streams (SSE) would hold the server open; end them.
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        });
-        await storage.close();
-      },
+      close: closeAll,
     };
   } catch (err) {
-    await storage.close();
+    await closeAll();
     throw err;
   }
 }

@@ -1,9 +1,14 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { AuditLog } from '../audit/index.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
+import type { McpPipeline } from '../mcp/pipeline.js';
+import type { Metrics } from '../metrics/index.js';
 import type { Storage } from '../storage/index.js';
+import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
+import { clientAddress } from './client-address.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { jsonRpcErrorResponse } from './responses.js';
 import { securityHeaders } from './security-headers.js';
@@ -12,7 +17,10 @@ export interface AppDeps {
   readonly config: Config;
   readonly publicUrl: URL;
   readonly mcp: McpEndpoint;
+  readonly pipeline: McpPipeline;
   readonly storage: Storage;
+  readonly audit: AuditLog;
+  readonly metrics: Metrics;
   readonly logger: Logger;
 }
 
@@ -43,10 +51,27 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   const app = new Hono<{ Variables: RequestIdVariables }>();
 
   app.use(requestId());
+  app.use(async function countRequests(c, next) {
+    await next();
+    deps.metrics.recordRequest(c.req.routePath || 'unmatched', c.res.status);
+  });
   app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
   app.use(checkHostOrigin(policy));
 
-  app.all('/mcp', (c) => deps.mcp.handle(c.req.raw, c.get('requestId')));
+  app.all('/mcp', (c) =>
+    deps.mcp.handle(c.req.raw, {
+      requestId: c.get('requestId'),
+      ip: clientAddress(c, config.server.trustProxy),
+    }),
+  );
+  app.route(
+    '/admin',
+    createAdminAuditRoutes({
+      pipeline: deps.pipeline,
+      audit: deps.audit,
+      trustProxy: config.server.trustProxy,
+    }),
+  );
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

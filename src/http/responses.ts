@@ -1,3 +1,5 @@
+import { refusalHeaders, refusalMessage, type RateLimitRefusal } from '../ratelimit/index.js';
+
 /**
  * The one place HTTP error responses are shaped. JSON-RPC-level errors on /mcp carry a
  * JSON-RPC error body so MCP clients can show them; OAuth-style challenges follow RFC 6750.
@@ -15,6 +17,11 @@ export function jsonRpcErrorResponse(
     status,
     headers: { 'content-type': 'application/json', ...opts.headers },
   });
+}
+
+/** 429 with Retry-After and the IETF RateLimit fields; the message states the wait for a model. */
+export function rateLimitedResponse(refusal: RateLimitRefusal, id: JsonRpcId): Response {
+  return jsonRpcErrorResponse(429, -32029, refusalMessage(refusal), { id, headers: refusalHeaders(refusal) });
 }
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;

@@ -5,9 +5,14 @@ import {
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
-import { insufficientScopeResponse, jsonRpcErrorResponse, unauthorizedResponse } from '../http/responses.js';
+import {
+  insufficientScopeResponse,
+  jsonRpcErrorResponse,
+  rateLimitedResponse,
+  unauthorizedResponse,
+} from '../http/responses.js';
 import { readJsonBody } from '../http/read-body.js';
-import type { McpPipeline } from './pipeline.js';
+import type { McpPipeline, RequestMeta, ToolCallOutcome } from './pipeline.js';
 import { toAuthInfo } from './request-state.js';
 import { createServerFactory } from './server-factory.js';
 import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
@@ -21,7 +26,7 @@ export interface McpEndpointOptions {
 }
 
 export interface McpEndpoint {
-  handle(request: Request, requestId: string): Promise<Response>;
+  handle(request: Request, ctx: { requestId: string; ip: string }): Promise<Response>;
   readonly sessions: SessionManager;
   close(): Promise<void>;
 }
@@ -43,6 +48,18 @@ function asJsonRpcMessage(value: unknown): JsonRpcMessage | undefined {
   if ('params' in value && value.params !== undefined && !isObject(value.params)) return undefined;
   if ('id' in value && !['string', 'number'].includes(typeof value.id) && value.id !== null) return undefined;
   return value as unknown as JsonRpcMessage;
+}
+
+/** Adds headers (RateLimit) to a response the SDK built; its headers may be immutable. */
+function withHeaders(response: Response, headers: Record<string, string> | undefined): Response {
+  if (!headers || Object.keys(headers).length === 0) return response;
+  const merged = new Headers(response.headers);
+  for (const [k, v] of Object.entries(headers)) merged.set(k, v);
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: merged,
+  });
 }
 
 const BODY_PROBLEMS = {
@@ -89,24 +106,30 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
   });
   const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now });
 
-  async function handle(request: Request, requestId: string): Promise<Response> {
-    // authenticate: on every request, before the body is read
-    const auth = await pipeline.authenticate({
-      authorization: request.headers.get('authorization') ?? undefined,
-      url: new URL(request.url),
+  async function handle(request: Request, ctx: { requestId: string; ip: string }): Promise<Response> {
+    const { requestId } = ctx;
+    const sessionId = request.headers.get('mcp-session-id') ?? undefined;
+    const declaredLength = Number(request.headers.get('content-length') ?? 0);
+    const meta = (bytesIn: number): RequestMeta => ({
+      requestId,
+      ip: ctx.ip,
+      ...(sessionId ? { sessionId } : {}),
+      bytesIn,
     });
+
+    // authenticate: on every request, before the body is read
+    const auth = await pipeline.authenticate(
+      { authorization: request.headers.get('authorization') ?? undefined, url: new URL(request.url) },
+      meta(Number.isFinite(declaredLength) ? declaredLength : 0),
+    );
     if (!auth.ok) {
-      logger.info(
-        { requestId, reason: auth.reason, credentialId: auth.credentialId },
-        'authentication failed',
-      );
-      return unauthorizedResponse({ missing: auth.reason === 'credential-missing' });
+      if (auth.kind === 'rate-limited') return rateLimitedResponse(auth.refusal, null);
+      return unauthorizedResponse({ missing: auth.missing });
     }
     const principal = auth.principal;
-    const sessionId = request.headers.get('mcp-session-id');
 
     if (request.method !== 'POST') {
-      const authInfo = toAuthInfo({ principal, requestId });
+      const authInfo = toAuthInfo({ principal, meta: meta(0) });
       if (!sessionId) return handler.fetch(request, { authInfo });
       const session = sessions.find(sessionId, principal);
       return session ? session.transport.handleRequest(request, { authInfo }) : sessionNotFound();
@@ -128,6 +151,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     if (!message) {
       return jsonRpcErrorResponse(400, -32600, 'Invalid request: not a JSON-RPC 2.0 message.');
     }
+    const id = message.id ?? null;
 
     // The SDK's own classification runs before any tool does, so a request the SDK would
     // reject (bad protocol version header, mismatched Mcp-Method) never has side effects.
@@ -139,50 +163,42 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       body: body.value,
     });
     if (route.kind === 'reject') {
-      return jsonRpcErrorResponse(route.httpStatus, route.code, route.message, { id: message.id ?? null });
+      return jsonRpcErrorResponse(route.httpStatus, route.code, route.message, { id });
     }
     if (route.kind === 'legacy') {
       const problem = checkLegacyHeaders(request);
-      if (problem)
-        return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id: message.id ?? null });
+      if (problem) return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id });
     }
 
     const session = sessionId ? sessions.find(sessionId, principal) : undefined;
     if (sessionId && !session) return sessionNotFound();
 
-    let toolCall;
+    let toolCall: ToolCallOutcome | undefined;
     if (message.method === 'tools/call') {
       const name = message.params?.name;
       const args = message.params?.arguments;
       if (typeof name !== 'string') {
-        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call needs a string "name".', {
-          id: message.id ?? null,
-        });
+        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call needs a string "name".', { id });
       }
       if (args !== undefined && !isObject(args)) {
         return jsonRpcErrorResponse(
           200,
           -32602,
           'Invalid params: tools/call "arguments" must be an object.',
-          {
-            id: message.id ?? null,
-          },
+          { id },
         );
       }
       toolCall = await pipeline.callTool({
         principal,
-        requestId,
+        meta: meta(body.bytes),
         name,
         args,
         signal: request.signal,
       });
-      if (toolCall.kind === 'http-denial') {
-        return insufficientScopeResponse({
-          id: message.id ?? null,
-          scope: toolCall.requiredScope,
-          tool: name,
-        });
+      if (toolCall.kind === 'scope-denial') {
+        return insufficientScopeResponse({ id, scope: toolCall.requiredScope, tool: name });
       }
+      if (toolCall.kind === 'rate-limited') return rateLimitedResponse(toolCall.refusal, id);
     }
 
     const parsedBody = body.value;
@@ -192,9 +208,14 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       headers: request.headers,
       signal: request.signal,
     });
-    const authInfo = toAuthInfo({ principal, requestId, toolCall });
+    const authInfo = toAuthInfo({ principal, meta: meta(body.bytes), ...(toolCall ? { toolCall } : {}) });
+    const extraHeaders = toolCall?.kind === 'result' ? toolCall.headers : undefined;
 
-    if (session) return session.transport.handleRequest(forward, { authInfo, parsedBody });
+    if (session)
+      return withHeaders(
+        await session.transport.handleRequest(forward, { authInfo, parsedBody }),
+        extraHeaders,
+      );
 
     if (
       message.method === 'initialize' &&
@@ -211,7 +232,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       await opened.settle();
       return response;
     }
-    return handler.fetch(forward, { authInfo, parsedBody });
+    return withHeaders(await handler.fetch(forward, { authInfo, parsedBody }), extraHeaders);
   }
 
   // Unknown, expired and other-credential sessions look the same from outside: 404, which the

@@ -1,64 +1,84 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import { authenticate, type AuthInput, type AuthResult, type Principal } from '../auth/index.js';
+import { describeArgs, type AuditEntry, type AuditLog, type JsonValue } from '../audit/index.js';
+import { authenticate, type AuthInput, type Principal } from '../auth/index.js';
+import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision } from '../policy/index.js';
-import type { ApiKeyStore } from '../storage/index.js';
+import { globToRegExp } from '../ratelimit/tiers.js';
+import { rateLimitHeaders, type RateLimitRefusal, type RateLimits } from '../ratelimit/index.js';
+import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
 import {
   ToolInputError,
   type Catalogue,
-  type ContentBlock,
   type ListedTool,
   type SchemaIssue,
   type Tool,
 } from '../tools/index.js';
+import type { PipelineReason } from './reasons.js';
+import type { OutputGuard, ToolResult } from './secure-output.js';
 
 /**
  * The tool-call pipeline, declared once. Every call to /mcp passes these stages in this order:
  *
- *   authenticate → resolve tool → decide → validate → execute → check output → respond
+ *   authenticate → rate limit → resolve tool → decide → validate → execute → check output
+ *     → secure output (detect, sanitise, redact, wrap) → audit → respond
  *
- * Stages that clients act on at the HTTP level (401, 403 insufficient_scope) answer with an
- * `http-denial`; the rest answer in-band as a tool result or a JSON-RPC error. Rate limiting,
- * sanitising and audit slot in between these stages as they are built.
+ * Stages that clients act on at the HTTP level (401, 403 insufficient_scope, 429) answer with an
+ * `http-denial`; the rest answer in-band as a tool result or a JSON-RPC error. Whatever the
+ * outcome, the call leaves exactly one audit record, committed before the client is answered.
  */
 
-/** A tool result as MCP's CallToolResult carries it. */
-export interface ToolResult {
-  readonly [key: string]: unknown;
-  readonly content: ContentBlock[];
-  readonly structuredContent?: Record<string, unknown>;
-  readonly isError?: boolean;
-}
+export type { ToolResult } from './secure-output.js';
 
 export type ToolCallOutcome =
-  | { readonly kind: 'result'; readonly result: ToolResult; readonly decision: Decision }
+  | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
   /** A JSON-RPC error: -32602 for an unknown tool, -32603 for an internal failure. */
   | { readonly kind: 'rpc-error'; readonly code: -32602 | -32603; readonly message: string }
-  /** Refused before anything ran; the HTTP layer renders it (403 with a scope challenge). */
-  | {
-      readonly kind: 'http-denial';
-      readonly status: 403;
-      readonly requiredScope: string;
-      readonly decision: Decision;
-    };
+  /** Refused before anything ran: 403 with a scope challenge, or 429 with a retry time. */
+  | { readonly kind: 'scope-denial'; readonly requiredScope: string }
+  | { readonly kind: 'rate-limited'; readonly refusal: RateLimitRefusal };
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly kind: 'unauthenticated'; readonly missing: boolean }
+  | { readonly ok: false; readonly kind: 'rate-limited'; readonly refusal: RateLimitRefusal };
+
+/** What the HTTP layer knows about the request, for limits and the audit record. */
+export interface RequestMeta {
+  readonly requestId: string;
+  /** The client address (the proxy's X-Forwarded-For hop when trustProxy is on). */
+  readonly ip: string;
+  readonly sessionId?: string;
+  readonly bytesIn: number;
+}
 
 export interface ToolCallRequest {
   readonly principal: Principal;
-  readonly requestId: string;
+  readonly meta: RequestMeta;
   readonly name: string;
-  readonly args: unknown;
+  readonly args: Record<string, unknown> | undefined;
   readonly signal: AbortSignal;
 }
 
 export interface PipelineDeps {
   readonly apiKeys: ApiKeyStore;
   readonly catalogue: Catalogue;
+  readonly limits: RateLimits;
+  readonly output: OutputGuard;
+  readonly quarantine: QuarantineStore;
+  readonly audit: AuditLog;
+  readonly auditArgsKey: Buffer;
+  /** Tool-name globs whose arguments are audited in full (redacted). */
+  readonly fullPayloadTools: readonly string[];
+  readonly metrics: Metrics;
+  readonly alerts: AlertDetector;
   readonly logger: Logger;
   readonly now: () => Date;
 }
 
 export interface McpPipeline {
-  authenticate(input: AuthInput): Promise<AuthResult>;
-  listTools(principal: Principal): ListedTool[];
+  authenticate(input: AuthInput, meta: RequestMeta): Promise<AuthOutcome>;
+  listTools(principal: Principal, meta: RequestMeta): Promise<ListedTool[]>;
   callTool(request: ToolCallRequest): Promise<ToolCallOutcome>;
 }
 
@@ -69,96 +89,310 @@ export function describeInvalidArguments(tool: string, issues: readonly SchemaIs
 }
 
 const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
+const internalError = (requestId: string) =>
+  ({ kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${requestId}).` }) as const;
+
+/** Identity fields of the audit record; never the credential itself. */
+function who(
+  p: Principal,
+): Pick<AuditEntry, 'principal' | 'tenant' | 'clientId' | 'credentialId' | 'authMethod'> {
+  return {
+    principal: p.subject,
+    tenant: p.tenant,
+    credentialId: p.credentialId,
+    authMethod: p.authMethod,
+    ...(p.clientId ? { clientId: p.clientId } : {}),
+  };
+}
 
 export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
-  const { catalogue, logger } = deps;
+  const { catalogue, limits, output, audit, metrics, logger } = deps;
+  const fullPayload = deps.fullPayloadTools.map(globToRegExp);
 
-  const decideFor = (principal: Principal, tool: Tool) =>
+  const decideFor = (principal: Principal, tool: Tool): Decision =>
     decide({ scopes: principal.scopes, tool, now: deps.now() });
 
-  return {
-    authenticate: (input) => authenticate(input, { apiKeys: deps.apiKeys, now: deps.now() }),
+  /** The audit stage: commits the record (group commit) before the caller answers the client. */
+  async function record(entry: AuditEntry): Promise<boolean> {
+    const stop = metrics.startStage('audit');
+    try {
+      await audit.append(entry);
+      return true;
+    } catch (err) {
+      logger.error(
+        { err, requestId: entry.correlationId },
+        'audit append failed; answering with an internal error',
+      );
+      return false;
+    } finally {
+      stop();
+    }
+  }
 
-    listTools: (principal) =>
-      catalogue
+  return {
+    async authenticate(input, meta) {
+      const stop = metrics.startStage('authenticate');
+      const started = Date.now();
+      const base = {
+        correlationId: meta.requestId,
+        ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+        event: 'authentication' as const,
+        authMethod: 'none' as const,
+        bytesIn: meta.bytesIn,
+        bytesOut: 0,
+      };
+      try {
+        const blocked = await limits.checkAuthAllowed(meta.ip);
+        if (blocked) {
+          metrics.recordRateLimitRejection(blocked.tier);
+          const ok = await record({
+            ...base,
+            decision: 'deny',
+            reasons: [blocked.reason],
+            outcome: 'rate-limited',
+            latencyMs: Date.now() - started,
+          });
+          return ok
+            ? { ok: false, kind: 'rate-limited', refusal: blocked }
+            : { ok: false, kind: 'unauthenticated', missing: false };
+        }
+        const result = await authenticate(input, { apiKeys: deps.apiKeys, now: deps.now() });
+        if (result.ok) return result;
+        // A request without any credential is how clients discover that they must log in; only
+        // a presented, bad credential counts towards the brute-force limit of its address.
+        if (result.reason !== 'credential-missing') await limits.recordFailedAuth(meta.ip);
+        metrics.recordDecision('deny', result.reason);
+        await record({
+          ...base,
+          ...(result.credentialId ? { credentialId: result.credentialId } : {}),
+          decision: 'deny',
+          reasons: [result.reason],
+          outcome: 'unauthenticated',
+          errorCode: 'invalid-credential',
+          latencyMs: Date.now() - started,
+        });
+        return { ok: false, kind: 'unauthenticated', missing: result.reason === 'credential-missing' };
+      } finally {
+        stop();
+      }
+    },
+
+    async listTools(principal, meta) {
+      const started = Date.now();
+      const tools = catalogue
         .entries()
         .filter((e) => decideFor(principal, e.tool).effect !== 'deny')
-        .map((e) => e.listed),
+        .map((e) => e.listed);
+      await record({
+        correlationId: meta.requestId,
+        ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+        ...who(principal),
+        event: 'tools-list',
+        decision: 'allow',
+        reasons: ['scope-granted'],
+        outcome: 'ok',
+        latencyMs: Date.now() - started,
+        bytesIn: meta.bytesIn,
+        bytesOut: 0,
+      });
+      return tools;
+    },
 
     async callTool(req) {
-      // resolve tool
+      const started = Date.now();
+      const { meta, principal } = req;
+      const reasons: PipelineReason[] = [];
+      const args = (req.args ?? {}) as JsonValue;
       const tool = catalogue.get(req.name);
-      if (!tool) {
-        return {
-          kind: 'rpc-error',
-          code: -32602,
-          message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.`,
-        };
-      }
-
-      // decide
-      const decision = decideFor(req.principal, tool);
-      if (decision.effect === 'deny') {
-        return {
-          kind: 'http-denial',
-          status: 403,
-          requiredScope: decision.obligations.requiredScope ?? tool.scope,
-          decision,
-        };
-      }
-
-      // validate
-      const parsed = tool.checkArgs(req.args ?? {});
-      if (!parsed.ok) {
-        return {
-          kind: 'result',
-          result: errorResult(describeInvalidArguments(tool.name, parsed.issues)),
-          decision,
-        };
-      }
-
-      // execute
-      let output;
-      try {
-        output = await tool.execute(parsed.value, {
-          principal: req.principal,
-          requestId: req.requestId,
-          signal: req.signal,
+      const entry = (
+        over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'outcome'>,
+        bytesOut = 0,
+      ): AuditEntry => ({
+        correlationId: meta.requestId,
+        ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+        ...who(principal),
+        event: 'tool-call',
+        tool: req.name.toWellFormed(),
+        ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+        ...(tool ? { scope: tool.scope } : {}),
+        args: describeArgs(output.redactValue(args), deps.auditArgsKey, {
+          fullPayload: fullPayload.some((g) => g.test(req.name)),
+        }),
+        reasons,
+        latencyMs: Date.now() - started,
+        bytesIn: meta.bytesIn,
+        bytesOut,
+        ...over,
+      });
+      const observe = (outcome: 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited') =>
+        deps.alerts.observe({
+          at: Date.now(),
+          credentialId: principal.credentialId,
+          ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+          principal: principal.subject,
+          tool: req.name,
+          labels: tool?.labels ?? [],
+          outcome,
         });
-      } catch (err) {
-        if (err instanceof ToolInputError)
-          return { kind: 'result', result: errorResult(err.message), decision };
-        logger.error({ err, requestId: req.requestId, tool: tool.name }, 'tool execution failed');
-        return {
-          kind: 'rpc-error',
-          code: -32603,
-          message: `Internal error (correlation id ${req.requestId}).`,
-        };
-      }
 
-      // check output: a tool that breaks its own output schema is a bug, not the caller's fault
-      const checked = tool.checkOutput(output.structured);
-      if (!checked.ok) {
-        logger.error(
-          { requestId: req.requestId, tool: tool.name, issues: checked.issues },
-          'tool output failed its schema',
+      // rate limit (every tier; the concurrency slot is held until the call ends)
+      const stopLimit = metrics.startStage('rate-limit');
+      const admitted = await limits.checkToolCall({
+        credentialId: principal.credentialId,
+        ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+        tool: req.name,
+        ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+      });
+      stopLimit();
+      if (!admitted.allowed) {
+        metrics.recordRateLimitRejection(admitted.tier);
+        reasons.push(admitted.reason);
+        observe('rate-limited');
+        const ok = await record(
+          entry({ decision: 'deny', outcome: 'rate-limited', errorCode: 'rate-limited' }),
         );
-        return {
-          kind: 'rpc-error',
-          code: -32603,
-          message: `Internal error (correlation id ${req.requestId}).`,
-        };
+        return ok ? { kind: 'rate-limited', refusal: admitted } : internalError(meta.requestId);
       }
+      try {
+        // resolve tool
+        if (!tool) {
+          reasons.push('unknown-tool');
+          observe('invalid');
+          const ok = await record(entry({ decision: 'deny', outcome: 'invalid', errorCode: 'unknown-tool' }));
+          return ok
+            ? {
+                kind: 'rpc-error',
+                code: -32602,
+                message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.`,
+              }
+            : internalError(meta.requestId);
+        }
 
-      return {
-        kind: 'result',
-        result: {
-          content: [...output.content],
+        // decide
+        const decision = decideFor(principal, tool);
+        reasons.push(...decision.reasons);
+        for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
+        if (decision.effect === 'deny') {
+          observe('denied');
+          const ok = await record(
+            entry({ decision: 'deny', outcome: 'denied', errorCode: 'insufficient-scope' }),
+          );
+          return ok
+            ? { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope ?? tool.scope }
+            : internalError(meta.requestId);
+        }
+
+        const headers = rateLimitHeaders(admitted.usage);
+        const answer = async (
+          result: ToolResult,
+          outcome: 'ok' | 'invalid' | 'failed',
+          errorCode?: string,
+        ) => {
+          const bytesOut = Buffer.byteLength(JSON.stringify(result));
+          observe(outcome);
+          const ok = await record(
+            entry({ decision: 'allow', outcome, ...(errorCode ? { errorCode } : {}) }, bytesOut),
+          );
+          return ok ? ({ kind: 'result', result, headers } as const) : internalError(meta.requestId);
+        };
+
+        // validate
+        const parsed = tool.checkArgs(req.args ?? {});
+        if (!parsed.ok) {
+          reasons.push('arguments-invalid');
+          return answer(
+            errorResult(describeInvalidArguments(tool.name, parsed.issues)),
+            'invalid',
+            'invalid-arguments',
+          );
+        }
+
+        // execute
+        const stopExecute = metrics.startStage('execute');
+        let out;
+        try {
+          out = await tool.execute(parsed.value, {
+            principal,
+            requestId: meta.requestId,
+            signal: req.signal,
+          });
+        } catch (err) {
+          if (err instanceof ToolInputError) {
+            reasons.push('tool-input-error');
+            return answer(errorResult(output.redactText(err.message)), 'failed', 'tool-error');
+          }
+          logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
+          reasons.push('tool-failed');
+          observe('failed');
+          await record(entry({ decision: 'allow', outcome: 'failed', errorCode: 'internal' }));
+          return internalError(meta.requestId);
+        } finally {
+          stopExecute();
+        }
+
+        // check output: a tool that breaks its own output schema is a bug, not the caller's fault
+        const checked = out.isError
+          ? { ok: true as const, value: out.structured }
+          : tool.checkOutput(out.structured);
+        if (!checked.ok) {
+          logger.error(
+            { requestId: meta.requestId, tool: tool.name, issues: checked.issues },
+            'tool output failed its schema',
+          );
+          reasons.push('output-invalid');
+          return answer(
+            errorResult(
+              `${tool.name} returned a result that does not match its output schema (correlation id ${meta.requestId}).`,
+            ),
+            'failed',
+            'output-invalid',
+          );
+        }
+
+        // secure output
+        const stopSecure = metrics.startStage('sanitise');
+        const secured = output.secure(tool, {
+          content: [...out.content],
           ...(checked.value ? { structuredContent: checked.value } : {}),
-          ...(output.isError ? { isError: true } : {}),
-        },
-        decision,
-      };
+          ...(out.isError ? { isError: true } : {}),
+        });
+        stopSecure();
+        if (secured.truncated) reasons.push('output-truncated');
+        if (secured.redactions > 0) reasons.push('output-redacted');
+        if (secured.action)
+          reasons.push(
+            `injection-${secured.action === 'quarantine' ? 'quarantined' : `${secured.action}d`}` as PipelineReason,
+          );
+        if (out.isError) reasons.push('tool-reported-error');
+
+        let result = secured.result;
+        if (secured.quarantined) {
+          const id = `q_${randomBytes(12).toString('base64url')}`;
+          await deps.quarantine.insert({
+            id,
+            tenant: principal.tenant,
+            principal: principal.subject,
+            tool: tool.name,
+            correlationId: meta.requestId,
+            createdAt: deps.now(),
+            status: 'pending',
+            decidedAt: null,
+            result: JSON.stringify(secured.quarantined),
+            findings: JSON.stringify(secured.injection?.findings ?? []),
+          });
+          logger.warn(
+            { alert: 'output-quarantined', requestId: meta.requestId, tool: tool.name, quarantineId: id },
+            'tool result quarantined',
+          );
+          result = errorResult(
+            `Portcullis withheld the result of ${tool.name}: it contains text that looks like instructions to an AI ` +
+              `model. It is quarantined as ${id} for a person to review; do not retry to get around this.`,
+          );
+        }
+        return answer(result, out.isError ? 'failed' : 'ok', out.isError ? 'tool-error' : undefined);
+      } finally {
+        admitted.release();
+      }
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
-import type { ToolCallOutcome } from './pipeline.js';
+import type { RequestMeta, ToolCallOutcome } from './pipeline.js';
 
 /**
  * What the HTTP layer hands the SDK for one request, carried in `AuthInfo.extra` (the SDK's
@@ -9,7 +9,7 @@ import type { ToolCallOutcome } from './pipeline.js';
  */
 export interface RequestState {
   readonly principal: Principal;
-  readonly requestId: string;
+  readonly meta: RequestMeta;
   readonly toolCall?: ToolCallOutcome;
 }
 
@@ -19,7 +19,7 @@ export function toAuthInfo(state: RequestState): AuthInfo {
   return {
     // The SDK requires a `token` field; it gets the credential id, never the credential.
     token: state.principal.credentialId,
-    clientId: state.principal.subject,
+    clientId: state.principal.clientId ?? state.principal.subject,
     scopes: [...state.principal.scopes],
     extra: { [KEY]: state },
   };

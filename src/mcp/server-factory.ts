@@ -26,10 +26,10 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
       instructions: INSTRUCTIONS,
     });
 
-    server.setRequestHandler('tools/list', (_request, ctx) => {
+    server.setRequestHandler('tools/list', async (_request, ctx) => {
       const state = fromAuthInfo(ctx.http?.authInfo);
       if (!state) throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
-      return { tools: pipeline.listTools(state.principal) };
+      return { tools: await pipeline.listTools(state.principal, state.meta) };
     });
 
     server.setRequestHandler('tools/call', (_request, ctx) => {
@@ -40,9 +40,11 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
           return outcome.result as CallToolResult;
         case 'rpc-error':
           throw new ProtocolError(outcome.code, outcome.message);
+        case 'scope-denial':
+        case 'rate-limited':
         default:
-          // The HTTP layer runs every tools/call through the pipeline before the SDK sees it;
-          // reaching here without an outcome is a wiring bug, never a reason to run the tool.
+          // The HTTP layer answers denials itself and runs every tools/call through the pipeline
+          // before the SDK sees it; reaching here is a wiring bug, never a reason to run a tool.
           throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
       }
     });

@@ -28,7 +28,9 @@ export const rateLimitConfigSchema = z
           .number()
           .int()
           .nonnegative()
-          .describe('Extra calls allowed once the window is spent; 0 disables bursting.'),
+          .describe(
+            'Extra calls allowed once the window is spent, refilled every burstWindowSeconds; 0 (the default) makes the per-minute limit exact.',
+          ),
         burstWindowSeconds: z
           .number()
           .int()
@@ -36,8 +38,10 @@ export const rateLimitConfigSchema = z
           .describe('How often the burst allowance refills, in seconds (longer than the window).'),
       })
       .strict()
-      .default({ points: 60, windowSeconds: 60, burst: 10, burstWindowSeconds: 600 })
-      .describe('Per credential: the main limit, with a small burst allowance.'),
+      .default({ points: 60, windowSeconds: 60, burst: 0, burstWindowSeconds: 600 })
+      .describe(
+        'Per credential (API key, or OAuth client and user): the main limit, with an optional burst allowance.',
+      ),
     tools: z
       .record(
         z.string().min(1),

@@ -19,11 +19,8 @@ async function calls(n: number, fn: () => Promise<ToolCallRateDecision>): Promis
   return out;
 }
 
-test('the 61st call in a minute from one credential is refused with a retry time', async () => {
-  const limits = createRateLimits(
-    config({ credential: { points: 60, windowSeconds: 60, burst: 0, burstWindowSeconds: 600 } }),
-    memory,
-  );
+test('under the defaults the 61st call in a minute from one credential is refused with a retry time', async () => {
+  const limits = createRateLimits(config(), memory);
   const results = await calls(61, () =>
     limits.checkToolCall({ credentialId: 'key-1', tool: 'notes__search' }),
   );
@@ -35,8 +32,11 @@ test('the 61st call in a minute from one credential is refused with a retry time
   assert.ok(last.retryAfterSeconds >= 1 && last.retryAfterSeconds <= 60);
 });
 
-test('the default burst admits ten calls beyond the per-minute limit, then refuses', async () => {
-  const limits = createRateLimits(config(), memory);
+test('a configured burst admits that many calls beyond the per-minute limit, then refuses', async () => {
+  const limits = createRateLimits(
+    config({ credential: { points: 60, windowSeconds: 60, burst: 10, burstWindowSeconds: 600 } }),
+    memory,
+  );
   const results = await calls(71, () =>
     limits.checkToolCall({ credentialId: 'key-1', tool: 'notes__search' }),
   );
@@ -175,7 +175,7 @@ test('tool globs match whole names with * as a wildcard', () => {
 
 test('the configuration schema fills every default and rejects unknown keys', () => {
   const parsed = config();
-  assert.deepEqual(parsed.credential, { points: 60, windowSeconds: 60, burst: 10, burstWindowSeconds: 600 });
+  assert.deepEqual(parsed.credential, { points: 60, windowSeconds: 60, burst: 0, burstWindowSeconds: 600 });
   assert.equal(parsed.dailyQuota.points, 10_000);
   assert.equal(parsed.concurrency.maxInFlight, 8);
   assert.throws(() => rateLimitConfigSchema.parse({ credentail: {} }));

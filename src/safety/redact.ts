@@ -300,8 +300,16 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
       }
       if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`));
       if (v !== null && typeof v === 'object') {
+        // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
         const out: Record<string, unknown> = {};
-        for (const [k, item] of Object.entries(v)) out[k] = walk(item, `${path}${jsonPathKey(k)}`);
+        for (const [k, item] of Object.entries(v)) {
+          Object.defineProperty(out, k, {
+            value: walk(item, `${path}${jsonPathKey(k)}`),
+            enumerable: true,
+            writable: true,
+            configurable: true,
+          });
+        }
         return out;
       }
       return v;

@@ -89,7 +89,13 @@ export function sanitiseResult<T extends ToolResultLike>(
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       const binary = BINARY_KEYS.has(key) && typeof v === 'string';
-      out[clean(key)] = binary ? v : walk(v, depth + 1, budgeted || key === 'text');
+      // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
+      Object.defineProperty(out, clean(key), {
+        value: binary ? v : walk(v, depth + 1, budgeted || key === 'text'),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   };

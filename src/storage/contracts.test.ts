@@ -109,6 +109,44 @@ for (const [name, open] of backends) {
       await s.close();
     });
 
+    it('keeps quarantined results until a person releases or discards them', async () => {
+      const s = open();
+      const item = {
+        id: 'q1',
+        tenant: 't',
+        principal: 'alice',
+        tool: 'web_fetch',
+        correlationId: 'req_1',
+        createdAt: new Date(3_000),
+        status: 'pending' as const,
+        decidedAt: null,
+        result: '{"content":[]}',
+        findings: '[]',
+      };
+      await s.quarantine.insert(item);
+      await s.quarantine.insert({ ...item, id: 'q2', createdAt: new Date(4_000) });
+      assert.deepEqual(await s.quarantine.get('q1'), item);
+      assert.deepEqual(
+        (await s.quarantine.list({ status: 'pending', limit: 10 })).map((i) => i.id),
+        ['q2', 'q1'],
+      );
+      assert.equal(await s.quarantine.decide('q1', 'released', new Date(5_000)), true);
+      assert.equal(
+        await s.quarantine.decide('q1', 'discarded', new Date(6_000)),
+        false,
+        'only pending items move',
+      );
+      assert.equal((await s.quarantine.get('q1'))?.result, item.result);
+      assert.equal(await s.quarantine.decide('q2', 'discarded', new Date(6_000)), true);
+      assert.equal((await s.quarantine.get('q2'))?.result, null, 'discarding drops the content');
+      assert.deepEqual(
+        (await s.quarantine.list({ status: 'pending', limit: 10 })).map((i) => i.id),
+        [],
+      );
+      assert.equal(await s.quarantine.decide('nope', 'released', new Date()), false);
+      await s.close();
+    });
+
     it('query syntax in a search is plain text', async () => {
       const s = open();
       await s.notes.save(A, note('q1', 'the title column is not a filter'));

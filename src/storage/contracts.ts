@@ -56,9 +56,36 @@ export interface NoteStore {
   delete(owner: NoteOwner, id: string): Promise<boolean>;
 }
 
+export type QuarantineStatus = 'pending' | 'released' | 'discarded';
+
+/** A tool result withheld because the injection detector flagged it, kept for a person to review. */
+export interface QuarantineItem {
+  readonly id: string;
+  readonly tenant: string;
+  readonly principal: string;
+  readonly tool: string;
+  readonly correlationId: string;
+  readonly createdAt: Date;
+  readonly status: QuarantineStatus;
+  readonly decidedAt: Date | null;
+  /** The sanitised, redacted result as JSON. Dropped when the item is discarded. */
+  readonly result: string | null;
+  /** The detector's findings as JSON (rules and spans; no content). */
+  readonly findings: string;
+}
+
+export interface QuarantineStore {
+  insert(item: QuarantineItem): Promise<void>;
+  get(id: string): Promise<QuarantineItem | undefined>;
+  list(filter: { status?: QuarantineStatus; limit: number }): Promise<QuarantineItem[]>;
+  /** Moves a pending item to released or discarded (discarding drops the result); false if not pending. */
+  decide(id: string, status: 'released' | 'discarded', at: Date): Promise<boolean>;
+}
+
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
+  readonly quarantine: QuarantineStore;
   /** Resolves when the backend can serve requests (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

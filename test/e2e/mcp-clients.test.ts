@@ -23,6 +23,7 @@ async function exerciseMemoryTools(client: AnyClient) {
     'memory_get',
     'memory_save',
     'memory_search',
+    'web_fetch',
   ]);
 
   const saved = (await client.callTool({

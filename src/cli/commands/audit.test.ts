@@ -1,3 +1,4 @@
+import { AuditQueryError } from '../../audit/index.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,15 +13,7 @@ import {
   openSqliteAuditStore,
   type AuditRecord,
 } from '../../audit/index.js';
-import {
-  CliUsageError,
-  formatTable,
-  parseDecision,
-  parseFilters,
-  parseLimit,
-  parseTimeBound,
-  register,
-} from './audit.js';
+import { formatTable, parseDecision, parseFilters, parseLimit, parseTimeBound, register } from './audit.js';
 
 const now = new Date('2025-06-01T12:00:00.000Z');
 
@@ -38,12 +31,12 @@ test('ISO-8601 times are normalised to UTC', () => {
 
 test('bad times, decisions and limits are usage errors', () => {
   for (const bad of ['1y', 'yesterday', '-5m', '2025-13-45', '']) {
-    assert.throws(() => parseTimeBound(bad, now), CliUsageError, bad);
+    assert.throws(() => parseTimeBound(bad, now), AuditQueryError, bad);
   }
-  assert.throws(() => parseDecision('permit'), CliUsageError);
+  assert.throws(() => parseDecision('permit'), AuditQueryError);
   assert.equal(parseDecision('deny'), 'deny');
   for (const bad of ['0', '-1', '1.5', 'ten', '1000000'])
-    assert.throws(() => parseLimit(bad), CliUsageError, bad);
+    assert.throws(() => parseLimit(bad), AuditQueryError, bad);
   assert.equal(parseLimit('20'), 20);
 });
 
@@ -54,7 +47,7 @@ test('filters combine and --since must precede --until', () => {
     decision: 'allow',
     tool: 'x',
   });
-  assert.throws(() => parseFilters({ since: '1h', until: '2h' }, now), CliUsageError);
+  assert.throws(() => parseFilters({ since: '1h', until: '2h' }, now), AuditQueryError);
 });
 
 test('the table shows one aligned row per record and hides erased principals', () => {

@@ -12,8 +12,13 @@ import {
   loadAuditKeys,
   openSqliteAuditStore,
   verifyAuditStore,
-  type AuditDecision,
+  AuditQueryError,
+  parseDecision,
+  parseFilters,
+  parseLimit,
+  parseTimeBound,
   type AuditQuery,
+  type FilterOptions,
   type AuditRecord,
   type AuditStore,
 } from '../../audit/index.js';
@@ -43,61 +48,7 @@ const defaultIo: CliIo = {
   },
 };
 
-const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'confirm', 'error'];
-const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
-
-/** `30m`, `1h`, `7d`, `2w` (that long before `now`) or an ISO-8601 date/time, as ISO-8601 UTC. */
-export function parseTimeBound(value: string, now: Date): string {
-  const relative = /^(\d+)([smhdw])$/.exec(value.trim());
-  if (relative) {
-    return new Date(
-      now.getTime() - Number(relative[1]) * (UNIT_MS[relative[2] as string] as number),
-    ).toISOString();
-  }
-  const time = ISO_DATE.test(value.trim()) ? Date.parse(value.trim()) : Number.NaN;
-  if (Number.isNaN(time)) {
-    throw new CliUsageError(
-      `invalid time "${value}": use a duration such as 30m, 1h, 7d or an ISO-8601 date`,
-    );
-  }
-  return new Date(time).toISOString();
-}
-
-export function parseDecision(value: string): AuditDecision {
-  if ((DECISIONS as readonly string[]).includes(value)) return value as AuditDecision;
-  throw new CliUsageError(`invalid decision "${value}": use one of ${DECISIONS.join(', ')}`);
-}
-
-export function parseLimit(value: string): number {
-  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > 100_000) {
-    throw new CliUsageError(`invalid limit "${value}": use a whole number from 1 to 100000`);
-  }
-  return n;
-}
-
-interface FilterOptions {
-  principal?: string;
-  since?: string;
-  until?: string;
-  tool?: string;
-  decision?: string;
-}
-
-/** The query filters from the command-line options. */
-export function parseFilters(opts: FilterOptions, now: Date): Omit<AuditQuery, 'limit'> {
-  const filters: { -readonly [K in keyof AuditQuery]?: AuditQuery[K] } = {};
-  if (opts.principal !== undefined) filters.principal = opts.principal;
-  if (opts.since !== undefined) filters.since = parseTimeBound(opts.since, now);
-  if (opts.until !== undefined) filters.until = parseTimeBound(opts.until, now);
-  if (opts.tool !== undefined) filters.tool = opts.tool;
-  if (opts.decision !== undefined) filters.decision = parseDecision(opts.decision);
-  if (filters.since !== undefined && filters.until !== undefined && filters.since >= filters.until) {
-    throw new CliUsageError('--since must be before --until');
-  }
-  return filters;
-}
+export { parseDecision, parseFilters, parseLimit, parseTimeBound };
 
 /** A fixed-width table for people. */
 export function formatTable(records: readonly AuditRecord[]): string {
@@ -150,7 +101,7 @@ export function register(program: Command, io: CliIo = defaultIo): void {
       }
     } catch (err) {
       io.err.write(`portcullis audit: ${err instanceof Error ? err.message : String(err)}\n`);
-      io.setExitCode(err instanceof CliUsageError ? 2 : 1);
+      io.setExitCode(err instanceof CliUsageError || err instanceof AuditQueryError ? 2 : 1);
     }
   };
 

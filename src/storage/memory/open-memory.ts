@@ -1,4 +1,4 @@
-import type { ApiKeyRecord, Note, NoteOwner, Storage } from '../contracts.js';
+import type { ApiKeyRecord, Note, NoteOwner, QuarantineItem, Storage } from '../contracts.js';
 import { makeSnippet, queryTerms } from '../contracts.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
@@ -7,6 +7,7 @@ const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
 export function openMemoryStorage(): Storage {
   const keys = new Map<string, ApiKeyRecord>();
   const notes = new Map<string, { owner: string; note: Note }>();
+  const quarantined = new Map<string, QuarantineItem>();
   return {
     apiKeys: {
       insert: async (r) => {
@@ -54,6 +55,29 @@ export function openMemoryStorage(): Storage {
         const e = notes.get(id);
         if (!e || e.owner !== ownerKey(o)) return false;
         return notes.delete(id);
+      },
+    },
+    quarantine: {
+      insert: async (i) => {
+        if (quarantined.has(i.id)) throw new Error(`duplicate quarantine id ${i.id}`);
+        quarantined.set(i.id, i);
+      },
+      get: async (id) => quarantined.get(id),
+      list: async ({ status, limit }) =>
+        [...quarantined.values()]
+          .filter((i) => !status || i.status === status)
+          .sort((a, b) => +b.createdAt - +a.createdAt || a.id.localeCompare(b.id))
+          .slice(0, limit),
+      decide: async (id, status, at) => {
+        const i = quarantined.get(id);
+        if (!i || i.status !== 'pending') return false;
+        quarantined.set(id, {
+          ...i,
+          status,
+          decidedAt: at,
+          result: status === 'discarded' ? null : i.result,
+        });
+        return true;
       },
     },
     ping: async () => {},

@@ -44,6 +44,21 @@ const MIGRATIONS: readonly string[] = [
       VALUES ('delete', old.rowid, old.title, old.content, old.tags);
   END;
   `,
+  `
+  CREATE TABLE quarantine (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'released', 'discarded')),
+    decided_at INTEGER,
+    result TEXT,                     -- JSON; NULL once discarded
+    findings TEXT NOT NULL           -- JSON
+  ) STRICT;
+  CREATE INDEX quarantine_by_status ON quarantine (status, created_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

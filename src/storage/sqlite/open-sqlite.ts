@@ -9,6 +9,9 @@ import type {
   NoteOwner,
   NoteSearchHit,
   NoteStore,
+  QuarantineItem,
+  QuarantineStatus,
+  QuarantineStore,
   Storage,
 } from '../contracts.js';
 import { makeSnippet, queryTerms } from '../contracts.js';
@@ -26,6 +29,32 @@ interface ApiKeyRow {
   last_used_at: number | null;
   revoked_at: number | null;
 }
+
+interface QuarantineRow {
+  id: string;
+  tenant: string;
+  principal: string;
+  tool: string;
+  correlation_id: string;
+  created_at: number;
+  status: QuarantineStatus;
+  decided_at: number | null;
+  result: string | null;
+  findings: string;
+}
+
+const rowToQuarantine = (r: QuarantineRow): QuarantineItem => ({
+  id: r.id,
+  tenant: r.tenant,
+  principal: r.principal,
+  tool: r.tool,
+  correlationId: r.correlation_id,
+  createdAt: new Date(r.created_at),
+  status: r.status,
+  decidedAt: r.decided_at === null ? null : new Date(r.decided_at),
+  result: r.result,
+  findings: r.findings,
+});
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -101,6 +130,50 @@ export function openSqliteStorage(file: string): Storage {
     ),
   };
 
+  const q = {
+    insert: db.prepare(
+      `INSERT INTO quarantine (id, tenant, principal, tool, correlation_id, created_at, status, decided_at, result, findings)
+       VALUES (@id, @tenant, @principal, @tool, @correlation_id, @created_at, @status, @decided_at, @result, @findings)`,
+    ),
+    get: db.prepare<[string], QuarantineRow>('SELECT * FROM quarantine WHERE id = ?'),
+    listAll: db.prepare<[number], QuarantineRow>(
+      'SELECT * FROM quarantine ORDER BY created_at DESC, id LIMIT ?',
+    ),
+    listByStatus: db.prepare<[string, number], QuarantineRow>(
+      'SELECT * FROM quarantine WHERE status = ? ORDER BY created_at DESC, id LIMIT ?',
+    ),
+    release: db.prepare<[number, string]>(
+      "UPDATE quarantine SET status = 'released', decided_at = ? WHERE id = ? AND status = 'pending'",
+    ),
+    discard: db.prepare<[number, string]>(
+      "UPDATE quarantine SET status = 'discarded', decided_at = ?, result = NULL WHERE id = ? AND status = 'pending'",
+    ),
+  };
+  const quarantine: QuarantineStore = {
+    insert: async (i) => {
+      q.insert.run({
+        id: i.id,
+        tenant: i.tenant,
+        principal: i.principal,
+        tool: i.tool,
+        correlation_id: i.correlationId,
+        created_at: i.createdAt.getTime(),
+        status: i.status,
+        decided_at: i.decidedAt?.getTime() ?? null,
+        result: i.result,
+        findings: i.findings,
+      });
+    },
+    get: async (id) => {
+      const r = q.get.get(id);
+      return r && rowToQuarantine(r);
+    },
+    list: async ({ status, limit }) =>
+      (status ? q.listByStatus.all(status, limit) : q.listAll.all(limit)).map(rowToQuarantine),
+    decide: async (id, status, at) =>
+      (status === 'released' ? q.release : q.discard).run(at.getTime(), id).changes > 0,
+  };
+
   const apiKeys: ApiKeyStore = {
     insert: async (r) => {
       stmt.insertKey.run({
@@ -164,6 +237,7 @@ export function openSqliteStorage(file: string): Storage {
   return {
     apiKeys,
     notes,
+    quarantine,
     ping: async () => {
       db.prepare('SELECT 1').get();
     },

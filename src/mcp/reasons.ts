@@ -1,0 +1,23 @@
+import type { AuthFailureReason } from '../auth/index.js';
+import type { DecisionReason } from '../policy/index.js';
+import type { RateLimitReason } from '../ratelimit/index.js';
+
+/**
+ * Every reason a request's audit record can carry, as one closed set: the policy's decision
+ * reasons, authentication failures, rate-limit tiers, and what the later stages found.
+ */
+export type PipelineReason =
+  | DecisionReason
+  | AuthFailureReason
+  | RateLimitReason
+  | 'unknown-tool'
+  | 'arguments-invalid'
+  | 'tool-reported-error'
+  | 'tool-input-error'
+  | 'tool-failed'
+  | 'output-invalid'
+  | 'output-truncated'
+  | 'output-redacted'
+  | 'injection-annotated'
+  | 'injection-redacted'
+  | 'injection-quarantined';
