@@ -9,7 +9,7 @@ import { startGateway } from '../../src/gateway/start.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
-const env: NodeJS.ProcessEnv = {};
+const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0' };
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PORTCULLIS_')) env[k] = v;
 const gw = await startGateway({
   dataDir: dir,

@@ -70,6 +70,21 @@ describe('configuration', () => {
     assert.deepEqual(config.server.allowedOrigins, ['https://a.example', 'https://b.example']);
   });
 
+  it('overriding one field of a nested section keeps the defaults of its siblings', () => {
+    const config = loadConfig({
+      file: '/nonexistent',
+      env: { PORTCULLIS_RATE_LIMITS__CREDENTIAL__POINTS: '5' },
+    });
+    assert.deepEqual(config.rateLimits.credential, {
+      points: 5,
+      windowSeconds: 60,
+      burst: 0,
+      burstWindowSeconds: 600,
+    });
+    const file = withFile('rateLimits:\n  concurrency:\n    maxInFlight: 2\n');
+    assert.equal(loadConfig({ file, env: {} }).rateLimits.concurrency.maxInFlight, 2);
+  });
+
   it('a bad environment value names the variable’s path', () => {
     assert.throws(
       () => loadConfig({ file: '/nonexistent', env: { PORTCULLIS_SERVER__PORT: 'eighty' } }),

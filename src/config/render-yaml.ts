@@ -29,9 +29,9 @@ export function renderDefaultConfigYaml(): string {
   // its own key is printed: uncommenting never yields a duplicate parent key.
   let open: string[] = [];
   for (const section of walkSchema(configSchema)) {
-    // Fields of list elements (upstreams[]…) have no default to show; the list itself is shown
-    // empty at the top level with a pointer to docs/configuration.md.
-    if (section.fields.length === 0 || section.path.includes('[]')) continue;
+    // Fields of list elements (upstreams[]…) and map values (…<key>) have no default to show;
+    // the list or map itself is shown empty, with a pointer to docs/configuration.md.
+    if (section.fields.length === 0 || /\[\]|<key>/.test(section.path)) continue;
     if (section.path === '') {
       for (const f of section.fields) {
         for (const l of wrap(`${f.description} See docs/configuration.md.`, 94)) out.push(`# # ${l}`);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { rateLimitConfigSchema } from '../ratelimit/config.js';
 import { secretRefSchema } from '../secrets/secret-ref.js';
 import { upstreamsConfigSchema } from '../upstreams/config.js';
+import { oauthConfigSchema } from '../oauth/config.js';
 
 /**
  * The configuration schema: the single source of truth for types, defaults and per-field
@@ -338,6 +339,7 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
     upstreams: upstreamsConfigSchema,
+    oauth: oauthConfigSchema.prefault({}),
   })
   .describe('Portcullis configuration (portcullis.yaml in the data dir).');
 

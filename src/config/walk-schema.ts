@@ -91,7 +91,8 @@ export function walkSchema(root: z.ZodType): ConfigSection[] {
 
   // Lists of objects (`upstreams`), unions with an object (`sandbox: "off" | {…}`) and maps of
   // objects (`tools: {pattern: {…}}`) get a section for the object too, at `list[]`, the field's
-  // own path, and `map.<key>` respectively. Inside a list element nothing has its own variable.
+  // own path, and `map.<key>` respectively. Inside a list element or a map value nothing has its
+  // own variable: the list or map is overridden whole, as JSON.
   const nested = (s: z.ZodType, childPath: string[], inList: boolean): string | undefined => {
     const d = defOf(s);
     if (d.type === 'array' && d.element && defOf(d.element).type === 'object') {
@@ -103,14 +104,14 @@ export function walkSchema(root: z.ZodType): ConfigSection[] {
         const od = defOf(o);
         if (od.type === 'object') {
           visitObject(o, childPath, inList);
-          return 'object (below)';
+          return `object (see \`${childPath.join('.')}\`)`;
         }
         return od.type === 'literal' ? (od.values ?? []).map((v) => JSON.stringify(v)).join(' | ') : od.type;
       });
       return parts.join(' | ');
     }
     if (d.type === 'record' && d.valueType && defOf(d.valueType).type === 'object') {
-      visitObject(d.valueType, [...childPath, '<key>'], inList);
+      visitObject(d.valueType, [...childPath, '<key>'], true);
       return `map of name or pattern → object (see \`${[...childPath, '<key>'].join('.')}\`)`;
     }
     return undefined;

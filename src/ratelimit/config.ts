@@ -1,17 +1,20 @@
 import { z } from 'zod';
 
+// Every field has its own default and every object a prefault, so overriding one field (in
+// YAML or one PORTCULLIS_* variable) keeps the defaults of its siblings.
 const windowLimit = (points: number, windowSeconds: number, what: string) =>
   z
     .object({
-      points: z.number().int().positive().describe(`Calls allowed per window (${what}).`),
+      points: z.number().int().positive().default(points).describe(`Calls allowed per window (${what}).`),
       windowSeconds: z
         .number()
         .int()
         .positive()
+        .default(windowSeconds)
         .describe('Window length in seconds; it starts at the first call.'),
     })
     .strict()
-    .default({ points, windowSeconds });
+    .prefault({});
 
 /** Mounted at `rateLimits` in the main configuration schema. */
 export const rateLimitConfigSchema = z
@@ -22,12 +25,14 @@ export const rateLimitConfigSchema = z
           .number()
           .int()
           .positive()
+          .default(60)
           .describe('Calls per window for one credential (API key or token).'),
-        windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+        windowSeconds: z.number().int().positive().default(60).describe('Window length in seconds.'),
         burst: z
           .number()
           .int()
           .nonnegative()
+          .default(0)
           .describe(
             'Extra calls allowed once the window is spent, refilled every burstWindowSeconds; 0 (the default) makes the per-minute limit exact.',
           ),
@@ -35,10 +40,11 @@ export const rateLimitConfigSchema = z
           .number()
           .int()
           .positive()
+          .default(600)
           .describe('How often the burst allowance refills, in seconds (longer than the window).'),
       })
       .strict()
-      .default({ points: 60, windowSeconds: 60, burst: 0, burstWindowSeconds: 600 })
+      .prefault({})
       .describe(
         'Per credential (API key, or OAuth client and user): the main limit, with an optional burst allowance.',
       ),
@@ -63,10 +69,15 @@ export const rateLimitConfigSchema = z
     session: windowLimit(120, 60, 'one MCP session').describe('Per MCP session.'),
     dailyQuota: z
       .object({
-        points: z.number().int().positive().describe('Calls per 24 hours for one credential.'),
+        points: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('Calls per 24 hours for one credential.'),
       })
       .strict()
-      .default({ points: 10_000 })
+      .prefault({})
       .describe('Daily quota per credential: a 24-hour window from its first call, not a calendar day.'),
     concurrency: z
       .object({
@@ -74,10 +85,11 @@ export const rateLimitConfigSchema = z
           .number()
           .int()
           .positive()
+          .default(8)
           .describe('Tool calls one credential may have running at once.'),
       })
       .strict()
-      .default({ maxInFlight: 8 })
+      .prefault({})
       .describe('Concurrent calls per credential, counted per replica.'),
     upstream: windowLimit(300, 60, 'one credential on one upstream server').describe(
       'Per upstream server, per credential, so one client cannot exhaust a third-party quota.',
@@ -104,16 +116,18 @@ export const rateLimitConfigSchema = z
           .number()
           .int()
           .positive()
+          .default(20)
           .describe('Failed authentications allowed per window from one IP address.'),
-        windowSeconds: z.number().int().positive().describe('Window length in seconds.'),
+        windowSeconds: z.number().int().positive().default(60).describe('Window length in seconds.'),
         blockSeconds: z
           .number()
           .int()
           .nonnegative()
+          .default(300)
           .describe('Once exceeded, refuse the address for this long.'),
       })
       .strict()
-      .default({ points: 20, windowSeconds: 60, blockSeconds: 300 })
+      .prefault({})
       .describe('Brute-force protection: failed authentications per source IP.'),
     oauth: windowLimit(30, 60, 'one IP address on the OAuth endpoints').describe(
       'Requests to the OAuth endpoints (/oauth/*) per source IP.',

@@ -36,7 +36,7 @@ export function startCli(
 ): Promise<{ child: ChildProcess; banner: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'start', ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORTCULLIS_METRICS__PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let banner = '';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 
@@ -28,7 +28,7 @@ export function tempDir(prefix = 'portcullis-test-'): string {
 
 /** Starts the real gateway on 127.0.0.1 with a free port and a fresh data directory. */
 export async function startTestGateway(
-  opts: { env?: NodeJS.ProcessEnv; config?: string; dataDir?: string } = {},
+  opts: { env?: NodeJS.ProcessEnv; config?: string; dataDir?: string; logger?: Logger } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
   if (opts.config !== undefined) {
@@ -41,8 +41,9 @@ export async function startTestGateway(
     dataDir,
     port: 0,
     host: '127.0.0.1',
-    env: opts.env ?? {},
-    logger: pino({ level: 'silent' }),
+    // Metrics on a free port: tests run gateways side by side.
+    env: { PORTCULLIS_METRICS__PORT: '0', ...opts.env },
+    logger: opts.logger ?? pino({ level: 'silent' }),
   });
   return {
     gw,
