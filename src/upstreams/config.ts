@@ -1,0 +1,283 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { secretRefSchema } from '../secrets/index.js';
+
+/**
+ * Configuration of the upstream MCP servers Portcullis fronts. Mounted as `upstreams` in the
+ * gateway's configuration schema; every field documents itself into docs/configuration.md.
+ *
+ * Nothing here holds a secret value: credentials are references (`env:`, `file:`, `vault:`)
+ * resolved when the upstream starts and injected only into that upstream's process or requests.
+ */
+
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((p) => path.posix.isAbsolute(p) && path.posix.normalize(p) === p, {
+    message: 'must be an absolute, normalised path (no "..", no "." segments)',
+  });
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' });
+
+const stdioSchema = z
+  .strictObject({
+    command: z
+      .string()
+      .min(1)
+      .describe(
+        'The executable: a name looked up on PATH (node, npx, uvx) or an absolute path. Never a shell ' +
+          'command line: arguments go in `args`.',
+      ),
+    args: z
+      .array(z.string())
+      .default([])
+      .describe(
+        'Arguments, one per element, passed as they are (no shell, no globbing). Absolute paths among ' +
+          'them are made visible read-only inside the sandbox.',
+      ),
+    env: z
+      .record(envName, z.string())
+      .default({})
+      .describe('Environment variables with literal, non-secret values (e.g. LOG_LEVEL: info).'),
+    secretEnv: z
+      .record(envName, secretRefSchema)
+      .default({})
+      .describe(
+        'Environment variables whose values are secrets, given as references (env:NAME, file:/path, ' +
+          'vault:mount/path#key). Resolved at start and injected only into this process.',
+      ),
+    inheritEnv: z
+      .array(envName)
+      .default([])
+      .describe(
+        "Names of the gateway's own environment variables passed through, beyond PATH, LANG, LC_ALL, " +
+          'LC_CTYPE and TZ. Everything else in the gateway environment stays out of the process.',
+      ),
+    cwd: absolutePath
+      .optional()
+      .describe('Working directory (made visible read-only in the sandbox). Default: the private /tmp.'),
+  })
+  .describe('Run the server as a local process speaking MCP over stdin/stdout.');
+
+const sandboxSchema = z
+  .strictObject({
+    network: z
+      .boolean()
+      .default(false)
+      .describe('Give the process network access. Without it only a loopback device exists inside.'),
+    readable: z
+      .array(absolutePath)
+      .default([])
+      .describe(
+        'Extra absolute paths visible read-only (the executable, its package and absolute-path ' +
+          'arguments are added automatically).',
+      ),
+    writable: z.array(absolutePath).default([]).describe('Absolute paths visible and writable.'),
+    memoryMb: z
+      .number()
+      .int()
+      .min(64)
+      .max(65_536)
+      .default(2048)
+      .describe('Address-space limit of the process, in MiB (RLIMIT_AS).'),
+    cpuSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(604_800)
+      .default(3600)
+      .describe('CPU time the process may use over its life, in seconds (RLIMIT_CPU); it is then restarted.'),
+    openFiles: z
+      .number()
+      .int()
+      .min(16)
+      .max(65_536)
+      .default(1024)
+      .describe('Most open file descriptors (RLIMIT_NOFILE).'),
+  })
+  .describe(
+    'Isolation of a stdio server (Linux, bubblewrap): new namespaces, read-only system, private /tmp, ' +
+      'only declared paths visible, no network unless allowed, resource limits. The string "off" runs ' +
+      'it unconfined (loudly warned); a stdio upstream is refused when no sandbox is available.',
+  );
+
+const bearerAuthSchema = z
+  .strictObject({
+    secret: secretRefSchema.describe('Reference to the token sent as `Authorization: Bearer <token>`.'),
+  })
+  .describe("A static bearer token: the gateway's own credential for this server.");
+
+const headerAuthSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .describe('Header name, e.g. X-API-Key.'),
+    secret: secretRefSchema.describe('Reference to the header value.'),
+  })
+  .describe('A static secret sent in a header of your choice.');
+
+const clientCredentialsSchema = z
+  .strictObject({
+    tokenUrl: z.url({ protocol: /^https?$/ }).describe('The OAuth token endpoint.'),
+    clientId: z.string().min(1).describe('The client id.'),
+    clientSecret: secretRefSchema.describe('Reference to the client secret (sent with HTTP Basic).'),
+    scope: z.string().optional().describe('Space-separated scopes to request.'),
+    resource: z.url().optional().describe('RFC 8707 resource indicator to request the token for.'),
+  })
+  .describe('OAuth 2.0 client credentials (RFC 6749 §4.4): tokens are fetched and renewed by the gateway.');
+
+const httpAuthSchema = z
+  .strictObject({
+    bearer: bearerAuthSchema.optional(),
+    header: headerAuthSchema.optional(),
+    clientCredentials: clientCredentialsSchema.optional(),
+  })
+  .refine((a) => [a.bearer, a.header, a.clientCredentials].filter(Boolean).length === 1, {
+    message: 'set exactly one of bearer, header, clientCredentials',
+  })
+  .describe(
+    "How the gateway authenticates to the server, with its own credential. A client's token is never " +
+      'passed through.',
+  );
+
+const httpSchema = z
+  .strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .describe('The Streamable HTTP endpoint, e.g. https://mcp.example.com/mcp.'),
+    headers: z
+      .record(z.string().regex(/^[A-Za-z0-9-]+$/), z.string())
+      .default({})
+      .describe('Extra request headers with literal, non-secret values.'),
+    auth: httpAuthSchema.optional(),
+    allowHttp: z
+      .boolean()
+      .default(false)
+      .describe('Allow a plain http:// URL for this server (a local or test server only).'),
+    allowAddresses: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'CIDRs this server may resolve to although they are private or loopback (the egress guard ' +
+          'refuses internal addresses otherwise).',
+      ),
+  })
+  .describe('Reach a remote server over Streamable HTTP, through the egress guard.');
+
+const toolRuleSchema = z
+  .strictObject({
+    class: z
+      .enum(['read', 'write', 'destructive'])
+      .default('write')
+      .describe('How much harm the tool can do; an upstream annotation can raise it, never lower it.'),
+    labels: z
+      .array(z.enum(['private-data', 'untrusted-source', 'external-sink']))
+      .default([])
+      .describe('Data labels for tool-chain rules.'),
+    scope: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/)
+      .optional()
+      .describe('Scope needed to see and call the tool, instead of the default `<upstream>:<class>`.'),
+  })
+  .describe('Classification for the tools whose name matches the pattern.');
+
+export const upstreamSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, {
+        message: 'must be 1–32 of a-z, 0-9 and -, starting alphanumeric',
+      })
+      .describe(
+        'Identifier and tool prefix: tool `read_file` of upstream `files` is served as `files__read_file`.',
+      ),
+    stdio: stdioSchema.optional(),
+    http: httpSchema.optional(),
+    sandbox: z
+      .union([z.literal('off'), sandboxSchema])
+      .prefault({})
+      .describe('Sandbox settings of a stdio server, or "off" to run it unconfined (not recommended).'),
+    tools: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.*-]+$/, { message: 'a tool name or a pattern with *' }),
+        toolRuleSchema,
+      )
+      .default({})
+      .describe(
+        'Classification by tool name or `*` pattern; the most specific match wins (exact name, then ' +
+          'the pattern with most literal characters). Unmatched tools are write + untrusted-source.',
+      ),
+    pinning: z
+      .enum(['require-approval', 'trust-on-first-use'])
+      .default('require-approval')
+      .describe(
+        'New or changed tool definitions are blocked until approved (`portcullis pins approve`). ' +
+          'With trust-on-first-use the first definition seen is approved automatically; changes still block.',
+      ),
+    callTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(60)
+      .describe('A tool call not answered in this time fails (and is cancelled upstream).'),
+    startTimeoutSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(600)
+      .default(30)
+      .describe('Time allowed for the server to start, initialise and list its tools.'),
+    relistIntervalSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(300)
+      .describe(
+        'How often tools are listed again to catch definitions changed without notice (also the health probe).',
+      ),
+    maxOutputBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe(
+        'Largest tool result passed on, in bytes; longer text is truncated with a notice. A single ' +
+          'message over four times this closes the connection.',
+      ),
+  })
+  .superRefine((u, ctx) => {
+    if (!u.stdio === !u.http) ctx.addIssue({ code: 'custom', message: 'set exactly one of stdio or http' });
+    if (u.http && u.sandbox !== 'off' && (u.sandbox.writable.length > 0 || u.sandbox.readable.length > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'sandbox applies to stdio upstreams only' });
+    }
+  })
+  .describe('One upstream MCP server.');
+
+export const upstreamsConfigSchema = z
+  .array(upstreamSchema)
+  .default([])
+  .superRefine((list, ctx) => {
+    const seen = new Set<string>();
+    list.forEach((u, i) => {
+      if (seen.has(u.name))
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate upstream ${u.name}` });
+      seen.add(u.name);
+    });
+  })
+  .describe(
+    'Upstream MCP servers whose tools Portcullis serves, namespaced `<name>__<tool>`, behind every ' +
+      'control of the gateway. See docs/upstreams.md.',
+  );
+
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type StdioConfig = z.output<typeof stdioSchema>;
+export type HttpConfig = z.output<typeof httpSchema>;
+export type SandboxConfig = z.output<typeof sandboxSchema>;
+export type ToolRule = z.output<typeof toolRuleSchema>;
