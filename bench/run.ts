@@ -22,6 +22,12 @@ const TARGETS: Target[] = [
   { id: 'a', label: 'plain Hono JSON endpoint', script: 'targets/hono-plain.js' },
   { id: 'b', label: 'bare SDK v2 server, same tool, no controls', script: 'targets/sdk-bare.js' },
   { id: 'c', label: 'Portcullis, every control built so far', script: 'targets/portcullis.js' },
+  {
+    id: 'c0',
+    label: 'Portcullis, audit and rate limits off',
+    script: 'targets/portcullis.js',
+    env: { PORTCULLIS_AUDIT__ENABLED: 'false', PORTCULLIS_RATE_LIMITS__ENABLED: 'false' },
+  },
 ];
 
 interface Measured {
@@ -143,6 +149,7 @@ const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
 const ratios = {
   'c/b': ratio(by('c').reqPerSec, by('b').reqPerSec),
   'c/a': ratio(by('c').reqPerSec, by('a').reqPerSec),
+  'c/c0': ratio(by('c').reqPerSec, by('c0').reqPerSec),
 };
 
 const table = [
@@ -156,7 +163,10 @@ for (const row of table)
   process.stdout.write(
     `${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`,
   );
-process.stdout.write(`\nratios: c/b = ${ratios['c/b']} (goal ≥ 2), c/a = ${ratios['c/a']} (goal ≥ 0.6)\n`);
+process.stdout.write(
+  `\nratios: c/b = ${ratios['c/b']} (goal ≥ 2), c/a = ${ratios['c/a']} (goal ≥ 0.6), ` +
+    `c/c0 = ${ratios['c/c0']} (audit + rate limits cost ${Math.round((1 - ratios['c/c0']) * 100)}%; goal < 10%)\n`,
+);
 
 const record = {
   date: new Date().toISOString(),

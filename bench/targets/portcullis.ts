@@ -9,7 +9,14 @@ import { startGateway } from '../../src/gateway/start.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
-const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0' };
+// The measured call must never be refused: the default per-minute limit would turn the run into
+// a measurement of 429s. Limits stay on (every tier is still checked) with room for the load.
+const env: NodeJS.ProcessEnv = {
+  PORTCULLIS_METRICS__PORT: '0',
+  PORTCULLIS_RATE_LIMITS__CREDENTIAL__POINTS: '100000000',
+  PORTCULLIS_RATE_LIMITS__DAILY_QUOTA__POINTS: '100000000',
+  PORTCULLIS_RATE_LIMITS__CONCURRENCY__MAX_IN_FLIGHT: '10000',
+};
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PORTCULLIS_')) env[k] = v;
 const gw = await startGateway({
   dataDir: dir,

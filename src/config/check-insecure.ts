@@ -43,6 +43,18 @@ export function checkInsecureSettings(config: Config): ConfigProblem[] {
   if (server.publicUrl?.startsWith('http://') && !isLoopbackHost(new URL(server.publicUrl).hostname)) {
     problems.push({ severity: 'warning', message: `server.publicUrl ${server.publicUrl} is not https.` });
   }
+  if (!config.audit.enabled) {
+    problems.push({
+      severity: 'warning',
+      message: 'audit.enabled is false: tool calls leave no audit record.',
+    });
+  }
+  if (!config.rateLimits.enabled) {
+    problems.push({
+      severity: 'warning',
+      message: 'rateLimits.enabled is false: no call, credential or address is limited.',
+    });
+  }
   if (config.storage.driver === 'memory') {
     problems.push({
       severity: 'warning',

@@ -247,6 +247,12 @@ const safetySchema = z
 
 const auditSchema = z
   .strictObject({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Keep the audit log. Turning it off (benchmarks, throwaway runs) is reported loudly at start.',
+      ),
     file: z
       .string()
       .min(1)

@@ -50,7 +50,8 @@ export interface RunningGateway {
   readonly metricsUrl: URL | undefined;
   readonly config: Config;
   readonly storage: Storage;
-  readonly audit: BuiltAudit;
+  /** Undefined when audit.enabled is false. */
+  readonly audit: BuiltAudit | undefined;
   readonly firstRun: FirstRun | undefined;
   readonly warnings: readonly string[];
   close(): Promise<void>;
@@ -155,21 +156,25 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       closers.push(() => guard.close());
       return guard;
     };
-    const audit = await buildAudit({
-      config,
-      dataDir: opts.dataDir,
-      logger,
-      metrics,
-      egress: config.audit.webhookUrl ? egressFor([new URL(config.audit.webhookUrl).hostname]) : undefined,
-    });
-    closers.push(() => audit.close());
-    const pruneTimer = setInterval(() => {
-      audit.log.prune(config.audit.retentionDays * 86_400_000).catch((err: unknown) => {
-        logger.error({ err }, 'audit retention pruning failed');
+    let audit: BuiltAudit | undefined;
+    if (config.audit.enabled) {
+      const built = await buildAudit({
+        config,
+        dataDir: opts.dataDir,
+        logger,
+        metrics,
+        egress: config.audit.webhookUrl ? egressFor([new URL(config.audit.webhookUrl).hostname]) : undefined,
       });
-    }, 6 * 3_600_000);
-    pruneTimer.unref();
-    closers.push(async () => clearInterval(pruneTimer));
+      audit = built;
+      closers.push(() => built.close());
+      const prune = () =>
+        built.log.prune(config.audit.retentionDays * 86_400_000).catch((err: unknown) => {
+          logger.error({ err }, 'audit retention pruning failed');
+        });
+      const pruneTimer = setInterval(() => void prune(), 6 * 3_600_000);
+      pruneTimer.unref();
+      closers.push(async () => clearInterval(pruneTimer));
+    }
 
     let backend: RateLimitBackend = { kind: 'memory' };
     if (config.redis.url) {
@@ -187,7 +192,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
       backend = { kind: 'redis', client };
     }
-    const limits = createRateLimits(config.rateLimits, backend);
+    const limits = config.rateLimits.enabled ? createRateLimits(config.rateLimits, backend) : undefined;
 
     const alerts = createAlertDetector();
     alerts.onAlert(logAlertHandler(logger));
@@ -236,8 +241,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       limits,
       output,
       quarantine: storage.quarantine,
-      audit: audit.log,
-      auditArgsKey: audit.keys.argsHmacKey,
+      audit: audit?.log,
+      auditArgsKey: audit?.keys.argsHmacKey ?? Buffer.alloc(32),
       fullPayloadTools: config.audit.fullPayloadTools,
       metrics,
       alerts,
@@ -287,7 +292,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
     const app = createApp(
-      { config, publicUrl, mcp, pipeline, storage, audit: audit.log, metrics, logger },
+      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger },
       hostOriginPolicy(config, publicUrl, port),
     );
     handler = (r, bindings) => app.fetch(r, bindings);

@@ -19,7 +19,7 @@ export interface AppDeps {
   readonly mcp: McpEndpoint;
   readonly pipeline: McpPipeline;
   readonly storage: Storage;
-  readonly audit: AuditLog;
+  readonly audit: AuditLog | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -64,14 +64,16 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       ip: clientAddress(c, config.server.trustProxy),
     }),
   );
-  app.route(
-    '/admin',
-    createAdminAuditRoutes({
-      pipeline: deps.pipeline,
-      audit: deps.audit,
-      trustProxy: config.server.trustProxy,
-    }),
-  );
+  if (deps.audit) {
+    app.route(
+      '/admin',
+      createAdminAuditRoutes({
+        pipeline: deps.pipeline,
+        audit: deps.audit,
+        trustProxy: config.server.trustProxy,
+      }),
+    );
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { describeArgs, type AuditEntry, type AuditLog, type JsonValue } from '../audit/index.js';
-import { authenticate, type AuthInput, type Principal } from '../auth/index.js';
+import {
+  authenticate,
+  type AccessTokenAuthenticator,
+  type AuthInput,
+  type Principal,
+} from '../auth/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
@@ -63,10 +68,12 @@ export interface ToolCallRequest {
 export interface PipelineDeps {
   readonly apiKeys: ApiKeyStore;
   readonly catalogue: Catalogue;
-  readonly limits: RateLimits;
+  /** Undefined when rate limiting is switched off (rateLimits.enabled: false). */
+  readonly limits: RateLimits | undefined;
   readonly output: OutputGuard;
   readonly quarantine: QuarantineStore;
-  readonly audit: AuditLog;
+  /** Undefined when the audit log is switched off (audit.enabled: false). */
+  readonly audit: AuditLog | undefined;
   readonly auditArgsKey: Buffer;
   /** Tool-name globs whose arguments are audited in full (redacted). */
   readonly fullPayloadTools: readonly string[];
@@ -74,6 +81,8 @@ export interface PipelineDeps {
   readonly alerts: AlertDetector;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** OAuth access tokens (JWTs) on /mcp, beside API keys; absent when OAuth is off. */
+  readonly accessTokens?: AccessTokenAuthenticator;
 }
 
 export interface McpPipeline {
@@ -87,6 +96,8 @@ export function describeInvalidArguments(tool: string, issues: readonly SchemaIs
   const lines = issues.map((issue) => `- ${issue.path}: ${issue.message}`);
   return `Invalid arguments for ${tool}:\n${lines.join('\n')}\nFix these and call ${tool} again.`;
 }
+
+const UNLIMITED = { allowed: true, release: () => undefined, usage: [] } as const;
 
 const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
 const internalError = (requestId: string) =>
@@ -114,6 +125,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
 
   /** The audit stage: commits the record (group commit) before the caller answers the client. */
   async function record(entry: AuditEntry): Promise<boolean> {
+    if (!audit) return true;
     const stop = metrics.startStage('audit');
     try {
       await audit.append(entry);
@@ -142,7 +154,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         bytesOut: 0,
       };
       try {
-        const blocked = await limits.checkAuthAllowed(meta.ip);
+        const blocked = await limits?.checkAuthAllowed(meta.ip);
         if (blocked) {
           metrics.recordRateLimitRejection(blocked.tier);
           const ok = await record({
@@ -156,11 +168,15 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
             ? { ok: false, kind: 'rate-limited', refusal: blocked }
             : { ok: false, kind: 'unauthenticated', missing: false };
         }
-        const result = await authenticate(input, { apiKeys: deps.apiKeys, now: deps.now() });
+        const result = await authenticate(input, {
+          apiKeys: deps.apiKeys,
+          accessTokens: deps.accessTokens,
+          now: deps.now(),
+        });
         if (result.ok) return result;
         // A request without any credential is how clients discover that they must log in; only
         // a presented, bad credential counts towards the brute-force limit of its address.
-        if (result.reason !== 'credential-missing') await limits.recordFailedAuth(meta.ip);
+        if (result.reason !== 'credential-missing') await limits?.recordFailedAuth(meta.ip);
         metrics.recordDecision('deny', result.reason);
         await record({
           ...base,
@@ -237,12 +253,14 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
 
       // rate limit (every tier; the concurrency slot is held until the call ends)
       const stopLimit = metrics.startStage('rate-limit');
-      const admitted = await limits.checkToolCall({
-        credentialId: principal.credentialId,
-        ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
-        tool: req.name,
-        ...(tool?.upstream ? { upstream: tool.upstream } : {}),
-      });
+      const admitted = limits
+        ? await limits.checkToolCall({
+            credentialId: principal.credentialId,
+            ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+            tool: req.name,
+            ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+          })
+        : UNLIMITED;
       stopLimit();
       if (!admitted.allowed) {
         metrics.recordRateLimitRejection(admitted.tier);

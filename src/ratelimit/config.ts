@@ -19,6 +19,12 @@ const windowLimit = (points: number, windowSeconds: number, what: string) =>
 /** Mounted at `rateLimits` in the main configuration schema. */
 export const rateLimitConfigSchema = z
   .object({
+    enabled: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Enforce every tier below. Turning it off (benchmarks, a limiter in front) is reported loudly at start.',
+      ),
     credential: z
       .object({
         points: z

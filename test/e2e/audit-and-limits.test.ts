@@ -48,7 +48,7 @@ describe('the audit log under a mixed concurrent load', () => {
     assert.equal(responses.filter((s) => s === 403).length, rounds);
     assert.ok(responses.every((s) => s === 200 || s === 403));
 
-    const records = await t.gw.audit.log.query({ limit: 100_000 });
+    const records = await t.audit.log.query({ limit: 100_000 });
     const toolCalls = records.filter((r) => r.event === 'tool-call');
     assert.equal(toolCalls.length, rounds * kinds.length);
     const outcomes = new Map<string, number>();
@@ -69,19 +69,19 @@ describe('the audit log under a mixed concurrent load', () => {
     assert.deepEqual(ok.args?.shape, { content: 'string(14)' });
     assert.match(ok.args?.hash ?? '', /^[0-9a-f]{64}$/);
 
-    const verdict = await verifyAuditStore(t.gw.audit.store, t.gw.audit.keys.publicKey);
+    const verdict = await verifyAuditStore(t.audit.store, t.audit.keys.publicKey);
     assert.equal(verdict.ok, true, JSON.stringify(verdict));
   });
 
   it('records failed authentication too', async () => {
-    const before = (await t.gw.audit.log.query({ limit: 100_000 })).length;
+    const before = (await t.audit.log.query({ limit: 100_000 })).length;
     const res = await postMcp(
       t.url,
       { jsonrpc: '2.0', id: 1, method: 'tools/list' },
       { key: `pcs_aaaaaaaaaaaaaaaa_${'B'.repeat(43)}` },
     );
     assert.equal(res.status, 401);
-    const records = await t.gw.audit.log.query({ limit: 100_000 });
+    const records = await t.audit.log.query({ limit: 100_000 });
     assert.equal(records.length, before + 1);
     const last = records[records.length - 1]!;
     assert.equal(last.event, 'authentication');
@@ -117,7 +117,7 @@ describe('rate limits', () => {
     const other = await postMcp(t.url, call('memory_search', { query: 'x' }), { key: quiet.key });
     assert.equal(other.status, 200);
 
-    const records = await t.gw.audit.log.query({ principal: 'noisy', limit: 1000 });
+    const records = await t.audit.log.query({ principal: 'noisy', limit: 1000 });
     const last = records[records.length - 1]!;
     assert.equal(last.outcome, 'rate-limited');
     assert.deepEqual(last.reasons, ['rate-limit-credential']);
@@ -191,7 +191,7 @@ describe('secrets never reach the audit log, the logs or a result', () => {
     await (await postMcp(t.url, call('memory_save', { content: key, bogus: key }), { key })).text();
     await (await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: `${key}x` })).text();
 
-    await t.gw.audit.log.close();
+    await t.audit.log.close();
     const secret = key.split('_')[2]!;
     for (const file of fs.readdirSync(t.dataDir).filter((f) => f.startsWith('audit.db'))) {
       const bytes = fs.readFileSync(path.join(t.dataDir, file));

@@ -82,7 +82,7 @@ describe('tool output safety through web_fetch', () => {
     assert.doesNotMatch(JSON.stringify(body.result), /AKIAIOSFODNN7EXAMPLE/);
     assert.match(text, /\[REDACTED:aws-access-key-id\]|\[REDACTED:[a-z-]+\]/);
 
-    const records = await t.gw.audit.log.query({ tool: 'web_fetch', limit: 10, newest: true });
+    const records = await t.audit.log.query({ tool: 'web_fetch', limit: 10, newest: true });
     assert.ok(records.at(-1)!.reasons.includes('injection-annotated'));
     assert.ok(records.at(-1)!.reasons.includes('output-redacted'));
   });

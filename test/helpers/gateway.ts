@@ -3,12 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
+import type { BuiltAudit } from '../../src/gateway/build-audit.js';
 import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
 
 export interface TestGateway {
   readonly gw: RunningGateway;
   readonly url: string;
   readonly dataDir: string;
+  /** The gateway's audit log (tests run with it on). */
+  readonly audit: BuiltAudit;
   /** Creates an API key directly in the gateway's storage. */
   key(opts?: {
     owner?: string;
@@ -45,10 +48,12 @@ export async function startTestGateway(
     env: { PORTCULLIS_METRICS__PORT: '0', ...opts.env },
     logger: opts.logger ?? pino({ level: 'silent' }),
   });
+  if (!gw.audit) throw new Error('test gateways run with the audit log on');
   return {
     gw,
     url: gw.mcpUrl.href,
     dataDir,
+    audit: gw.audit,
     async key(k = {}) {
       const { record, key } = await createApiKey(
         gw.storage.apiKeys,
