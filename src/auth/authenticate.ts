@@ -1,6 +1,8 @@
 import type { ApiKeyStore } from '../storage/index.js';
-import { apiKeyMatches, parseApiKeyId } from './api-key.js';
+import { API_KEY_PREFIX, apiKeyMatches, parseApiKeyId } from './api-key.js';
+import type { AccessTokenAuthenticator, RevocationReason } from './authenticate-access-token.js';
 import type { Principal } from './principal.js';
+import type { TokenFailureReason } from './verify-access-token.js';
 
 /**
  * Why authentication failed. Stored verbatim in logs and the audit record; on the wire every
@@ -13,7 +15,9 @@ export type AuthFailureReason =
   | 'credential-in-query'
   | 'credential-unknown'
   | 'credential-revoked'
-  | 'credential-expired';
+  | 'credential-expired'
+  | TokenFailureReason
+  | RevocationReason;
 
 export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
@@ -36,7 +40,7 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  */
 export async function authenticate(
   input: AuthInput,
-  deps: { apiKeys: ApiKeyStore; now: Date },
+  deps: { apiKeys: ApiKeyStore; accessTokens?: AccessTokenAuthenticator | undefined; now: Date },
 ): Promise<AuthResult> {
   // RFC 6750 §2.3 allows query-string tokens, but they end up in logs and Referer headers;
   // the MCP authorization spec forbids them. Refuse rather than ignore, so clients learn.
@@ -48,6 +52,13 @@ export async function authenticate(
   const match = /^Bearer ([\x21-\x7e]+)$/i.exec(header.trim());
   if (!match) return { ok: false, reason: 'credential-malformed' };
   const key = match[1]!;
+  // Dispatch on the credential's shape: API keys carry our prefix; anything else is an OAuth
+  // access token (a JWT) for the resource server, when OAuth is on.
+  if (!key.startsWith(API_KEY_PREFIX)) {
+    return deps.accessTokens
+      ? deps.accessTokens.authenticate(key, deps.now)
+      : { ok: false, reason: 'credential-malformed' };
+  }
   const id = parseApiKeyId(key);
   if (id === undefined) return { ok: false, reason: 'credential-malformed' };
 

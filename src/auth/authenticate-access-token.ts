@@ -1,0 +1,49 @@
+import type { AuthResult } from './authenticate.js';
+import type { Principal } from './principal.js';
+import { verifyAccessToken, type VerifiedAccessToken, type VerifyOptions } from './verify-access-token.js';
+
+/** Why a token that verified is nevertheless refused. */
+export type RevocationReason = 'token-revoked' | 'client-revoked';
+
+/**
+ * Whether a verified token has been revoked since it was issued: its grant withdrawn, its
+ * client revoked. Asked on every request, so revocation stops the very next call instead of
+ * waiting for the JWT to expire.
+ */
+export interface RevocationCheck {
+  check(token: VerifiedAccessToken, now: Date): Promise<RevocationReason | undefined>;
+}
+
+export interface AccessTokenAuthenticator {
+  authenticate(token: string, now: Date): Promise<AuthResult>;
+}
+
+/** The principal an OAuth token acts as: nothing in it comes from anywhere but the token. */
+export function principalFromToken(token: VerifiedAccessToken): Principal {
+  return {
+    subject: token.subject,
+    tenant: token.tenant ?? token.subject,
+    credentialId: token.jti,
+    authMethod: 'oauth',
+    scopes: token.scopes,
+    clientId: token.clientId,
+    // Stable across refreshes of one grant, distinct per client and person.
+    binding: `oauth:${JSON.stringify([token.clientId, token.subject])}`,
+  };
+}
+
+/** The resource server's check of a Bearer JWT: verify, then revocation, then the principal. */
+export function createAccessTokenAuthenticator(deps: {
+  verify: VerifyOptions;
+  revocation: RevocationCheck;
+}): AccessTokenAuthenticator {
+  return {
+    async authenticate(token, now) {
+      const verified = await verifyAccessToken(token, deps.verify, now);
+      if (!verified.ok) return { ok: false, reason: verified.reason };
+      const revoked = await deps.revocation.check(verified.token, now);
+      if (revoked) return { ok: false, reason: revoked, credentialId: verified.token.jti };
+      return { ok: true, principal: principalFromToken(verified.token) };
+    },
+  };
+}
