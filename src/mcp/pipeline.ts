@@ -97,6 +97,12 @@ export function describeInvalidArguments(tool: string, issues: readonly SchemaIs
   return `Invalid arguments for ${tool}:\n${lines.join('\n')}\nFix these and call ${tool} again.`;
 }
 
+const INJECTION_REASON = {
+  annotate: 'injection-annotated',
+  redact: 'injection-redacted',
+  quarantine: 'injection-quarantined',
+} as const satisfies Record<string, PipelineReason>;
+
 const UNLIMITED = { allowed: true, release: () => undefined, usage: [] } as const;
 
 const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
@@ -377,10 +383,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         stopSecure();
         if (secured.truncated) reasons.push('output-truncated');
         if (secured.redactions > 0) reasons.push('output-redacted');
-        if (secured.action)
-          reasons.push(
-            `injection-${secured.action === 'quarantine' ? 'quarantined' : `${secured.action}d`}` as PipelineReason,
-          );
+        if (secured.action) reasons.push(INJECTION_REASON[secured.action]);
         if (out.isError) reasons.push('tool-reported-error');
 
         let result = secured.result;

@@ -84,10 +84,18 @@ function worst(reports: InjectionReport[]): InjectionReport | undefined {
   return top;
 }
 
+/** Rules about hidden characters: the sanitiser removes those characters, so no span is cut. */
+const CHARACTER_RULES = new Set([
+  'invisible-tags',
+  'zero-width-in-word',
+  'bidi-override',
+  'mixed-script-word',
+]);
+
 function redactSpans(text: string): string {
   const report = detectInjection(text, { kind: 'tool-output' });
   if (report.verdict === 'clean') return text;
-  const spans = [...report.findings].sort((a, b) => a.start - b.start);
+  const spans = report.findings.filter((f) => !CHARACTER_RULES.has(f.rule)).sort((a, b) => a.start - b.start);
   let out = '';
   let at = 0;
   for (const f of spans) {

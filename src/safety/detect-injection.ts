@@ -370,6 +370,9 @@ const LATIN_RE = /\p{Script=Latin}/u;
 
 const INVISIBLE_RE = /[\p{Cf}\u034f\u115f\u1160\u3164\uffa0]/u;
 const ASCII_ONLY = /^[\x20-\x7e\t\n\r]*$/;
+// CSI (ESC [ … final), OSC (ESC ] … BEL or ST) and two-character escapes.
+// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
+const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
 
 interface View {
   readonly text: string;
@@ -384,12 +387,22 @@ interface View {
  */
 function buildView(raw: string): View {
   if (ASCII_ONLY.test(raw)) return { text: raw, map: undefined };
-  if (!INVISIBLE_RE.test(raw) && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
+  const hasEscape = raw.includes('\u001b');
+  if (!hasEscape && !INVISIBLE_RE.test(raw) && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
     return { text: raw, map: undefined };
   }
+  // Terminal escape sequences are dropped from the view: "\x1b[31mIgnore" must read as
+  // "Ignore", or a colour code glued to a word would hide it from every \b-anchored rule.
+  const skip = new Map<number, number>();
+  if (hasEscape) for (const m of raw.matchAll(ANSI_SEQUENCE)) skip.set(m.index, m.index + m[0].length);
   const out: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < raw.length;) {
+    const skipTo = skip.get(i);
+    if (skipTo !== undefined) {
+      i = skipTo;
+      continue;
+    }
     const cp = raw.codePointAt(i) ?? 0;
     const ch = String.fromCodePoint(cp);
     if (!INVISIBLE_RE.test(ch)) {
@@ -417,6 +430,17 @@ function toRaw(view: View, index: number, rawLength: number): number {
   return index < view.map.length ? (view.map[index] ?? rawLength) : rawLength;
 }
 
+/**
+ * The raw offset just past the view character before `end`: past the raw character it came
+ * from, not at the next kept one, so text the view dropped (an escape sequence, an invisible
+ * character) after a match is not counted in the finding.
+ */
+function endToRaw(view: View, end: number, raw: string): number {
+  if (!view.map || end === 0) return toRaw(view, end, raw.length);
+  const last = toRaw(view, end - 1, raw.length);
+  return last + ((raw.codePointAt(last) ?? 0) > 0xffff ? 2 : 1);
+}
+
 interface Hit {
   readonly rule: InjectionRule;
   readonly weight: number;
@@ -424,7 +448,8 @@ interface Hit {
   readonly end: number;
 }
 
-function runRules(view: View, rawLength: number, kind: InjectionKind, hits: Hit[]): void {
+function runRules(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
+  const rawLength = raw.length;
   for (const r of RULES) {
     const w = r.weight[kind];
     if (w === 0) continue;
@@ -441,7 +466,7 @@ function runRules(view: View, rawLength: number, kind: InjectionKind, hits: Hit[
         rule: r.rule,
         weight,
         start: toRaw(view, m.index, rawLength),
-        end: toRaw(view, end, rawLength),
+        end: endToRaw(view, end, raw),
       });
     }
   }
@@ -506,7 +531,7 @@ function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hi
 
 function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport {
   const hits: Hit[] = [];
-  runRules(buildView(raw), raw.length, kind, hits);
+  runRules(buildView(raw), raw, kind, hits);
   rawChecks(raw, hits);
   encodedChecks(raw, kind, depth, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a

@@ -205,3 +205,24 @@ describe('quarantine', () => {
     assert.equal(again.code, 2, 'an item is released once');
   });
 });
+
+describe('the redact action', () => {
+  let t: TestGateway;
+  before(async () => {
+    t = await startTestGateway({
+      env: { ...SITE_ENV, PORTCULLIS_SAFETY__INJECTION_ACTIONS: '{"web_fetch":"redact"}' },
+    });
+  });
+  after(() => t.close());
+
+  it('replaces the flagged spans and keeps the rest of the page', async () => {
+    const { key } = await t.key();
+    const body = await readRpc(await postMcp(t.url, call('web_fetch', { url: `${base}/poison` }), { key }));
+    const text = body.result.content.map((b: { text: string }) => b.text).join('\n') as string;
+    assert.doesNotMatch(text, /Ignore all previous instructions/);
+    assert.match(text, /\[portcullis: removed suspected instructions\]/);
+    assert.match(text, /Quarterly results are up 4%/);
+    const records = await t.audit.log.query({ tool: 'web_fetch', limit: 10, newest: true });
+    assert.ok(records.at(-1)!.reasons.includes('injection-redacted'));
+  });
+});
