@@ -12,6 +12,7 @@ import {
   unauthorizedResponse,
 } from '../http/responses.js';
 import { readJsonBody } from '../http/read-body.js';
+import { frameModernToolCall } from './frame-tool-call.js';
 import type { McpPipeline, RequestMeta, ToolCallOutcome } from './pipeline.js';
 import { toAuthInfo } from './request-state.js';
 import { createServerFactory } from './server-factory.js';
@@ -199,6 +200,18 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         return insufficientScopeResponse({ id, scope: toolCall.requiredScope, tool: name });
       }
       if (toolCall.kind === 'rate-limited') return rateLimitedResponse(toolCall.refusal, id);
+    }
+
+    // A finished 2026-07-28 tools/call needs no SDK server to say so (see frame-tool-call.ts).
+    if (
+      route.kind === 'modern' &&
+      toolCall &&
+      (toolCall.kind === 'result' || toolCall.kind === 'rpc-error')
+    ) {
+      return withHeaders(
+        frameModernToolCall(id, toolCall),
+        toolCall.kind === 'result' ? toolCall.headers : undefined,
+      );
     }
 
     const parsedBody = body.value;

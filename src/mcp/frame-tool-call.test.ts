@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createMcpHandler } from '@modelcontextprotocol/server';
+import type { Principal } from '../auth/index.js';
+import { frameModernToolCall } from './frame-tool-call.js';
+import type { McpPipeline, ToolCallOutcome } from './pipeline.js';
+import { toAuthInfo } from './request-state.js';
+import { createServerFactory } from './server-factory.js';
+
+const principal: Principal = {
+  subject: 'alice',
+  tenant: 'alice',
+  credentialId: 'k1',
+  authMethod: 'api-key',
+  scopes: new Set(['memory:read']),
+  binding: 'api-key:k1',
+};
+const meta = { requestId: 'req_1', ip: '127.0.0.1', bytesIn: 0 };
+const unused = () => Promise.reject(new Error('not used'));
+const pipeline: McpPipeline = { authenticate: unused, listTools: unused, callTool: unused };
+
+/** What the SDK's own 2026-07-28 handler answers for the same finished outcome. */
+async function viaSdk(id: string | number, outcome: ToolCallOutcome): Promise<Response> {
+  const handler = createMcpHandler(createServerFactory(pipeline), { legacy: 'reject' });
+  const body = {
+    jsonrpc: '2.0',
+    id,
+    method: 'tools/call',
+    params: {
+      name: 'memory_search',
+      arguments: {},
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  };
+  const request = new Request('http://127.0.0.1/mcp', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-method': 'tools/call',
+      'mcp-name': 'memory_search',
+      'mcp-protocol-version': '2026-07-28',
+    },
+    body: JSON.stringify(body),
+  });
+  const res = await handler.fetch(request, { authInfo: toAuthInfo({ principal, meta, toolCall: outcome }) });
+  await handler.close();
+  return res;
+}
+
+const outcomes: [string, ToolCallOutcome & { kind: 'result' | 'rpc-error' }][] = [
+  [
+    'a structured result',
+    {
+      kind: 'result',
+      headers: {},
+      result: {
+        content: [{ type: 'text', text: 'Found 1 note.' }],
+        structuredContent: { items: [{ id: 'n', title: '', snippet: 's' }] },
+      },
+    },
+  ],
+  [
+    'an isError result',
+    {
+      kind: 'result',
+      headers: {},
+      result: { content: [{ type: 'text', text: 'Invalid arguments' }], isError: true },
+    },
+  ],
+  [
+    'an unknown tool',
+    {
+      kind: 'rpc-error',
+      code: -32602,
+      message: 'Unknown tool: nope. Call tools/list to see the available tools.',
+    },
+  ],
+  [
+    'an internal error',
+    { kind: 'rpc-error', code: -32603, message: 'Internal error (correlation id req_1).' },
+  ],
+];
+
+describe('framing a finished 2026-07-28 tools/call', () => {
+  for (const [what, outcome] of outcomes) {
+    for (const id of [7, 'abc']) {
+      it(`answers ${what} (id ${JSON.stringify(id)}) exactly as the SDK does`, async () => {
+        const sdk = await viaSdk(id, outcome);
+        const ours = frameModernToolCall(id, outcome);
+        assert.equal(ours.status, sdk.status);
+        assert.equal(ours.headers.get('content-type'), sdk.headers.get('content-type'));
+        assert.deepEqual(JSON.parse(await ours.text()), JSON.parse(await sdk.text()));
+      });
+    }
+  }
+});

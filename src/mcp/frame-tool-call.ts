@@ -1,0 +1,33 @@
+import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
+import type { ToolCallOutcome } from './pipeline.js';
+import { SERVER_INFO } from './server-factory.js';
+
+type JsonRpcId = string | number | null;
+
+/**
+ * Frames a finished tools/call outcome as the 2026-07-28 JSON answer, exactly as the SDK's
+ * per-request handler would (frame-tool-call.test.ts holds the two side by side).
+ *
+ * Why not let the SDK do it: a 2026-07-28 tools/call is stateless and, by the time it gets
+ * here, fully handled by the pipeline; building a Server, a transport and a second parse per
+ * request only to serialise one object was most of the cost of a call (see bench/). Everything
+ * else — 2025 traffic, sessions, discovery, tools/list — still goes through the SDK.
+ */
+export function frameModernToolCall(
+  id: JsonRpcId,
+  outcome: Extract<ToolCallOutcome, { kind: 'result' } | { kind: 'rpc-error' }>,
+): Response {
+  const body =
+    outcome.kind === 'result'
+      ? {
+          result: {
+            ...outcome.result,
+            resultType: 'complete',
+            _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO },
+          },
+          jsonrpc: '2.0',
+          id,
+        }
+      : { jsonrpc: '2.0', id, error: { code: outcome.code, message: outcome.message } };
+  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+}
