@@ -343,7 +343,9 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         } catch (err) {
           if (err instanceof ToolInputError) {
             reasons.push('tool-input-error');
-            return answer(errorResult(output.redactText(err.message)), 'failed', 'tool-error');
+            // The message may quote what the tool saw (a URL, a remote error): it gets the same
+            // output stage as a result, wrapped and all.
+            return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
           }
           logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
           reasons.push('tool-failed');

@@ -52,9 +52,7 @@ export interface SecuredOutput {
 
 export interface OutputGuard {
   secure(tool: Tool, result: ToolResult): SecuredOutput;
-  /** Redacts a free-form string (error messages, log lines) with the known secrets and patterns. */
-  redactText(text: string): string;
-  /** Redacts every string of a JSON value (audit payloads, log objects). */
+  /** Redacts every string of a JSON value (audit payloads, log objects and messages). */
   redactValue<T>(value: T): T;
   /** Replaces the exact secret values to scrub (upstream credentials, signing material). */
   setKnownSecrets(secrets: readonly string[]): void;
@@ -126,7 +124,6 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
       plain = createRedactor({ secrets });
       withPii = createRedactor({ secrets, pii: { email: true, phone: true, card: true, iban: true } });
     },
-    redactText: (text) => plain.redact(text).text,
     redactValue: (value) => plain.redactDeep(value).value,
 
     secure(tool, raw) {
