@@ -2,9 +2,12 @@ import { Command, CommanderError } from 'commander';
 import { isPortcullisError } from '../errors/index.js';
 import * as audit from './commands/audit.js';
 import * as docs from './commands/docs.js';
+import * as doctor from './commands/doctor.js';
 import * as init from './commands/init.js';
+import * as inventory from './commands/inventory.js';
 import * as inspect from './commands/inspect.js';
 import * as keys from './commands/keys.js';
+import * as pins from './commands/pins.js';
 import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
 import { UsageError } from './usage-error.js';
@@ -16,7 +19,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [start, init, keys, audit, quarantine, inspect, docs]) command.register(program);
+  for (const command of [start, init, keys, audit, quarantine, inspect, pins, inventory, doctor, docs])
+    command.register(program);
   return program;
 }
 

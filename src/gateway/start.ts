@@ -23,6 +23,7 @@ import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
+import { createUpstreamManager } from '../upstreams/index.js';
 import { createWebFetchTool } from '../tools/web-fetch/index.js';
 import { ADMIN_SCOPES, createApiKey } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
@@ -133,7 +134,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     injectionActions: config.safety.injectionActions,
     piiTools: config.safety.piiTools,
   });
-  output.setKnownSecrets(readSigningSecrets(layout.signingKeys));
+  const signingSecrets = readSigningSecrets(layout.signingKeys);
+  output.setKnownSecrets(signingSecrets);
 
   const logger = opts.logger ?? createLogger(config.logging.level, { redact: (v) => output.redactValue(v) });
   const warnings = problems.map((p) => p.message);
@@ -225,6 +227,22 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     }
     const catalogue = createCatalogue(tools);
 
+    // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
+    // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved
+    // tools are published into the catalogue, at start and whenever a listing or approval
+    // changes. The secrets resolved for them join the redactor's known secrets.
+    const upstreams = createUpstreamManager({
+      upstreams: config.upstreams,
+      catalogue,
+      dataDir: opts.dataDir,
+      env,
+      logger,
+      metrics,
+    });
+    closers.push(() => upstreams.close());
+    upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
+    await upstreams.start();
+
     let firstRun: FirstRun | undefined;
     if (fresh) {
       const { record, key } = await createApiKey(
@@ -292,7 +310,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
     const app = createApp(
-      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger },
+      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger, upstreams },
       hostOriginPolicy(config, publicUrl, port),
     );
     handler = (r, bindings) => app.fetch(r, bindings);

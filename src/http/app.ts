@@ -6,6 +6,7 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { McpPipeline } from '../mcp/pipeline.js';
 import type { Metrics } from '../metrics/index.js';
 import type { Storage } from '../storage/index.js';
+import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly audit: AuditLog | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
+  readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
 
 /** Hosts and origins this gateway answers to, derived from the configuration once at start. */
@@ -79,7 +82,15 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   app.get('/readyz', async (c) => {
     try {
       await deps.storage.ping();
-      return c.json({ status: 'ready' });
+      const upstreams = (deps.upstreams?.health() ?? []).map((u) => ({
+        name: u.name,
+        state: u.state,
+        restarts: u.restarts,
+      }));
+      // The gateway serves its other tools while an upstream restarts, so it stays ready; the
+      // state of each upstream is there for the orchestrator's and the operator's eyes.
+      const degraded = upstreams.some((u) => u.state !== 'up');
+      return c.json({ status: degraded ? 'degraded' : 'ready', ...(upstreams.length ? { upstreams } : {}) });
     } catch (err) {
       logger.warn({ err }, 'readiness check failed');
       return c.json({ status: 'not-ready' }, 503);

@@ -4,19 +4,27 @@ import { PortcullisError } from '../errors/index.js';
 
 /**
  * A reference to a secret, never the secret: `env:NAME` reads an environment variable,
- * `file:PATH` reads a file (trailing newline dropped). Configuration holds only references, so
- * the file can be reviewed and committed; values are resolved server-side when needed.
+ * `file:PATH` reads a file (trailing newline dropped), `vault:MOUNT/PATH#KEY` reads one key of a
+ * HashiCorp Vault KV v2 secret (see vault.ts). Configuration holds only references, so the file
+ * can be reviewed and committed; values are resolved server-side when needed.
  */
 export const secretRefSchema = z
   .string()
-  .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/, {
-    message: 'must be a secret reference: env:NAME or file:/absolute/path (never the secret itself)',
-  })
-  .describe('A secret reference: env:NAME or file:/absolute/path.');
+  .regex(
+    /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+|vault:[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+#[A-Za-z0-9_.-]+)$/,
+    {
+      message:
+        'must be a secret reference: env:NAME, file:/absolute/path or vault:mount/path#key (never the secret itself)',
+    },
+  )
+  .describe('A secret reference: env:NAME, file:/absolute/path or vault:mount/path#key.');
 
 export type SecretRef = z.output<typeof secretRefSchema>;
 
-/** Resolves a reference; the error names the reference, never a value. */
+/**
+ * Resolves an `env:` or `file:` reference; the error names the reference, never a value.
+ * `vault:` references need the network and are resolved by `resolveSecretAsync`.
+ */
 export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): string {
   if (ref.startsWith('env:')) {
     const value = env[ref.slice(4)];
@@ -24,6 +32,12 @@ export function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.e
       throw new PortcullisError('config-invalid', `Secret ${ref} is not set in the environment.`);
     }
     return value;
+  }
+  if (ref.startsWith('vault:')) {
+    throw new PortcullisError(
+      'config-invalid',
+      `Secret ${ref} is a Vault reference; it cannot be used here.`,
+    );
   }
   const file = ref.slice(5);
   let value: string;

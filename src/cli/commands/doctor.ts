@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { dataDirLayout } from '../../data-dir/index.js';
+import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
+import { resolveDataDir, withDataDir } from '../options.js';
+
+export interface DoctorReport {
+  readonly node: string;
+  readonly sandbox: SandboxProbe;
+  /** Stdio upstreams of the configuration that will be refused here, and those run unconfined. */
+  readonly refused: readonly string[];
+  readonly unsandboxed: readonly string[];
+}
+
+const yes = (ok: boolean, detail: string) => (ok ? `yes — ${detail}` : 'no');
+
+export function renderDoctor(r: DoctorReport): string {
+  const s = r.sandbox;
+  const lines = [
+    `Node.js           ${r.node}`,
+    '',
+    'Sandbox for stdio upstream servers',
+    `  platform        ${s.platform}`,
+    `  bubblewrap      ${s.bwrap ? `${s.bwrap}${s.bwrapVersion ? ` (${s.bwrapVersion})` : ''}` : 'not found'}`,
+    `  namespaces      ${yes(s.namespaces, 'new mount, pid, ipc, uts, cgroup and network namespaces; no network unless allowed')}`,
+    `  user namespace  ${
+      s.userNamespace
+        ? 'yes — servers run as uid/gid 65534 with no capabilities'
+        : s.namespaces
+          ? "no — servers run with the gateway's uid (capabilities dropped, no new privileges)"
+          : 'no'
+    }`,
+    `  filesystem      ${yes(s.namespaces, 'read-only /usr and a few /etc files, private /tmp, only declared paths')}`,
+    `  resource limits ${s.prlimit ? `yes — ${s.prlimit} (memory, CPU time, open files)` : 'no (prlimit not found)'}`,
+    `  verdict         ${s.available ? 'stdio upstreams run sandboxed' : `UNAVAILABLE: ${s.problem}`}`,
+  ];
+  if (r.refused.length) {
+    lines.push('', `Refused here (no sandbox and not "sandbox: off"): ${r.refused.join(', ')}`);
+  }
+  if (r.unsandboxed.length)
+    lines.push('', `WARNING: running unconfined ("sandbox: off"): ${r.unsandboxed.join(', ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function register(program: Command): void {
+  withDataDir(
+    program
+      .command('doctor')
+      .description(
+        'Report what this machine provides for sandboxing stdio upstream servers (bubblewrap, ' +
+          'namespaces, resource limits) and which configured upstreams it affects. Exit 1 if a ' +
+          'configured upstream would be refused.',
+      )
+      .option('--json', 'one JSON document'),
+  ).action((opts: { dataDir?: string; json?: boolean }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const configFile = dataDirLayout(dataDir).config;
+    const upstreams = fs.existsSync(configFile) ? loadConfig({ file: configFile }).upstreams : [];
+    const sandbox = probeSandbox();
+    const stdio = upstreams.filter((u) => u.stdio);
+    const report: DoctorReport = {
+      node: process.version,
+      sandbox,
+      refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
+      unsandboxed: stdio.filter((u) => u.sandbox === 'off').map((u) => u.name),
+    };
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    if (report.refused.length) process.exitCode = 1;
+  });
+}

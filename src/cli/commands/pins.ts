@@ -1,0 +1,178 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import {
+  approveItems,
+  diffDefinitions,
+  INSTRUCTIONS_KEY,
+  LOCKFILE_NAME,
+  OBSERVED_FILE_NAME,
+  pinReport,
+  readLockfile,
+  readObserved,
+  rejectItems,
+  writeLockfile,
+  type PinRow,
+} from '../../pins/index.js';
+import { resolveDataDir, withDataDir } from '../options.js';
+import { UsageError } from '../usage-error.js';
+
+/** Fixed-width columns, two spaces apart. */
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  return [header, ...rows]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const scanText = (row: Pick<PinRow, 'scan'>) => {
+  if (!row.scan) return '-';
+  const rules = [...new Set(row.scan.findings.map((f) => f.rule))];
+  return row.scan.verdict === 'clean' ? 'clean' : `${row.scan.verdict} (${rules.join(', ')})`;
+};
+
+function files(dataDir: string) {
+  return { lock: path.join(dataDir, LOCKFILE_NAME), observed: path.join(dataDir, OBSERVED_FILE_NAME) };
+}
+
+/** The text of `portcullis pins diff`: each unapproved item, its scan, and what changed. */
+export function renderPinDiff(dataDir: string, upstream: string | undefined): string {
+  const f = files(dataDir);
+  const lock = readLockfile(f.lock);
+  const observed = readObserved(f.observed);
+  const out: string[] = [];
+  for (const row of pinReport(lock, observed, upstream)) {
+    if (row.state === 'approved') continue;
+    out.push(`${row.upstream} ${row.key}: ${row.state}${row.scan ? `  [scan: ${scanText(row)}]` : ''}`);
+    for (const f of row.scan?.findings ?? []) out.push(`  ! ${f.rule} at ${f.path}`);
+    const before = lock.upstreams[row.upstream]?.approved[row.key]?.definition;
+    const after = observed.upstreams[row.upstream]?.items[row.key]?.definition;
+    out.push(...diffDefinitions(before, after).map((l) => `  ${l}`), '');
+  }
+  return out.length ? out.join('\n') : 'Nothing to review: every definition listed is approved.\n';
+}
+
+type Decision = 'approve' | 'reject';
+
+/**
+ * Approves or rejects what the gateway last observed of an upstream: one item, or all that are
+ * not approved. A bulk approval skips items the scan calls malicious; those must be named.
+ */
+export function decidePins(
+  dataDir: string,
+  decision: Decision,
+  upstream: string,
+  key: string | undefined,
+  now: Date,
+): { done: string[]; skipped: string[] } {
+  const f = files(dataDir);
+  const lock = readLockfile(f.lock);
+  const observed = readObserved(f.observed);
+  const seen = observed.upstreams[upstream];
+  if (!seen) {
+    throw new UsageError(
+      `nothing observed for upstream "${upstream}"; start the gateway so it can list that server's tools`,
+    );
+  }
+  const rows = pinReport(lock, observed, upstream).filter(
+    (r) => r.state !== 'removed' && r.state !== 'approved',
+  );
+  let chosen = rows;
+  const skipped: string[] = [];
+  if (key !== undefined) {
+    if (!seen.items[key]) throw new UsageError(`upstream "${upstream}" does not list "${key}"`);
+    chosen = rows.filter((r) => r.key === key);
+  } else if (decision === 'approve') {
+    chosen = rows.filter((r) => r.scan?.verdict !== 'malicious');
+    skipped.push(...rows.filter((r) => r.scan?.verdict === 'malicious').map((r) => r.key));
+  }
+  const keys = chosen.map((r) => r.key);
+  const next =
+    decision === 'approve'
+      ? approveItems(lock, upstream, seen.items, keys, now)
+      : rejectItems(lock, upstream, seen.items, keys, now);
+  if (keys.length > 0) writeLockfile(f.lock, next);
+  return { done: keys, skipped };
+}
+
+export function register(program: Command): void {
+  const pins = program
+    .command('pins')
+    .description(
+      'Review upstream tool definitions: new or changed ones are blocked until approved. Approvals ' +
+        `go to <data dir>/${LOCKFILE_NAME} (commit it) and apply to a running gateway at once.`,
+    );
+
+  withDataDir(
+    pins
+      .command('list')
+      .description(
+        'Every pinned definition: approved, pending, changed, rejected or removed, with scan findings.',
+      )
+      .option('--json', 'JSON lines'),
+  ).action((opts: { dataDir?: string; json?: boolean }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const f = files(dataDir);
+    const rows = pinReport(readLockfile(f.lock), readObserved(f.observed));
+    if (opts.json) {
+      process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      return;
+    }
+    if (rows.length === 0) {
+      process.stdout.write('No upstream definitions observed or approved yet.\n');
+      return;
+    }
+    const table = rows.map((r) => [
+      r.upstream,
+      r.key,
+      r.state,
+      scanText(r),
+      r.hash?.slice(0, 19) ?? '-',
+      r.approvedAt ?? '-',
+    ]);
+    process.stdout.write(
+      `${renderTable(['UPSTREAM', 'TOOL', 'STATE', 'SCAN', 'HASH', 'APPROVED'], table)}\n`,
+    );
+  });
+
+  withDataDir(
+    pins
+      .command('diff')
+      .description(
+        'Show what changed in each unapproved definition (against the approved one), with scan findings.',
+      )
+      .argument('[server]', 'only this upstream'),
+  ).action((server: string | undefined, opts: { dataDir?: string }) => {
+    process.stdout.write(renderPinDiff(resolveDataDir(opts.dataDir), server));
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    withDataDir(
+      pins
+        .command(decision)
+        .description(
+          decision === 'approve'
+            ? 'Approve the definitions an upstream lists now (all unapproved ones, or one tool). ' +
+                `Use "${INSTRUCTIONS_KEY}" for the server instructions.`
+            : 'Reject definitions: they stay blocked and raise no further alert.',
+        )
+        .argument('<server>', 'upstream name')
+        .argument('[tool]', 'one tool (as the upstream names it)'),
+    ).action((server: string, tool: string | undefined, opts: { dataDir?: string }) => {
+      const { done, skipped } = decidePins(resolveDataDir(opts.dataDir), decision, server, tool, new Date());
+      const verb = decision === 'approve' ? 'Approved' : 'Rejected';
+      process.stdout.write(
+        done.length ? `${verb} ${done.map((k) => `${server} ${k}`).join(', ')}.\n` : 'Nothing to do.\n',
+      );
+      for (const k of skipped) {
+        process.stdout.write(
+          `Skipped ${server} ${k}: the scan calls it malicious; review it and approve it by name.\n`,
+        );
+      }
+    });
+  }
+}

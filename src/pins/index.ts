@@ -1,0 +1,22 @@
+// Tool-definition pinning: the rug-pull defence. See src/upstreams/DESIGN.md.
+export { hashDefinition, INSTRUCTIONS_KEY } from './hash-definition.js';
+export {
+  emptyLockfile,
+  LOCKFILE_NAME,
+  readLockfile,
+  writeJsonAtomic,
+  writeLockfile,
+  type ApprovedPin,
+  type Lockfile,
+  type UpstreamLock,
+} from './lockfile.js';
+export {
+  OBSERVED_FILE_NAME,
+  readObserved,
+  type ObservedFile,
+  type ObservedItem,
+  type ObservedUpstream,
+} from './observed.js';
+export { approveItems, pinStateOf, rejectItems, type PinState } from './pin-state.js';
+export { diffDefinitions, prettyDefinition } from './diff-definitions.js';
+export { pinReport, type PinRow } from './pin-report.js';

@@ -1,0 +1,66 @@
+import type { ToolClass, ToolLabel } from '../tools/index.js';
+import type { ToolRule } from './config.js';
+
+export interface Classification {
+  readonly class: ToolClass;
+  readonly labels: readonly ToolLabel[];
+  readonly scope: string;
+  /** The rule that matched (`undefined`: none, so the conservative default applied). */
+  readonly rule: string | undefined;
+  /** The upstream's annotations claimed more harm than the rule; the class was raised to match. */
+  readonly raisedByAnnotation: boolean;
+}
+
+const RANK: Record<ToolClass, number> = { read: 0, write: 1, destructive: 2 };
+
+function globToRegExp(pattern: string): RegExp {
+  const body = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${body}$`);
+}
+
+/** The rule for a tool name: an exact name first, then the pattern with the most literal characters. */
+export function matchRule(
+  name: string,
+  rules: Readonly<Record<string, ToolRule>>,
+): { pattern: string; rule: ToolRule } | undefined {
+  let best: { pattern: string; rule: ToolRule; literal: number } | undefined;
+  for (const [pattern, rule] of Object.entries(rules)) {
+    if (!pattern.includes('*')) {
+      if (pattern === name) return { pattern, rule };
+      continue;
+    }
+    if (!globToRegExp(pattern).test(name)) continue;
+    const literal = pattern.replace(/\*/g, '').length;
+    if (!best || literal > best.literal) best = { pattern, rule, literal };
+  }
+  return best && { pattern: best.pattern, rule: best.rule };
+}
+
+/**
+ * Classifies an upstream tool from the operator's rules. The upstream's annotations are hints a
+ * malicious server can lie about, so they never lower a class; an explicit `destructiveHint:
+ * true` (without `readOnlyHint: true`) raises it to destructive, since a server admitting harm
+ * is believed. Unmatched tools are write + untrusted-source (DESIGN.md: conservative defaults).
+ */
+export function classifyTool(
+  upstream: string,
+  name: string,
+  rules: Readonly<Record<string, ToolRule>>,
+  annotations: Readonly<Record<string, unknown>> | undefined,
+): Classification {
+  const match = matchRule(name, rules);
+  const configured: ToolClass = match?.rule.class ?? 'write';
+  const labels: readonly ToolLabel[] = match ? match.rule.labels : ['untrusted-source'];
+  const admitsHarm = annotations?.destructiveHint === true && annotations.readOnlyHint !== true;
+  const cls: ToolClass = admitsHarm && RANK[configured] < RANK.destructive ? 'destructive' : configured;
+  return {
+    class: cls,
+    labels,
+    scope: match?.rule.scope ?? `${upstream}:${cls}`,
+    rule: match?.pattern,
+    raisedByAnnotation: cls !== configured,
+  };
+}

@@ -1,0 +1,353 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import {
+  approveItems,
+  hashDefinition,
+  INSTRUCTIONS_KEY,
+  LOCKFILE_NAME,
+  OBSERVED_FILE_NAME,
+  pinStateOf,
+  readLockfile,
+  readObserved,
+  writeJsonAtomic,
+  writeLockfile,
+  type Lockfile,
+  type ObservedItem,
+  type ObservedUpstream,
+  type PinState,
+} from '../pins/index.js';
+import { scanDefinition, type DefinitionReport } from '../safety/index.js';
+import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
+import type { VaultClient } from '../secrets/index.js';
+import type { Catalogue, Tool } from '../tools/index.js';
+import { buildUpstreamTool, createSchemaCompiler } from './build-tool.js';
+import { classifyTool } from './classify-tool.js';
+import type { UpstreamConfig } from './config.js';
+import {
+  describeTarget,
+  superviseUpstream,
+  type Listing,
+  type UpstreamHealth,
+  type UpstreamSupervisor,
+} from './supervise-upstream.js';
+
+export interface UpstreamManagerOptions {
+  readonly upstreams: readonly UpstreamConfig[];
+  readonly catalogue: Catalogue;
+  /** Holds portcullis.lock.json and upstreams-observed.json; hidden from sandboxed servers. */
+  readonly dataDir: string;
+  /** The gateway's environment: source of secrets and of the allow-listed variables. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  /** What the sandbox can do here (default: probed once). */
+  readonly probe?: SandboxProbe;
+  readonly vault?: VaultClient;
+  readonly metrics?: { setUpstreamUp(upstream: string, up: boolean): void };
+  /** How often the lockfile is checked for approvals made by the CLI (default 1000 ms; 0: never). */
+  readonly lockfilePollMs?: number;
+  readonly clientVersion?: string;
+}
+
+const NOT_PROBED: SandboxProbe = {
+  platform: process.platform,
+  bwrap: undefined,
+  bwrapVersion: undefined,
+  namespaces: false,
+  userNamespace: false,
+  prlimit: undefined,
+  available: false,
+  problem: 'not probed',
+};
+
+/** Where one tool (or the instructions) of an upstream stands, for the admin UI and tests. */
+export interface PinnedItemStatus {
+  readonly upstream: string;
+  readonly key: string;
+  readonly state: PinState;
+  readonly served: boolean;
+  readonly scan: DefinitionReport;
+}
+
+export interface UpstreamManager {
+  /** Starts every upstream and waits for each first listing (or failure). Never rejects for an upstream. */
+  start(): Promise<void>;
+  health(): UpstreamHealth[];
+  /** Pin state of everything the upstreams currently list. */
+  pins(): PinnedItemStatus[];
+  /** Secret values resolved for upstreams so far: feed them to the redactor. */
+  knownSecrets(): string[];
+  /** Called with each newly resolved secret (a rotated token, a fresh access token). */
+  onSecret(listener: (value: string) => void): void;
+  /** Re-reads the lockfile and re-publishes tools (also done automatically when the file changes). */
+  reloadPins(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Owns the upstream servers: supervises each, pins and scans their definitions, and publishes
+ * approved tools into the catalogue. Only tools whose exact definition is approved in the
+ * lockfile (and whose server instructions are approved, if it has any) are ever listed or
+ * callable; anything new or changed is blocked, scanned and alerted on until a person approves.
+ */
+export function createUpstreamManager(options: UpstreamManagerOptions): UpstreamManager {
+  const { catalogue, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const lockPath = path.join(options.dataDir, LOCKFILE_NAME);
+  const observedPath = path.join(options.dataDir, OBSERVED_FILE_NAME);
+  // Probing runs bwrap; only worth it when some upstream is to be sandboxed.
+  const probe =
+    options.probe ??
+    (options.upstreams.some((u) => u.stdio && u.sandbox !== 'off') ? probeSandbox() : NOT_PROBED);
+  const configs = new Map(options.upstreams.map((u) => [u.name, u]));
+  const listings = new Map<string, Listing>();
+  const served = new Map<string, ReadonlySet<string>>();
+  const scans = new Map<string, DefinitionReport>();
+  /** `${upstream}\0${key}\0${hash}` of blocked items already alerted on, so one change alerts once. */
+  const alerted = new Set<string>();
+  const secrets = new Set<string>();
+  const secretListeners: ((value: string) => void)[] = [];
+  const observed: Record<string, ObservedUpstream> = { ...readObserved(observedPath).upstreams };
+  for (const name of Object.keys(observed)) if (!configs.has(name)) delete observed[name];
+
+  let lock: Lockfile = safeReadLock();
+
+  function safeReadLock(): Lockfile {
+    try {
+      return readLockfile(lockPath);
+    } catch (err) {
+      // A corrupt lockfile approves nothing: fail closed, loudly, and keep the gateway up.
+      logger.error(
+        { alert: 'lockfile-unreadable', err },
+        'cannot read the pin lockfile; every upstream tool is blocked',
+      );
+      return { lockfileVersion: 1, upstreams: {} };
+    }
+  }
+
+  const scanOf = (hash: string, definition: unknown): DefinitionReport => {
+    let report = scans.get(hash);
+    if (!report) {
+      report = scanDefinition(definition);
+      scans.set(hash, report);
+    }
+    return report;
+  };
+
+  /** The pinned items of a listing: each tool definition, and the instructions if any. */
+  function itemsOf(upstream: string, listing: Listing): Record<string, ObservedItem> {
+    const items: Record<string, ObservedItem> = {};
+    const add = (key: string, definition: unknown) => {
+      let hash: string;
+      try {
+        hash = hashDefinition(definition);
+      } catch (err) {
+        logger.warn({ upstream, tool: key, err }, 'definition cannot be canonicalised; blocked');
+        return;
+      }
+      items[key] = { hash, definition, scan: scanOf(hash, definition) };
+    };
+    if (listing.identity.instructions !== undefined)
+      add(INSTRUCTIONS_KEY, { instructions: listing.identity.instructions });
+    for (const tool of listing.tools) add(tool.name, tool);
+    return items;
+  }
+
+  function alertOnce(upstream: string, key: string, item: ObservedItem, state: PinState) {
+    const id = `${upstream}\0${key}\0${item.hash}`;
+    if (alerted.has(id) || state === 'approved' || state === 'rejected') return;
+    alerted.add(id);
+    const findings = [...new Set(item.scan.findings.map((f) => f.rule))];
+    logger.warn(
+      {
+        alert: state === 'changed' ? 'upstream-definition-changed' : 'upstream-definition-new',
+        upstream,
+        tool: key,
+        hash: item.hash,
+        scan: { verdict: item.scan.verdict, score: item.scan.score, rules: findings },
+      },
+      state === 'changed'
+        ? `tool definition of ${upstream} changed; blocked until approved (portcullis pins diff ${upstream})`
+        : `new tool definition from ${upstream}; blocked until approved (portcullis pins list)`,
+    );
+    if (item.scan.verdict !== 'clean') {
+      logger.warn(
+        {
+          alert: 'upstream-definition-flagged',
+          upstream,
+          tool: key,
+          verdict: item.scan.verdict,
+          rules: findings,
+        },
+        `tool definition of ${upstream} looks like prompt injection (${item.scan.verdict})`,
+      );
+    }
+  }
+
+  /** Trust on first use: approve definitions never seen before, unless the scan calls them malicious. */
+  function trustOnFirstUse(upstream: string, items: Record<string, ObservedItem>) {
+    const fresh = Object.entries(items)
+      .filter(([key, item]) => pinStateOf(lock.upstreams[upstream], key, item.hash) === 'pending')
+      .filter(([, item]) => item.scan.verdict !== 'malicious')
+      .map(([key]) => key);
+    if (fresh.length === 0) return;
+    const latest = safeReadLock();
+    lock = approveItems(latest, upstream, items, fresh, now());
+    writeLockfile(lockPath, lock);
+    logger.info({ upstream, tools: fresh }, 'trusted on first use: definitions approved into the lockfile');
+  }
+
+  function writeObserved() {
+    try {
+      writeJsonAtomic(observedPath, { observedVersion: 1, upstreams: observed });
+    } catch (err) {
+      logger.warn({ err }, 'cannot write the observed-definitions file');
+    }
+  }
+
+  /** Publishes the approved tools of one upstream into the catalogue. */
+  function publish(upstream: string) {
+    const config = configs.get(upstream)!;
+    const listing = listings.get(upstream);
+    const supervisor = supervisors.get(upstream)!;
+    if (!listing) return;
+    const items = observed[upstream]?.items ?? {};
+    const upstreamLock = lock.upstreams[upstream];
+    const instructions = items[INSTRUCTIONS_KEY];
+    const instructionsOk =
+      !instructions || pinStateOf(upstreamLock, INSTRUCTIONS_KEY, instructions.hash) === 'approved';
+    const ajv = createSchemaCompiler();
+    const tools: Tool[] = [];
+    for (const definition of listing.tools) {
+      const item = items[definition.name];
+      if (!item || !instructionsOk || pinStateOf(upstreamLock, definition.name, item.hash) !== 'approved')
+        continue;
+      try {
+        tools.push(
+          buildUpstreamTool({
+            upstream,
+            definition,
+            classification: classifyTool(upstream, definition.name, config.tools, definition.annotations),
+            ajv,
+            maxOutputBytes: config.maxOutputBytes,
+            call: (name, args, ctx) => supervisor.call(name, args, ctx),
+          }),
+        );
+      } catch (err) {
+        logger.warn(
+          {
+            alert: 'upstream-tool-schema-invalid',
+            upstream,
+            tool: definition.name,
+            reason: (err as Error).message,
+          },
+          'tool schema does not compile; the tool is not served',
+        );
+      }
+    }
+    try {
+      catalogue.setUpstreamTools(upstream, tools);
+      served.set(upstream, new Set(tools.map((t) => t.name.slice(upstream.length + 2))));
+    } catch (err) {
+      logger.error({ upstream, err }, 'cannot publish upstream tools');
+    }
+  }
+
+  function onListing(upstream: string, listing: Listing) {
+    listings.set(upstream, listing);
+    const config = configs.get(upstream)!;
+    const items = itemsOf(upstream, listing);
+    if (config.pinning === 'trust-on-first-use') trustOnFirstUse(upstream, items);
+    for (const [key, item] of Object.entries(items))
+      alertOnce(upstream, key, item, pinStateOf(lock.upstreams[upstream], key, item.hash));
+    for (const m of listing.malformed) {
+      logger.warn(
+        { alert: 'upstream-definition-malformed', upstream, tool: m.name, problem: m.problem },
+        'tool definition malformed; not served',
+      );
+    }
+    observed[upstream] = {
+      observedAt: now().toISOString(),
+      transport: config.stdio ? 'stdio' : 'http',
+      target: describeTarget(config),
+      server: {
+        ...(listing.identity.name ? { name: listing.identity.name } : {}),
+        ...(listing.identity.version ? { version: listing.identity.version } : {}),
+        protocolVersion: listing.identity.protocolVersion,
+      },
+      items,
+      malformed: listing.malformed,
+    };
+    writeObserved();
+    publish(upstream);
+  }
+
+  const supervisors = new Map<string, UpstreamSupervisor>(
+    options.upstreams.map((config) => [
+      config.name,
+      superviseUpstream({
+        config,
+        env: options.env,
+        logger,
+        probe,
+        hide: [options.dataDir],
+        clientVersion: options.clientVersion ?? '0.1.0',
+        ...(options.vault ? { vault: options.vault } : {}),
+        onListing: (listing) => onListing(config.name, listing),
+        onStateChange: (h) => options.metrics?.setUpstreamUp(h.name, h.state === 'up'),
+        onSecret(value) {
+          if (secrets.has(value)) return;
+          secrets.add(value);
+          for (const l of secretListeners) l(value);
+        },
+      }),
+    ]),
+  );
+
+  const reloadPins = () => {
+    lock = safeReadLock();
+    for (const name of supervisors.keys()) publish(name);
+  };
+
+  let watching = false;
+  const onLockChange = (curr: fs.Stats, prev: fs.Stats) => {
+    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size) reloadPins();
+  };
+
+  return {
+    async start() {
+      const pollMs = options.lockfilePollMs ?? 1000;
+      if (pollMs > 0 && supervisors.size > 0) {
+        // Approvals come from another process (`portcullis pins approve`) or a reviewed commit;
+        // polling the lockfile applies them to the running gateway without a restart.
+        fs.watchFile(lockPath, { interval: pollMs, persistent: false }, onLockChange);
+        watching = true;
+      }
+      await Promise.all([...supervisors.values()].map((s) => s.start()));
+    },
+    health: () => [...supervisors.values()].map((s) => s.health()),
+    pins() {
+      const out: PinnedItemStatus[] = [];
+      for (const [upstream, entry] of Object.entries(observed)) {
+        for (const [key, item] of Object.entries(entry.items)) {
+          out.push({
+            upstream,
+            key,
+            state: pinStateOf(lock.upstreams[upstream], key, item.hash),
+            served: served.get(upstream)?.has(key) ?? false,
+            scan: item.scan,
+          });
+        }
+      }
+      return out;
+    },
+    knownSecrets: () => [...secrets],
+    onSecret: (listener) => void secretListeners.push(listener),
+    reloadPins,
+    async close() {
+      if (watching) fs.unwatchFile(lockPath, onLockChange);
+      await Promise.all([...supervisors.values()].map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import { isEgressError, type EgressGuard, type EgressResponse } from '../egress/index.js';
+import { UpstreamError } from './errors.js';
+import type { Channel, RpcMessage } from './rpc-connection.js';
+
+export interface HttpAuth {
+  /** Headers carrying the gateway's own credential for this upstream. */
+  headers(signal?: AbortSignal): Promise<Record<string, string>>;
+  /** Called after a 401: drop a cached token so the next `headers()` fetches a new one. */
+  invalidate(): void;
+}
+
+function parseSse(text: string): RpcMessage[] {
+  const out: RpcMessage[] = [];
+  for (const event of text.split(/\r?\n\r?\n/)) {
+    const data = event
+      .split(/\r?\n/)
+      .filter((l) => l.startsWith('data:'))
+      .map((l) => l.slice(5).replace(/^ /, ''))
+      .join('\n');
+    if (data.trim() === '') continue;
+    out.push(...parseJson(data));
+  }
+  return out;
+}
+
+function parseJson(text: string): RpcMessage[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const items = Array.isArray(parsed) ? parsed : [parsed];
+  return items.filter((m): m is RpcMessage => typeof m === 'object' && m !== null && !Array.isArray(m));
+}
+
+/**
+ * MCP's Streamable HTTP transport (2025-11-25 basic/transports), client side, through the egress
+ * guard: every message is a POST; a request's answer comes back as JSON or as a short SSE stream
+ * that ends with the response. The optional standalone GET stream is not opened (it would hold
+ * a connection open through a guard built for bounded requests); changed tool lists are found by
+ * periodic re-listing instead. A 404 on a session means the server forgot it: the channel closes
+ * and the supervisor reconnects with a fresh `initialize`.
+ */
+export function createHttpChannel(options: {
+  readonly upstream: string;
+  readonly url: string;
+  readonly guard: EgressGuard;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly auth: HttpAuth | undefined;
+}): Channel {
+  let sessionId: string | undefined;
+  let protocolVersion: string | undefined;
+  let closed = false;
+
+  const finish = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    channel.onClose?.(reason);
+  };
+
+  const post = async (
+    method: 'POST' | 'DELETE',
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<EgressResponse> => {
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {
+        ...options.headers,
+        ...(await options.auth?.headers(signal)),
+        accept: 'application/json, text/event-stream',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+        ...(protocolVersion ? { 'mcp-protocol-version': protocolVersion } : {}),
+      };
+      const res = await options.guard.fetch(options.url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      if (res.status === 401 && options.auth && attempt === 0) {
+        options.auth.invalidate();
+        continue;
+      }
+      return res;
+    }
+  };
+
+  const channel: Channel = {
+    onMessage: undefined,
+    onClose: undefined,
+    setProtocolVersion(version) {
+      protocolVersion = version;
+    },
+    async send(message, signal) {
+      if (closed)
+        throw new UpstreamError(
+          'upstream-closed',
+          `The upstream server "${options.upstream}" is not connected.`,
+        );
+      let res: EgressResponse;
+      try {
+        res = await post('POST', JSON.stringify(message), signal);
+      } catch (err) {
+        if (isEgressError(err)) {
+          if (err.code === 'egress-aborted')
+            throw new UpstreamError('upstream-cancelled', 'The call was cancelled.');
+          if (err.code === 'egress-response-too-large') {
+            throw new UpstreamError(
+              'upstream-message-too-large',
+              `The upstream server "${options.upstream}" sent a message over the size cap.`,
+            );
+          }
+          throw new UpstreamError(
+            'upstream-unavailable',
+            `The upstream server "${options.upstream}" cannot be reached.`,
+            {
+              detail: `${err.code}: ${err.detail ?? err.message}`,
+              cause: err,
+            },
+          );
+        }
+        throw err;
+      }
+      if (res.status === 404 && sessionId) {
+        finish('the server ended the session (404)');
+        throw new UpstreamError(
+          'upstream-closed',
+          `The upstream server "${options.upstream}" ended its session; reconnecting.`,
+        );
+      }
+      if (res.status === 202 || res.status === 204) return;
+      if (res.status < 200 || res.status > 299) {
+        throw new UpstreamError(
+          'upstream-http-error',
+          `The upstream server "${options.upstream}" answered HTTP ${res.status}.`,
+          {
+            detail: res.text().slice(0, 500),
+          },
+        );
+      }
+      const sid = res.headers.get('mcp-session-id');
+      if (sid && /^[\x21-\x7e]{1,256}$/.test(sid)) sessionId = sid;
+      const type = res.headers.get('content-type') ?? '';
+      const messages = type.includes('text/event-stream') ? parseSse(res.text()) : parseJson(res.text());
+      for (const m of messages) channel.onMessage?.(m);
+    },
+    async close() {
+      if (closed) return;
+      const hadSession = sessionId !== undefined;
+      finish('closed by the gateway');
+      // Explicit session termination is a SHOULD for clients that no longer need it.
+      if (hadSession) await post('DELETE', undefined, AbortSignal.timeout(2000)).catch(() => {});
+    },
+  };
+  return channel;
+}

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { describe, it } from 'node:test';
+import type { ChildHandle, ExitInfo } from '../sandbox/index.js';
+import { isUpstreamError } from './errors.js';
+import { createRpcConnection } from './rpc-connection.js';
+import { createStdioChannel } from './stdio-channel.js';
+
+/** A process stand-in: what the gateway writes arrives on `written`; `say` speaks for the server. */
+function fakeChild() {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  let exit!: (e: ExitInfo) => void;
+  const child: ChildHandle = {
+    pid: 1,
+    stdin,
+    stdout,
+    stderr: new PassThrough(),
+    exited: new Promise((resolve) => (exit = resolve)),
+    kill: () => exit({ code: null, signal: 'SIGTERM' }),
+  };
+  const written: any[] = [];
+  stdin.on('data', (b: Buffer) =>
+    b
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((l) => written.push(JSON.parse(l))),
+  );
+  return { child, written, say: (line: string) => stdout.write(line), exit };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('the upstream JSON-RPC connection over stdio', () => {
+  it('matches responses to requests, across chunk boundaries, ignoring non-JSON lines', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 1024), { upstream: 'u' });
+    const p = conn.request('tools/list', undefined, { timeoutMs: 5000 });
+    await tick();
+    assert.equal(f.written[0].method, 'tools/list');
+    f.say('starting up...\n{"jsonrpc":"2.0","id":1,"res');
+    f.say('ult":{"tools":[]}}\n');
+    assert.deepEqual(await p, { tools: [] });
+  });
+
+  it('refuses sampling, roots and elicitation requests with -32601, answers ping', async () => {
+    const f = fakeChild();
+    const denied: string[] = [];
+    createRpcConnection(createStdioChannel(f.child, 1024), {
+      upstream: 'u',
+      onDeniedRequest: (m) => denied.push(m),
+    });
+    f.say('{"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{}}\n');
+    f.say('{"jsonrpc":"2.0","id":"r1","method":"roots/list"}\n');
+    f.say('{"jsonrpc":"2.0","id":"e1","method":"elicitation/create","params":{}}\n');
+    f.say('{"jsonrpc":"2.0","id":"p1","method":"ping"}\n');
+    await tick();
+    await tick();
+    assert.deepEqual(denied, ['sampling/createMessage', 'roots/list', 'elicitation/create']);
+    assert.equal(f.written.find((m) => m.id === 's1').error.code, -32601);
+    assert.deepEqual(f.written.find((m) => m.id === 'p1').result, {});
+  });
+
+  it('an answer over the size cap fails its request without being buffered, and the connection stays up', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 100), { upstream: 'u' });
+    const big = conn.request('tools/call', {}, { timeoutMs: 5000 });
+    const small = conn.request('tools/call', {}, { timeoutMs: 5000 });
+    await tick();
+    f.say(`{"result":{"content":[{"type":"text","text":"${'x'.repeat(500)}"}]},"jsonrpc":"2.0","id":1}\n`);
+    await assert.rejects(big, (e: Error) => isUpstreamError(e) && e.code === 'upstream-message-too-large');
+    f.say('{"jsonrpc":"2.0","id":2,"result":{"ok":true}}\n');
+    assert.deepEqual(await small, { ok: true });
+  });
+
+  it('cancellation sends notifications/cancelled and rejects at once', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 1024), { upstream: 'u' });
+    const ac = new AbortController();
+    const p = conn.request('tools/call', {}, { timeoutMs: 5000, signal: ac.signal });
+    await tick();
+    ac.abort();
+    await assert.rejects(p, (e: Error) => isUpstreamError(e) && e.code === 'upstream-cancelled');
+    await tick();
+    assert.deepEqual(f.written[1], {
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 1, reason: 'cancelled by the client' },
+    });
+  });
+
+  it('a process that exits fails every pending request with a clear error', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 1024), { upstream: 'files' });
+    const p = conn.request('tools/call', {}, { timeoutMs: 5000 });
+    f.exit({ code: 1, signal: null });
+    await assert.rejects(p, /"files" stopped while handling the call/);
+    assert.match(await conn.closed, /exited/);
+  });
+});

@@ -1,0 +1,201 @@
+import { UpstreamError } from './errors.js';
+
+/** One JSON-RPC 2.0 message as it crosses a channel, not yet trusted. */
+export type RpcMessage = Record<string, unknown>;
+
+/**
+ * A message pipe to one upstream: stdio lines or Streamable HTTP posts. `send` resolves once the
+ * message is handed over; what comes back arrives through `onMessage`.
+ */
+export interface Channel {
+  send(message: RpcMessage, signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+  /** The negotiated MCP revision, for transports that must repeat it (HTTP header). */
+  setProtocolVersion?(version: string): void;
+  onMessage: ((message: RpcMessage) => void) | undefined;
+  /** A message over the size cap was skipped; `tail` is its last bytes (to find its id). */
+  onOversized?: ((tail: string) => void) | undefined;
+  /** Called once when the channel can carry nothing more, with a reason for the log. */
+  onClose: ((reason: string) => void) | undefined;
+}
+
+export interface RpcConnection {
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<unknown>;
+  notify(method: string, params?: Record<string, unknown>): Promise<void>;
+  close(): Promise<void>;
+  /** Settles with the reason once the connection is closed, by either side. */
+  readonly closed: Promise<string>;
+}
+
+export interface RpcConnectionOptions {
+  readonly upstream: string;
+  readonly onNotification?: (method: string, params: unknown) => void;
+  /** A server-to-client request was refused (sampling, roots, elicitation…). */
+  readonly onDeniedRequest?: (method: string) => void;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+/**
+ * JSON-RPC over a channel, as an MCP client: numbered requests with a deadline each, cancellation
+ * (`notifications/cancelled`, MCP basic/utilities/cancellation), and refusal of every request the
+ * server sends except `ping`. A server asking for sampling could spend the user's model budget or
+ * inject into the model's context; one asking for roots learns the client's filesystem layout;
+ * so Portcullis declares no client capabilities and answers such requests with -32601.
+ */
+export function createRpcConnection(channel: Channel, options: RpcConnectionOptions): RpcConnection {
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let closedReason: string | undefined;
+  let markClosed!: (reason: string) => void;
+  const closed = new Promise<string>((resolve) => (markClosed = resolve));
+
+  const shutDown = (reason: string) => {
+    if (closedReason !== undefined) return;
+    closedReason = reason;
+    for (const p of pending.values()) {
+      p.reject(
+        new UpstreamError(
+          'upstream-closed',
+          `The upstream server "${options.upstream}" stopped while handling the call.`,
+          {
+            detail: reason,
+          },
+        ),
+      );
+    }
+    pending.clear();
+    markClosed(reason);
+  };
+
+  const answer = (id: unknown, body: { result: unknown } | { error: { code: number; message: string } }) =>
+    channel.send({ jsonrpc: '2.0', id, ...body }).catch(() => {});
+
+  channel.onClose = shutDown;
+  // An answer too large to read fails the request it answered: named by the id at its end (the
+  // SDKs write `…,"jsonrpc":"2.0","id":N}`), or the only request waiting. Otherwise the request
+  // runs into its deadline.
+  channel.onOversized = (tail) => {
+    const m = /"id"\s*:\s*(\d+)\s*\}\s*$/.exec(tail);
+    const id = m ? Number(m[1]) : pending.size === 1 ? [...pending.keys()][0]! : undefined;
+    const p = id === undefined ? undefined : pending.get(id);
+    if (!p || id === undefined) return;
+    pending.delete(id);
+    p.reject(
+      new UpstreamError(
+        'upstream-message-too-large',
+        `The result from "${options.upstream}" was over the size cap. Ask for less (a narrower query or a smaller range).`,
+      ),
+    );
+  };
+  channel.onMessage = (msg) => {
+    if (closedReason !== undefined) return;
+    const method = msg.method;
+    if (typeof method === 'string') {
+      if ('id' in msg && msg.id !== null && msg.id !== undefined) {
+        if (method === 'ping') void answer(msg.id, { result: {} });
+        else {
+          options.onDeniedRequest?.(method.slice(0, 100));
+          void answer(msg.id, {
+            error: { code: -32601, message: 'Method not found: Portcullis does not relay this request.' },
+          });
+        }
+      } else {
+        options.onNotification?.(method, msg.params);
+      }
+      return;
+    }
+    if (typeof msg.id !== 'number') return;
+    const p = pending.get(msg.id);
+    if (!p) return;
+    pending.delete(msg.id);
+    if ('error' in msg && typeof msg.error === 'object' && msg.error !== null) {
+      const e = msg.error as { code?: unknown; message?: unknown };
+      const text = typeof e.message === 'string' ? e.message.slice(0, 2000) : 'unknown error';
+      p.reject(
+        new UpstreamError(
+          'upstream-rpc-error',
+          `The upstream server "${options.upstream}" returned an error: ${text}`,
+          {
+            detail: `code ${String(e.code)}`,
+          },
+        ),
+      );
+    } else if ('result' in msg) {
+      p.resolve(msg.result);
+    } else {
+      p.reject(
+        new UpstreamError(
+          'upstream-protocol-error',
+          `The upstream server "${options.upstream}" sent a malformed response.`,
+        ),
+      );
+    }
+  };
+
+  return {
+    closed,
+    async request(method, params, { timeoutMs, signal }) {
+      if (closedReason !== undefined) {
+        throw new UpstreamError(
+          'upstream-closed',
+          `The upstream server "${options.upstream}" is not running.`,
+          {
+            detail: closedReason,
+          },
+        );
+      }
+      if (signal?.aborted) throw new UpstreamError('upstream-cancelled', 'The call was cancelled.');
+      const id = nextId++;
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const cancel = (reason: string) =>
+        void channel
+          .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
+          .catch(() => {});
+      const settled = new Promise<unknown>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        timer = setTimeout(() => {
+          if (!pending.delete(id)) return;
+          cancel('timeout');
+          reject(
+            new UpstreamError(
+              'upstream-timeout',
+              `The upstream server "${options.upstream}" did not answer within ${Math.round(timeoutMs / 1000)} s.`,
+            ),
+          );
+        }, timeoutMs);
+        onAbort = () => {
+          if (!pending.delete(id)) return;
+          cancel('cancelled by the client');
+          reject(new UpstreamError('upstream-cancelled', 'The call was cancelled.'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        await channel.send({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, signal);
+        return await settled;
+      } catch (err) {
+        pending.delete(id);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+        if (onAbort) signal?.removeEventListener('abort', onAbort);
+        // A send that failed leaves `settled` rejected by nobody; keep it from being unhandled.
+        settled.catch(() => {});
+      }
+    },
+    notify: (method, params) => channel.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }),
+    async close() {
+      shutDown('closed by the gateway');
+      await channel.close();
+    },
+  };
+}

@@ -1,0 +1,433 @@
+import type { Logger } from 'pino';
+import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { isPortcullisError } from '../errors/index.js';
+import { createRedactor, type Redactor } from '../safety/index.js';
+import { startProcess, SandboxError, type ChildHandle, type SandboxProbe } from '../sandbox/index.js';
+import { resolveSecretAsync, type VaultClient } from '../secrets/index.js';
+import { ToolInputError, type ToolContext } from '../tools/index.js';
+import { nextRestart } from './backoff.js';
+import { buildProcessEnv } from './build-env.js';
+import type { UpstreamConfig } from './config.js';
+import { createHttpAuth, type ResolvedHttpAuth } from './create-http-auth.js';
+import { isUpstreamError } from './errors.js';
+import { createHttpChannel } from './http-channel.js';
+import {
+  initialize,
+  listTools,
+  type MalformedTool,
+  type ServerIdentity,
+  type ToolDefinition,
+} from './mcp-client.js';
+import { createRpcConnection, type Channel, type RpcConnection } from './rpc-connection.js';
+import { createStdioChannel } from './stdio-channel.js';
+
+/**
+ * - `starting`: connecting for the first time or after a restart;
+ * - `up`: initialised and listed;
+ * - `restarting`: down, waiting out a back-off before the next start;
+ * - `circuit-open`: failed repeatedly; calls fail fast until the next attempt;
+ * - `refused`: will not be started (no sandbox available and `sandbox: off` not set);
+ * - `stopped`: the gateway is shutting down.
+ */
+export type UpstreamState = 'starting' | 'up' | 'restarting' | 'circuit-open' | 'refused' | 'stopped';
+
+export interface UpstreamHealth {
+  readonly name: string;
+  readonly state: UpstreamState;
+  readonly transport: 'stdio' | 'http';
+  readonly sandboxed: boolean;
+  readonly consecutiveFailures: number;
+  readonly restarts: number;
+  /** A short reason for the last failure, safe to show an operator (no secrets). */
+  readonly lastError: string | undefined;
+  readonly server: { readonly name?: string; readonly version?: string; readonly protocolVersion?: string };
+}
+
+export interface Listing {
+  readonly identity: ServerIdentity;
+  readonly tools: readonly ToolDefinition[];
+  readonly malformed: readonly MalformedTool[];
+}
+
+export interface SuperviseDeps {
+  readonly config: UpstreamConfig;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly probe: SandboxProbe;
+  /** Paths a sandboxed server must never see (the gateway's data directory). */
+  readonly hide: readonly string[];
+  readonly clientVersion: string;
+  readonly vault?: VaultClient;
+  readonly onListing: (listing: Listing) => void;
+  readonly onStateChange: (health: UpstreamHealth) => void;
+  /** Every secret value resolved for this upstream (and each new access token). */
+  readonly onSecret: (value: string) => void;
+}
+
+export interface UpstreamSupervisor {
+  readonly name: string;
+  /** Starts the first connection; resolves when it has succeeded or failed (never rejects). */
+  start(): Promise<void>;
+  call(toolName: string, args: unknown, ctx: ToolContext): Promise<unknown>;
+  /** Lists tools again now (on list_changed and on the periodic timer). */
+  relist(): Promise<void>;
+  health(): UpstreamHealth;
+  close(): Promise<void>;
+}
+
+/** Lines kept from a server's stderr to explain a crash. */
+const STDERR_LINES = 20;
+
+export function describeTarget(config: UpstreamConfig): string {
+  return config.stdio ? [config.stdio.command, ...config.stdio.args].join(' ') : config.http!.url;
+}
+
+/**
+ * Runs one upstream: starts it (in the sandbox, or over HTTP through the egress guard), keeps it
+ * listed, restarts it with back-off when it crashes or stops answering, and opens a circuit when
+ * it keeps failing. A failing upstream never throws out of here: calls get a clear tool error
+ * and the rest of the gateway carries on.
+ */
+export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
+  const { config, logger } = deps;
+  const log = logger.child({ upstream: config.name });
+  const transport = config.stdio ? 'stdio' : 'http';
+  const sandboxed = transport === 'stdio' && config.sandbox !== 'off';
+
+  let state: UpstreamState = 'starting';
+  let failures = 0;
+  let restarts = 0;
+  let lastError: string | undefined;
+  let identity: ServerIdentity | undefined;
+  let conn: RpcConnection | undefined;
+  let child: ChildHandle | undefined;
+  let guard: EgressGuard | undefined;
+  let tokenGuard: EgressGuard | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let relistTimer: NodeJS.Timeout | undefined;
+  let retryAt: number | undefined;
+  let relisting: Promise<void> | undefined;
+  let relistAgain = false;
+  let redactor: Redactor = createRedactor();
+  const secrets = new Set<string>();
+  const stderrTail: string[] = [];
+
+  const health = (): UpstreamHealth => ({
+    name: config.name,
+    state,
+    transport,
+    sandboxed,
+    consecutiveFailures: failures,
+    restarts,
+    lastError,
+    server: identity
+      ? {
+          ...(identity.name ? { name: identity.name } : {}),
+          ...(identity.version ? { version: identity.version } : {}),
+          protocolVersion: identity.protocolVersion,
+        }
+      : {},
+  });
+  const setState = (next: UpstreamState) => {
+    state = next;
+    deps.onStateChange(health());
+  };
+  const learnSecret = (value: string) => {
+    if (secrets.has(value)) return;
+    secrets.add(value);
+    redactor = createRedactor({ secrets: [...secrets] });
+    deps.onSecret(value);
+  };
+  /** Error text for logs: redacted with this upstream's secrets, bounded. */
+  const safe = (text: string) => redactor.redact(text.slice(0, 2000)).text;
+
+  async function resolveAll(refs: Readonly<Record<string, string>>): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [name, ref] of Object.entries(refs)) {
+      out[name] = await resolveSecretAsync(ref, {
+        env: deps.env,
+        ...(deps.vault ? { vault: deps.vault } : {}),
+      });
+      learnSecret(out[name]);
+    }
+    return out;
+  }
+
+  async function openStdio(): Promise<Channel> {
+    const stdio = config.stdio!;
+    const env = buildProcessEnv(stdio, deps.env, await resolveAll(stdio.secretEnv), sandboxed);
+    const started = startProcess(
+      {
+        command: stdio.command,
+        args: stdio.args,
+        env,
+        ...(stdio.cwd ? { cwd: stdio.cwd } : {}),
+        sandbox: config.sandbox === 'off' ? 'off' : config.sandbox,
+        hide: deps.hide,
+      },
+      deps.probe,
+    );
+    child = started;
+    stderrTail.length = 0;
+    let partial = '';
+    started.stderr.setEncoding('utf8');
+    started.stderr.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = (lines.pop() ?? '').slice(0, 1000);
+      for (const line of lines) {
+        stderrTail.push(line.slice(0, 500));
+        if (stderrTail.length > STDERR_LINES) stderrTail.shift();
+      }
+    });
+    return createStdioChannel(started, config.maxOutputBytes * 4);
+  }
+
+  async function openHttp(): Promise<Channel> {
+    const http = config.http!;
+    const url = new URL(http.url);
+    guard ??= createEgressGuard({
+      allowHosts: [url.hostname],
+      allowHttpHosts: http.allowHttp ? [url.hostname] : [],
+      allowAddresses: http.allowAddresses,
+      maxRedirects: 0,
+      maxBytes: config.maxOutputBytes * 4,
+      timeoutMs: config.callTimeoutSeconds * 1000 + 5000,
+    });
+    let auth: ResolvedHttpAuth | undefined;
+    if (http.auth?.bearer)
+      auth = { kind: 'bearer', token: (await resolveAll({ t: http.auth.bearer.secret })).t! };
+    else if (http.auth?.header) {
+      auth = {
+        kind: 'header',
+        name: http.auth.header.name,
+        value: (await resolveAll({ v: http.auth.header.secret })).v!,
+      };
+    } else if (http.auth?.clientCredentials) {
+      const cc = http.auth.clientCredentials;
+      auth = {
+        kind: 'client-credentials',
+        tokenUrl: cc.tokenUrl,
+        clientId: cc.clientId,
+        clientSecret: (await resolveAll({ s: cc.clientSecret })).s!,
+        ...(cc.scope ? { scope: cc.scope } : {}),
+        ...(cc.resource ? { resource: cc.resource } : {}),
+      };
+    }
+    const tokenUrl = http.auth?.clientCredentials ? new URL(http.auth.clientCredentials.tokenUrl) : undefined;
+    tokenGuard ??=
+      tokenUrl && tokenUrl.hostname !== url.hostname
+        ? createEgressGuard({
+            allowHosts: [tokenUrl.hostname],
+            allowHttpHosts: http.allowHttp ? [tokenUrl.hostname] : [],
+            allowAddresses: http.allowAddresses,
+            maxRedirects: 0,
+            maxBytes: 64 * 1024,
+          })
+        : guard;
+    return createHttpChannel({
+      upstream: config.name,
+      url: http.url,
+      guard,
+      headers: http.headers,
+      auth:
+        auth &&
+        createHttpAuth(auth, {
+          guard: tokenGuard,
+          upstream: config.name,
+          now: Date.now,
+          onToken: learnSecret,
+        }),
+    });
+  }
+
+  function teardown() {
+    const c = conn;
+    conn = undefined;
+    void c?.close();
+    child?.kill();
+    child = undefined;
+  }
+
+  function scheduleRestart(reason: string) {
+    if (state === 'stopped' || state === 'refused') return;
+    failures++;
+    lastError = safe(reason);
+    const plan = nextRestart(failures);
+    retryAt = Date.now() + plan.delayMs;
+    setState(plan.circuitOpen ? 'circuit-open' : 'restarting');
+    log.warn(
+      {
+        ...(plan.circuitOpen ? { alert: 'upstream-circuit-open' } : {}),
+        reason: lastError,
+        failures,
+        retryInMs: plan.delayMs,
+        ...(stderrTail.length ? { stderr: stderrTail.map(safe) } : {}),
+      },
+      plan.circuitOpen ? 'upstream keeps failing; circuit open' : 'upstream down; restarting after back-off',
+    );
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      restarts++;
+      void connect();
+    }, plan.delayMs);
+    retryTimer.unref();
+  }
+
+  async function connect(): Promise<void> {
+    if (state === 'stopped') return;
+    setState('starting');
+    const timeoutMs = config.startTimeoutSeconds * 1000;
+    let connection: RpcConnection | undefined;
+    try {
+      const channel = transport === 'stdio' ? await openStdio() : await openHttp();
+      connection = createRpcConnection(channel, {
+        upstream: config.name,
+        onNotification(method) {
+          if (method === 'notifications/tools/list_changed') void relist();
+        },
+        onDeniedRequest(method) {
+          log.warn(
+            { alert: 'upstream-request-denied', method },
+            'refused a server-to-client request from an upstream',
+          );
+        },
+      });
+      conn = connection;
+      identity = await initialize(connection, channel, { timeoutMs, clientVersion: deps.clientVersion });
+      const listed = await listTools(connection, { timeoutMs });
+      if (conn !== connection || (state as UpstreamState) === 'stopped') return;
+      failures = 0;
+      lastError = undefined;
+      retryAt = undefined;
+      setState('up');
+      log.info(
+        { server: identity.name, version: identity.version, tools: listed.tools.length },
+        'upstream connected',
+      );
+      deps.onListing({ identity, ...listed });
+      void connection.closed.then((reason) => {
+        if (conn !== connection) return;
+        teardown();
+        scheduleRestart(`connection closed: ${reason}`);
+      });
+    } catch (err) {
+      if (conn === connection) teardown();
+      if (err instanceof SandboxError && err.code === 'sandbox-unavailable') {
+        lastError = err.publicMessage;
+        setState('refused');
+        log.error(
+          { alert: 'upstream-sandbox-unavailable', reason: err.publicMessage },
+          'REFUSING to start a stdio upstream without a sandbox',
+        );
+        return;
+      }
+      scheduleRestart(describeError(err));
+    }
+  }
+
+  async function relist(): Promise<void> {
+    if (relisting) {
+      relistAgain = true;
+      return relisting;
+    }
+    relisting = (async () => {
+      do {
+        relistAgain = false;
+        const connection = conn;
+        if (!connection || state !== 'up' || !identity) return;
+        try {
+          const listed = await listTools(connection, { timeoutMs: config.startTimeoutSeconds * 1000 });
+          if (conn === connection) deps.onListing({ identity, ...listed });
+        } catch (err) {
+          // A server that cannot list its tools any more is hung or broken: restart it.
+          if (conn !== connection) return;
+          teardown();
+          scheduleRestart(`re-listing failed: ${describeError(err)}`);
+          return;
+        }
+      } while (relistAgain);
+    })().finally(() => (relisting = undefined));
+    return relisting;
+  }
+
+  function unavailable(): ToolInputError {
+    const until = retryAt
+      ? ` Retrying in about ${Math.max(1, Math.ceil((retryAt - Date.now()) / 1000))} s.`
+      : '';
+    switch (state) {
+      case 'refused':
+        return new ToolInputError(
+          `The upstream server "${config.name}" is not running: no sandbox is available for it.`,
+        );
+      case 'circuit-open':
+        return new ToolInputError(
+          `The upstream server "${config.name}" is unavailable after repeated failures.${until}`,
+        );
+      case 'stopped':
+        return new ToolInputError(`The upstream server "${config.name}" is shutting down.`);
+      default:
+        return new ToolInputError(
+          `The upstream server "${config.name}" is restarting after a failure.${until} Try again shortly.`,
+        );
+    }
+  }
+
+  return {
+    name: config.name,
+    async start() {
+      if (sandboxed === false && transport === 'stdio') {
+        log.warn(
+          { alert: 'upstream-unsandboxed' },
+          `UNSANDBOXED: upstream "${config.name}" runs with "sandbox: off" — full access to this machine's files and network as the gateway user`,
+        );
+      }
+      await connect();
+      relistTimer = setInterval(() => void relist(), config.relistIntervalSeconds * 1000);
+      relistTimer.unref();
+    },
+    async call(toolName, args, ctx) {
+      const connection = conn;
+      if (!connection || state !== 'up') throw unavailable();
+      try {
+        return await connection.request(
+          'tools/call',
+          { name: toolName, arguments: args ?? {} },
+          { timeoutMs: config.callTimeoutSeconds * 1000, signal: ctx.signal },
+        );
+      } catch (err) {
+        if (isUpstreamError(err)) {
+          log.warn(
+            {
+              requestId: ctx.requestId,
+              tool: toolName,
+              code: err.code,
+              detail: err.detail && safe(err.detail),
+            },
+            'upstream call failed',
+          );
+          throw new ToolInputError(err.publicMessage);
+        }
+        throw err;
+      }
+    },
+    relist,
+    health,
+    async close() {
+      setState('stopped');
+      clearTimeout(retryTimer);
+      clearInterval(relistTimer);
+      const exiting = child?.exited;
+      teardown();
+      await exiting;
+      await guard?.close();
+      if (tokenGuard !== guard) await tokenGuard?.close();
+    },
+  };
+}
+
+function describeError(err: unknown): string {
+  if (isUpstreamError(err) || err instanceof SandboxError || isPortcullisError(err)) {
+    return `${err.publicMessage}${err.detail ? ` (${err.detail})` : ''}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
