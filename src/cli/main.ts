@@ -1,15 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { isPortcullisError } from '../errors/index.js';
 import * as audit from './commands/audit.js';
+import * as clients from './commands/clients.js';
 import * as docs from './commands/docs.js';
 import * as doctor from './commands/doctor.js';
+import * as grants from './commands/grants.js';
 import * as init from './commands/init.js';
-import * as inventory from './commands/inventory.js';
 import * as inspect from './commands/inspect.js';
+import * as inventory from './commands/inventory.js';
 import * as keys from './commands/keys.js';
 import * as pins from './commands/pins.js';
 import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
+import * as users from './commands/users.js';
 import { UsageError } from './usage-error.js';
 
 /** Builds the `portcullis` command tree; every command module adds itself. */
@@ -19,7 +22,21 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [start, init, keys, audit, quarantine, inspect, pins, inventory, doctor, docs])
+  for (const command of [
+    start,
+    init,
+    keys,
+    audit,
+    quarantine,
+    inspect,
+    pins,
+    inventory,
+    doctor,
+    users,
+    clients,
+    grants,
+    docs,
+  ])
     command.register(program);
   return program;
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -9,9 +10,17 @@ import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js'
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { createApp, hostOriginPolicy } from '../http/app.js';
+import { clientAddress } from '../http/client-address.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
+import type { AccessTokenAuthenticator } from '../auth/index.js';
+import {
+  createOAuthServer,
+  openMemoryOAuthDatabase,
+  openSqliteOAuthDatabase,
+  type OAuthServer,
+} from '../oauth/index.js';
 import { createOutputGuard } from '../mcp/secure-output.js';
 import {
   createAlertDetector,
@@ -253,7 +262,24 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       firstRun = { adminKey: key, adminKeyId: record.id };
     }
 
+    // ---- OAuth (issue #3), part 1: its stores now, the server once the public URL is known.
+    // Until then (and when OAuth is off) a JWT on /mcp is refused like any malformed key.
+    const oauthDb =
+      config.storage.driver === 'memory'
+        ? openMemoryOAuthDatabase()
+        : openSqliteOAuthDatabase(path.resolve(opts.dataDir, config.storage.sqliteFile));
+    closers.push(() => oauthDb.close());
+    let oauth: OAuthServer | undefined = undefined;
+    const accessTokens: AccessTokenAuthenticator = {
+      authenticate: (token, now) =>
+        oauth
+          ? oauth.accessTokens.authenticate(token, now)
+          : Promise.resolve({ ok: false, reason: 'credential-malformed' }),
+    };
+    // ---- end OAuth part 1
+
     const pipeline = createMcpPipeline({
+      accessTokens,
       apiKeys: storage.apiKeys,
       catalogue,
       limits,
@@ -309,8 +335,28 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    // ---- OAuth (issue #3), part 2: authorization server, resource-server checks, pages.
+    oauth = createOAuthServer({
+      config: config.oauth,
+      publicUrl,
+      resource: new URL('/mcp', publicUrl).href,
+      db: oauthDb,
+      catalogue,
+      signingKeysFile: layout.signingKeys,
+      keysDir: layout.keys,
+      allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
+      trustProxy: config.server.trustProxy,
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      env,
+      logger,
+      now: () => new Date(),
+    });
+    const oauthServer = oauth;
+    if (oauthServer) closers.push(() => oauthServer.close());
+    // ---- end OAuth part 2
+
     const app = createApp(
-      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger, upstreams },
+      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger, upstreams, oauth },
       hostOriginPolicy(config, publicUrl, port),
     );
     handler = (r, bindings) => app.fetch(r, bindings);

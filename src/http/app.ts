@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit/index.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { McpPipeline } from '../mcp/pipeline.js';
 import type { Metrics } from '../metrics/index.js';
+import type { OAuthServer } from '../oauth/index.js';
 import type { Storage } from '../storage/index.js';
 import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
@@ -23,6 +24,8 @@ export interface AppDeps {
   readonly audit: AuditLog | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** The OAuth authorization/resource server (issue #3); absent when OAuth is off. */
+  readonly oauth?: OAuthServer | undefined;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -60,6 +63,15 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   });
   app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
   app.use(checkHostOrigin(policy));
+
+  // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
+  // authorization server (/oauth), RFC 9728/8414 metadata and the account pages are mounted.
+  // Registered before /mcp so the challenge middleware wraps it.
+  if (deps.oauth) {
+    app.use('/mcp', deps.oauth.challenge);
+    app.route('/', deps.oauth.routes as unknown as Hono<{ Variables: RequestIdVariables }>);
+  }
+  // ---- end OAuth
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {

@@ -9,7 +9,9 @@ export function securityHeaders(opts: { hsts: boolean }): MiddlewareHandler {
     await next();
     const h = c.res.headers;
     h.set('x-content-type-options', 'nosniff');
-    h.set('referrer-policy', 'no-referrer');
+    // Pages with forms set `same-origin`: under `no-referrer` browsers send `Origin: null` on a
+    // form POST, which the Origin check must refuse.
+    if (!h.has('referrer-policy')) h.set('referrer-policy', 'no-referrer');
     h.set('x-frame-options', 'DENY');
     h.set('cross-origin-resource-policy', 'same-origin');
     if (!h.has('content-security-policy'))

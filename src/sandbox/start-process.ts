@@ -48,6 +48,14 @@ export interface ChildHandle {
   kill(graceMs?: number): void;
 }
 
+function isFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 const within = (child: string, parent: string) =>
   child === parent || child.startsWith(parent.endsWith('/') ? parent : `${parent}/`);
 
@@ -91,11 +99,15 @@ export function startProcess(spec: ProcessSpec, probe: SandboxProbe = probeSandb
         `No sandbox is available (${probe.problem ?? 'unknown reason'}); set "sandbox: off" to run unconfined.`,
       );
     }
-    const visible = visiblePaths(spec, executable, spec.sandbox);
+    // A file argument reached through a symlink (a linked node_modules, say) is passed by its
+    // real path: only the real package is bound into the sandbox, and the link's own directory
+    // (often under the private /tmp) does not exist in there.
+    const args = spec.args.map((a) => (path.isAbsolute(a) && isFile(a) ? fs.realpathSync(a) : a));
+    const visible = visiblePaths({ ...spec, args }, executable, spec.sandbox);
     file = probe.bwrap;
     argv = buildBwrapArgs({
       executable,
-      args: spec.args,
+      args,
       env: spec.env,
       cwd: spec.cwd,
       policy: { ...spec.sandbox, ...visible },

@@ -20,7 +20,16 @@ describe('authentication and scopes on /mcp', () => {
   it('a request without a credential gets 401 with a bare Bearer challenge (no error code)', async () => {
     const res = await postMcp(t.url, list);
     assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="portcullis"');
+    const challenge = res.headers.get('www-authenticate')!;
+    assert.match(challenge, /^Bearer /);
+    assert.match(challenge, /realm="portcullis"/);
+    assert.doesNotMatch(challenge, /error=/);
+    // OAuth (issue #3): the challenge names the protected-resource metadata and the scopes.
+    assert.match(
+      challenge,
+      /resource_metadata="http:\/\/[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/,
+    );
+    assert.match(challenge, /scope="[^"]*memory:read[^"]*"/);
   });
 
   for (const [what, header] of [

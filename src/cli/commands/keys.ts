@@ -5,6 +5,7 @@ import { parseDuration } from '../duration.js';
 import { openLocalStorage } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
+import { rotateSigningKeyFile } from '../../oauth/index.js';
 
 const SCOPE = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
@@ -146,5 +147,22 @@ export function register(program: Command): void {
     } finally {
       await storage.close();
     }
+  });
+
+  // The OAuth token-signing key (issue #3): a new key signs, old ones stay published until
+  // every token they signed has expired.
+  withDataDir(
+    keys
+      .command('rotate-signing')
+      .description(
+        'Add a new OAuth token-signing key; older keys stay published in the JWKS until their tokens expire. ' +
+          'Restart the gateway (or roll the replicas) to sign with the new key.',
+      ),
+  ).action((opts: { dataDir?: string }) => {
+    const rotated = rotateSigningKeyFile(resolveDataDir(opts.dataDir), new Date());
+    process.stdout.write(
+      `Added signing key ${rotated.added}. Published keys: ${rotated.published.join(', ')}.\n` +
+        'Restart the gateway to sign with it; retired keys are dropped by a later rotation once unused.\n',
+    );
   });
 }

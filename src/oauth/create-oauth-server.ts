@@ -1,0 +1,278 @@
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
+import type { Logger } from 'pino';
+import {
+  createAccessTokenAuthenticator,
+  type AccessTokenAuthenticator,
+  type VerifyOptions,
+} from '../auth/index.js';
+import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { PortcullisError } from '../errors/index.js';
+import { resolveSecret } from '../secrets/index.js';
+import type { Catalogue } from '../tools/index.js';
+import { createCsrf, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
+import { createLoginThrottle } from '../users/index.js';
+import { addOAuthChallenge } from './add-challenge.js';
+import { createRevocationCheck } from './check-revocation.js';
+import type { OAuthConfig } from './config.js';
+import { loadCookieKeys } from './cookie-keys.js';
+import { createProvider } from './create-provider.js';
+import { egressFetch } from './egress-fetch.js';
+import { createFederation } from './federation.js';
+import { createProviderHandler, OAUTH_PREFIX } from './mount-provider.js';
+import { createAccountSessions } from './pages/account-session.js';
+import { createAccountRoutes } from './pages/account-routes.js';
+import { createInteractionRoutes } from './pages/interaction-routes.js';
+import { protectedResourceMetadata, protectedResourceMetadataUrl } from './resource-metadata.js';
+import { readSigningKeys, toPublicJwks } from './signing-keys.js';
+import type { OAuthDatabase } from './store/index.js';
+import type { OAuthEnv as Env } from './http-env.js';
+
+export interface OAuthServerDeps {
+  readonly config: OAuthConfig;
+  readonly publicUrl: URL;
+  /** The canonical MCP URL (`<public URL>/mcp`): the resource and the token audience. */
+  readonly resource: string;
+  readonly db: OAuthDatabase;
+  readonly catalogue: Catalogue;
+  readonly signingKeysFile: string;
+  readonly keysDir: string;
+  /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly trustProxy: boolean;
+  readonly clientAddress: (c: Context) => string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+export interface OAuthServer {
+  /** Every OAuth route: /oauth/*, the well-known metadata, /account, the stylesheet. */
+  readonly routes: Hono<Env>;
+  /** Adds `resource_metadata` and `scope` to the /mcp challenges. */
+  readonly challenge: MiddlewareHandler;
+  /** The resource server's check of Bearer JWTs on /mcp. */
+  readonly accessTokens: AccessTokenAuthenticator;
+  close(): Promise<void>;
+}
+
+/** Scopes of the tools currently served, in catalogue order. */
+const toolScopes = (catalogue: Catalogue) => () => [...new Set(catalogue.entries().map((e) => e.tool.scope))];
+
+/**
+ * Builds the OAuth side of the gateway from configuration: the built-in authorization server
+ * (oidc-provider at /oauth, login/consent/connected-apps pages) or, in external mode, only the
+ * resource server trusting another issuer. Returns undefined when OAuth is off (API keys only).
+ */
+export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefined {
+  const { config } = deps;
+  if (!config.enabled && !config.external) return undefined;
+  const guards: EgressGuard[] = [];
+  const scopes = toolScopes(deps.catalogue);
+  const routes = new Hono<Env>();
+  const issuer = config.external ? config.external.issuer : `${deps.publicUrl.origin}${OAUTH_PREFIX}`;
+
+  // RFC 9728 metadata at the path-inserted URL, and at the root for clients that predate it.
+  const prm = (c: Context) =>
+    c.json(
+      protectedResourceMetadata({ resource: deps.resource, authorizationServer: issuer, scopes: scopes() }),
+      200,
+      {
+        'access-control-allow-origin': '*',
+      },
+    );
+  routes.get(new URL(protectedResourceMetadataUrl(deps.resource)).pathname, prm);
+  routes.get('/.well-known/oauth-protected-resource', prm);
+
+  const challenge = addOAuthChallenge({
+    resourceMetadataUrl: protectedResourceMetadataUrl(deps.resource),
+    challengeScopes: scopes,
+  });
+
+  const base = {
+    audience: deps.resource,
+    clockToleranceSeconds: config.clockToleranceSeconds,
+    scopeClaim: 'scope',
+  };
+  let verify: VerifyOptions;
+  if (config.external) {
+    const ext = config.external;
+    const host = new URL(ext.jwksUri).hostname;
+    const guard = createEgressGuard({
+      allowHosts: [host],
+      allowHttpHosts: ext.allowHttp ? [host] : [],
+      allowAddresses: ext.allowAddresses,
+      maxRedirects: 0,
+      maxBytes: 256 * 1024,
+      timeoutMs: 5000,
+    });
+    guards.push(guard);
+    verify = {
+      ...base,
+      keys: createRemoteJWKSet(new URL(ext.jwksUri), {
+        [customFetch]: egressFetch(guard),
+        cooldownDuration: 30_000,
+        cacheMaxAge: 600_000,
+      }),
+      algorithms: ext.algorithms,
+      issuer: ext.issuer,
+      audience: ext.audience ?? deps.resource,
+      requireTyp: ext.requireTyp,
+      requiredClaims: ['iat'],
+      scopeClaim: ext.scopeClaim,
+      ...(ext.tenantClaim ? { tenantClaim: ext.tenantClaim } : {}),
+    };
+    return {
+      routes,
+      challenge,
+      accessTokens: createAccessTokenAuthenticator({
+        verify,
+        revocation: createRevocationCheck(deps.db.oauth, { requireGrant: false }),
+      }),
+      close: async () => {
+        for (const g of guards) await g.close();
+      },
+    };
+  }
+
+  // ---- built-in authorization server ----
+  const signingKeys = readSigningKeys(deps.signingKeysFile);
+  const cookieKeys = loadCookieKeys(config.cookieKeys, deps.keysDir, deps.env);
+  const secure = deps.publicUrl.protocol === 'https:';
+  let initialAccessToken: string | undefined;
+  if (config.registration.policy === 'initial-access-token') {
+    if (!config.registration.initialAccessToken) {
+      throw new PortcullisError(
+        'config-invalid',
+        'oauth.registration.initialAccessToken is required when oauth.registration.policy is initial-access-token.',
+      );
+    }
+    initialAccessToken = resolveSecret(config.registration.initialAccessToken, deps.env);
+  }
+  const clientGuard = createEgressGuard({
+    allowHosts: ['*'],
+    allowAddresses: config.clientFetch.allowAddresses,
+    maxRedirects: 0,
+    maxBytes: config.clientFetch.maxBytes,
+    timeoutMs: config.clientFetch.timeoutMs,
+  });
+  guards.push(clientGuard);
+
+  const provider = createProvider({
+    config,
+    issuer,
+    resource: deps.resource,
+    store: deps.db.oauth,
+    users: deps.db.users,
+    signingKeys,
+    cookieKeys,
+    clientGuard,
+    toolScopes: scopes,
+    allowedOrigins: deps.allowedOrigins,
+    initialAccessToken,
+    secure,
+    trustProxy: deps.trustProxy,
+    logger: deps.logger,
+    now: deps.now,
+  });
+  const toProvider = createProviderHandler(provider, { hsts: secure });
+
+  const policy = { secure };
+  const csrf = createCsrf(cookieKeys[0]!, policy);
+  const sessions = createAccountSessions({ users: deps.db.users, policy, now: deps.now });
+  const throttle = createLoginThrottle({
+    maxFailuresPerAccount: config.login.maxFailuresPerAccount,
+    maxFailuresPerAddress: config.login.maxFailuresPerAddress,
+    windowMs: config.login.windowSeconds * 1000,
+    lockoutMs: config.login.lockoutSeconds * 1000,
+  });
+  const federation = config.federation
+    ? createFederation({
+        config: config.federation,
+        provider,
+        users: deps.db.users,
+        store: deps.db.oauth,
+        sessions,
+        publicUrl: deps.publicUrl,
+        env: deps.env,
+        logger: deps.logger,
+        now: deps.now,
+        onGuard: (g) => guards.push(g),
+      })
+    : undefined;
+  const pageDeps = {
+    provider,
+    users: deps.db.users,
+    throttle,
+    csrf,
+    sessions,
+    catalogue: deps.catalogue,
+    clientAddress: deps.clientAddress,
+    logger: deps.logger,
+    now: deps.now,
+  };
+
+  routes.get(STYLESHEET_PATH, (c) =>
+    c.body(STYLESHEET, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  );
+  // RFC 8414 §3.1: the metadata of issuer `<origin>/oauth` lives at the path-inserted URL;
+  // OIDC discovery (`/oauth/.well-known/openid-configuration`) is served by oidc-provider.
+  const discovery = `${OAUTH_PREFIX}/.well-known/openid-configuration`;
+  routes.get(`/.well-known/oauth-authorization-server${OAUTH_PREFIX}`, (c) => toProvider(c, discovery));
+  routes.get(`/.well-known/openid-configuration${OAUTH_PREFIX}`, (c) => toProvider(c, discovery));
+  routes.route(
+    '/',
+    createInteractionRoutes({
+      ...pageDeps,
+      ...(federation
+        ? { federation: { label: federation.label, startPath: federation.interactionStartPath } }
+        : {}),
+    }),
+  );
+  if (federation) routes.route('/', federation.routes);
+  routes.route(
+    '/',
+    createAccountRoutes({
+      ...pageDeps,
+      store: deps.db.oauth,
+      ...(federation
+        ? { federation: { label: federation.label, startPath: federation.accountStartPath } }
+        : {}),
+    }),
+  );
+  routes.all(`${OAUTH_PREFIX}/*`, (c) => toProvider(c));
+
+  // Expired codes, sessions and tokens are invisible already; this only reclaims the space.
+  const purge = setInterval(() => {
+    deps.db.oauth
+      .purgeExpired(deps.now())
+      .catch((err: unknown) => deps.logger.warn({ err }, 'oauth purge failed'));
+  }, 3_600_000);
+  purge.unref();
+
+  verify = {
+    ...base,
+    keys: createLocalJWKSet(toPublicJwks(signingKeys)),
+    algorithms: ['ES256'],
+    issuer,
+    requireTyp: true,
+    // RFC 9068 §2.2: iss, exp, aud, sub, client_id, iat and jti are required.
+    requiredClaims: ['iat', 'jti', 'client_id'],
+    tenantClaim: 'tenant',
+  };
+  return {
+    routes,
+    challenge,
+    accessTokens: createAccessTokenAuthenticator({
+      verify,
+      revocation: createRevocationCheck(deps.db.oauth, { requireGrant: true }),
+    }),
+    close: async () => {
+      clearInterval(purge);
+      for (const g of guards) await g.close();
+    },
+  };
+}

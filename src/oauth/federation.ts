@@ -1,0 +1,244 @@
+import { randomBytes } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type Provider from 'oidc-provider';
+import * as oidc from 'openid-client';
+import type { Logger } from 'pino';
+import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { resolveSecret } from '../secrets/index.js';
+import { clearCookie, cookieName, errorPage, readCookie, serializeCookie } from '../ui/index.js';
+import { USER_NAME_PATTERN, type UserStore } from '../users/index.js';
+import type { FederationConfig } from './config.js';
+import { egressFetch } from './egress-fetch.js';
+import type { AccountSessions } from './pages/account-session.js';
+import type { OAuthStore } from './store/index.js';
+import type { OAuthEnv as Env } from './http-env.js';
+
+/** Why a federated login was refused; logged verbatim, shown as one generic sentence. */
+export type FederationFailure =
+  | 'federation-state-invalid'
+  | 'federation-exchange-failed'
+  | 'federation-claim-missing'
+  | 'federation-email-unverified'
+  | 'federation-domain-not-allowed'
+  | 'federation-name-taken'
+  | 'federation-account-disabled';
+
+export interface MappedIdentity {
+  readonly name: string;
+  readonly tenant: string;
+  readonly issuer: string;
+  readonly subject: string;
+}
+
+/**
+ * Maps verified ID-token claims to a Portcullis account: pure, so every rule is testable. The
+ * email-domain rule reads only a verified email; an unverified one would let anybody who can
+ * type an address at the identity provider claim a domain.
+ */
+export function mapClaims(
+  claims: Record<string, unknown>,
+  config: Pick<FederationConfig, 'subjectClaim' | 'tenantClaim' | 'allowedDomains'>,
+  issuer: string,
+): { ok: true; identity: MappedIdentity } | { ok: false; reason: FederationFailure } {
+  const name = claims[config.subjectClaim];
+  const sub = claims.sub;
+  if (typeof name !== 'string' || !USER_NAME_PATTERN.test(name) || typeof sub !== 'string') {
+    return { ok: false, reason: 'federation-claim-missing' };
+  }
+  if (config.allowedDomains.length > 0) {
+    if (claims.email_verified !== true || typeof claims.email !== 'string') {
+      return { ok: false, reason: 'federation-email-unverified' };
+    }
+    const domain = claims.email.slice(claims.email.lastIndexOf('@') + 1).toLowerCase();
+    if (!config.allowedDomains.some((d) => d.toLowerCase() === domain)) {
+      return { ok: false, reason: 'federation-domain-not-allowed' };
+    }
+  }
+  const tenant = config.tenantClaim ? claims[config.tenantClaim] : name;
+  if (typeof tenant !== 'string' || tenant === '') return { ok: false, reason: 'federation-claim-missing' };
+  return { ok: true, identity: { name, tenant, issuer, subject: sub } };
+}
+
+const STATE_TTL_MS = 10 * 60_000;
+const TICKET_TTL_MS = 60_000;
+
+/**
+ * Login through the operator's OIDC identity provider with openid-client: authorization code +
+ * PKCE + state + nonce, discovery and token requests through the egress guard. The state is
+ * kept server-side and bound to the browser by a cookie, so a callback cannot be replayed or
+ * planted in somebody else's browser (login CSRF).
+ */
+export function createFederation(deps: {
+  config: FederationConfig;
+  provider: Provider;
+  users: UserStore;
+  store: OAuthStore;
+  sessions: AccountSessions;
+  publicUrl: URL;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  now: () => Date;
+  onGuard: (guard: EgressGuard) => void;
+}) {
+  const { config } = deps;
+  const issuerUrl = new URL(config.issuer);
+  const guard = createEgressGuard({
+    allowHosts: [issuerUrl.hostname],
+    allowHttpHosts: config.allowHttp ? [issuerUrl.hostname] : [],
+    allowAddresses: config.allowAddresses,
+    maxRedirects: 0,
+    maxBytes: 256 * 1024,
+    timeoutMs: 10_000,
+  });
+  deps.onGuard(guard);
+  const callbackUrl = `${deps.publicUrl.origin}/oauth/federation/callback`;
+  const secure = deps.publicUrl.protocol === 'https:';
+  const stateCookie = cookieName('pcs_federation', { secure });
+  let discovered: Promise<oidc.Configuration> | undefined;
+  const configuration = () => {
+    discovered ??= oidc
+      .discovery(issuerUrl, config.clientId, resolveSecret(config.clientSecret, deps.env), undefined, {
+        [oidc.customFetch]: egressFetch(guard),
+        ...(config.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+      })
+      .catch((err: unknown) => {
+        discovered = undefined;
+        throw err;
+      });
+    return discovered;
+  };
+  const expiry = (ms: number) => new Date(deps.now().getTime() + ms);
+
+  const fail = (c: Context<Env>, reason: FederationFailure, err?: unknown) => {
+    deps.logger.info({ reason, err, requestId: c.get('requestId') }, 'federated login refused');
+    const message =
+      reason === 'federation-domain-not-allowed'
+        ? 'Your organisation is not allowed to sign in here.'
+        : 'Signing in with your organisation did not work. Go back to the app and try again.';
+    return errorPage('Sign-in failed', message, 403, c.get('requestId'));
+  };
+
+  async function start(c: Context<Env>, purpose: { uid?: string }): Promise<Response> {
+    let cfg: oidc.Configuration;
+    try {
+      cfg = await configuration();
+    } catch (err) {
+      deps.logger.error({ err }, 'identity provider discovery failed');
+      return errorPage(
+        'Sign-in unavailable',
+        'The identity provider cannot be reached right now.',
+        503,
+        c.get('requestId'),
+      );
+    }
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const verifier = oidc.randomPKCECodeVerifier();
+    await deps.store.upsert('FederationState', state, { verifier, nonce, ...purpose }, expiry(STATE_TTL_MS));
+    const url = oidc.buildAuthorizationUrl(cfg, {
+      redirect_uri: callbackUrl,
+      scope: config.scopes.join(' '),
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    });
+    c.header(
+      'set-cookie',
+      serializeCookie(stateCookie, state, { secure }, { maxAgeSeconds: STATE_TTL_MS / 1000 }),
+    );
+    return c.redirect(url.href, 303);
+  }
+
+  const routes = new Hono<Env>();
+  routes.get('/oauth/interaction/:uid/federated', (c) => start(c, { uid: c.req.param('uid') }));
+  routes.get('/account/federated', (c) => start(c, {}));
+
+  routes.get('/oauth/federation/callback', async (c) => {
+    const state = c.req.query('state') ?? '';
+    const saved = state ? await deps.store.find('FederationState', state, deps.now()) : undefined;
+    if (!saved || readCookie(c.req.header('cookie'), stateCookie) !== state) {
+      return fail(c, 'federation-state-invalid');
+    }
+    await deps.store.destroy('FederationState', state);
+    c.header('set-cookie', clearCookie(stateCookie, { secure }));
+    let claims: Record<string, unknown>;
+    try {
+      const cfg = await configuration();
+      const current = new URL(c.req.url);
+      const tokens = await oidc.authorizationCodeGrant(cfg, new URL(`${callbackUrl}${current.search}`), {
+        pkceCodeVerifier: String(saved.verifier),
+        expectedState: state,
+        expectedNonce: String(saved.nonce),
+        idTokenExpected: true,
+      });
+      claims = { ...tokens.claims() };
+    } catch (err) {
+      return fail(c, 'federation-exchange-failed', err);
+    }
+    const mapped = mapClaims(claims, config, typeof claims.iss === 'string' ? claims.iss : config.issuer);
+    if (!mapped.ok) return fail(c, mapped.reason);
+    const { identity } = mapped;
+    const existing = await deps.users.find(identity.name);
+    if (existing) {
+      if (existing.federatedIssuer !== identity.issuer || existing.federatedSubject !== identity.subject) {
+        return fail(c, 'federation-name-taken');
+      }
+      if (existing.disabledAt) return fail(c, 'federation-account-disabled');
+    } else {
+      await deps.users.insert({
+        name: identity.name,
+        tenant: identity.tenant,
+        passwordHash: null,
+        federatedIssuer: identity.issuer,
+        federatedSubject: identity.subject,
+        createdAt: deps.now(),
+        disabledAt: null,
+        lastLoginAt: null,
+      });
+    }
+    await deps.users.recordLogin(identity.name, deps.now());
+    const user = (await deps.users.find(identity.name))!;
+    c.header('set-cookie', await deps.sessions.start(user), { append: true });
+    if (typeof saved.uid !== 'string') return c.redirect('/account', 303);
+    // The interaction cookie is scoped to the interaction's path, so the login is finished
+    // there, with a one-time ticket naming who signed in.
+    const ticket = randomBytes(24).toString('base64url');
+    await deps.store.upsert(
+      'FederationLogin',
+      ticket,
+      { accountId: user.name, uid: saved.uid },
+      expiry(TICKET_TTL_MS),
+    );
+    return c.redirect(
+      `/oauth/interaction/${encodeURIComponent(saved.uid)}/federated/done?ticket=${ticket}`,
+      303,
+    );
+  });
+
+  routes.get('/oauth/interaction/:uid/federated/done', async (c) => {
+    const ticket = c.req.query('ticket') ?? '';
+    const login = ticket ? await deps.store.find('FederationLogin', ticket, deps.now()) : undefined;
+    if (ticket) await deps.store.destroy('FederationLogin', ticket);
+    let details;
+    try {
+      details = await deps.provider.interactionDetails(c.env.incoming, c.env.outgoing);
+    } catch {
+      details = undefined;
+    }
+    if (!login || !details || details.uid !== c.req.param('uid') || login.uid !== details.uid) {
+      return fail(c, 'federation-state-invalid');
+    }
+    const returnTo = await deps.provider.interactionResult(c.env.incoming, c.env.outgoing, {
+      login: { accountId: String(login.accountId) },
+    });
+    return c.redirect(returnTo, 303);
+  });
+
+  return {
+    label: config.displayName,
+    routes,
+    interactionStartPath: (uid: string) => `/oauth/interaction/${encodeURIComponent(uid)}/federated`,
+    accountStartPath: () => '/account/federated',
+  };
+}

@@ -1,0 +1,24 @@
+export {
+  oauthConfigSchema,
+  type OAuthConfig,
+  type FederationConfig,
+  type ExternalAsConfig,
+} from './config.js';
+export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './create-oauth-server.js';
+export {
+  openMemoryOAuthDatabase,
+  openSqliteOAuthDatabase,
+  type OAuthDatabase,
+  type OAuthStore,
+  type GrantSummary,
+} from './store/index.js';
+export {
+  generateSigningKey,
+  readSigningKeys,
+  rotateSigningKeys,
+  writeSigningKeys,
+  type StoredSigningKey,
+} from './signing-keys.js';
+export { createClient, listClients, revokeClient, disableUser, type CreateClientRequest } from './manage.js';
+export { openOAuthForDataDir } from './open-for-data-dir.js';
+export { rotateSigningKeyFile } from './rotate-signing-key.js';

@@ -1,0 +1,142 @@
+import { Hono, type Context } from 'hono';
+import type Provider from 'oidc-provider';
+import type { Logger } from 'pino';
+import type { Catalogue } from '../../tools/index.js';
+import { errorPage, pageResponse, type Csrf } from '../../ui/index.js';
+import type { LoginThrottle, UserStore } from '../../users/index.js';
+import type { OAuthStore } from '../store/index.js';
+import type { AccountSessions } from './account-session.js';
+import { checkPasswordLogin, loginFailureMessage } from './check-password-login.js';
+import { describeScopes } from './describe-scopes.js';
+import { accountNav, connectedAppsView, loginView } from './views.js';
+import type { OAuthEnv as Env } from '../http-env.js';
+
+export interface AccountDeps {
+  readonly provider: Provider;
+  readonly store: OAuthStore;
+  readonly users: UserStore;
+  readonly throttle: LoginThrottle;
+  readonly csrf: Csrf;
+  readonly sessions: AccountSessions;
+  readonly catalogue: Catalogue;
+  readonly clientAddress: (c: Context) => string;
+  readonly federation?: { label: string; startPath: () => string };
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+const NOTICES: Record<string, string> = {
+  revoked: 'Disconnected. The app can no longer act for you.',
+  'signed-out': 'You are signed out.',
+};
+
+/**
+ * The account pages: sign in, see every app holding a grant, disconnect one. Disconnecting
+ * deletes the grant and every token issued under it; the resource server checks grants on
+ * every call, so the app's very next tool call is refused.
+ */
+export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const forbidden = (c: Context<Env>) =>
+    errorPage(
+      'Request refused',
+      'This form was not sent from this page. Reload the page and try again.',
+      403,
+      c.get('requestId'),
+    );
+
+  async function loginPage(c: Context<Env>, error?: string, name?: string): Promise<Response> {
+    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), 'account-login');
+    return pageResponse(
+      {
+        title: 'Sign in',
+        status: error ? 401 : 200,
+        body: loginView({
+          action: '/account/login',
+          csrf: token,
+          ...(error ? { error } : {}),
+          ...(name ? { name } : {}),
+          ...(deps.federation
+            ? { federated: { url: deps.federation.startPath(), label: deps.federation.label } }
+            : {}),
+        }),
+      },
+      setCookie ? { 'set-cookie': setCookie } : {},
+    );
+  }
+
+  app.get('/account', async (c) => {
+    const user = await deps.sessions.current(c.req.header('cookie'));
+    if (!user) return loginPage(c);
+    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `account:${user.name}`);
+    const grants = await deps.store.listGrants({ accountId: user.name }, deps.now());
+    const apps = await Promise.all(
+      grants.map(async (g) => {
+        const client = await deps.provider.Client.find(g.clientId).catch(() => undefined);
+        return {
+          ...g,
+          name: client?.clientName ?? g.clientId,
+          scopeText: describeScopes(g.scopes, deps.catalogue),
+        };
+      }),
+    );
+    const notice = NOTICES[c.req.query('done') ?? ''];
+    return pageResponse(
+      {
+        title: 'Connected apps',
+        wide: true,
+        nav: accountNav(token),
+        body: connectedAppsView({ user: user.name, csrf: token, apps, ...(notice ? { notice } : {}) }),
+      },
+      setCookie ? { 'set-cookie': setCookie } : {},
+    );
+  });
+
+  app.post('/account/login', async (c) => {
+    const form = await c.req.parseBody();
+    if (!deps.csrf.verify(c.req.header('cookie'), 'account-login', form.csrf)) return forbidden(c);
+    const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const result = await checkPasswordLogin(
+      { name, password, address: deps.clientAddress(c) },
+      { users: deps.users, throttle: deps.throttle, now: deps.now() },
+    );
+    if (!result.ok) {
+      deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'account login refused');
+      return loginPage(c, loginFailureMessage(result), name);
+    }
+    c.header('set-cookie', await deps.sessions.start(result.user));
+    return c.redirect('/account', 303);
+  });
+
+  app.post('/account/logout', async (c) => {
+    const user = await deps.sessions.current(c.req.header('cookie'));
+    const form = await c.req.parseBody();
+    if (user && !deps.csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf))
+      return forbidden(c);
+    c.header('set-cookie', await deps.sessions.end(c.req.header('cookie')));
+    return c.redirect('/account?done=signed-out', 303);
+  });
+
+  app.post('/account/apps/:id/revoke', async (c) => {
+    const user = await deps.sessions.current(c.req.header('cookie'));
+    if (!user) return c.redirect('/account', 303);
+    const form = await c.req.parseBody();
+    if (!deps.csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf)) return forbidden(c);
+    const id = c.req.param('id');
+    const [grant] = (await deps.store.listGrants({ accountId: user.name }, deps.now())).filter(
+      (g) => g.id === id,
+    );
+    // Another person's grant id looks exactly like an unknown one.
+    if (!grant)
+      return errorPage('Not found', 'That app is not connected to your account.', 404, c.get('requestId'));
+    await deps.store.revokeByGrantId(grant.id);
+    deps.logger.info(
+      { grantId: grant.id, clientId: grant.clientId, account: user.name },
+      'grant revoked by its owner',
+    );
+    return c.redirect('/account?done=revoked', 303);
+  });
+
+  return app;
+}

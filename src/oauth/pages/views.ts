@@ -1,0 +1,173 @@
+import { html, type SafeHtml } from '../../ui/index.js';
+import type { GrantSummary } from '../store/index.js';
+import type { ScopeDescription } from './describe-scopes.js';
+
+/** How the person sees the app asking: its (self-asserted) name and where answers go. */
+export interface ClientView {
+  readonly name: string;
+  /** The host (or scheme, for native apps) the answer is sent to. */
+  readonly redirectHost: string;
+  /** True when the name comes from a document at the client_id URL's own host. */
+  readonly verifiedHost?: string;
+}
+
+const initial = (name: string) => (name.trim()[0] ?? '?').toUpperCase();
+
+export function clientCard(client: ClientView): SafeHtml {
+  return html`<div class="client">
+    <span class="avatar" aria-hidden="true">${initial(client.name)}</span>
+    <div class="meta">
+      <div class="title">${client.name}</div>
+      <div class="sub">
+        ${client.verifiedHost ? html`Published by ${client.verifiedHost} · ` : ''}Sends you back to
+        <strong>${client.redirectHost}</strong>
+      </div>
+    </div>
+  </div>`;
+}
+
+export function loginView(opts: {
+  action: string;
+  csrf: string;
+  client?: ClientView;
+  error?: string;
+  name?: string;
+  federated?: { url: string; label: string };
+  abortAction?: string;
+}): SafeHtml {
+  return html`<h1>Sign in</h1>
+    <p class="lead">
+      ${opts.client ? html`to continue to <strong>${opts.client.name}</strong>` : 'to manage the apps connected to your account'}
+    </p>
+    ${opts.client ? clientCard(opts.client) : ''}
+    ${opts.error ? html`<div class="notice error" role="alert">${opts.error}</div>` : ''}
+    <form method="post" action="${opts.action}">
+      <input type="hidden" name="csrf" value="${opts.csrf}" />
+      <label for="name">Account name</label>
+      <input
+        id="name"
+        name="name"
+        type="text"
+        autocomplete="username"
+        autocapitalize="none"
+        spellcheck="false"
+        required
+        value="${opts.name ?? ''}"
+        autofocus
+      />
+      <label for="password">Password</label>
+      <input id="password" name="password" type="password" autocomplete="current-password" required />
+      <div class="actions"><button class="primary grow" type="submit">Sign in</button></div>
+    </form>
+    ${
+      opts.federated
+        ? html`<div class="divider">or</div>
+            <div class="actions">
+              <a class="button secondary grow" href="${opts.federated.url}">${opts.federated.label}</a>
+            </div>`
+        : ''
+    }
+    ${
+      opts.abortAction
+        ? html`<form method="post" action="${opts.abortAction}">
+            <input type="hidden" name="csrf" value="${opts.csrf}" />
+            <div class="actions">
+              <button class="secondary grow" type="submit">Cancel and return to the app</button>
+            </div>
+          </form>`
+        : ''
+    }`;
+}
+
+export function consentView(opts: {
+  action: string;
+  abortAction: string;
+  csrf: string;
+  client: ClientView;
+  account: string;
+  scopes: readonly ScopeDescription[];
+}): SafeHtml {
+  return html`<h1>Allow access?</h1>
+    <p class="lead">
+      <strong>${opts.client.name}</strong> wants to act for <strong>${opts.account}</strong>.
+    </p>
+    ${clientCard(opts.client)}
+    <p>It will be able to:</p>
+    <ul class="scopes">
+      ${opts.scopes.map(
+        (s) =>
+          html`<li>
+            <div class="what">${s.text}</div>
+            <code>${s.scope}</code>
+          </li>`,
+      )}
+    </ul>
+    <form method="post" action="${opts.action}">
+      <input type="hidden" name="csrf" value="${opts.csrf}" />
+      <div class="actions">
+        <button class="primary grow" type="submit">Allow</button>
+        <button class="secondary grow" type="submit" formaction="${opts.abortAction}">Deny</button>
+      </div>
+    </form>
+    <p class="fine">
+      ${opts.client.verifiedHost ? '' : 'Portcullis has not verified this app’s name; check where it sends you back to. '}You
+      can disconnect it at any time under Connected apps.
+    </p>`;
+}
+
+export function connectedAppsView(opts: {
+  user: string;
+  csrf: string;
+  notice?: string;
+  apps: readonly (GrantSummary & { name: string; scopeText: readonly ScopeDescription[] })[];
+}): SafeHtml {
+  return html`<h1>Connected apps</h1>
+    <p class="lead">
+      Apps that can act for <strong>${opts.user}</strong>. Disconnecting one stops it at its next request.
+    </p>
+    ${opts.notice ? html`<div class="notice ok" role="status">${opts.notice}</div>` : ''}
+    ${
+      opts.apps.length === 0
+        ? html`<p class="empty">No apps are connected.</p>`
+        : html`<table class="apps">
+            <thead>
+              <tr>
+                <th>App</th>
+                <th>Can</th>
+                <th>Since</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              ${opts.apps.map(
+                (a) =>
+                  html`<tr>
+                    <td>
+                      <strong>${a.name}</strong>
+                      <div class="mono">${a.clientId}</div>
+                    </td>
+                    <td>${a.scopeText.map((s) => html`<div>${s.text}</div>`)}</td>
+                    <td>${a.createdAt.toISOString().slice(0, 10)}</td>
+                    <td>
+                      <form method="post" action="/account/apps/${encodeURIComponent(a.id)}/revoke">
+                        <input type="hidden" name="csrf" value="${opts.csrf}" />
+                        <button class="danger" type="submit" aria-label="Disconnect ${a.name}">
+                          Disconnect
+                        </button>
+                      </form>
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
+}
+
+export function accountNav(csrf: string): SafeHtml {
+  return html`<a href="/account">Connected apps</a>
+    <form method="post" action="/account/logout">
+      <input type="hidden" name="csrf" value="${csrf}" /><button class="secondary" type="submit">
+        Sign out
+      </button>
+    </form>`;
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { openMemoryOAuthDatabase, openSqliteOAuthDatabase, type OAuthDatabase } from './index.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+const backends: [string, () => OAuthDatabase][] = [
+  ['memory', openMemoryOAuthDatabase],
+  [
+    'sqlite',
+    () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-oauth-'));
+      dirs.push(dir);
+      return openSqliteOAuthDatabase(path.join(dir, 'test.db'));
+    },
+  ],
+];
+
+const at = (s: number) => new Date(s * 1000);
+const grant = (accountId: string, clientId: string, iat: number) => ({
+  kind: 'Grant',
+  accountId,
+  clientId,
+  iat,
+  resources: { 'https://gw.example/mcp': 'memory:read memory:write' },
+});
+
+for (const [name, open] of backends) {
+  describe(`OAuth store contract: ${name}`, () => {
+    it('keeps models apart, honours expiry, and looks up by uid and user code', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('Session', 's1', { uid: 'u1', accountId: 'alice' }, at(100));
+      await oauth.upsert('Interaction', 's1', { uid: 'u9' }, null);
+      await oauth.upsert('DeviceCode', 'd1', { userCode: 'ABCD' }, null);
+      assert.deepEqual(await oauth.find('Session', 's1', at(50)), { uid: 'u1', accountId: 'alice' });
+      assert.equal(await oauth.find('Session', 's1', at(100)), undefined, 'expired at its expiry time');
+      assert.deepEqual(await oauth.findByUid('Session', 'u1', at(50)), { uid: 'u1', accountId: 'alice' });
+      assert.equal(await oauth.findByUid('Interaction', 'u1', at(50)), undefined);
+      assert.deepEqual(await oauth.findByUserCode('DeviceCode', 'ABCD', at(50)), { userCode: 'ABCD' });
+      await oauth.upsert('Session', 's1', { uid: 'u2' }, null);
+      assert.deepEqual(await oauth.find('Session', 's1', at(500)), { uid: 'u2' }, 'upsert replaces');
+      await oauth.upsert('AuthorizationCode', 'x', {}, at(100));
+      assert.equal(await oauth.purgeExpired(at(100)), 1);
+      assert.equal(await oauth.purgeExpired(at(100)), 0);
+      await db.close();
+    });
+
+    it('marks one-time artefacts consumed, keeping the first time', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('RefreshToken', 'r1', { grantId: 'g1' }, null);
+      await oauth.consume('RefreshToken', 'r1', at(10));
+      await oauth.consume('RefreshToken', 'r1', at(20));
+      assert.deepEqual(await oauth.find('RefreshToken', 'r1', at(30)), { grantId: 'g1', consumed: 10 });
+      await db.close();
+    });
+
+    it('revokes a grant with every artefact issued under it, and moves the revocation epoch', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('Grant', 'g1', grant('alice', 'c1', 5), null);
+      await oauth.upsert('RefreshToken', 'r1', { grantId: 'g1' }, null);
+      await oauth.upsert('AuthorizationCode', 'a1', { grantId: 'g1' }, null);
+      await oauth.upsert('RefreshToken', 'r2', { grantId: 'g2' }, null);
+      const e0 = await oauth.revocationEpoch();
+      await oauth.revokeByGrantId('g1');
+      assert.ok((await oauth.revocationEpoch()) > e0);
+      assert.equal(await oauth.find('Grant', 'g1', at(1)), undefined);
+      assert.equal(await oauth.find('RefreshToken', 'r1', at(1)), undefined);
+      assert.equal(await oauth.find('AuthorizationCode', 'a1', at(1)), undefined);
+      assert.ok(await oauth.find('RefreshToken', 'r2', at(1)), 'other grants are untouched');
+      const e1 = await oauth.revocationEpoch();
+      await oauth.destroy('Grant', 'nothing-here');
+      assert.equal(await oauth.revocationEpoch(), e1, 'deleting nothing revokes nothing');
+      await db.close();
+    });
+
+    it('lists live grants per account and per client, newest first, with their scopes', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('Grant', 'g1', grant('alice', 'c1', 5), null);
+      await oauth.upsert('Grant', 'g2', grant('alice', 'c2', 9), at(1000));
+      await oauth.upsert('Grant', 'g3', grant('bob', 'c1', 7), at(6));
+      const alice = await oauth.listGrants({ accountId: 'alice' }, at(10));
+      assert.deepEqual(
+        alice.map((g) => g.id),
+        ['g2', 'g1'],
+      );
+      assert.deepEqual(alice[0]!.scopes, ['memory:read', 'memory:write']);
+      assert.deepEqual(alice[0]!.expiresAt, at(1000));
+      assert.deepEqual(
+        (await oauth.listGrants({ clientId: 'c1' }, at(10))).map((g) => g.id),
+        ['g1'],
+        "bob's grant has expired",
+      );
+      await db.close();
+    });
+
+    it('revokes clients for good: registration, grants and tokens gone, the id remembered', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('Client', 'c1', { client_id: 'c1', client_name: 'One' }, null);
+      await oauth.upsert('Client', 'c2', { client_id: 'c2' }, null);
+      await oauth.upsert('Grant', 'g1', grant('alice', 'c1', 5), null);
+      await oauth.upsert('RefreshToken', 'r1', { grantId: 'g1', clientId: 'c1' }, null);
+      assert.deepEqual(
+        (await oauth.listClients()).map((c) => c.client_id),
+        ['c1', 'c2'],
+      );
+      const e0 = await oauth.revocationEpoch();
+      assert.equal(await oauth.revokeClient('c1', at(1)), true);
+      assert.ok((await oauth.revocationEpoch()) > e0);
+      assert.equal(await oauth.isClientRevoked('c1'), true);
+      assert.equal(await oauth.isClientRevoked('c2'), false);
+      assert.deepEqual(
+        (await oauth.listClients()).map((c) => c.client_id),
+        ['c2'],
+      );
+      assert.deepEqual(await oauth.listGrants({}, at(1)), []);
+      assert.equal(await oauth.find('RefreshToken', 'r1', at(1)), undefined);
+      assert.equal(await oauth.revokeClient('https://unknown.example/app.json', at(2)), false);
+      assert.equal(await oauth.isClientRevoked('https://unknown.example/app.json'), true);
+      await db.close();
+    });
+
+    it('stores users and account sessions; disabling keeps the first time', async () => {
+      const db = open();
+      const { users } = db;
+      const u = {
+        name: 'alice',
+        tenant: 'acme',
+        passwordHash: 'scrypt$x',
+        federatedIssuer: null,
+        federatedSubject: null,
+        createdAt: at(1),
+        disabledAt: null,
+        lastLoginAt: null,
+      };
+      await users.insert(u);
+      await assert.rejects(users.insert(u));
+      assert.deepEqual(await users.find('alice'), u);
+      assert.equal(await users.disable('alice', at(5)), true);
+      assert.equal(await users.disable('alice', at(9)), true);
+      assert.deepEqual((await users.find('alice'))?.disabledAt, at(5));
+      assert.equal(await users.disable('nobody', at(5)), false);
+      await users.recordLogin('alice', at(7));
+      assert.deepEqual(
+        (await users.list()).map((x) => [x.name, x.lastLoginAt]),
+        [['alice', at(7)]],
+      );
+      await users.createSession({ idHash: 'h1', userName: 'alice', createdAt: at(1), expiresAt: at(100) });
+      await users.createSession({ idHash: 'h2', userName: 'alice', createdAt: at(1), expiresAt: at(100) });
+      assert.equal((await users.findSession('h1', at(50)))?.userName, 'alice');
+      assert.equal(await users.findSession('h1', at(100)), undefined);
+      await users.deleteSession('h1');
+      assert.equal(await users.findSession('h1', at(50)), undefined);
+      await users.deleteSessionsOf('alice');
+      assert.equal(await users.findSession('h2', at(50)), undefined);
+      await db.close();
+    });
+  });
+}

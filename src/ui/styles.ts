@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The one stylesheet of every page, served from our own origin so the CSP can forbid inline
+ * styles. System fonts only: no request leaves for a font CDN.
+ */
+export const STYLESHEET = `
+:root {
+  --ink: #14171f; --muted: #5b6373; --line: #e3e6ec; --paper: #ffffff; --wash: #f4f6f9;
+  --brand: #2747d6; --brand-ink: #ffffff; --danger: #b3261e; --ok: #1e7b43; --radius: 12px;
+  color-scheme: light dark;
+}
+@media (prefers-color-scheme: dark) {
+  :root { --ink: #e8eaf0; --muted: #a0a7b6; --line: #2b303b; --paper: #171a21; --wash: #0f1116; --brand: #6f8cff; --brand-ink: #0b0d12; }
+}
+* { box-sizing: border-box; }
+html, body { margin: 0; padding: 0; }
+body {
+  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color: var(--ink); background: var(--wash); min-height: 100vh; display: flex; flex-direction: column;
+}
+header.top { display: flex; align-items: center; gap: .6rem; padding: 1rem 1.5rem; }
+header.top .mark { width: 28px; height: 28px; border-radius: 7px; background: var(--brand); display: grid; place-items: center; color: var(--brand-ink); font-weight: 700; }
+header.top .name { font-weight: 650; letter-spacing: .01em; }
+header.top nav { margin-left: auto; display: flex; gap: 1rem; align-items: center; }
+header.top nav a { color: var(--muted); text-decoration: none; font-size: .95rem; }
+main { flex: 1; display: flex; justify-content: center; align-items: flex-start; padding: 2rem 1rem 3rem; }
+.card { width: 100%; max-width: 440px; background: var(--paper); border: 1px solid var(--line); border-radius: var(--radius); padding: 2rem; box-shadow: 0 1px 2px rgba(0,0,0,.04), 0 8px 24px rgba(0,0,0,.06); }
+.card.wide { max-width: 720px; }
+h1 { font-size: 1.4rem; line-height: 1.25; margin: 0 0 .5rem; }
+p.lead { color: var(--muted); margin: 0 0 1.5rem; }
+label { display: block; font-weight: 600; font-size: .9rem; margin: 1rem 0 .35rem; }
+input[type=text], input[type=password] {
+  width: 100%; padding: .65rem .75rem; border: 1px solid var(--line); border-radius: 8px; font: inherit; color: inherit; background: var(--paper);
+}
+input:focus-visible, button:focus-visible, a:focus-visible { outline: 3px solid color-mix(in srgb, var(--brand) 45%, transparent); outline-offset: 2px; }
+.actions { display: flex; gap: .75rem; margin-top: 1.5rem; flex-wrap: wrap; }
+button, .button {
+  appearance: none; border: 1px solid transparent; border-radius: 8px; padding: .65rem 1.1rem; font: inherit; font-weight: 600; cursor: pointer; text-decoration: none; display: inline-block; text-align: center;
+}
+.primary { background: var(--brand); color: var(--brand-ink); }
+.secondary { background: transparent; color: var(--ink); border-color: var(--line); }
+.danger { background: transparent; color: var(--danger); border-color: color-mix(in srgb, var(--danger) 40%, transparent); }
+.grow { flex: 1; }
+.divider { display: flex; align-items: center; gap: .75rem; color: var(--muted); font-size: .85rem; margin: 1.5rem 0 0; }
+.divider::before, .divider::after { content: ""; flex: 1; border-top: 1px solid var(--line); }
+.notice { border-radius: 8px; padding: .75rem 1rem; margin: 0 0 1rem; font-size: .95rem; }
+.notice.error { background: color-mix(in srgb, var(--danger) 10%, transparent); color: var(--danger); }
+.notice.ok { background: color-mix(in srgb, var(--ok) 12%, transparent); color: var(--ok); }
+.client { display: flex; gap: .9rem; align-items: center; padding: 1rem; border: 1px solid var(--line); border-radius: 10px; margin-bottom: 1.25rem; }
+.client .avatar { width: 40px; height: 40px; border-radius: 10px; background: var(--wash); display: grid; place-items: center; font-weight: 700; color: var(--muted); flex: none; }
+.client .meta { min-width: 0; }
+.client .title { font-weight: 650; overflow-wrap: anywhere; }
+.client .sub { color: var(--muted); font-size: .88rem; overflow-wrap: anywhere; }
+ul.scopes { list-style: none; padding: 0; margin: 0; border: 1px solid var(--line); border-radius: 10px; }
+ul.scopes li { padding: .75rem 1rem; border-top: 1px solid var(--line); }
+ul.scopes li:first-child { border-top: 0; }
+ul.scopes .what { font-weight: 600; }
+ul.scopes code, .mono { font: .82rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
+.fine { color: var(--muted); font-size: .85rem; margin-top: 1.25rem; }
+table.apps { width: 100%; border-collapse: collapse; }
+table.apps th { text-align: left; font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: .5rem; border-bottom: 1px solid var(--line); }
+table.apps td { padding: .85rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+table.apps form { margin: 0; }
+table.apps td .mono { word-break: break-all; font-size: .75rem; }
+table.apps td:nth-child(2) { width: 42%; }
+table.apps td:nth-child(3) { white-space: nowrap; }
+header.top nav form { margin: 0; }
+.empty { text-align: center; color: var(--muted); padding: 2rem 0; }
+footer { text-align: center; color: var(--muted); font-size: .8rem; padding: 1rem; }
+`;
+
+/** Content-addressed path, so the stylesheet can be cached for a year and still change. */
+export const STYLESHEET_PATH = `/ui/portcullis.${createHash('sha256').update(STYLESHEET).digest('hex').slice(0, 12)}.css`;

@@ -1,0 +1,44 @@
+/**
+ * People who log in to the authorization server: local users (a password hash) and accounts
+ * created on first federated login (an identity provider's issuer and subject). The account
+ * name is the OAuth `sub` and owns the person's data; the tenant says whose data it reaches.
+ */
+export interface UserRecord {
+  readonly name: string;
+  readonly tenant: string;
+  /** `scrypt$…` (see password.ts); null for federated accounts, which have no password here. */
+  readonly passwordHash: string | null;
+  /** For federated accounts: the identity provider's issuer and its subject for this person. */
+  readonly federatedIssuer: string | null;
+  readonly federatedSubject: string | null;
+  readonly createdAt: Date;
+  readonly disabledAt: Date | null;
+  readonly lastLoginAt: Date | null;
+}
+
+/**
+ * A signed-in browser on the account pages (connected apps). Only a hash of the session id is
+ * stored, so a database reader cannot ride a session.
+ */
+export interface AccountSession {
+  readonly idHash: string;
+  readonly userName: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
+export interface UserStore {
+  /** Throws when the name is taken. */
+  insert(user: UserRecord): Promise<void>;
+  find(name: string): Promise<UserRecord | undefined>;
+  list(): Promise<UserRecord[]>;
+  /** Returns false when no such user exists. Idempotent; the first time is kept. */
+  disable(name: string, at: Date): Promise<boolean>;
+  recordLogin(name: string, at: Date): Promise<void>;
+  createSession(session: AccountSession): Promise<void>;
+  /** The session, or undefined when unknown or expired at `now`. */
+  findSession(idHash: string, now: Date): Promise<AccountSession | undefined>;
+  deleteSession(idHash: string): Promise<void>;
+  /** Ends every session of a user (disabling a user signs them out everywhere). */
+  deleteSessionsOf(userName: string): Promise<void>;
+}

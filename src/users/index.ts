@@ -1,0 +1,11 @@
+export type { AccountSession, UserRecord, UserStore } from './contracts.js';
+export { openMemoryUserStore } from './memory-store.js';
+export { createSqliteUserStore, USER_MIGRATIONS } from './sqlite-store.js';
+export { dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
+export {
+  createLoginThrottle,
+  type LoginThrottle,
+  type ThrottlePolicy,
+  type ThrottleVerdict,
+} from './throttle.js';
+export { USER_NAME_PATTERN } from './names.js';

@@ -1,0 +1,124 @@
+import type Database from 'better-sqlite3';
+import type { AccountSession, UserRecord, UserStore } from './contracts.js';
+
+/**
+ * The users tables, as append-only migrations. They live in the gateway's one SQLite file; the
+ * OAuth database opener (src/oauth/store/open-oauth-database.ts) applies them in order.
+ */
+export const USER_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    password_hash TEXT,
+    federated_issuer TEXT,
+    federated_subject TEXT,
+    created_at INTEGER NOT NULL,
+    disabled_at INTEGER,
+    last_login_at INTEGER
+  ) STRICT;
+  CREATE UNIQUE INDEX users_by_federated ON users (federated_issuer, federated_subject)
+    WHERE federated_issuer IS NOT NULL;
+  CREATE TABLE account_sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX account_sessions_by_user ON account_sessions (user_name);
+  `,
+];
+
+interface UserRow {
+  name: string;
+  tenant: string;
+  password_hash: string | null;
+  federated_issuer: string | null;
+  federated_subject: string | null;
+  created_at: number;
+  disabled_at: number | null;
+  last_login_at: number | null;
+}
+
+const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
+
+function rowToUser(r: UserRow): UserRecord {
+  return {
+    name: r.name,
+    tenant: r.tenant,
+    passwordHash: r.password_hash,
+    federatedIssuer: r.federated_issuer,
+    federatedSubject: r.federated_subject,
+    createdAt: new Date(r.created_at),
+    disabledAt: toDate(r.disabled_at),
+    lastLoginAt: toDate(r.last_login_at),
+  };
+}
+
+/** The user store over an open, migrated database handle. */
+export function createSqliteUserStore(db: Database.Database): UserStore {
+  const stmt = {
+    insert: db.prepare(
+      `INSERT INTO users (name, tenant, password_hash, federated_issuer, federated_subject, created_at, disabled_at, last_login_at)
+       VALUES (@name, @tenant, @password_hash, @federated_issuer, @federated_subject, @created_at, @disabled_at, @last_login_at)`,
+    ),
+    find: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
+    list: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY name'),
+    disable: db.prepare<[number, string]>(
+      'UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?',
+    ),
+    login: db.prepare<[number, string]>('UPDATE users SET last_login_at = ? WHERE name = ?'),
+    createSession: db.prepare(
+      'INSERT INTO account_sessions (id_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    findSession: db.prepare<
+      [string, number],
+      { id_hash: string; user_name: string; created_at: number; expires_at: number }
+    >('SELECT * FROM account_sessions WHERE id_hash = ? AND expires_at > ?'),
+    deleteSession: db.prepare<[string]>('DELETE FROM account_sessions WHERE id_hash = ?'),
+    deleteSessionsOf: db.prepare<[string]>('DELETE FROM account_sessions WHERE user_name = ?'),
+  };
+  return {
+    insert: async (u) => {
+      stmt.insert.run({
+        name: u.name,
+        tenant: u.tenant,
+        password_hash: u.passwordHash,
+        federated_issuer: u.federatedIssuer,
+        federated_subject: u.federatedSubject,
+        created_at: u.createdAt.getTime(),
+        disabled_at: u.disabledAt?.getTime() ?? null,
+        last_login_at: u.lastLoginAt?.getTime() ?? null,
+      });
+    },
+    find: async (name) => {
+      const r = stmt.find.get(name);
+      return r && rowToUser(r);
+    },
+    list: async () => stmt.list.all().map(rowToUser),
+    disable: async (name, at) => stmt.disable.run(at.getTime(), name).changes > 0,
+    recordLogin: async (name, at) => {
+      stmt.login.run(at.getTime(), name);
+    },
+    createSession: async (s: AccountSession) => {
+      stmt.createSession.run(s.idHash, s.userName, s.createdAt.getTime(), s.expiresAt.getTime());
+    },
+    findSession: async (idHash, now) => {
+      const r = stmt.findSession.get(idHash, now.getTime());
+      return (
+        r && {
+          idHash: r.id_hash,
+          userName: r.user_name,
+          createdAt: new Date(r.created_at),
+          expiresAt: new Date(r.expires_at),
+        }
+      );
+    },
+    deleteSession: async (idHash) => {
+      stmt.deleteSession.run(idHash);
+    },
+    deleteSessionsOf: async (userName) => {
+      stmt.deleteSessionsOf.run(userName);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createLoginThrottle } from './throttle.js';
+
+const policy = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, windowMs: 60_000, lockoutMs: 300_000 };
+
+describe('login throttle (frozen clock)', () => {
+  it('locks an account after its limit of failures within the window, until the lockout ends', () => {
+    const th = createLoginThrottle(policy);
+    for (let i = 0; i < 3; i++) th.fail('alice', `10.0.0.${i}`, 1000 + i);
+    const v = th.check('alice', '10.0.0.9', 2000);
+    assert.deepEqual(v, { allowed: false, reason: 'account-locked', retryAfterMs: 300_000 - 2000 + 1002 });
+    assert.ok(th.check('bob', '10.0.0.9', 2000).allowed, 'other accounts are unaffected');
+    assert.ok(th.check('alice', '10.0.0.9', 1002 + 300_000).allowed);
+  });
+
+  it('forgets failures older than the window', () => {
+    const th = createLoginThrottle(policy);
+    th.fail('alice', 'a', 0);
+    th.fail('alice', 'a', 1);
+    th.fail('alice', 'a', 70_000);
+    assert.ok(th.check('alice', 'a', 70_001).allowed);
+  });
+
+  it('locks an address spraying many accounts', () => {
+    const th = createLoginThrottle(policy);
+    for (let i = 0; i < 5; i++) th.fail(`user${i}`, '10.0.0.1', i);
+    assert.equal(th.check('someone', '10.0.0.1', 10).allowed, false);
+    assert.ok(th.check('someone', '10.0.0.2', 10).allowed);
+  });
+
+  it('a success clears the account’s failures', () => {
+    const th = createLoginThrottle(policy);
+    th.fail('alice', 'a', 0);
+    th.fail('alice', 'a', 1);
+    th.succeed('alice');
+    th.fail('alice', 'a', 2);
+    assert.ok(th.check('alice', 'a', 3).allowed);
+  });
+});
