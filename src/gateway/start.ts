@@ -356,7 +356,19 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // ---- end OAuth part 2
 
     const app = createApp(
-      { config, publicUrl, mcp, pipeline, storage, audit: audit?.log, metrics, logger, upstreams, oauth },
+      {
+        config,
+        publicUrl,
+        mcp,
+        pipeline,
+        storage,
+        audit: audit?.log,
+        metrics,
+        logger,
+        upstreams,
+        oauth,
+        limits,
+      },
       hostOriginPolicy(config, publicUrl, port),
     );
     handler = (r, bindings) => app.fetch(r, bindings);

@@ -6,11 +6,13 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { McpPipeline } from '../mcp/pipeline.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthServer } from '../oauth/index.js';
+import type { RateLimits } from '../ratelimit/index.js';
 import type { Storage } from '../storage/index.js';
 import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
+import { limitOAuth } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { jsonRpcErrorResponse } from './responses.js';
 import { securityHeaders } from './security-headers.js';
@@ -26,6 +28,8 @@ export interface AppDeps {
   readonly logger: Logger;
   /** The OAuth authorization/resource server (issue #3); absent when OAuth is off. */
   readonly oauth?: OAuthServer | undefined;
+  /** Rate limits, for the OAuth endpoints (undefined when rateLimits.enabled is false). */
+  readonly limits?: RateLimits | undefined;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -68,6 +72,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // authorization server (/oauth), RFC 9728/8414 metadata and the account pages are mounted.
   // Registered before /mcp so the challenge middleware wraps it.
   if (deps.oauth) {
+    if (deps.limits) app.use('/oauth/*', limitOAuth(deps.limits, config.server.trustProxy));
     app.use('/mcp', deps.oauth.challenge);
     app.route('/', deps.oauth.routes as unknown as Hono<{ Variables: RequestIdVariables }>);
   }

@@ -135,7 +135,7 @@ export const rateLimitConfigSchema = z
       .strict()
       .prefault({})
       .describe('Brute-force protection: failed authentications per source IP.'),
-    oauth: windowLimit(30, 60, 'one IP address on the OAuth endpoints').describe(
+    oauth: windowLimit(120, 60, 'one IP address on the OAuth endpoints').describe(
       'Requests to the OAuth endpoints (/oauth/*) per source IP.',
     ),
   })

@@ -159,6 +159,28 @@ describe('rate limits', () => {
   });
 });
 
+describe('the OAuth endpoints', () => {
+  it('are limited per client address, with a 429 and Retry-After', async () => {
+    const t = await startTestGateway({ env: { PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '3' } });
+    try {
+      const url = new URL('/oauth/jwks', t.url);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(url);
+        await res.text();
+        statuses.push(res.status);
+        if (res.status === 429) assert.ok(Number(res.headers.get('retry-after')) >= 1);
+      }
+      assert.deepEqual(statuses, [200, 200, 200, 429]);
+      // /mcp is limited per credential, not by this tier
+      const { key } = await t.key();
+      assert.equal((await postMcp(t.url, call('memory_search', { query: 'x' }), { key })).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('secrets never reach the audit log, the logs or a result', () => {
   let t: TestGateway;
   const lines: string[] = [];
