@@ -6,6 +6,7 @@ import { openSqliteStorage } from './sqlite/open-sqlite.js';
 
 export type * from './contracts.js';
 export { openMemoryStorage, openSqliteStorage };
+export { openSqliteDatabase } from './sqlite/open-database.js';
 
 /** Opens the backend the configuration names. */
 export function openStorage(config: Config, dataDir: string): Storage {

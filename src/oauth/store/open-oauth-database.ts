@@ -1,7 +1,5 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { PortcullisError } from '../../errors/index.js';
+import type Database from 'better-sqlite3';
+import { openSqliteDatabase } from '../../storage/index.js';
 import {
   createSqliteUserStore,
   openMemoryUserStore,
@@ -52,21 +50,10 @@ function migrateComponent(db: Database.Database, component: string, migrations: 
  * lets it sit beside the core storage's connection and the CLI's).
  */
 export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
-  let db: Database.Database;
-  try {
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    migrateComponent(db, 'oauth', OAUTH_MIGRATIONS);
-    migrateComponent(db, 'users', USER_MIGRATIONS);
-  } catch (err) {
-    throw new PortcullisError('storage-failure', `Cannot open the OAuth tables in ${file}`, {
-      detail: String(err),
-      cause: err,
-    });
-  }
+  const db = openSqliteDatabase(file, (conn) => {
+    migrateComponent(conn, 'oauth', OAUTH_MIGRATIONS);
+    migrateComponent(conn, 'users', USER_MIGRATIONS);
+  });
   return {
     oauth: createSqliteOAuthStore(db),
     users: createSqliteUserStore(db),

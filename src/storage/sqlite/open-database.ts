@@ -1,0 +1,32 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { PortcullisError } from '../../errors/index.js';
+
+/**
+ * Opens (creating if needed) a connection to the gateway's SQLite file in WAL mode, so the
+ * gateway's connections and an admin command's can use it at once, then runs `migrate`.
+ * Failures become one storage error naming the file; the cause goes to the detail.
+ */
+export function openSqliteDatabase(
+  file: string,
+  migrate: (db: Database.Database) => void,
+): Database.Database {
+  let db: Database.Database | undefined;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw new PortcullisError('storage-failure', `Cannot open the database at ${file}`, {
+      detail: String(err),
+      cause: err,
+    });
+  }
+}
