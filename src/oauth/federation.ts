@@ -94,12 +94,20 @@ export function createFederation(deps: {
   const callbackUrl = `${deps.publicUrl.origin}/oauth/federation/callback`;
   const secure = deps.publicUrl.protocol === 'https:';
   const stateCookie = cookieName('pcs_federation', { secure });
+  // Resolved now, so a missing secret stops the start instead of surfacing at the first sign-in
+  // as an unreachable identity provider.
+  const clientSecret = resolveSecret(config.clientSecret, deps.env);
+  const fetchThroughGuard: oidc.CustomFetch = egressFetch(guard);
   let discovered: Promise<oidc.Configuration> | undefined;
   const configuration = () => {
     discovered ??= oidc
-      .discovery(issuerUrl, config.clientId, resolveSecret(config.clientSecret, deps.env), undefined, {
-        [oidc.customFetch]: egressFetch(guard),
-        ...(config.allowHttp ? { execute: [oidc.allowInsecureRequests] } : {}),
+      .discovery(issuerUrl, config.clientId, clientSecret, undefined, {
+        [oidc.customFetch]: fetchThroughGuard,
+        // OIDC Core §3.1.3.7 lets a client skip the ID token's signature when TLS vouches for
+        // the token endpoint; it is checked anyway against the IdP's published keys, so the
+        // login rests on the IdP's key and not only on the channel (which is plain http when
+        // allowHttp is on).
+        execute: [oidc.enableNonRepudiationChecks, ...(config.allowHttp ? [oidc.allowInsecureRequests] : [])],
       })
       .catch((err: unknown) => {
         discovered = undefined;
@@ -172,7 +180,23 @@ export function createFederation(deps: {
         expectedNonce: String(saved.nonce),
         idTokenExpected: true,
       });
-      claims = { ...tokens.claims() };
+      // Present: idTokenExpected makes a token response without an ID token an error.
+      const idClaims = tokens.claims()!;
+      // OIDC Core §5.4: claims asked for by scope (email, profile) may be served only from the
+      // UserInfo endpoint, as oidc-provider does. It is asked only when the ID token lacks one,
+      // so an IdP whose ID tokens carry them needs no UserInfo endpoint on the issuer's host.
+      // ID-token claims win; §5.3.2: the UserInfo `sub` must match (openid-client checks it).
+      const needed = [
+        config.subjectClaim,
+        ...(config.tenantClaim ? [config.tenantClaim] : []),
+        ...(config.allowedDomains.length > 0 ? ['email', 'email_verified'] : []),
+      ];
+      const missing = needed.some((claim) => idClaims[claim] === undefined);
+      const userInfo =
+        missing && cfg.serverMetadata().userinfo_endpoint
+          ? await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub)
+          : {};
+      claims = { ...userInfo, ...idClaims };
     } catch (err) {
       return fail(c, 'federation-exchange-failed', err);
     }
