@@ -10,6 +10,7 @@ import * as inspect from './commands/inspect.js';
 import * as inventory from './commands/inventory.js';
 import * as keys from './commands/keys.js';
 import * as pins from './commands/pins.js';
+import * as policy from './commands/policy.js';
 import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
 import * as users from './commands/users.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
     quarantine,
     inspect,
     pins,
+    policy,
     inventory,
     doctor,
     users,

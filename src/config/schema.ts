@@ -3,6 +3,7 @@ import { rateLimitConfigSchema } from '../ratelimit/config.js';
 import { secretRefSchema } from '../secrets/secret-ref.js';
 import { upstreamsConfigSchema } from '../upstreams/config.js';
 import { oauthConfigSchema } from '../oauth/config.js';
+import { policyConfigSchema } from '../policy/config.js';
 
 /**
  * The configuration schema: the single source of truth for types, defaults and per-field
@@ -346,6 +347,7 @@ export const configSchema = z
     redis: redisSchema.prefault({}),
     upstreams: upstreamsConfigSchema,
     oauth: oauthConfigSchema.prefault({}),
+    policy: policyConfigSchema.prefault({}),
   })
   .describe('Portcullis configuration (portcullis.yaml in the data dir).');
 

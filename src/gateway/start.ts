@@ -16,7 +16,9 @@ import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
 import type { AccessTokenAuthenticator } from '../auth/index.js';
 import {
+  createAccountSessions,
   createOAuthServer,
+  loadCookieKeys,
   openMemoryOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthServer,
@@ -29,6 +31,10 @@ import {
   webhookAlertHandler,
 } from '../metrics/index.js';
 import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
+import { compilePolicy, createMemoryTaintTracker } from '../policy/index.js';
+import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
+import { createCsrf } from '../ui/index.js';
+import { createLoginThrottle } from '../users/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
@@ -278,7 +284,38 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     };
     // ---- end OAuth part 1
 
+    // ---- Policy and confirmation (issue #7): the compiled policy, taint tracking, and the key
+    // that signs in-band confirmation states. The approval page's URL needs the public URL,
+    // known once the listener is bound (below).
+    const approvalBase: { url?: URL } = {};
+    const confirmTimer = setInterval(
+      () =>
+        void storage.confirmations
+          .purge(new Date())
+          .catch((err: unknown) => logger.warn({ err }, 'confirmation purge failed')),
+      3_600_000,
+    );
+    confirmTimer.unref();
+    closers.push(async () => clearInterval(confirmTimer));
+    const policyDeps = {
+      policy: compilePolicy(config.policy),
+      taint: createMemoryTaintTracker({
+        windowMs: config.policy.taint.windowSeconds * 1000,
+        sessionTtlMs: config.sessions.idleTtlSeconds * 1000,
+      }),
+      confirm: {
+        key: loadConfirmationKey(layout.keys),
+        store: storage.confirmations,
+        inBandTtlMs: config.policy.confirm.inBandTtlSeconds * 1000,
+        approvalTtlMs: config.policy.confirm.approvalTtlSeconds * 1000,
+        approvalUrl: (id: string) => new URL(`/approvals/${id}`, approvalBase.url).href,
+        now: () => new Date(),
+      },
+    };
+    // ---- end policy
+
     const pipeline = createMcpPipeline({
+      ...policyDeps,
       accessTokens,
       apiKeys: storage.apiKeys,
       catalogue,
@@ -335,6 +372,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    approvalBase.url = publicUrl;
     // ---- OAuth (issue #3), part 2: authorization server, resource-server checks, pages.
     oauth = createOAuthServer({
       config: config.oauth,
@@ -355,6 +393,30 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     if (oauthServer) closers.push(() => oauthServer.close());
     // ---- end OAuth part 2
 
+    // ---- Approvals (issue #7): the out-of-band approval page signs people in exactly as the
+    // account pages do (same users, cookie keys and session cookie), so a person signed in at
+    // /account is signed in here.
+    const pagePolicy = { secure: publicUrl.protocol === 'https:' };
+    const auditLog = audit?.log;
+    const approvals = createApprovalRoutes({
+      store: storage.confirmations,
+      users: oauthDb.users,
+      sessions: createAccountSessions({ users: oauthDb.users, policy: pagePolicy, now: () => new Date() }),
+      throttle: createLoginThrottle({
+        maxFailuresPerAccount: config.oauth.login.maxFailuresPerAccount,
+        maxFailuresPerAddress: config.oauth.login.maxFailuresPerAddress,
+        windowMs: config.oauth.login.windowSeconds * 1000,
+        lockoutMs: config.oauth.login.lockoutSeconds * 1000,
+      }),
+      csrf: createCsrf(loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!, pagePolicy),
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: auditLog ? async (entry) => void (await auditLog.append(entry)) : undefined,
+      auditArgsKey: audit?.keys.argsHmacKey ?? Buffer.alloc(32),
+      logger,
+      now: () => new Date(),
+    });
+    // ---- end approvals
+
     const app = createApp(
       {
         config,
@@ -368,6 +430,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         upstreams,
         oauth,
         limits,
+        approvals,
       },
       hostOriginPolicy(config, publicUrl, port),
     );

@@ -6,6 +6,7 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { McpPipeline } from '../mcp/pipeline.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthServer } from '../oauth/index.js';
+import type { OAuthEnv } from '../oauth/http-env.js';
 import type { RateLimits } from '../ratelimit/index.js';
 import type { Storage } from '../storage/index.js';
 import type { UpstreamHealth } from '../upstreams/index.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   readonly oauth?: OAuthServer | undefined;
   /** Rate limits, for the OAuth endpoints (undefined when rateLimits.enabled is false). */
   readonly limits?: RateLimits | undefined;
+  /** The out-of-band approval page, /approvals/<id> (issue #7). */
+  readonly approvals?: Hono<OAuthEnv>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -77,6 +80,10 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
     app.route('/', deps.oauth.routes as unknown as Hono<{ Variables: RequestIdVariables }>);
   }
   // ---- end OAuth
+
+  // ---- Approvals (issue #7): the page where a person approves one pending tool call.
+  if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
+  // ---- end approvals
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {

@@ -1,4 +1,5 @@
 import {
+  CLIENT_CAPABILITIES_META_KEY,
   classifyInboundRequest,
   createMcpHandler,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -13,7 +14,7 @@ import {
 } from '../http/responses.js';
 import { readJsonBody } from '../http/read-body.js';
 import { frameModernToolCall } from './frame-tool-call.js';
-import type { McpPipeline, RequestMeta, ToolCallOutcome } from './pipeline.js';
+import type { McpPipeline, RequestMeta, ToolCallOutcome, ToolCallRequest } from './pipeline.js';
 import { toAuthInfo } from './request-state.js';
 import { createServerFactory } from './server-factory.js';
 import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
@@ -61,6 +62,30 @@ function withHeaders(response: Response, headers: Record<string, string> | undef
     statusText: response.statusText,
     headers: merged,
   });
+}
+
+/**
+ * How a client can be asked to confirm a call. 2026-07-28: by an input-required round trip, if
+ * its per-request capabilities declare elicitation (the retry's echoed `requestState` and
+ * `inputResponses` are handed on). 2025: by elicitation on its stateful session (sessions exist
+ * only for clients that declared elicitation). Anyone else: the approval page.
+ */
+function confirmationChannel(
+  era: 'modern' | 'legacy',
+  params: Record<string, unknown> | undefined,
+  inSession: boolean,
+): Pick<ToolCallRequest, 'confirmVia' | 'requestState' | 'inputResponses'> {
+  if (era === 'legacy') return { confirmVia: inSession ? 'session' : 'none' };
+  const meta = isObject(params?._meta) ? params._meta : {};
+  const caps = meta[CLIENT_CAPABILITIES_META_KEY];
+  // Form elicitation, as the SDK reads it: `form` declared, or a bare `elicitation: {}`.
+  const e = isObject(caps) ? caps.elicitation : undefined;
+  const elicits = isObject(e) && (isObject(e.form) || !('url' in e));
+  return {
+    confirmVia: elicits ? 'input-required' : 'none',
+    ...(params && 'requestState' in params ? { requestState: params.requestState } : {}),
+    ...(isObject(params?.inputResponses) ? { inputResponses: params.inputResponses } : {}),
+  };
 }
 
 const BODY_PROBLEMS = {
@@ -195,6 +220,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         name,
         args,
         signal: request.signal,
+        ...confirmationChannel(route.kind, message.params, session !== undefined),
       });
       if (toolCall.kind === 'scope-denial') {
         return insufficientScopeResponse({ id, scope: toolCall.requiredScope, tool: name });
@@ -206,7 +232,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     if (
       route.kind === 'modern' &&
       toolCall &&
-      (toolCall.kind === 'result' || toolCall.kind === 'rpc-error')
+      (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
     ) {
       return withHeaders(
         frameModernToolCall(id, toolCall),

@@ -32,7 +32,7 @@ async function viaSdk(id: string | number, outcome: ToolCallOutcome): Promise<Re
       _meta: {
         'io.modelcontextprotocol/protocolVersion': '2026-07-28',
         'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-        'io.modelcontextprotocol/clientCapabilities': {},
+        'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
       },
     },
   };
@@ -52,7 +52,7 @@ async function viaSdk(id: string | number, outcome: ToolCallOutcome): Promise<Re
   return res;
 }
 
-const outcomes: [string, ToolCallOutcome & { kind: 'result' | 'rpc-error' }][] = [
+const outcomes: [string, ToolCallOutcome & { kind: 'result' | 'rpc-error' | 'input-required' }][] = [
   [
     'a structured result',
     {
@@ -78,6 +78,14 @@ const outcomes: [string, ToolCallOutcome & { kind: 'result' | 'rpc-error' }][] =
       kind: 'rpc-error',
       code: -32602,
       message: 'Unknown tool: nope. Call tools/list to see the available tools.',
+    },
+  ],
+  [
+    'an input-required confirmation (form elicitation and signed request state)',
+    {
+      kind: 'input-required',
+      message: 'Portcullis asks you to approve a destructive action.\nTool: memory_delete',
+      requestState: 'pcs1.eyJ9.c2ln',
     },
   ],
   [

@@ -1,4 +1,5 @@
-import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
+import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
+import { CONFIRM_KEY, confirmSchema } from './confirm-call.js';
 import type { ToolCallOutcome } from './pipeline.js';
 import { SERVER_INFO } from './server-factory.js';
 
@@ -15,19 +16,33 @@ type JsonRpcId = string | number | null;
  */
 export function frameModernToolCall(
   id: JsonRpcId,
-  outcome: Extract<ToolCallOutcome, { kind: 'result' } | { kind: 'rpc-error' }>,
+  outcome: Extract<ToolCallOutcome, { kind: 'result' | 'rpc-error' | 'input-required' }>,
 ): Response {
-  const body =
-    outcome.kind === 'result'
-      ? {
-          result: {
-            ...outcome.result,
-            resultType: 'complete',
-            _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO },
-          },
-          jsonrpc: '2.0',
-          id,
-        }
-      : { jsonrpc: '2.0', id, error: { code: outcome.code, message: outcome.message } };
+  const meta = { _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO } };
+  let body;
+  switch (outcome.kind) {
+    case 'result':
+      body = { result: { ...outcome.result, resultType: 'complete', ...meta }, jsonrpc: '2.0', id };
+      break;
+    case 'input-required':
+      body = { result: { ...confirmationRequest(outcome), ...meta }, jsonrpc: '2.0', id };
+      break;
+    case 'rpc-error':
+      body = { jsonrpc: '2.0', id, error: { code: outcome.code, message: outcome.message } };
+  }
   return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+}
+
+/**
+ * The input-required result asking the person to confirm a call: one form elicitation (a single
+ * boolean) and the signed request state the retry must echo. Built with the SDK's own builder;
+ * the SDK handler (server-factory.ts) returns the same object.
+ */
+export function confirmationRequest(outcome: { message: string; requestState: string }) {
+  return inputRequired({
+    inputRequests: {
+      [CONFIRM_KEY]: inputRequired.elicit({ message: outcome.message, requestedSchema: confirmSchema() }),
+    },
+    requestState: outcome.requestState,
+  });
 }

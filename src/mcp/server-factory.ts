@@ -5,8 +5,30 @@ import {
   type CallToolResult,
   type McpServerFactory,
 } from '@modelcontextprotocol/server';
-import type { McpPipeline } from './pipeline.js';
+import { confirmSchema, readElicitAnswer, type ElicitAnswer } from './confirm-call.js';
+import { confirmationRequest } from './frame-tool-call.js';
+import type { McpPipeline, ToolCallOutcome } from './pipeline.js';
 import { fromAuthInfo } from './request-state.js';
+
+/** The SDK's answer for an outcome the pipeline finished. */
+function finished(outcome: ToolCallOutcome | undefined) {
+  switch (outcome?.kind) {
+    case 'result':
+      // Content blocks from upstreams were checked by the pipeline; the SDK re-validates the shape.
+      return outcome.result as CallToolResult;
+    case 'input-required':
+      return confirmationRequest(outcome);
+    case 'rpc-error':
+      throw new ProtocolError(outcome.code, outcome.message);
+    case 'scope-denial':
+    case 'rate-limited':
+    case 'elicit':
+    default:
+      // The HTTP layer answers denials itself and runs every tools/call through the pipeline
+      // before the SDK sees it; reaching here is a wiring bug, never a reason to run a tool.
+      throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
+  }
+}
 
 export const SERVER_INFO = { name: 'portcullis', version: '0.1.0' } as const;
 
@@ -32,21 +54,25 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
       return { tools: await pipeline.listTools(state.principal, state.meta) };
     });
 
-    server.setRequestHandler('tools/call', (_request, ctx) => {
-      const outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
-      switch (outcome?.kind) {
-        case 'result':
-          // Content blocks from upstreams were checked by the pipeline; the SDK re-validates the shape.
-          return outcome.result as CallToolResult;
-        case 'rpc-error':
-          throw new ProtocolError(outcome.code, outcome.message);
-        case 'scope-denial':
-        case 'rate-limited':
-        default:
-          // The HTTP layer answers denials itself and runs every tools/call through the pipeline
-          // before the SDK sees it; reaching here is a wiring bug, never a reason to run a tool.
-          throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
+    server.setRequestHandler('tools/call', async (_request, ctx) => {
+      let outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
+      if (outcome?.kind === 'elicit') {
+        // 2025 session: ask on this request's own stream, then let the pipeline finish the call.
+        let answer: ElicitAnswer;
+        try {
+          answer = readElicitAnswer(
+            await ctx.mcpReq.elicitInput(
+              { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
+              { timeout: outcome.timeoutMs },
+            ),
+          );
+        } catch {
+          // Timed out, the client went away or refused the request: nobody confirmed.
+          answer = { action: 'expired' };
+        }
+        outcome = await outcome.resume(answer);
       }
+      return finished(outcome);
     });
 
     return server;

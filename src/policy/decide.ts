@@ -1,38 +1,198 @@
+import { globToRegExp } from '../ratelimit/tiers.js';
 import type { ToolClass, ToolLabel } from '../tools/types.js';
+import type { FlowRule, PolicyConfig } from './config.js';
 
 /**
- * The closed set of reasons a decision can carry. Stored verbatim in the audit log and counted
- * in metrics; adding one is a deliberate change.
+ * The closed set of reasons a decision (and the confirmation stage that enforces it) can carry.
+ * Stored verbatim in the audit log and counted in metrics; adding one is a deliberate change.
+ * `taint-<rule>` names the tool-chain rule that decided (rule names are the operator's, checked
+ * kebab-case in the configuration; the defaults are `taint-untrusted-to-sink` and
+ * `taint-lethal-trifecta`).
  */
-export type DecisionReason = 'scope-granted' | 'scope-missing';
+export type DecisionReason =
+  | 'scope-granted'
+  | 'scope-missing'
+  | 'pin-not-approved'
+  | 'confirmation-required'
+  | 'confirmation-accepted'
+  | 'confirmation-declined'
+  | 'confirmation-expired'
+  | 'confirmation-replayed'
+  | 'confirmation-mismatch'
+  | 'confirmation-invalid'
+  | 'confirmation-pending'
+  | 'policy-allow-rule'
+  | `taint-${string}`;
 
 export type Effect = 'allow' | 'deny' | 'confirm';
+export type ApprovalChannel = 'in-band' | 'out-of-band';
+
+/** The policy, compiled once from its configuration (globs to matchers). */
+export interface Policy {
+  readonly roles: ReadonlyMap<string, readonly string[]>;
+  readonly scopeGrants: readonly { readonly scope: string; readonly tools: readonly RegExp[] }[];
+  readonly toolRules: readonly {
+    readonly pattern: string;
+    readonly match: RegExp;
+    readonly literal: number;
+    readonly rule: PolicyConfig['tools'][string];
+  }[];
+  readonly confirmClasses: ReadonlySet<ToolClass>;
+  readonly flows: readonly (FlowRule & { readonly allowMatch: readonly RegExp[] })[];
+}
+
+export function compilePolicy(config: PolicyConfig): Policy {
+  return {
+    roles: new Map(Object.entries(config.roles)),
+    scopeGrants: Object.entries(config.scopes).map(([scope, tools]) => ({
+      scope,
+      tools: tools.map(globToRegExp),
+    })),
+    toolRules: Object.entries(config.tools).map(([pattern, rule]) => ({
+      pattern,
+      match: globToRegExp(pattern),
+      // An exact name outranks every glob; among globs, the most literal characters win.
+      literal: pattern.includes('*') ? pattern.replace(/\*/g, '').length : Number.MAX_SAFE_INTEGER,
+      rule,
+    })),
+    confirmClasses: new Set(config.confirm.classes),
+    flows: config.flows.map((f) => ({ ...f, allowMatch: f.allow.map(globToRegExp) })),
+  };
+}
+
+/** A tool as the policy sees it: its catalogue classification, before the policy's overrides. */
+export interface PolicyTool {
+  readonly name: string;
+  readonly scope: string;
+  readonly class: ToolClass;
+  readonly labels: readonly ToolLabel[];
+  readonly upstream?: string;
+}
 
 export interface DecisionInput {
+  readonly policy: Policy;
+  /** The scopes the credential carries (roles are expanded here, not by the caller). */
   readonly scopes: ReadonlySet<string>;
-  readonly tool: {
-    readonly name: string;
-    readonly scope: string;
-    readonly class: ToolClass;
-    readonly labels: readonly ToolLabel[];
-  };
+  readonly tool: PolicyTool;
+  /** Labels the caller's context has taken in (session, or credential over the taint window). */
+  readonly taint: ReadonlySet<ToolLabel>;
+  /**
+   * Pin state of the tool's definition. Upstream tools that are not approved never reach the
+   * catalogue, so the pipeline passes `approved` (or `built-in`); the check is the backstop.
+   */
+  readonly pinState: 'built-in' | 'approved' | 'pending' | 'changed' | 'rejected';
   readonly now: Date;
 }
 
 export interface Decision {
   readonly effect: Effect;
   readonly reasons: readonly DecisionReason[];
-  /** What enforcement must do with the decision; `requiredScope` feeds the 403 challenge. */
-  readonly obligations: { readonly requiredScope?: string };
+  readonly obligations: {
+    /** The scope a denial names in its 403 challenge (only for scope denials). */
+    readonly requiredScope?: string;
+    /** For `confirm`: how the person is asked. */
+    readonly approval?: ApprovalChannel;
+  };
+  /** The tool's class and labels after the policy's overrides: what the decision was made on. */
+  readonly classification: { readonly class: ToolClass; readonly labels: readonly ToolLabel[] };
+  /** The tool rule (pattern) and flow rules that applied, for `policy explain`. */
+  readonly matched: { readonly toolRule?: string; readonly flows: readonly string[] };
+}
+
+/** The scopes a credential holds once `role:<name>` scopes are expanded. */
+export function expandRoles(policy: Policy, scopes: ReadonlySet<string>): Set<string> {
+  const out = new Set(scopes);
+  for (const s of scopes) {
+    if (!s.startsWith('role:')) continue;
+    for (const granted of policy.roles.get(s.slice(5)) ?? []) out.add(granted);
+  }
+  return out;
+}
+
+export function toolRuleFor(policy: Policy, name: string): Policy['toolRules'][number] | undefined {
+  let best: Policy['toolRules'][number] | undefined;
+  for (const r of policy.toolRules) {
+    if (r.match.test(name) && (!best || r.literal > best.literal)) best = r;
+  }
+  return best;
+}
+
+/** Whether the scopes let the caller use the tool: its own scope, or a policy grant. */
+function holdsScope(policy: Policy, scopes: ReadonlySet<string>, tool: PolicyTool): boolean {
+  if (scopes.has(tool.scope)) return true;
+  return policy.scopeGrants.some((g) => scopes.has(g.scope) && g.tools.some((m) => m.test(tool.name)));
 }
 
 /**
- * The policy decision point: pure, so every branch is testable with a frozen clock. Today it
- * maps scopes to tools; confirmation and tool-chain rules extend it without changing callers.
+ * The policy decision point. Pure: everything it needs is in the input, so every branch is
+ * testable with a frozen clock. Precedence, first match wins:
+ *
+ *   1. pin state not approved        → deny  (pin-not-approved)
+ *   2. no scope for the tool         → deny  (scope-missing; the 403 names the scope)
+ *   3. tool-chain rules, in order    → deny beats confirm (taint-<rule>); a rule's `allow`
+ *                                       list exempts a tool (policy-allow-rule)
+ *   4. confirmation rules            → confirm (confirmation-required): the class is in
+ *                                       confirm.classes, or the tool rule says confirm: true,
+ *                                       unless it says confirm: false
+ *   5. otherwise                     → allow (scope-granted)
  */
 export function decide(input: DecisionInput): Decision {
-  if (!input.scopes.has(input.tool.scope)) {
-    return { effect: 'deny', reasons: ['scope-missing'], obligations: { requiredScope: input.tool.scope } };
+  const { policy, tool } = input;
+  const toolRule = toolRuleFor(policy, tool.name);
+  const classification = {
+    class: toolRule?.rule.class ?? tool.class,
+    labels: toolRule?.rule.labels ?? tool.labels,
+  };
+  const base = {
+    classification,
+    matched: { ...(toolRule ? { toolRule: toolRule.pattern } : {}), flows: [] },
+  };
+
+  if (input.pinState !== 'built-in' && input.pinState !== 'approved') {
+    return { ...base, effect: 'deny', reasons: ['pin-not-approved'], obligations: {} };
   }
-  return { effect: 'allow', reasons: ['scope-granted'], obligations: {} };
+  if (!holdsScope(policy, expandRoles(policy, input.scopes), tool)) {
+    return {
+      ...base,
+      effect: 'deny',
+      reasons: ['scope-missing'],
+      obligations: { requiredScope: tool.scope },
+    };
+  }
+
+  const reasons: DecisionReason[] = ['scope-granted'];
+  const flows: string[] = [];
+  let effect: Effect = 'allow';
+  for (const rule of policy.flows) {
+    if (!classification.labels.includes(rule.sink)) continue;
+    if (!rule.after.every((label) => input.taint.has(label))) continue;
+    if (rule.allowMatch.some((m) => m.test(tool.name))) {
+      if (!reasons.includes('policy-allow-rule')) reasons.push('policy-allow-rule');
+      flows.push(`${rule.name} (allowed)`);
+      continue;
+    }
+    reasons.push(`taint-${rule.name}`);
+    flows.push(rule.name);
+    if (rule.effect === 'deny') effect = 'deny';
+    else if (effect === 'allow') effect = 'confirm';
+  }
+  const matched = { ...base.matched, flows };
+  if (effect === 'deny') return { classification, matched, effect, reasons, obligations: {} };
+
+  const confirmByRule = toolRule?.rule.confirm;
+  const confirmByClass = policy.confirmClasses.has(classification.class);
+  if (confirmByRule === true || (confirmByRule === undefined && confirmByClass)) {
+    reasons.push('confirmation-required');
+    effect = 'confirm';
+  }
+  if (effect === 'confirm') {
+    return {
+      classification,
+      matched,
+      effect,
+      reasons,
+      obligations: { approval: toolRule?.rule.approval ?? 'in-band' },
+    };
+  }
+  return { classification, matched, effect, reasons, obligations: {} };
 }

@@ -1,1 +1,17 @@
-export { decide, type Decision, type DecisionInput, type DecisionReason, type Effect } from './decide.js';
+export {
+  compilePolicy,
+  decide,
+  expandRoles,
+  toolRuleFor,
+  type ApprovalChannel,
+  type Decision,
+  type DecisionInput,
+  type DecisionReason,
+  type Effect,
+  type Policy,
+  type PolicyTool,
+} from './decide.js';
+export { policyConfigSchema, DEFAULT_FLOWS, type PolicyConfig, type FlowRule } from './config.js';
+export { createMemoryTaintTracker, type TaintKey, type TaintTracker } from './track-taint.js';
+export { hashArgs } from './hash-args.js';
+export { checkPolicy, type PolicyFinding } from './check-policy.js';

@@ -172,5 +172,77 @@ for (const [name, open] of backends) {
       assert.deepEqual(await s.notes.search(A, '!!! ???', 10), []);
       await s.close();
     });
+
+    it('records a confirmation nonce once: the second use is a replay, until it is purged', async () => {
+      const s = open();
+      assert.equal(await s.confirmations.useNonce('n1', new Date(10_000)), true);
+      assert.equal(await s.confirmations.useNonce('n1', new Date(10_000)), false);
+      assert.equal(await s.confirmations.useNonce('n2', new Date(20_000)), true);
+      const both = await Promise.all([
+        s.confirmations.useNonce('n3', new Date(10_000)),
+        s.confirmations.useNonce('n3', new Date(10_000)),
+      ]);
+      assert.deepEqual(both.sort(), [false, true]);
+      await s.confirmations.purge(new Date(10_000));
+      // n1 expired and was purged; by then its state is refused as expired anyway.
+      assert.equal(await s.confirmations.useNonce('n2', new Date(20_000)), false);
+      assert.equal(await s.confirmations.useNonce('n1', new Date(30_000)), true);
+      await s.close();
+    });
+
+    it('keeps pending approvals: decided once before expiry, used once, matched by call', async () => {
+      const s = open();
+      const approval = {
+        id: 'a1',
+        binding: 'api-key:k1',
+        subject: 'alice',
+        tenant: 'alice',
+        clientId: null,
+        tool: 'memory_delete',
+        upstream: null,
+        argsHash: 'h1',
+        args: '{"id":"note_x"}',
+        createdAt: new Date(1_000),
+        expiresAt: new Date(601_000),
+        status: 'pending' as const,
+        decidedAt: null,
+      };
+      await s.confirmations.insertApproval(approval);
+      await s.confirmations.insertApproval({
+        ...approval,
+        id: 'a2',
+        argsHash: 'h2',
+        createdAt: new Date(2_000),
+      });
+      await assert.rejects(s.confirmations.insertApproval(approval));
+      assert.deepEqual(await s.confirmations.getApproval('a1'), approval);
+      assert.equal((await s.confirmations.findApproval('api-key:k1', 'memory_delete', 'h1'))?.id, 'a1');
+      assert.equal(await s.confirmations.findApproval('api-key:k2', 'memory_delete', 'h1'), undefined);
+      assert.equal(await s.confirmations.findApproval('api-key:k1', 'memory_get', 'h1'), undefined);
+
+      assert.equal(await s.confirmations.useApproval('a1'), false, 'a pending approval cannot be used');
+      assert.equal(
+        await s.confirmations.decideApproval('a1', 'approved', new Date(601_000)),
+        false,
+        'expired',
+      );
+      assert.equal(await s.confirmations.decideApproval('a1', 'approved', new Date(5_000)), true);
+      assert.equal(
+        await s.confirmations.decideApproval('a1', 'denied', new Date(6_000)),
+        false,
+        'decided once',
+      );
+      const decided = await s.confirmations.getApproval('a1');
+      assert.equal(decided?.status, 'approved');
+      assert.equal(decided?.args, null, 'the arguments are dropped once decided');
+      assert.deepEqual(decided?.decidedAt, new Date(5_000));
+      assert.equal(await s.confirmations.useApproval('a1'), true);
+      assert.equal(await s.confirmations.useApproval('a1'), false, 'used once');
+      assert.equal(await s.confirmations.findApproval('api-key:k1', 'memory_delete', 'h1'), undefined);
+
+      await s.confirmations.purge(new Date(601_000 + 86_400_000));
+      assert.equal(await s.confirmations.getApproval('a1'), undefined);
+      await s.close();
+    });
   });
 }

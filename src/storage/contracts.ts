@@ -82,10 +82,56 @@ export interface QuarantineStore {
   decide(id: string, status: 'released' | 'discarded', at: Date): Promise<boolean>;
 }
 
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used';
+
+/**
+ * A tool call waiting for its person on the approval page (out-of-band confirmation). Matched
+ * to the client's retry by credential binding + tool + argument hash; approved once, used once.
+ */
+export interface PendingApproval {
+  /** Random, unguessable; the page URL is `/approvals/<id>`. */
+  readonly id: string;
+  /** The credential binding (Principal.binding) the retry must come from. */
+  readonly binding: string;
+  /** The person who may approve it: the principal's subject. */
+  readonly subject: string;
+  readonly tenant: string;
+  readonly clientId: string | null;
+  readonly tool: string;
+  readonly upstream: string | null;
+  /** SHA-256 of the canonical arguments (policy/hash-args). */
+  readonly argsHash: string;
+  /** The (redacted) arguments as JSON, shown to the person; dropped once decided or expired. */
+  readonly args: string | null;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly status: ApprovalStatus;
+  readonly decidedAt: Date | null;
+}
+
+export interface ConfirmationStore {
+  /**
+   * Records a confirmation nonce as used until `expiresAt`; false when it was already recorded
+   * (a replay). Atomic: of two concurrent uses exactly one wins.
+   */
+  useNonce(nonce: string, expiresAt: Date): Promise<boolean>;
+  insertApproval(approval: PendingApproval): Promise<void>;
+  getApproval(id: string): Promise<PendingApproval | undefined>;
+  /** The newest approval for this binding, tool and argument hash that is not yet used. */
+  findApproval(binding: string, tool: string, argsHash: string): Promise<PendingApproval | undefined>;
+  /** pending → approved | denied, if still pending and unexpired at `at`; false otherwise. */
+  decideApproval(id: string, status: 'approved' | 'denied', at: Date): Promise<boolean>;
+  /** approved | denied → used (the retry consumed the answer); false if it was not. Single use. */
+  useApproval(id: string): Promise<boolean>;
+  /** Deletes nonces past their expiry and approvals expired or used more than a day before `now`. */
+  purge(now: Date): Promise<void>;
+}
+
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
   readonly quarantine: QuarantineStore;
+  readonly confirmations: ConfirmationStore;
   /** Resolves when the backend can serve requests (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -214,7 +214,9 @@ describe('secrets never reach the audit log, the logs or a result', () => {
     await (await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: `${key}x` })).text();
 
     await t.audit.log.close();
-    const secret = key.split('_')[2]!;
+    // pcs_<16-char id>_<43-char secret>: the secret may itself contain '_', so slice, not split.
+    const secret = key.slice('pcs_'.length + 17);
+    assert.equal(secret.length, 43);
     for (const file of fs.readdirSync(t.dataDir).filter((f) => f.startsWith('audit.db'))) {
       const bytes = fs.readFileSync(path.join(t.dataDir, file));
       assert.equal(bytes.includes(secret), false, `${file} holds the key`);

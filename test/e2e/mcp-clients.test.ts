@@ -6,7 +6,12 @@ import {
 } from '@modelcontextprotocol/client';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { TestBrowser } from '../helpers/oauth-browser.js';
+import { addUser, openOAuthTables } from '../helpers/oauth-gateway.js';
+import { approvalLink, decideOnPage } from '../helpers/policy-approval.js';
+import { ACCEPT } from '../helpers/policy-clients.js';
 
 interface AnyClient {
   listTools(): Promise<{ tools: { name: string }[] }>;
@@ -16,7 +21,12 @@ interface AnyClient {
 
 type Result = { structuredContent?: any; content: { type: string; text: string }[]; isError?: boolean };
 
-async function exerciseMemoryTools(client: AnyClient) {
+/**
+ * memory_delete is destructive: each client confirms it the way it can. Clients that answer
+ * elicitation do so in their handler; the others get the approval page, which the person
+ * (alice, signed in as herself) approves, and the client calls again.
+ */
+async function exerciseMemoryTools(client: AnyClient, approve?: (text: string) => Promise<void>) {
   const { tools } = await client.listTools();
   assert.deepEqual(tools.map((t) => t.name).sort(), [
     'memory_delete',
@@ -51,7 +61,12 @@ async function exerciseMemoryTools(client: AnyClient) {
   assert.equal(got.structuredContent.content, 'The quarterly review moved to Thursday at 10:00.');
   assert.deepEqual(got.structuredContent.tags, ['work']);
 
-  const deleted = (await client.callTool({ name: 'memory_delete', arguments: { id } })) as Result;
+  let deleted = (await client.callTool({ name: 'memory_delete', arguments: { id } })) as Result;
+  if (approve) {
+    assert.equal(deleted.isError, true);
+    await approve(deleted.content[0]!.text);
+    deleted = (await client.callTool({ name: 'memory_delete', arguments: { id } })) as Result;
+  }
   assert.deepEqual(deleted.structuredContent, { deleted: true });
 
   const gone = (await client.callTool({ name: 'memory_get', arguments: { id } })) as Result;
@@ -65,14 +80,18 @@ describe('real MCP clients', () => {
   before(async () => {
     t = await startTestGateway();
     key = (await t.key()).key;
+    const db = openOAuthTables(t);
+    await addUser(db, 'alice', 'correct horse battery');
+    await db.close();
   });
   after(() => t.close());
 
   it('an SDK v2 client negotiates 2026-07-28 and saves, finds, reads and deletes a note', async () => {
     const client = new ClientV2(
       { name: 'v2-test', version: '1.0.0' },
-      { versionNegotiation: { mode: 'auto' } },
+      { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {} } } },
     );
+    client.setRequestHandler('elicitation/create', () => ACCEPT);
     await client.connect(
       new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
     );
@@ -93,7 +112,16 @@ describe('real MCP clients', () => {
     try {
       assert.equal(transport.protocolVersion, '2025-11-25');
       assert.equal(transport.sessionId, undefined);
-      await exerciseMemoryTools(client);
+      const browser = new TestBrowser(t.gw.url.origin);
+      await exerciseMemoryTools(client, async (text) => {
+        const page = await decideOnPage(
+          browser,
+          approvalLink(text).url,
+          { name: 'alice', password: 'correct horse battery' },
+          'approve',
+        );
+        assert.equal(page.status, 200, page.body);
+      });
     } finally {
       await client.close();
     }
@@ -104,6 +132,7 @@ describe('real MCP clients', () => {
       { name: 'v1-elicit', version: '1.0.0' },
       { capabilities: { elicitation: { form: {} } } },
     );
+    client.setRequestHandler(ElicitRequestSchema, () => ACCEPT);
     const transport = new TransportV1(new URL(t.url), {
       requestInit: { headers: { authorization: `Bearer ${key}` } },
     });

@@ -34,10 +34,12 @@ export function loginView(opts: {
   name?: string;
   federated?: { url: string; label: string };
   abortAction?: string;
+  /** What signing in is for, when not an app or the account pages (e.g. the approval page). */
+  lead?: string;
 }): SafeHtml {
   return html`<h1>Sign in</h1>
     <p class="lead">
-      ${opts.client ? html`to continue to <strong>${opts.client.name}</strong>` : 'to manage the apps connected to your account'}
+      ${opts.client ? html`to continue to <strong>${opts.client.name}</strong>` : (opts.lead ?? 'to manage the apps connected to your account')}
     </p>
     ${opts.client ? clientCard(opts.client) : ''}
     ${opts.error ? html`<div class="notice error" role="alert">${opts.error}</div>` : ''}

@@ -1,4 +1,11 @@
-import type { ApiKeyRecord, Note, NoteOwner, QuarantineItem, Storage } from '../contracts.js';
+import type {
+  ApiKeyRecord,
+  Note,
+  NoteOwner,
+  PendingApproval,
+  QuarantineItem,
+  Storage,
+} from '../contracts.js';
 import { makeSnippet, queryTerms } from '../contracts.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
@@ -8,6 +15,8 @@ export function openMemoryStorage(): Storage {
   const keys = new Map<string, ApiKeyRecord>();
   const notes = new Map<string, { owner: string; note: Note }>();
   const quarantined = new Map<string, QuarantineItem>();
+  const nonces = new Map<string, number>();
+  const approvals = new Map<string, PendingApproval>();
   return {
     apiKeys: {
       insert: async (r) => {
@@ -78,6 +87,39 @@ export function openMemoryStorage(): Storage {
           result: status === 'discarded' ? null : i.result,
         });
         return true;
+      },
+    },
+    confirmations: {
+      useNonce: async (nonce, expiresAt) => {
+        if (nonces.has(nonce)) return false;
+        nonces.set(nonce, expiresAt.getTime());
+        return true;
+      },
+      insertApproval: async (a) => {
+        if (approvals.has(a.id)) throw new Error(`duplicate approval id ${a.id}`);
+        approvals.set(a.id, a);
+      },
+      getApproval: async (id) => approvals.get(id),
+      findApproval: async (binding, tool, argsHash) =>
+        [...approvals.values()]
+          .filter((a) => a.binding === binding && a.tool === tool && a.argsHash === argsHash)
+          .filter((a) => a.status !== 'used')
+          .sort((a, b) => +b.createdAt - +a.createdAt || b.id.localeCompare(a.id))[0],
+      decideApproval: async (id, status, at) => {
+        const a = approvals.get(id);
+        if (!a || a.status !== 'pending' || a.expiresAt <= at) return false;
+        approvals.set(id, { ...a, status, decidedAt: at, args: null });
+        return true;
+      },
+      useApproval: async (id) => {
+        const a = approvals.get(id);
+        if (!a || (a.status !== 'approved' && a.status !== 'denied')) return false;
+        approvals.set(id, { ...a, status: 'used', args: null });
+        return true;
+      },
+      purge: async (now) => {
+        for (const [n, exp] of nonces) if (exp <= now.getTime()) nonces.delete(n);
+        for (const [id, a] of approvals) if (+a.expiresAt <= +now - 86_400_000) approvals.delete(id);
       },
     },
     ping: async () => {},

@@ -59,6 +59,29 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX quarantine_by_status ON quarantine (status, created_at);
   `,
+  `
+  CREATE TABLE confirmation_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL        -- ms since epoch; purged after
+  ) STRICT, WITHOUT ROWID;
+
+  CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    binding TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    client_id TEXT,
+    tool TEXT NOT NULL,
+    upstream TEXT,
+    args_hash TEXT NOT NULL,
+    args TEXT,                         -- redacted JSON; NULL once decided
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    decided_at INTEGER
+  ) STRICT;
+  CREATE INDEX approvals_by_call ON approvals (binding, tool, args_hash, created_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -1,4 +1,7 @@
 import type {
+  ApprovalStatus,
+  ConfirmationStore,
+  PendingApproval,
   ApiKeyRecord,
   ApiKeyStore,
   Note,
@@ -51,6 +54,38 @@ const rowToQuarantine = (r: QuarantineRow): QuarantineItem => ({
   decidedAt: r.decided_at === null ? null : new Date(r.decided_at),
   result: r.result,
   findings: r.findings,
+});
+
+interface ApprovalRow {
+  id: string;
+  binding: string;
+  subject: string;
+  tenant: string;
+  client_id: string | null;
+  tool: string;
+  upstream: string | null;
+  args_hash: string;
+  args: string | null;
+  created_at: number;
+  expires_at: number;
+  status: ApprovalStatus;
+  decided_at: number | null;
+}
+
+const rowToApproval = (r: ApprovalRow): PendingApproval => ({
+  id: r.id,
+  binding: r.binding,
+  subject: r.subject,
+  tenant: r.tenant,
+  clientId: r.client_id,
+  tool: r.tool,
+  upstream: r.upstream,
+  argsHash: r.args_hash,
+  args: r.args,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  status: r.status,
+  decidedAt: r.decided_at === null ? null : new Date(r.decided_at),
 });
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -157,6 +192,65 @@ export function openSqliteStorage(file: string): Storage {
       (status === 'released' ? q.release : q.discard).run(at.getTime(), id).changes > 0,
   };
 
+  const c = {
+    useNonce: db.prepare<[string, number]>(
+      'INSERT INTO confirmation_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING',
+    ),
+    insert: db.prepare(
+      `INSERT INTO approvals (id, binding, subject, tenant, client_id, tool, upstream, args_hash, args, created_at, expires_at, status, decided_at)
+       VALUES (@id, @binding, @subject, @tenant, @client_id, @tool, @upstream, @args_hash, @args, @created_at, @expires_at, @status, @decided_at)`,
+    ),
+    get: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
+    find: db.prepare<[string, string, string], ApprovalRow>(
+      `SELECT * FROM approvals WHERE binding = ? AND tool = ? AND args_hash = ? AND status != 'used'
+        ORDER BY created_at DESC, id DESC LIMIT 1`,
+    ),
+    decide: db.prepare<[string, number, string, number]>(
+      `UPDATE approvals SET status = ?, decided_at = ?, args = NULL
+        WHERE id = ? AND status = 'pending' AND expires_at > ?`,
+    ),
+    use: db.prepare<[string]>(
+      "UPDATE approvals SET status = 'used', args = NULL WHERE id = ? AND status IN ('approved', 'denied')",
+    ),
+    purgeNonces: db.prepare<[number]>('DELETE FROM confirmation_nonces WHERE expires_at <= ?'),
+    purgeApprovals: db.prepare<[number]>('DELETE FROM approvals WHERE expires_at <= ?'),
+  };
+  const confirmations: ConfirmationStore = {
+    useNonce: async (nonce, expiresAt) => c.useNonce.run(nonce, expiresAt.getTime()).changes > 0,
+    insertApproval: async (a) => {
+      c.insert.run({
+        id: a.id,
+        binding: a.binding,
+        subject: a.subject,
+        tenant: a.tenant,
+        client_id: a.clientId,
+        tool: a.tool,
+        upstream: a.upstream,
+        args_hash: a.argsHash,
+        args: a.args,
+        created_at: a.createdAt.getTime(),
+        expires_at: a.expiresAt.getTime(),
+        status: a.status,
+        decided_at: a.decidedAt?.getTime() ?? null,
+      });
+    },
+    getApproval: async (id) => {
+      const r = c.get.get(id);
+      return r && rowToApproval(r);
+    },
+    findApproval: async (binding, tool, argsHash) => {
+      const r = c.find.get(binding, tool, argsHash);
+      return r && rowToApproval(r);
+    },
+    decideApproval: async (id, status, at) =>
+      c.decide.run(status, at.getTime(), id, at.getTime()).changes > 0,
+    useApproval: async (id) => c.use.run(id).changes > 0,
+    purge: async (now) => {
+      c.purgeNonces.run(now.getTime());
+      c.purgeApprovals.run(now.getTime() - 86_400_000);
+    },
+  };
+
   const apiKeys: ApiKeyStore = {
     insert: async (r) => {
       stmt.insertKey.run({
@@ -221,6 +315,7 @@ export function openSqliteStorage(file: string): Storage {
     apiKeys,
     notes,
     quarantine,
+    confirmations,
     ping: async () => {
       db.prepare('SELECT 1').get();
     },

@@ -1,0 +1,238 @@
+import { Hono, type Context } from 'hono';
+import type { Logger } from 'pino';
+import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js';
+import type { OAuthEnv as Env } from '../oauth/http-env.js';
+import { checkPasswordLogin, loginFailureMessage, loginView, type AccountSessions } from '../oauth/index.js';
+import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
+import { errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH, type Csrf } from '../ui/index.js';
+import type { LoginThrottle, UserRecord, UserStore } from '../users/index.js';
+
+export interface ApprovalPageDeps {
+  readonly store: ConfirmationStore;
+  readonly users: UserStore;
+  readonly sessions: AccountSessions;
+  readonly throttle: LoginThrottle;
+  readonly csrf: Csrf;
+  readonly clientAddress: (c: Context) => string;
+  /** Appends the page's decision to the audit log; undefined when the log is off. */
+  readonly audit: ((entry: AuditEntry) => Promise<void>) | undefined;
+  readonly auditArgsKey: Buffer;
+  readonly logger: Logger;
+  readonly now: () => Date;
+}
+
+const ID = /^apr_[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The out-of-band approval page, `/approvals/<id>`: the person a pending call belongs to signs
+ * in (the account pages' sign-in: same users, same session cookie, same throttle rules), sees
+ * the tool, its server and the exact arguments, and approves or denies once.
+ *
+ * - The link never signs anyone in; it names a pending call, nothing more.
+ * - Only the local user whose name is the call's principal (API-key owner or OAuth subject), in
+ *   the same tenant, sees it; to anyone else it reads exactly like an unknown link.
+ * - Forms carry a CSRF token bound to the call and the person; pages are no-script, framed by
+ *   nobody (`frame-ancestors 'none'`, `X-Frame-Options: DENY`) and never cached.
+ * - pending → approved | denied happens once, before expiry; the client's retry uses it once.
+ */
+export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
+  const app = new Hono<Env>();
+  const notFound = (c: Context<Env>) =>
+    errorPage(
+      'Approval not found',
+      'This approval link is unknown, or belongs to someone else. Ask the app to try the call again.',
+      404,
+      c.get('requestId'),
+    );
+  const forbidden = (c: Context<Env>) =>
+    errorPage(
+      'Request refused',
+      'This form was not sent from this page. Reload the page and try again.',
+      403,
+      c.get('requestId'),
+    );
+
+  /** The approval, if it exists and belongs to this person. */
+  async function find(c: Context<Env>, user: UserRecord): Promise<PendingApproval | undefined> {
+    const id = c.req.param('id') ?? '';
+    if (!ID.test(id)) return undefined;
+    const a = await deps.store.getApproval(id);
+    return a && a.subject === user.name && a.tenant === user.tenant ? a : undefined;
+  }
+
+  function loginPage(c: Context<Env>, error?: string, name?: string): Response {
+    const id = c.req.param('id') ?? '';
+    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `approval-login:${id}`);
+    return pageResponse(
+      {
+        title: 'Sign in',
+        status: error ? 401 : 200,
+        body: loginView({
+          action: `/approvals/${id}/login`,
+          csrf: token,
+          lead: 'to review a tool call an app wants to make for you',
+          ...(error ? { error } : {}),
+          ...(name ? { name } : {}),
+        }),
+      },
+      setCookie ? { 'set-cookie': setCookie } : {},
+    );
+  }
+
+  app.get(STYLESHEET_PATH, (c) =>
+    c.body(STYLESHEET, 200, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  );
+
+  app.get('/approvals/:id', async (c) => {
+    if (!ID.test(c.req.param('id'))) return notFound(c);
+    const user = await deps.sessions.current(c.req.header('cookie'));
+    if (!user) return loginPage(c);
+    const a = await find(c, user);
+    if (!a) return notFound(c);
+    const now = deps.now();
+    if (a.status !== 'pending' || a.expiresAt <= now) {
+      const state =
+        a.status === 'pending' ? 'expired' : a.status === 'used' ? 'already used' : `already ${a.status}`;
+      return pageResponse({
+        title: 'Nothing to approve',
+        body: html`<h1>Nothing to approve</h1>
+          <p class="lead">This call is ${state}. If you still want it, ask the app to make it again.</p>`,
+      });
+    }
+    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `approval:${a.id}:${user.name}`);
+    const minutes = Math.max(1, Math.round((a.expiresAt.getTime() - now.getTime()) / 60_000));
+    let args = a.args ?? '{}';
+    try {
+      args = JSON.stringify(JSON.parse(args), null, 2);
+    } catch {
+      // shown as stored
+    }
+    return pageResponse(
+      {
+        title: 'Approve a tool call',
+        wide: true,
+        body: html`<h1>Approve this tool call?</h1>
+          <p class="lead">
+            An app acting for <strong>${user.name}</strong> wants to run a tool that needs your approval.
+            Approve only if you asked for exactly this.
+          </p>
+          <ul class="scopes">
+            <li>
+              <div class="what">Tool</div>
+              <code>${a.tool}</code>
+            </li>
+            <li>
+              <div class="what">Server</div>
+              ${a.upstream ? html`upstream server <code>${a.upstream}</code>` : 'built into Portcullis'}
+            </li>
+            ${
+              a.clientId
+                ? html`<li>
+                    <div class="what">App</div>
+                    <code>${a.clientId}</code>
+                  </li>`
+                : ''
+            }
+            <li>
+              <div class="what">Arguments</div>
+              <pre class="mono" id="arguments">${args}</pre>
+            </li>
+          </ul>
+          <p class="fine">
+            This request expires in ${minutes} minute${minutes === 1 ? '' : 's'}. Once decided, the app can
+            run it once.
+          </p>
+          <form method="post" action="/approvals/${a.id}">
+            <input type="hidden" name="csrf" value="${token}" />
+            <div class="actions">
+              <button class="primary grow" type="submit" name="decision" value="approve">Approve</button>
+              <button class="danger grow" type="submit" name="decision" value="deny">Deny</button>
+            </div>
+          </form>`,
+      },
+      setCookie ? { 'set-cookie': setCookie } : {},
+    );
+  });
+
+  app.post('/approvals/:id/login', async (c) => {
+    const id = c.req.param('id');
+    if (!ID.test(id)) return notFound(c);
+    const form = await c.req.parseBody();
+    if (!deps.csrf.verify(c.req.header('cookie'), `approval-login:${id}`, form.csrf)) return forbidden(c);
+    const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const result = await checkPasswordLogin(
+      { name, password, address: deps.clientAddress(c) },
+      { users: deps.users, throttle: deps.throttle, now: deps.now() },
+    );
+    if (!result.ok) {
+      deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'approval login refused');
+      return loginPage(c, loginFailureMessage(result), name);
+    }
+    c.header('set-cookie', await deps.sessions.start(result.user));
+    return c.redirect(`/approvals/${id}`, 303);
+  });
+
+  app.post('/approvals/:id', async (c) => {
+    if (!ID.test(c.req.param('id'))) return notFound(c);
+    const user = await deps.sessions.current(c.req.header('cookie'));
+    if (!user) return c.redirect(`/approvals/${c.req.param('id')}`, 303);
+    const a = await find(c, user);
+    if (!a) return notFound(c);
+    const form = await c.req.parseBody();
+    if (!deps.csrf.verify(c.req.header('cookie'), `approval:${a.id}:${user.name}`, form.csrf))
+      return forbidden(c);
+    if (form.decision !== 'approve' && form.decision !== 'deny') return forbidden(c);
+    const approve = form.decision === 'approve';
+    const at = deps.now();
+    if (!(await deps.store.decideApproval(a.id, approve ? 'approved' : 'denied', at))) {
+      return pageResponse({
+        title: 'Nothing to approve',
+        status: 409,
+        body: html`<h1>Nothing to approve</h1>
+          <p class="lead">This call was already decided, or it expired. Ask the app to make it again.</p>`,
+      });
+    }
+    let args: JsonValue = {};
+    try {
+      args = JSON.parse(a.args ?? '{}') as JsonValue;
+    } catch {
+      // the hash is then of {}; the stored value was ours, so this does not happen
+    }
+    await deps.audit?.({
+      correlationId: c.get('requestId'),
+      principal: a.subject,
+      tenant: a.tenant,
+      ...(a.clientId ? { clientId: a.clientId } : {}),
+      authMethod: 'none',
+      event: 'confirmation',
+      tool: a.tool,
+      ...(a.upstream ? { upstream: a.upstream } : {}),
+      args: describeArgs(args, deps.auditArgsKey, { fullPayload: false }),
+      decision: approve ? 'allow' : 'deny',
+      reasons: [approve ? 'confirmation-accepted' : 'confirmation-declined'],
+      outcome: approve ? 'ok' : 'denied',
+      latencyMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    });
+    deps.logger.info({ approvalId: a.id, tool: a.tool, decision: form.decision }, 'pending call decided');
+    return pageResponse({
+      title: approve ? 'Approved' : 'Denied',
+      body: html`<h1>${approve ? 'Approved' : 'Denied'}</h1>
+        <div class="notice ${approve ? 'ok' : 'error'}" role="status">
+          ${
+            approve
+              ? `You approved ${a.tool}. The app can now run this exact call once.`
+              : `You denied ${a.tool}. It will not run.`
+          }
+        </div>
+        <p class="fine">You can close this page.</p>`,
+    });
+  });
+
+  return app;
+}

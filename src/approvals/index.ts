@@ -1,0 +1,9 @@
+export {
+  mintConfirmationState,
+  verifyConfirmationState,
+  type CallBinding,
+  type ConfirmationClaims,
+  type StateCheck,
+} from './confirmation-state.js';
+export { loadConfirmationKey } from './load-confirmation-key.js';
+export { createApprovalRoutes, type ApprovalPageDeps } from './approval-routes.js';

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+/**
+ * The policy, mounted as `policy:` in portcullis.yaml so it is reviewed, versioned and validated
+ * with the rest of the configuration (every error names its path) and documented by the same
+ * generator. docs/policy.md explains it with examples; `portcullis policy check` lints it and
+ * `portcullis policy explain` shows what it decides for one call.
+ */
+
+const toolClass = z.enum(['read', 'write', 'destructive']);
+const toolLabel = z.enum(['private-data', 'untrusted-source', 'external-sink']);
+const kebab = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, { message: 'must be kebab-case (e.g. untrusted-to-sink)' });
+const scopeName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { message: 'must be a scope name (letters, digits, _ . : -)' });
+const toolGlob = z
+  .string()
+  .regex(/^[A-Za-z0-9_*.-]{1,200}$/, { message: 'must be a tool name or glob (`*` wildcard)' });
+
+const toolRuleSchema = z
+  .strictObject({
+    class: toolClass
+      .optional()
+      .describe('Overrides the tool class (read, write, destructive) the built-in or upstream rule gave it.'),
+    labels: z
+      .array(toolLabel)
+      .optional()
+      .describe('Replaces the data labels (private-data, untrusted-source, external-sink).'),
+    confirm: z
+      .boolean()
+      .optional()
+      .describe(
+        'true: every call needs a person to confirm it; false: never, even for a class in ' +
+          '`confirm.classes` (policy check warns about destructive tools without confirmation).',
+      ),
+    approval: z
+      .enum(['in-band', 'out-of-band'])
+      .optional()
+      .describe(
+        'How confirmation is asked: in-band (elicitation, when the client supports it, else the ' +
+          'approval page) or out-of-band (always the approval page at /approvals/<id>).',
+      ),
+  })
+  .describe('Overrides for the tools a name or glob matches.');
+
+const flowRuleSchema = z
+  .strictObject({
+    name: kebab.describe('The rule name; decisions it makes carry the reason `taint-<name>`.'),
+    after: z
+      .array(toolLabel)
+      .min(1)
+      .describe('Labels the session must have taken in (all of them) for the rule to apply.'),
+    sink: toolLabel.describe('The label of the tool being called that the rule guards.'),
+    effect: z.enum(['confirm', 'deny']).describe('What the call needs: a person to confirm, or refusal.'),
+    allow: z
+      .array(toolGlob)
+      .default([])
+      .describe('Tools (names or globs) this rule explicitly lets through (reason `policy-allow-rule`).'),
+  })
+  .describe('A tool-chain (taint) rule.');
+
+export const DEFAULT_FLOWS = [
+  {
+    name: 'lethal-trifecta',
+    after: ['private-data', 'untrusted-source'],
+    sink: 'external-sink',
+    effect: 'deny',
+    allow: [],
+  },
+  {
+    name: 'untrusted-to-sink',
+    after: ['untrusted-source'],
+    sink: 'external-sink',
+    effect: 'confirm',
+    allow: [],
+  },
+] as const satisfies readonly z.input<typeof flowRuleSchema>[];
+
+const confirmSchema = z
+  .strictObject({
+    classes: z
+      .array(toolClass)
+      .default(['destructive'])
+      .describe('Tool classes whose every call a person must confirm.'),
+    inBandTtlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(300)
+      .describe(
+        'How long an in-band confirmation (elicitation, or its signed request state) stays valid; ' +
+          'each can be answered once.',
+      ),
+    approvalTtlSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(86_400)
+      .default(600)
+      .describe('How long a pending call waits on the approval page before it expires.'),
+  })
+  .describe('Human confirmation.');
+
+const taintSchema = z
+  .strictObject({
+    windowSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .default(1800)
+      .describe(
+        'How long a label a caller took in counts for callers without a stateful session (per ' +
+          'credential, sliding: each new call carrying the label restarts it). Sessions keep theirs ' +
+          'for their life.',
+      ),
+  })
+  .describe('Taint tracking.');
+
+export const policyConfigSchema = z
+  .strictObject({
+    roles: z
+      .record(kebab, z.array(scopeName))
+      .default({})
+      .describe('Named sets of scopes: a credential holding the scope `role:<name>` holds these scopes too.'),
+    scopes: z
+      .record(scopeName, z.array(toolGlob))
+      .default({})
+      .describe(
+        'Extra grants: a scope to the tools (names or globs over built-in and `server__tool` names) it ' +
+          "lets a caller use, besides each tool's own scope.",
+      ),
+    tools: z
+      .record(toolGlob, toolRuleSchema)
+      .default({})
+      .describe(
+        'Per-tool overrides of class, labels and confirmation; an exact name first, else the glob with ' +
+          'the most literal characters. Per-tool rate limits live in `rateLimits.tools`.',
+      ),
+    confirm: confirmSchema.prefault({}),
+    flows: z
+      .array(flowRuleSchema)
+      .default(DEFAULT_FLOWS.map((f) => ({ ...f, after: [...f.after], allow: [...f.allow] })))
+      .describe(
+        'Tool-chain rules, enforced whatever the client does. Default: after untrusted content an ' +
+          'external-sink call needs confirmation (untrusted-to-sink); with private data and untrusted ' +
+          'content it is refused (lethal-trifecta). Deny wins over confirm.',
+      ),
+    taint: taintSchema.prefault({}),
+  })
+  .superRefine((p, ctx) => {
+    const seen = new Set<string>();
+    p.flows.forEach((f, i) => {
+      if (seen.has(f.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['flows', i, 'name'],
+          message: `duplicate rule name ${f.name}`,
+        });
+      }
+      seen.add(f.name);
+    });
+    for (const [role, scopes] of Object.entries(p.roles)) {
+      scopes.forEach((s, i) => {
+        if (s.startsWith('role:')) {
+          ctx.addIssue({ code: 'custom', path: ['roles', role, i], message: 'roles cannot contain roles' });
+        }
+      });
+    }
+  })
+  .describe(
+    'The policy: roles, scopes to tools, tool overrides, confirmation and tool-chain (taint) rules. ' +
+      'See docs/policy.md.',
+  );
+
+export type PolicyConfig = z.output<typeof policyConfigSchema>;
+export type FlowRule = PolicyConfig['flows'][number];
