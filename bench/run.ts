@@ -1,6 +1,8 @@
-// `npm run bench`: measures three targets side by side in one run, on loopback, each served by
-// its own process and loaded by autocannon in another. Prints req/s, p50/p99 latency and peak
-// RSS per target and the ratios c/b and c/a; writes the results under bench/results/.
+// `npm run bench`: measures the targets side by side in one run, on loopback, each served by its
+// own process and loaded by autocannon in another. Targets take turns over several rounds (a
+// fresh process each time) and the median round is reported, so a burst of noise on the machine
+// cannot decide a ratio. Prints req/s, p50/p99 latency and peak RSS per target and the ratios;
+// writes every round and the medians under bench/results/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +10,8 @@ import path from 'node:path';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
 
 const here = import.meta.dirname;
-const DURATION = Number(process.env.BENCH_DURATION ?? 10);
+const DURATION = Number(process.env.BENCH_DURATION ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 
 interface Target {
@@ -139,11 +142,22 @@ function runLoad(
   });
 }
 
-const results: Measured[] = [];
-for (const t of TARGETS) {
-  process.stderr.write(`bench: ${t.id} (${t.label}) for ${DURATION}s with ${CONNECTIONS} connections…\n`);
-  results.push(await measure(t));
+const rounds: Measured[][] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const measured: Measured[] = [];
+  for (const t of TARGETS) {
+    process.stderr.write(
+      `bench: round ${round}/${ROUNDS}, ${t.id} (${t.label}) for ${DURATION}s with ${CONNECTIONS} connections…\n`,
+    );
+    measured.push(await measure(t));
+  }
+  rounds.push(measured);
 }
+/** Per target, the round with the median throughput (its latencies and RSS come with it). */
+const results: Measured[] = TARGETS.map((t) => {
+  const runs = rounds.map((r) => r.find((m) => m.id === t.id)!).sort((x, y) => x.reqPerSec - y.reqPerSec);
+  return runs[Math.floor(runs.length / 2)]!;
+});
 const by = (id: string) => results.find((r) => r.id === id)!;
 const ratio = (x: number, y: number) => Math.round((x / y) * 100) / 100;
 const ratios = {
@@ -173,6 +187,8 @@ const record = {
   node: process.version,
   cpus: os.cpus().length,
   durationSeconds: DURATION,
+  rounds: ROUNDS,
+  everyRound: rounds,
   connections: CONNECTIONS,
   results,
   ratios,
@@ -181,8 +197,9 @@ const outDir = path.resolve(here, '../../bench/results');
 fs.mkdirSync(outDir, { recursive: true });
 const file = path.join(outDir, `bench-${record.date.replace(/[:.]/g, '-')}.json`);
 fs.writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`);
+process.stdout.write(`(median of ${ROUNDS} rounds of ${DURATION}s each)\n`);
 process.stdout.write(`results written to ${path.relative(process.cwd(), file)}\n`);
-const bad = results.filter((r) => r.non2xx > 0 || r.errors > 0);
+const bad = rounds.flat().filter((r) => r.non2xx > 0 || r.errors > 0);
 if (bad.length > 0) {
   process.stderr.write(
     `bench: ${bad.map((r) => r.id).join(', ')} answered errors during the run; figures are not valid\n`,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 
 export type RequestIdVariables = { requestId: string };
@@ -10,7 +10,9 @@ export type RequestIdVariables = { requestId: string };
  */
 export function requestId(): MiddlewareHandler<{ Variables: RequestIdVariables }> {
   return async function requestIdMiddleware(c, next) {
-    const id = `req_${randomBytes(12).toString('base64url')}`;
+    // randomUUID draws from a cached entropy pool: a fresh randomBytes call per request showed
+    // up in profiles of the hot path.
+    const id = `req_${randomUUID().replaceAll('-', '')}`;
     c.set('requestId', id);
     await next();
     c.res.headers.set('x-request-id', id);

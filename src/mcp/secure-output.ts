@@ -76,12 +76,6 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   return value;
 }
 
-function worst(reports: InjectionReport[]): InjectionReport | undefined {
-  let top: InjectionReport | undefined;
-  for (const r of reports) if (r.verdict !== 'clean' && (!top || r.score > top.score)) top = r;
-  return top;
-}
-
 /** Rules about hidden characters: the sanitiser removes those characters, so no span is cut. */
 const CHARACTER_RULES = new Set([
   'invisible-tags',
@@ -127,11 +121,14 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
     redactValue: (value) => plain.redactDeep(value).value,
 
     secure(tool, raw) {
-      // 1. detect on the raw output
-      const reports = [...raw.content.map(blockText), ...strings(raw.structuredContent)]
-        .filter((t): t is string => t !== undefined && t.length > 0)
-        .map((t) => detectInjection(t, { kind: 'tool-output' }));
-      const injection = worst(reports);
+      // 1. detect on the raw output: one scan over every string the model will read (a search
+      // result can carry dozens of short strings; scanning each costs a fixed overhead each time)
+      const texts = [...raw.content.map(blockText), ...strings(raw.structuredContent)].filter(
+        (t): t is string => t !== undefined && t.length > 0,
+      );
+      const report =
+        texts.length > 0 ? detectInjection(texts.join('\n\n'), { kind: 'tool-output' }) : undefined;
+      const injection = report && report.verdict !== 'clean' ? report : undefined;
       const action = injection ? actionFor(tool.name) : undefined;
 
       // 2. act: redact flagged spans now, before sanitising moves offsets
