@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js';
 import type { OAuthEnv as Env } from '../oauth/http-env.js';
-import { checkPasswordLogin, loginFailureMessage, loginView, type AccountSessions } from '../oauth/index.js';
+import { checkFormLogin, loginFailureMessage, loginView, type AccountSessions } from '../oauth/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
 import { errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH, type Csrf } from '../ui/index.js';
 import type { LoginThrottle, UserRecord, UserStore } from '../users/index.js';
@@ -162,12 +162,11 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
     if (!ID.test(id)) return notFound(c);
     const form = await c.req.parseBody();
     if (!deps.csrf.verify(c.req.header('cookie'), `approval-login:${id}`, form.csrf)) return forbidden(c);
-    const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
-    const password = typeof form.password === 'string' ? form.password : '';
-    const result = await checkPasswordLogin(
-      { name, password, address: deps.clientAddress(c) },
-      { users: deps.users, throttle: deps.throttle, now: deps.now() },
-    );
+    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
+      users: deps.users,
+      throttle: deps.throttle,
+      now: deps.now(),
+    });
     if (!result.ok) {
       deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'approval login refused');
       return loginPage(c, loginFailureMessage(result), name);

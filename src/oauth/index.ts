@@ -24,6 +24,6 @@ export { openOAuthForDataDir } from './open-for-data-dir.js';
 export { rotateSigningKeyFile } from './rotate-signing-key.js';
 // The sign-in of the account pages, reused by the approval page (src/approvals).
 export { createAccountSessions, type AccountSessions } from './pages/account-session.js';
-export { checkPasswordLogin, loginFailureMessage } from './pages/check-password-login.js';
+export { checkFormLogin, loginFailureMessage } from './pages/check-password-login.js';
 export { loginView } from './pages/views.js';
 export { loadCookieKeys } from './cookie-keys.js';

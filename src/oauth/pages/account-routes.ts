@@ -6,7 +6,7 @@ import { errorPage, pageResponse, type Csrf } from '../../ui/index.js';
 import type { LoginThrottle, UserStore } from '../../users/index.js';
 import type { OAuthStore } from '../store/index.js';
 import type { AccountSessions } from './account-session.js';
-import { checkPasswordLogin, loginFailureMessage } from './check-password-login.js';
+import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
 import { describeScopes } from './describe-scopes.js';
 import { accountNav, connectedAppsView, loginView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
@@ -95,12 +95,11 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
   app.post('/account/login', async (c) => {
     const form = await c.req.parseBody();
     if (!deps.csrf.verify(c.req.header('cookie'), 'account-login', form.csrf)) return forbidden(c);
-    const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
-    const password = typeof form.password === 'string' ? form.password : '';
-    const result = await checkPasswordLogin(
-      { name, password, address: deps.clientAddress(c) },
-      { users: deps.users, throttle: deps.throttle, now: deps.now() },
-    );
+    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
+      users: deps.users,
+      throttle: deps.throttle,
+      now: deps.now(),
+    });
     if (!result.ok) {
       deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'account login refused');
       return loginPage(c, loginFailureMessage(result), name);

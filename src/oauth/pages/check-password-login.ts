@@ -36,6 +36,20 @@ export async function checkPasswordLogin(
   return { ok: true, user };
 }
 
+/**
+ * The sign-in form as every page posts it (`name`, `password`), checked with
+ * `checkPasswordLogin`. Returns the typed name too, so a failed form can be shown again with it.
+ */
+export async function checkFormLogin(
+  form: Record<string, unknown>,
+  address: string,
+  deps: { users: UserStore; throttle: LoginThrottle; now: Date },
+): Promise<{ name: string; result: PasswordLoginResult }> {
+  const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
+  const password = typeof form.password === 'string' ? form.password : '';
+  return { name, result: await checkPasswordLogin({ name, password, address }, deps) };
+}
+
 /** The text a person reads for a failed login; never says which part was wrong. */
 export function loginFailureMessage(result: Exclude<PasswordLoginResult, { ok: true }>): string {
   if (result.reason === 'login-throttled') {

@@ -5,7 +5,7 @@ import type { Catalogue } from '../../tools/index.js';
 import { errorPage, pageResponse, type Csrf } from '../../ui/index.js';
 import type { LoginThrottle, UserStore } from '../../users/index.js';
 import type { AccountSessions } from './account-session.js';
-import { checkPasswordLogin, loginFailureMessage } from './check-password-login.js';
+import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
 import { describeScopes } from './describe-scopes.js';
 import { consentView, loginView, type ClientView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
@@ -156,12 +156,11 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     if (!d || d.prompt.name !== 'login') return expired(c);
     const form = await c.req.parseBody();
     if (!deps.csrf.verify(c.req.header('cookie'), `interaction:${d.uid}`, form.csrf)) return forbidden(c);
-    const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
-    const password = typeof form.password === 'string' ? form.password : '';
-    const result = await checkPasswordLogin(
-      { name, password, address: deps.clientAddress(c) },
-      { users: deps.users, throttle: deps.throttle, now: deps.now() },
-    );
+    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
+      users: deps.users,
+      throttle: deps.throttle,
+      now: deps.now(),
+    });
     if (!result.ok) {
       deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'login refused');
       return renderInteraction(c, d, loginFailureMessage(result), name);
