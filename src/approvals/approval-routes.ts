@@ -15,8 +15,8 @@ export interface ApprovalPageDeps {
   readonly csrf: Csrf;
   readonly clientAddress: (c: Context) => string;
   /** Appends the page's decision to the audit log; undefined when the log is off. */
-  readonly audit: ((entry: AuditEntry) => Promise<void>) | undefined;
-  readonly auditArgsKey: Buffer;
+  readonly audit:
+    { readonly append: (entry: AuditEntry) => Promise<void>; readonly argsKey: Buffer } | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -201,7 +201,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
     } catch {
       // the hash is then of {}; the stored value was ours, so this does not happen
     }
-    await deps.audit?.({
+    await deps.audit?.append({
       correlationId: c.get('requestId'),
       principal: a.subject,
       tenant: a.tenant,
@@ -210,7 +210,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
       event: 'confirmation',
       tool: a.tool,
       ...(a.upstream ? { upstream: a.upstream } : {}),
-      args: describeArgs(args, deps.auditArgsKey, { fullPayload: false }),
+      args: describeArgs(args, deps.audit.argsKey, { fullPayload: false }),
       decision: approve ? 'allow' : 'deny',
       reasons: [approve ? 'confirmation-accepted' : 'confirmation-declined'],
       outcome: approve ? 'ok' : 'denied',

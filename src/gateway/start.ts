@@ -322,8 +322,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       limits,
       output,
       quarantine: storage.quarantine,
-      audit: audit?.log,
-      auditArgsKey: audit?.keys.argsHmacKey ?? Buffer.alloc(32),
+      audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
       fullPayloadTools: config.audit.fullPayloadTools,
       metrics,
       alerts,
@@ -397,7 +396,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // account pages do (same users, cookie keys and session cookie), so a person signed in at
     // /account is signed in here.
     const pagePolicy = { secure: publicUrl.protocol === 'https:' };
-    const auditLog = audit?.log;
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
       users: oauthDb.users,
@@ -410,8 +408,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       }),
       csrf: createCsrf(loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!, pagePolicy),
       clientAddress: (c) => clientAddress(c, config.server.trustProxy),
-      audit: auditLog ? async (entry) => void (await auditLog.append(entry)) : undefined,
-      auditArgsKey: audit?.keys.argsHmacKey ?? Buffer.alloc(32),
+      audit: audit && {
+        append: async (entry) => void (await audit.log.append(entry)),
+        argsKey: audit.keys.argsHmacKey,
+      },
       logger,
       now: () => new Date(),
     });

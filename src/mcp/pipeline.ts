@@ -96,9 +96,11 @@ export interface PipelineDeps {
   readonly limits: RateLimits | undefined;
   readonly output: OutputGuard;
   readonly quarantine: QuarantineStore;
-  /** Undefined when the audit log is switched off (audit.enabled: false). */
-  readonly audit: AuditLog | undefined;
-  readonly auditArgsKey: Buffer;
+  /**
+   * The audit log and the key of its argument hashes; undefined when the log is switched off
+   * (audit.enabled: false), and then no record is built at all.
+   */
+  readonly audit: { readonly log: AuditLog; readonly argsKey: Buffer } | undefined;
   /** Tool-name globs whose arguments are audited in full (redacted). */
   readonly fullPayloadTools: readonly string[];
   readonly metrics: Metrics;
@@ -187,7 +189,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     if (!audit) return true;
     const stop = metrics.startStage('audit');
     try {
-      await audit.append(entry);
+      await audit.log.append(entry);
       return true;
     } catch (err) {
       logger.error(
@@ -291,9 +293,13 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         tool: req.name.toWellFormed(),
         ...(tool?.upstream ? { upstream: tool.upstream } : {}),
         ...(tool ? { scope: tool.scope } : {}),
-        args: describeArgs(output.redactValue(args), deps.auditArgsKey, {
-          fullPayload: fullPayload.some((g) => g.test(req.name)),
-        }),
+        ...(audit
+          ? {
+              args: describeArgs(output.redactValue(args), audit.argsKey, {
+                fullPayload: fullPayload.some((g) => g.test(req.name)),
+              }),
+            }
+          : {}),
         reasons,
         latencyMs: Date.now() - started,
         bytesIn: meta.bytesIn,

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { pino } from 'pino';
 import { verifyAuditStore } from '../../src/audit/index.js';
-import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { createApiKey } from '../../src/gateway/api-keys.js';
+import { startGateway } from '../../src/gateway/start.js';
+import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 
 const call = (name: string, args: unknown, id = 1) => ({
   jsonrpc: '2.0',
@@ -156,6 +158,43 @@ describe('rate limits', () => {
     }
     assert.deepEqual(statuses.slice(0, 20), Array(20).fill(401));
     assert.equal(statuses[21], 429);
+  });
+});
+
+describe('audit and rate limits switched off', () => {
+  it('serves calls, writes no audit file, warns at start and has no audit API', async () => {
+    const dataDir = tempDir();
+    const gw = await startGateway({
+      dataDir,
+      port: 0,
+      host: '127.0.0.1',
+      env: {
+        PORTCULLIS_METRICS__PORT: '0',
+        PORTCULLIS_AUDIT__ENABLED: 'false',
+        PORTCULLIS_RATE_LIMITS__ENABLED: 'false',
+      },
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      assert.equal(gw.audit, undefined);
+      assert.ok(gw.warnings.some((w) => w.includes('audit.enabled is false')));
+      assert.ok(gw.warnings.some((w) => w.includes('rateLimits.enabled is false')));
+      const { key } = await createApiKey(
+        gw.storage.apiKeys,
+        { owner: 'quiet', label: '', scopes: ['memory:read'], expiresAt: null },
+        new Date(),
+      );
+      for (let i = 0; i < 70; i++) {
+        const res = await postMcp(gw.mcpUrl.href, call('memory_search', { query: 'x' }), { key });
+        assert.equal(res.status, 200);
+        await res.text();
+      }
+      assert.equal(fs.existsSync(path.join(dataDir, 'audit.db')), false);
+      assert.equal((await fetch(new URL('/admin/audit', gw.url))).status, 404);
+    } finally {
+      await gw.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
