@@ -4,7 +4,15 @@ import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js
 import type { OAuthEnv as Env } from '../oauth/http-env.js';
 import { checkFormLogin, loginFailureMessage, loginView, type AccountSessions } from '../oauth/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
-import { errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH, type Csrf } from '../ui/index.js';
+import {
+  csrfRefusedPage,
+  errorPage,
+  html,
+  pageResponse,
+  STYLESHEET,
+  STYLESHEET_PATH,
+  type Csrf,
+} from '../ui/index.js';
 import type { LoginThrottle, UserRecord, UserStore } from '../users/index.js';
 
 export interface ApprovalPageDeps {
@@ -44,13 +52,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
       404,
       c.get('requestId'),
     );
-  const forbidden = (c: Context<Env>) =>
-    errorPage(
-      'Request refused',
-      'This form was not sent from this page. Reload the page and try again.',
-      403,
-      c.get('requestId'),
-    );
+  const forbidden = (c: Context<Env>) => csrfRefusedPage(c.get('requestId'));
 
   /** The approval, if it exists and belongs to this person. */
   async function find(c: Context<Env>, user: UserRecord): Promise<PendingApproval | undefined> {

@@ -82,3 +82,13 @@ export function errorPage(title: string, message: string, status: number, reques
       ${requestId ? html`<p class="fine">Reference: <span class="mono">${requestId}</span></p>` : ''}`,
   });
 }
+
+/** The answer to a form whose CSRF token does not check out: the same words on every page. */
+export function csrfRefusedPage(requestId?: string): Response {
+  return errorPage(
+    'Request refused',
+    'This form was not sent from this page. Reload the page and try again.',
+    403,
+    requestId,
+  );
+}

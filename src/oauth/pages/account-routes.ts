@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../../tools/index.js';
-import { errorPage, pageResponse, type Csrf } from '../../ui/index.js';
+import { csrfRefusedPage, errorPage, pageResponse, type Csrf } from '../../ui/index.js';
 import type { LoginThrottle, UserStore } from '../../users/index.js';
 import type { OAuthStore } from '../store/index.js';
 import type { AccountSessions } from './account-session.js';
@@ -37,13 +37,7 @@ const NOTICES: Record<string, string> = {
  */
 export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const forbidden = (c: Context<Env>) =>
-    errorPage(
-      'Request refused',
-      'This form was not sent from this page. Reload the page and try again.',
-      403,
-      c.get('requestId'),
-    );
+  const forbidden = (c: Context<Env>) => csrfRefusedPage(c.get('requestId'));
 
   async function loginPage(c: Context<Env>, error?: string, name?: string): Promise<Response> {
     const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), 'account-login');

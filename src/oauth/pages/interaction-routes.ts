@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { Catalogue } from '../../tools/index.js';
-import { errorPage, pageResponse, type Csrf } from '../../ui/index.js';
+import { csrfRefusedPage, errorPage, pageResponse, type Csrf } from '../../ui/index.js';
 import type { LoginThrottle, UserStore } from '../../users/index.js';
 import type { AccountSessions } from './account-session.js';
 import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
@@ -72,13 +72,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
       400,
       c.get('requestId'),
     );
-  const forbidden = (c: Context<Env>) =>
-    errorPage(
-      'Request refused',
-      'This form was not sent from this page. Reload the page and try again.',
-      403,
-      c.get('requestId'),
-    );
+  const forbidden = (c: Context<Env>) => csrfRefusedPage(c.get('requestId'));
 
   async function renderInteraction(
     c: Context<Env>,
