@@ -62,9 +62,8 @@ async function anonymousSave(gw: InstalledGateway, metadata: Record<string, unkn
 
 /** Signs an access token with the gateway's own signing key: a token minted "some other way". */
 async function mintWithGatewayKey(gw: InstalledGateway, claims: Record<string, unknown>) {
-  const stored = JSON.parse(
-    fs.readFileSync(path.join(gw.dataDir, 'keys', 'signing-keys.json'), 'utf8'),
-  ).keys[0];
+  const stored = JSON.parse(fs.readFileSync(path.join(gw.dataDir, 'keys', 'signing-keys.json'), 'utf8'))
+    .keys[0];
   const key = await importJWK({ ...stored, createdAt: undefined }, 'ES256');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({
@@ -129,7 +128,7 @@ for (const setup of SETUPS) {
       assert.equal(attempt.registration.body.error, 'invalid_client_metadata');
     });
 
-    it('a client stored by an earlier, unguarded registration gets unauthorized_client', async () => {
+    it('a client stored by an earlier, unguarded registration is refused the grant', async () => {
       // What a database attacked before this fix holds: a registered client with the grant.
       const db = openSqliteOAuthDatabase(path.join(gw.dataDir, 'portcullis.db'));
       const id = randomBytes(12).toString('base64url');
@@ -155,7 +154,8 @@ for (const setup of SETUPS) {
         basic(id, secret),
       );
       assert.equal(token.status, 400, JSON.stringify(token.body));
-      assert.equal(token.body.error, 'unauthorized_client');
+      assert.equal(token.body.error, 'invalid_request');
+      assert.equal(token.body.error_description, 'requested grant type is not allowed for this client');
     });
 
     it('the resource server refuses a client-credentials token whose client no operator created', async () => {
@@ -182,7 +182,11 @@ for (const setup of SETUPS) {
         '--json',
       ]);
       const op = JSON.parse(created.stdout);
-      const minted = await mintWithGatewayKey(gw, { sub: op.client_id, client_id: op.client_id, scope: 'memory:write' });
+      const minted = await mintWithGatewayKey(gw, {
+        sub: op.client_id,
+        client_id: op.client_id,
+        scope: 'memory:write',
+      });
       const ok = await postMcp(gw.url, save('from the nightly job'), { key: minted });
       assert.equal(ok.status, 200);
       assert.equal((await readRpc(ok)).result.isError, undefined);
@@ -210,10 +214,10 @@ for (const setup of SETUPS) {
       assert.equal(token.status, 200, JSON.stringify(token.body));
       assert.equal(token.body.scope, 'memory:read');
       const tools = await readRpc(await postMcp(gw.url, list, { key: token.body.access_token }));
-      assert.deepEqual(
-        tools.result.tools.map((t: { name: string }) => t.name).sort(),
-        ['memory_get', 'memory_search'],
-      );
+      assert.deepEqual(tools.result.tools.map((t: { name: string }) => t.name).sort(), [
+        'memory_get',
+        'memory_search',
+      ]);
       const write = await postMcp(gw.url, save('not allowed'), { key: token.body.access_token });
       assert.equal(write.status, 403);
     });

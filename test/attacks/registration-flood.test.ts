@@ -97,10 +97,14 @@ describe('the registration cap, pruning of unused registrations, and their audit
   });
 
   const stillKnown = async (clientId: string) => {
-    const { url } = authorizationRequest(origin, { clientId, redirectUri: REDIRECT }, {
-      scope: 'memory:read',
-      resource: t.url,
-    });
+    const { url } = authorizationRequest(
+      origin,
+      { clientId, redirectUri: REDIRECT },
+      {
+        scope: 'memory:read',
+        resource: t.url,
+      },
+    );
     const page = await new TestBrowser(origin).navigate(url);
     return page.res.status === 200;
   };
@@ -131,9 +135,9 @@ describe('the registration cap, pruning of unused registrations, and their audit
   });
 
   it('every registration and every refused one leaves an admin audit record', async () => {
-    const ok = await registerClient(origin, { client_name: 'Audited' });
     const refused = await register(origin, { ...metadata(), application_type: undefined });
     assert.equal(refused.status, 400);
+    const ok = await registerClient(origin, { client_name: 'Audited' });
     const records = await t.audit.log.query({ limit: 100_000 });
     const registered = records.filter((r) => r.event === 'admin' && r.reasons.includes('client-registered'));
     assert.ok(registered.length >= 4, `registrations recorded: ${registered.length}`);

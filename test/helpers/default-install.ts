@@ -36,7 +36,8 @@ export async function startInstalledGateway(opts: { config?: string } = {}): Pro
     url,
     origin: new URL(url).origin,
     dataDir,
-    cli: (cliArgs, input) => runCli([...cliArgs, '--data-dir', dataDir], input === undefined ? {} : { input }),
+    cli: (cliArgs, input) =>
+      runCli([...cliArgs, '--data-dir', dataDir], input === undefined ? {} : { input }),
     close: () => stop(child, dataDir),
   };
 }

@@ -68,6 +68,8 @@ export async function registerClient(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
+      // MCP 2026-07-28: clients send application_type; a loopback redirect is a native app's.
+      application_type: 'native',
       client_name: 'Flow test app',
       redirect_uris: [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
