@@ -86,7 +86,13 @@ export async function registerClient(
 export function authorizationRequest(
   origin: string,
   client: PublicClient,
-  opts: { scope: string; resource: string; state?: string; extra?: Record<string, string> },
+  /** `scope` and `resource` undefined: the request leaves them out (OAuth 2.1 lets it). */
+  opts: {
+    scope: string | undefined;
+    resource: string | undefined;
+    state?: string;
+    extra?: Record<string, string>;
+  },
 ): { url: string; verifier: string } {
   const verifier = randomBytes(32).toString('base64url');
   const url = new URL(`${origin}/oauth/auth`);
@@ -94,8 +100,8 @@ export function authorizationRequest(
     client_id: client.clientId,
     redirect_uri: client.redirectUri,
     response_type: 'code',
-    scope: opts.scope,
-    resource: opts.resource,
+    ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
+    ...(opts.resource !== undefined ? { resource: opts.resource } : {}),
     state: opts.state ?? randomBytes(8).toString('hex'),
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
