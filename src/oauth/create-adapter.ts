@@ -1,6 +1,15 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { hashClientSecret } from './client-secret.js';
 import type { OAuthStore } from './store/index.js';
+
+/** The registration cap is reached: RFC 7591 registration answers 503 until room frees up. */
+function registrationFull(): Error {
+  const err = new errors.TemporarilyUnavailable(
+    'This server is not accepting new client registrations right now; try again later.',
+  );
+  // Built as a 4xx so oidc-provider shows its code and description; sent as 503.
+  return Object.assign(err, { status: 503, statusCode: 503 });
+}
 
 /**
  * oidc-provider's adapter interface over our narrow OAuth store. One adapter instance per model
@@ -8,19 +17,24 @@ import type { OAuthStore } from './store/index.js';
  * wants an absolute time so expired rows can be ignored and swept.
  *
  * Clients reach this adapter only through Dynamic Client Registration (operator clients are
- * written by `createClient`), so every client stored here expires after
- * `unusedClientTtlSeconds` unless a person completes an authorization with it: saving a grant
+ * written by `createClient`), so the registration bounds live here, whatever path or request
+ * shape led to the write: at most `maxClients` live registered clients (a new one beyond that
+ * is refused with 503 `temporarily_unavailable`), and each expires after
+ * `unusedClientTtlSeconds` unless a person completes an authorization with it — saving a grant
  * for a client keeps it for good.
  */
 export function createAdapterClass(
   store: OAuthStore,
   now: () => Date,
-  opts: { readonly unusedClientTtlSeconds: number },
+  opts: { readonly maxClients: number; readonly unusedClientTtlSeconds: number },
 ) {
   return class PortcullisAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      if (this.model === 'Client' && (await store.countRegisteredClients(now())) >= opts.maxClients) {
+        throw registrationFull();
+      }
       const ttl = this.model === 'Client' ? opts.unusedClientTtlSeconds : expiresIn;
       const expiresAt = ttl ? new Date(now().getTime() + ttl * 1000) : null;
       // Registered clients' secrets are kept only as hashes; the registration response, built

@@ -250,30 +250,6 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
         : {}),
     }),
   );
-  if (config.registration.policy !== 'off') {
-    // The registration cap counts live registered clients (operator-created ones do not count,
-    // unused registrations expire). Past it, RFC 7591 registration answers 503 rather than
-    // growing the database for whoever keeps registering; the per-address limit is in front.
-    const { maxClients } = config.registration;
-    routes.post(`${OAUTH_PREFIX}/reg`, async (c) => {
-      if ((await deps.db.oauth.countRegisteredClients(deps.now())) < maxClients) return toProvider(c);
-      deps.logger.warn({ maxClients }, 'client registration refused: oauth.registration.maxClients reached');
-      await recordClientEvent({
-        reason: 'client-registration-refused',
-        errorCode: 'temporarily_unavailable',
-        correlationId: c.get('requestId'),
-      });
-      return c.json(
-        {
-          error: 'temporarily_unavailable',
-          error_description:
-            'This server is not accepting new client registrations right now; try again later.',
-        },
-        503,
-        { 'retry-after': '3600', 'cache-control': 'no-store' },
-      );
-    });
-  }
   routes.all(`${OAUTH_PREFIX}/*`, (c) => toProvider(c));
 
   // Expired codes, sessions and tokens are invisible already; this only reclaims the space.

@@ -101,6 +101,7 @@ function errorPageHtml(out: { error?: string; error_description?: string }): str
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store, users, resource } = deps;
   const Adapter = createAdapterClass(store, deps.now, {
+    maxClients: config.registration.maxClients,
     unusedClientTtlSeconds: config.registration.unusedClientTtlSeconds,
   });
   const prefix = deps.secure ? '__Secure-' : '';
