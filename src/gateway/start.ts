@@ -385,6 +385,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       trustProxy: config.server.trustProxy,
       clientAddress: (c) => clientAddress(c, config.server.trustProxy),
       env,
+      audit: audit?.log,
       logger,
       now: () => new Date(),
     });

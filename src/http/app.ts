@@ -13,7 +13,7 @@ import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
-import { limitOAuth } from './limit-oauth.js';
+import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { jsonRpcErrorResponse } from './responses.js';
 import { securityHeaders } from './security-headers.js';
@@ -76,6 +76,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // Registered before /mcp so the challenge middleware wraps it.
   if (deps.oauth) {
     if (deps.limits) app.use('/oauth/*', limitOAuth(deps.limits, config.server.trustProxy));
+    if (deps.limits) app.post('/oauth/reg', limitRegistration(deps.limits, config.server.trustProxy));
     app.use('/mcp', deps.oauth.challenge);
     app.route('/', deps.oauth.routes as unknown as Hono<{ Variables: RequestIdVariables }>);
   }

@@ -15,3 +15,15 @@ export function limitOAuth(limits: RateLimits, trustProxy: boolean): MiddlewareH
     await next();
   };
 }
+
+/**
+ * Limits Dynamic Client Registrations per client address (`rateLimits.registration`), on top of
+ * the OAuth limit: registration is open to anyone and every accepted one is a stored row.
+ */
+export function limitRegistration(limits: RateLimits, trustProxy: boolean): MiddlewareHandler {
+  return async function limitRegistrationMiddleware(c, next) {
+    const refusal = await limits.checkRegistration(clientAddress(c, trustProxy));
+    if (refusal) return rateLimitedResponse(refusal, null);
+    await next();
+  };
+}

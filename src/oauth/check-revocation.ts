@@ -1,11 +1,13 @@
 import type { RevocationCheck, RevocationReason, VerifiedAccessToken } from '../auth/index.js';
+import { isOperatorClient } from './client-metadata.js';
 import type { OAuthStore } from './store/index.js';
 
 export interface RevocationCheckOptions {
   /**
    * Built-in AS: a token for a person must name a grant that still exists (withdrawing consent,
-   * refresh-token reuse and `grants revoke` delete it). External AS: grants live elsewhere, so
-   * only the client list is checked here.
+   * refresh-token reuse and `grants revoke` delete it), and a token with no grant — client
+   * credentials — must belong to a client an operator created. External AS: grants and clients
+   * live elsewhere, so only the revoked-client list is checked here.
    */
   readonly requireGrant: boolean;
   /** Most cached "still valid" answers kept. */
@@ -34,8 +36,12 @@ export function createRevocationCheck(store: OAuthStore, opts: RevocationCheckOp
         return 'token-revoked';
       return undefined;
     }
-    // Client credentials: the client acts for itself (sub = client_id) and holds no grant.
-    if (opts.requireGrant && token.subject !== token.clientId) return 'token-revoked';
+    if (!opts.requireGrant) return undefined;
+    // Client credentials: the client acts for itself (sub = client_id) and holds no grant. The
+    // token endpoint issues these only to operator-created clients; a token minted any other way
+    // (an old registration, a leaked key, a bug) still fails here.
+    if (token.subject !== token.clientId) return 'token-revoked';
+    if (!isOperatorClient(await store.find('Client', token.clientId, now))) return 'client-not-operator';
     return undefined;
   }
 

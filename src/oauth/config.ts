@@ -25,8 +25,28 @@ const registrationSchema = z
       .describe(
         'Secret reference to the initial access token; required when policy is `initial-access-token`.',
       ),
+    maxClients: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(10_000)
+      .describe(
+        'Most registered clients kept at once (operator-created clients do not count). Beyond it, ' +
+          'registration answers 503 `temporarily_unavailable` until unused registrations are pruned.',
+      ),
+    unusedClientTtlSeconds: seconds(600, 30 * 86_400)
+      .default(86_400)
+      .describe(
+        'A registered client with which no person has completed an authorization is deleted after this ' +
+          'long. Once a person consents, the client is kept.',
+      ),
   })
-  .describe('Dynamic Client Registration.');
+  .describe(
+    'Dynamic Client Registration. Registered clients act only for people who sign in: they must send ' +
+      '`application_type` and may not use `client_credentials` (that is for `portcullis clients create`). ' +
+      'Registrations per client address are limited by `rateLimits.registration`.',
+  );
 
 const clientFetchSchema = z
   .strictObject({

@@ -17,12 +17,14 @@ import { createRevocationCheck } from './check-revocation.js';
 import type { OAuthConfig } from './config.js';
 import { loadCookieKeys } from './cookie-keys.js';
 import { createProvider } from './create-provider.js';
+import { defaultScopeCandidates } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
 import { createFederation } from './federation.js';
 import { createProviderHandler, OAUTH_PREFIX } from './mount-provider.js';
 import { createAccountSessions } from './pages/account-session.js';
 import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
+import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './resource-metadata.js';
 import { readSigningKeys, toPublicJwks } from './signing-keys.js';
 import type { OAuthDatabase } from './store/index.js';
@@ -42,6 +44,8 @@ export interface OAuthServerDeps {
   readonly trustProxy: boolean;
   readonly clientAddress: (c: Context) => string;
   readonly env: NodeJS.ProcessEnv;
+  /** Control-plane records (client registrations) go here; undefined when the audit log is off. */
+  readonly audit?: ControlPlaneAudit | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -157,6 +161,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     timeoutMs: config.clientFetch.timeoutMs,
   });
   guards.push(clientGuard);
+  const recordClientEvent = createClientEventRecorder(deps.audit, deps.logger);
 
   const provider = createProvider({
     config,
@@ -168,6 +173,8 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     cookieKeys,
     clientGuard,
     toolScopes: scopes,
+    defaultScopeCandidates: () => defaultScopeCandidates(deps.catalogue.entries().map((e) => e.tool)),
+    recordClientEvent,
     allowedOrigins: deps.allowedOrigins,
     initialAccessToken,
     secure,

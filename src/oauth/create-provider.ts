@@ -5,9 +5,19 @@ import type { EgressGuard } from '../egress/index.js';
 import { html, renderPage } from '../ui/index.js';
 import type { UserStore } from '../users/index.js';
 import type { OAuthConfig } from './config.js';
+import { checkSelfAssertedMetadata } from './check-client-metadata.js';
+import {
+  CLIENT_CREATED_BY_PROPERTY,
+  CLIENT_SCOPES_PROPERTY,
+  clientScopeLimit,
+  isOperatorClient,
+  SERVER_SIDE_PROPERTIES,
+} from './client-metadata.js';
 import { hashClientSecret } from './client-secret.js';
 import { createAdapterClass } from './create-adapter.js';
+import { defaultScopes } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
+import type { ClientEvent } from './record-client-event.js';
 import { toProviderJwks, type StoredSigningKey } from './signing-keys.js';
 import type { OAuthStore } from './store/index.js';
 
@@ -25,6 +35,10 @@ export interface ProviderDeps {
   readonly clientGuard: EgressGuard;
   /** The scopes of the tools currently served; the resource server's scopes. */
   readonly toolScopes: () => readonly string[];
+  /** The scopes a request without `scope` may default to (see default-scope.ts). */
+  readonly defaultScopeCandidates: () => readonly string[];
+  /** Writes the audit record of a registration, a metadata document's first use, or a refusal. */
+  readonly recordClientEvent: (event: ClientEvent) => Promise<void>;
   /** Origins allowed to call the token endpoint and friends from a browser (CORS). */
   readonly allowedOrigins: ReadonlySet<string>;
   readonly initialAccessToken: string | undefined;
@@ -35,16 +49,34 @@ export interface ProviderDeps {
   readonly now: () => Date;
 }
 
-/** Extra client metadata: the scopes an operator-created client is limited to. */
-export const CLIENT_SCOPES_PROPERTY = 'portcullis_scopes';
+/** oidc-provider's own scopes; everything else is a resource-server (tool) scope. */
+const STATIC_SCOPES = ['openid', 'offline_access'];
 
-/** The scopes a client may receive for the MCP resource: its operator limit, if any, within what tools need. */
+/**
+ * The scopes a client may receive for the MCP resource: its operator limit, if any, within what
+ * tools need. A client-credentials token acts for no person, so without an explicit operator
+ * limit it gets no tool scope at all.
+ */
 function resourceScopesFor(
   client: { metadata(): Record<string, unknown> },
   toolScopes: readonly string[],
+  grant: 'client_credentials' | 'person',
 ): string[] {
-  const limit = client.metadata()[CLIENT_SCOPES_PROPERTY];
-  return Array.isArray(limit) ? toolScopes.filter((s) => (limit as unknown[]).includes(s)) : [...toolScopes];
+  const limit = clientScopeLimit(client.metadata());
+  if (limit) return toolScopes.filter((s) => limit.includes(s));
+  return grant === 'client_credentials' ? [] : [...toolScopes];
+}
+
+function invalidScope(description: string, offered: readonly string[]) {
+  const err = new errors.InvalidScope(description, offered.join(' '));
+  if (offered.length === 0) delete (err as { scope?: string }).scope;
+  return err;
+}
+
+/** The request id the gateway put on the response before handing it to oidc-provider. */
+function requestIdOf(ctx: KoaContextWithOIDC | undefined): string | undefined {
+  const id = ctx?.res.getHeader('x-request-id');
+  return typeof id === 'string' ? id : undefined;
 }
 
 function errorPageHtml(out: { error?: string; error_description?: string }): string {
@@ -68,7 +100,10 @@ function errorPageHtml(out: { error?: string; error_description?: string }): str
  */
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, store, users, resource } = deps;
-  const Adapter = createAdapterClass(store, deps.now);
+  const Adapter = createAdapterClass(store, deps.now, {
+    maxClients: config.registration.maxClients,
+    unusedClientTtlSeconds: config.registration.unusedClientTtlSeconds,
+  });
   const prefix = deps.secure ? '__Secure-' : '';
   const registration = config.registration;
 
@@ -143,6 +178,23 @@ export function createProvider(deps: ProviderDeps): Provider {
         enabled: config.clientFetch.clientIdMetadataDocuments,
         ack: 'draft-02',
         cacheDuration: { min: 60, max: 3600 },
+        // A metadata document is its publisher's own word, like a registration: it may not claim
+        // client_credentials or server-side metadata. A refusal answers `invalid_client`.
+        async allowClient(ctx, client) {
+          const problem = checkSelfAssertedMetadata(client.metadata(), 'metadata-document');
+          if (problem) {
+            deps.logger.info({ clientId: client.clientId, problem }, 'metadata-document client refused');
+            await deps.recordClientEvent({
+              reason: 'client-registration-refused',
+              clientId: client.clientId,
+              errorCode: 'invalid_client_metadata',
+              ...correlation(ctx),
+            });
+            return false;
+          }
+          await noteFirstUse(ctx, client.clientId);
+          return true;
+        },
       },
       resourceIndicators: {
         enabled: true,
@@ -150,11 +202,15 @@ export function createProvider(deps: ProviderDeps): Provider {
         // audience-less one.
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator, client) => {
+        getResourceServerInfo: (ctx, indicator, client) => {
           // RFC 8707 §2: a resource the server does not recognise is `invalid_target`.
           if (indicator !== resource) throw new errors.InvalidTarget();
+          const grant =
+            ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials'
+              ? 'client_credentials'
+              : 'person';
           return {
-            scope: resourceScopesFor(client, deps.toolScopes()).join(' '),
+            scope: resourceScopesFor(client, deps.toolScopes(), grant).join(' '),
             audience: resource,
             accessTokenTTL: config.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
@@ -164,9 +220,21 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
     },
     extraClientMetadata: {
-      properties: [CLIENT_SCOPES_PROPERTY],
-      validator(_ctx, key, value, metadata) {
-        if (key !== CLIENT_SCOPES_PROPERTY) return;
+      properties: [...SERVER_SIDE_PROPERTIES],
+      // Called for every client oidc-provider builds: a registration (with the request as ctx), a
+      // stored client or a metadata document (without). The registrant's own body is checked once.
+      validator(ctx, key, value, metadata) {
+        const oidc = ctx?.oidc;
+        if (key === CLIENT_CREATED_BY_PROPERTY) {
+          if (oidc?.route === 'registration') {
+            const problem = checkSelfAssertedMetadata(oidc.body ?? {}, 'registration');
+            if (problem) throw new errors.InvalidClientMetadata(problem);
+          }
+          if (value !== undefined && value !== 'operator') {
+            throw new errors.InvalidClientMetadata(`${CLIENT_CREATED_BY_PROPERTY} must be "operator"`);
+          }
+          return;
+        }
         if (value !== undefined && (!Array.isArray(value) || !value.every((s) => typeof s === 'string'))) {
           throw new errors.InvalidClientMetadata(`${CLIENT_SCOPES_PROPERTY} must be an array of strings`);
         }
@@ -176,6 +244,30 @@ export function createProvider(deps: ProviderDeps): Provider {
         // replace it): what a client receives is what the person consents to, within the
         // operator's `portcullis_scopes` limit for clients created with the CLI.
         delete (metadata as { scope?: unknown }).scope;
+      },
+    },
+    extraParams: {
+      // OAuth 2.1 §3.2.2.1 (RFC 6749 §3.3): a request without `scope` gets the documented default
+      // or `invalid_scope`, never a silent denial; so does a request none of whose scopes exists
+      // here. oidc-provider runs extraParams validators last, after its own scope and resource
+      // checks, and documents them as the place to assign defaults.
+      scope(ctx, value, client) {
+        const offered = resourceScopesFor(client, deps.toolScopes(), 'person');
+        if (value === undefined) {
+          const defaults = defaultScopes(deps.defaultScopeCandidates(), offered);
+          if (defaults.length === 0) {
+            throw invalidScope(
+              'The request names no scope and this app has no default scope here; ask for the scopes you need.',
+              offered,
+            );
+          }
+          ctx.oidc.params!.scope = defaults.join(' ');
+          return;
+        }
+        const requested = value.split(' ');
+        if (!requested.some((s) => offered.includes(s) || STATIC_SCOPES.includes(s))) {
+          throw invalidScope('None of the requested scopes is offered to this app here.', offered);
+        }
       },
     },
     ttl: {
@@ -235,8 +327,53 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
   };
 
+  const correlation = (ctx: KoaContextWithOIDC | undefined) => {
+    const id = requestIdOf(ctx);
+    return id ? { correlationId: id } : {};
+  };
+
+  /**
+   * The first use of a metadata-document client is its registration: audited once, and
+   * remembered (`SeenMetadataDocument`) for as long as an unused registration would be kept, or
+   * for good once a person completes an authorization with it.
+   */
+  async function noteFirstUse(ctx: KoaContextWithOIDC | undefined, clientId: string) {
+    const now = deps.now();
+    if (await store.find('SeenMetadataDocument', clientId, now)) return;
+    const ttlMs = config.registration.unusedClientTtlSeconds * 1000;
+    await store.upsert(
+      'SeenMetadataDocument',
+      clientId,
+      { client_id: clientId },
+      new Date(now.getTime() + ttlMs),
+    );
+    await deps.recordClientEvent({ reason: 'client-registered', clientId, ...correlation(ctx) });
+  }
+
   const provider = new Provider(deps.issuer, configuration);
   provider.proxy = deps.trustProxy;
+
+  // Client credentials are for operator-created clients only, whatever a client's metadata says:
+  // a client stored by an older, unguarded registration keeps its `grant_types`, but the token
+  // endpoint refuses the grant ("requested grant type is not allowed for this client"). The
+  // resource server checks the client again on every call (check-revocation.ts).
+  provider.Client.prototype.grantTypeAllowed = function grantTypeAllowed(
+    this: InstanceType<Provider['Client']>,
+    type: string,
+  ) {
+    if (type === 'client_credentials' && !isOperatorClient(this.metadata())) return false;
+    return this.grantTypes?.includes(type) === true;
+  };
+
+  // RFC 8414 §2 `scopes_supported`: the tool scopes the protected-resource metadata lists, beside
+  // oidc-provider's own. They change with the catalogue, so they are filled in per request.
+  provider.use(async function listToolScopes(ctx: Partial<KoaContextWithOIDC>, next) {
+    await next();
+    if (ctx.oidc?.route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      const body = ctx.body as { scopes_supported?: string[] };
+      body.scopes_supported = [...new Set([...(body.scopes_supported ?? []), ...deps.toolScopes()])];
+    }
+  });
 
   // Client secrets issued by the CLI or by registration are stored as SHA-256 hashes (see the
   // adapter); compare in constant time against the hash of what the client presented.
@@ -251,6 +388,20 @@ export function createProvider(deps: ProviderDeps): Provider {
     return Promise.resolve(a.length === b.length && timingSafeEqual(a, b));
   };
 
+  provider.on('registration_create.success', (ctx, client) => {
+    void deps.recordClientEvent({
+      reason: 'client-registered',
+      clientId: client.clientId,
+      ...correlation(ctx),
+    });
+  });
+  provider.on('registration_create.error', (ctx, err) => {
+    void deps.recordClientEvent({
+      reason: 'client-registration-refused',
+      errorCode: err instanceof errors.OIDCProviderError ? err.error : 'server_error',
+      ...correlation(ctx),
+    });
+  });
   provider.on('server_error', (_ctx, err) => deps.logger.error({ err }, 'oauth server error'));
   provider.on('grant.revoked', (_ctx, grantId) => deps.logger.info({ grantId }, 'oauth grant revoked'));
   return provider;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { UserStore } from '../users/index.js';
 import { generateClientSecret, hashClientSecret } from './client-secret.js';
-import { CLIENT_SCOPES_PROPERTY } from './create-provider.js';
+import { CLIENT_CREATED_BY_PROPERTY, CLIENT_SCOPES_PROPERTY, isOperatorClient } from './client-metadata.js';
 import type { ModelPayload, OAuthStore } from './store/index.js';
 
 /**
@@ -47,7 +47,10 @@ export async function createClient(
     ...(req.authMethod === 'private_key_jwt' ? { token_endpoint_auth_signing_alg: 'ES256' } : {}),
     ...(secret ? { client_secret: hashClientSecret(secret) } : {}),
     ...(req.jwks ? { jwks: req.jwks } : {}),
+    // The operator's ceiling for every token of this client, and the server-side mark that only
+    // this function writes (a registrant sending either is refused).
     [CLIENT_SCOPES_PROPERTY]: [...req.scopes],
+    [CLIENT_CREATED_BY_PROPERTY]: 'operator',
   };
   await store.upsert('Client', clientId, metadata, null);
   return { clientId, ...(secret ? { clientSecret: secret } : {}), metadata };
@@ -72,7 +75,7 @@ export async function listClients(store: OAuthStore): Promise<ClientView[]> {
       typeof m.token_endpoint_auth_method === 'string' ? m.token_endpoint_auth_method : 'client_secret_basic',
     scopes: Array.isArray(m[CLIENT_SCOPES_PROPERTY]) ? (m[CLIENT_SCOPES_PROPERTY] as string[]) : 'any',
     redirectUris: (m.redirect_uris as string[] | undefined) ?? [],
-    registeredBy: String(m.client_id).startsWith('pcc_') ? 'operator' : 'dynamic-registration',
+    registeredBy: isOperatorClient(m) ? 'operator' : 'dynamic-registration',
   }));
 }
 

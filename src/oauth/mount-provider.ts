@@ -33,6 +33,20 @@ function presetHeaders(res: ServerResponse, requestId: string | undefined, hsts:
 }
 
 /**
+ * oidc-provider's router ignores letter case and one trailing slash (`/REG`, `/reg/` reach the
+ * registration endpoint), while the gateway's guards in front of it match exact paths (the
+ * per-address registration limit on `POST /oauth/reg`). So only the exact spelling of a route is
+ * passed on: no trailing slash, and a lowercase first segment — every route's first segment is
+ * a fixed lowercase word (`auth`, `token`, `reg`, `.well-known`…); ids come later in the path.
+ */
+function isCanonical(relative: string): boolean {
+  const pathname = relative.split('?', 1)[0]!;
+  if (pathname.length > 1 && pathname.endsWith('/')) return false;
+  const first = pathname.split('/')[1] ?? '';
+  return first === first.toLowerCase();
+}
+
+/**
  * Runs oidc-provider (a Koa application) for one request that Hono routed to it, on the raw
  * Node request and response that @hono/node-server exposes. Express-style mounting: `url` is
  * made relative to the mount and `originalUrl` keeps the full path, which is how oidc-provider
@@ -45,6 +59,7 @@ export function createProviderHandler(provider: Provider, opts: { hsts: boolean 
     const { incoming, outgoing } = c.env;
     const req = incoming as IncomingMessage & { originalUrl?: string };
     const full = path ?? req.url ?? '/';
+    if (!isCanonical(full.slice(OAUTH_PREFIX.length))) return c.json({ error: 'not_found' }, 404);
     req.originalUrl = full;
     req.url = full.slice(OAUTH_PREFIX.length) || '/';
     presetHeaders(outgoing, c.get('requestId'), opts.hsts);

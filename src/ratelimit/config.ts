@@ -138,6 +138,9 @@ export const rateLimitConfigSchema = z
     oauth: windowLimit(120, 60, 'one IP address on the OAuth endpoints').describe(
       'Requests to the OAuth endpoints (/oauth/*) per source IP.',
     ),
+    registration: windowLimit(20, 3600, 'one IP address registering OAuth clients').describe(
+      'Dynamic Client Registrations (POST /oauth/reg) per source IP, on top of the OAuth limit.',
+    ),
   })
   .strict()
   .describe('Rate limits for every tier. Counters live in memory, or in Redis when Redis is configured.');

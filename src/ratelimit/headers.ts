@@ -47,6 +47,7 @@ const SUBJECT: Record<RateLimitTier, string> = {
   concurrency: 'concurrent calls of this credential',
   'failed-auth': 'failed sign-ins from this address',
   oauth: 'authorization requests from this address',
+  registration: 'client registrations from this address',
 };
 
 /** Text a model can act on, e.g. "Rate limit exceeded for this credential: retry in 12 seconds." */

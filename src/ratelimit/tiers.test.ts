@@ -152,6 +152,16 @@ test('OAuth endpoint requests are limited per address', async () => {
   assert.equal((await limits.checkOAuth('192.0.2.1'))?.reason, 'rate-limit-oauth');
 });
 
+test('client registrations are limited per address, apart from the OAuth limit', async () => {
+  const limits = createRateLimits(config({ registration: { points: 1, windowSeconds: 3600 } }), memory);
+  assert.equal(await limits.checkRegistration('192.0.2.1'), undefined);
+  const refused = await limits.checkRegistration('192.0.2.1');
+  assert.equal(refused?.reason, 'rate-limit-registration');
+  assert.ok((refused?.retryAfterSeconds ?? 0) > 60);
+  assert.equal(await limits.checkRegistration('192.0.2.2'), undefined);
+  assert.equal(await limits.checkOAuth('192.0.2.1'), undefined);
+});
+
 test('an allowed call reports its usage of each tier for the RateLimit headers', async () => {
   const limits = createRateLimits(config(), memory);
   const decision = await limits.checkToolCall({ credentialId: 'k', tool: 't' });

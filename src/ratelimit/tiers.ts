@@ -13,7 +13,15 @@ import { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency
 import { createLimiter, type LimitSpec, type RateLimitBackend, type RateLimiter } from './limiter.js';
 
 export type RateLimitTier =
-  'credential' | 'session' | 'tool' | 'upstream' | 'daily-quota' | 'concurrency' | 'failed-auth' | 'oauth';
+  | 'credential'
+  | 'session'
+  | 'tool'
+  | 'upstream'
+  | 'daily-quota'
+  | 'concurrency'
+  | 'failed-auth'
+  | 'oauth'
+  | 'registration';
 
 /** The kebab-case reason stored in the audit record and counted in metrics. */
 export type RateLimitReason = `rate-limit-${RateLimitTier}`;
@@ -86,6 +94,7 @@ export function describeTiers(config: RateLimitConfig) {
       blockSeconds: config.failedAuth.blockSeconds,
     },
     oauth: { name: 'oauth', ...config.oauth },
+    registration: { name: 'registration', ...config.registration },
   } satisfies Record<string, unknown>;
 }
 
@@ -103,6 +112,8 @@ export interface RateLimits {
   recordFailedAuth(ip: string): Promise<RateLimitRefusal | undefined>;
   /** Counts a request to the OAuth endpoints from an address. */
   checkOAuth(ip: string): Promise<RateLimitRefusal | undefined>;
+  /** Counts a client registration from an address. */
+  checkRegistration(ip: string): Promise<RateLimitRefusal | undefined>;
 }
 
 export function createRateLimits(config: RateLimitConfig, backend: RateLimitBackend): RateLimits {
@@ -115,6 +126,7 @@ export function createRateLimits(config: RateLimitConfig, backend: RateLimitBack
   const daily = createLimiter(backend, tiers.dailyQuota);
   const failedAuth = createLimiter(backend, tiers.failedAuth);
   const oauth = createLimiter(backend, tiers.oauth);
+  const registration = createLimiter(backend, tiers.registration);
   const concurrency: ConcurrencyLimiter = createConcurrencyLimiter(config.concurrency.maxInFlight);
 
   async function single(tier: RateLimitTier, limiter: RateLimiter, key: string) {
@@ -174,6 +186,7 @@ export function createRateLimits(config: RateLimitConfig, backend: RateLimitBack
     },
     recordFailedAuth: (ip) => single('failed-auth', failedAuth, ip),
     checkOAuth: (ip) => single('oauth', oauth, ip),
+    checkRegistration: (ip) => single('registration', registration, ip),
   };
 }
 

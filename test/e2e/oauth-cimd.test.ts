@@ -92,6 +92,25 @@ describe('Client ID Metadata Documents', () => {
     assert.ok(grants.some((g) => g.clientId === clientId));
   });
 
+  it('the first use of a metadata document is recorded once as a client registration', async () => {
+    const clientId = publish('audited');
+    for (let i = 0; i < 2; i++) {
+      const { url } = authorizationRequest(
+        t.gw.url.origin,
+        { clientId, redirectUri: REDIRECT },
+        { scope: 'memory:read', resource: t.url },
+      );
+      assert.equal((await new TestBrowser(t.gw.url.origin).navigate(url)).res.status, 200);
+    }
+    const records = (await t.audit.log.query({ limit: 100_000 })).filter(
+      (r) => r.event === 'admin' && r.clientId === clientId,
+    );
+    assert.deepEqual(
+      records.map((r) => [r.reasons, r.decision, r.outcome]),
+      [[['client-registered'], 'allow', 'ok']],
+    );
+  });
+
   const refused = async (gw: TestGateway, clientId: string) => {
     const { url } = authorizationRequest(
       gw.gw.url.origin,

@@ -45,8 +45,14 @@ export async function startTestGateway(
     port: 0,
     host: '127.0.0.1',
     // Metrics on a free port: tests run gateways side by side. Every test's OAuth traffic comes
-    // from 127.0.0.1, so the per-address OAuth limit is raised (its own test sets it low).
-    env: { PORTCULLIS_METRICS__PORT: '0', PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000', ...opts.env },
+    // from 127.0.0.1, so the per-address OAuth and registration limits are raised (their own
+    // tests run against the defaults).
+    env: {
+      PORTCULLIS_METRICS__PORT: '0',
+      PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000',
+      PORTCULLIS_RATE_LIMITS__REGISTRATION__POINTS: '100000',
+      ...opts.env,
+    },
     logger: opts.logger ?? pino({ level: 'silent' }),
   });
   if (!gw.audit) throw new Error('test gateways run with the audit log on');

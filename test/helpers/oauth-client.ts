@@ -30,6 +30,8 @@ export class TestOAuthProvider {
 
   get clientMetadata() {
     return {
+      // The SDK v2 derives it from the redirect URI; an SDK 1.x app must send it itself.
+      application_type: 'native',
       client_name: this.opts.clientName ?? 'Test MCP client',
       redirect_uris: [this.opts.redirectUrl],
       grant_types: ['authorization_code', 'refresh_token'],

@@ -68,6 +68,8 @@ export async function registerClient(
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
+      // MCP 2026-07-28: clients send application_type; a loopback redirect is a native app's.
+      application_type: 'native',
       client_name: 'Flow test app',
       redirect_uris: [redirectUri],
       grant_types: ['authorization_code', 'refresh_token'],
@@ -84,7 +86,13 @@ export async function registerClient(
 export function authorizationRequest(
   origin: string,
   client: PublicClient,
-  opts: { scope: string; resource: string; state?: string; extra?: Record<string, string> },
+  /** `scope` and `resource` undefined: the request leaves them out (OAuth 2.1 lets it). */
+  opts: {
+    scope: string | undefined;
+    resource: string | undefined;
+    state?: string;
+    extra?: Record<string, string>;
+  },
 ): { url: string; verifier: string } {
   const verifier = randomBytes(32).toString('base64url');
   const url = new URL(`${origin}/oauth/auth`);
@@ -92,8 +100,8 @@ export function authorizationRequest(
     client_id: client.clientId,
     redirect_uri: client.redirectUri,
     response_type: 'code',
-    scope: opts.scope,
-    resource: opts.resource,
+    ...(opts.scope !== undefined ? { scope: opts.scope } : {}),
+    ...(opts.resource !== undefined ? { resource: opts.resource } : {}),
     state: opts.state ?? randomBytes(8).toString('hex'),
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',

@@ -46,6 +46,17 @@ export interface OAuthStore {
   /** Every stored (registered or operator-created) client's metadata. */
   listClients(): Promise<ModelPayload[]>;
   /**
+   * Live clients that registered themselves (Dynamic Client Registration): every stored client
+   * whose metadata has no `portcullis_created_by`. The registration cap counts these.
+   */
+  countRegisteredClients(now: Date): Promise<number>;
+  /**
+   * A person completed an authorization with this client: its rows stop expiring — the
+   * registration (`Client`) and the record that a metadata-document client was first seen
+   * (`SeenMetadataDocument`). Both are stored with an expiry, so unused ones are pruned.
+   */
+  markClientUsed(clientId: string): Promise<void>;
+  /**
    * Revokes a client for good: its registration, every grant and token are deleted and its id
    * is remembered (so a metadata-document client cannot simply come back). Advances the epoch.
    * Returns false when the id was neither stored nor seen in a grant.

@@ -72,6 +72,16 @@ export function openMemoryOAuthStore(): OAuthStore {
         .filter((e) => e.model === 'Client')
         .sort((a, b) => a.id.localeCompare(b.id))
         .map((e) => e.payload),
+    countRegisteredClients: async (now) =>
+      [...entries.values()].filter(
+        (e) => e.model === 'Client' && live(e, now) && e.payload.portcullis_created_by === undefined,
+      ).length,
+    markClientUsed: async (clientId) => {
+      for (const model of ['Client', 'SeenMetadataDocument']) {
+        const e = entries.get(keyOf(model, clientId));
+        if (e?.expiresAt) entries.set(keyOf(model, clientId), { ...e, expiresAt: null });
+      }
+    },
     revokeClient: async (clientId, at) => {
       const n = deleteWhere(
         (e) => (e.model === 'Client' && e.id === clientId) || e.payload.clientId === clientId,

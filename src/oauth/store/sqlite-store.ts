@@ -34,6 +34,14 @@ export const OAUTH_MIGRATIONS: readonly string[] = [
   ) STRICT;
   INSERT INTO oauth_meta (key, value) VALUES ('revocation_epoch', 0);
   `,
+  // Clients created by `portcullis clients create` before the created-by marker existed get it:
+  // their 20-character pcc_ ids and the absence of application_type (which oidc-provider writes
+  // on every registration) tell them from registered clients, whose ids are longer and random.
+  `
+  UPDATE oauth_models SET payload = json_set(payload, '$.portcullis_created_by', 'operator')
+   WHERE model = 'Client' AND id LIKE 'pcc\\_%' ESCAPE '\\' AND length(id) = 20
+     AND json_extract(payload, '$.application_type') IS NULL;
+  `,
 ];
 
 interface Row {
@@ -90,6 +98,14 @@ export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
     bump: db.prepare("UPDATE oauth_meta SET value = value + 1 WHERE key = 'revocation_epoch'"),
     epoch: db.prepare<[], { value: number }>("SELECT value FROM oauth_meta WHERE key = 'revocation_epoch'"),
     purge: db.prepare<[number]>('DELETE FROM oauth_models WHERE expires_at IS NOT NULL AND expires_at <= ?'),
+    countRegistered: db.prepare<[number], { n: number }>(
+      `SELECT COUNT(*) AS n FROM oauth_models WHERE model = 'Client' AND (expires_at IS NULL OR expires_at > ?)
+          AND json_extract(payload, '$.portcullis_created_by') IS NULL`,
+    ),
+    keepClient: db.prepare<[string]>(
+      `UPDATE oauth_models SET expires_at = NULL
+        WHERE model IN ('Client', 'SeenMetadataDocument') AND id = ? AND expires_at IS NOT NULL`,
+    ),
   };
 
   const parse = (r: Row | undefined): ModelPayload | undefined => {
@@ -140,6 +156,10 @@ export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
         .map((r) => grantSummary(r.id, parse(r)!, r.expires_at === null ? null : new Date(r.expires_at)))
         .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.id.localeCompare(b.id)),
     listClients: async () => stmt.clients.all().map((r) => parse(r)!),
+    countRegisteredClients: async (now) => stmt.countRegistered.get(now.getTime())?.n ?? 0,
+    markClientUsed: async (clientId) => {
+      stmt.keepClient.run(clientId);
+    },
     revokeClient: async (clientId, at) => {
       revokeClient(clientId, at.getTime());
       return known;

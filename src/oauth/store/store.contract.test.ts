@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
 import { openMemoryOAuthDatabase, openSqliteOAuthDatabase, type OAuthDatabase } from './index.js';
+import { OAUTH_MIGRATIONS } from './sqlite-store.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -128,6 +130,27 @@ for (const [name, open] of backends) {
       await db.close();
     });
 
+    it('counts live registered clients apart from operator ones, and keeps a used one for good', async () => {
+      const db = open();
+      const { oauth } = db;
+      await oauth.upsert('Client', 'op', { client_id: 'op', portcullis_created_by: 'operator' }, null);
+      await oauth.upsert('Client', 'r1', { client_id: 'r1' }, at(100));
+      await oauth.upsert('Client', 'r2', { client_id: 'r2' }, at(100));
+      await oauth.upsert('SeenMetadataDocument', 'https://a.example/c', { client_id: 'a' }, at(100));
+      await oauth.upsert('SeenMetadataDocument', 'https://b.example/c', { client_id: 'b' }, at(100));
+      assert.equal(await oauth.countRegisteredClients(at(50)), 2);
+      await oauth.markClientUsed('r1');
+      await oauth.markClientUsed('op');
+      await oauth.markClientUsed('https://a.example/c');
+      assert.equal(await oauth.countRegisteredClients(at(200)), 1, 'r2 expired unused; r1 is kept');
+      assert.equal(await oauth.purgeExpired(at(200)), 2);
+      assert.ok(await oauth.find('SeenMetadataDocument', 'https://a.example/c', at(10_000)));
+      assert.ok(await oauth.find('Client', 'r1', at(10_000)));
+      assert.equal(await oauth.find('Client', 'r2', at(10)), undefined, 'pruned');
+      assert.ok(await oauth.find('Client', 'op', at(10_000)));
+      await db.close();
+    });
+
     it('stores users and account sessions; disabling keeps the first time', async () => {
       const db = open();
       const { users } = db;
@@ -165,3 +188,32 @@ for (const [name, open] of backends) {
     });
   });
 }
+
+describe('OAuth store migrations (SQLite)', () => {
+  it('marks clients created by the CLI before the created-by marker existed, and only those', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-oauth-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'old.db');
+    const raw = new Database(file);
+    raw.exec(OAUTH_MIGRATIONS[0]!);
+    raw.exec('CREATE TABLE schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT');
+    raw.prepare("INSERT INTO schema_migrations VALUES ('oauth', 1)").run();
+    const put = raw.prepare("INSERT INTO oauth_models (model, id, payload) VALUES ('Client', ?, ?)");
+    put.run(
+      'pcc_AAAAAAAAAAAAAAAA',
+      JSON.stringify({ client_id: 'pcc_AAAAAAAAAAAAAAAA', portcullis_scopes: [] }),
+    );
+    // Registered clients: one whose random id happens to start like ours, one ordinary.
+    const lucky = 'pcc_bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+    put.run(lucky, JSON.stringify({ client_id: lucky, application_type: 'web', portcullis_scopes: [] }));
+    put.run('pcc_CCCCCCCCCCCCCCCC', JSON.stringify({ client_id: 'x', application_type: 'web' }));
+    raw.close();
+
+    const db = openSqliteOAuthDatabase(file);
+    const byId = new Map((await db.oauth.listClients()).map((c) => [String(c.client_id), c]));
+    assert.equal(byId.get('pcc_AAAAAAAAAAAAAAAA')?.portcullis_created_by, 'operator');
+    assert.equal(byId.get(lucky)?.portcullis_created_by, undefined);
+    assert.equal(byId.get('x')?.portcullis_created_by, undefined);
+    await db.close();
+  });
+});
