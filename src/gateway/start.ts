@@ -31,7 +31,7 @@ import {
   webhookAlertHandler,
 } from '../metrics/index.js';
 import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
-import { compilePolicy, createMemoryTaintTracker } from '../policy/index.js';
+import { compilePolicy, createTaintTracker } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createCsrf } from '../ui/index.js';
 import { createLoginThrottle } from '../users/index.js';
@@ -288,21 +288,19 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // that signs in-band confirmation states. The approval page's URL needs the public URL,
     // known once the listener is bound (below).
     const approvalBase: { url?: URL } = {};
-    const confirmTimer = setInterval(
-      () =>
-        void storage.confirmations
-          .purge(new Date())
-          .catch((err: unknown) => logger.warn({ err }, 'confirmation purge failed')),
-      3_600_000,
-    );
+    const confirmTimer = setInterval(() => {
+      void storage.confirmations
+        .purge(new Date())
+        .catch((err: unknown) => logger.warn({ err }, 'confirmation purge failed'));
+      void storage.taint
+        .purge(new Date())
+        .catch((err: unknown) => logger.warn({ err }, 'taint purge failed'));
+    }, 3_600_000);
     confirmTimer.unref();
     closers.push(async () => clearInterval(confirmTimer));
     const policyDeps = {
       policy: compilePolicy(config.policy),
-      taint: createMemoryTaintTracker({
-        windowMs: config.policy.taint.windowSeconds * 1000,
-        sessionTtlMs: config.sessions.idleTtlSeconds * 1000,
-      }),
+      taint: createTaintTracker(storage.taint, { windowMs: config.policy.taint.windowSeconds * 1000 }),
       confirm: {
         key: loadConfirmationKey(layout.keys),
         store: storage.confirmations,
