@@ -319,7 +319,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       const stopLimit = metrics.startStage('rate-limit');
       const admitted = limits
         ? await limits.checkToolCall({
-            credentialId: principal.credentialId,
+            // Keyed by the grant or key (Principal.binding), never by the token of the day.
+            caller: principal.binding,
             ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
             tool: req.name,
             ...(tool?.upstream ? { upstream: tool.upstream } : {}),
