@@ -11,6 +11,7 @@ import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { createApp, hostOriginPolicy } from '../http/app.js';
 import { clientAddress } from '../http/client-address.js';
+import { defaultMaxPerAddress, limitConnections, listenerOptions } from '../http/limit-connections.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
@@ -77,21 +78,25 @@ type FetchHandler = (request: Request, env: unknown) => Response | Promise<Respo
 
 function listen(fetch: FetchHandler, config: Config): Promise<ServerType> {
   const { tls, host, port } = config.server;
+  const limits = {
+    ...config.server.connections,
+    maxPerAddress: config.server.connections.maxPerAddress ?? defaultMaxPerAddress(config.server.trustProxy),
+  };
   return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch,
         hostname: host,
         port,
-        ...(tls
-          ? {
-              createServer: https.createServer,
-              serverOptions: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) },
-            }
-          : {}),
+        serverOptions: {
+          ...listenerOptions(limits, tls !== undefined),
+          ...(tls ? { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } : {}),
+        },
+        ...(tls ? { createServer: https.createServer } : {}),
       },
       () => resolve(server),
     );
+    limitConnections(server, limits);
     server.once('error', reject);
   });
 }
