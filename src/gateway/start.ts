@@ -250,12 +250,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
     // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved
     // tools are published into the catalogue, at start and whenever a listing or approval
-    // changes. The secrets resolved for them join the redactor's known secrets.
+    // changes. The secrets resolved for them join the redactor's known secrets, and every known
+    // secret is redacted from their definitions before those are pinned, written or served.
     const upstreams = createUpstreamManager({
       upstreams: config.upstreams,
       catalogue,
       dataDir: opts.dataDir,
       env,
+      knownSecrets: signingSecrets,
       logger,
       metrics,
     });
