@@ -16,7 +16,6 @@ const PER_ADDRESS = 5;
 const TOTAL = 12;
 const CONFIG = `server:
   connections:
-    maxPerAddress: ${PER_ADDRESS}
     maxTotal: ${TOTAL}
     headersTimeoutSeconds: 1
     requestTimeoutSeconds: 2
@@ -73,7 +72,11 @@ describe('connection exhaustion from one address', () => {
   const probes: Probe[] = [];
 
   before(async () => {
-    t = await startTestGateway({ config: CONFIG });
+    // The test helper raises the per-address cap for every other test; this one sets it low.
+    t = await startTestGateway({
+      config: CONFIG,
+      env: { PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: String(PER_ADDRESS) },
+    });
     port = Number(t.gw.url.port);
   });
   after(async () => {
