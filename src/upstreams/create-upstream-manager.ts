@@ -128,7 +128,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   let redactDefinition = createDefinitionRedactor(options.knownSecrets ?? []);
 
   let lock: Lockfile = safeReadLock();
-  scrubStoredSecrets();
+  scrubStoredSecrets(lock);
 
   function safeReadLock(): Lockfile {
     try {
@@ -187,11 +187,12 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
    * later, a lockfile from before this check): an approved definition that holds one loses its
    * approval — it is blocked until a person approves its redacted form — and the lockfile no
    * longer carries it; observed entries that hold one are dropped until the server lists again.
+   * `latest` is the lockfile as on disk, so an approval the CLI just wrote is not lost.
    */
-  function scrubStoredSecrets() {
+  function scrubStoredSecrets(latest: Lockfile) {
     const withdrawn: string[] = [];
     const upstreams = Object.fromEntries(
-      Object.entries(lock.upstreams).map(([name, u]) => {
+      Object.entries(latest.upstreams).map(([name, u]) => {
         const approved = Object.fromEntries(
           Object.entries(u.approved).filter(([key, pin]) => {
             const leaked = redactDefinition(pin.definition).leaks.length > 0;
@@ -203,7 +204,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       }),
     );
     if (withdrawn.length > 0) {
-      lock = { ...lock, upstreams };
+      lock = { ...latest, upstreams };
       writeLockfile(lockPath, lock);
       logger.warn(
         { alert: 'upstream-definition-secret', items: withdrawn },
@@ -389,7 +390,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
           if (secrets.has(value)) return;
           secrets.add(value);
           redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
-          scrubStoredSecrets();
+          scrubStoredSecrets(safeReadLock());
           for (const [name, raw] of rawListings) onListing(name, raw);
           for (const l of secretListeners) l(value);
         },
