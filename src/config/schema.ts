@@ -23,6 +23,55 @@ const tlsSchema = z
   })
   .describe('Serve HTTPS directly from these files. Leave unset behind a TLS-terminating proxy.');
 
+const seconds = (max: number, fallback: number, what: string) =>
+  z.number().int().min(1).max(max).default(fallback).describe(what);
+
+const connectionsSchema = z
+  .strictObject({
+    maxTotal: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(512)
+      .describe(
+        'Most open client connections in total; beyond it new ones are closed at once. Keep it well ' +
+          'under the file-descriptor limit of the process (see docs/deploy.md).',
+      ),
+    maxPerAddress: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .optional()
+      .describe(
+        'Most open connections from one client address (an IPv6 /64 counts as one address); beyond ' +
+          'it new ones are closed at once; 0 turns the cap off. Counted on the TCP peer. Default: 64, ' +
+          'or 0 with trustProxy (every connection then comes from the proxy, which must cap clients).',
+      ),
+    headersTimeoutSeconds: seconds(
+      300,
+      10,
+      'A connection must send a complete request head within this long (a new connection that sends ' +
+        'nothing too); otherwise it gets 408 and is closed.',
+    ),
+    requestTimeoutSeconds: seconds(
+      3600,
+      30,
+      'The whole request, body included, must arrive within this long (slow-body attacks); otherwise ' +
+        '408 and closed. Responses, such as event streams, are not limited by it.',
+    ),
+    keepAliveTimeoutSeconds: seconds(300, 5, 'An idle keep-alive connection is closed after this long.'),
+  })
+  .refine((c) => c.headersTimeoutSeconds <= c.requestTimeoutSeconds, {
+    path: ['headersTimeoutSeconds'],
+    message: 'must not exceed requestTimeoutSeconds',
+  })
+  .describe(
+    'Connection caps and timeouts of the listener, against connection exhaustion (idle sockets, ' +
+      'slow headers or bodies). See docs/deploy.md for the file-descriptor limit to set.',
+  );
+
 const serverSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1').describe('Address to listen on.'),
@@ -77,6 +126,7 @@ const serverSchema = z
       .max(256)
       .default(32)
       .describe('Deepest nesting of arrays/objects accepted in a JSON-RPC body; deeper gets 400.'),
+    connections: connectionsSchema.prefault({}),
   })
   .describe('HTTP listener.');
 

@@ -52,9 +52,19 @@ export interface EgressGuard {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-// Credentials meant for one origin must not follow a redirect to another (Fetch §4.4 step 13
-// does the same for Authorization).
-const CROSS_ORIGIN_STRIPPED = ['authorization', 'proxy-authorization', 'cookie'];
+/**
+ * The caller's headers that may follow a redirect to another origin; every other one is dropped.
+ * RFC 9110 §15.4: a client following a redirect should remove header fields that are not
+ * appropriate for the new target; the Fetch standard drops Authorization on a cross-origin
+ * redirect (§4.4 HTTP-redirect fetch). An allow-list, not a list of known credential headers:
+ * `x-api-key`, `x-vault-token`, a webhook signature or a tenant header belongs to the first
+ * origin as much as Authorization and Cookie do, and the guard cannot tell which ones are
+ * secret. What stays describes the client, not its rights: Fetch's CORS-safelisted request
+ * headers (accept, accept-language, content-language) and user-agent. `content-type` stays only
+ * while the body does (a 307/308 resends it, RFC 9110 §15.4.8); with the body dropped
+ * (303, or 301/302 after POST) it goes too.
+ */
+const CROSS_ORIGIN_KEPT = new Set(['accept', 'accept-language', 'content-language', 'user-agent']);
 
 const systemResolve: Resolve = (hostname) => lookup(hostname, { all: true, verbatim: true });
 
@@ -150,7 +160,12 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
           );
         }
         const next = checkUrl(location, policy, current);
-        if (next.origin !== current.origin) for (const h of CROSS_ORIGIN_STRIPPED) headers.delete(h);
+        if (next.origin !== current.origin) {
+          // Once dropped, a header stays dropped, even if a later hop comes back to this origin.
+          const keep = (name: string) =>
+            CROSS_ORIGIN_KEPT.has(name) || (name === 'content-type' && body !== undefined);
+          for (const name of [...headers.keys()]) if (!keep(name)) headers.delete(name);
+        }
         // Fetch §4.4: 303 turns anything but HEAD into GET, and 301/302 turn POST into GET.
         if ((res.statusCode === 303 && method !== 'HEAD') || (res.statusCode <= 302 && method === 'POST')) {
           method = 'GET';

@@ -11,6 +11,7 @@ import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { createApp, hostOriginPolicy } from '../http/app.js';
 import { clientAddress } from '../http/client-address.js';
+import { defaultMaxPerAddress, limitConnections, listenerOptions } from '../http/limit-connections.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
@@ -31,7 +32,7 @@ import {
   webhookAlertHandler,
 } from '../metrics/index.js';
 import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
-import { compilePolicy, createMemoryTaintTracker } from '../policy/index.js';
+import { compilePolicy, createTaintTracker } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createCsrf } from '../ui/index.js';
 import { createLoginThrottle } from '../users/index.js';
@@ -77,21 +78,25 @@ type FetchHandler = (request: Request, env: unknown) => Response | Promise<Respo
 
 function listen(fetch: FetchHandler, config: Config): Promise<ServerType> {
   const { tls, host, port } = config.server;
+  const limits = {
+    ...config.server.connections,
+    maxPerAddress: config.server.connections.maxPerAddress ?? defaultMaxPerAddress(config.server.trustProxy),
+  };
   return new Promise((resolve, reject) => {
     const server = serve(
       {
         fetch,
         hostname: host,
         port,
-        ...(tls
-          ? {
-              createServer: https.createServer,
-              serverOptions: { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) },
-            }
-          : {}),
+        serverOptions: {
+          ...listenerOptions(limits, tls !== undefined),
+          ...(tls ? { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } : {}),
+        },
+        ...(tls ? { createServer: https.createServer } : {}),
       },
       () => resolve(server),
     );
+    limitConnections(server, limits);
     server.once('error', reject);
   });
 }
@@ -245,12 +250,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
     // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved
     // tools are published into the catalogue, at start and whenever a listing or approval
-    // changes. The secrets resolved for them join the redactor's known secrets.
+    // changes. The secrets resolved for them join the redactor's known secrets, and every known
+    // secret is redacted from their definitions before those are pinned, written or served.
     const upstreams = createUpstreamManager({
       upstreams: config.upstreams,
       catalogue,
       dataDir: opts.dataDir,
       env,
+      knownSecrets: signingSecrets,
       logger,
       metrics,
     });
@@ -288,21 +295,19 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // that signs in-band confirmation states. The approval page's URL needs the public URL,
     // known once the listener is bound (below).
     const approvalBase: { url?: URL } = {};
-    const confirmTimer = setInterval(
-      () =>
-        void storage.confirmations
-          .purge(new Date())
-          .catch((err: unknown) => logger.warn({ err }, 'confirmation purge failed')),
-      3_600_000,
-    );
+    const confirmTimer = setInterval(() => {
+      void storage.confirmations
+        .purge(new Date())
+        .catch((err: unknown) => logger.warn({ err }, 'confirmation purge failed'));
+      void storage.taint
+        .purge(new Date())
+        .catch((err: unknown) => logger.warn({ err }, 'taint purge failed'));
+    }, 3_600_000);
     confirmTimer.unref();
     closers.push(async () => clearInterval(confirmTimer));
     const policyDeps = {
       policy: compilePolicy(config.policy),
-      taint: createMemoryTaintTracker({
-        windowMs: config.policy.taint.windowSeconds * 1000,
-        sessionTtlMs: config.sessions.idleTtlSeconds * 1000,
-      }),
+      taint: createTaintTracker(storage.taint, { windowMs: config.policy.taint.windowSeconds * 1000 }),
       confirm: {
         key: loadConfirmationKey(layout.keys),
         store: storage.confirmations,

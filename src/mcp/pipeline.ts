@@ -8,7 +8,7 @@ import {
   type Principal,
 } from '../auth/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
-import { decide, type Decision, type Policy, type TaintKey, type TaintTracker } from '../policy/index.js';
+import { decide, type Decision, type Policy, type TaintTracker } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
 import { rateLimitHeaders, type RateLimitRefusal, type RateLimits } from '../ratelimit/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
@@ -170,8 +170,6 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
   const fullPayload = deps.fullPayloadTools.map(globToRegExp);
 
   const confirmStage = createConfirmStage(deps.confirm);
-  const taintKey = (p: Principal, meta: RequestMeta): TaintKey =>
-    meta.sessionId ? { session: meta.sessionId } : { binding: p.binding };
   // Upstream tools reach the catalogue only once their definitions are approved (src/pins), so
   // every tool here is built in or approved; decide() still checks, as the backstop.
   const decideFor = (principal: Principal, tool: Tool, taint: ReadonlySet<ToolLabel>): Decision =>
@@ -321,7 +319,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       const stopLimit = metrics.startStage('rate-limit');
       const admitted = limits
         ? await limits.checkToolCall({
-            credentialId: principal.credentialId,
+            // Keyed by the grant or key (Principal.binding), never by the token of the day.
+            caller: principal.binding,
             ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
             tool: req.name,
             ...(tool?.upstream ? { upstream: tool.upstream } : {}),
@@ -354,7 +353,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         }
 
         // decide
-        const taint = await deps.taint.seen(taintKey(principal, meta), deps.now().getTime());
+        // Taint belongs to the person (tenant + subject), not to this session or credential.
+        const taint = await deps.taint.seen(principal, deps.now().getTime());
         const decision = decideFor(principal, tool, taint);
         reasons.push(...decision.reasons);
         for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
@@ -490,7 +490,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         // Whatever the tool returned has reached the model's context, so its labels count from
         // now on (a tool-reported error can carry untrusted text as well as a result can).
         const recordTaint = () =>
-          deps.taint.record(taintKey(principal, meta), decision.classification.labels, deps.now().getTime());
+          deps.taint.record(principal, decision.classification.labels, deps.now().getTime());
 
         if (decision.effect === 'allow') return await run();
 

@@ -113,9 +113,9 @@ const taintSchema = z
       .max(7 * 86_400)
       .default(1800)
       .describe(
-        'How long a label a caller took in counts for callers without a stateful session (per ' +
-          'credential, sliding: each new call carrying the label restarts it). Sessions keep theirs ' +
-          'for their life.',
+        'How long a label a person took in counts (sliding: each new call carrying the label ' +
+          'restarts it). Labels belong to the person (tenant + subject) across all their sessions, ' +
+          'keys and tokens, and are kept in storage, so a restart does not clear them.',
       ),
   })
   .describe('Taint tracking.');

@@ -74,7 +74,7 @@ export interface DecisionInput {
   /** The scopes the credential carries (roles are expanded here, not by the caller). */
   readonly scopes: ReadonlySet<string>;
   readonly tool: PolicyTool;
-  /** Labels the caller's context has taken in (session, or credential over the taint window). */
+  /** Labels the person's context has taken in (over the taint window, across sessions and keys). */
   readonly taint: ReadonlySet<ToolLabel>;
   /**
    * Pin state of the tool's definition. Upstream tools that are not approved never reach the

@@ -12,6 +12,6 @@ export {
   type PolicyTool,
 } from './decide.js';
 export { policyConfigSchema, DEFAULT_FLOWS, type PolicyConfig, type FlowRule } from './config.js';
-export { createMemoryTaintTracker, type TaintKey, type TaintTracker } from './track-taint.js';
+export { createTaintTracker, type TaintKey, type TaintTracker } from './track-taint.js';
 export { hashArgs } from './hash-args.js';
 export { checkPolicy, type PolicyFinding } from './check-policy.js';

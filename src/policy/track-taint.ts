@@ -1,57 +1,44 @@
+import type { TaintStore } from '../storage/index.js';
 import type { ToolLabel } from '../tools/types.js';
 
 /**
- * Which labels a caller's context has taken in. Keyed by stateful session id when there is one
- * (the model's context is the session), otherwise by the credential binding over a sliding
- * window (stateless clients carry their context between requests where we cannot see it, so
- * every call of that credential counts). Behind an interface: the scale-out work moves it to
- * Redis so replicas share it.
+ * Which labels a person's context has taken in. Keyed by the person — tenant and subject (an API
+ * key's owner, an OAuth token's subject; the client itself under client credentials) — across
+ * every session, credential and token they use: a model's context outlives any one of them and
+ * is invisible to the gateway, so a new session or a second key must not start clean (issue 10,
+ * finding 4). Labels last a sliding window (each new call carrying one restarts it) and live in
+ * storage, so they survive a restart and every process on the same database shares them.
  */
 export interface TaintTracker {
-  /** Labels taken in under this key and still inside its window at `now`. */
-  seen(key: TaintKey, now: number): Promise<ReadonlySet<ToolLabel>>;
+  /** Labels the person took in that are still inside their window at `now`. */
+  seen(person: TaintKey, now: number): Promise<ReadonlySet<ToolLabel>>;
   /** Records labels taken in at `now` (each restarts its window). */
-  record(key: TaintKey, labels: readonly ToolLabel[], now: number): Promise<void>;
+  record(person: TaintKey, labels: readonly ToolLabel[], now: number): Promise<void>;
 }
 
-export type TaintKey = { readonly session: string } | { readonly binding: string };
+/** The person taint belongs to; a Principal fits as it is. */
+export interface TaintKey {
+  readonly tenant: string;
+  readonly subject: string;
+}
 
-const keyOf = (k: TaintKey) => ('session' in k ? `s:${k.session}` : `b:${k.binding}`);
+const keyOf = (k: TaintKey) => JSON.stringify([k.tenant, k.subject]);
+// What the store hands back is checked against the closed set (the compiler keeps it complete).
+const LABELS: Readonly<Record<ToolLabel, true>> = {
+  'private-data': true,
+  'untrusted-source': true,
+  'external-sink': true,
+};
+const isLabel = (s: string): s is ToolLabel => Object.hasOwn(LABELS, s);
 
-/**
- * In-process tracker. A session's labels last `sessionTtlMs` after their last use (the session's
- * own idle lifetime, after which the session is gone anyway); a credential's last `windowMs`.
- * Memory is bounded by sweeping expired entries as records arrive.
- */
-export function createMemoryTaintTracker(opts: { windowMs: number; sessionTtlMs: number }): TaintTracker {
-  const entries = new Map<string, { labels: Map<ToolLabel, number>; ttl: number }>();
-  let lastSweep = 0;
-  const ttlOf = (k: TaintKey) => ('session' in k ? opts.sessionTtlMs : opts.windowMs);
-
-  const sweep = (now: number) => {
-    if (now - lastSweep < 60_000) return;
-    lastSweep = now;
-    for (const [key, e] of entries) {
-      for (const [label, at] of e.labels) if (now - at > e.ttl) e.labels.delete(label);
-      if (e.labels.size === 0) entries.delete(key);
-    }
-  };
-
+export function createTaintTracker(store: TaintStore, opts: { windowMs: number }): TaintTracker {
   return {
-    async seen(key, now) {
-      const e = entries.get(keyOf(key));
-      const out = new Set<ToolLabel>();
-      if (!e) return out;
-      for (const [label, at] of e.labels) if (now - at <= e.ttl) out.add(label);
-      return out;
+    async seen(person, now) {
+      return new Set((await store.live(keyOf(person), new Date(now))).filter(isLabel));
     },
-    async record(key, labels, now) {
-      sweep(now);
+    async record(person, labels, now) {
       if (labels.length === 0) return;
-      const k = keyOf(key);
-      const e = entries.get(k) ?? { labels: new Map<ToolLabel, number>(), ttl: ttlOf(key) };
-      for (const label of labels) e.labels.set(label, now);
-      entries.set(k, e);
+      await store.record(keyOf(person), labels, new Date(now + opts.windowMs));
     },
   };
 }

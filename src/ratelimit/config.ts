@@ -32,7 +32,10 @@ export const rateLimitConfigSchema = z
           .int()
           .positive()
           .default(60)
-          .describe('Calls per window for one credential (API key or token).'),
+          .describe(
+            'Calls per window for one credential: an API key, or one OAuth grant (client and user), ' +
+              'shared by every token issued or refreshed for it.',
+          ),
         windowSeconds: z.number().int().positive().default(60).describe('Window length in seconds.'),
         burst: z
           .number()
@@ -52,7 +55,7 @@ export const rateLimitConfigSchema = z
       .strict()
       .prefault({})
       .describe(
-        'Per credential (API key, or OAuth client and user): the main limit, with an optional burst allowance.',
+        'Per credential (API key, or OAuth client and user; a fresh token does not reset it): the main limit, with an optional burst allowance.',
       ),
     tools: z
       .record(

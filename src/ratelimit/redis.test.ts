@@ -41,12 +41,12 @@ test('against Redis, two gateway replicas share one count', async (t) => {
   const replicaA = createRateLimits(cfg, { kind: 'redis', client, keyPrefix });
   const replicaB = createRateLimits(cfg, { kind: 'redis', client, keyPrefix });
   for (let i = 0; i < 2; i++) {
-    const a = await replicaA.checkToolCall({ credentialId: 'k', tool: 't' });
-    const b = await replicaB.checkToolCall({ credentialId: 'k', tool: 't' });
+    const a = await replicaA.checkToolCall({ caller: 'k', tool: 't' });
+    const b = await replicaB.checkToolCall({ caller: 'k', tool: 't' });
     if (a.allowed) a.release();
     if (b.allowed) b.release();
   }
-  const fifth = await replicaA.checkToolCall({ credentialId: 'k', tool: 't' });
+  const fifth = await replicaA.checkToolCall({ caller: 'k', tool: 't' });
   assert.ok(!fifth.allowed && fifth.tier === 'credential');
 });
 

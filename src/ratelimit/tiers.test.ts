@@ -21,9 +21,7 @@ async function calls(n: number, fn: () => Promise<ToolCallRateDecision>): Promis
 
 test('under the defaults the 61st call in a minute from one credential is refused with a retry time', async () => {
   const limits = createRateLimits(config(), memory);
-  const results = await calls(61, () =>
-    limits.checkToolCall({ credentialId: 'key-1', tool: 'notes__search' }),
-  );
+  const results = await calls(61, () => limits.checkToolCall({ caller: 'key-1', tool: 'notes__search' }));
   assert.ok(results.slice(0, 60).every((r) => r.allowed));
   const last = results[60];
   assert.ok(last && !last.allowed);
@@ -37,9 +35,7 @@ test('a configured burst admits that many calls beyond the per-minute limit, the
     config({ credential: { points: 60, windowSeconds: 60, burst: 10, burstWindowSeconds: 600 } }),
     memory,
   );
-  const results = await calls(71, () =>
-    limits.checkToolCall({ credentialId: 'key-1', tool: 'notes__search' }),
-  );
+  const results = await calls(71, () => limits.checkToolCall({ caller: 'key-1', tool: 'notes__search' }));
   assert.equal(results.filter((r) => r.allowed).length, 70);
   const last = results[70];
   assert.ok(last && !last.allowed && last.tier === 'credential');
@@ -50,9 +46,9 @@ test('limits are per credential: one exhausted key does not affect another', asy
     config({ credential: { points: 5, windowSeconds: 60, burst: 0, burstWindowSeconds: 60 } }),
     memory,
   );
-  await calls(5, () => limits.checkToolCall({ credentialId: 'key-a', tool: 't' }));
-  assert.equal((await limits.checkToolCall({ credentialId: 'key-a', tool: 't' })).allowed, false);
-  assert.equal((await limits.checkToolCall({ credentialId: 'key-b', tool: 't' })).allowed, true);
+  await calls(5, () => limits.checkToolCall({ caller: 'key-a', tool: 't' }));
+  assert.equal((await limits.checkToolCall({ caller: 'key-a', tool: 't' })).allowed, false);
+  assert.equal((await limits.checkToolCall({ caller: 'key-b', tool: 't' })).allowed, true);
 });
 
 test('a stricter per-tool limit refuses first and does not charge the credential tier', async () => {
@@ -63,7 +59,7 @@ test('a stricter per-tool limit refuses first and does not charge the credential
     }),
     memory,
   );
-  const fetches = await calls(5, () => limits.checkToolCall({ credentialId: 'k', tool: 'web__fetch' }));
+  const fetches = await calls(5, () => limits.checkToolCall({ caller: 'k', tool: 'web__fetch' }));
   assert.deepEqual(
     fetches.map((r) => r.allowed),
     [true, true, false, false, false],
@@ -71,18 +67,16 @@ test('a stricter per-tool limit refuses first and does not charge the credential
   const refused = fetches[2];
   assert.ok(refused && !refused.allowed && refused.tier === 'tool' && refused.reason === 'rate-limit-tool');
   // 2 charged by the allowed fetches; the 3 refused ones were refunded: 8 left for other tools.
-  const others = await calls(9, () => limits.checkToolCall({ credentialId: 'k', tool: 'notes__search' }));
+  const others = await calls(9, () => limits.checkToolCall({ caller: 'k', tool: 'notes__search' }));
   assert.equal(others.filter((r) => r.allowed).length, 8);
 });
 
 test('the per-session limit applies to calls in the same session only', async () => {
   const limits = createRateLimits(config({ session: { points: 3, windowSeconds: 60 } }), memory);
-  const inSession = await calls(4, () =>
-    limits.checkToolCall({ credentialId: 'k', sessionId: 's1', tool: 't' }),
-  );
+  const inSession = await calls(4, () => limits.checkToolCall({ caller: 'k', sessionId: 's1', tool: 't' }));
   const last = inSession[3];
   assert.ok(last && !last.allowed && last.tier === 'session');
-  assert.equal((await limits.checkToolCall({ credentialId: 'k', sessionId: 's2', tool: 't' })).allowed, true);
+  assert.equal((await limits.checkToolCall({ caller: 'k', sessionId: 's2', tool: 't' })).allowed, true);
 });
 
 test('the per-upstream limit is kept per credential and can be overridden per upstream', async () => {
@@ -94,23 +88,23 @@ test('the per-upstream limit is kept per credential and can be overridden per up
     memory,
   );
   const gh = await calls(3, () =>
-    limits.checkToolCall({ credentialId: 'k', tool: 'github__x', upstream: 'github' }),
+    limits.checkToolCall({ caller: 'k', tool: 'github__x', upstream: 'github' }),
   );
   const last = gh[2];
   assert.ok(last && !last.allowed && last.tier === 'upstream' && last.limit === 2);
   assert.equal(
-    (await limits.checkToolCall({ credentialId: 'other', tool: 'github__x', upstream: 'github' })).allowed,
+    (await limits.checkToolCall({ caller: 'other', tool: 'github__x', upstream: 'github' })).allowed,
     true,
   );
   assert.equal(
-    (await limits.checkToolCall({ credentialId: 'k', tool: 'jira__x', upstream: 'jira' })).allowed,
+    (await limits.checkToolCall({ caller: 'k', tool: 'jira__x', upstream: 'jira' })).allowed,
     true,
   );
 });
 
 test('the daily quota refuses once spent', async () => {
   const limits = createRateLimits(config({ dailyQuota: { points: 3 } }), memory);
-  const results = await calls(4, () => limits.checkToolCall({ credentialId: 'k', tool: 't' }));
+  const results = await calls(4, () => limits.checkToolCall({ caller: 'k', tool: 't' }));
   const last = results[3];
   assert.ok(last && !last.allowed && last.tier === 'daily-quota' && last.reason === 'rate-limit-daily-quota');
   assert.equal(last.windowSeconds, 86_400);
@@ -118,16 +112,16 @@ test('the daily quota refuses once spent', async () => {
 
 test('the concurrency cap refuses a call while the limit is in flight and frees the slot on release', async () => {
   const limits = createRateLimits(config({ concurrency: { maxInFlight: 2 } }), memory);
-  const a = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
-  const b = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
-  const c = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
+  const a = await limits.checkToolCall({ caller: 'k', tool: 't' });
+  const b = await limits.checkToolCall({ caller: 'k', tool: 't' });
+  const c = await limits.checkToolCall({ caller: 'k', tool: 't' });
   assert.ok(a.allowed && b.allowed);
   assert.ok(!c.allowed && c.tier === 'concurrency' && c.reason === 'rate-limit-concurrency');
   a.release();
   a.release(); // idempotent
-  const d = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
+  const d = await limits.checkToolCall({ caller: 'k', tool: 't' });
   assert.ok(d.allowed);
-  const e = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
+  const e = await limits.checkToolCall({ caller: 'k', tool: 't' });
   assert.equal(e.allowed, false);
 });
 
@@ -164,7 +158,7 @@ test('client registrations are limited per address, apart from the OAuth limit',
 
 test('an allowed call reports its usage of each tier for the RateLimit headers', async () => {
   const limits = createRateLimits(config(), memory);
-  const decision = await limits.checkToolCall({ credentialId: 'k', tool: 't' });
+  const decision = await limits.checkToolCall({ caller: 'k', tool: 't' });
   assert.ok(decision.allowed);
   assert.deepEqual(
     decision.usage.map((u) => [u.tier, u.limit, u.remaining]),

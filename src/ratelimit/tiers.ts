@@ -57,7 +57,12 @@ export type ToolCallRateDecision =
   | RateLimitRefusal;
 
 export interface ToolCallKey {
-  readonly credentialId: string;
+  /**
+   * Who is calling, not which token they hold today: an API key's id, or for OAuth the grant
+   * (client + subject), which every refreshed or newly issued token of that grant shares. Keyed
+   * by a token's `jti`, a client would get a fresh budget with each new token.
+   */
+  readonly caller: string;
   readonly sessionId?: string;
   readonly tool: string;
   readonly upstream?: string;
@@ -137,17 +142,17 @@ export function createRateLimits(config: RateLimitConfig, backend: RateLimitBack
   return {
     async checkToolCall(call) {
       const steps: Array<{ tier: RateLimitTier; limiter: RateLimiter; key: string }> = [
-        { tier: 'credential', limiter: credential, key: call.credentialId },
+        { tier: 'credential', limiter: credential, key: call.caller },
       ];
       if (call.sessionId !== undefined)
         steps.push({ tier: 'session', limiter: session, key: call.sessionId });
       const tool = tools.find((t) => t.matcher.test(call.tool));
-      if (tool) steps.push({ tier: 'tool', limiter: tool.limiter, key: call.credentialId });
+      if (tool) steps.push({ tier: 'tool', limiter: tool.limiter, key: call.caller });
       if (call.upstream !== undefined) {
         const limiter = upstreams.get(call.upstream) ?? defaultUpstream;
-        steps.push({ tier: 'upstream', limiter, key: `${call.upstream}|${call.credentialId}` });
+        steps.push({ tier: 'upstream', limiter, key: `${call.upstream}|${call.caller}` });
       }
-      steps.push({ tier: 'daily-quota', limiter: daily, key: call.credentialId });
+      steps.push({ tier: 'daily-quota', limiter: daily, key: call.caller });
 
       const usage: TierUsage[] = [];
       for (const [i, step] of steps.entries()) {
@@ -164,7 +169,7 @@ export function createRateLimits(config: RateLimitConfig, backend: RateLimitBack
           resetMs: decision.resetMs,
         });
       }
-      const release = concurrency.acquire(call.credentialId);
+      const release = concurrency.acquire(call.caller);
       if (!release) {
         await refundAll(steps);
         return {

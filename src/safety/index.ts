@@ -28,4 +28,10 @@ export {
   type InjectionVerdict,
 } from './detect-injection.js';
 export { scanDefinition, type DefinitionFinding, type DefinitionReport } from './scan-definition.js';
+export {
+  createDefinitionRedactor,
+  flagLeaks,
+  type LeakedSecret,
+  type RedactedDefinition,
+} from './redact-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';

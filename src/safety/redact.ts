@@ -40,6 +40,12 @@ export interface RedactorOptions {
   readonly secrets?: readonly string[];
   /** Personal data rules, each off unless asked for: they are noisier than secret rules. */
   readonly pii?: PiiOptions;
+  /**
+   * The token-format and `password=…` rules (default on). Off where only exact secret values
+   * may be replaced: in a tool definition a pattern match is usually documentation, and
+   * rewriting it would change the definition's pinned hash.
+   */
+  readonly patterns?: boolean;
 }
 
 export interface DeepFinding extends RedactionFinding {
@@ -267,7 +273,7 @@ function collect(text: string, rules: readonly PatternRule[], found: RedactionFi
  */
 export function createRedactor(options: RedactorOptions = {}): Redactor {
   const secretRe = compileSecrets(options.secrets ?? []);
-  const rules: PatternRule[] = [...SECRET_RULES];
+  const rules: PatternRule[] = options.patterns === false ? [] : [...SECRET_RULES];
   if (secretRe) rules.unshift({ rule: 'known-secret', re: secretRe });
   for (const key of Object.keys(PII_RULES) as (keyof PiiOptions)[]) {
     if (options.pii?.[key]) rules.push(PII_RULES[key]);

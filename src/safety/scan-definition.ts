@@ -3,11 +3,14 @@ import {
   MALICIOUS_THRESHOLD,
   SUSPICIOUS_THRESHOLD,
   type InjectionFinding,
+  type InjectionRule,
   type InjectionVerdict,
 } from './detect-injection.js';
 import { jsonPathKey } from './redact.js';
 
-export interface DefinitionFinding extends InjectionFinding {
+export interface DefinitionFinding extends Omit<InjectionFinding, 'rule'> {
+  /** An injection rule, or `known-secret`: a secret value the gateway knows was found (and redacted). */
+  readonly rule: InjectionRule | 'known-secret';
   /** JSON path of the string the finding is in; a key is reported as its own path plus `{key}`. */
   readonly path: string;
 }

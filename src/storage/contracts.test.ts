@@ -244,5 +244,28 @@ for (const [name, open] of backends) {
       assert.equal(await s.confirmations.getApproval('a1'), undefined);
       await s.close();
     });
+
+    it('keeps taint labels per person until they expire, never moving an expiry earlier', async () => {
+      const s = open();
+      const alice = '["t1","alice"]';
+      await s.taint.record(alice, ['untrusted-source', 'private-data'], new Date(10_000));
+      await s.taint.record('["t1","bob"]', ['private-data'], new Date(10_000));
+      assert.deepEqual(await s.taint.live(alice, new Date(5_000)), ['private-data', 'untrusted-source']);
+      assert.deepEqual(await s.taint.live('["t2","alice"]', new Date(5_000)), [], 'another tenant');
+      // A later use extends a label; an earlier expiry recorded afterwards does not shorten it.
+      await s.taint.record(alice, ['untrusted-source'], new Date(20_000));
+      await s.taint.record(alice, ['untrusted-source'], new Date(12_000));
+      assert.deepEqual(
+        await s.taint.live(alice, new Date(10_000)),
+        ['untrusted-source'],
+        'expiry is exclusive',
+      );
+      assert.deepEqual(await s.taint.live(alice, new Date(19_999)), ['untrusted-source']);
+      assert.deepEqual(await s.taint.live(alice, new Date(20_000)), []);
+      await s.taint.purge(new Date(15_000));
+      assert.deepEqual(await s.taint.live(alice, new Date(0)), ['untrusted-source'], 'purge keeps live rows');
+      assert.deepEqual(await s.taint.live('["t1","bob"]', new Date(0)), [], 'and drops expired ones');
+      await s.close();
+    });
   });
 }

@@ -127,11 +127,27 @@ export interface ConfirmationStore {
   purge(now: Date): Promise<void>;
 }
 
+/**
+ * The tool-chain (taint) labels a person's context has taken in, each until its expiry. Keyed by
+ * the person (an opaque string policy/ builds from tenant + subject), never by a session or a
+ * credential, so a new session, key or token starts where the last one left off. Narrow on
+ * purpose: a shared store (Redis) takes its place when replicas must agree.
+ */
+export interface TaintStore {
+  /** The labels recorded for `person` whose expiry is after `now`. */
+  live(person: string, now: Date): Promise<string[]>;
+  /** Records labels for `person` until `expiresAt`; an entry never moves to an earlier expiry. */
+  record(person: string, labels: readonly string[], expiresAt: Date): Promise<void>;
+  /** Deletes every entry that expired at or before `now`. */
+  purge(now: Date): Promise<void>;
+}
+
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
   readonly quarantine: QuarantineStore;
   readonly confirmations: ConfirmationStore;
+  readonly taint: TaintStore;
   /** Resolves when the backend can serve requests (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -27,11 +27,11 @@ describe('classifyTool', () => {
     assert.equal(classifyTool('files', 'read_dir', rules, undefined).scope, 'files:read');
   });
 
-  it('an unmatched tool is write + untrusted-source', () => {
+  it('an unmatched tool is write + untrusted-source + external-sink', () => {
     const c = classifyTool('x', 'anything', {}, undefined);
     assert.deepEqual(
       [c.class, c.labels, c.rule, c.scope],
-      ['write', ['untrusted-source'], undefined, 'x:write'],
+      ['write', ['untrusted-source', 'external-sink'], undefined, 'x:write'],
     );
   });
 

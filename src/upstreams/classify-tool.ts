@@ -13,6 +13,9 @@ export interface Classification {
 
 const RANK: Record<ToolClass, number> = { read: 0, write: 1, destructive: 2 };
 
+/** The labels of a tool no rule classifies: it may bring untrusted text in and send data out. */
+const UNCLASSIFIED_LABELS: readonly ToolLabel[] = ['untrusted-source', 'external-sink'];
+
 function globToRegExp(pattern: string): RegExp {
   const body = pattern
     .split('*')
@@ -43,7 +46,9 @@ export function matchRule(
  * Classifies an upstream tool from the operator's rules. The upstream's annotations are hints a
  * malicious server can lie about, so they never lower a class; an explicit `destructiveHint:
  * true` (without `readOnlyHint: true`) raises it to destructive, since a server admitting harm
- * is believed. Unmatched tools are write + untrusted-source (DESIGN.md: conservative defaults).
+ * is believed. Unmatched tools are write + untrusted-source + external-sink (DESIGN.md:
+ * conservative defaults): until the operator says otherwise, a tool the gateway knows nothing
+ * about may send what it is given anywhere, so the tool-chain rules guard it like any sink.
  */
 export function classifyTool(
   upstream: string,
@@ -53,7 +58,7 @@ export function classifyTool(
 ): Classification {
   const match = matchRule(name, rules);
   const configured: ToolClass = match?.rule.class ?? 'write';
-  const labels: readonly ToolLabel[] = match ? match.rule.labels : ['untrusted-source'];
+  const labels: readonly ToolLabel[] = match ? match.rule.labels : UNCLASSIFIED_LABELS;
   const admitsHarm = annotations?.destructiveHint === true && annotations.readOnlyHint !== true;
   const cls: ToolClass = admitsHarm && RANK[configured] < RANK.destructive ? 'destructive' : configured;
   return {

@@ -209,7 +209,7 @@ export const upstreamSchema = z
       .default({})
       .describe(
         'Classification by tool name or `*` pattern; the most specific match wins (exact name, then ' +
-          'the pattern with most literal characters). Unmatched tools are write + untrusted-source.',
+          'the pattern with most literal characters). Unmatched tools are write + untrusted-source + external-sink.',
       ),
     pinning: z
       .enum(['require-approval', 'trust-on-first-use'])

@@ -17,13 +17,20 @@ import {
   type ObservedUpstream,
   type PinState,
 } from '../pins/index.js';
-import { scanDefinition, type DefinitionReport } from '../safety/index.js';
+import {
+  createDefinitionRedactor,
+  flagLeaks,
+  scanDefinition,
+  type DefinitionReport,
+  type LeakedSecret,
+} from '../safety/index.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
 import type { VaultClient } from '../secrets/index.js';
 import type { Catalogue, Tool } from '../tools/index.js';
 import { buildUpstreamTool, createSchemaCompiler } from './build-tool.js';
 import { classifyTool } from './classify-tool.js';
 import type { UpstreamConfig } from './config.js';
+import type { MalformedTool, ToolDefinition } from './mcp-client.js';
 import {
   describeTarget,
   superviseUpstream,
@@ -39,6 +46,11 @@ export interface UpstreamManagerOptions {
   readonly dataDir: string;
   /** The gateway's environment: source of secrets and of the allow-listed variables. */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Secret values of the gateway itself (signing keys). With every upstream's resolved secrets,
+   * they are redacted from tool definitions before anything is hashed, written or served.
+   */
+  readonly knownSecrets?: readonly string[];
   readonly logger: Logger;
   readonly now?: () => Date;
   /** What the sandbox can do here (default: probed once). */
@@ -101,6 +113,9 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     options.probe ??
     (options.upstreams.some((u) => u.stdio && u.sandbox !== 'off') ? probeSandbox() : NOT_PROBED);
   const configs = new Map(options.upstreams.map((u) => [u.name, u]));
+  /** What each server listed, as it sent it (kept to redact again when a new secret is learned). */
+  const rawListings = new Map<string, Listing>();
+  /** The same listings with every known secret value redacted: the only form served or stored. */
   const listings = new Map<string, Listing>();
   const served = new Map<string, ReadonlySet<string>>();
   const scans = new Map<string, DefinitionReport>();
@@ -110,8 +125,10 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const secretListeners: ((value: string) => void)[] = [];
   const observed: Record<string, ObservedUpstream> = { ...readObserved(observedPath).upstreams };
   for (const name of Object.keys(observed)) if (!configs.has(name)) delete observed[name];
+  let redactDefinition = createDefinitionRedactor(options.knownSecrets ?? []);
 
   let lock: Lockfile = safeReadLock();
+  scrubStoredSecrets(lock);
 
   function safeReadLock(): Lockfile {
     try {
@@ -135,8 +152,76 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     return report;
   };
 
+  /**
+   * A listing with every secret value the gateway knows redacted — definitions (keys and all),
+   * instructions, server name and version, malformed entries — and where secrets were found, by
+   * pinned key. A tool whose very name carries a secret cannot be served under any name: it is
+   * listed as malformed. Everything downstream (hash, scan, lockfile, observed file, catalogue)
+   * sees only this form, so a secret is never hashed, written or served.
+   */
+  function redactListing(raw: Listing): { listing: Listing; leaks: Map<string, readonly LeakedSecret[]> } {
+    const leaks = new Map<string, readonly LeakedSecret[]>();
+    const tools: ToolDefinition[] = [];
+    const malformed: MalformedTool[] = raw.malformed.map((m) => redactDefinition(m).value);
+    for (const tool of raw.tools) {
+      const r = redactDefinition(tool);
+      if (r.value.name !== tool.name) {
+        malformed.push({ name: r.value.name, problem: 'its name contains a secret value; not served' });
+        continue;
+      }
+      tools.push(r.value);
+      if (r.leaks.length > 0) leaks.set(tool.name, r.leaks);
+    }
+    const { instructions, ...rest } = raw.identity;
+    const identity = redactDefinition(rest).value;
+    const shown = instructions === undefined ? undefined : redactDefinition({ instructions });
+    if (shown && shown.leaks.length > 0) leaks.set(INSTRUCTIONS_KEY, shown.leaks);
+    return {
+      listing: { identity: { ...identity, instructions: shown?.value.instructions }, tools, malformed },
+      leaks,
+    };
+  }
+
+  /**
+   * Secrets learned after something was written (a rotated credential, an upstream started
+   * later, a lockfile from before this check): an approved definition that holds one loses its
+   * approval — it is blocked until a person approves its redacted form — and the lockfile no
+   * longer carries it; observed entries that hold one are dropped until the server lists again.
+   * `latest` is the lockfile as on disk, so an approval the CLI just wrote is not lost.
+   */
+  function scrubStoredSecrets(latest: Lockfile) {
+    const withdrawn: string[] = [];
+    const upstreams = Object.fromEntries(
+      Object.entries(latest.upstreams).map(([name, u]) => {
+        const approved = Object.fromEntries(
+          Object.entries(u.approved).filter(([key, pin]) => {
+            const leaked = redactDefinition(pin.definition).leaks.length > 0;
+            if (leaked) withdrawn.push(`${name} ${key}`);
+            return !leaked;
+          }),
+        );
+        return [name, { ...u, approved }];
+      }),
+    );
+    if (withdrawn.length > 0) {
+      lock = { ...latest, upstreams };
+      writeLockfile(lockPath, lock);
+      logger.warn(
+        { alert: 'upstream-definition-secret', items: withdrawn },
+        'approved definitions hold a secret value: approval withdrawn and the lockfile scrubbed (portcullis pins diff)',
+      );
+    }
+    const stale = Object.keys(observed).filter((name) => redactDefinition(observed[name]).leaks.length > 0);
+    for (const name of stale) delete observed[name];
+    if (stale.length > 0) writeObserved();
+  }
+
   /** The pinned items of a listing: each tool definition, and the instructions if any. */
-  function itemsOf(upstream: string, listing: Listing): Record<string, ObservedItem> {
+  function itemsOf(
+    upstream: string,
+    listing: Listing,
+    leaks: ReadonlyMap<string, readonly LeakedSecret[]>,
+  ): Record<string, ObservedItem> {
     const items: Record<string, ObservedItem> = {};
     const add = (key: string, definition: unknown) => {
       let hash: string;
@@ -146,7 +231,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         logger.warn({ upstream, tool: key, err }, 'definition cannot be canonicalised; blocked');
         return;
       }
-      items[key] = { hash, definition, scan: scanOf(hash, definition) };
+      // The cached scan is of the (redacted) text; whether a secret was cut out of it is per listing.
+      items[key] = { hash, definition, scan: flagLeaks(scanOf(hash, definition), leaks.get(key) ?? []) };
     };
     if (listing.identity.instructions !== undefined)
       add(INSTRUCTIONS_KEY, { instructions: listing.identity.instructions });
@@ -180,7 +266,9 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
           verdict: item.scan.verdict,
           rules: findings,
         },
-        `tool definition of ${upstream} looks like prompt injection (${item.scan.verdict})`,
+        findings.includes('known-secret')
+          ? `tool definition of ${upstream} carries a secret value the gateway knows (redacted; approve it only by name)`
+          : `tool definition of ${upstream} looks like prompt injection (${item.scan.verdict})`,
       );
     }
   }
@@ -254,10 +342,12 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     }
   }
 
-  function onListing(upstream: string, listing: Listing) {
+  function onListing(upstream: string, raw: Listing) {
+    rawListings.set(upstream, raw);
+    const { listing, leaks } = redactListing(raw);
     listings.set(upstream, listing);
     const config = configs.get(upstream)!;
-    const items = itemsOf(upstream, listing);
+    const items = itemsOf(upstream, listing, leaks);
     if (config.pinning === 'trust-on-first-use') trustOnFirstUse(upstream, items);
     for (const [key, item] of Object.entries(items))
       alertOnce(upstream, key, item, pinStateOf(lock.upstreams[upstream], key, item.hash));
@@ -299,6 +389,9 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         onSecret(value) {
           if (secrets.has(value)) return;
           secrets.add(value);
+          redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
+          scrubStoredSecrets(safeReadLock());
+          for (const [name, raw] of rawListings) onListing(name, raw);
           for (const l of secretListeners) l(value);
         },
       }),

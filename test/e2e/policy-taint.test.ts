@@ -39,8 +39,9 @@ describe('tool-chain rules: untrusted content, private data, external sinks', ()
     site.close();
   });
 
+  // Taint belongs to the person, so each case is a person of its own.
   it('web_fetch followed by an external-sink tool asks the person first', async () => {
-    const { client, asked } = await connectV2(t.url, (await t.key()).key, () => ACCEPT);
+    const { client, asked } = await connectV2(t.url, (await t.key({ owner: 'alice' })).key, () => ACCEPT);
     try {
       const fetched = await callTool(client, 'web_fetch', { url: page });
       assert.equal(fetched.isError, undefined, textOf(fetched));
@@ -60,7 +61,7 @@ describe('tool-chain rules: untrusted content, private data, external sinks', ()
   });
 
   it('private data + untrusted content + an external sink is refused (the lethal trifecta)', async () => {
-    const { client, asked } = await connectV2(t.url, (await t.key()).key, () => ACCEPT);
+    const { client, asked } = await connectV2(t.url, (await t.key({ owner: 'bob' })).key, () => ACCEPT);
     try {
       await callTool(client, 'memory_search', { query: 'anything' });
       await callTool(client, 'web_fetch', { url: page });
@@ -83,8 +84,8 @@ describe('tool-chain rules: untrusted content, private data, external sinks', ()
     assert.equal(denied!.outcome, 'denied');
   });
 
-  it('an unrelated caller is unaffected', async () => {
-    const { client, asked } = await connectV2(t.url, (await t.key()).key, () => ACCEPT);
+  it('an unrelated person is unaffected', async () => {
+    const { client, asked } = await connectV2(t.url, (await t.key({ owner: 'carol' })).key, () => ACCEPT);
     try {
       const saved = await callTool(client, 'memory_save', { content: 'Clean context.' });
       assert.match(saved.structuredContent?.id ?? '', /^note_/, textOf(saved));

@@ -43,6 +43,10 @@ describe('a hostile upstream server', () => {
     return r;
   };
 
+  // Classified by the operator as untrusted sources that send nothing out: unclassified tools
+  // would count as possible external sinks, and every second call would need confirmation.
+  const tools = { '*': { class: 'write', labels: ['untrusted-source'] } };
+
   before(async () => {
     t = await startTestGateway({
       logger: log.logger,
@@ -57,16 +61,19 @@ describe('a hostile upstream server', () => {
           },
           pinning: 'trust-on-first-use',
           callTimeoutSeconds: 2,
+          tools,
         },
         {
           name: 'rug',
           stdio: { command: NODE, args: [MALICIOUS_SERVER, '--rug-pull-after', '2'] },
           pinning: 'trust-on-first-use',
+          tools,
         },
         {
           name: 'other',
           stdio: { command: NODE, args: [MALICIOUS_SERVER], secretEnv: { OTHER_TOKEN: 'env:OTHER_TOKEN' } },
           pinning: 'trust-on-first-use',
+          tools,
         },
       ]),
     });

@@ -50,8 +50,14 @@ describe('off-the-shelf MCP servers behind Portcullis', () => {
             env: { MEMORY_FILE_PATH: path.join(memoryDir, 'memory.jsonl') },
           },
           sandbox: { writable: [memoryDir] },
+          // Classified by the operator: unclassified tools would count as possible external sinks.
+          tools: { '*': { class: 'write', labels: ['private-data'] } },
         },
-        { name: 'everything', stdio: { command: NODE, args: [REFERENCE_SERVERS.everything, 'stdio'] } },
+        {
+          name: 'everything',
+          stdio: { command: NODE, args: [REFERENCE_SERVERS.everything, 'stdio'] },
+          tools: { '*': { class: 'write', labels: ['untrusted-source'] } },
+        },
       ]),
     });
     key = (

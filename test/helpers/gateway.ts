@@ -46,11 +46,13 @@ export async function startTestGateway(
     host: '127.0.0.1',
     // Metrics on a free port: tests run gateways side by side. Every test's OAuth traffic comes
     // from 127.0.0.1, so the per-address OAuth and registration limits are raised (their own
-    // tests run against the defaults).
+    // tests run against the defaults), and so is the per-address connection cap, for tests that
+    // send hundreds of requests at once (test/attacks/connection-exhaustion.test.ts sets it low).
     env: {
       PORTCULLIS_METRICS__PORT: '0',
       PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000',
       PORTCULLIS_RATE_LIMITS__REGISTRATION__POINTS: '100000',
+      PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '100000',
       ...opts.env,
     },
     logger: opts.logger ?? pino({ level: 'silent' }),

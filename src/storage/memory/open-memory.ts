@@ -17,6 +17,8 @@ export function openMemoryStorage(): Storage {
   const quarantined = new Map<string, QuarantineItem>();
   const nonces = new Map<string, number>();
   const approvals = new Map<string, PendingApproval>();
+  /** person → label → expiry (ms). */
+  const taint = new Map<string, Map<string, number>>();
   return {
     apiKeys: {
       insert: async (r) => {
@@ -120,6 +122,24 @@ export function openMemoryStorage(): Storage {
       purge: async (now) => {
         for (const [n, exp] of nonces) if (exp <= now.getTime()) nonces.delete(n);
         for (const [id, a] of approvals) if (+a.expiresAt <= +now - 86_400_000) approvals.delete(id);
+      },
+    },
+    taint: {
+      live: async (person, now) =>
+        [...(taint.get(person) ?? [])]
+          .filter(([, at]) => at > now.getTime())
+          .map(([label]) => label)
+          .sort(),
+      record: async (person, labels, expiresAt) => {
+        const entry = taint.get(person) ?? new Map<string, number>();
+        for (const label of labels) entry.set(label, Math.max(entry.get(label) ?? 0, expiresAt.getTime()));
+        taint.set(person, entry);
+      },
+      purge: async (now) => {
+        for (const [person, entry] of taint) {
+          for (const [label, at] of entry) if (at <= now.getTime()) entry.delete(label);
+          if (entry.size === 0) taint.delete(person);
+        }
       },
     },
     ping: async () => {},

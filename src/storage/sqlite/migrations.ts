@@ -82,6 +82,15 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX approvals_by_call ON approvals (binding, tool, args_hash, created_at);
   `,
+  `
+  CREATE TABLE taint (
+    person TEXT NOT NULL,              -- JSON [tenant, subject]
+    label TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,       -- ms since epoch; purged after
+    PRIMARY KEY (person, label)
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX taint_by_expiry ON taint (expires_at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -12,6 +12,7 @@ import type {
   QuarantineStatus,
   QuarantineStore,
   Storage,
+  TaintStore,
 } from '../contracts.js';
 import { makeSnippet, queryTerms } from '../contracts.js';
 import { migrate } from './migrations.js';
@@ -251,6 +252,29 @@ export function openSqliteStorage(file: string): Storage {
     },
   };
 
+  const tq = {
+    live: db.prepare<[string, number], { label: string }>(
+      'SELECT label FROM taint WHERE person = ? AND expires_at > ? ORDER BY label',
+    ),
+    record: db.prepare<[string, string, number]>(
+      `INSERT INTO taint (person, label, expires_at) VALUES (?, ?, ?)
+         ON CONFLICT (person, label) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+    ),
+    purge: db.prepare<[number]>('DELETE FROM taint WHERE expires_at <= ?'),
+  };
+  const recordTaint = db.transaction((person: string, labels: readonly string[], expiresAt: number) => {
+    for (const label of labels) tq.record.run(person, label, expiresAt);
+  });
+  const taint: TaintStore = {
+    live: async (person, now) => tq.live.all(person, now.getTime()).map((r) => r.label),
+    record: async (person, labels, expiresAt) => {
+      recordTaint(person, labels, expiresAt.getTime());
+    },
+    purge: async (now) => {
+      tq.purge.run(now.getTime());
+    },
+  };
+
   const apiKeys: ApiKeyStore = {
     insert: async (r) => {
       stmt.insertKey.run({
@@ -316,6 +340,7 @@ export function openSqliteStorage(file: string): Storage {
     notes,
     quarantine,
     confirmations,
+    taint,
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
