@@ -4,6 +4,7 @@ import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js
 import { FORM_BODY_LIMIT } from '../http/limit-body.js';
 import { readFormBody } from '../http/read-body.js';
 import type { OAuthEnv as Env } from '../oauth/http-env.js';
+import { revealHidden } from '../safety/index.js';
 import type { SignIn, SignInForm } from '../signin/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
 import { csrfRefusedPage, errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
@@ -26,6 +27,10 @@ const ID = /^apr_[A-Za-z0-9_-]{22}$/;
  * The out-of-band approval page, `/approvals/<id>`: the person a pending call belongs to signs
  * in (the one sign-in of every page: same users, session cookie and throttle), sees
  * the tool, its server and the exact arguments, and approves or denies once.
+ *
+ * - The arguments are shown whole, never cut short, in logical order (no bidi reordering), with
+ *   every hidden character (bidi controls, zero-width, tag characters…) named in a box: what
+ *   the person approves is exactly what runs.
  *
  * - The link never signs anyone in; it names a pending call, nothing more.
  * - Only the local user whose name is the call's principal (API-key owner or OAuth subject), in
@@ -91,6 +96,8 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
     } catch {
       // shown as stored
     }
+    const shown = revealHidden(args);
+    const hidden = shown.filter((p) => p.kind === 'hidden').length;
     return pageResponse(
       {
         title: 'Approve a tool call',
@@ -119,7 +126,20 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
             }
             <li>
               <div class="what">Arguments</div>
-              <pre class="mono" id="arguments">${args}</pre>
+              ${
+                hidden > 0
+                  ? html`<div class="notice error" role="alert">
+                      The arguments contain ${hidden} hidden character${hidden === 1 ? '' : 's'} (shown in
+                      boxes). Hidden characters are a way to make text read differently from what it says.
+                    </div>`
+                  : ''
+              }
+              <pre class="call" id="arguments" dir="ltr">
+${shown.map((p) => (p.kind === 'text' ? p.text : html`<span class="hidden-char">${p.label}</span>`))}</pre>
+              <p class="fine">
+                All ${args.length} characters, in the order they were sent (right-to-left text is not
+                reordered).
+              </p>
             </li>
           </ul>
           <p class="fine">

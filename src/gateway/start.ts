@@ -306,6 +306,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         store: storage.confirmations,
         inBandTtlMs: config.policy.confirm.inBandTtlSeconds * 1000,
         approvalTtlMs: config.policy.confirm.approvalTtlSeconds * 1000,
+        approvalWaitMs: config.policy.confirm.approvalWaitSeconds * 1000,
         approvalUrl: (id: string) => new URL(`/approvals/${id}`, approvalBase.url).href,
         now: () => new Date(),
       },

@@ -29,3 +29,4 @@ export {
 } from './detect-injection.js';
 export { scanDefinition, type DefinitionFinding, type DefinitionReport } from './scan-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';
+export { revealHidden, revealHiddenText, type RevealedPart } from './reveal-hidden.js';
