@@ -123,3 +123,48 @@ describe('attack: spreading password guesses over the sign-in pages', () => {
     assert.equal(verdict.ok, true, 'the chain still verifies');
   });
 });
+
+/**
+ * The same attack against the per-address budget: guesses at different accounts from one
+ * address, spread over the pages, count once (`oauth.login.maxFailuresPerAddress`).
+ */
+describe('attack: spraying names over the sign-in pages from one address', () => {
+  let t: TestGateway;
+  before(async () => {
+    t = await startTestGateway({ config: 'oauth:\n  login:\n    maxFailuresPerAddress: 3\n' });
+    const db = openOAuthTables(t);
+    await addUser(db, BOB.name, BOB.password);
+    await db.close();
+  });
+  after(() => t.close());
+
+  it('three failures on three pages lock the address on all of them, for every account', async () => {
+    const origin = t.gw.url.origin;
+    const client = await registerClient(origin);
+    const forms: Record<string, (b: TestBrowser) => Promise<{ action: string; csrf: string }>> = {
+      account: async (b) => formOf((await b.navigate('/account')).body),
+      approvals: async (b) => formOf((await b.navigate(APPROVAL)).body),
+      oauth: async (b) => {
+        const { url } = authorizationRequest(origin, client, {
+          scope: 'memory:read',
+          resource: t.gw.mcpUrl.href,
+        });
+        return formOf((await b.navigate(url)).body);
+      },
+    };
+    const post = async (page: string, name: string, password: string) => {
+      const b = new TestBrowser(origin);
+      const { action, csrf } = await forms[page]!(b);
+      const res = await b.request(action, { form: { csrf, name, password } });
+      return { status: res.status, body: res.status === 303 ? '' : await res.text() };
+    };
+    assert.equal((await post('oauth', 'carol', WRONG)).status, 401);
+    assert.equal((await post('account', 'dave', WRONG)).status, 401);
+    assert.equal((await post('approvals', 'erin', WRONG)).status, 401);
+    for (const page of ['account', 'approvals', 'oauth']) {
+      const r = await post(page, BOB.name, BOB.password);
+      assert.equal(r.status, 401, `${page}: the address is locked, whoever signs in`);
+      assert.match(r.body, THROTTLED);
+    }
+  });
+});
