@@ -10,12 +10,20 @@ export const FORM_BODY_LIMIT = 16 * 1024;
  */
 export const OAUTH_BODY_LIMIT = 56 * 1024;
 
-const refuse = (status: 411 | 413, description: string) =>
+/**
+ * The refusal. The rest of the body is never read into memory. After a POST (or PUT, PATCH…)
+ * @hono/node-server discards what still arrives for at most 500 ms or 64 MiB and then closes
+ * the connection: a lingering close (RFC 9112 §9.6), so the client reads this answer rather
+ * than a reset that can erase it. A GET or HEAD body is not drained by the adapter (Node would
+ * read all of it to keep the connection), so that connection closes with the answer.
+ */
+const refuse = (method: string, status: 411 | 413, description: string) =>
   new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), {
     status,
-    // The rest of the body is not wanted: the connection ends with this answer, so the client
-    // cannot keep the socket busy feeding bytes that are only being discarded.
-    headers: { 'content-type': 'application/json', connection: 'close' },
+    headers: {
+      'content-type': 'application/json',
+      ...(method === 'GET' || method === 'HEAD' ? { connection: 'close' } : {}),
+    },
   });
 
 /**
@@ -36,11 +44,15 @@ export function limitBody(limitFor: (path: string) => number | undefined): Middl
     const limit = limitFor(c.req.path);
     if (limit === undefined) return next();
     if (c.req.header('transfer-encoding') !== undefined) {
-      return refuse(411, 'Send the request body with a Content-Length.');
+      return refuse(c.req.method, 411, 'Send the request body with a Content-Length.');
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined && !(Number(declared) <= limit)) {
-      return refuse(413, `The request body is larger than this endpoint accepts (${limit} bytes).`);
+      return refuse(
+        c.req.method,
+        413,
+        `The request body is larger than this endpoint accepts (${limit} bytes).`,
+      );
     }
     return next();
   };
