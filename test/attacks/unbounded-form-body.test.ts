@@ -93,7 +93,8 @@ function upload(
  * have the gateway buffer them (a 150 MB POST /account/login raised RSS from 120 MB to 855 MB).
  * Every route outside /mcp now decides on the declared length before it reads a byte: over the
  * cap (16 KiB for the pages' forms, oidc-provider's own 56 KiB for its endpoints) is 413, a
- * body of undeclared length is 411, and the connection is closed so nothing more is taken in.
+ * body of undeclared length is 411, and the connection is ended (after at most half a second
+ * of discarding, so the client can read the answer): nothing more is taken in.
  */
 describe('attack: unbounded request bodies before authentication', () => {
   let t: TestGateway;
