@@ -1,27 +1,19 @@
 import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js';
+import { FORM_BODY_LIMIT } from '../http/limit-body.js';
+import { readFormBody } from '../http/read-body.js';
 import type { OAuthEnv as Env } from '../oauth/http-env.js';
-import { checkFormLogin, loginFailureMessage, loginView, type AccountSessions } from '../oauth/index.js';
+import { revealHidden } from '../safety/index.js';
+import type { SignIn, SignInForm } from '../signin/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
-import {
-  csrfRefusedPage,
-  errorPage,
-  html,
-  pageResponse,
-  STYLESHEET,
-  STYLESHEET_PATH,
-  type Csrf,
-} from '../ui/index.js';
-import type { LoginThrottle, UserRecord, UserStore } from '../users/index.js';
+import { csrfRefusedPage, errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
+import type { UserRecord } from '../users/index.js';
 
 export interface ApprovalPageDeps {
   readonly store: ConfirmationStore;
-  readonly users: UserStore;
-  readonly sessions: AccountSessions;
-  readonly throttle: LoginThrottle;
-  readonly csrf: Csrf;
-  readonly clientAddress: (c: Context) => string;
+  /** The one sign-in of every page: same throttle, session cookie and form as /account. */
+  readonly signin: SignIn;
   /** Appends the page's decision to the audit log; undefined when the log is off. */
   readonly audit:
     { readonly append: (entry: AuditEntry) => Promise<void>; readonly argsKey: Buffer } | undefined;
@@ -33,8 +25,12 @@ const ID = /^apr_[A-Za-z0-9_-]{22}$/;
 
 /**
  * The out-of-band approval page, `/approvals/<id>`: the person a pending call belongs to signs
- * in (the account pages' sign-in: same users, same session cookie, same throttle rules), sees
+ * in (the one sign-in of every page: same users, session cookie and throttle), sees
  * the tool, its server and the exact arguments, and approves or denies once.
+ *
+ * - The arguments are shown whole, never cut short, in logical order (no bidi reordering), with
+ *   every hidden character (bidi controls, zero-width, tag characters…) named in a box: what
+ *   the person approves is exactly what runs.
  *
  * - The link never signs anyone in; it names a pending call, nothing more.
  * - Only the local user whose name is the call's principal (API-key owner or OAuth subject), in
@@ -62,24 +58,12 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
     return a && a.subject === user.name && a.tenant === user.tenant ? a : undefined;
   }
 
-  function loginPage(c: Context<Env>, error?: string, name?: string): Response {
-    const id = c.req.param('id') ?? '';
-    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `approval-login:${id}`);
-    return pageResponse(
-      {
-        title: 'Sign in',
-        status: error ? 401 : 200,
-        body: loginView({
-          action: `/approvals/${id}/login`,
-          csrf: token,
-          lead: 'to review a tool call an app wants to make for you',
-          ...(error ? { error } : {}),
-          ...(name ? { name } : {}),
-        }),
-      },
-      setCookie ? { 'set-cookie': setCookie } : {},
-    );
-  }
+  const { csrf, sessions } = deps.signin;
+  const loginForm = (id: string): SignInForm => ({
+    action: `/approvals/${id}/login`,
+    purpose: `approval-login:${id}`,
+    lead: 'to review a tool call an app wants to make for you',
+  });
 
   app.get(STYLESHEET_PATH, (c) =>
     c.body(STYLESHEET, 200, {
@@ -90,8 +74,8 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
 
   app.get('/approvals/:id', async (c) => {
     if (!ID.test(c.req.param('id'))) return notFound(c);
-    const user = await deps.sessions.current(c.req.header('cookie'));
-    if (!user) return loginPage(c);
+    const user = await sessions.current(c.req.header('cookie'));
+    if (!user) return deps.signin.page(c, loginForm(c.req.param('id')));
     const a = await find(c, user);
     if (!a) return notFound(c);
     const now = deps.now();
@@ -104,7 +88,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
           <p class="lead">This call is ${state}. If you still want it, ask the app to make it again.</p>`,
       });
     }
-    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `approval:${a.id}:${user.name}`);
+    const { token, setCookie } = csrf.issue(c.req.header('cookie'), `approval:${a.id}:${user.name}`);
     const minutes = Math.max(1, Math.round((a.expiresAt.getTime() - now.getTime()) / 60_000));
     let args = a.args ?? '{}';
     try {
@@ -112,6 +96,8 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
     } catch {
       // shown as stored
     }
+    const shown = revealHidden(args);
+    const hidden = shown.filter((p) => p.kind === 'hidden').length;
     return pageResponse(
       {
         title: 'Approve a tool call',
@@ -140,7 +126,20 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
             }
             <li>
               <div class="what">Arguments</div>
-              <pre class="mono" id="arguments">${args}</pre>
+              ${
+                hidden > 0
+                  ? html`<div class="notice error" role="alert">
+                      The arguments contain ${hidden} hidden character${hidden === 1 ? '' : 's'} (shown in
+                      boxes). Hidden characters are a way to make text read differently from what it says.
+                    </div>`
+                  : ''
+              }
+              <pre class="call" id="arguments" dir="ltr">
+${shown.map((p) => (p.kind === 'text' ? p.text : html`<span class="hidden-char">${p.label}</span>`))}</pre>
+              <p class="fine">
+                All ${args.length} characters, in the order they were sent (right-to-left text is not
+                reordered).
+              </p>
             </li>
           </ul>
           <p class="fine">
@@ -162,30 +161,21 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
   app.post('/approvals/:id/login', async (c) => {
     const id = c.req.param('id');
     if (!ID.test(id)) return notFound(c);
-    const form = await c.req.parseBody();
-    if (!deps.csrf.verify(c.req.header('cookie'), `approval-login:${id}`, form.csrf)) return forbidden(c);
-    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
-      users: deps.users,
-      throttle: deps.throttle,
-      now: deps.now(),
+    return deps.signin.submit(c, loginForm(id), (_user, setCookie) => {
+      c.header('set-cookie', setCookie);
+      return c.redirect(`/approvals/${id}`, 303);
     });
-    if (!result.ok) {
-      deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'approval login refused');
-      return loginPage(c, loginFailureMessage(result), name);
-    }
-    c.header('set-cookie', await deps.sessions.start(result.user));
-    return c.redirect(`/approvals/${id}`, 303);
   });
 
   app.post('/approvals/:id', async (c) => {
     if (!ID.test(c.req.param('id'))) return notFound(c);
-    const user = await deps.sessions.current(c.req.header('cookie'));
+    const user = await sessions.current(c.req.header('cookie'));
     if (!user) return c.redirect(`/approvals/${c.req.param('id')}`, 303);
     const a = await find(c, user);
     if (!a) return notFound(c);
-    const form = await c.req.parseBody();
-    if (!deps.csrf.verify(c.req.header('cookie'), `approval:${a.id}:${user.name}`, form.csrf))
-      return forbidden(c);
+    const body = await readFormBody(c.req.raw, FORM_BODY_LIMIT);
+    const form = body.ok ? body.fields : {};
+    if (!csrf.verify(c.req.header('cookie'), `approval:${a.id}:${user.name}`, form.csrf)) return forbidden(c);
     if (form.decision !== 'approve' && form.decision !== 'deny') return forbidden(c);
     const approve = form.decision === 'approve';
     const at = deps.now();

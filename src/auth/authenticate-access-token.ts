@@ -32,7 +32,17 @@ export function principalFromToken(token: VerifiedAccessToken): Principal {
     clientId: token.clientId,
     // Stable across refreshes of one grant, distinct per client and person.
     binding: `oauth:${JSON.stringify([token.clientId, token.subject])}`,
+    ...(isClientCredentials(token) ? { clientCredentials: true } : {}),
   };
+}
+
+/**
+ * A token no person granted: no grant behind it and the client as its subject (RFC 9068 §2.2:
+ * without a resource owner, `sub` SHOULD identify the client). The built-in authorization
+ * server puts a `grant_id` in every token a person consented to.
+ */
+function isClientCredentials(token: VerifiedAccessToken): boolean {
+  return token.grantId === undefined && token.subject === token.clientId;
 }
 
 /** The resource server's check of a Bearer JWT: verify, then revocation, then the principal. */

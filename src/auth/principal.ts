@@ -22,4 +22,9 @@ export interface Principal {
    * passes to another credential.
    */
   readonly binding: string;
+  /**
+   * Set for a client-credentials token: the client acts for itself, with no person behind the
+   * call (so nobody to confirm anything in-band).
+   */
+  readonly clientCredentials?: true;
 }

@@ -17,7 +17,6 @@ import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
 import type { AccessTokenAuthenticator } from '../auth/index.js';
 import {
-  createAccountSessions,
   createOAuthServer,
   loadCookieKeys,
   openMemoryOAuthDatabase,
@@ -34,8 +33,7 @@ import {
 import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
-import { createCsrf } from '../ui/index.js';
-import { createLoginThrottle } from '../users/index.js';
+import { createSignIn } from '../signin/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
@@ -313,6 +311,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         store: storage.confirmations,
         inBandTtlMs: config.policy.confirm.inBandTtlSeconds * 1000,
         approvalTtlMs: config.policy.confirm.approvalTtlSeconds * 1000,
+        approvalWaitMs: config.policy.confirm.approvalWaitSeconds * 1000,
         approvalUrl: (id: string) => new URL(`/approvals/${id}`, approvalBase.url).href,
         now: () => new Date(),
       },
@@ -377,6 +376,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
     approvalBase.url = publicUrl;
+    // One sign-in for people, built once, for every page that has them sign in (the OAuth
+    // pages, /account, /approvals): one throttle, so one guess budget per account.
+    const signin = createSignIn({
+      users: oauthDb.users,
+      limits: config.oauth.login,
+      csrfKey: loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!,
+      cookies: { secure: publicUrl.protocol === 'https:' },
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: audit && (async (entry) => void (await audit.log.append(entry))),
+      logger,
+      now: () => new Date(),
+    });
     // ---- OAuth (issue #3), part 2: authorization server, resource-server checks, pages.
     oauth = createOAuthServer({
       config: config.oauth,
@@ -388,7 +399,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       keysDir: layout.keys,
       allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
       trustProxy: config.server.trustProxy,
-      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      signin,
       env,
       audit: audit?.log,
       logger,
@@ -398,22 +409,11 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     if (oauthServer) closers.push(() => oauthServer.close());
     // ---- end OAuth part 2
 
-    // ---- Approvals (issue #7): the out-of-band approval page signs people in exactly as the
-    // account pages do (same users, cookie keys and session cookie), so a person signed in at
-    // /account is signed in here.
-    const pagePolicy = { secure: publicUrl.protocol === 'https:' };
+    // ---- Approvals (issue #7): the out-of-band approval page, on the same sign-in, so a person
+    // signed in at /account is signed in here.
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
-      users: oauthDb.users,
-      sessions: createAccountSessions({ users: oauthDb.users, policy: pagePolicy, now: () => new Date() }),
-      throttle: createLoginThrottle({
-        maxFailuresPerAccount: config.oauth.login.maxFailuresPerAccount,
-        maxFailuresPerAddress: config.oauth.login.maxFailuresPerAddress,
-        windowMs: config.oauth.login.windowSeconds * 1000,
-        lockoutMs: config.oauth.login.lockoutSeconds * 1000,
-      }),
-      csrf: createCsrf(loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!, pagePolicy),
-      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      signin,
       audit: audit && {
         append: async (entry) => void (await audit.log.append(entry)),
         argsKey: audit.keys.argsHmacKey,

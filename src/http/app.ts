@@ -13,6 +13,7 @@ import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
+import { FORM_BODY_LIMIT, limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { jsonRpcErrorResponse } from './responses.js';
@@ -29,7 +30,7 @@ export interface AppDeps {
   readonly logger: Logger;
   /** The OAuth authorization/resource server (issue #3); absent when OAuth is off. */
   readonly oauth?: OAuthServer | undefined;
-  /** Rate limits, for the OAuth endpoints (undefined when rateLimits.enabled is false). */
+  /** Rate limits, for the OAuth endpoints and pages (undefined when rateLimits.enabled is false). */
   readonly limits?: RateLimits | undefined;
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
@@ -58,6 +59,16 @@ export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: numb
   return { hosts, origins };
 }
 
+/**
+ * The body cap of a route: /mcp bounds its own (server.bodyLimitBytes); oidc-provider's
+ * endpoints get its parser's limit; every page and every other route the pages' form limit.
+ */
+function bodyLimitFor(path: string): number | undefined {
+  if (path === '/mcp') return undefined;
+  const page = path.startsWith('/oauth/interaction/') || path.startsWith('/oauth/federation/');
+  return path.startsWith('/oauth/') && !page ? OAUTH_BODY_LIMIT : FORM_BODY_LIMIT;
+}
+
 /** The HTTP application: every route, with the middleware every request passes. */
 export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Variables: RequestIdVariables }> {
   const { config, logger } = deps;
@@ -70,12 +81,20 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   });
   app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
   app.use(checkHostOrigin(policy));
+  // Every body is bounded before anything reads it: /mcp by its own reader, the rest here.
+  app.use(limitBody(bodyLimitFor));
+  // The pages a person signs in on answer anyone, like the authorization server: one budget
+  // per address across all of them (`rateLimits.oauth`).
+  if (deps.limits) {
+    const perAddress = limitOAuth(deps.limits, config.server.trustProxy);
+    // A wildcard covers its base path too (`/account/*` matches `/account`).
+    for (const path of ['/oauth/*', '/account/*', '/approvals/*']) app.use(path, perAddress);
+  }
 
   // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
   // authorization server (/oauth), RFC 9728/8414 metadata and the account pages are mounted.
   // Registered before /mcp so the challenge middleware wraps it.
   if (deps.oauth) {
-    if (deps.limits) app.use('/oauth/*', limitOAuth(deps.limits, config.server.trustProxy));
     if (deps.limits) app.post('/oauth/reg', limitRegistration(deps.limits, config.server.trustProxy));
     app.use('/mcp', deps.oauth.challenge);
     app.route('/', deps.oauth.routes as unknown as Hono<{ Variables: RequestIdVariables }>);

@@ -68,3 +68,20 @@ export async function readJsonBody(
     return { ok: false, problem: 'not-json' };
   }
 }
+
+/**
+ * Reads an `application/x-www-form-urlencoded` body (the pages' forms) with a hard byte cap.
+ * Fields are strings; a repeated field keeps its first value.
+ */
+export async function readFormBody(
+  request: Request,
+  limit: number,
+): Promise<
+  { ok: true; fields: Readonly<Record<string, string>> } | { ok: false; problem: 'too-large' | 'not-utf8' }
+> {
+  const read = await readCappedText(request, limit);
+  if (!read.ok) return read;
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of new URLSearchParams(read.text)) if (!(k in fields)) fields[k] = v;
+  return { ok: true, fields };
+}

@@ -66,23 +66,26 @@ function withHeaders(response: Response, headers: Record<string, string> | undef
 
 /**
  * How a client can be asked to confirm a call. 2026-07-28: by an input-required round trip, if
- * its per-request capabilities declare elicitation (the retry's echoed `requestState` and
- * `inputResponses` are handed on). 2025: by elicitation on its stateful session (sessions exist
- * only for clients that declared elicitation). Anyone else: the approval page.
+ * its per-request capabilities declare elicitation, form or URL mode (the retry's echoed
+ * `requestState` and `inputResponses` are handed on). 2025: by elicitation on its stateful
+ * session (sessions exist only for clients that declared elicitation). Anyone else: the
+ * approval page.
  */
 function confirmationChannel(
   era: 'modern' | 'legacy',
   params: Record<string, unknown> | undefined,
   inSession: boolean,
-): Pick<ToolCallRequest, 'confirmVia' | 'requestState' | 'inputResponses'> {
+): Pick<ToolCallRequest, 'confirmVia' | 'elicits' | 'requestState' | 'inputResponses'> {
   if (era === 'legacy') return { confirmVia: inSession ? 'session' : 'none' };
   const meta = isObject(params?._meta) ? params._meta : {};
   const caps = meta[CLIENT_CAPABILITIES_META_KEY];
   // Form elicitation, as the SDK reads it: `form` declared, or a bare `elicitation: {}`.
   const e = isObject(caps) ? caps.elicitation : undefined;
-  const elicits = isObject(e) && (isObject(e.form) || !('url' in e));
+  const form = isObject(e) && (isObject(e.form) || !('url' in e));
+  const url = isObject(e) && isObject(e.url);
   return {
-    confirmVia: elicits ? 'input-required' : 'none',
+    confirmVia: form || url ? 'input-required' : 'none',
+    elicits: { form, url },
     ...(params && 'requestState' in params ? { requestState: params.requestState } : {}),
     ...(isObject(params?.inputResponses) ? { inputResponses: params.inputResponses } : {}),
   };

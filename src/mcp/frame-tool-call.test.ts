@@ -32,7 +32,7 @@ async function viaSdk(id: string | number, outcome: ToolCallOutcome): Promise<Re
       _meta: {
         'io.modelcontextprotocol/protocolVersion': '2026-07-28',
         'io.modelcontextprotocol/clientInfo': { name: 't', version: '1' },
-        'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } },
+        'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {}, url: {} } },
       },
     },
   };
@@ -86,6 +86,14 @@ const outcomes: [string, ToolCallOutcome & { kind: 'result' | 'rpc-error' | 'inp
       kind: 'input-required',
       message: 'Portcullis asks you to approve a destructive action.\nTool: memory_delete',
       requestState: 'pcs1.eyJ9.c2ln',
+    },
+  ],
+  [
+    'an input-required approval link (URL elicitation, no request state)',
+    {
+      kind: 'input-required',
+      message: "Portcullis needs alice's approval before the destructive tool memory_delete runs.",
+      url: 'https://gw.example/approvals/apr_aaaaaaaaaaaaaaaaaaaaaa',
     },
   ],
   [

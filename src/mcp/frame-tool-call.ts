@@ -35,14 +35,18 @@ export function frameModernToolCall(
 
 /**
  * The input-required result asking the person to confirm a call: one form elicitation (a single
- * boolean) and the signed request state the retry must echo. Built with the SDK's own builder;
- * the SDK handler (server-factory.ts) returns the same object.
+ * boolean) and the signed request state the retry must echo; or, for the approval page, one
+ * URL elicitation (2026-07-28 carries no `elicitationId`: the page's approval is found again by
+ * the retried call itself). Built with the SDK's own builders; the SDK handler
+ * (server-factory.ts) returns the same object.
  */
-export function confirmationRequest(outcome: { message: string; requestState: string }) {
+export function confirmationRequest(outcome: { message: string; requestState?: string; url?: string }) {
   return inputRequired({
     inputRequests: {
-      [CONFIRM_KEY]: inputRequired.elicit({ message: outcome.message, requestedSchema: confirmSchema() }),
+      [CONFIRM_KEY]: outcome.url
+        ? inputRequired.elicitUrl({ message: outcome.message, url: outcome.url })
+        : inputRequired.elicit({ message: outcome.message, requestedSchema: confirmSchema() }),
     },
-    requestState: outcome.requestState,
+    ...(outcome.requestState ? { requestState: outcome.requestState } : {}),
   });
 }

@@ -20,7 +20,12 @@ import {
   type Tool,
   type ToolLabel,
 } from '../tools/index.js';
-import { createConfirmStage, type ConfirmDeps, type ElicitAnswer } from './confirm-call.js';
+import {
+  createConfirmStage,
+  type ConfirmDeps,
+  type ElicitAnswer,
+  type SessionHooks,
+} from './confirm-call.js';
 import type { PipelineReason } from './reasons.js';
 import type { OutputGuard, ToolResult } from './secure-output.js';
 
@@ -48,8 +53,16 @@ export type ToolCallOutcome =
   /** Refused before anything ran: 403 with a scope challenge, or 429 with a retry time. */
   | { readonly kind: 'scope-denial'; readonly requiredScope: string }
   | { readonly kind: 'rate-limited'; readonly refusal: RateLimitRefusal }
-  /** 2026-07-28: answer with an input-required result (a confirmation form and signed state). */
-  | { readonly kind: 'input-required'; readonly message: string; readonly requestState: string }
+  /**
+   * 2026-07-28: answer with an input-required result: a confirmation form and its signed
+   * state, or (`url`) a URL elicitation of the approval page.
+   */
+  | {
+      readonly kind: 'input-required';
+      readonly message: string;
+      readonly requestState?: string;
+      readonly url?: string;
+    }
   /**
    * 2025 stateful session: the SDK handler elicits on the request's stream, then `resume`
    * finishes the call (runs it only on an exact accept) and returns the final outcome. The
@@ -59,7 +72,10 @@ export type ToolCallOutcome =
       readonly kind: 'elicit';
       readonly message: string;
       readonly timeoutMs: number;
-      readonly resume: (answer: ElicitAnswer) => Promise<ToolCallOutcome>;
+      /** URL mode: the approval page to show, and the id `notifications/elicitation/complete` names. */
+      readonly url?: string;
+      readonly elicitationId?: string;
+      readonly resume: (answer: ElicitAnswer, hooks?: SessionHooks) => Promise<ToolCallOutcome>;
     };
 
 export type AuthOutcome =
@@ -84,6 +100,8 @@ export interface ToolCallRequest {
   readonly signal: AbortSignal;
   /** How this client can be asked to confirm a call; `none`: only the approval page. */
   readonly confirmVia: 'input-required' | 'session' | 'none';
+  /** `input-required`: the elicitation modes the request declares (form, url). */
+  readonly elicits?: { readonly form: boolean; readonly url: boolean };
   /** A 2026-07-28 retry's echoed `requestState` and `inputResponses`. */
   readonly requestState?: unknown;
   readonly inputResponses?: Record<string, unknown>;
@@ -179,6 +197,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       tool,
       taint,
       pinState: tool.upstream ? 'approved' : 'built-in',
+      actsFor: principal.clientCredentials ? 'client' : 'person',
       now: deps.now(),
     });
 
@@ -500,8 +519,10 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
           tool,
           args: req.args ?? {},
           shownArgs: output.redactValue(args),
-          channel: decision.obligations.approval ?? 'in-band',
+          channel: decision.obligations.approval ?? 'out-of-band',
           client: req.confirmVia,
+          ...(req.elicits ? { elicits: req.elicits } : {}),
+          signal: req.signal,
           ...(req.requestState !== undefined ? { requestState: req.requestState } : {}),
           ...(req.inputResponses ? { inputResponses: req.inputResponses } : {}),
         });
@@ -518,12 +539,18 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
           case 'stop':
             return await settle(step);
           case 'ask-input': {
+            if (step.reason) reasons.push(step.reason);
             observe('denied');
             const ok = await record(
               entry({ decision: 'confirm', outcome: 'denied', errorCode: 'confirmation' }),
             );
             return ok
-              ? { kind: 'input-required', message: step.message, requestState: step.requestState }
+              ? {
+                  kind: 'input-required',
+                  message: step.message,
+                  ...(step.requestState ? { requestState: step.requestState } : {}),
+                  ...(step.url ? { url: step.url } : {}),
+                }
               : internalError(meta.requestId);
           }
           case 'ask-session': {
@@ -534,11 +561,12 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
               kind: 'elicit',
               message: step.message,
               timeoutMs: step.timeoutMs,
-              resume: async (a) => {
+              ...(step.url ? { url: step.url, elicitationId: step.elicitationId } : {}),
+              resume: async (a, hooks) => {
                 if (resumed) return internalError(meta.requestId);
                 resumed = true;
                 try {
-                  return await settle(step.answer(a));
+                  return await settle(await step.answer(a, hooks));
                 } finally {
                   admitted.release();
                 }

@@ -58,19 +58,37 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
       let outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
       if (outcome?.kind === 'elicit') {
         // 2025 session: ask on this request's own stream, then let the pipeline finish the call.
+        const { url, elicitationId } = outcome;
         let answer: ElicitAnswer;
-        try {
-          answer = readElicitAnswer(
-            await ctx.mcpReq.elicitInput(
-              { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
-              { timeout: outcome.timeoutMs },
-            ),
-          );
-        } catch {
-          // Timed out, the client went away or refused the request: nobody confirmed.
-          answer = { action: 'expired' };
+        if (url && !server.getClientCapabilities()?.elicitation?.url) {
+          answer = { action: 'unsupported' };
+        } else {
+          try {
+            answer = readElicitAnswer(
+              await ctx.mcpReq.elicitInput(
+                url && elicitationId
+                  ? { mode: 'url', message: outcome.message, url, elicitationId }
+                  : { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
+                { timeout: outcome.timeoutMs },
+              ),
+            );
+          } catch {
+            // Timed out, the client went away or refused the request: nobody confirmed.
+            answer = { action: 'expired' };
+          }
         }
-        outcome = await outcome.resume(answer);
+        outcome = await outcome.resume(answer, {
+          // 2025-11-25: the out-of-band interaction a URL elicitation started is complete.
+          ...(elicitationId
+            ? {
+                complete: () =>
+                  ctx.mcpReq.notify({
+                    method: 'notifications/elicitation/complete',
+                    params: { elicitationId },
+                  }),
+              }
+            : {}),
+        });
       }
       return finished(outcome);
     });

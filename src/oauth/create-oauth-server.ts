@@ -9,9 +9,9 @@ import {
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import { resolveSecret } from '../secrets/index.js';
+import type { SignIn } from '../signin/index.js';
 import type { Catalogue } from '../tools/index.js';
-import { createCsrf, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
-import { createLoginThrottle } from '../users/index.js';
+import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 import { addOAuthChallenge } from './add-challenge.js';
 import { createRevocationCheck } from './check-revocation.js';
 import type { OAuthConfig } from './config.js';
@@ -21,7 +21,6 @@ import { defaultScopeCandidates } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
 import { createFederation } from './federation.js';
 import { createProviderHandler, OAUTH_PREFIX } from './mount-provider.js';
-import { createAccountSessions } from './pages/account-session.js';
 import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
 import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
@@ -42,7 +41,8 @@ export interface OAuthServerDeps {
   /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
   readonly allowedOrigins: ReadonlySet<string>;
   readonly trustProxy: boolean;
-  readonly clientAddress: (c: Context) => string;
+  /** How people sign in on the pages; the same one serves /approvals. */
+  readonly signin: SignIn;
   readonly env: NodeJS.ProcessEnv;
   /** Control-plane records (client registrations) go here; undefined when the audit log is off. */
   readonly audit?: ControlPlaneAudit | undefined;
@@ -184,22 +184,13 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   });
   const toProvider = createProviderHandler(provider, { hsts: secure });
 
-  const policy = { secure };
-  const csrf = createCsrf(cookieKeys[0]!, policy);
-  const sessions = createAccountSessions({ users: deps.db.users, policy, now: deps.now });
-  const throttle = createLoginThrottle({
-    maxFailuresPerAccount: config.login.maxFailuresPerAccount,
-    maxFailuresPerAddress: config.login.maxFailuresPerAddress,
-    windowMs: config.login.windowSeconds * 1000,
-    lockoutMs: config.login.lockoutSeconds * 1000,
-  });
   const federation = config.federation
     ? createFederation({
         config: config.federation,
         provider,
         users: deps.db.users,
         store: deps.db.oauth,
-        sessions,
+        signin: deps.signin,
         publicUrl: deps.publicUrl,
         env: deps.env,
         logger: deps.logger,
@@ -209,12 +200,8 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     : undefined;
   const pageDeps = {
     provider,
-    users: deps.db.users,
-    throttle,
-    csrf,
-    sessions,
+    signin: deps.signin,
     catalogue: deps.catalogue,
-    clientAddress: deps.clientAddress,
     logger: deps.logger,
     now: deps.now,
   };
@@ -234,6 +221,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     '/',
     createInteractionRoutes({
       ...pageDeps,
+      csrf: deps.signin.csrf,
       ...(federation
         ? { federation: { label: federation.label, startPath: federation.interactionStartPath } }
         : {}),

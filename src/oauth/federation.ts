@@ -5,11 +5,11 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { resolveSecret } from '../secrets/index.js';
+import type { SignIn } from '../signin/index.js';
 import { clearCookie, cookieName, errorPage, readCookie, serializeCookie } from '../ui/index.js';
 import { USER_NAME_PATTERN, type UserStore } from '../users/index.js';
 import type { FederationConfig } from './config.js';
 import { egressFetch } from './egress-fetch.js';
-import type { AccountSessions } from './pages/account-session.js';
 import type { OAuthStore } from './store/index.js';
 import type { OAuthEnv as Env } from './http-env.js';
 
@@ -73,7 +73,7 @@ export function createFederation(deps: {
   provider: Provider;
   users: UserStore;
   store: OAuthStore;
-  sessions: AccountSessions;
+  signin: SignIn;
   publicUrl: URL;
   env: NodeJS.ProcessEnv;
   logger: Logger;
@@ -117,8 +117,9 @@ export function createFederation(deps: {
   };
   const expiry = (ms: number) => new Date(deps.now().getTime() + ms);
 
-  const fail = (c: Context<Env>, reason: FederationFailure, err?: unknown) => {
+  const fail = async (c: Context<Env>, reason: FederationFailure, err?: unknown) => {
     deps.logger.info({ reason, err, requestId: c.get('requestId') }, 'federated login refused');
+    await deps.signin.federationRefused(c, reason);
     const message =
       reason === 'federation-domain-not-allowed'
         ? 'Your organisation is not allowed to sign in here.'
@@ -223,7 +224,7 @@ export function createFederation(deps: {
     }
     await deps.users.recordLogin(identity.name, deps.now());
     const user = (await deps.users.find(identity.name))!;
-    c.header('set-cookie', await deps.sessions.start(user), { append: true });
+    c.header('set-cookie', await deps.signin.federated(c, user), { append: true });
     if (typeof saved.uid !== 'string') return c.redirect('/account', 303);
     // The interaction cookie is scoped to the interaction's path, so the login is finished
     // there, with a one-time ticket naming who signed in.

@@ -22,8 +22,4 @@ export {
 export { createClient, listClients, revokeClient, disableUser, type CreateClientRequest } from './manage.js';
 export { openOAuthForDataDir } from './open-for-data-dir.js';
 export { rotateSigningKeyFile } from './rotate-signing-key.js';
-// The sign-in of the account pages, reused by the approval page (src/approvals).
-export { createAccountSessions, type AccountSessions } from './pages/account-session.js';
-export { checkFormLogin, loginFailureMessage } from './pages/check-password-login.js';
-export { loginView } from './pages/views.js';
 export { loadCookieKeys } from './cookie-keys.js';

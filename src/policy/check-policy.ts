@@ -4,7 +4,11 @@ import { compilePolicy, toolRuleFor, type PolicyTool } from './decide.js';
 
 export interface PolicyFinding {
   readonly severity: 'error' | 'warning';
-  readonly code: 'unknown-tool' | 'unreachable-rule' | 'destructive-without-confirmation';
+  readonly code:
+    | 'unknown-tool'
+    | 'unreachable-rule'
+    | 'destructive-without-confirmation'
+    | 'destructive-confirmed-in-band';
   /** Where in the configuration, e.g. `policy.tools.memory_*`. */
   readonly path: string;
   readonly message: string;
@@ -13,7 +17,8 @@ export interface PolicyFinding {
 /**
  * Lints a policy against the tools it will meet (built-ins and pinned upstream tools). Pure:
  * the caller loads the tool list. Finds names and globs that match no tool, rules that can
- * never decide anything, and scopes that grant a destructive tool without confirmation.
+ * never decide anything, scopes that grant a destructive tool without confirmation, and
+ * destructive tools the operator let the client confirm in-band.
  */
 export function checkPolicy(config: PolicyConfig, tools: readonly PolicyTool[]): PolicyFinding[] {
   const policy = compilePolicy(config);
@@ -74,7 +79,17 @@ export function checkPolicy(config: PolicyConfig, tools: readonly PolicyTool[]):
     const cls = rule?.rule.class ?? tool.class;
     if (cls !== 'destructive') continue;
     const confirms = rule?.rule.confirm ?? policy.confirmClasses.has(cls);
-    if (confirms) continue;
+    if (confirms) {
+      if (rule?.rule.approval === 'in-band') {
+        findings.push({
+          severity: 'warning',
+          code: 'destructive-confirmed-in-band',
+          path: `policy.tools.${rule.pattern}`,
+          message: `${tool.name} is destructive and confirmed in-band: a client that answers elicitations by itself can approve it`,
+        });
+      }
+      continue;
+    }
     const grants = [
       tool.scope,
       ...policy.scopeGrants.filter((g) => g.tools.some((m) => m.test(tool.name))).map((g) => g.scope),

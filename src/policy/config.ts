@@ -39,8 +39,11 @@ const toolRuleSchema = z
       .enum(['in-band', 'out-of-band'])
       .optional()
       .describe(
-        'How confirmation is asked: in-band (elicitation, when the client supports it, else the ' +
-          'approval page) or out-of-band (always the approval page at /approvals/<id>).',
+        'How confirmation is asked. out-of-band (the default): on the approval page ' +
+          '/approvals/<id>, where the person signs in; the client is given the link (URL-mode ' +
+          'elicitation when it supports it). in-band, an opt-in: a form elicitation the client ' +
+          'answers (its software can answer for the person), never for client-credentials ' +
+          'callers, and only when the whole call fits in the message; else the page.',
       ),
   })
   .describe('Overrides for the tools a name or glob matches.');
@@ -101,6 +104,17 @@ const confirmSchema = z
       .max(86_400)
       .default(600)
       .describe('How long a pending call waits on the approval page before it expires.'),
+    approvalWaitSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(300)
+      .default(50)
+      .describe(
+        'How long a call whose client showed the approval link (URL-mode elicitation) is held ' +
+          'open for the person to decide before the client is asked to try again. Under the ' +
+          "60-second request timeout of the MCP SDKs' clients.",
+      ),
   })
   .describe('Human confirmation.');
 

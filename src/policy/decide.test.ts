@@ -15,7 +15,9 @@ const custom = compilePolicy(
       files__delete_file: { class: 'destructive', approval: 'out-of-band' },
       'mail__*': { labels: ['external-sink'] },
       mail__draft: { labels: ['external-sink'], confirm: false },
+      mail__send_digest: { labels: ['external-sink'], approval: 'in-band' },
       memory_get: { confirm: true },
+      notes__archive: { confirm: true, approval: 'in-band' },
       memory_delete: { confirm: false },
     },
     flows: [
@@ -111,14 +113,14 @@ const table: Row[] = [
   ],
   // confirmation
   [
-    'destructive with scope → confirm, in-band by default',
+    'destructive with scope → confirm, out of band by default',
     {
       scopes: new Set(['memory:delete']),
       tool: tool('memory_delete', { scope: 'memory:delete', class: 'destructive' }),
     },
     'confirm',
     ['scope-granted', 'confirmation-required'],
-    'in-band',
+    'out-of-band',
   ],
   [
     'destructive without scope → deny, not confirm',
@@ -143,7 +145,7 @@ const table: Row[] = [
     { policy: custom, scopes: new Set(['memory:read']), tool: tool('memory_get') },
     'confirm',
     ['scope-granted', 'confirmation-required'],
-    'in-band',
+    'out-of-band',
   ],
   [
     'a tool rule can waive confirmation of a destructive tool',
@@ -194,7 +196,7 @@ const table: Row[] = [
     { scopes: new Set(['mail:write']), tool: sink(), taint: taint('untrusted-source') },
     'confirm',
     ['scope-granted', 'taint-untrusted-to-sink'],
-    'in-band',
+    'out-of-band',
   ],
   [
     'private data + untrusted content + external sink → deny (lethal trifecta)',
@@ -232,7 +234,7 @@ const table: Row[] = [
     },
     'confirm',
     ['scope-granted', 'taint-untrusted-to-sink'],
-    'in-band',
+    'out-of-band',
   ],
   [
     'an explicit allow lets one sink past the trifecta, but untrusted-to-sink still confirms',
@@ -244,7 +246,7 @@ const table: Row[] = [
     },
     'confirm',
     ['scope-granted', 'policy-allow-rule', 'taint-untrusted-to-sink'],
-    'in-band',
+    'out-of-band',
   ],
   [
     'confirm: false on a tool does not waive a taint confirmation',
@@ -252,6 +254,32 @@ const table: Row[] = [
       policy: custom,
       scopes: new Set(['mail:write']),
       tool: sink('mail__draft'),
+      taint: taint('untrusted-source'),
+    },
+    'confirm',
+    ['scope-granted', 'taint-untrusted-to-sink'],
+    'out-of-band',
+  ],
+  [
+    'a tool the operator opted in is confirmed in-band for a person',
+    { policy: custom, scopes: new Set(['memory:read']), tool: tool('notes__archive') },
+    'confirm',
+    ['scope-granted', 'confirmation-required'],
+    'in-band',
+  ],
+  [
+    'an opted-in tool is still confirmed out of band for a client-credentials caller',
+    { policy: custom, scopes: new Set(['memory:read']), tool: tool('notes__archive'), actsFor: 'client' },
+    'confirm',
+    ['scope-granted', 'confirmation-required'],
+    'out-of-band',
+  ],
+  [
+    'an opted-in sink asks a person in-band after untrusted content',
+    {
+      policy: custom,
+      scopes: new Set(['mail:write']),
+      tool: sink('mail__send_digest'),
       taint: taint('untrusted-source'),
     },
     'confirm',
@@ -274,6 +302,7 @@ describe('decide', () => {
         scopes: new Set(),
         taint: new Set(),
         pinState: 'built-in',
+        actsFor: 'person',
         now,
         ...partial,
       };
@@ -287,7 +316,13 @@ describe('decide', () => {
   }
 
   it('a scope denial names the scope the tool needs; other denials name none', () => {
-    const base = { policy: defaults, taint: new Set<ToolLabel>(), pinState: 'built-in' as const, now };
+    const base = {
+      policy: defaults,
+      taint: new Set<ToolLabel>(),
+      pinState: 'built-in' as const,
+      actsFor: 'person' as const,
+      now,
+    };
     assert.equal(
       decide({ ...base, scopes: new Set(), tool: tool('memory_save', { scope: 'memory:write' }) }).obligations
         .requiredScope,
@@ -314,6 +349,7 @@ describe('decide', () => {
       }),
       taint: new Set(),
       pinState: 'approved',
+      actsFor: 'person',
       now,
     });
     assert.deepEqual(d.classification, { class: 'destructive', labels: ['untrusted-source'] });

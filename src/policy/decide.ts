@@ -81,6 +81,11 @@ export interface DecisionInput {
    * catalogue, so the pipeline passes `approved` (or `built-in`); the check is the backstop.
    */
   readonly pinState: 'built-in' | 'approved' | 'pending' | 'changed' | 'rejected';
+  /**
+   * Whom the caller acts for: a person (API key owner, OAuth user), or only its own client
+   * software (client credentials), which has nobody to ask in-band.
+   */
+  readonly actsFor: 'person' | 'client';
   readonly now: Date;
 }
 
@@ -90,7 +95,11 @@ export interface Decision {
   readonly obligations: {
     /** The scope a denial names in its 403 challenge (only for scope denials). */
     readonly requiredScope?: string;
-    /** For `confirm`: how the person is asked. */
+    /**
+     * For `confirm`: how the person is asked. `out-of-band` unless the tool rule opts in to
+     * `in-band` and the caller acts for a person: an in-band answer comes from the client's
+     * software, which can give it without the person.
+     */
     readonly approval?: ApprovalChannel;
   };
   /** The tool's class and labels after the policy's overrides: what the decision was made on. */
@@ -133,7 +142,8 @@ function holdsScope(policy: Policy, scopes: ReadonlySet<string>, tool: PolicyToo
  *                                       list exempts a tool (policy-allow-rule)
  *   4. confirmation rules            → confirm (confirmation-required): the class is in
  *                                       confirm.classes, or the tool rule says confirm: true,
- *                                       unless it says confirm: false
+ *                                       unless it says confirm: false; asked out of band unless
+ *                                       the rule says approval: in-band and a person calls
  *   5. otherwise                     → allow (scope-granted)
  */
 export function decide(input: DecisionInput): Decision {
@@ -191,7 +201,10 @@ export function decide(input: DecisionInput): Decision {
       matched,
       effect,
       reasons,
-      obligations: { approval: toolRule?.rule.approval ?? 'in-band' },
+      obligations: {
+        approval:
+          toolRule?.rule.approval === 'in-band' && input.actsFor === 'person' ? 'in-band' : 'out-of-band',
+      },
     };
   }
   return { classification, matched, effect, reasons, obligations: {} };

@@ -138,8 +138,9 @@ export const rateLimitConfigSchema = z
       .strict()
       .prefault({})
       .describe('Brute-force protection: failed authentications per source IP.'),
-    oauth: windowLimit(120, 60, 'one IP address on the OAuth endpoints').describe(
-      'Requests to the OAuth endpoints (/oauth/*) per source IP.',
+    oauth: windowLimit(120, 60, 'one IP address on the OAuth endpoints and sign-in pages').describe(
+      'Requests to the OAuth endpoints and the pages people sign in on (/oauth/*, /account/*, ' +
+        '/approvals/*) per source IP: one budget across all of them.',
     ),
     registration: windowLimit(20, 3600, 'one IP address registering OAuth clients').describe(
       'Dynamic Client Registrations (POST /oauth/reg) per source IP, on top of the OAuth limit.',

@@ -46,7 +46,7 @@ const SUBJECT: Record<RateLimitTier, string> = {
   'daily-quota': 'the daily quota of this credential',
   concurrency: 'concurrent calls of this credential',
   'failed-auth': 'failed sign-ins from this address',
-  oauth: 'authorization requests from this address',
+  oauth: 'authorization and sign-in requests from this address',
   registration: 'client registrations from this address',
 };
 

@@ -35,3 +35,4 @@ export {
   type RedactedDefinition,
 } from './redact-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';
+export { revealHidden, revealHiddenText, type RevealedPart } from './reveal-hidden.js';

@@ -30,10 +30,10 @@ const ANSI_RE = new RegExp(ANSI, 'g');
 // interlinear annotation marks) plus invisible letters that are not Cf: Hangul fillers, the
 // combining grapheme joiner, Khmer inherent vowels and the Mongolian vowel separator.
 // The combining ones are alternatives rather than class members so no base letter can pair with them.
-const INVISIBLE_RE = /[\p{Cf}\u115f\u1160\u180e\u3164\uffa0]|\u034f|\u17b4|\u17b5/gu;
+export const INVISIBLE_RE = /[\p{Cf}\u115f\u1160\u180e\u3164\uffa0]|\u034f|\u17b4|\u17b5/gu;
 // C0 except tab and newline, DEL, C1, and surrogates that are not part of a pair (in `u` mode a
 // paired surrogate is one code point and never matches this class).
-const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cs}]/gu;
+export const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cs}]/gu;
 // Variation selectors legitimately pick one glyph form (emoji vs text, CJK variants), one at a
 // time. A run of them carries no glyph meaning and is a known channel for smuggling bytes.
 const SELECTOR_RUN_RE = /\p{Variation_Selector}+/gu;

@@ -56,6 +56,8 @@ ul.scopes { list-style: none; padding: 0; margin: 0; border: 1px solid var(--lin
 ul.scopes li { padding: .75rem 1rem; border-top: 1px solid var(--line); }
 ul.scopes li:first-child { border-top: 0; }
 ul.scopes .what { font-weight: 600; }
+pre.call { font: .82rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; direction: ltr; unicode-bidi: bidi-override; margin: .25rem 0 0; }
+.hidden-char { color: var(--danger); border: 1px solid currentColor; border-radius: 4px; padding: 0 .2em; margin: 0 .1em; font-size: .72rem; }
 ul.scopes code, .mono { font: .82rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 .fine { color: var(--muted); font-size: .85rem; margin-top: 1.25rem; }
 table.apps { width: 100%; border-collapse: collapse; }

@@ -11,16 +11,20 @@ import {
   textOf,
 } from '../helpers/policy-clients.js';
 
+/** The operator's opt-in: memory_delete may be confirmed in-band (by default it goes to the page). */
+const IN_BAND = 'policy:\n  tools:\n    memory_delete: { approval: in-band }\n';
+
 /**
- * Human confirmation on 2026-07-28: memory_delete is destructive, so it runs only after an
- * input-required round trip whose signed request state binds the person's answer to this exact
- * call. Real SDK v2 clients for the honest flows; raw requests for the attacks.
+ * Human confirmation on 2026-07-28, for a tool the operator opted in to in-band confirmation:
+ * memory_delete is destructive, so it runs only after an input-required round trip whose signed
+ * request state binds the person's answer to this exact call. Real SDK v2 clients for the honest
+ * flows; raw requests for the attacks.
  */
-describe('confirmation of a destructive call on 2026-07-28 (input required)', () => {
+describe('in-band confirmation of a destructive call on 2026-07-28 (input required)', () => {
   let t: TestGateway;
   let key: string;
   before(async () => {
-    t = await startTestGateway();
+    t = await startTestGateway({ config: IN_BAND });
     key = (await t.key()).key;
   });
   after(() => t.close());
@@ -210,7 +214,7 @@ describe('an in-band confirmation expires', () => {
   let t: TestGateway;
   let key: string;
   before(async () => {
-    t = await startTestGateway({ config: 'policy:\n  confirm:\n    inBandTtlSeconds: 1\n' });
+    t = await startTestGateway({ config: `${IN_BAND}  confirm:\n    inBandTtlSeconds: 1\n` });
     key = (await t.key()).key;
   });
   after(() => t.close());

@@ -31,14 +31,18 @@ async function connectSession(url: string, key: string, answer: (message: string
 }
 
 /**
- * Human confirmation for 2025-11-25 clients in a stateful session: the gateway elicits on the
- * request's own stream and runs the tool only on an exact accept; the call leaves one audit record.
+ * Human confirmation for 2025-11-25 clients in a stateful session, for a tool the operator opted
+ * in to in-band confirmation: the gateway elicits on the request's own stream and runs the tool
+ * only on an exact accept; the call leaves one audit record.
  */
-describe('confirmation of a destructive call in a 2025 session (elicitation)', () => {
+describe('in-band confirmation of a destructive call in a 2025 session (elicitation)', () => {
   let t: TestGateway;
   let key: string;
   before(async () => {
-    t = await startTestGateway({ config: 'policy:\n  confirm:\n    inBandTtlSeconds: 1\n' });
+    t = await startTestGateway({
+      config:
+        'policy:\n  tools:\n    memory_delete: { approval: in-band }\n  confirm:\n    inBandTtlSeconds: 1\n',
+    });
     key = (await t.key()).key;
   });
   after(() => t.close());

@@ -22,9 +22,9 @@ interface AnyClient {
 type Result = { structuredContent?: any; content: { type: string; text: string }[]; isError?: boolean };
 
 /**
- * memory_delete is destructive: each client confirms it the way it can. Clients that answer
- * elicitation do so in their handler; the others get the approval page, which the person
- * (alice, signed in as herself) approves, and the client calls again.
+ * memory_delete is destructive: the person (alice, signed in as herself) approves it on the
+ * approval page. Clients that declare URL-mode elicitation are handed the link (their handler
+ * plays the person opening it and approving); the others get it in the result and call again.
  */
 async function exerciseMemoryTools(client: AnyClient, approve?: (text: string) => Promise<void>) {
   const { tools } = await client.listTools();
@@ -74,9 +74,17 @@ async function exerciseMemoryTools(client: AnyClient, approve?: (text: string) =
   assert.match(gone.content[0]!.text, /No note with id/);
 }
 
+const ALICE = { name: 'alice', password: 'correct horse battery' };
+
 describe('real MCP clients', () => {
   let t: TestGateway;
   let key: string;
+  /** The person behind a client that shows URL elicitations: opens the page and approves. */
+  const approveLink = async (url: string) => {
+    const page = await decideOnPage(new TestBrowser(t.gw.url.origin), url, ALICE, 'approve');
+    assert.equal(page.status, 200, page.body);
+    return { action: 'accept' as const };
+  };
   before(async () => {
     t = await startTestGateway();
     key = (await t.key()).key;
@@ -89,9 +97,11 @@ describe('real MCP clients', () => {
   it('an SDK v2 client negotiates 2026-07-28 and saves, finds, reads and deletes a note', async () => {
     const client = new ClientV2(
       { name: 'v2-test', version: '1.0.0' },
-      { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {} } } },
+      { versionNegotiation: { mode: 'auto' }, capabilities: { elicitation: { form: {}, url: {} } } },
     );
-    client.setRequestHandler('elicitation/create', () => ACCEPT);
+    client.setRequestHandler('elicitation/create', (r) =>
+      r.params.mode === 'url' ? approveLink(r.params.url) : ACCEPT,
+    );
     await client.connect(
       new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
     );
@@ -114,12 +124,7 @@ describe('real MCP clients', () => {
       assert.equal(transport.sessionId, undefined);
       const browser = new TestBrowser(t.gw.url.origin);
       await exerciseMemoryTools(client, async (text) => {
-        const page = await decideOnPage(
-          browser,
-          approvalLink(text).url,
-          { name: 'alice', password: 'correct horse battery' },
-          'approve',
-        );
+        const page = await decideOnPage(browser, approvalLink(text).url, ALICE, 'approve');
         assert.equal(page.status, 200, page.body);
       });
     } finally {
@@ -130,9 +135,11 @@ describe('real MCP clients', () => {
   it('an SDK 1.x client that declares elicitation gets a session bound to its credential', async () => {
     const client = new ClientV1(
       { name: 'v1-elicit', version: '1.0.0' },
-      { capabilities: { elicitation: { form: {} } } },
+      { capabilities: { elicitation: { form: {}, url: {} } } },
     );
-    client.setRequestHandler(ElicitRequestSchema, () => ACCEPT);
+    client.setRequestHandler(ElicitRequestSchema, (r) =>
+      r.params.mode === 'url' ? approveLink(r.params.url) : ACCEPT,
+    );
     const transport = new TransportV1(new URL(t.url), {
       requestInit: { headers: { authorization: `Bearer ${key}` } },
     });

@@ -172,6 +172,10 @@ describe('federated login through the operator’s OIDC identity provider', () =
       records.some((r) => r.tool === 'memory_save' && r.outcome === 'ok' && r.authMethod === 'oauth'),
       JSON.stringify(records),
     );
+    assert.ok(
+      records.some((r) => r.event === 'authentication' && r.reasons[0] === 'login-succeeded'),
+      'the federated sign-in is in the audit chain',
+    );
     const user = await db.users.find('ann@acme.example');
     assert.equal(user?.federatedIssuer, idp.issuer);
     assert.equal(user?.federatedSubject, 'ann-1');
@@ -186,6 +190,10 @@ describe('federated login through the operator’s OIDC identity provider', () =
     assert.ok(page.url.startsWith(origin), 'the browser never reaches the app with a code');
     assert.equal(await db.users.find('mallory@evil.example'), undefined);
     assert.equal(refusals().at(-1), 'federation-domain-not-allowed');
+    const [last] = (await t.audit.log.query({ limit: 1000 }))
+      .filter((r) => r.event === 'authentication')
+      .slice(-1);
+    assert.deepEqual([last?.reasons, last?.errorCode], [['login-failed'], 'federation-domain-not-allowed']);
   });
 
   it('refuses an address in an allowed domain that the IdP has not verified', async () => {

@@ -49,6 +49,26 @@ describe('portcullis policy', () => {
     assert.match(r.stdout, /^Principal +alice: mail:write memory:delete memory:read \(from API key /m);
     assert.match(r.stdout, /^Arguments +sha256 [A-Za-z0-9_-]{43} /m);
     assert.match(r.stdout, /^ +valid$/m);
+    assert.match(r.stdout, /^Confirmation +out-of-band: the approval page/m);
+  });
+
+  it('check warns about a destructive tool the client may confirm in-band', async () => {
+    const own = tempDir();
+    try {
+      assert.equal((await runCli(['init', '--data-dir', own])).code, 0);
+      fs.appendFileSync(
+        path.join(own, 'portcullis.yaml'),
+        'policy:\n  tools:\n    memory_delete: { approval: in-band }\n',
+      );
+      const r = await runCli(['policy', 'check', '--data-dir', own]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(
+        r.stdout,
+        /warning +destructive-confirmed-in-band +policy.tools.memory_delete: memory_delete is destructive and confirmed in-band/,
+      );
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('explain names the scope a refusal asks for, and the taint rule that decides', async () => {

@@ -25,7 +25,8 @@ describe('tool-chain rules: untrusted content, private data, external sinks', ()
     await once(site, 'listening');
     page = `http://127.0.0.1:${(site.address() as AddressInfo).port}/post`;
     t = await startTestGateway({
-      config: 'policy:\n  tools:\n    memory_save: { labels: [external-sink] }\n',
+      // memory_save is opted in to in-band confirmation, so the taint rule's question is a form.
+      config: 'policy:\n  tools:\n    memory_save: { labels: [external-sink], approval: in-band }\n',
       env: {
         PORTCULLIS_TOOLS__WEB_FETCH__ALLOW_HOSTS: '127.0.0.1',
         PORTCULLIS_TOOLS__WEB_FETCH__ALLOW_HTTP_HOSTS: '127.0.0.1',

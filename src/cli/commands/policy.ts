@@ -166,6 +166,8 @@ export function register(program: Command): void {
         tool,
         taint: new Set(seen as ToolLabel[]),
         pinState: tool.upstream ? (pin === 'approved' ? 'approved' : 'pending') : 'built-in',
+        // API keys (and the --scopes of a person's token) act for a person.
+        actsFor: 'person',
         now: new Date(),
       });
       const effective = [...expandRoles(compiled, scopes)].sort();
@@ -192,8 +194,8 @@ export function register(program: Command): void {
         lines.push([
           'Confirmation',
           d.obligations.approval === 'out-of-band'
-            ? 'out-of-band: the approval page /approvals/<id>'
-            : 'in-band: elicitation when the client supports it, else the approval page',
+            ? 'out-of-band: the approval page /approvals/<id> (given as a URL-mode elicitation when the client supports it)'
+            : 'in-band: a form elicitation when the client supports it and the call fits in it, else the approval page (never in-band for client credentials)',
         ]);
       }
       if (d.obligations.requiredScope)

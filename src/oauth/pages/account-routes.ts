@@ -1,25 +1,19 @@
 import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SignIn, SignInForm } from '../../signin/index.js';
 import type { Catalogue } from '../../tools/index.js';
-import { csrfRefusedPage, errorPage, pageResponse, type Csrf } from '../../ui/index.js';
-import type { LoginThrottle, UserStore } from '../../users/index.js';
+import { csrfRefusedPage, errorPage, pageResponse } from '../../ui/index.js';
 import type { OAuthStore } from '../store/index.js';
-import type { AccountSessions } from './account-session.js';
-import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
 import { describeScopes } from './describe-scopes.js';
-import { accountNav, connectedAppsView, loginView } from './views.js';
+import { accountNav, connectedAppsView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
 
 export interface AccountDeps {
   readonly provider: Provider;
   readonly store: OAuthStore;
-  readonly users: UserStore;
-  readonly throttle: LoginThrottle;
-  readonly csrf: Csrf;
-  readonly sessions: AccountSessions;
+  readonly signin: SignIn;
   readonly catalogue: Catalogue;
-  readonly clientAddress: (c: Context) => string;
   readonly federation?: { label: string; startPath: () => string };
   readonly logger: Logger;
   readonly now: () => Date;
@@ -39,30 +33,20 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
   const app = new Hono<Env>();
   const forbidden = (c: Context<Env>) => csrfRefusedPage(c.get('requestId'));
 
-  async function loginPage(c: Context<Env>, error?: string, name?: string): Promise<Response> {
-    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), 'account-login');
-    return pageResponse(
-      {
-        title: 'Sign in',
-        status: error ? 401 : 200,
-        body: loginView({
-          action: '/account/login',
-          csrf: token,
-          ...(error ? { error } : {}),
-          ...(name ? { name } : {}),
-          ...(deps.federation
-            ? { federated: { url: deps.federation.startPath(), label: deps.federation.label } }
-            : {}),
-        }),
-      },
-      setCookie ? { 'set-cookie': setCookie } : {},
-    );
-  }
+  const { csrf, sessions } = deps.signin;
+  const loginForm: SignInForm = {
+    action: '/account/login',
+    purpose: 'account-login',
+    lead: 'to manage the apps connected to your account',
+    ...(deps.federation
+      ? { federated: { url: deps.federation.startPath(), label: deps.federation.label } }
+      : {}),
+  };
 
   app.get('/account', async (c) => {
-    const user = await deps.sessions.current(c.req.header('cookie'));
-    if (!user) return loginPage(c);
-    const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `account:${user.name}`);
+    const user = await sessions.current(c.req.header('cookie'));
+    if (!user) return deps.signin.page(c, loginForm);
+    const { token, setCookie } = csrf.issue(c.req.header('cookie'), `account:${user.name}`);
     const grants = await deps.store.listGrants({ accountId: user.name }, deps.now());
     const apps = await Promise.all(
       grants.map(async (g) => {
@@ -86,36 +70,26 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
     );
   });
 
-  app.post('/account/login', async (c) => {
-    const form = await c.req.parseBody();
-    if (!deps.csrf.verify(c.req.header('cookie'), 'account-login', form.csrf)) return forbidden(c);
-    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
-      users: deps.users,
-      throttle: deps.throttle,
-      now: deps.now(),
-    });
-    if (!result.ok) {
-      deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'account login refused');
-      return loginPage(c, loginFailureMessage(result), name);
-    }
-    c.header('set-cookie', await deps.sessions.start(result.user));
-    return c.redirect('/account', 303);
-  });
+  app.post('/account/login', (c) =>
+    deps.signin.submit(c, loginForm, (_user, setCookie) => {
+      c.header('set-cookie', setCookie);
+      return c.redirect('/account', 303);
+    }),
+  );
 
   app.post('/account/logout', async (c) => {
-    const user = await deps.sessions.current(c.req.header('cookie'));
+    const user = await sessions.current(c.req.header('cookie'));
     const form = await c.req.parseBody();
-    if (user && !deps.csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf))
-      return forbidden(c);
-    c.header('set-cookie', await deps.sessions.end(c.req.header('cookie')));
+    if (user && !csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf)) return forbidden(c);
+    c.header('set-cookie', await sessions.end(c.req.header('cookie')));
     return c.redirect('/account?done=signed-out', 303);
   });
 
   app.post('/account/apps/:id/revoke', async (c) => {
-    const user = await deps.sessions.current(c.req.header('cookie'));
+    const user = await sessions.current(c.req.header('cookie'));
     if (!user) return c.redirect('/account', 303);
     const form = await c.req.parseBody();
-    if (!deps.csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf)) return forbidden(c);
+    if (!csrf.verify(c.req.header('cookie'), `account:${user.name}`, form.csrf)) return forbidden(c);
     const id = c.req.param('id');
     const [grant] = (await deps.store.listGrants({ accountId: user.name }, deps.now())).filter(
       (g) => g.id === id,

@@ -1,25 +1,21 @@
 import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { SignIn, SignInForm } from '../../signin/index.js';
 import type { Catalogue } from '../../tools/index.js';
-import { csrfRefusedPage, errorPage, pageResponse, type Csrf } from '../../ui/index.js';
-import type { LoginThrottle, UserStore } from '../../users/index.js';
-import type { AccountSessions } from './account-session.js';
-import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
+import { csrfRefusedPage, errorPage, html, pageResponse, type Csrf } from '../../ui/index.js';
 import { describeScopes } from './describe-scopes.js';
-import { consentView, loginView, type ClientView } from './views.js';
+import { clientCard, consentView, type ClientView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface InteractionDeps {
   readonly provider: Provider;
-  readonly users: UserStore;
-  readonly throttle: LoginThrottle;
+  /** How people sign in (one throttle, session and form for every page). */
+  readonly signin: SignIn;
   readonly csrf: Csrf;
-  readonly sessions: AccountSessions;
   readonly catalogue: Catalogue;
-  readonly clientAddress: (c: Context) => string;
   /** Present when federated login is configured: where the button sends the person. */
   readonly federation?: { label: string; startPath: (uid: string) => string };
   readonly logger: Logger;
@@ -74,12 +70,27 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     );
   const forbidden = (c: Context<Env>) => csrfRefusedPage(c.get('requestId'));
 
-  async function renderInteraction(
-    c: Context<Env>,
-    d: Interaction,
-    error?: string,
-    name?: string,
-  ): Promise<Response> {
+  /** The sign-in form of an interaction: for the app asking, cancellable back to it. */
+  async function loginForm(d: Interaction): Promise<SignInForm> {
+    const client = await clientView(provider, d);
+    const target = redirectTarget(d.params.redirect_uri);
+    const base = `/oauth/interaction/${encodeURIComponent(d.uid)}`;
+    return {
+      action: `${base}/login`,
+      abortAction: `${base}/abort`,
+      purpose: `interaction:${d.uid}`,
+      lead: html`to continue to <strong>${client.name}</strong>`,
+      context: clientCard(client),
+      formTargets: target.source ? [target.source] : [],
+      clientId: String(d.params.client_id),
+      ...(deps.federation
+        ? { federated: { url: deps.federation.startPath(d.uid), label: deps.federation.label } }
+        : {}),
+    };
+  }
+
+  async function renderInteraction(c: Context<Env>, d: Interaction): Promise<Response> {
+    if (d.prompt.name === 'login') return deps.signin.page(c, await loginForm(d));
     const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `interaction:${d.uid}`);
     const headers: Record<string, string> = setCookie ? { 'set-cookie': setCookie } : {};
     const client = await clientView(provider, d);
@@ -87,27 +98,6 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     const formTargets = target.source ? [target.source] : [];
     const base = `/oauth/interaction/${encodeURIComponent(d.uid)}`;
 
-    if (d.prompt.name === 'login') {
-      return pageResponse(
-        {
-          title: 'Sign in',
-          formTargets,
-          status: error ? 401 : 200,
-          body: loginView({
-            action: `${base}/login`,
-            abortAction: `${base}/abort`,
-            csrf: token,
-            client,
-            ...(error ? { error } : {}),
-            ...(name ? { name } : {}),
-            ...(deps.federation
-              ? { federated: { url: deps.federation.startPath(d.uid), label: deps.federation.label } }
-              : {}),
-          }),
-        },
-        headers,
-      );
-    }
     if (d.prompt.name === 'consent') {
       const pd = d.prompt.details as {
         missingOIDCScope?: string[];
@@ -148,24 +138,15 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
   app.post('/oauth/interaction/:uid/login', async (c) => {
     const d = await details(c);
     if (!d || d.prompt.name !== 'login') return expired(c);
-    const form = await c.req.parseBody();
-    if (!deps.csrf.verify(c.req.header('cookie'), `interaction:${d.uid}`, form.csrf)) return forbidden(c);
-    const { name, result } = await checkFormLogin(form, deps.clientAddress(c), {
-      users: deps.users,
-      throttle: deps.throttle,
-      now: deps.now(),
+    return deps.signin.submit(c, await loginForm(d), async (user, setCookie) => {
+      const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
+        login: { accountId: user.name },
+      });
+      // Signing in for an app also signs in to the account pages, where the person can later
+      // disconnect that app.
+      c.header('set-cookie', setCookie, { append: true });
+      return c.redirect(returnTo, 303);
     });
-    if (!result.ok) {
-      deps.logger.info({ reason: result.reason, requestId: c.get('requestId') }, 'login refused');
-      return renderInteraction(c, d, loginFailureMessage(result), name);
-    }
-    const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
-      login: { accountId: result.user.name },
-    });
-    // Signing in for an app also signs in to the account pages, where the person can later
-    // disconnect that app.
-    c.header('set-cookie', await deps.sessions.start(result.user), { append: true });
-    return c.redirect(returnTo, 303);
   });
 
   app.post('/oauth/interaction/:uid/confirm', async (c) => {

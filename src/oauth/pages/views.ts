@@ -26,61 +26,6 @@ export function clientCard(client: ClientView): SafeHtml {
   </div>`;
 }
 
-export function loginView(opts: {
-  action: string;
-  csrf: string;
-  client?: ClientView;
-  error?: string;
-  name?: string;
-  federated?: { url: string; label: string };
-  abortAction?: string;
-  /** What signing in is for, when not an app or the account pages (e.g. the approval page). */
-  lead?: string;
-}): SafeHtml {
-  return html`<h1>Sign in</h1>
-    <p class="lead">
-      ${opts.client ? html`to continue to <strong>${opts.client.name}</strong>` : (opts.lead ?? 'to manage the apps connected to your account')}
-    </p>
-    ${opts.client ? clientCard(opts.client) : ''}
-    ${opts.error ? html`<div class="notice error" role="alert">${opts.error}</div>` : ''}
-    <form method="post" action="${opts.action}">
-      <input type="hidden" name="csrf" value="${opts.csrf}" />
-      <label for="name">Account name</label>
-      <input
-        id="name"
-        name="name"
-        type="text"
-        autocomplete="username"
-        autocapitalize="none"
-        spellcheck="false"
-        required
-        value="${opts.name ?? ''}"
-        autofocus
-      />
-      <label for="password">Password</label>
-      <input id="password" name="password" type="password" autocomplete="current-password" required />
-      <div class="actions"><button class="primary grow" type="submit">Sign in</button></div>
-    </form>
-    ${
-      opts.federated
-        ? html`<div class="divider">or</div>
-            <div class="actions">
-              <a class="button secondary grow" href="${opts.federated.url}">${opts.federated.label}</a>
-            </div>`
-        : ''
-    }
-    ${
-      opts.abortAction
-        ? html`<form method="post" action="${opts.abortAction}">
-            <input type="hidden" name="csrf" value="${opts.csrf}" />
-            <div class="actions">
-              <button class="secondary grow" type="submit">Cancel and return to the app</button>
-            </div>
-          </form>`
-        : ''
-    }`;
-}
-
 export function consentView(opts: {
   action: string;
   abortAction: string;

@@ -1,16 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { clearCookie, cookieName, readCookie, serializeCookie, type CookiePolicy } from '../../ui/index.js';
-import type { UserRecord, UserStore } from '../../users/index.js';
+import { clearCookie, cookieName, readCookie, serializeCookie, type CookiePolicy } from '../ui/index.js';
+import type { UserRecord, UserStore } from '../users/index.js';
 
 const SESSION_SECONDS = 8 * 3600;
 const hash = (id: string) => createHash('sha256').update(id).digest('hex');
 
 /**
- * The signed-in state of the account pages (connected apps): a random id in an HttpOnly cookie,
- * stored only as a hash. Separate from oidc-provider's session, which is the authorization
- * server's to manage; a login through the OAuth flow starts both.
+ * A person's signed-in state on the pages (connected apps, approvals): a random id in an
+ * HttpOnly cookie, stored only as a hash. Separate from oidc-provider's session, which is the
+ * authorization server's to manage; a sign-in through the OAuth flow starts both.
  */
-export function createAccountSessions(deps: { users: UserStore; policy: CookiePolicy; now: () => Date }) {
+export function createSessions(deps: { users: UserStore; policy: CookiePolicy; now: () => Date }) {
   const name = cookieName('pcs_account', deps.policy);
   return {
     async start(user: UserRecord): Promise<string> {
@@ -41,4 +41,4 @@ export function createAccountSessions(deps: { users: UserStore; policy: CookiePo
   };
 }
 
-export type AccountSessions = ReturnType<typeof createAccountSessions>;
+export type Sessions = ReturnType<typeof createSessions>;

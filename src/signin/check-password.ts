@@ -4,7 +4,7 @@ import {
   type LoginThrottle,
   type UserRecord,
   type UserStore,
-} from '../../users/index.js';
+} from '../users/index.js';
 
 export type PasswordLoginResult =
   | { readonly ok: true; readonly user: UserRecord }
@@ -34,20 +34,6 @@ export async function checkPasswordLogin(
   deps.throttle.succeed(input.name);
   await deps.users.recordLogin(user.name, deps.now);
   return { ok: true, user };
-}
-
-/**
- * The sign-in form as every page posts it (`name`, `password`), checked with
- * `checkPasswordLogin`. Returns the typed name too, so a failed form can be shown again with it.
- */
-export async function checkFormLogin(
-  form: Record<string, unknown>,
-  address: string,
-  deps: { users: UserStore; throttle: LoginThrottle; now: Date },
-): Promise<{ name: string; result: PasswordLoginResult }> {
-  const name = typeof form.name === 'string' ? form.name.trim().slice(0, 200) : '';
-  const password = typeof form.password === 'string' ? form.password : '';
-  return { name, result: await checkPasswordLogin({ name, password, address }, deps) };
 }
 
 /** The text a person reads for a failed login; never says which part was wrong. */

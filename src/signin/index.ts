@@ -1,0 +1,8 @@
+export {
+  createSignIn,
+  type LoginLimits,
+  type SignIn,
+  type SignInDeps,
+  type SignInForm,
+} from './create-signin.js';
+export type { Sessions } from './sessions.js';
