@@ -6,12 +6,14 @@ import {
   type AccessTokenAuthenticator,
   type VerifyOptions,
 } from '../auth/index.js';
+import type { AuditEntry } from '../audit/index.js';
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
+import type { ScopeCeiling } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import type { Catalogue } from '../tools/index.js';
 import { createCsrf, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
-import { createLoginThrottle } from '../users/index.js';
+import { createLoginThrottle, createPersonCeilings } from '../users/index.js';
 import { addOAuthChallenge } from './add-challenge.js';
 import { createRevocationCheck } from './check-revocation.js';
 import type { OAuthConfig } from './config.js';
@@ -35,6 +37,10 @@ export interface OAuthServerDeps {
   readonly resource: string;
   readonly db: OAuthDatabase;
   readonly catalogue: Catalogue;
+  /** The compiled roles (built-in and `policy.roles`): people's scope ceilings. */
+  readonly roles: ReadonlyMap<string, ScopeCeiling>;
+  /** The audit log, for control-plane records (consents); undefined when it is off. */
+  readonly audit?: { append(entry: AuditEntry): Promise<unknown> } | undefined;
   readonly signingKeysFile: string;
   readonly keysDir: string;
   /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
@@ -149,6 +155,15 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     }
     initialAccessToken = resolveSecret(config.registration.initialAccessToken, deps.env);
   }
+  config.federation?.roles.forEach((rule, i) => {
+    if (!deps.roles.has(rule.role)) {
+      throw new PortcullisError(
+        'config-invalid',
+        `oauth.federation.roles.${i}.role: unknown role "${rule.role}" (known: ${[...deps.roles.keys()].join(', ')})`,
+      );
+    }
+  });
+  const people = createPersonCeilings(deps.db.users, deps.roles);
   const clientGuard = createEgressGuard({
     allowHosts: ['*'],
     allowAddresses: config.clientFetch.allowAddresses,
@@ -164,6 +179,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     resource: deps.resource,
     store: deps.db.oauth,
     users: deps.db.users,
+    people,
     signingKeys,
     cookieKeys,
     clientGuard,
@@ -207,6 +223,8 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     csrf,
     sessions,
     catalogue: deps.catalogue,
+    people,
+    ...(deps.audit ? { audit: deps.audit } : {}),
     clientAddress: deps.clientAddress,
     logger: deps.logger,
     now: deps.now,

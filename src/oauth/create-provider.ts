@@ -1,13 +1,19 @@
 import { timingSafeEqual } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { EgressGuard } from '../egress/index.js';
 import { html, renderPage } from '../ui/index.js';
-import type { UserStore } from '../users/index.js';
+import type { PersonCeilings, UserStore } from '../users/index.js';
 import type { OAuthConfig } from './config.js';
 import { hashClientSecret } from './client-secret.js';
 import { createAdapterClass } from './create-adapter.js';
 import { egressFetch } from './egress-fetch.js';
+import { roleWithholdsAllCheck, scopesWithinRole } from './scope-ceiling.js';
 import { toProviderJwks, type StoredSigningKey } from './signing-keys.js';
 import type { OAuthStore } from './store/index.js';
 
@@ -19,6 +25,8 @@ export interface ProviderDeps {
   readonly resource: string;
   readonly store: OAuthStore;
   readonly users: UserStore;
+  /** People's roles: the ceiling of every token issued for a person (scope-ceiling.ts). */
+  readonly people: PersonCeilings;
   readonly signingKeys: readonly StoredSigningKey[];
   readonly cookieKeys: readonly string[];
   /** The guard for client-supplied URLs (metadata documents, jwks_uri). */
@@ -71,6 +79,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   const Adapter = createAdapterClass(store, deps.now);
   const prefix = deps.secure ? '__Secure-' : '';
   const registration = config.registration;
+  const interactionsPolicy = interactionPolicy.base();
+  interactionsPolicy
+    .get('consent')!
+    .checks.add(roleWithholdsAllCheck((ctx) => resourceScopesFor(ctx.oidc.client!, deps.toolScopes())));
 
   const configuration: Configuration = {
     adapter: Adapter,
@@ -150,11 +162,16 @@ export function createProvider(deps: ProviderDeps): Provider {
         // audience-less one.
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator, client) => {
+        getResourceServerInfo: async (ctx, indicator, client) => {
           // RFC 8707 §2: a resource the server does not recognise is `invalid_target`.
           if (indicator !== resource) throw new errors.InvalidTarget();
+          const scopes = await scopesWithinRole(
+            ctx,
+            resourceScopesFor(client, deps.toolScopes()),
+            deps.people,
+          );
           return {
-            scope: resourceScopesFor(client, deps.toolScopes()).join(' '),
+            scope: scopes.join(' '),
             audience: resource,
             accessTokenTTL: config.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
@@ -220,6 +237,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return { accountId: sub, claims: () => ({ sub }) };
     },
     interactions: {
+      policy: interactionsPolicy,
       url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}`,
     },
     clientBasedCORS: (_ctx, origin) => deps.allowedOrigins.has(origin.toLowerCase()),
