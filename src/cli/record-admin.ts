@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
   createAuditLog,
   describeArgs,
+  ensureAuditKeys,
   loadAuditKeys,
   openSqliteAuditStore,
   type JsonValue,
@@ -30,8 +32,11 @@ export async function recordAdminChange(
   const layout = dataDirLayout(dataDir);
   const config = loadConfig({ file: layout.config, required: true });
   if (!config.audit.enabled) return;
-  const keys = await loadAuditKeys(layout.keys);
-  const store = openSqliteAuditStore({ file: path.resolve(dataDir, config.audit.file) });
+  const file = path.resolve(dataDir, config.audit.file);
+  // A data directory that was initialised but never started has no log yet: it begins here,
+  // with the keys the gateway would create. An existing log is only ever extended with its own.
+  const keys = existsSync(file) ? await loadAuditKeys(layout.keys) : await ensureAuditKeys(layout.keys);
+  const store = openSqliteAuditStore({ file });
   try {
     // The record and the new signed head commit in one transaction; the log is not closed, since
     // closing signs a checkpoint, which the running gateway's own log does in due course.
