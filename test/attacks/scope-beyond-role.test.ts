@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OAuthDatabase } from '../../src/oauth/index.js';
 import { runCli } from '../helpers/cli.js';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startFakeIdp, type FakeIdp } from '../helpers/fake-idp.js';
 import { FederatedBrowser, federationEnv, idpClientFor } from '../helpers/federated-browser.js';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { formOf, TestBrowser } from '../helpers/oauth-browser.js';
+import { TestOAuthProvider } from '../helpers/oauth-client.js';
 import {
   addUser,
   authorizationRequest,
@@ -149,6 +151,57 @@ describe('attack: a person obtains scopes beyond their role', () => {
     const denied = await callTool(t.url, token.access_token, 'ops__memory_delete', { id: 'x' });
     assert.equal(denied.status, 403);
     assert.match(denied.headers.get('www-authenticate') ?? '', /insufficient_scope/);
+  });
+
+  it('a real SDK client of a member steps up after the 403 and still never gets the destructive scope', async () => {
+    const provider = new TestOAuthProvider({
+      redirectUrl: 'http://127.0.0.1:1/callback',
+      clientName: 'SDK app',
+    });
+    const browser = new TestBrowser(origin);
+    const transport = () =>
+      new StreamableHTTPClientTransport(new URL(t.url), { authProvider: provider as any });
+    /** Sends the person through whatever authorization the SDK asked for; returns the code. */
+    const authorize = async (first: StreamableHTTPClientTransport) => {
+      const callback = await browser.authorize(provider.authorizationUrl!.href, mia);
+      provider.authorizationUrl = undefined;
+      await first.finishAuth(
+        callback.searchParams.get('code')!,
+        callback.searchParams.get('iss') ?? undefined,
+      );
+    };
+    const first = transport();
+    await assert.rejects(new Client({ name: 'sdk', version: '1' }).connect(first), /nauthori[sz]ed/i);
+    await authorize(first);
+    const client = new Client({ name: 'sdk', version: '1' });
+    const second = transport();
+    await client.connect(second);
+    try {
+      const { tools } = await client.listTools();
+      assert.ok(!tools.some((tool) => tool.name === 'ops__memory_delete'));
+      // The model calls the destructive tool anyway: 403 insufficient_scope, the SDK steps up.
+      const attempt = await client.callTool({ name: 'ops__memory_delete', arguments: { id: 'note_x' } }).then(
+        () => 'ran',
+        (err: unknown) => String(err),
+      );
+      // The step-up asks the person for the destructive scope: the role allows nothing of it,
+      // so the page offers only the way back, and the app learns `access_denied`.
+      assert.ok(provider.authorizationUrl, 'the SDK asked for more after the 403');
+      assert.match(provider.authorizationUrl.searchParams.get('scope') ?? '', /ops:destructive/);
+      const page = await browser.navigate(provider.authorizationUrl.href);
+      assert.match(page.body, /Your role does not allow/);
+      const back = formOf(page.body);
+      assert.match(back.action, /\/abort$/);
+      const answer = new URL((await browser.navigate(back.action, { form: { csrf: back.csrf } })).url);
+      assert.equal(answer.searchParams.get('error'), 'access_denied');
+      assert.equal(answer.searchParams.get('code'), null);
+      assert.notEqual(attempt, 'ran');
+      const scopes = String(provider.tokens().scope ?? '').split(' ');
+      assert.ok(!scopes.includes('ops:destructive'), scopes.join(' '));
+      assert.ok(scopes.includes('memory:read'), 'the member keeps what the role allows');
+    } finally {
+      await client.close();
+    }
   });
 
   it('asking for only what the role withholds shows why, offers no Allow, and a forged Allow issues no code', async () => {
