@@ -40,9 +40,11 @@ export async function scopesWithinRole(
  * show the consent page anyway, so the person reads why instead of being bounced back to the
  * app with a bare `access_denied`. The page then offers only "back to the app".
  */
+export const BEYOND_ROLE_REASON = 'scopes_beyond_role';
+
 export function roleWithholdsAllCheck(clientScopes: (ctx: KoaContextWithOIDC) => readonly string[]) {
   return new interactionPolicy.Check(
-    'scopes_beyond_role',
+    BEYOND_ROLE_REASON,
     'the requested scopes are beyond the role of the signed-in person',
     'access_denied',
     (ctx) => {

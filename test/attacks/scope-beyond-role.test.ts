@@ -159,9 +159,8 @@ describe('attack: a person obtains scopes beyond their role', () => {
       clientName: 'SDK app',
     });
     const browser = new TestBrowser(origin);
-    const transport = () =>
-      new StreamableHTTPClientTransport(new URL(t.url), { authProvider: provider as any });
-    /** Sends the person through whatever authorization the SDK asked for; returns the code. */
+    const transport = () => new StreamableHTTPClientTransport(new URL(t.url), { authProvider: provider });
+    /** Sends the person through the authorization the SDK asked for, and hands it the code. */
     const authorize = async (first: StreamableHTTPClientTransport) => {
       const callback = await browser.authorize(provider.authorizationUrl!.href, mia);
       provider.authorizationUrl = undefined;
@@ -184,17 +183,30 @@ describe('attack: a person obtains scopes beyond their role', () => {
         () => 'ran',
         (err: unknown) => String(err),
       );
-      // The step-up asks the person for the destructive scope: the role allows nothing of it,
-      // so the page offers only the way back, and the app learns `access_denied`.
+      // The step-up asks the person for the destructive scope (with everything held before,
+      // and prompt=consent): the page names it as withheld by the role and never offers it.
       assert.ok(provider.authorizationUrl, 'the SDK asked for more after the 403');
       assert.match(provider.authorizationUrl.searchParams.get('scope') ?? '', /ops:destructive/);
       const page = await browser.navigate(provider.authorizationUrl.href);
-      assert.match(page.body, /Your role does not allow/);
-      const back = formOf(page.body);
-      assert.match(back.action, /\/abort$/);
-      const answer = new URL((await browser.navigate(back.action, { form: { csrf: back.csrf } })).url);
-      assert.equal(answer.searchParams.get('error'), 'access_denied');
-      assert.equal(answer.searchParams.get('code'), null);
+      provider.authorizationUrl = undefined;
+      assert.match(page.body, /Your role does not allow[\s\S]*<code>ops:destructive<\/code>/);
+      assert.ok(!offered(page.body).includes('ops:destructive'));
+      // The person presses the page's one primary button, whatever it is.
+      const form = formOf(page.body);
+      const answer = new URL((await browser.navigate(form.action, { form: { csrf: form.csrf } })).url);
+      const code = answer.searchParams.get('code');
+      if (code) {
+        await second.finishAuth(code, answer.searchParams.get('iss') ?? undefined);
+        const retried = await client
+          .callTool({ name: 'ops__memory_delete', arguments: { id: 'note_x' } })
+          .then(
+            () => 'ran',
+            (err: unknown) => String(err),
+          );
+        assert.notEqual(retried, 'ran', 'the retry after the step-up is refused again');
+      } else {
+        assert.equal(answer.searchParams.get('error'), 'access_denied');
+      }
       assert.notEqual(attempt, 'ran');
       const scopes = String(provider.tokens().scope ?? '').split(' ');
       assert.ok(!scopes.includes('ops:destructive'), scopes.join(' '));
@@ -236,6 +248,19 @@ describe('attack: a person obtains scopes beyond their role', () => {
     // withheld scope is neither asked for nor issued.
     const again = await signIn(mia, 'memory:read ops:destructive', first.client);
     assert.equal((await redeem(again.client, again.verifier, again.page.url)).scope, 'memory:read');
+  });
+
+  it('a native app, asked for consent at every sign-in, still gets the member’s scopes each time', async () => {
+    const app = await registerClient(origin, { client_name: 'Desktop app', application_type: 'native' });
+    for (const round of [1, 2]) {
+      const { browser, verifier, page } = await signIn(mia, 'memory:read ops:destructive', app);
+      assert.equal(page.res.status, 200, `round ${round}: ${page.body.slice(0, 200)}`);
+      assert.match(page.body, /Your role does not allow/);
+      const form = formOf(page.body);
+      assert.match(form.action, /\/confirm$/, `round ${round}: an Allow is offered`);
+      const done = await browser.navigate(form.action, { form: { csrf: form.csrf } });
+      assert.equal((await redeem(app, verifier, done.url)).scope, 'memory:read');
+    }
   });
 
   it('a refresh cannot ask for more than the role, and a lowered role caps the live token and the next refresh', async () => {

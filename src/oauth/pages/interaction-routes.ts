@@ -11,6 +11,7 @@ import { checkFormLogin, loginFailureMessage } from './check-password-login.js';
 import { describeScopes } from './describe-scopes.js';
 import { consentView, loginView, type ClientView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
+import { BEYOND_ROLE_REASON } from '../scope-ceiling.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -147,6 +148,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
             account: String(d.session?.accountId ?? ''),
             scopes: describeScopes(requested, deps.catalogue),
             withheld: describeScopes([...new Set(withheld)], deps.catalogue),
+            nothingWithinRole: d.prompt.reasons.includes(BEYOND_ROLE_REASON) && requested.length === 0,
           }),
         },
         headers,
@@ -240,7 +242,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     // person's role), never from the form: extra fields in a crafted POST change nothing.
     const pd = d.prompt.details as ConsentDetails;
     const scopes = consentScopes(pd);
-    if (scopes.length === 0 && !pd.missingOIDCClaims?.length) {
+    if (d.prompt.reasons.includes(BEYOND_ROLE_REASON) && scopes.length === 0) {
       // The page offered no Allow (the role allows nothing asked for); a forged one is a refusal.
       await recordConsent(c, d, { reason: 'consent-refused' });
       return finishWithError(c, 'The account’s role does not allow the requested access.');

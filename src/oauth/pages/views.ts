@@ -107,8 +107,10 @@ export function consentView(opts: {
   account: string;
   scopes: readonly ScopeDescription[];
   withheld: readonly ScopeDescription[];
+  /** Everything asked for is beyond the person's role: nothing to allow, only a way back. */
+  nothingWithinRole: boolean;
 }): SafeHtml {
-  if (opts.scopes.length === 0) {
+  if (opts.nothingWithinRole) {
     // Nothing asked for is within the person's role: there is nothing to allow.
     return html`<h1>Nothing to allow</h1>
       <p class="lead">
