@@ -245,6 +245,27 @@ describe('federated login misconfigured or with the identity provider unreachabl
     assert.match(page.body, /The identity provider cannot be reached right now/);
   });
 
+  it('refuses to start when a role rule names a role that does not exist', async () => {
+    const dataDir = tempDir();
+    try {
+      await assert.rejects(
+        startTestGateway({
+          dataDir,
+          env: {
+            PORTCULLIS_OAUTH__FEDERATION__ISSUER: 'https://login.example.com/realms/acme',
+            PORTCULLIS_OAUTH__FEDERATION__CLIENT_ID: IDP_CLIENT,
+            PORTCULLIS_OAUTH__FEDERATION__CLIENT_SECRET: 'env:PORTCULLIS_IDP_SECRET',
+            PORTCULLIS_IDP_SECRET: IDP_SECRET,
+            PORTCULLIS_OAUTH__FEDERATION__ROLES: '[{"claim":"groups","equals":"ops","role":"superuser"}]',
+          },
+        }),
+        /oauth\.federation\.roles\.0\.role: unknown role "superuser" \(known: admin, member\)/,
+      );
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start when the client secret reference cannot be resolved', async () => {
     const dataDir = tempDir();
     try {
