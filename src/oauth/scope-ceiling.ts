@@ -35,13 +35,14 @@ export async function scopesWithinRole(
   return scopes.filter((s) => ceiling.allows(s));
 }
 
+/** The prompt reason of the check below, which the consent page reads. */
+export const BEYOND_ROLE_REASON = 'scopes_beyond_role';
+
 /**
  * A consent-prompt check: when every tool scope the app asked for is beyond the person's role,
  * show the consent page anyway, so the person reads why instead of being bounced back to the
  * app with a bare `access_denied`. The page then offers only "back to the app".
  */
-export const BEYOND_ROLE_REASON = 'scopes_beyond_role';
-
 export function roleWithholdsAllCheck(clientScopes: (ctx: KoaContextWithOIDC) => readonly string[]) {
   return new interactionPolicy.Check(
     BEYOND_ROLE_REASON,
