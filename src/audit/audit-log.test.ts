@@ -1,9 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { Writable } from 'node:stream';
 import assert from 'node:assert/strict';
 import { createAuditLog } from './audit-log.js';
 import { AuditError } from './errors.js';
 import { createMemoryAuditStore } from './memory-store.js';
+import { openSqliteAuditStore } from './sqlite-store.js';
 import type { AuditRecord } from './record.js';
 import type { AuditBatch } from './store.js';
 import { frozenClock, makeTestKeys, sampleEntry } from './test-support.js';
@@ -238,4 +242,51 @@ test('a throwing sink does not fail the append', async () => {
   });
   assert.equal((await log.append(sampleEntry(1))).seq, 1);
   assert.deepEqual(errors, ['broken']);
+});
+
+test('two processes appending to one file (the gateway and the CLI) continue one chain, never fork it', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pc-writers-'));
+  try {
+    const file = path.join(dir, 'audit.db');
+    const gatewayStore = openSqliteAuditStore({ file });
+    const gateway = await createAuditLog({ store: gatewayStore, keys });
+    await gateway.append(sampleEntry(1));
+    // The CLI opens its own connection, appends one record and leaves.
+    const cliStore = openSqliteAuditStore({ file });
+    const cli = await createAuditLog({ store: cliStore, keys });
+    assert.equal((await cli.append(sampleEntry(2))).seq, 2);
+    await cliStore.close();
+    // The gateway's next batch is refused at its stale position, sealed again after the CLI's.
+    const next = await gateway.append(sampleEntry(3));
+    assert.equal(next.seq, 3);
+    await gateway.close();
+    assert.deepEqual(await verifyAuditStore(gatewayStore, keys.publicKey), {
+      ok: true,
+      count: 3,
+      lastSeq: 3,
+      erased: 0,
+    });
+    await gatewayStore.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a log closing after another writer appended signs its head after that writer’s records', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pc-writers-'));
+  try {
+    const file = path.join(dir, 'audit.db');
+    const gatewayStore = openSqliteAuditStore({ file });
+    const gateway = await createAuditLog({ store: gatewayStore, keys });
+    await gateway.append(sampleEntry(1));
+    const cliStore = openSqliteAuditStore({ file });
+    await (await createAuditLog({ store: cliStore, keys })).append(sampleEntry(2));
+    await cliStore.close();
+    await gateway.close();
+    assert.equal((await gatewayStore.head())?.seq, 2);
+    assert.equal((await verifyAuditStore(gatewayStore, keys.publicKey)).ok, true);
+    await gatewayStore.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

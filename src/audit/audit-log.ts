@@ -90,7 +90,21 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     draining = undefined;
   }
 
-  async function commit(items: Pending[]): Promise<void> {
+  /**
+   * Whether another writer — the CLI recording an admin change, in its own process — has
+   * extended the chain past this log's tip; if so the tip follows the stored (signed) head.
+   * The store refuses a batch that does not start right after its last record, so nothing is
+   * forked: the refused batch is sealed again after the new head.
+   */
+  async function followMovedHead(): Promise<boolean> {
+    const current = await loadTip(store, keys).catch(() => undefined);
+    if (!current || current.seq <= tip.seq) return false;
+    tip.seq = current.seq;
+    tip.hash = current.hash;
+    return true;
+  }
+
+  async function commit(items: Pending[], retried = false): Promise<void> {
     let seq = tip.seq;
     let prevHash = tip.hash;
     const records: AuditRecord[] = [];
@@ -127,6 +141,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     try {
       await store.appendBatch({ records, head, checkpoints });
     } catch (err) {
+      if (!retried && (await followMovedHead())) return commit(owners, true);
       const failure =
         err instanceof AuditError
           ? err
@@ -181,6 +196,8 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     async close() {
       closed = true;
       await draining;
+      // Never sign a head behind records another writer added meanwhile.
+      await followMovedHead();
       if (tip.seq > lastCheckpointSeq) {
         const time = now().toISOString();
         const checkpoint = signSeal('checkpoint', { seq: tip.seq, hash: tip.hash, time }, keys);

@@ -146,10 +146,11 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const appendTx = db.transaction((batch: AuditBatch) => {
     const first = batch.records[0];
     const expected = (lastSeq.get()?.seq ?? 0) + 1;
-    if (first && first.seq !== expected) {
-      // Another writer appended to this file: refuse rather than fork the chain.
+    // Another writer appended to this file: refuse rather than fork the chain, or sign a head
+    // that leaves its records behind.
+    if ((first && first.seq !== expected) || (!first && batch.head.seq < expected - 1)) {
       throw new AuditError('storage-failure', 'audit chain position conflict', {
-        detail: `batch starts at ${first.seq}, store expects ${expected}`,
+        detail: `batch starts at ${first?.seq ?? batch.head.seq + 1}, store expects ${expected}`,
       });
     }
     for (const record of batch.records) insertRecord.run(toRow(record));

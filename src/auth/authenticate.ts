@@ -23,6 +23,29 @@ export type AuthResult =
   | { readonly ok: true; readonly principal: Principal }
   | { readonly ok: false; readonly reason: AuthFailureReason; readonly credentialId?: string };
 
+/**
+ * The people this gateway knows, for their role ceilings (src/users `PersonCeilings`): `cap`
+ * answers the scopes a credential acting for that person keeps, or undefined when the name is
+ * no person here.
+ */
+export interface RoleCeilings {
+  cap(name: string, scopes: ReadonlySet<string>): Promise<ReadonlySet<string> | undefined>;
+}
+
+/**
+ * A person's role caps every credential that acts for them, read at each request, so lowering a
+ * role (or disabling the person) takes effect on the next call: an API key by its owner, an
+ * OAuth token by its subject. Client-credentials tokens act for the client itself (sub =
+ * client_id), not for a person, and keep the scopes the operator limited the client to.
+ */
+async function capByRole(principal: Principal, people: RoleCeilings | undefined): Promise<Principal> {
+  if (!people || (principal.authMethod === 'oauth' && principal.subject === principal.clientId)) {
+    return principal;
+  }
+  const scopes = await people.cap(principal.subject, principal.scopes);
+  return scopes ? { ...principal, scopes } : principal;
+}
+
 /** What authentication reads from a request: nothing else of it is trusted here. */
 export interface AuthInput {
   readonly authorization: string | undefined;
@@ -39,6 +62,19 @@ const LAST_USED_RESOLUTION_MS = 60_000;
  * there is no "already authenticated" session state, so revoking a key stops its next request.
  */
 export async function authenticate(
+  input: AuthInput,
+  deps: {
+    apiKeys: ApiKeyStore;
+    accessTokens?: AccessTokenAuthenticator | undefined;
+    people?: RoleCeilings | undefined;
+    now: Date;
+  },
+): Promise<AuthResult> {
+  const result = await authenticateCredential(input, deps);
+  return result.ok ? { ok: true, principal: await capByRole(result.principal, deps.people) } : result;
+}
+
+async function authenticateCredential(
   input: AuthInput,
   deps: { apiKeys: ApiKeyStore; accessTokens?: AccessTokenAuthenticator | undefined; now: Date },
 ): Promise<AuthResult> {

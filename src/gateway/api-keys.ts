@@ -35,5 +35,8 @@ export async function createApiKey(
 /** The scopes of every built-in tool. */
 export const BUILT_IN_SCOPES = ['memory:read', 'memory:write', 'memory:delete', 'web:fetch'] as const;
 
+/** Who the first-run admin key belongs to: a person with the `admin` role. */
+export const FIRST_RUN_OWNER = 'admin';
+
 /** What the first-run admin key receives: every built-in tool, and reading the audit log. */
 export const ADMIN_SCOPES = [...BUILT_IN_SCOPES, 'admin:audit'] as const;

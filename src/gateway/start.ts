@@ -34,12 +34,13 @@ import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSignIn } from '../signin/index.js';
+import { createPersonCeilings, ensurePerson } from '../users/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
 import { createUpstreamManager } from '../upstreams/index.js';
 import { createWebFetchTool } from '../tools/web-fetch/index.js';
-import { ADMIN_SCOPES, createApiKey } from './api-keys.js';
+import { ADMIN_SCOPES, createApiKey, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
 import { readSigningSecrets } from './known-secrets.js';
 
@@ -267,7 +268,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     if (fresh) {
       const { record, key } = await createApiKey(
         storage.apiKeys,
-        { owner: 'admin', label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
+        { owner: FIRST_RUN_OWNER, label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
         new Date(),
       );
       firstRun = { adminKey: key, adminKeyId: record.id };
@@ -280,6 +281,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         ? openMemoryOAuthDatabase()
         : openSqliteOAuthDatabase(path.resolve(opts.dataDir, config.storage.sqliteFile));
     closers.push(() => oauthDb.close());
+    // The first-run key's owner is a person with the admin role, so the key is capped by a
+    // role like every person's credential (and the operator can lower it); no password yet.
+    if (firstRun) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
     let oauth: OAuthServer | undefined = undefined;
     const accessTokens: AccessTokenAuthenticator = {
       authenticate: (token, now) =>
@@ -303,8 +307,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     }, 3_600_000);
     confirmTimer.unref();
     closers.push(async () => clearInterval(confirmTimer));
+    const policy = compilePolicy(config.policy);
     const policyDeps = {
-      policy: compilePolicy(config.policy),
+      policy,
       taint: createTaintTracker(storage.taint, { windowMs: config.policy.taint.windowSeconds * 1000 }),
       confirm: {
         key: loadConfirmationKey(layout.keys),
@@ -321,6 +326,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const pipeline = createMcpPipeline({
       ...policyDeps,
       accessTokens,
+      people: createPersonCeilings(oauthDb.users, policy.roles),
       apiKeys: storage.apiKeys,
       catalogue,
       limits,
@@ -395,6 +401,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       resource: new URL('/mcp', publicUrl).href,
       db: oauthDb,
       catalogue,
+      roles: policy.roles,
       signingKeysFile: layout.signingKeys,
       keysDir: layout.keys,
       allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,

@@ -6,6 +6,7 @@ import {
   type AccessTokenAuthenticator,
   type AuthInput,
   type Principal,
+  type RoleCeilings,
 } from '../auth/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision, type Policy, type TaintTracker } from '../policy/index.js';
@@ -130,6 +131,8 @@ export interface PipelineDeps {
   readonly confirm: ConfirmDeps;
   /** OAuth access tokens (JWTs) on /mcp, beside API keys; absent when OAuth is off. */
   readonly accessTokens?: AccessTokenAuthenticator;
+  /** People's roles: the ceiling of every credential that acts for a person (src/users). */
+  readonly people?: RoleCeilings;
 }
 
 export interface McpPipeline {
@@ -249,6 +252,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         const result = await authenticate(input, {
           apiKeys: deps.apiKeys,
           accessTokens: deps.accessTokens,
+          people: deps.people,
           now: deps.now(),
         });
         if (result.ok) return result;

@@ -103,6 +103,19 @@ const loginSchema = z
   })
   .describe('Local-user login throttling.');
 
+const roleRuleSchema = z
+  .strictObject({
+    claim: z.string().min(1).describe('The ID-token (or UserInfo) claim to read, e.g. `groups`.'),
+    equals: z
+      .union([z.string(), z.number(), z.boolean()])
+      .describe('The value that matches: the claim equals it, or is a list that contains it.'),
+    role: z
+      .string()
+      .regex(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, { message: 'must be a role name (kebab-case)' })
+      .describe('The role given: a built-in one (`admin`, `member`) or one from `policy.roles`.'),
+  })
+  .describe('One claim-to-role rule.');
+
 const federationSchema = z
   .strictObject({
     issuer: z
@@ -127,18 +140,33 @@ const federationSchema = z
       .string()
       .min(1)
       .default('email')
-      .describe('ID-token claim that becomes the Portcullis account name (the token subject).'),
+      .describe(
+        'ID-token claim that becomes the Portcullis account name (the token subject). `email` is taken only ' +
+          'with `email_verified: true`.',
+      ),
     tenantClaim: z
       .string()
       .min(1)
       .optional()
-      .describe('ID-token claim that names the tenant; when unset the tenant is the account name.'),
+      .describe(
+        'ID-token claim that names the tenant; when unset the tenant is the account name. `email` is taken ' +
+          'only with `email_verified: true`.',
+      ),
     allowedDomains: z
       .array(z.string().min(1))
       .default([])
       .describe(
         'Email domains allowed to log in (checked on a verified `email` claim). Empty allows every account ' +
           'the identity provider authenticates.',
+      ),
+    roles: z
+      .array(roleRuleSchema)
+      .default([])
+      .describe(
+        "Claims to roles, read at every sign-in; the first rule that matches gives the person's role. A " +
+          'person no rule matches may sign in but gets no tool scopes. Rules on `email` match only a verified ' +
+          'email. Example: `[{claim: groups, equals: mcp-admins, role: admin}, {claim: email_verified, ' +
+          'equals: true, role: member}]`.',
       ),
     allowAddresses: cidrList
       .default([])

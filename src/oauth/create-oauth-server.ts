@@ -8,10 +8,12 @@ import {
 } from '../auth/index.js';
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
+import type { ScopeCeiling } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import type { SignIn } from '../signin/index.js';
 import type { Catalogue } from '../tools/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
+import { createPersonCeilings } from '../users/index.js';
 import { addOAuthChallenge } from './add-challenge.js';
 import { createRevocationCheck } from './check-revocation.js';
 import type { OAuthConfig } from './config.js';
@@ -36,6 +38,8 @@ export interface OAuthServerDeps {
   readonly resource: string;
   readonly db: OAuthDatabase;
   readonly catalogue: Catalogue;
+  /** The compiled roles (built-in and `policy.roles`): people's scope ceilings. */
+  readonly roles: ReadonlyMap<string, ScopeCeiling>;
   readonly signingKeysFile: string;
   readonly keysDir: string;
   /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
@@ -44,7 +48,10 @@ export interface OAuthServerDeps {
   /** How people sign in on the pages; the same one serves /approvals. */
   readonly signin: SignIn;
   readonly env: NodeJS.ProcessEnv;
-  /** Control-plane records (client registrations) go here; undefined when the audit log is off. */
+  /**
+   * Control-plane records (client registrations, consents) go here; undefined when the audit log
+   * is off.
+   */
   readonly audit?: ControlPlaneAudit | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
@@ -153,6 +160,15 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     }
     initialAccessToken = resolveSecret(config.registration.initialAccessToken, deps.env);
   }
+  config.federation?.roles.forEach((rule, i) => {
+    if (!deps.roles.has(rule.role)) {
+      throw new PortcullisError(
+        'config-invalid',
+        `oauth.federation.roles.${i}.role: unknown role "${rule.role}" (known: ${[...deps.roles.keys()].join(', ')})`,
+      );
+    }
+  });
+  const people = createPersonCeilings(deps.db.users, deps.roles);
   const clientGuard = createEgressGuard({
     allowHosts: ['*'],
     allowAddresses: config.clientFetch.allowAddresses,
@@ -169,6 +185,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     resource: deps.resource,
     store: deps.db.oauth,
     users: deps.db.users,
+    people,
     signingKeys,
     cookieKeys,
     clientGuard,
@@ -202,6 +219,9 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     provider,
     signin: deps.signin,
     catalogue: deps.catalogue,
+    people,
+    users: deps.db.users,
+    ...(deps.audit ? { audit: deps.audit } : {}),
     logger: deps.logger,
     now: deps.now,
   };

@@ -1,9 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  errors,
+  interactionPolicy,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { EgressGuard } from '../egress/index.js';
 import { html, renderPage } from '../ui/index.js';
-import type { UserStore } from '../users/index.js';
+import type { PersonCeilings, UserStore } from '../users/index.js';
 import type { OAuthConfig } from './config.js';
 import { checkSelfAssertedMetadata } from './check-client-metadata.js';
 import {
@@ -18,6 +23,7 @@ import { createAdapterClass } from './create-adapter.js';
 import { defaultScopes } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
 import type { ClientEvent } from './record-client-event.js';
+import { roleWithholdsAllCheck, scopesWithinRole } from './scope-ceiling.js';
 import { toProviderJwks, type StoredSigningKey } from './signing-keys.js';
 import type { OAuthStore } from './store/index.js';
 
@@ -29,6 +35,8 @@ export interface ProviderDeps {
   readonly resource: string;
   readonly store: OAuthStore;
   readonly users: UserStore;
+  /** People's roles: the ceiling of every token issued for a person (scope-ceiling.ts). */
+  readonly people: PersonCeilings;
   readonly signingKeys: readonly StoredSigningKey[];
   readonly cookieKeys: readonly string[];
   /** The guard for client-supplied URLs (metadata documents, jwks_uri). */
@@ -106,6 +114,12 @@ export function createProvider(deps: ProviderDeps): Provider {
   });
   const prefix = deps.secure ? '__Secure-' : '';
   const registration = config.registration;
+  const interactionsPolicy = interactionPolicy.base();
+  interactionsPolicy
+    .get('consent')!
+    .checks.add(
+      roleWithholdsAllCheck((ctx) => resourceScopesFor(ctx.oidc.client!, deps.toolScopes(), 'person')),
+    );
 
   const configuration: Configuration = {
     adapter: Adapter,
@@ -202,15 +216,21 @@ export function createProvider(deps: ProviderDeps): Provider {
         // audience-less one.
         defaultResource: () => resource,
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, indicator, client) => {
+        getResourceServerInfo: async (ctx, indicator, client) => {
           // RFC 8707 §2: a resource the server does not recognise is `invalid_target`.
           if (indicator !== resource) throw new errors.InvalidTarget();
           const grant =
             ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials'
               ? 'client_credentials'
               : 'person';
+          // Within the client's limit, then (for a person) within their role.
+          const scopes = await scopesWithinRole(
+            ctx,
+            resourceScopesFor(client, deps.toolScopes(), grant),
+            deps.people,
+          );
           return {
-            scope: resourceScopesFor(client, deps.toolScopes(), grant).join(' '),
+            scope: scopes.join(' '),
             audience: resource,
             accessTokenTTL: config.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
@@ -312,6 +332,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       return { accountId: sub, claims: () => ({ sub }) };
     },
     interactions: {
+      policy: interactionsPolicy,
       url: (_ctx, interaction) => `/oauth/interaction/${interaction.uid}`,
     },
     clientBasedCORS: (_ctx, origin) => deps.allowedOrigins.has(origin.toLowerCase()),

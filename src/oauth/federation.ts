@@ -28,16 +28,58 @@ export interface MappedIdentity {
   readonly tenant: string;
   readonly issuer: string;
   readonly subject: string;
+  /** From `roles`: null when no rule matched (the person gets no tool scopes). */
+  readonly role: string | null;
+}
+
+type MappingConfig = Pick<FederationConfig, 'subjectClaim' | 'tenantClaim' | 'allowedDomains' | 'roles'>;
+
+/**
+ * Whether the identity (account name, tenant, domain rule) rests on the `email` claim. An
+ * address is only an identity once the identity provider has verified it (OIDC Core §5.1
+ * `email_verified`); an unverified one is whatever the person typed, and as an account name it
+ * would hand them the data of whoever owns that name here.
+ */
+function identityFromEmail(config: MappingConfig): boolean {
+  return (
+    config.subjectClaim === 'email' || config.tenantClaim === 'email' || config.allowedDomains.length > 0
+  );
 }
 
 /**
- * Maps verified ID-token claims to a Portcullis account: pure, so every rule is testable. The
- * email-domain rule reads only a verified email; an unverified one would let anybody who can
- * type an address at the identity provider claim a domain.
+ * The role of the first rule whose claim equals its value (or, for a list claim, contains it).
+ * A rule on `email` matches only a verified address, for the reason above.
+ */
+export function mapRole(claims: Record<string, unknown>, rules: MappingConfig['roles']): string | null {
+  for (const rule of rules) {
+    if (rule.claim === 'email' && claims.email_verified !== true) continue;
+    const value = claims[rule.claim];
+    if (value === rule.equals || (Array.isArray(value) && value.includes(rule.equals))) return rule.role;
+  }
+  return null;
+}
+
+/** The claims the mapping needs; those missing from the ID token are asked of UserInfo. */
+export function claimsNeeded(config: MappingConfig): string[] {
+  return [
+    ...new Set([
+      config.subjectClaim,
+      ...(config.tenantClaim ? [config.tenantClaim] : []),
+      ...(identityFromEmail(config) || config.roles.some((r) => r.claim === 'email')
+        ? ['email', 'email_verified']
+        : []),
+      ...config.roles.map((r) => r.claim),
+    ]),
+  ];
+}
+
+/**
+ * Maps verified ID-token claims to a Portcullis account: pure, so every rule is testable.
+ * Whenever the identity rests on the `email` claim, it must be verified (see identityFromEmail).
  */
 export function mapClaims(
   claims: Record<string, unknown>,
-  config: Pick<FederationConfig, 'subjectClaim' | 'tenantClaim' | 'allowedDomains'>,
+  config: MappingConfig,
   issuer: string,
 ): { ok: true; identity: MappedIdentity } | { ok: false; reason: FederationFailure } {
   const name = claims[config.subjectClaim];
@@ -45,10 +87,10 @@ export function mapClaims(
   if (typeof name !== 'string' || !USER_NAME_PATTERN.test(name) || typeof sub !== 'string') {
     return { ok: false, reason: 'federation-claim-missing' };
   }
-  if (config.allowedDomains.length > 0) {
-    if (claims.email_verified !== true || typeof claims.email !== 'string') {
-      return { ok: false, reason: 'federation-email-unverified' };
-    }
+  if (identityFromEmail(config) && (claims.email_verified !== true || typeof claims.email !== 'string')) {
+    return { ok: false, reason: 'federation-email-unverified' };
+  }
+  if (config.allowedDomains.length > 0 && typeof claims.email === 'string') {
     const domain = claims.email.slice(claims.email.lastIndexOf('@') + 1).toLowerCase();
     if (!config.allowedDomains.some((d) => d.toLowerCase() === domain)) {
       return { ok: false, reason: 'federation-domain-not-allowed' };
@@ -56,7 +98,10 @@ export function mapClaims(
   }
   const tenant = config.tenantClaim ? claims[config.tenantClaim] : name;
   if (typeof tenant !== 'string' || tenant === '') return { ok: false, reason: 'federation-claim-missing' };
-  return { ok: true, identity: { name, tenant, issuer, subject: sub } };
+  return {
+    ok: true,
+    identity: { name, tenant, issuer, subject: sub, role: mapRole(claims, config.roles) },
+  };
 }
 
 const STATE_TTL_MS = 10 * 60_000;
@@ -187,12 +232,7 @@ export function createFederation(deps: {
       // UserInfo endpoint, as oidc-provider does. It is asked only when the ID token lacks one,
       // so an IdP whose ID tokens carry them needs no UserInfo endpoint on the issuer's host.
       // ID-token claims win; §5.3.2: the UserInfo `sub` must match (openid-client checks it).
-      const needed = [
-        config.subjectClaim,
-        ...(config.tenantClaim ? [config.tenantClaim] : []),
-        ...(config.allowedDomains.length > 0 ? ['email', 'email_verified'] : []),
-      ];
-      const missing = needed.some((claim) => idClaims[claim] === undefined);
+      const missing = claimsNeeded(config).some((claim) => idClaims[claim] === undefined);
       const userInfo =
         missing && cfg.serverMetadata().userinfo_endpoint
           ? await oidc.fetchUserInfo(cfg, tokens.access_token, idClaims.sub)
@@ -210,6 +250,9 @@ export function createFederation(deps: {
         return fail(c, 'federation-name-taken');
       }
       if (existing.disabledAt) return fail(c, 'federation-account-disabled');
+      // The identity provider's claims are the source of a federated person's role: re-read at
+      // every sign-in, so a person moved out of a group loses the role at their next sign-in.
+      if (existing.role !== identity.role) await deps.users.setRole(identity.name, identity.role);
     } else {
       await deps.users.insert({
         name: identity.name,
@@ -217,6 +260,7 @@ export function createFederation(deps: {
         passwordHash: null,
         federatedIssuer: identity.issuer,
         federatedSubject: identity.subject,
+        role: identity.role,
         createdAt: deps.now(),
         disabledAt: null,
         lastLoginAt: null,

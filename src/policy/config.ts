@@ -15,6 +15,9 @@ const kebab = z
 const scopeName = z
   .string()
   .regex(/^[A-Za-z0-9_.:-]{1,100}$/, { message: 'must be a scope name (letters, digits, _ . : -)' });
+const scopePattern = z.string().regex(/^[A-Za-z0-9_.:*-]{1,100}$/, {
+  message: 'must be a scope name or glob (letters, digits, _ . : - and `*`)',
+});
 const toolGlob = z
   .string()
   .regex(/^[A-Za-z0-9_*.-]{1,200}$/, { message: 'must be a tool name or glob (`*` wildcard)' });
@@ -137,9 +140,15 @@ const taintSchema = z
 export const policyConfigSchema = z
   .strictObject({
     roles: z
-      .record(kebab, z.array(scopeName))
+      .record(kebab, z.array(scopePattern))
       .default({})
-      .describe('Named sets of scopes: a credential holding the scope `role:<name>` holds these scopes too.'),
+      .describe(
+        "Named sets of scopes (names or globs, `*` = any characters). A person's role is the ceiling of " +
+          'every token and API key they hold; a credential holding `role:<name>` holds the scopes too. ' +
+          'Built in unless redefined here: `admin` = `*` (everything), `member` = the built-in tools and ' +
+          'every upstream `:read`/`:write` scope. A glob reaches `admin:` scopes only as `*` or `admin:…`. ' +
+          'See docs/policy.md#roles.',
+      ),
     scopes: z
       .record(scopeName, z.array(toolGlob))
       .default({})

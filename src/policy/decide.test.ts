@@ -84,7 +84,23 @@ const table: Row[] = [
   ],
   [
     'an unknown role grants nothing',
-    { policy: custom, scopes: new Set(['role:admin']), tool: tool('memory_search') },
+    { policy: custom, scopes: new Set(['role:superuser']), tool: tool('memory_search') },
+    'deny',
+    ['scope-missing'],
+  ],
+  [
+    'a built-in role reaches upstream scopes by glob',
+    { policy: custom, scopes: new Set(['role:member']), tool: sink() },
+    'allow',
+    ['scope-granted'],
+  ],
+  [
+    'the member glob does not reach an upstream destructive scope',
+    {
+      policy: custom,
+      scopes: new Set(['role:member']),
+      tool: tool('files__delete_file', { scope: 'files:destructive', class: 'destructive' }),
+    },
     'deny',
     ['scope-missing'],
   ],

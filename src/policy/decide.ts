@@ -1,6 +1,7 @@
 import { globToRegExp } from '../ratelimit/tiers.js';
 import type { ToolClass, ToolLabel } from '../tools/types.js';
 import type { FlowRule, PolicyConfig } from './config.js';
+import { compileRoles, type ScopeCeiling } from './roles.js';
 
 /**
  * The closed set of reasons a decision (and the confirmation stage that enforces it) can carry.
@@ -29,7 +30,8 @@ export type ApprovalChannel = 'in-band' | 'out-of-band';
 
 /** The policy, compiled once from its configuration (globs to matchers). */
 export interface Policy {
-  readonly roles: ReadonlyMap<string, readonly string[]>;
+  /** The built-in roles with the operator's laid over them (see roles.ts). */
+  readonly roles: ReadonlyMap<string, ScopeCeiling>;
   readonly scopeGrants: readonly { readonly scope: string; readonly tools: readonly RegExp[] }[];
   readonly toolRules: readonly {
     readonly pattern: string;
@@ -43,7 +45,7 @@ export interface Policy {
 
 export function compilePolicy(config: PolicyConfig): Policy {
   return {
-    roles: new Map(Object.entries(config.roles)),
+    roles: compileRoles(config.roles),
     scopeGrants: Object.entries(config.scopes).map(([scope, tools]) => ({
       scope,
       tools: tools.map(globToRegExp),
@@ -108,14 +110,23 @@ export interface Decision {
   readonly matched: { readonly toolRule?: string; readonly flows: readonly string[] };
 }
 
-/** The scopes a credential holds once `role:<name>` scopes are expanded. */
+/** The scopes a credential holds once `role:<name>` scopes are expanded (globs kept as written). */
 export function expandRoles(policy: Policy, scopes: ReadonlySet<string>): Set<string> {
   const out = new Set(scopes);
   for (const s of scopes) {
     if (!s.startsWith('role:')) continue;
-    for (const granted of policy.roles.get(s.slice(5)) ?? []) out.add(granted);
+    for (const granted of policy.roles.get(s.slice(5))?.entries ?? []) out.add(granted);
   }
   return out;
+}
+
+/** Whether the credential holds a scope: by name, or through a `role:<name>` it holds. */
+function holder(policy: Policy, scopes: ReadonlySet<string>): (scope: string) => boolean {
+  const bundles = [...scopes].flatMap((s) => {
+    const role = s.startsWith('role:') ? policy.roles.get(s.slice(5)) : undefined;
+    return role ? [role] : [];
+  });
+  return (scope) => scopes.has(scope) || bundles.some((r) => r.allows(scope));
 }
 
 export function toolRuleFor(policy: Policy, name: string): Policy['toolRules'][number] | undefined {
@@ -128,8 +139,9 @@ export function toolRuleFor(policy: Policy, name: string): Policy['toolRules'][n
 
 /** Whether the scopes let the caller use the tool: its own scope, or a policy grant. */
 function holdsScope(policy: Policy, scopes: ReadonlySet<string>, tool: PolicyTool): boolean {
-  if (scopes.has(tool.scope)) return true;
-  return policy.scopeGrants.some((g) => scopes.has(g.scope) && g.tools.some((m) => m.test(tool.name)));
+  const holds = holder(policy, scopes);
+  if (holds(tool.scope)) return true;
+  return policy.scopeGrants.some((g) => holds(g.scope) && g.tools.some((m) => m.test(tool.name)));
 }
 
 /**
@@ -161,7 +173,7 @@ export function decide(input: DecisionInput): Decision {
   if (input.pinState !== 'built-in' && input.pinState !== 'approved') {
     return { ...base, effect: 'deny', reasons: ['pin-not-approved'], obligations: {} };
   }
-  if (!holdsScope(policy, expandRoles(policy, input.scopes), tool)) {
+  if (!holdsScope(policy, input.scopes, tool)) {
     return {
       ...base,
       effect: 'deny',

@@ -15,3 +15,12 @@ export { policyConfigSchema, DEFAULT_FLOWS, type PolicyConfig, type FlowRule } f
 export { createTaintTracker, type TaintKey, type TaintTracker } from './track-taint.js';
 export { hashArgs } from './hash-args.js';
 export { checkPolicy, type PolicyFinding } from './check-policy.js';
+export {
+  ADMIN_SCOPE_PREFIX,
+  capScopes,
+  compileRole,
+  DEFAULT_PERSON_ROLE,
+  DEFAULT_ROLES,
+  NO_SCOPES,
+  type ScopeCeiling,
+} from './roles.js';

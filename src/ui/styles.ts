@@ -47,6 +47,7 @@ button, .button {
 .notice { border-radius: 8px; padding: .75rem 1rem; margin: 0 0 1rem; font-size: .95rem; }
 .notice.error { background: color-mix(in srgb, var(--danger) 10%, transparent); color: var(--danger); }
 .notice.ok { background: color-mix(in srgb, var(--ok) 12%, transparent); color: var(--ok); }
+.notice.held { background: var(--wash); color: var(--muted); margin-top: 1rem; }
 .client { display: flex; gap: .9rem; align-items: center; padding: 1rem; border: 1px solid var(--line); border-radius: 10px; margin-bottom: 1.25rem; }
 .client .avatar { width: 40px; height: 40px; border-radius: 10px; background: var(--wash); display: grid; place-items: center; font-weight: 700; color: var(--muted); flex: none; }
 .client .meta { min-width: 0; }
@@ -58,6 +59,8 @@ ul.scopes li:first-child { border-top: 0; }
 ul.scopes .what { font-weight: 600; }
 pre.call { font: .82rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; direction: ltr; unicode-bidi: bidi-override; margin: .25rem 0 0; }
 .hidden-char { color: var(--danger); border: 1px solid currentColor; border-radius: 4px; padding: 0 .2em; margin: 0 .1em; font-size: .72rem; }
+ul.scopes.withheld { margin-bottom: 1rem; }
+ul.scopes.withheld .what { font-weight: 400; color: var(--muted); }
 ul.scopes code, .mono { font: .82rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 .fine { color: var(--muted); font-size: .85rem; margin-top: 1.25rem; }
 table.apps { width: 100%; border-collapse: collapse; }

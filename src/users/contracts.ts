@@ -11,6 +11,12 @@ export interface UserRecord {
   /** For federated accounts: the identity provider's issuer and its subject for this person. */
   readonly federatedIssuer: string | null;
   readonly federatedSubject: string | null;
+  /**
+   * The person's role (a `policy.roles` name, or a built-in one): the ceiling of every scope
+   * their tokens and API keys carry. Null: no role, so no tool scopes at all. Local people get
+   * one from the CLI; federated people from `oauth.federation.roles` at every sign-in.
+   */
+  readonly role: string | null;
   readonly createdAt: Date;
   readonly disabledAt: Date | null;
   readonly lastLoginAt: Date | null;
@@ -34,6 +40,8 @@ export interface UserStore {
   list(): Promise<UserRecord[]>;
   /** Returns false when no such user exists. Idempotent; the first time is kept. */
   disable(name: string, at: Date): Promise<boolean>;
+  /** Returns false when no such user exists. */
+  setRole(name: string, role: string | null): Promise<boolean>;
   recordLogin(name: string, at: Date): Promise<void>;
   createSession(session: AccountSession): Promise<void>;
   /** The session, or undefined when unknown or expired at `now`. */

@@ -9,3 +9,5 @@ export {
   type ThrottleVerdict,
 } from './throttle.js';
 export { USER_NAME_PATTERN } from './names.js';
+export { ensurePerson } from './ensure-person.js';
+export { ceilingOfUser, createPersonCeilings, type PersonCeilings } from './person-ceiling.js';

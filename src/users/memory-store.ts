@@ -17,6 +17,12 @@ export function openMemoryUserStore(): UserStore {
       if (!u.disabledAt) users.set(name, { ...u, disabledAt: at });
       return true;
     },
+    setRole: async (name, role) => {
+      const u = users.get(name);
+      if (!u) return false;
+      users.set(name, { ...u, role });
+      return true;
+    },
     recordLogin: async (name, at) => {
       const u = users.get(name);
       if (u) users.set(name, { ...u, lastLoginAt: at });

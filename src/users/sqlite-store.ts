@@ -27,6 +27,12 @@ export const USER_MIGRATIONS: readonly string[] = [
   ) STRICT;
   CREATE INDEX account_sessions_by_user ON account_sessions (user_name);
   `,
+  // Roles (issue 10, finding 2). People who could sign in before roles existed become members;
+  // federated people get theirs from oauth.federation.roles at their next sign-in.
+  `
+  ALTER TABLE users ADD COLUMN role TEXT;
+  UPDATE users SET role = 'member' WHERE federated_issuer IS NULL;
+  `,
 ];
 
 interface UserRow {
@@ -35,6 +41,7 @@ interface UserRow {
   password_hash: string | null;
   federated_issuer: string | null;
   federated_subject: string | null;
+  role: string | null;
   created_at: number;
   disabled_at: number | null;
   last_login_at: number | null;
@@ -49,6 +56,7 @@ function rowToUser(r: UserRow): UserRecord {
     passwordHash: r.password_hash,
     federatedIssuer: r.federated_issuer,
     federatedSubject: r.federated_subject,
+    role: r.role,
     createdAt: new Date(r.created_at),
     disabledAt: toDate(r.disabled_at),
     lastLoginAt: toDate(r.last_login_at),
@@ -59,14 +67,15 @@ function rowToUser(r: UserRow): UserRecord {
 export function createSqliteUserStore(db: Database.Database): UserStore {
   const stmt = {
     insert: db.prepare(
-      `INSERT INTO users (name, tenant, password_hash, federated_issuer, federated_subject, created_at, disabled_at, last_login_at)
-       VALUES (@name, @tenant, @password_hash, @federated_issuer, @federated_subject, @created_at, @disabled_at, @last_login_at)`,
+      `INSERT INTO users (name, tenant, password_hash, federated_issuer, federated_subject, role, created_at, disabled_at, last_login_at)
+       VALUES (@name, @tenant, @password_hash, @federated_issuer, @federated_subject, @role, @created_at, @disabled_at, @last_login_at)`,
     ),
     find: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
     list: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY name'),
     disable: db.prepare<[number, string]>(
       'UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?',
     ),
+    setRole: db.prepare<[string | null, string]>('UPDATE users SET role = ? WHERE name = ?'),
     login: db.prepare<[number, string]>('UPDATE users SET last_login_at = ? WHERE name = ?'),
     createSession: db.prepare(
       'INSERT INTO account_sessions (id_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
@@ -86,6 +95,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
         password_hash: u.passwordHash,
         federated_issuer: u.federatedIssuer,
         federated_subject: u.federatedSubject,
+        role: u.role,
         created_at: u.createdAt.getTime(),
         disabled_at: u.disabledAt?.getTime() ?? null,
         last_login_at: u.lastLoginAt?.getTime() ?? null,
@@ -97,6 +107,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     },
     list: async () => stmt.list.all().map(rowToUser),
     disable: async (name, at) => stmt.disable.run(at.getTime(), name).changes > 0,
+    setRole: async (name, role) => stmt.setRole.run(role, name).changes > 0,
     recordLogin: async (name, at) => {
       stmt.login.run(at.getTime(), name);
     },

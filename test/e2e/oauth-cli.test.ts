@@ -38,13 +38,24 @@ describe('OAuth administration from the command line, beside a running gateway',
       .split('\n')
       .map((l) => JSON.parse(l));
     assert.deepEqual(
-      users.map((u) => [u.name, u.kind, u.status]),
+      users.map((u) => [u.name, u.kind, u.role, u.status]),
       [
-        ['carol', 'local', 'active'],
-        ['dave', 'local', 'active'],
+        ['carol', 'local', 'member', 'active'],
+        ['dave', 'local', 'member', 'active'],
       ],
     );
     assert.doesNotMatch(listed.stdout, /scrypt|password/i);
+    // Each change is an `admin` record in the gateway's own chain, naming who made it; the
+    // refused one left none.
+    const records = (await t.audit.log.query({ limit: 1000 })).filter((r) => r.reasons[0] === 'user-added');
+    assert.deepEqual(
+      records.map((r) => [r.event, r.args?.payload]),
+      [
+        ['admin', { user: 'carol', role: 'member' }],
+        ['admin', { user: 'dave', role: 'member' }],
+      ],
+    );
+    assert.ok(records.every((r) => /^cli:/.test(r.principal ?? '')));
   });
 
   it('clients create prints the secret once; revoking the client stops its token at the next call', async () => {
@@ -129,6 +140,13 @@ describe('OAuth administration from the command line, beside a running gateway',
     });
     assert.equal((await postMcp(t.url, list, { key: again.access_token })).status, 200);
     assert.equal((await cli('users', 'disable', 'carol')).code, 0);
+    const disabled = (await t.audit.log.query({ limit: 1000 })).filter(
+      (r) => r.reasons[0] === 'user-disabled',
+    );
+    assert.deepEqual(
+      disabled.map((r) => r.args?.payload),
+      [{ user: 'carol' }],
+    );
     assert.equal((await postMcp(t.url, list, { key: again.access_token })).status, 401);
     const relogin = new TestBrowser(t.gw.url.origin);
     await assert.rejects(

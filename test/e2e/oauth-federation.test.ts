@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import type { OAuthDatabase } from '../../src/oauth/index.js';
 import { startFakeIdp, type FakeIdp, type IdTokenForgery } from '../helpers/fake-idp.js';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { FederatedBrowser, IDP_CLIENT, IDP_SECRET } from '../helpers/federated-browser.js';
 import { formOf, TestBrowser } from '../helpers/oauth-browser.js';
 import {
   authorizationRequest,
@@ -17,47 +18,11 @@ import {
   tokenRequest,
 } from '../helpers/oauth-gateway.js';
 
-const IDP_CLIENT = 'portcullis';
-const IDP_SECRET = 'idp-client-secret-for-tests';
 const accounts = [
   { sub: 'ann-1', email: 'ann@acme.example', emailVerified: true },
   { sub: 'mal-1', email: 'mallory@evil.example', emailVerified: true },
   { sub: 'eve-1', email: 'eve@acme.example', emailVerified: false },
 ];
-
-/**
- * A person's browser, as far as cookies go: one jar for 127.0.0.1 whatever the port (as real
- * browsers do), following redirects between the gateway and the IdP, stopping at the first one
- * that leaves both — the MCP client's redirect URI — or where the test asks it to.
- */
-class Person extends TestBrowser {
-  constructor(
-    origin: string,
-    readonly idpOrigin: string,
-  ) {
-    super(origin);
-  }
-
-  async go(
-    url: string,
-    opts: { form?: Record<string, string>; stopBefore?: (next: URL) => boolean } = {},
-  ): Promise<{ res: Response; url: string; body: string }> {
-    let current = new URL(url, this.origin);
-    let res = await this.request(current.href, {
-      ...(opts.form ? { form: opts.form, origin: current.origin } : {}),
-    });
-    for (let hops = 0; hops < 20; hops++) {
-      const location = res.headers.get('location');
-      if (res.status < 300 || res.status >= 400 || !location) break;
-      const next = new URL(location, current);
-      const known = next.origin === this.origin || next.origin === this.idpOrigin;
-      if (!known || opts.stopBefore?.(next)) return { res, url: next.href, body: '' };
-      current = next;
-      res = await this.request(current.href);
-    }
-    return { res, url: current.href, body: await res.text() };
-  }
-}
 
 describe('federated login through the operator’s OIDC identity provider', () => {
   let idp: FakeIdp;
@@ -80,6 +45,8 @@ describe('federated login through the operator’s OIDC identity provider', () =
         PORTCULLIS_OAUTH__FEDERATION__DISPLAY_NAME: 'Acme SSO',
         PORTCULLIS_OAUTH__FEDERATION__SUBJECT_CLAIM: 'email',
         PORTCULLIS_OAUTH__FEDERATION__ALLOWED_DOMAINS: 'acme.example',
+        // Everyone the IdP verified is a member (a person no rule matches gets no tool scopes).
+        PORTCULLIS_OAUTH__FEDERATION__ROLES: '[{"claim":"email_verified","equals":true,"role":"member"}]',
         // The IdP is deliberately internal and on plain http: exactly this address, nothing more.
         PORTCULLIS_OAUTH__FEDERATION__ALLOW_ADDRESSES: '127.0.0.1/32',
         PORTCULLIS_OAUTH__FEDERATION__ALLOW_HTTP: 'true',
@@ -111,7 +78,7 @@ describe('federated login through the operator’s OIDC identity provider', () =
    * An MCP client's authorization request, our login page, the "Acme SSO" button, the IdP's
    * login as `account`; stops where the IdP sends the browser back to our callback.
    */
-  async function toCallback(person = new Person(origin, idp.issuer), account = 'ann-1') {
+  async function toCallback(person = new FederatedBrowser(origin, idp.issuer), account = 'ann-1') {
     const client = await registerClient(origin, { client_name: 'Federated app' });
     const request = authorizationRequest(origin, client, {
       scope: 'memory:read memory:write',
@@ -214,7 +181,7 @@ describe('federated login through the operator’s OIDC identity provider', () =
     assert.match(forged.body, /Signing in with your organisation did not work/);
 
     // Login CSRF: the attacker's own callback planted in a victim's browser has no state cookie.
-    const victim = await new Person(origin, idp.issuer).go(callback.href);
+    const victim = await new FederatedBrowser(origin, idp.issuer).go(callback.href);
     assert.equal(victim.res.status, 403);
     assert.equal(refusals().at(-1), 'federation-state-invalid');
 
@@ -284,6 +251,27 @@ describe('federated login misconfigured or with the identity provider unreachabl
     const page = await person.navigate(button[1]!);
     assert.equal(page.res.status, 503);
     assert.match(page.body, /The identity provider cannot be reached right now/);
+  });
+
+  it('refuses to start when a role rule names a role that does not exist', async () => {
+    const dataDir = tempDir();
+    try {
+      await assert.rejects(
+        startTestGateway({
+          dataDir,
+          env: {
+            PORTCULLIS_OAUTH__FEDERATION__ISSUER: 'https://login.example.com/realms/acme',
+            PORTCULLIS_OAUTH__FEDERATION__CLIENT_ID: IDP_CLIENT,
+            PORTCULLIS_OAUTH__FEDERATION__CLIENT_SECRET: 'env:PORTCULLIS_IDP_SECRET',
+            PORTCULLIS_IDP_SECRET: IDP_SECRET,
+            PORTCULLIS_OAUTH__FEDERATION__ROLES: '[{"claim":"groups","equals":"ops","role":"superuser"}]',
+          },
+        }),
+        /oauth\.federation\.roles\.0\.role: unknown role "superuser" \(known: admin, member\)/,
+      );
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to start when the client secret reference cannot be resolved', async () => {

@@ -71,6 +71,26 @@ describe('portcullis policy', () => {
     }
   });
 
+  it('explain caps the keys of a person to the person’s role, as authentication does', async () => {
+    assert.equal(
+      (await cli('keys', 'create', '--owner', 'bob', '--scopes', 'memory:read,files:destructive')).code,
+      0,
+    );
+    const added = await runCli(
+      ['users', 'add', 'bob', '--role', 'member', '--password-stdin', '--data-dir', dir],
+      {
+        input: 'bob password long enough',
+      },
+    );
+    assert.equal(added.code, 0, added.stderr);
+    const r = await cli('policy', 'explain', '--principal', 'bob', '--tool', 'memory_search');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Principal +bob: memory:read \(from API key \w+; capped by bob’s role member\)$/m,
+    );
+  });
+
   it('explain names the scope a refusal asks for, and the taint rule that decides', async () => {
     const denied = await cli('policy', 'explain', '--principal', 'alice', '--tool', 'memory_save');
     assert.match(denied.stdout, /^Decision +DENY$/m);

@@ -18,11 +18,13 @@ export function openOAuthTables(t: TestGateway): OAuthDatabase {
   return openSqliteOAuthDatabase(path.join(t.dataDir, 'portcullis.db'));
 }
 
+/** Adds a local person; a member unless another role (or none, `null`) is named. */
 export async function addUser(
   db: OAuthDatabase,
   name: string,
   password: string,
   tenant = name,
+  role: string | null = 'member',
 ): Promise<void> {
   await db.users.insert({
     name,
@@ -30,6 +32,7 @@ export async function addUser(
     passwordHash: await hashPassword(password),
     federatedIssuer: null,
     federatedSubject: null,
+    role,
     createdAt: new Date(),
     disabledAt: null,
     lastLoginAt: null,

@@ -1,9 +1,11 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { PortcullisError } from '../../errors/index.js';
 import { createEgressGuard } from '../../egress/index.js';
+import { openSqliteOAuthDatabase } from '../../oauth/index.js';
 import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
 import {
   checkPolicy,
@@ -18,6 +20,7 @@ import { openMemoryStorage, openStorage } from '../../storage/index.js';
 import { createMemoryTools, type Tool, type ToolLabel } from '../../tools/index.js';
 import { createWebFetchTool } from '../../tools/web-fetch/index.js';
 import { buildInventory } from '../../upstreams/index.js';
+import { createPersonCeilings } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
@@ -136,6 +139,7 @@ export function register(program: Command): void {
 
       let scopeSource: string;
       let scopes: Set<string>;
+      let owner = opts.principal;
       if (opts.scopes !== undefined) {
         scopes = new Set(opts.scopes.split(',').filter(Boolean));
         scopeSource = 'given with --scopes';
@@ -150,6 +154,7 @@ export function register(program: Command): void {
               (!k.expiresAt || k.expiresAt > now),
           );
           scopes = new Set(keys.flatMap((k) => k.scopes));
+          owner = keys.find((k) => k.id === opts.principal)?.owner ?? owner;
           scopeSource = keys.length
             ? `from API key${keys.length > 1 ? 's' : ''} ${keys.map((k) => k.id).join(', ')}`
             : 'no active API key found (OAuth tokens carry their own scopes; try --scopes)';
@@ -159,6 +164,20 @@ export function register(program: Command): void {
       }
 
       const compiled = compilePolicy(config.policy);
+      // As at authentication: a person's role caps every credential acting for them.
+      const dbFile = path.resolve(dataDir, config.storage.sqliteFile);
+      if (config.storage.driver !== 'memory' && fs.existsSync(dbFile)) {
+        const db = openSqliteOAuthDatabase(dbFile);
+        try {
+          const capped = await createPersonCeilings(db.users, compiled.roles).cap(owner, scopes);
+          if (capped) {
+            scopes = new Set(capped);
+            scopeSource += `; capped by ${owner}’s role ${(await db.users.find(owner))?.role ?? '(none)'}`;
+          }
+        } finally {
+          await db.close();
+        }
+      }
       const pin = 'pin' in tool ? (tool.pin as string) : undefined;
       const d = decide({
         policy: compiled,

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/index.js';
+import { dataDirLayout } from '../../data-dir/index.js';
 import { disableUser, openOAuthForDataDir } from '../../oauth/index.js';
+import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
 import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { recordAdminChange } from '../record-admin.js';
 import { UsageError } from '../usage-error.js';
 import { printTable } from './clients.js';
 
@@ -16,6 +20,16 @@ async function readStdin(): Promise<string> {
     .replace(/\r?\n$/, '');
 }
 
+/**
+ * Refuses a role the data directory's configuration does not define (built-in or
+ * `policy.roles`): a person with an unknown role would silently hold nothing.
+ */
+function checkRole(dataDir: string, role: string): void {
+  const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+  const known = [...compilePolicy(config.policy).roles.keys()].sort();
+  if (!known.includes(role)) throw new UsageError(`unknown role "${role}" (known: ${known.join(', ')})`);
+}
+
 export function register(program: Command): void {
   const users = program
     .command('users')
@@ -27,34 +41,81 @@ export function register(program: Command): void {
       .description('Add a local user; without --password-stdin a password is generated and printed once.')
       .argument('<name>', 'account name (becomes the OAuth subject and owns the person’s data)')
       .option('--password-stdin', 'read the password from standard input')
-      .option('--tenant <tenant>', 'whose data the person reaches (default: their name)'),
-  ).action(async (name: string, opts: { dataDir?: string; passwordStdin?: boolean; tenant?: string }) => {
-    if (!USER_NAME_PATTERN.test(name))
-      throw new UsageError(`invalid name "${name}" (letters, digits, . _ @ + -; up to 128)`);
-    if (opts.tenant !== undefined && !USER_NAME_PATTERN.test(opts.tenant))
-      throw new UsageError(`invalid --tenant "${opts.tenant}"`);
-    const generated = !opts.passwordStdin;
-    const password = generated ? randomBytes(15).toString('base64url') : await readStdin();
-    if (password.length < MIN_PASSWORD)
-      throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+      .option('--tenant <tenant>', 'whose data the person reaches (default: their name)')
+      .option(
+        '--role <role>',
+        `the ceiling of what their apps and keys may do: admin, member or a policy.roles name (default: ${DEFAULT_PERSON_ROLE})`,
+      ),
+  ).action(
+    async (
+      name: string,
+      opts: { dataDir?: string; passwordStdin?: boolean; tenant?: string; role?: string },
+    ) => {
+      if (!USER_NAME_PATTERN.test(name))
+        throw new UsageError(`invalid name "${name}" (letters, digits, . _ @ + -; up to 128)`);
+      if (opts.tenant !== undefined && !USER_NAME_PATTERN.test(opts.tenant))
+        throw new UsageError(`invalid --tenant "${opts.tenant}"`);
+      const dataDir = resolveDataDir(opts.dataDir);
+      const db = openOAuthForDataDir(dataDir);
+      try {
+        const role = opts.role ?? DEFAULT_PERSON_ROLE;
+        checkRole(dataDir, role);
+        const generated = !opts.passwordStdin;
+        const password = generated ? randomBytes(15).toString('base64url') : await readStdin();
+        if (password.length < MIN_PASSWORD)
+          throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
+        if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
+        const passwordHash = await hashPassword(password);
+        await recordAdminChange(dataDir, { reason: 'user-added', subject: { user: name, role } });
+        await db.users.insert({
+          name,
+          tenant: opts.tenant ?? name,
+          passwordHash,
+          federatedIssuer: null,
+          federatedSubject: null,
+          role,
+          createdAt: new Date(),
+          disabledAt: null,
+          lastLoginAt: null,
+        });
+        process.stdout.write(
+          generated
+            ? `Added user ${name} (role ${role}). Their password is shown only this once:\n\n  ${password}\n\n`
+            : `Added user ${name} (role ${role}).\n`,
+        );
+      } finally {
+        await db.close();
+      }
+    },
+  );
+
+  withDataDir(
+    users
+      .command('set-role')
+      .description(
+        'Change a person’s role. Lowering it applies at their next request: every key they own and every ' +
+          'token of theirs is capped to the new role, and the next token or refresh gets no more.',
+      )
+      .argument('<name>', 'account name')
+      .argument('<role>', 'admin, member or a policy.roles name'),
+  ).action(async (name: string, role: string, opts: { dataDir?: string }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = openOAuthForDataDir(dataDir);
     try {
-      if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
-      await db.users.insert({
-        name,
-        tenant: opts.tenant ?? name,
-        passwordHash: await hashPassword(password),
-        federatedIssuer: null,
-        federatedSubject: null,
-        createdAt: new Date(),
-        disabledAt: null,
-        lastLoginAt: null,
+      checkRole(dataDir, role);
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      if (user.federatedIssuer) {
+        process.stderr.write(
+          `portcullis: ${name} signs in through the identity provider; oauth.federation.roles sets their role again at their next sign-in.\n`,
+        );
+      }
+      await recordAdminChange(dataDir, {
+        reason: 'role-changed',
+        subject: { user: name, role, previousRole: user.role },
       });
-      process.stdout.write(
-        generated
-          ? `Added user ${name}. Their password is shown only this once:\n\n  ${password}\n\n`
-          : `Added user ${name}.\n`,
-      );
+      await db.users.setRole(name, role);
+      process.stdout.write(`${name} now has the role ${role} (was ${user.role ?? 'none'}).\n`);
     } finally {
       await db.close();
     }
@@ -69,6 +130,7 @@ export function register(program: Command): void {
         name: u.name,
         tenant: u.tenant,
         kind: u.federatedIssuer ? 'federated' : 'local',
+        role: u.role,
         status: u.disabledAt ? 'disabled' : 'active',
         createdAt: u.createdAt.toISOString(),
         lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
@@ -82,8 +144,8 @@ export function register(program: Command): void {
         return;
       }
       printTable(
-        ['NAME', 'TENANT', 'KIND', 'STATUS', 'LAST LOGIN'],
-        rows.map((r) => [r.name, r.tenant, r.kind, r.status, r.lastLoginAt ?? '-']),
+        ['NAME', 'TENANT', 'KIND', 'ROLE', 'STATUS', 'LAST LOGIN'],
+        rows.map((r) => [r.name, r.tenant, r.kind, r.role ?? '-', r.status, r.lastLoginAt ?? '-']),
       );
     } finally {
       await db.close();
@@ -98,8 +160,11 @@ export function register(program: Command): void {
       )
       .argument('<name>', 'account name'),
   ).action(async (name: string, opts: { dataDir?: string }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = openOAuthForDataDir(dataDir);
     try {
+      if (!(await db.users.find(name))) throw new UsageError(`no user named ${name}`);
+      await recordAdminChange(dataDir, { reason: 'user-disabled', subject: { user: name } });
       if (!(await disableUser(db.users, db.oauth, name, new Date())))
         throw new UsageError(`no user named ${name}`);
       process.stdout.write(`Disabled ${name}; every app connected to the account is disconnected.\n`);

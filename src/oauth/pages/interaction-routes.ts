@@ -1,12 +1,16 @@
 import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AuditEntry } from '../../audit/index.js';
+import { NO_SCOPES } from '../../policy/index.js';
 import type { SignIn, SignInForm } from '../../signin/index.js';
 import type { Catalogue } from '../../tools/index.js';
 import { csrfRefusedPage, errorPage, html, pageResponse, type Csrf } from '../../ui/index.js';
+import type { PersonCeilings, UserStore } from '../../users/index.js';
 import { describeScopes } from './describe-scopes.js';
 import { clientCard, consentView, type ClientView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
+import { BEYOND_ROLE_REASON } from '../scope-ceiling.js';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -16,10 +20,29 @@ export interface InteractionDeps {
   readonly signin: SignIn;
   readonly csrf: Csrf;
   readonly catalogue: Catalogue;
+  /** People's roles: the consent page names what a role withholds. */
+  readonly people: PersonCeilings;
+  /** The people, for the tenant of a consent's audit record. */
+  readonly users: UserStore;
+  /** The audit log: consents given, declined and refused are `authorization` records. */
+  readonly audit?: { append(entry: AuditEntry): Promise<unknown> };
   /** Present when federated login is configured: where the button sends the person. */
   readonly federation?: { label: string; startPath: (uid: string) => string };
   readonly logger: Logger;
   readonly now: () => Date;
+}
+
+interface ConsentDetails {
+  readonly missingOIDCScope?: string[];
+  readonly missingOIDCClaims?: string[];
+  readonly missingResourceScopes?: Record<string, string[]>;
+}
+
+/** Everything the consent would add to the grant; empty when the role allows nothing asked for. */
+function consentScopes(pd: ConsentDetails): string[] {
+  return [
+    ...new Set([...Object.values(pd.missingResourceScopes ?? {}).flat(), ...(pd.missingOIDCScope ?? [])]),
+  ];
 }
 
 /** The origin a form's answer ends at: `form-action` must allow it (see ui/page.ts). */
@@ -99,13 +122,13 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     const base = `/oauth/interaction/${encodeURIComponent(d.uid)}`;
 
     if (d.prompt.name === 'consent') {
-      const pd = d.prompt.details as {
-        missingOIDCScope?: string[];
-        missingResourceScopes?: Record<string, string[]>;
-      };
-      const requested = [
-        ...new Set([...Object.values(pd.missingResourceScopes ?? {}).flat(), ...(pd.missingOIDCScope ?? [])]),
-      ];
+      const requested = consentScopes(d.prompt.details);
+      // The tool scopes the app asked for that the person's role does not allow: oidc-provider
+      // already left them out of `requested` (scope-ceiling.ts); the person is told, not asked.
+      const ceiling = (await deps.people.of(String(d.session?.accountId ?? ''))) ?? NO_SCOPES;
+      const toolScopes = new Set(deps.catalogue.entries().map((e) => e.tool.scope));
+      const asked = typeof d.params.scope === 'string' ? d.params.scope : '';
+      const withheld = asked.split(' ').filter((s) => toolScopes.has(s) && !ceiling.allows(s));
       return pageResponse(
         {
           title: 'Allow access?',
@@ -117,6 +140,8 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
             client,
             account: String(d.session?.accountId ?? ''),
             scopes: describeScopes(requested, deps.catalogue),
+            withheld: describeScopes([...new Set(withheld)], deps.catalogue),
+            nothingWithinRole: d.prompt.reasons.includes(BEYOND_ROLE_REASON) && requested.length === 0,
           }),
         },
         headers,
@@ -149,24 +174,82 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     });
   });
 
+  /** One `authorization` record per consent decision; false when it could not be committed. */
+  async function recordConsent(
+    c: Context<Env>,
+    d: Interaction,
+    result: { reason: 'consent-granted' | 'consent-declined' | 'consent-refused'; scopes?: string[] },
+  ): Promise<boolean> {
+    if (!deps.audit) return true;
+    const accountId = d.session?.accountId === undefined ? undefined : String(d.session.accountId);
+    const user = accountId === undefined ? undefined : await deps.users.find(accountId);
+    const granted = result.reason === 'consent-granted';
+    try {
+      await deps.audit.append({
+        correlationId: c.get('requestId'),
+        event: 'authorization',
+        ...(accountId === undefined ? {} : { principal: accountId }),
+        ...(user ? { tenant: user.tenant } : {}),
+        clientId: String(d.params.client_id),
+        decision: granted ? 'allow' : 'deny',
+        reasons: [result.reason],
+        ...(result.scopes?.length ? { scope: result.scopes.join(' ') } : {}),
+        outcome: granted ? 'ok' : 'denied',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
+      return true;
+    } catch (err) {
+      deps.logger.error({ err, requestId: c.get('requestId') }, 'consent audit record failed');
+      return false;
+    }
+  }
+
+  const finishWithError = async (c: Context<Env>, description: string) =>
+    c.redirect(
+      await provider.interactionResult(
+        c.env.incoming,
+        c.env.outgoing,
+        { error: 'access_denied', error_description: description },
+        { mergeWithLastSubmission: false },
+      ),
+      303,
+    );
+
   app.post('/oauth/interaction/:uid/confirm', async (c) => {
     const d = await details(c);
     if (!d || d.prompt.name !== 'consent' || !d.session?.accountId) return expired(c);
     const form = await c.req.parseBody();
     if (!deps.csrf.verify(c.req.header('cookie'), `interaction:${d.uid}`, form.csrf)) return forbidden(c);
-    const pd = d.prompt.details as {
-      missingOIDCScope?: string[];
-      missingOIDCClaims?: string[];
-      missingResourceScopes?: Record<string, string[]>;
-    };
+    // What is granted comes from the interaction oidc-provider stored (already within the
+    // person's role), never from the form: extra fields in a crafted POST change nothing.
+    const pd = d.prompt.details as ConsentDetails;
+    const scopes = consentScopes(pd);
+    if (d.prompt.reasons.includes(BEYOND_ROLE_REASON) && scopes.length === 0) {
+      // The page offered no Allow (the role allows nothing asked for); a forged one is a refusal.
+      await recordConsent(c, d, { reason: 'consent-refused' });
+      return finishWithError(c, 'The account’s role does not allow the requested access.');
+    }
     const grant = d.grantId
       ? await provider.Grant.find(d.grantId)
       : new provider.Grant({ accountId: d.session.accountId, clientId: String(d.params.client_id) });
     if (!grant) return expired(c);
     if (pd.missingOIDCScope) grant.addOIDCScope(pd.missingOIDCScope.join(' '));
     if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(pd.missingResourceScopes ?? {})) {
-      grant.addResourceScope(indicator, scopes.join(' '));
+    for (const [indicator, resourceScopes] of Object.entries(pd.missingResourceScopes ?? {})) {
+      grant.addResourceScope(indicator, resourceScopes.join(' '));
+    }
+    // The record is committed before the grant exists, so no consent is given unrecorded.
+    if (!(await recordConsent(c, d, { reason: 'consent-granted', scopes }))) {
+      const unavailable = errorPage(
+        'Please try again',
+        'Your answer could not be saved just now. Go back to the app and try again in a moment.',
+        503,
+        c.get('requestId'),
+      );
+      unavailable.headers.set('retry-after', '5');
+      return unavailable;
     }
     const grantId = await grant.save();
     const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
@@ -180,13 +263,9 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     if (!d) return expired(c);
     const form = await c.req.parseBody();
     if (!deps.csrf.verify(c.req.header('cookie'), `interaction:${d.uid}`, form.csrf)) return forbidden(c);
-    const returnTo = await provider.interactionResult(
-      c.env.incoming,
-      c.env.outgoing,
-      { error: 'access_denied', error_description: 'The person declined the request.' },
-      { mergeWithLastSubmission: false },
-    );
-    return c.redirect(returnTo, 303);
+    // Cancelling at the login page is no consent decision; at the consent page it is.
+    if (d.prompt.name === 'consent') await recordConsent(c, d, { reason: 'consent-declined' });
+    return finishWithError(c, 'The person declined the request.');
   });
 
   return app;

@@ -26,6 +26,24 @@ export function clientCard(client: ClientView): SafeHtml {
   </div>`;
 }
 
+/** The scopes an app asked for that the person's role withholds: named, never offered. */
+function withheldList(withheld: readonly ScopeDescription[]): SafeHtml | string {
+  if (withheld.length === 0) return '';
+  return html`<div class="notice held" role="status">
+      Your role does not allow ${withheld.length === 1 ? 'this permission' : 'these permissions'}, so the app
+      will not get ${withheld.length === 1 ? 'it' : 'them'}:
+    </div>
+    <ul class="scopes withheld">
+      ${withheld.map(
+        (s) =>
+          html`<li>
+            <div class="what">${s.text}</div>
+            <code>${s.scope}</code>
+          </li>`,
+      )}
+    </ul>`;
+}
+
 export function consentView(opts: {
   action: string;
   abortAction: string;
@@ -33,7 +51,24 @@ export function consentView(opts: {
   client: ClientView;
   account: string;
   scopes: readonly ScopeDescription[];
+  withheld: readonly ScopeDescription[];
+  /** Everything asked for is beyond the person's role: nothing to allow, only a way back. */
+  nothingWithinRole: boolean;
 }): SafeHtml {
+  if (opts.nothingWithinRole) {
+    // Nothing asked for is within the person's role: there is nothing to allow.
+    return html`<h1>Nothing to allow</h1>
+      <p class="lead">
+        <strong>${opts.client.name}</strong> asked to act for <strong>${opts.account}</strong>, but your
+        account has no permission it asked for.
+      </p>
+      ${clientCard(opts.client)} ${withheldList(opts.withheld)}
+      <p>If you need this access, ask the administrator of this gateway to change your role.</p>
+      <form method="post" action="${opts.abortAction}">
+        <input type="hidden" name="csrf" value="${opts.csrf}" />
+        <div class="actions"><button class="primary grow" type="submit">Return to the app</button></div>
+      </form>`;
+  }
   return html`<h1>Allow access?</h1>
     <p class="lead">
       <strong>${opts.client.name}</strong> wants to act for <strong>${opts.account}</strong>.
@@ -49,6 +84,7 @@ export function consentView(opts: {
           </li>`,
       )}
     </ul>
+    ${withheldList(opts.withheld)}
     <form method="post" action="${opts.action}">
       <input type="hidden" name="csrf" value="${opts.csrf}" />
       <div class="actions">

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { USER_MIGRATIONS } from '../../users/index.js';
 import { openMemoryOAuthDatabase, openSqliteOAuthDatabase, type OAuthDatabase } from './index.js';
 import { OAUTH_MIGRATIONS } from './sqlite-store.js';
 
@@ -160,6 +161,7 @@ for (const [name, open] of backends) {
         passwordHash: 'scrypt$x',
         federatedIssuer: null,
         federatedSubject: null,
+        role: 'member',
         createdAt: at(1),
         disabledAt: null,
         lastLoginAt: null,
@@ -171,6 +173,11 @@ for (const [name, open] of backends) {
       assert.equal(await users.disable('alice', at(9)), true);
       assert.deepEqual((await users.find('alice'))?.disabledAt, at(5));
       assert.equal(await users.disable('nobody', at(5)), false);
+      assert.equal(await users.setRole('alice', 'admin'), true);
+      assert.equal((await users.find('alice'))?.role, 'admin');
+      assert.equal(await users.setRole('alice', null), true);
+      assert.equal((await users.find('alice'))?.role, null);
+      assert.equal(await users.setRole('nobody', 'admin'), false);
       await users.recordLogin('alice', at(7));
       assert.deepEqual(
         (await users.list()).map((x) => [x.name, x.lastLoginAt]),
@@ -215,5 +222,30 @@ describe('OAuth store migrations (SQLite)', () => {
     assert.equal(byId.get(lucky)?.portcullis_created_by, undefined);
     assert.equal(byId.get('x')?.portcullis_created_by, undefined);
     await db.close();
+  });
+});
+
+describe('users migration to roles', () => {
+  it('makes the local people of an older database members and leaves federated ones to their next sign-in', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-oauth-'));
+    dirs.push(dir);
+    const file = path.join(dir, 'old.db');
+    const old = new Database(file);
+    old.exec(USER_MIGRATIONS[0]!);
+    old.exec(
+      `CREATE TABLE schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT;
+       INSERT INTO schema_migrations VALUES ('users', 1);
+       INSERT INTO users (name, tenant, password_hash, created_at) VALUES ('ann', 'ann', 'scrypt$x', 1);
+       INSERT INTO users (name, tenant, federated_issuer, federated_subject, created_at)
+         VALUES ('bo@acme.example', 'bo@acme.example', 'https://idp.example', 'bo-1', 1);`,
+    );
+    old.close();
+    const db = openSqliteOAuthDatabase(file);
+    try {
+      assert.equal((await db.users.find('ann'))?.role, 'member');
+      assert.equal((await db.users.find('bo@acme.example'))?.role, null);
+    } finally {
+      await db.close();
+    }
   });
 });
