@@ -68,8 +68,9 @@ const WEB_FETCH_ENV = {
   PORTCULLIS_TOOLS__WEB_FETCH__ALLOW_HTTP_HOSTS: '127.0.0.1',
   PORTCULLIS_TOOLS__WEB_FETCH__ALLOW_ADDRESSES: '127.0.0.1/32',
 };
-// The operator labels memory_save an external sink, as they would a mail or web-post tool.
-const SINK_POLICY = 'policy:\n  tools:\n    memory_save: { labels: [external-sink] }\n';
+// The operator labels memory_save an external sink, as they would a mail or web-post tool, and
+// opts it in to in-band confirmation so each test can see the question the rule asks.
+const SINK_POLICY = 'policy:\n  tools:\n    memory_save: { labels: [external-sink], approval: in-band }\n';
 
 describe('taint laundering through a new session, a second key or a fresh token', () => {
   let site: { server: Server; page: string };
@@ -217,10 +218,13 @@ describe('an upstream tool the operator has not classified', () => {
       .key;
     const fetched = await callOnce(t.url, key, 'web_fetch', { url: site.page });
     assert.equal(fetched.result.isError, undefined, textOf(fetched.result));
+    // Confirmations are out of band by default: the client is handed the approval page, and the
+    // tool does not run meanwhile.
     const sent = await callOnce(t.url, key, 'unknown__echo', { text: 'the user’s notes' });
-    assert.equal(sent.asked.length, 1, 'the flow rule fired for the unclassified tool');
     assert.doesNotMatch(textOf(sent.result), /the user’s notes/);
+    assert.match(textOf(sent.result), /\/approvals\//);
     const [record] = await t.audit.log.query({ tool: 'unknown__echo', limit: 1, newest: true });
+    assert.equal(record!.decision, 'confirm', 'the flow rule fired for the unclassified tool');
     assert.ok(record!.reasons.includes('taint-untrusted-to-sink'), record!.reasons.join());
 
     // Once the operator classifies a tool (here: a read without labels), the rule no longer applies.
