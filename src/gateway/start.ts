@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
@@ -266,6 +267,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         new Date(),
       );
       firstRun = { adminKey: key, adminKeyId: record.id };
+      await audit?.log.append({
+        correlationId: randomUUID(),
+        principal: 'portcullis:first-start',
+        credentialId: record.id,
+        event: 'admin',
+        decision: 'allow',
+        reasons: ['key-created'],
+        outcome: 'ok',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
     }
 
     // ---- OAuth (issue #3), part 1: its stores now, the server once the public URL is known.
@@ -387,6 +400,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       env,
       logger,
       now: () => new Date(),
+      audit: audit && { append: async (entry) => void (await audit.log.append(entry)) },
     });
     const oauthServer = oauth;
     if (oauthServer) closers.push(() => oauthServer.close());
@@ -424,7 +438,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         mcp,
         pipeline,
         storage,
-        audit: audit?.log,
+        audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
         metrics,
         logger,
         upstreams,

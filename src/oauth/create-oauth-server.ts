@@ -1,6 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
 import type { Logger } from 'pino';
+import type { AuditEntry } from '../audit/index.js';
 import {
   createAccessTokenAuthenticator,
   type AccessTokenAuthenticator,
@@ -44,6 +45,8 @@ export interface OAuthServerDeps {
   readonly env: NodeJS.ProcessEnv;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Where the pages record what people do (the gateway's audit chain); absent when it is off. */
+  readonly audit?: { append(entry: AuditEntry): Promise<void> } | undefined;
 }
 
 export interface OAuthServer {
@@ -238,6 +241,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     createAccountRoutes({
       ...pageDeps,
       store: deps.db.oauth,
+      ...(deps.audit ? { audit: deps.audit } : {}),
       ...(federation
         ? { federation: { label: federation.label, startPath: federation.accountStartPath } }
         : {}),

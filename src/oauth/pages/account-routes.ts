@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
+import type { AuditEntry } from '../../audit/index.js';
 import type { Catalogue } from '../../tools/index.js';
 import { csrfRefusedPage, errorPage, pageResponse, type Csrf } from '../../ui/index.js';
 import type { LoginThrottle, UserStore } from '../../users/index.js';
@@ -21,6 +22,8 @@ export interface AccountDeps {
   readonly catalogue: Catalogue;
   readonly clientAddress: (c: Context) => string;
   readonly federation?: { label: string; startPath: () => string };
+  /** The gateway's audit chain, for the disconnections people make here. */
+  readonly audit?: { append(entry: AuditEntry): Promise<void> };
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -128,6 +131,29 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
       { grantId: grant.id, clientId: grant.clientId, account: user.name },
       'grant revoked by its owner',
     );
+    // The disconnection stands even if its record cannot be written: taking access away must
+    // never wait on the log. The failure is logged for the operator.
+    await deps.audit
+      ?.append({
+        correlationId: c.get('requestId'),
+        principal: user.name,
+        tenant: user.tenant,
+        clientId: grant.clientId,
+        credentialId: grant.id,
+        event: 'admin',
+        decision: 'allow',
+        reasons: ['grant-revoked'],
+        outcome: 'ok',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      })
+      .catch((err: unknown) =>
+        deps.logger.error(
+          { err, requestId: c.get('requestId') },
+          'grant revocation not recorded in the audit log',
+        ),
+      );
     return c.redirect('/account?done=revoked', 303);
   });
 
