@@ -1,15 +1,17 @@
+import { test, type TestContext } from 'node:test';
+import { Writable } from 'node:stream';
+import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test } from 'node:test';
-import { Writable } from 'node:stream';
-import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { createAuditLog } from './audit-log.js';
+import { sealRecord } from './chain.js';
 import { AuditError } from './errors.js';
 import { createMemoryAuditStore } from './memory-store.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
 import type { AuditRecord } from './record.js';
-import type { AuditBatch } from './store.js';
+import type { BatchBuilder } from './store.js';
 import { frozenClock, makeTestKeys, sampleEntry } from './test-support.js';
 import { verifyAuditStore } from './verify-store.js';
 
@@ -36,10 +38,12 @@ test('concurrent appends are committed in groups, in strict order, each exactly 
   const store = createMemoryAuditStore();
   const batches: number[] = [];
   const appendBatch = store.appendBatch.bind(store);
-  store.appendBatch = (batch: AuditBatch) => {
-    batches.push(batch.records.length);
-    return appendBatch(batch);
-  };
+  store.appendBatch = (build: BatchBuilder) =>
+    appendBatch((state) => {
+      const batch = build(state);
+      if (batch) batches.push(batch.records.length);
+      return batch;
+    });
   const log = await createAuditLog({ store, keys });
   const results = await Promise.all(Array.from({ length: 300 }, (_, i) => log.append(sampleEntry(i))));
   assert.deepEqual(
@@ -58,13 +62,13 @@ test('concurrent appends are committed in groups, in strict order, each exactly 
 
 test('an append does not resolve before its batch is committed', async () => {
   const store = createMemoryAuditStore();
+  const log = await createAuditLog({ store, keys });
   let release: () => void = () => undefined;
   const appendBatch = store.appendBatch.bind(store);
-  store.appendBatch = async (batch) => {
+  store.appendBatch = async (build) => {
     await new Promise<void>((r) => (release = r));
-    return appendBatch(batch);
+    return appendBatch(build);
   };
-  const log = await createAuditLog({ store, keys });
   let acknowledged = false;
   const pending = log.append(sampleEntry(1)).then(() => (acknowledged = true));
   await new Promise((r) => setImmediate(r));
@@ -81,7 +85,7 @@ test('a failed commit rejects its appends and the chain continues from the last 
   const store = createMemoryAuditStore();
   const appendBatch = store.appendBatch.bind(store);
   let failNext = false;
-  store.appendBatch = (batch) => (failNext ? Promise.reject(new Error('disk full')) : appendBatch(batch));
+  store.appendBatch = (build) => (failNext ? Promise.reject(new Error('disk full')) : appendBatch(build));
   const log = await createAuditLog({ store, keys });
   await log.append(sampleEntry(1));
   failNext = true;
@@ -131,12 +135,141 @@ test('a reopened log continues the same chain', async () => {
   assert.equal((await verifyAuditStore(store, keys.publicKey)).ok, true);
 });
 
-test('a log refuses to extend a store whose head was removed', async () => {
-  const store = createMemoryAuditStore();
+/** A SQLite audit file in a fresh directory, removed after the test. */
+async function sqliteFile(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pc-audit-log-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return path.join(dir, 'audit.db');
+}
+
+function tamper(file: string, sql: string): void {
+  const db = new Database(file);
+  db.exec(sql);
+  db.close();
+}
+
+test('a log refuses to extend a store whose head was removed', async (t) => {
+  const file = await sqliteFile(t);
+  const store = openSqliteAuditStore({ file });
   const log = await createAuditLog({ store, keys });
   await log.append(sampleEntry(1));
-  store.head = () => Promise.resolve(undefined);
+  tamper(file, "DELETE FROM audit_seals WHERE kind = 'head'");
   await assert.rejects(createAuditLog({ store, keys }), (err: unknown) => err instanceof AuditError);
+  await store.close();
+});
+
+test('a running log refuses to extend a chain whose head was forged or outrun behind its back', async (t) => {
+  const file = await sqliteFile(t);
+  const store = openSqliteAuditStore({ file });
+  const log = await createAuditLog({ store, keys });
+  await log.append(sampleEntry(1));
+  tamper(file, "UPDATE audit_seals SET signature = 'AAAA' WHERE kind = 'head'");
+  await assert.rejects(log.append(sampleEntry(2)), /head signature is invalid/);
+  await store.close();
+
+  const other = await sqliteFile(t);
+  const second = openSqliteAuditStore({ file: other });
+  const log2 = await createAuditLog({ store: second, keys });
+  const first = await log2.append(sampleEntry(1));
+  const stray = sealRecord(sampleEntry(99), {
+    seq: 2,
+    prevHash: first.hash,
+    time: first.time,
+    salt: '00'.repeat(32),
+  });
+  tamper(
+    other,
+    `INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, event, decision, reasons_json, outcome,
+     latency_ms, bytes_in, bytes_out, commitments_json) VALUES (2, '${stray.time}', '${stray.prevHash}', '${stray.hash}',
+     'x', 'tool-call', 'allow', '[]', 'ok', 0, 0, 0, '{}')`,
+  );
+  await assert.rejects(log2.append(sampleEntry(3)), /records beyond its signed head/);
+  await second.close();
+});
+
+test('two processes appending to one file interleave into one chain, and neither fails', async (t) => {
+  const file = await sqliteFile(t);
+  // Two connections are what two processes (the gateway and the CLI) are to SQLite.
+  const gatewayStore = openSqliteAuditStore({ file });
+  const cliStore = openSqliteAuditStore({ file });
+  const gateway = await createAuditLog({ store: gatewayStore, keys, checkpointEvery: 10 });
+  const cli = await createAuditLog({ store: cliStore, keys, checkpointEvery: 10 });
+  const results: AuditRecord[] = [];
+  for (let round = 0; round < 5; round++) {
+    results.push(...(await Promise.all(Array.from({ length: 7 }, (_, i) => gateway.append(sampleEntry(i))))));
+    results.push(await cli.append(sampleEntry(100 + round, { principal: 'cli:root', event: 'admin' })));
+  }
+  await cli.close();
+  results.push(await gateway.append(sampleEntry(200)));
+  await gateway.close();
+  assert.deepEqual(
+    results.map((r) => r.seq),
+    Array.from({ length: 41 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(await verifyAuditStore(gatewayStore, keys.publicKey), {
+    ok: true,
+    count: 41,
+    lastSeq: 41,
+    erased: 0,
+  });
+  await gatewayStore.close();
+  await cliStore.close();
+});
+
+test('a sink also receives, in order, the records another process appended', async (t) => {
+  const file = await sqliteFile(t);
+  const seen: number[] = [];
+  const gatewayStore = openSqliteAuditStore({ file });
+  const cliStore = openSqliteAuditStore({ file });
+  const gateway = await createAuditLog({
+    store: gatewayStore,
+    keys,
+    sinks: [
+      {
+        name: 'siem',
+        write: (records: readonly AuditRecord[]) => void seen.push(...records.map((r) => r.seq)),
+        close: () => Promise.resolve(),
+      },
+    ],
+  });
+  await gateway.append(sampleEntry(1));
+  const cli = await createAuditLog({ store: cliStore, keys });
+  await cli.append(sampleEntry(2));
+  await cli.erase({ principal: 'alice' }, { correlationId: 'erase', principal: 'cli:root' });
+  await gateway.append(sampleEntry(4));
+  await cli.close();
+  await gateway.close(); // sinks are fed after the acknowledgement; close waits for them
+  assert.deepEqual(seen, [1, 2, 3, 4]);
+  await gatewayStore.close();
+  await cliStore.close();
+});
+
+test('an erasure appends one signed audit-erased event naming what it erased, in the same transaction', async () => {
+  const store = createMemoryAuditStore();
+  const log = await createAuditLog({ store, keys });
+  for (let i = 1; i <= 6; i++) await log.append(sampleEntry(i));
+  assert.equal(
+    await log.erase({ principal: 'alice' }, { correlationId: 'erase-1', principal: 'cli:root' }),
+    3,
+  );
+  const event = store.records.at(-1)!;
+  assert.equal(event.seq, 7);
+  assert.equal(event.event, 'admin');
+  assert.deepEqual(event.reasons, ['audit-erased']);
+  assert.equal(event.principal, 'cli:root');
+  assert.equal(event.correlationId, 'erase-1');
+  assert.deepEqual(event.erasure?.ranges, [
+    [2, 2],
+    [4, 4],
+    [6, 6],
+  ]);
+  assert.equal(event.erasure?.keyId, keys.keyId);
+  assert.equal(
+    await log.erase({ principal: 'alice' }, { correlationId: 'erase-2', principal: 'cli:root' }),
+    0,
+  );
+  assert.equal(store.records.length, 7, 'nothing erased, nothing recorded');
+  assert.equal((await verifyAuditStore(store, keys.publicKey)).ok, true);
 });
 
 test('retention prunes only up to a signed checkpoint and the chain still verifies', async () => {
@@ -174,11 +307,14 @@ test('erasing a principal keeps the chain verifiable and removes their values', 
   const store = createMemoryAuditStore();
   const log = await createAuditLog({ store, keys, checkpointEvery: 3 });
   for (let i = 1; i <= 8; i++) await log.append(sampleEntry(i));
-  assert.equal(await log.erase({ principal: 'alice' }), 4);
+  assert.equal(
+    await log.erase({ principal: 'alice' }, { correlationId: 'erase-1', principal: 'cli:root' }),
+    4,
+  );
   assert.deepEqual(await verifyAuditStore(store, keys.publicKey), {
     ok: true,
-    count: 8,
-    lastSeq: 8,
+    count: 9,
+    lastSeq: 9,
     erased: 4,
   });
   const text = JSON.stringify(store.records);

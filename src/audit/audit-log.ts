@@ -1,23 +1,28 @@
 /**
  * The audit log: assigns each entry its place in the hash chain and commits entries in groups.
  *
- * Group commit: `append` queues the entry; a flush takes everything queued, seals it into records
- * (seq, prevHash, hash), signs the new head (and any checkpoint due) and hands the batch to the store
- * as one transaction. Entries appended while a batch is being written wait for the next one. Each
- * `append` promise resolves only after its batch's transaction is durably committed, and rejects if
- * it is not — so a caller that awaits `append` before answering its client never acknowledges a
- * request whose record could be lost. Secondary sinks are fed after the commit and never delay it.
+ * Group commit: `append` queues the entry; a flush takes everything queued and hands the store a
+ * builder that, inside the store's write transaction, reads where the chain stands, seals the
+ * entries into records (seq, prevHash, hash) after it, and signs the new head (and any checkpoint
+ * due). Because the position is read inside the transaction rather than remembered, several
+ * processes can append to one file — the CLI beside a running gateway — without forking the chain
+ * or failing each other's batches. Entries appended while a batch is being written wait for the
+ * next one. Each `append` promise resolves only after its batch's transaction is durably committed,
+ * and rejects if it is not — so a caller that awaits `append` before answering its client never
+ * acknowledges a request whose record could be lost. Secondary sinks are fed after the commit and
+ * never delay it.
  */
 import { randomBytes } from 'node:crypto';
 import { GENESIS_HASH, sealRecord } from './chain.js';
 import { checkpointsDue, signSeal, verifySeal, type Seal } from './checkpoint.js';
+import { signErasure } from './erasure.js';
 import { AuditError } from './errors.js';
 import type { AuditKeys } from './keys.js';
 import type { AuditEntry, AuditRecord } from './record.js';
 import type { AuditSink } from './sinks/sink.js';
 import type { Writable } from 'node:stream';
 import { exportJsonl } from './export-jsonl.js';
-import type { AuditQuery, AuditStore } from './store.js';
+import type { AuditBatch, AuditQuery, AuditStore, ChainState } from './store.js';
 
 export interface AuditLogOptions {
   readonly store: AuditStore;
@@ -36,8 +41,12 @@ export interface AuditLog {
   query(query: AuditQuery): Promise<AuditRecord[]>;
   /** Writes every matching record to `out` as JSON lines; returns how many. */
   exportJsonl(filters: Omit<AuditQuery, 'limit' | 'afterSeq' | 'newest'>, out: Writable): Promise<number>;
-  /** Erases a principal's personal values (see DESIGN.md); returns how many records were erased. */
-  erase(target: { readonly principal: string }): Promise<number>;
+  /**
+   * Erases a principal's personal values (see DESIGN.md) and, in the same transaction, appends the
+   * signed `audit-erased` event naming the erased seqs, with `by` as who erased them. Returns how
+   * many records were erased; none erased records nothing.
+   */
+  erase(target: { readonly principal: string }, by: ErasureActor): Promise<number>;
   /** Removes records older than `olderThanMs` up to the newest signed checkpoint among them. */
   prune(olderThanMs?: number): Promise<{ deleted: number; anchorSeq: number | undefined }>;
   /** Entries waiting for or inside a commit (for the queue-depth gauge). */
@@ -45,6 +54,12 @@ export interface AuditLog {
   /** Flushes the queue, writes a checkpoint at the head and closes sinks. The store stays open. */
   close(): Promise<void>;
 }
+
+/** Who erased: the identity fields of the erasure event (the rest of the event is fixed). */
+export type ErasureActor = Pick<
+  AuditEntry,
+  'correlationId' | 'principal' | 'tenant' | 'credentialId' | 'authMethod'
+>;
 
 export const DEFAULT_CHECKPOINT_EVERY = 1000;
 export const DEFAULT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
@@ -67,12 +82,82 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   }
   const sinks = options.sinks ?? [];
 
-  const tip = await loadTip(store, keys);
-  let lastCheckpointSeq = (await store.checkpoints()).at(-1)?.seq ?? 0;
+  /** The last head this process signed: it needs no second verification. */
+  let signedHead: Seal | undefined;
+  /** The last seq handed to the sinks; records other processes append later are fed to them too. */
+  let sunk = 0;
+  // Refuse, at start, to extend a chain whose head is missing or forged; every commit checks again.
+  await store.appendBatch((state) => {
+    sunk = tipOf(state).seq;
+    return undefined;
+  });
   const queue: Pending[] = [];
   let inFlight = 0;
   let draining: Promise<void> | undefined;
   let closed = false;
+
+  /**
+   * Where the next record goes: after the signed head. A missing or badly signed head while records
+   * exist, or records beyond the head, mean the store was tampered with or damaged; the log refuses
+   * to extend such a chain. A head this process signed itself is not verified again.
+   */
+  function tipOf(state: ChainState): { seq: number; hash: string } {
+    const { head, anchor } = state;
+    if (head) {
+      if (!sameSeal(head, signedHead) && !verifySeal('head', head, keys.publicKey)) {
+        throw new AuditError(
+          'storage-failure',
+          'the audit head signature is invalid; run `portcullis audit verify`',
+        );
+      }
+      if (state.lastSeq !== head.seq) {
+        throw new AuditError(
+          'storage-failure',
+          'the audit log has records beyond its signed head; run `portcullis audit verify`',
+        );
+      }
+      return { seq: head.seq, hash: head.hash };
+    }
+    if (state.lastSeq > (anchor?.seq ?? 0)) {
+      throw new AuditError('storage-failure', 'the audit head is missing; run `portcullis audit verify`');
+    }
+    return { seq: anchor?.seq ?? 0, hash: anchor?.hash ?? GENESIS_HASH };
+  }
+
+  /** Seals `entries` after the chain's tip and signs the head and the checkpoints due. */
+  function seal(
+    state: ChainState,
+    entries: readonly { entry: AuditEntry; time: string; erased?: readonly number[] }[],
+    onUnencodable: (index: number, err: unknown) => void,
+  ): { batch: AuditBatch; sealed: number[] } | undefined {
+    const tip = tipOf(state);
+    let seq = tip.seq;
+    let prevHash = tip.hash;
+    const records: AuditRecord[] = [];
+    const sealed: number[] = [];
+    entries.forEach(({ entry, time, erased }, i) => {
+      try {
+        const at = { seq: seq + 1, prevHash, time, salt: randomBytes(32).toString('hex') };
+        const record = sealRecord(entry, at, erased && signErasure(at, erased, keys));
+        records.push(record);
+        sealed.push(i);
+        seq = record.seq;
+        prevHash = record.hash;
+      } catch (err) {
+        // An entry that cannot be encoded (e.g. a NaN in a payload) fails alone; it takes no seq.
+        onUnencodable(i, err);
+      }
+    });
+    if (records.length === 0) return undefined;
+    const time = now().toISOString();
+    const checkpoints = checkpointsDue(tip.seq, seq, every).map((at) => {
+      const record = records[at - tip.seq - 1] as AuditRecord;
+      return signSeal('checkpoint', { seq: at, hash: record.hash, time }, keys);
+    });
+    const head = signSeal('head', { seq, hash: prevHash, time }, keys);
+    signedHead = head;
+    return { batch: { records, head, checkpoints }, sealed };
+  }
 
   async function drain(): Promise<void> {
     while (queue.length > 0) {
@@ -81,8 +166,11 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       try {
         await commit(items);
       } catch (err) {
-        // Signing or sealing failed outright: nothing was committed. (Settled promises ignore this.)
-        const failure = new AuditError('storage-failure', 'audit commit failed', { cause: err });
+        // Nothing was committed. (Promises already settled, e.g. unencodable entries, ignore this.)
+        const failure =
+          err instanceof AuditError
+            ? err
+            : new AuditError('storage-failure', 'audit commit failed', { cause: err });
         for (const item of items) item.reject(failure);
       }
       inFlight = 0;
@@ -90,72 +178,46 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     draining = undefined;
   }
 
-  /**
-   * Whether another writer — the CLI recording an admin change, in its own process — has
-   * extended the chain past this log's tip; if so the tip follows the stored (signed) head.
-   * The store refuses a batch that does not start right after its last record, so nothing is
-   * forked: the refused batch is sealed again after the new head.
-   */
-  async function followMovedHead(): Promise<boolean> {
-    const current = await loadTip(store, keys).catch(() => undefined);
-    if (!current || current.seq <= tip.seq) return false;
-    tip.seq = current.seq;
-    tip.hash = current.hash;
-    return true;
-  }
-
-  async function commit(items: Pending[], retried = false): Promise<void> {
-    let seq = tip.seq;
-    let prevHash = tip.hash;
-    const records: AuditRecord[] = [];
-    const owners: Pending[] = [];
-    for (const item of items) {
-      try {
-        const record = sealRecord(item.entry, {
-          seq: seq + 1,
-          prevHash,
-          time: item.time,
-          salt: randomBytes(32).toString('hex'),
-        });
-        records.push(record);
-        owners.push(item);
-        seq = record.seq;
-        prevHash = record.hash;
-      } catch (err) {
-        // An entry that cannot be encoded (e.g. a NaN in a payload) fails alone; it takes no seq.
-        item.reject(
+  async function commit(items: Pending[]): Promise<void> {
+    let owners: Pending[] = [];
+    const committed = await store.appendBatch((state) => {
+      const result = seal(state, items, (i, err) =>
+        items[i]?.reject(
           new AuditError('invalid-argument', 'audit entry cannot be encoded', {
             detail: String(err),
             cause: err,
           }),
-        );
+        ),
+      );
+      owners = result ? result.sealed.map((i) => items[i] as Pending) : [];
+      return result?.batch;
+    });
+    inFlight = 0;
+    if (!committed) return;
+    committed.records.forEach((record, i) => owners[i]?.resolve(record));
+    await feedSinks(committed.records);
+  }
+
+  /**
+   * Hands committed records to the sinks in seq order. Records another process appended since this
+   * one last wrote are read back from the store and handed over first, so a SIEM misses nothing
+   * the CLI recorded (they reach it with this process's next batch).
+   */
+  async function feedSinks(records: readonly AuditRecord[]): Promise<void> {
+    if (sinks.length === 0) return;
+    const first = (records[0] as AuditRecord).seq;
+    let batch: readonly AuditRecord[] = records;
+    if (first > sunk + 1) {
+      try {
+        batch = [...(await store.readFrom(sunk + 1, first - sunk - 1)), ...records];
+      } catch (err) {
+        for (const sink of sinks) options.onSinkError?.(sink.name, err);
       }
     }
-    if (records.length === 0) return;
-    const time = now().toISOString();
-    const checkpoints = checkpointsDue(tip.seq, seq, every).map((at) => {
-      const record = records[at - tip.seq - 1] as AuditRecord;
-      return signSeal('checkpoint', { seq: at, hash: record.hash, time }, keys);
-    });
-    const head = signSeal('head', { seq, hash: prevHash, time }, keys);
-    try {
-      await store.appendBatch({ records, head, checkpoints });
-    } catch (err) {
-      if (!retried && (await followMovedHead())) return commit(owners, true);
-      const failure =
-        err instanceof AuditError
-          ? err
-          : new AuditError('storage-failure', 'audit commit failed', { cause: err });
-      for (const owner of owners) owner.reject(failure);
-      return;
-    }
-    tip.seq = seq;
-    tip.hash = prevHash;
-    lastCheckpointSeq = checkpoints.at(-1)?.seq ?? lastCheckpointSeq;
-    records.forEach((record, i) => owners[i]?.resolve(record));
+    sunk = (records.at(-1) as AuditRecord).seq;
     for (const sink of sinks) {
       try {
-        sink.write(records);
+        sink.write(batch);
       } catch (err) {
         options.onSinkError?.(sink.name, err);
       }
@@ -173,7 +235,31 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     },
     query: (query) => store.query(query),
     exportJsonl: (filters, out) => exportJsonl(store, filters, out),
-    erase: (target) => store.erasePrincipal(target.principal),
+    async erase(target, by) {
+      if (closed) throw new AuditError('storage-failure', 'the audit log is closed');
+      await draining;
+      const entry: AuditEntry = {
+        ...by,
+        event: 'admin',
+        decision: 'allow',
+        reasons: ['audit-erased'],
+        outcome: 'ok',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      };
+      let committed: AuditRecord | undefined;
+      const erased = await store.erasePrincipal(target.principal, (state, seqs) => {
+        const result = seal(state, [{ entry, time: now().toISOString(), erased: seqs }], (_i, err) => {
+          throw err;
+        });
+        if (!result) throw new AuditError('invalid-argument', 'the erasure event cannot be encoded');
+        committed = result.batch.records[0];
+        return result.batch;
+      });
+      if (committed) await feedSinks([committed]);
+      return erased.length;
+    },
     async prune(olderThanMs = DEFAULT_RETENTION_MS) {
       await draining;
       const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
@@ -196,42 +282,27 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     async close() {
       closed = true;
       await draining;
-      // Never sign a head behind records another writer added meanwhile.
-      await followMovedHead();
-      if (tip.seq > lastCheckpointSeq) {
+      // A closing checkpoint at the head as it stands now, whoever appended last.
+      await store.appendBatch((state) => {
+        const tip = tipOf(state);
+        if (tip.seq <= state.lastCheckpointSeq || !state.head) return undefined;
         const time = now().toISOString();
         const checkpoint = signSeal('checkpoint', { seq: tip.seq, hash: tip.hash, time }, keys);
         const head = signSeal('head', { seq: tip.seq, hash: tip.hash, time }, keys);
-        await store.appendBatch({ records: [], head, checkpoints: [checkpoint] });
-        lastCheckpointSeq = tip.seq;
-      }
+        return { records: [], head, checkpoints: [checkpoint] };
+      });
       await Promise.all(sinks.map((sink) => sink.close()));
     },
   };
 }
 
-/**
- * Where the next record goes: after the signed head. A missing or badly signed head while records
- * exist means the store was tampered with or damaged; the log refuses to extend such a chain.
- */
-async function loadTip(store: AuditStore, keys: AuditKeys): Promise<{ seq: number; hash: string }> {
-  const [head, anchor] = await Promise.all([store.head(), store.anchor()]);
-  if (head) {
-    if (!verifySeal('head', head, keys.publicKey)) {
-      throw new AuditError(
-        'storage-failure',
-        'the audit head signature is invalid; run `portcullis audit verify`',
-      );
-    }
-    return { seq: head.seq, hash: head.hash };
-  }
-  const first = await store.readFrom(1, 1);
-  if (first.length > 0) {
-    throw new AuditError('storage-failure', 'the audit head is missing; run `portcullis audit verify`');
-  }
-  return anchorTip(anchor);
-}
-
-function anchorTip(anchor: Seal | undefined): { seq: number; hash: string } {
-  return { seq: anchor?.seq ?? 0, hash: anchor?.hash ?? GENESIS_HASH };
+function sameSeal(a: Seal, b: Seal | undefined): boolean {
+  return (
+    b !== undefined &&
+    a.seq === b.seq &&
+    a.hash === b.hash &&
+    a.time === b.time &&
+    a.keyId === b.keyId &&
+    a.signature === b.signature
+  );
 }

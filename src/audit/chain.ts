@@ -20,6 +20,7 @@ import { canonicalJson, type JsonValue } from './canonical.js';
 import {
   PERSONAL_FIELDS,
   type AuditEntry,
+  type AuditErasure,
   type AuditRecord,
   type Commitments,
   type PersonalField,
@@ -75,6 +76,12 @@ function hashedBody(record: Omit<AuditRecord, 'hash'>): JsonValue {
     bytesIn: record.bytesIn,
     bytesOut: record.bytesOut,
     commitments: { ...record.commitments },
+    // Absent on every record but an erasure event, and then left out of the canonical form.
+    erasure: record.erasure && {
+      ranges: record.erasure.ranges.map(([first, last]) => [first, last]),
+      keyId: record.erasure.keyId,
+      signature: record.erasure.signature,
+    },
   };
   return body as JsonValue;
 }
@@ -88,9 +95,10 @@ export function computeHash(record: Omit<AuditRecord, 'hash'>): string {
 
 /**
  * Builds the stored record for an entry at a chain position. Only known fields are copied, so a
- * stray property on the caller's object can neither reach storage nor escape the hash.
+ * stray property on the caller's object can neither reach storage nor escape the hash. `erasure`
+ * is given only for an erasure event (erasure.ts), signed for this position.
  */
-export function sealRecord(entry: AuditEntry, at: ChainPosition): AuditRecord {
+export function sealRecord(entry: AuditEntry, at: ChainPosition, erasure?: AuditErasure): AuditRecord {
   const commitments = commitAll(entry, at.salt);
   const unsealed: Omit<AuditRecord, 'hash'> = dropUndefined({
     seq: at.seq,
@@ -117,6 +125,7 @@ export function sealRecord(entry: AuditEntry, at: ChainPosition): AuditRecord {
     bytesOut: entry.bytesOut,
     salt: Object.keys(commitments).length > 0 ? at.salt : undefined,
     commitments,
+    erasure,
   });
   return { ...unsealed, hash: computeHash(unsealed) };
 }

@@ -4,6 +4,7 @@ export type {
   AuditAuthMethod,
   AuditDecision,
   AuditEntry,
+  AuditErasure,
   AuditEvent,
   AuditOutcome,
   AuditRecord,
@@ -18,7 +19,14 @@ export { signSeal, verifySeal, type Seal, type SealKind } from './checkpoint.js'
 export { ensureAuditKeys, loadAuditKeys, keyIdOf, type AuditKeys } from './keys.js';
 export { verifyAuditChain, type VerifyInput, type VerifyProblem, type VerifyResult } from './verify.js';
 export { verifyAuditStore } from './verify-store.js';
-export { iterateRecords, type AuditBatch, type AuditQuery, type AuditStore } from './store.js';
+export {
+  iterateRecords,
+  type AuditBatch,
+  type AuditQuery,
+  type AuditStore,
+  type BatchBuilder,
+  type ChainState,
+} from './store.js';
 export { openSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
 export { createMemoryAuditStore } from './memory-store.js';
 export {
@@ -27,6 +35,7 @@ export {
   DEFAULT_RETENTION_MS,
   type AuditLog,
   type AuditLogOptions,
+  type ErasureActor,
 } from './audit-log.js';
 export { exportJsonl } from './export-jsonl.js';
 export { AuditError } from './errors.js';

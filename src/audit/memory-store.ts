@@ -1,7 +1,7 @@
 import { eraseRecord } from './chain.js';
 import type { Seal } from './checkpoint.js';
 import type { AuditRecord } from './record.js';
-import type { AuditBatch, AuditQuery, AuditStore } from './store.js';
+import type { AuditBatch, AuditQuery, AuditStore, ChainState } from './store.js';
 import { matchesQuery } from './match-query.js';
 
 /** In-memory audit store for tests. "Durable" here means "in this process". */
@@ -11,18 +11,34 @@ export function createMemoryAuditStore(): AuditStore & { readonly records: Audit
   let head: Seal | undefined;
   let anchor: Seal | undefined;
 
+  const state = (): ChainState => ({
+    head,
+    anchor,
+    lastSeq: records.at(-1)?.seq ?? anchor?.seq ?? 0,
+    lastCheckpointSeq: checkpoints.reduce((max, cp) => Math.max(max, cp.seq), 0),
+  });
+  const write = (at: ChainState, batch: AuditBatch) => {
+    const first = batch.records[0];
+    const last = batch.records.at(-1)?.seq ?? at.lastSeq;
+    if ((first && first.seq !== at.lastSeq + 1) || batch.head.seq !== last) {
+      throw new Error(
+        `batch ${first?.seq ?? '-'}..${last} with head ${batch.head.seq}, store at ${at.lastSeq}`,
+      );
+    }
+    records.push(...batch.records.map((r) => structuredClone(r)));
+    checkpoints.push(...batch.checkpoints);
+    head = batch.head;
+  };
+
   return {
     records,
-    appendBatch(batch: AuditBatch) {
-      const last = records.at(-1)?.seq ?? anchor?.seq ?? 0;
-      const first = batch.records[0];
-      if (first && first.seq !== last + 1) {
-        return Promise.reject(new Error(`batch starts at seq ${first.seq}, expected ${last + 1}`));
-      }
-      records.push(...batch.records.map((r) => structuredClone(r)));
-      checkpoints.push(...batch.checkpoints);
-      head = batch.head;
-      return Promise.resolve();
+    // Synchronous inside, so nothing interleaves between reading the state and writing; async so a
+    // throw (a refused batch, a failing builder) is a rejection.
+    async appendBatch(build) {
+      const at = state();
+      const batch = build(at);
+      if (batch) write(at, batch);
+      return batch;
     },
     readFrom(fromSeq: number, limit: number) {
       return Promise.resolve(
@@ -48,15 +64,16 @@ export function createMemoryAuditStore(): AuditStore & { readonly records: Audit
       anchor = newAnchor;
       return Promise.resolve(before - records.length);
     },
-    erasePrincipal(principal: string) {
-      let count = 0;
+    async erasePrincipal(principal, build) {
+      const at = state();
+      const seqs = records.filter((r) => r.principal === principal && !r.erased).map((r) => r.seq);
+      if (seqs.length === 0) return seqs;
+      write(at, build(at, seqs));
+      const erased = new Set(seqs);
       records.forEach((r, i) => {
-        if (r.principal === principal) {
-          records[i] = eraseRecord(r);
-          count += 1;
-        }
+        if (erased.has(r.seq)) records[i] = eraseRecord(r);
       });
-      return Promise.resolve(count);
+      return seqs;
     },
     close: () => Promise.resolve(),
   };

@@ -79,6 +79,17 @@ export interface AuditRecord extends AuditEntry {
   readonly commitments: Commitments;
   /** Set once the personal values (and the salt) have been erased. */
   readonly erased?: true;
+  /** On an `audit-erased` event only: the signed list of the records it erased (see erasure.ts). */
+  readonly erasure?: AuditErasure;
+}
+
+/** Which records an erasure event erased, signed with the audit key. Hashed into the chain. */
+export interface AuditErasure {
+  /** The erased seqs as inclusive [first, last] ranges, ascending and disjoint. */
+  readonly ranges: readonly (readonly [number, number])[];
+  readonly keyId: string;
+  /** base64url Ed25519 over the canonical erasure statement (erasure.ts). */
+  readonly signature: string;
 }
 
 const MAX_SHAPE_DEPTH = 8;

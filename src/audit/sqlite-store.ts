@@ -13,13 +13,18 @@
  *   audit_checkpoints(seq INTEGER PRIMARY KEY, hash, time, key_id, signature)
  *   audit_seals(kind 'head' | 'anchor' PRIMARY KEY, seq, hash, time, key_id, signature)
  *   schema_migrations(version INTEGER PRIMARY KEY, applied_at)
+ * Migration 2: audit_records.erasure_json (the signed erasure statement of an `audit-erased` event).
+ *
+ * Several processes may write one file (the CLI beside a running gateway): every write is one
+ * `BEGIN IMMEDIATE` transaction that reads the chain state and appends after it, so writers are
+ * serialised by SQLite's write lock and never seal against a stale position.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import type { Seal } from './checkpoint.js';
 import { AuditError } from './errors.js';
-import type { AuditArgs, AuditRecord, Commitments } from './record.js';
-import type { AuditBatch, AuditQuery, AuditStore } from './store.js';
+import type { AuditArgs, AuditErasure, AuditRecord, Commitments } from './record.js';
+import type { AuditBatch, AuditQuery, AuditStore, BatchBuilder, ChainState } from './store.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE audit_records (
@@ -61,6 +66,7 @@ const MIGRATIONS: readonly string[] = [
      kind TEXT PRIMARY KEY CHECK (kind IN ('head', 'anchor')),
      seq INTEGER NOT NULL, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL
    );`,
+  `ALTER TABLE audit_records ADD COLUMN erasure_json TEXT;`,
 ];
 
 interface RecordRow {
@@ -90,6 +96,7 @@ interface RecordRow {
   salt: string | null;
   commitments_json: string;
   erased: number;
+  erasure_json: string | null;
 }
 
 interface SealRow {
@@ -126,10 +133,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const insertRecord =
     db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
     principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
-    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased)
+    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json)
     VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
     @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
-    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased)`);
+    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json)`);
   const insertCheckpoint = db.prepare(
     'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
   );
@@ -139,18 +146,36 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const lastSeq = db.prepare<[], { seq: number }>(
     "SELECT COALESCE((SELECT MAX(seq) FROM audit_records), (SELECT seq FROM audit_seals WHERE kind = 'anchor'), 0) AS seq",
   );
+  const lastCheckpoint = db.prepare<[], { seq: number }>(
+    'SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_checkpoints',
+  );
   const readSeal = db.prepare<[string], SealRow>(
     'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
   );
+  const unerasedOf = db.prepare<[string], { seq: number }>(
+    'SELECT seq FROM audit_records WHERE principal = ? AND erased = 0 ORDER BY seq',
+  );
+  const eraseOf = db.prepare(
+    `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
+     credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ? AND erased = 0`,
+  );
 
-  const appendTx = db.transaction((batch: AuditBatch) => {
+  /** Only inside a transaction: the chain as it stands, for a writer to extend. */
+  const chainState = (): ChainState => ({
+    head: optionalSeal(readSeal.get('head')),
+    anchor: optionalSeal(readSeal.get('anchor')),
+    lastSeq: lastSeq.get()?.seq ?? 0,
+    lastCheckpointSeq: lastCheckpoint.get()?.seq ?? 0,
+  });
+
+  /** Only inside a transaction: writes a batch built against `state`, refusing one that would fork. */
+  const writeBatch = (state: ChainState, batch: AuditBatch) => {
     const first = batch.records[0];
-    const expected = (lastSeq.get()?.seq ?? 0) + 1;
-    // Another writer appended to this file: refuse rather than fork the chain, or sign a head
-    // that leaves its records behind.
-    if ((first && first.seq !== expected) || (!first && batch.head.seq < expected - 1)) {
+    const last = batch.records.at(-1)?.seq ?? state.lastSeq;
+    if ((first && first.seq !== state.lastSeq + 1) || batch.head.seq !== last) {
+      // A builder that ignored the state it was given: refuse rather than fork the chain.
       throw new AuditError('storage-failure', 'audit chain position conflict', {
-        detail: `batch starts at ${first?.seq ?? batch.head.seq + 1}, store expects ${expected}`,
+        detail: `batch ${first?.seq ?? '-'}..${last} with head ${batch.head.seq}, store at ${state.lastSeq}`,
       });
     }
     for (const record of batch.records) insertRecord.run(toRow(record));
@@ -158,7 +183,25 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
       insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
     const h = batch.head;
     upsertSeal.run('head', h.seq, h.hash, h.time, h.keyId, h.signature);
+  };
+
+  const appendTx = db.transaction((build: BatchBuilder) => {
+    const state = chainState();
+    const batch = build(state);
+    if (batch) writeBatch(state, batch);
+    return batch;
   });
+
+  const eraseTx = db.transaction(
+    (principal: string, build: (state: ChainState, erased: readonly number[]) => AuditBatch) => {
+      const state = chainState();
+      const seqs = unerasedOf.all(principal).map((r) => r.seq);
+      if (seqs.length === 0) return seqs;
+      eraseOf.run(principal);
+      writeBatch(state, build(state, seqs));
+      return seqs;
+    },
+  );
 
   const pruneTx = db.transaction((anchor: Seal) => {
     const deleted = db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
@@ -168,10 +211,8 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   });
 
   return {
-    appendBatch(batch) {
-      return attempt('cannot commit audit records', () => {
-        appendTx.immediate(batch);
-      });
+    appendBatch(build) {
+      return attempt('cannot commit audit records', () => appendTx.immediate(build));
     },
     readFrom(fromSeq, limit) {
       return attempt('cannot read audit records', () =>
@@ -224,17 +265,8 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     prune(anchor) {
       return attempt('cannot prune audit records', () => pruneTx.immediate(anchor));
     },
-    erasePrincipal(principal) {
-      return attempt(
-        'cannot erase audit records',
-        () =>
-          db
-            .prepare(
-              `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
-               credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ?`,
-            )
-            .run(principal).changes,
-      );
+    erasePrincipal(principal, build) {
+      return attempt('cannot erase audit records', () => eraseTx.immediate(principal, build));
     },
     close() {
       return attempt('cannot close the audit database', () => {
@@ -248,13 +280,15 @@ function migrate(db: Database.Database): void {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
   );
-  const applied = new Set(
-    db
-      .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
-      .all()
-      .map((r) => r.version),
-  );
+  // What is applied is read inside the write transaction: two processes opening a file at once must
+  // not both apply a migration.
   db.transaction(() => {
+    const applied = new Set(
+      db
+        .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => r.version),
+    );
     MIGRATIONS.forEach((sql, i) => {
       const version = i + 1;
       if (applied.has(version)) return;
@@ -295,6 +329,7 @@ function toRow(r: AuditRecord): RecordRow {
     salt: r.salt ?? null,
     commitments_json: JSON.stringify(r.commitments),
     erased: r.erased ? 1 : 0,
+    erasure_json: r.erasure ? JSON.stringify(r.erasure) : null,
   };
 }
 
@@ -327,6 +362,7 @@ function fromRow(row: RecordRow): AuditRecord {
     salt: row.salt,
     commitments: JSON.parse(row.commitments_json) as Commitments,
     erased: row.erased ? true : null,
+    erasure: row.erasure_json === null ? null : (JSON.parse(row.erasure_json) as AuditErasure),
   };
   for (const key of Object.keys(record)) if (record[key] === null) delete record[key];
   return record as unknown as AuditRecord;

@@ -8,7 +8,7 @@ import { signSeal } from './checkpoint.js';
 import { createMemoryAuditStore } from './memory-store.js';
 import type { AuditRecord } from './record.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
-import { iterateRecords, type AuditStore } from './store.js';
+import { iterateRecords, type AuditBatch, type AuditStore, type ChainState } from './store.js';
 import { makeTestKeys, sampleEntry } from './test-support.js';
 
 const keys = makeTestKeys();
@@ -33,6 +33,9 @@ function headOf(records: AuditRecord[]) {
   const last = records.at(-1) as AuditRecord;
   return signSeal('head', { seq: last.seq, hash: last.hash, time: last.time }, keys);
 }
+
+/** A builder that ignores the state: the batch is fixed in advance. */
+const fixed = (batch: AuditBatch) => () => batch;
 
 const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]> = [
   ['memory', () => ({ store: createMemoryAuditStore(), cleanup: () => undefined })],
@@ -63,12 +66,10 @@ for (const [name, open] of backends) {
     test('records come back exactly as appended, in seq order', async () => {
       await withStore(async (store) => {
         const records = chainOf(7);
-        await store.appendBatch({
-          records: records.slice(0, 3),
-          head: headOf(records.slice(0, 3)),
-          checkpoints: [],
-        });
-        await store.appendBatch({ records: records.slice(3), head: headOf(records), checkpoints: [] });
+        await store.appendBatch(
+          fixed({ records: records.slice(0, 3), head: headOf(records.slice(0, 3)), checkpoints: [] }),
+        );
+        await store.appendBatch(fixed({ records: records.slice(3), head: headOf(records), checkpoints: [] }));
         const read = [];
         for await (const r of iterateRecords(store)) read.push(r);
         assert.deepEqual(read, records);
@@ -80,12 +81,10 @@ for (const [name, open] of backends) {
       await withStore(async (store) => {
         const records = chainOf(4);
         const cp = signSeal('checkpoint', { seq: 2, hash: records[1]!.hash, time: records[1]!.time }, keys);
-        await store.appendBatch({
-          records: records.slice(0, 2),
-          head: headOf(records.slice(0, 2)),
-          checkpoints: [cp],
-        });
-        await store.appendBatch({ records: records.slice(2), head: headOf(records), checkpoints: [] });
+        await store.appendBatch(
+          fixed({ records: records.slice(0, 2), head: headOf(records.slice(0, 2)), checkpoints: [cp] }),
+        );
+        await store.appendBatch(fixed({ records: records.slice(2), head: headOf(records), checkpoints: [] }));
         assert.deepEqual(await store.head(), headOf(records));
         assert.deepEqual(await store.checkpoints(), [cp]);
         assert.equal(await store.anchor(), undefined);
@@ -95,13 +94,11 @@ for (const [name, open] of backends) {
     test('a batch that does not continue the chain is refused and writes nothing', async () => {
       await withStore(async (store) => {
         const records = chainOf(4);
-        await store.appendBatch({
-          records: records.slice(0, 2),
-          head: headOf(records.slice(0, 2)),
-          checkpoints: [],
-        });
+        await store.appendBatch(
+          fixed({ records: records.slice(0, 2), head: headOf(records.slice(0, 2)), checkpoints: [] }),
+        );
         await assert.rejects(
-          store.appendBatch({ records: records.slice(3), head: headOf(records), checkpoints: [] }),
+          store.appendBatch(fixed({ records: records.slice(3), head: headOf(records), checkpoints: [] })),
         );
         assert.equal((await store.readFrom(1, 100)).length, 2);
         assert.equal((await store.head())?.seq, 2);
@@ -111,7 +108,7 @@ for (const [name, open] of backends) {
     test('queries filter by principal, time, tool and decision, and page', async () => {
       await withStore(async (store) => {
         const records = chainOf(20);
-        await store.appendBatch({ records, head: headOf(records), checkpoints: [] });
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
         const alice = await store.query({ principal: 'alice', limit: 100 });
         assert.deepEqual(
           alice.map((r) => r.seq),
@@ -145,7 +142,7 @@ for (const [name, open] of backends) {
         const records = chainOf(10);
         const cp = signSeal('checkpoint', { seq: 6, hash: records[5]!.hash, time: records[5]!.time }, keys);
         const cp2 = signSeal('checkpoint', { seq: 3, hash: records[2]!.hash, time: records[2]!.time }, keys);
-        await store.appendBatch({ records, head: headOf(records), checkpoints: [cp2, cp] });
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [cp2, cp] }));
         const anchor = signSeal('anchor', { seq: 6, hash: records[5]!.hash, time: records[9]!.time }, keys);
         assert.equal(await store.prune(anchor), 6);
         assert.deepEqual(
@@ -163,9 +160,23 @@ for (const [name, open] of backends) {
     test('erasing a principal drops its personal values and salts but keeps commitments', async () => {
       await withStore(async (store) => {
         const records = chainOf(6);
-        await store.appendBatch({ records, head: headOf(records), checkpoints: [] });
-        assert.equal(await store.erasePrincipal('alice'), 3);
-        const after = await store.readFrom(1, 100);
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
+        const event = sealRecord(sampleEntry(7, { principal: 'cli:root' }), {
+          seq: 7,
+          prevHash: records[5]!.hash,
+          time: records[5]!.time,
+          salt: 'b2'.repeat(32),
+        });
+        const seen: (readonly number[])[] = [];
+        const erased6 = await store.erasePrincipal('alice', (state, seqs) => {
+          seen.push(seqs);
+          assert.equal(state.lastSeq, 6);
+          return { records: [event], head: headOf([event]), checkpoints: [] };
+        });
+        assert.deepEqual(erased6, [2, 4, 6]);
+        assert.deepEqual(seen, [[2, 4, 6]]);
+        assert.equal((await store.head())?.seq, 7);
+        const after = await store.readFrom(1, 6);
         const erased = after.filter((r) => r.erased);
         assert.deepEqual(
           erased.map((r) => r.seq),
@@ -181,6 +192,72 @@ for (const [name, open] of backends) {
         }
         assert.deepEqual(await store.query({ principal: 'alice', limit: 10 }), []);
         assert.equal((await store.query({ principal: 'bob', limit: 10 })).length, 3);
+        assert.deepEqual(await store.erasePrincipal('alice', () => assert.fail('nothing left to erase')), []);
+      });
+    });
+
+    test('an erasure whose event cannot be appended erases nothing', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(6);
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
+        await assert.rejects(
+          store.erasePrincipal('alice', () => {
+            throw new Error('cannot sign');
+          }),
+        );
+        const stale = records.at(-1)!;
+        await assert.rejects(
+          store.erasePrincipal('alice', () => ({ records: [stale], head: headOf([stale]), checkpoints: [] })),
+        );
+        assert.equal((await store.query({ principal: 'alice', limit: 10 })).length, 3);
+        assert.equal((await store.readFrom(1, 100)).filter((r) => r.erased).length, 0);
+      });
+    });
+
+    test('the builder is given the chain as stored, and a batch it declines writes nothing', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(5);
+        const cp = signSeal('checkpoint', { seq: 3, hash: records[2]!.hash, time: records[2]!.time }, keys);
+        const states: ChainState[] = [];
+        assert.equal(
+          await store.appendBatch((state) => {
+            states.push(state);
+            return undefined;
+          }),
+          undefined,
+        );
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [cp] }));
+        await store.appendBatch((state) => {
+          states.push(state);
+          return undefined;
+        });
+        assert.deepEqual(states, [
+          { head: undefined, anchor: undefined, lastSeq: 0, lastCheckpointSeq: 0 },
+          { head: headOf(records), anchor: undefined, lastSeq: 5, lastCheckpointSeq: 3 },
+        ]);
+        assert.equal((await store.head())?.seq, 5);
+      });
+    });
+
+    test('a batch whose head is not its last record, or a builder that throws, writes nothing', async () => {
+      await withStore(async (store) => {
+        const records = chainOf(4);
+        await assert.rejects(
+          store.appendBatch(fixed({ records, head: headOf(records.slice(0, 2)), checkpoints: [] })),
+        );
+        await assert.rejects(
+          store.appendBatch(() => {
+            throw new Error('signing failed');
+          }),
+        );
+        assert.deepEqual(await store.readFrom(1, 100), []);
+        assert.equal(await store.head(), undefined);
+        // A head rewind without records is refused too: the head only moves with the chain.
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
+        await assert.rejects(
+          store.appendBatch(fixed({ records: [], head: headOf(records.slice(0, 2)), checkpoints: [] })),
+        );
+        assert.equal((await store.head())?.seq, 4);
       });
     });
   });

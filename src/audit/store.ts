@@ -13,6 +13,27 @@ export interface AuditBatch {
   readonly checkpoints: readonly Seal[];
 }
 
+/**
+ * Where the chain stands, as read inside the write transaction that will extend it. Another
+ * process (the CLI beside a running gateway) may have appended since this process last looked, so
+ * a writer seals its records against this, never against what it remembers.
+ */
+export interface ChainState {
+  readonly head: Seal | undefined;
+  readonly anchor: Seal | undefined;
+  /** The greatest stored seq, else the anchor's seq, else 0. */
+  readonly lastSeq: number;
+  /** The greatest checkpointed seq, else 0. */
+  readonly lastCheckpointSeq: number;
+}
+
+/**
+ * Builds the batch to commit from the chain state; `undefined` commits nothing. Called exactly once,
+ * synchronously, inside the store's write transaction: whatever it returns is committed or nothing
+ * is. A throw aborts the transaction.
+ */
+export type BatchBuilder = (state: ChainState) => AuditBatch | undefined;
+
 export interface AuditQuery {
   readonly principal?: string;
   /** Inclusive lower bound on `time` (ISO-8601 UTC). */
@@ -31,11 +52,13 @@ export interface AuditQuery {
 
 export interface AuditStore {
   /**
-   * Appends the batch and replaces the head in a single transaction. Resolves only once the
-   * transaction is durably committed (the durability guarantee rests on this); rejects, with nothing
-   * written, otherwise.
+   * In one write transaction (which excludes every other writer, in this process or another): reads
+   * the chain state, calls `build` with it, and appends the batch it returns and replaces the head.
+   * Resolves with the committed batch only once the transaction is durably committed (the
+   * durability guarantee rests on this); rejects, with nothing written, otherwise. A batch that does
+   * not start right after the last stored record, or whose head is not its last record, is refused.
    */
-  appendBatch(batch: AuditBatch): Promise<void>;
+  appendBatch(build: BatchBuilder): Promise<AuditBatch | undefined>;
   /** Up to `limit` records with seq >= `fromSeq`, in ascending seq order. */
   readFrom(fromSeq: number, limit: number): Promise<AuditRecord[]>;
   /** Matching records in ascending seq order. */
@@ -49,8 +72,16 @@ export interface AuditStore {
    * `anchor` the start of the chain. Returns how many records were deleted.
    */
   prune(anchor: Seal): Promise<number>;
-  /** Drops personal values and salts of the principal's records, marking them erased. Returns the count. */
-  erasePrincipal(principal: string): Promise<number>;
+  /**
+   * In one write transaction: drops the personal values and salts of the principal's records not
+   * yet erased, marking them erased, and appends the batch `build` returns for those seqs (the
+   * erasure event that covers them). Nothing is changed, and `build` is not called, when the
+   * principal has no such record. Resolves with the erased seqs, ascending.
+   */
+  erasePrincipal(
+    principal: string,
+    build: (state: ChainState, erased: readonly number[]) => AuditBatch,
+  ): Promise<readonly number[]>;
   close(): Promise<void>;
 }
 

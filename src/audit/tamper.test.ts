@@ -233,6 +233,81 @@ test("a record appended behind the log's back is detected", async (t) => {
   broken(await verifyFile(file), COUNT + 1, 'beyond-head');
 });
 
+/** The 25-record log with alice's records erased through the log: a genuine, signed erasure at 26. */
+async function buildErasedLog(t: TestContext): Promise<{ file: string; alice: number[]; bob: number[] }> {
+  const file = await buildLog(t);
+  const store = openSqliteAuditStore({ file });
+  const log = await createAuditLog({ store, keys, checkpointEvery: 10 });
+  await log.erase({ principal: 'alice' }, { correlationId: 'erase', principal: 'cli:root' });
+  await log.close();
+  await store.close();
+  const seqs = Array.from({ length: COUNT }, (_, i) => i + 1);
+  return { file, alice: seqs.filter((s) => s % 2 === 0), bob: seqs.filter((s) => s % 2 === 1) };
+}
+
+const HAND_ERASE = `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
+  credential_id = NULL, args_json = NULL, salt = NULL, erased = 1`;
+
+test('a genuine erasure verifies and counts its records as erased', async (t) => {
+  const { file, alice } = await buildErasedLog(t);
+  assert.deepEqual(await verifyFile(file), {
+    ok: true,
+    count: COUNT + 1,
+    lastSeq: COUNT + 1,
+    erased: alice.length,
+  });
+});
+
+test('records nulled and marked erased by hand are detected at the first of them', async (t) => {
+  const file = await buildLog(t);
+  tamper(file, (db) => db.prepare(`${HAND_ERASE} WHERE seq IN (7, 9)`).run());
+  broken(await verifyFile(file), 7, 'erasure-unrecorded');
+});
+
+test('a hand-made erasure beside a genuine one is detected', async (t) => {
+  const { file, bob } = await buildErasedLog(t);
+  tamper(file, (db) => db.prepare(`${HAND_ERASE} WHERE seq = ?`).run(bob[2]));
+  broken(await verifyFile(file), bob[2] as number, 'erasure-unrecorded');
+});
+
+test('an erasure event stretched over more records is detected at the event', async (t) => {
+  const { file, bob } = await buildErasedLog(t);
+  tamper(file, (db) => {
+    const row = db.prepare('SELECT erasure_json FROM audit_records WHERE seq = ?').get(COUNT + 1) as {
+      erasure_json: string;
+    };
+    const erasure = JSON.parse(row.erasure_json) as { ranges: [number, number][] };
+    const first = bob[0]!;
+    erasure.ranges = [...erasure.ranges, [first, first] as [number, number]].sort((a, b) => a[0] - b[0]);
+    db.prepare('UPDATE audit_records SET erasure_json = ? WHERE seq = ?').run(
+      JSON.stringify(erasure),
+      COUNT + 1,
+    );
+    db.prepare(`${HAND_ERASE} WHERE seq = ?`).run(bob[0]);
+  });
+  broken(await verifyFile(file), COUNT + 1, 'hash-mismatch');
+});
+
+test('a stretched erasure event with its hash recomputed is caught by its signature, at the event', async (t) => {
+  const { file, bob } = await buildErasedLog(t);
+  const store = openSqliteAuditStore({ file });
+  const [event] = await store.readFrom(COUNT + 1, 1);
+  await store.close();
+  assert.ok(event?.erasure);
+  const first = bob[0]!;
+  const ranges = [...event.erasure.ranges, [first, first] as const].sort((a, b) => a[0] - b[0]);
+  const forged = { ...event, erasure: { ...event.erasure, ranges } };
+  tamper(file, (db) => {
+    db.prepare('UPDATE audit_records SET erasure_json = ?, hash = ? WHERE seq = ?').run(
+      JSON.stringify(forged.erasure),
+      computeHash(forged),
+      COUNT + 1,
+    );
+    db.prepare(`${HAND_ERASE} WHERE seq = ?`).run(bob[0]);
+  });
+  broken(await verifyFile(file), COUNT + 1, 'erasure-signature');
+});
+
 function insertRow(db: Database.Database, r: AuditRecord): void {
   db.prepare(
     `INSERT INTO audit_records (seq, ${COLUMNS}) VALUES (${Array.from({ length: 26 }, () => '?').join(', ')})`,

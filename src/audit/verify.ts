@@ -10,11 +10,14 @@
  * - a truncated tail (the signed head names a later record than the last one present);
  * - a rewritten chain (every hash recomputed after an edit): the signed head and the checkpoints no
  *   longer match, located to the checkpoint interval;
- * - a forged or altered seal (bad signature).
+ * - a forged or altered seal (bad signature);
+ * - a record marked erased that no signed erasure event after it covers (hand-made "erasure"), and
+ *   an erasure event whose signed statement does not verify.
  */
 import type { KeyObject } from 'node:crypto';
 import { checkCommitments, computeHash, GENESIS_HASH } from './chain.js';
 import { verifySeal, type Seal } from './checkpoint.js';
+import { checkErasure, createErasureLedger } from './erasure.js';
 import type { AuditRecord } from './record.js';
 
 export type VerifyProblem =
@@ -31,7 +34,9 @@ export type VerifyProblem =
   | 'head-signature'
   | 'checkpoint-mismatch'
   | 'checkpoint-signature'
-  | 'anchor-signature';
+  | 'anchor-signature'
+  | 'erasure-signature'
+  | 'erasure-unrecorded';
 
 export type VerifyResult =
   | { readonly ok: true; readonly count: number; readonly lastSeq: number; readonly erased: number }
@@ -70,6 +75,7 @@ export async function verifyAuditChain(input: VerifyInput): Promise<VerifyResult
   let prevOfPrev: string | undefined;
   let count = 0;
   let erased = 0;
+  const erasures = createErasureLedger();
   // A broken link may be a swap, which only the next record can tell; hold the failure one step.
   let pending: { failure: Failure; record: AuditRecord; expectedPrev: string } | undefined;
 
@@ -106,6 +112,12 @@ export async function verifyAuditChain(input: VerifyInput): Promise<VerifyResult
       };
       continue;
     }
+    // Before the checkpoint check: a forged erasure event is located at itself, not to an interval.
+    if (record.erasure) {
+      const problem = checkErasure(record, record.erasure, input.publicKey);
+      if (problem) return fail(record.seq, 'erasure-signature', problem);
+      erasures.cover(record.erasure.ranges);
+    }
     const checkpoint = checkpointAt.get(record.seq);
     if (checkpoint && checkpoint.hash !== record.hash) {
       return fail(
@@ -114,7 +126,10 @@ export async function verifyAuditChain(input: VerifyInput): Promise<VerifyResult
         `signed checkpoint at seq ${record.seq} names a different hash; the chain was rewritten after an earlier edit`,
       );
     }
-    if (record.erased) erased += 1;
+    if (record.erased) {
+      erased += 1;
+      erasures.erased(record.seq);
+    }
     prevOfPrev = expectedPrev;
     expectedPrev = record.hash;
     expectedSeq += 1;
@@ -123,6 +138,14 @@ export async function verifyAuditChain(input: VerifyInput): Promise<VerifyResult
   if (pending) return pending.failure;
 
   const lastSeq = expectedSeq - 1;
+  const unrecorded = erasures.firstUncovered();
+  if (unrecorded !== undefined) {
+    return fail(
+      unrecorded,
+      'erasure-unrecorded',
+      `record ${unrecorded} is marked erased, but no signed erasure event covers it`,
+    );
+  }
   return checkTail(input, anchorSeq, lastSeq, expectedPrev) ?? { ok: true, count, lastSeq, erased };
 }
 

@@ -14,6 +14,7 @@ import * as policy from './commands/policy.js';
 import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
 import * as users from './commands/users.js';
+import { CommandFailed } from './command-failed.js';
 import { UsageError } from './usage-error.js';
 
 /** Builds the `portcullis` command tree; every command module adds itself. */
@@ -43,7 +44,11 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; exit 0 on success, 1 on a failure, 2 on a usage error. */
+/**
+ * Runs the CLI and returns its exit code: 0 on success, 1 on a failure, 2 on a usage error. This is
+ * the only place that decides it: commands report failure by throwing (CommandFailed, UsageError or
+ * any error), never through `process.exitCode`, which a later step could overwrite.
+ */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
@@ -51,6 +56,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof CommandFailed) {
+      if (err.message) process.stderr.write(`portcullis: ${err.message}\n`);
+      return 1;
     }
     if (err instanceof UsageError) {
       process.stderr.write(`portcullis: ${err.message}\n`);
@@ -68,6 +77,6 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2));
-// `start` keeps the process alive through its listener; everything else exits with its code.
+// `start` keeps the process alive through its listener, so success leaves the event loop to end
+// the process; a failure ends it now, with its code.
 if (code !== 0) process.exit(code);
-else process.exitCode = 0;

@@ -55,6 +55,14 @@ export function checkInsecureSettings(config: Config): ConfigProblem[] {
       message: 'rateLimits.enabled is false: no call, credential or address is limited.',
     });
   }
+  if (config.securityTxt.contact.length === 0) {
+    problems.push({
+      severity: 'warning',
+      message:
+        'no security contact: /.well-known/security.txt (RFC 9116) answers 404, so whoever finds a ' +
+        'vulnerability here has nobody to tell. Set securityTxt.contact (`portcullis init --security-contact`).',
+    });
+  }
   if (config.storage.driver === 'memory') {
     problems.push({
       severity: 'warning',

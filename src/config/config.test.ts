@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import {
   checkInsecureSettings,
   configSchema,
+  isSecurityContactUri,
   loadConfig,
   renderConfigDocs,
   renderDefaultConfigYaml,
@@ -106,6 +107,40 @@ describe('configuration', () => {
     assert.equal(checkInsecureSettings(allowed)[0]?.severity, 'warning');
     const proxied = configSchema.parse({ server: { host: '10.0.0.5', trustProxy: true } });
     assert.ok(checkInsecureSettings(proxied).every((p) => p.severity === 'warning'));
-    assert.deepEqual(checkInsecureSettings(configSchema.parse({})), []);
+    const contact = { securityTxt: { contact: ['mailto:security@example.com'] } };
+    assert.deepEqual(checkInsecureSettings(configSchema.parse(contact)), []);
+  });
+
+  it('a missing security contact is a warning, not silence', () => {
+    const problems = checkInsecureSettings(configSchema.parse({}));
+    assert.deepEqual(
+      problems.map((p) => p.severity),
+      ['warning'],
+    );
+    assert.match(problems[0]!.message, /no security contact.*security\.txt/);
+  });
+
+  it('security contacts must be mailto: addresses or https: URLs, without room for injected lines', () => {
+    for (const ok of ['mailto:security@example.com', 'https://example.com/security', 'https://example.com']) {
+      assert.equal(isSecurityContactUri(ok), true, ok);
+    }
+    for (const bad of [
+      'http://example.com/security',
+      'security@example.com',
+      'mailto:',
+      'mailto:nobody',
+      'https://',
+      'https://user:pw@example.com/',
+      'javascript:alert(1)',
+      'tel:+1-201-555-0123',
+      'mailto:a@example.com\nCanonical: https://evil.example/',
+      'https://example.com/ x',
+    ]) {
+      assert.equal(isSecurityContactUri(bad), false, bad);
+    }
+    assert.throws(
+      () => configSchema.parse({ securityTxt: { contact: ['http://example.com/'] } }),
+      /mailto: address or an https: URL/,
+    );
   });
 });

@@ -4,3 +4,4 @@ export { renderConfigDocs } from './render-docs.js';
 export { renderDefaultConfigYaml } from './render-yaml.js';
 export { checkInsecureSettings, isLoopbackHost, type ConfigProblem } from './check-insecure.js';
 export { walkSchema, envNameFor, type ConfigField, type ConfigSection } from './walk-schema.js';
+export { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';

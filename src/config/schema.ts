@@ -4,6 +4,7 @@ import { secretRefSchema } from '../secrets/secret-ref.js';
 import { upstreamsConfigSchema } from '../upstreams/config.js';
 import { oauthConfigSchema } from '../oauth/config.js';
 import { policyConfigSchema } from '../policy/config.js';
+import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
  * The configuration schema: the single source of truth for types, defaults and per-field
@@ -178,7 +179,7 @@ const storageSchema = z
 const securityTxtSchema = z
   .strictObject({
     contact: z
-      .array(z.string().min(1))
+      .array(z.string().min(1).refine(isSecurityContactUri, `must be ${SECURITY_CONTACT_RULE}`))
       .default([])
       .describe(
         'RFC 9116 Contact values (mailto: or https: URIs). /.well-known/security.txt is 404 when empty.',

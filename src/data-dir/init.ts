@@ -9,6 +9,11 @@ export interface InitResult {
   readonly created: readonly string[];
 }
 
+export interface InitOptions {
+  /** RFC 9116 Contact values for /.well-known/security.txt, already validated by the caller. */
+  readonly securityContacts?: readonly string[];
+}
+
 /** Writes a file that must not exist yet, readable only by its owner. */
 function writeNew(file: string, contents: string, mode: number) {
   fs.writeFileSync(file, contents, { mode, flag: 'wx' });
@@ -19,7 +24,7 @@ function writeNew(file: string, contents: string, mode: number) {
  * touch a directory that already holds a config or keys, so a mistyped command can never
  * replace the keys that existing tokens and audit checkpoints depend on.
  */
-export function initDataDir(dataDir: string): InitResult {
+export function initDataDir(dataDir: string, options: InitOptions = {}): InitResult {
   const layout = dataDirLayout(dataDir);
   for (const existing of [layout.config, layout.signingKeys]) {
     if (fs.existsSync(existing)) {
@@ -47,8 +52,21 @@ export function initDataDir(dataDir: string): InitResult {
     `${JSON.stringify({ keys: [{ ...jwk, createdAt: new Date().toISOString() }] }, null, 2)}\n`,
     0o600,
   );
-  writeNew(layout.config, renderDefaultConfigYaml(), 0o600);
+  writeNew(layout.config, renderDefaultConfigYaml() + securityTxtYaml(options.securityContacts ?? []), 0o600);
   return { dataDir, created: [layout.config, layout.signingKeys] };
+}
+
+/** The one uncommented section `init --security-contact` adds (JSON strings are YAML scalars). */
+function securityTxtYaml(contacts: readonly string[]): string {
+  if (contacts.length === 0) return '';
+  return [
+    '',
+    '# Set by `portcullis init --security-contact`: served at /.well-known/security.txt (RFC 9116).',
+    'securityTxt:',
+    '  contact:',
+    ...contacts.map((c) => `    - ${JSON.stringify(c)}`),
+    '',
+  ].join('\n');
 }
 
 /** Whether the directory has been initialised (its config file exists). */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import http from 'node:http';
@@ -272,6 +273,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         new Date(),
       );
       firstRun = { adminKey: key, adminKeyId: record.id };
+      await audit?.log.append({
+        correlationId: randomUUID(),
+        principal: 'portcullis:first-start',
+        credentialId: record.id,
+        event: 'admin',
+        decision: 'allow',
+        reasons: ['key-created'],
+        outcome: 'ok',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      });
     }
 
     // ---- OAuth (issue #3), part 1: its stores now, the server once the public URL is known.
@@ -437,7 +450,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         mcp,
         pipeline,
         storage,
-        audit: audit?.log,
+        audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
         metrics,
         logger,
         upstreams,

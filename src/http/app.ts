@@ -25,7 +25,8 @@ export interface AppDeps {
   readonly mcp: McpEndpoint;
   readonly pipeline: McpPipeline;
   readonly storage: Storage;
-  readonly audit: AuditLog | undefined;
+  /** The audit log and the key of its argument hashes; undefined when audit.enabled is false. */
+  readonly audit: { readonly log: AuditLog; readonly argsKey: Buffer } | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** The OAuth authorization/resource server (issue #3); absent when OAuth is off. */

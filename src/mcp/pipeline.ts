@@ -174,7 +174,7 @@ const internalError = (requestId: string) =>
   ({ kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${requestId}).` }) as const;
 
 /** Identity fields of the audit record; never the credential itself. */
-function who(
+export function who(
   p: Principal,
 ): Pick<AuditEntry, 'principal' | 'tenant' | 'clientId' | 'credentialId' | 'authMethod'> {
   return {

@@ -49,8 +49,8 @@ export interface OAuthServerDeps {
   readonly signin: SignIn;
   readonly env: NodeJS.ProcessEnv;
   /**
-   * Control-plane records (client registrations, consents) go here; undefined when the audit log
-   * is off.
+   * Control-plane records (client registrations, consents, disconnections) go here; undefined
+   * when the audit log is off.
    */
   readonly audit?: ControlPlaneAudit | undefined;
   readonly logger: Logger;
@@ -253,6 +253,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     createAccountRoutes({
       ...pageDeps,
       store: deps.db.oauth,
+      ...(deps.audit ? { audit: deps.audit } : {}),
       ...(federation
         ? { federation: { label: federation.label, startPath: federation.accountStartPath } }
         : {}),

@@ -232,7 +232,9 @@ describe('attack: a person obtains scopes beyond their role', () => {
   });
 
   it('extra fields in a crafted consent POST and a later request for more widen nothing', async () => {
-    const first = await signIn(mia, 'memory:read');
+    // A web app: oidc-provider remembers its consent (a native app is asked at every sign-in).
+    const webApp = await registerClient(origin, { client_name: 'Escalation app', application_type: 'web' });
+    const first = await signIn(mia, 'memory:read', webApp);
     const form = formOf(first.page.body);
     const done = await first.browser.navigate(form.action, {
       form: {

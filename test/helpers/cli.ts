@@ -29,31 +29,33 @@ export function runCli(
   });
 }
 
-/** Starts `portcullis start` and resolves once its banner names the MCP endpoint. */
+/**
+ * Starts `portcullis start` and resolves once its banner names the MCP endpoint. `stdout()` is
+ * everything the process wrote to stdout so far (its JSON log lines).
+ */
 export function startCli(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
-): Promise<{ child: ChildProcess; banner: string }> {
+): Promise<{ child: ChildProcess; banner: string; stdout: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'start', ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PORTCULLIS_METRICS__PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let banner = '';
+    let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`no banner; stderr so far:\n${banner}`));
     }, 30_000);
-    child.stdout.resume();
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       banner += d.toString();
-      // The banner is complete once its last part (the snippet, or the endpoint line) is out.
-      if (
-        /MCP endpoint: \S+/.test(banner) &&
-        (!banner.includes('First start') || banner.trimEnd().endsWith('}'))
-      ) {
+      // The banner is written at once; it is complete once the endpoint line and, on a first
+      // start, the client snippet have arrived (warnings, if any, follow in the same write).
+      if (/MCP endpoint: \S+\n/.test(banner) && (!banner.includes('First start') || /\n\}\n/.test(banner))) {
         clearTimeout(timer);
-        resolve({ child, banner });
+        resolve({ child, banner, stdout: () => stdout });
       }
     });
     child.on('exit', (code) => {

@@ -1,11 +1,11 @@
 /**
- * `portcullis audit …`: verify, query, export and erase the audit log in `<dataDir>/audit.db`
- * with the keys in `<dataDir>/keys`. Exit codes: 0 success (and an intact chain), 1 a broken chain,
- * 2 bad input or a missing log.
+ * `portcullis audit …`: verify, query, export and erase the audit log of a data directory (its
+ * `audit.file`, `audit.db` by default) with the keys in `<dataDir>/keys`. Exit codes: 0 success
+ * (and an intact chain), 1 a broken chain, 2 bad input or a missing log.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import {
   exportJsonl,
@@ -22,31 +22,10 @@ import {
   type AuditRecord,
   type AuditStore,
 } from '../../audit/index.js';
+import { CommandFailed } from '../command-failed.js';
+import { auditFileOf, cliPrincipal, openAuditLog } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
-
-/** Bad command-line input: reported as such, exit code 2. */
-export class CliUsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CliUsageError';
-  }
-}
-
-export interface CliIo {
-  readonly out: Writable;
-  readonly err: Writable;
-  readonly now: () => Date;
-  readonly setExitCode: (code: number) => void;
-}
-
-const defaultIo: CliIo = {
-  out: process.stdout,
-  err: process.stderr,
-  now: () => new Date(),
-  setExitCode: (code) => {
-    process.exitCode = code;
-  },
-};
+import { UsageError } from '../usage-error.js';
 
 export { parseDecision, parseFilters, parseLimit, parseTimeBound };
 
@@ -81,53 +60,63 @@ function addFilterOptions(cmd: Command): Command {
     .option('--decision <decision>', 'only this decision: allow, deny, confirm or error');
 }
 
-export function register(program: Command, io: CliIo = defaultIo): void {
-  const audit = program.command('audit').description('verify, search, export and erase the audit log');
+/** The audit file of a data directory, which must exist: a missing log is a usage error. */
+function existingAuditFile(dataDirFlag: string | undefined): { dataDir: string; file: string } {
+  const dataDir = resolveDataDir(dataDirFlag);
+  const file = auditFileOf(dataDir);
+  if (!existsSync(file)) throw new UsageError(`no audit log at ${file} (is --data-dir right?)`);
+  return { dataDir, file };
+}
 
-  /** Runs an action with the store open, mapping failures to messages and exit codes. */
-  const run = async (
-    dataDirFlag: string | undefined,
-    action: (store: AuditStore, dataDir: string) => Promise<void>,
-  ) => {
-    try {
-      const dataDir = resolveDataDir(dataDirFlag);
-      const file = path.join(dataDir, 'audit.db');
-      if (!existsSync(file)) throw new CliUsageError(`no audit log at ${file} (is --data-dir right?)`);
-      const store = openSqliteAuditStore({ file });
-      try {
-        await action(store, dataDir);
-      } finally {
-        await store.close();
-      }
-    } catch (err) {
-      io.err.write(`portcullis audit: ${err instanceof Error ? err.message : String(err)}\n`);
-      io.setExitCode(err instanceof CliUsageError || err instanceof AuditQueryError ? 2 : 1);
-    }
-  };
+/** Bad filters are the caller's mistake: exit code 2. */
+function filtersOf(opts: FilterOptions): ReturnType<typeof parseFilters> {
+  try {
+    return parseFilters(opts, new Date());
+  } catch (err) {
+    throw err instanceof AuditQueryError ? new UsageError(err.message) : err;
+  }
+}
+
+/** Runs an action with the store open for reading. */
+async function withStore(
+  dataDirFlag: string | undefined,
+  action: (store: AuditStore, dataDir: string) => Promise<void>,
+): Promise<void> {
+  const { dataDir, file } = existingAuditFile(dataDirFlag);
+  const store = openSqliteAuditStore({ file });
+  try {
+    await action(store, dataDir);
+  } finally {
+    await store.close();
+  }
+}
+
+export function register(program: Command): void {
+  const audit = program.command('audit').description('verify, search, export and erase the audit log');
 
   withDataDir(
     audit
       .command('verify')
       .description(
-        'check the hash chain, checkpoints and signed head; exit 1 and name the first broken record',
+        'check the hash chain, checkpoints, signed head and erasures; exit 1 and name the first broken record',
       ),
   ).action((opts: { dataDir?: string }) =>
-    run(opts.dataDir, async (store, dataDir) => {
+    withStore(opts.dataDir, async (store, dataDir) => {
       const keys = await loadAuditKeys(path.join(dataDir, 'keys'));
       const result = await verifyAuditStore(store, keys.publicKey);
       if (result.ok) {
         const first = result.count === 0 ? undefined : result.lastSeq - result.count + 1;
-        io.out.write(
+        process.stdout.write(
           result.count === 0
             ? 'audit log intact: no records\n'
             : `audit log intact: ${result.count} records (seq ${first}–${result.lastSeq}), ${result.erased} erased\n`,
         );
         return;
       }
-      io.out.write(
+      process.stdout.write(
         `audit log BROKEN at seq ${result.firstBrokenSeq}: ${result.problem} — ${result.detail}\n`,
       );
-      io.setExitCode(1);
+      throw new CommandFailed();
     }),
   );
 
@@ -139,41 +128,56 @@ export function register(program: Command, io: CliIo = defaultIo): void {
         .option('--limit <n>', 'at most this many records (newest)', '50')
         .option('--json', 'print JSON lines instead of a table'),
     ),
-  ).action((opts: FilterOptions & { limit: string; json?: boolean; dataDir?: string }) =>
-    run(opts.dataDir, async (store) => {
-      const query: AuditQuery = {
-        ...parseFilters(opts, io.now()),
-        limit: parseLimit(opts.limit),
-        newest: true,
-      };
+  ).action((opts: FilterOptions & { limit: string; json?: boolean; dataDir?: string }) => {
+    let limit: number;
+    try {
+      limit = parseLimit(opts.limit);
+    } catch (err) {
+      throw err instanceof AuditQueryError ? new UsageError(err.message) : err;
+    }
+    const query: AuditQuery = { ...filtersOf(opts), limit, newest: true };
+    return withStore(opts.dataDir, async (store) => {
       const records = await store.query(query);
-      io.out.write(opts.json ? records.map((r) => `${JSON.stringify(r)}\n`).join('') : formatTable(records));
-    }),
-  );
+      process.stdout.write(
+        opts.json ? records.map((r) => `${JSON.stringify(r)}\n`).join('') : formatTable(records),
+      );
+    });
+  });
 
   withDataDir(
     addFilterOptions(
       audit.command('export').description('write every matching record to stdout as JSON lines'),
     ),
-  ).action((opts: FilterOptions & { dataDir?: string }) =>
-    run(opts.dataDir, async (store) => {
-      await exportJsonl(store, parseFilters(opts, io.now()), io.out);
-    }),
-  );
+  ).action((opts: FilterOptions & { dataDir?: string }) => {
+    const filters = filtersOf(opts);
+    return withStore(opts.dataDir, async (store) => {
+      await exportJsonl(store, filters, process.stdout);
+    });
+  });
 
   withDataDir(
     audit
       .command('erase')
-      .description("erase a principal's personal data from the log (the chain still verifies)")
+      .description(
+        "erase a principal's personal data from the log; the erasure is itself recorded, signed, and the chain still verifies",
+      )
       .requiredOption('--principal <principal>', 'the principal whose data is erased'),
-  ).action((opts: { principal: string; dataDir?: string }) =>
-    run(opts.dataDir, async (store) => {
-      const count = await store.erasePrincipal(opts.principal);
-      io.out.write(
+  ).action(async (opts: { principal: string; dataDir?: string }) => {
+    const { dataDir } = existingAuditFile(opts.dataDir);
+    const opened = await openAuditLog(dataDir);
+    try {
+      const count = await opened.log.erase(
+        { principal: opts.principal },
+        { correlationId: randomUUID(), principal: cliPrincipal() },
+      );
+      process.stdout.write(
         count === 0
           ? `no records of principal "${opts.principal}" to erase\n`
-          : `erased the personal data (principal, tenant, client, credential, session, arguments) of ${count} records of principal "${opts.principal}"; their hashes are kept, so the chain still verifies\n`,
+          : `erased the personal data (principal, tenant, client, credential, session, arguments) of ${count} records of principal "${opts.principal}"; ` +
+              'their hashes are kept, so the chain still verifies, and the erasure is recorded as a signed audit-erased event\n',
       );
-    }),
-  );
+    } finally {
+      await opened.close();
+    }
+  });
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { isLoopbackHost } from '../../config/index.js';
 import { createClient, listClients, openOAuthForDataDir, revokeClient } from '../../oauth/index.js';
+import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 import { parseScopes } from './keys.js';
@@ -91,7 +92,7 @@ export function register(program: Command): void {
       if ((authMethod === 'private_key_jwt') !== (opts.jwksFile !== undefined)) {
         throw new UsageError('--jwks-file goes with --auth-method private_key_jwt, and only with it');
       }
-      let jwks;
+      let jwks: { keys: Record<string, unknown>[] } | undefined;
       if (opts.jwksFile) {
         try {
           jwks = JSON.parse(fs.readFileSync(opts.jwksFile, 'utf8')) as { keys: Record<string, unknown>[] };
@@ -104,13 +105,22 @@ export function register(program: Command): void {
           );
         }
       }
-      const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+      const dataDir = resolveDataDir(opts.dataDir);
+      const db = openOAuthForDataDir(dataDir);
       try {
-        const created = await createClient(
-          db.oauth,
-          { name: opts.name.trim(), grant, redirectUris, scopes, authMethod, ...(jwks ? { jwks } : {}) },
-          new Date(),
-        );
+        const created = await withAdminAudit(dataDir, async (audit) => {
+          const made = await createClient(
+            db.oauth,
+            { name: opts.name.trim(), grant, redirectUris, scopes, authMethod, ...(jwks ? { jwks } : {}) },
+            new Date(),
+          );
+          await audit.record({
+            reason: 'client-created',
+            clientId: made.clientId,
+            details: { name: opts.name.trim(), grant, scopes, redirectUris, authMethod },
+          });
+          return made;
+        });
         if (opts.json) {
           process.stdout.write(
             `${JSON.stringify({
@@ -181,9 +191,14 @@ export function register(program: Command): void {
       )
       .argument('<client-id>', 'client id (or a metadata-document URL)'),
   ).action(async (clientId: string, opts: { dataDir?: string }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = openOAuthForDataDir(dataDir);
     try {
-      const known = await revokeClient(db.oauth, clientId, new Date());
+      const known = await withAdminAudit(dataDir, async (audit) => {
+        const found = await revokeClient(db.oauth, clientId, new Date());
+        await audit.record({ reason: 'client-revoked', clientId, details: { known: found } });
+        return found;
+      });
       process.stdout.write(
         known
           ? `Revoked client ${clientId}; its tokens are refused from their next call.\n`

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/index.js';
+import { checkInsecureSettings, configSchema, loadConfig, type ConfigProblem } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
+import { CommandFailed } from '../command-failed.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 
 export interface DoctorReport {
   readonly node: string;
+  /** What `start` would refuse (fatal) or warn about in this configuration. */
+  readonly config: readonly ConfigProblem[];
   readonly sandbox: SandboxProbe;
   /** Stdio upstreams of the configuration that will be refused here, and those run unconfined. */
   readonly refused: readonly string[];
@@ -40,6 +43,10 @@ export function renderDoctor(r: DoctorReport): string {
   }
   if (r.unsandboxed.length)
     lines.push('', `WARNING: running unconfined ("sandbox: off"): ${r.unsandboxed.join(', ')}`);
+  if (r.config.length) {
+    lines.push('', 'Configuration');
+    for (const p of r.config) lines.push(`  ${p.severity === 'fatal' ? 'REFUSED' : 'WARNING'}: ${p.message}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -49,23 +56,27 @@ export function register(program: Command): void {
       .command('doctor')
       .description(
         'Report what this machine provides for sandboxing stdio upstream servers (bubblewrap, ' +
-          'namespaces, resource limits) and which configured upstreams it affects. Exit 1 if a ' +
-          'configured upstream would be refused.',
+          'namespaces, resource limits) and which configured upstreams it affects, and what `start` ' +
+          'would warn about or refuse in the configuration. Exit 1 if a configured upstream or the ' +
+          'configuration would be refused.',
       )
       .option('--json', 'one JSON document'),
   ).action((opts: { dataDir?: string; json?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const configFile = dataDirLayout(dataDir).config;
-    const upstreams = fs.existsSync(configFile) ? loadConfig({ file: configFile }).upstreams : [];
+    const config = fs.existsSync(configFile) ? loadConfig({ file: configFile }) : configSchema.parse({});
     const sandbox = probeSandbox();
-    const stdio = upstreams.filter((u) => u.stdio);
+    const stdio = config.upstreams.filter((u) => u.stdio);
     const report: DoctorReport = {
       node: process.version,
+      config: checkInsecureSettings(config),
       sandbox,
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
       unsandboxed: stdio.filter((u) => u.sandbox === 'off').map((u) => u.name),
     };
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
-    if (report.refused.length) process.exitCode = 1;
+    if (report.refused.length || report.config.some((p) => p.severity === 'fatal')) {
+      throw new CommandFailed('part of this configuration would be refused here (see above)');
+    }
   });
 }

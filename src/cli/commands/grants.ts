@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { openOAuthForDataDir } from '../../oauth/index.js';
+import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 import { printTable } from './clients.js';
@@ -49,11 +50,20 @@ export function register(program: Command): void {
       .description("Revoke a grant and every token issued under it; the client's next call is refused.")
       .argument('<id>', 'grant id'),
   ).action(async (id: string, opts: { dataDir?: string }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = openOAuthForDataDir(dataDir);
     try {
       const grant = await db.oauth.find('Grant', id, new Date());
       if (!grant) throw new UsageError(`no live grant with id ${id}`);
-      await db.oauth.revokeByGrantId(id);
+      await withAdminAudit(dataDir, async (audit) => {
+        await db.oauth.revokeByGrantId(id);
+        await audit.record({
+          reason: 'grant-revoked',
+          credentialId: id,
+          clientId: String(grant.clientId),
+          details: { account: String(grant.accountId) },
+        });
+      });
       process.stdout.write(`Revoked grant ${id} (${String(grant.accountId)} → ${String(grant.clientId)}).\n`);
     } finally {
       await db.close();

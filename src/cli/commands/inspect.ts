@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { detectInjection, type InjectionKind } from '../../safety/index.js';
+import { CommandFailed } from '../command-failed.js';
 
 /** The answer for one input line: a JSON report, a JSON error, or nothing for a blank line. */
 export type InspectLineResult = { ok: true; json: string } | { ok: false; json: string } | undefined;
@@ -57,6 +58,8 @@ export function register(program: Command): void {
         .default('tool-output'),
     )
     .action(async (opts: { kind: InjectionKind }) => {
-      process.exitCode = await runInspect(process.stdin, process.stdout, opts.kind);
+      if ((await runInspect(process.stdin, process.stdout, opts.kind)) !== 0) {
+        throw new CommandFailed('some input lines were malformed (see their "error" lines)');
+      }
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { createApiKey } from '../../gateway/api-keys.js';
 import type { ApiKeyRecord } from '../../storage/index.js';
 import { parseDuration } from '../duration.js';
+import { withAdminAudit } from '../local-audit.js';
 import { openLocalStorage } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
@@ -70,14 +71,30 @@ export function register(program: Command): void {
         if (ms === undefined) throw new UsageError(`invalid --expires "${opts.expires}" (e.g. 30d, 12h, 2w)`);
         expiresAt = new Date(Date.now() + ms);
       }
-      const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+      const dataDir = resolveDataDir(opts.dataDir);
+      const storage = openLocalStorage(dataDir);
       try {
         const now = new Date();
-        const { record, key } = await createApiKey(
-          storage.apiKeys,
-          { owner: opts.owner, label: opts.name, scopes, expiresAt },
-          now,
-        );
+        const { record, key } = await withAdminAudit(dataDir, async (audit) => {
+          const created = await createApiKey(
+            storage.apiKeys,
+            { owner: opts.owner, label: opts.name, scopes, expiresAt },
+            now,
+          );
+          const r = created.record;
+          await audit.record({
+            reason: 'key-created',
+            credentialId: r.id,
+            tenant: r.tenant,
+            details: {
+              owner: r.owner,
+              label: r.label,
+              scopes: [...r.scopes],
+              expiresAt: expiresAt?.toISOString() ?? null,
+            },
+          });
+          return created;
+        });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ ...publicView(record, now), key })}\n`);
         } else {
@@ -140,9 +157,13 @@ export function register(program: Command): void {
       .description('Revoke an API key; its very next request is refused.')
       .argument('<id>', 'key id'),
   ).action(async (id: string, opts: { dataDir?: string }) => {
-    const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+    const dataDir = resolveDataDir(opts.dataDir);
+    const storage = openLocalStorage(dataDir);
     try {
-      if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);
+      await withAdminAudit(dataDir, async (audit) => {
+        if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);
+        await audit.record({ reason: 'key-revoked', credentialId: id });
+      });
       process.stdout.write(`Revoked API key ${id}.\n`);
     } finally {
       await storage.close();
@@ -158,8 +179,17 @@ export function register(program: Command): void {
         'Add a new OAuth token-signing key; older keys stay published in the JWKS until their tokens expire. ' +
           'Restart the gateway (or roll the replicas) to sign with the new key.',
       ),
-  ).action((opts: { dataDir?: string }) => {
-    const rotated = rotateSigningKeyFile(resolveDataDir(opts.dataDir), new Date());
+  ).action(async (opts: { dataDir?: string }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const rotated = await withAdminAudit(dataDir, async (audit) => {
+      const result = rotateSigningKeyFile(dataDir, new Date());
+      await audit.record({
+        reason: 'signing-key-rotated',
+        credentialId: result.added,
+        details: { published: result.published },
+      });
+      return result;
+    });
     process.stdout.write(
       `Added signing key ${rotated.added}. Published keys: ${rotated.published.join(', ')}.\n` +
         'Restart the gateway to sign with it; retired keys are dropped by a later rotation once unused.\n',

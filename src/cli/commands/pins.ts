@@ -13,6 +13,7 @@ import {
   writeLockfile,
   type PinRow,
 } from '../../pins/index.js';
+import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
@@ -162,8 +163,19 @@ export function register(program: Command): void {
         )
         .argument('<server>', 'upstream name')
         .argument('[tool]', 'one tool (as the upstream names it)'),
-    ).action((server: string, tool: string | undefined, opts: { dataDir?: string }) => {
-      const { done, skipped } = decidePins(resolveDataDir(opts.dataDir), decision, server, tool, new Date());
+    ).action(async (server: string, tool: string | undefined, opts: { dataDir?: string }) => {
+      const dataDir = resolveDataDir(opts.dataDir);
+      const { done, skipped } = await withAdminAudit(dataDir, async (audit) => {
+        const result = decidePins(dataDir, decision, server, tool, new Date());
+        if (result.done.length > 0) {
+          await audit.record({
+            reason: decision === 'approve' ? 'pin-approved' : 'pin-rejected',
+            upstream: server,
+            details: { items: result.done, skipped: result.skipped },
+          });
+        }
+        return result;
+      });
       const verb = decision === 'approve' ? 'Approved' : 'Rejected';
       process.stdout.write(
         done.length ? `${verb} ${done.map((k) => `${server} ${k}`).join(', ')}.\n` : 'Nothing to do.\n',

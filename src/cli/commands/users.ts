@@ -6,7 +6,7 @@ import { disableUser, openOAuthForDataDir } from '../../oauth/index.js';
 import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
 import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
-import { recordAdminChange } from '../record-admin.js';
+import { withAdminAudit } from '../local-audit.js';
 import { UsageError } from '../usage-error.js';
 import { printTable } from './clients.js';
 
@@ -66,17 +66,20 @@ export function register(program: Command): void {
           throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
         if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
         const passwordHash = await hashPassword(password);
-        await recordAdminChange(dataDir, { reason: 'user-added', subject: { user: name, role } });
-        await db.users.insert({
-          name,
-          tenant: opts.tenant ?? name,
-          passwordHash,
-          federatedIssuer: null,
-          federatedSubject: null,
-          role,
-          createdAt: new Date(),
-          disabledAt: null,
-          lastLoginAt: null,
+        const tenant = opts.tenant ?? name;
+        await withAdminAudit(dataDir, async (audit) => {
+          await db.users.insert({
+            name,
+            tenant,
+            passwordHash,
+            federatedIssuer: null,
+            federatedSubject: null,
+            role,
+            createdAt: new Date(),
+            disabledAt: null,
+            lastLoginAt: null,
+          });
+          await audit.record({ reason: 'user-added', tenant, details: { user: name, role } });
         });
         process.stdout.write(
           generated
@@ -110,11 +113,14 @@ export function register(program: Command): void {
           `portcullis: ${name} signs in through the identity provider; oauth.federation.roles sets their role again at their next sign-in.\n`,
         );
       }
-      await recordAdminChange(dataDir, {
-        reason: 'role-changed',
-        subject: { user: name, role, previousRole: user.role },
+      await withAdminAudit(dataDir, async (audit) => {
+        await db.users.setRole(name, role);
+        await audit.record({
+          reason: 'role-changed',
+          tenant: user.tenant,
+          details: { user: name, role, previousRole: user.role },
+        });
       });
-      await db.users.setRole(name, role);
       process.stdout.write(`${name} now has the role ${role} (was ${user.role ?? 'none'}).\n`);
     } finally {
       await db.close();
@@ -163,10 +169,13 @@ export function register(program: Command): void {
     const dataDir = resolveDataDir(opts.dataDir);
     const db = openOAuthForDataDir(dataDir);
     try {
-      if (!(await db.users.find(name))) throw new UsageError(`no user named ${name}`);
-      await recordAdminChange(dataDir, { reason: 'user-disabled', subject: { user: name } });
-      if (!(await disableUser(db.users, db.oauth, name, new Date())))
-        throw new UsageError(`no user named ${name}`);
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      await withAdminAudit(dataDir, async (audit) => {
+        if (!(await disableUser(db.users, db.oauth, name, new Date())))
+          throw new UsageError(`no user named ${name}`);
+        await audit.record({ reason: 'user-disabled', tenant: user.tenant, details: { user: name } });
+      });
       process.stdout.write(`Disabled ${name}; every app connected to the account is disconnected.\n`);
     } finally {
       await db.close();

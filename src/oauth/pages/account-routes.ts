@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { SignIn, SignInForm } from '../../signin/index.js';
+import type { AuditEntry } from '../../audit/index.js';
 import type { Catalogue } from '../../tools/index.js';
 import { csrfRefusedPage, errorPage, pageResponse } from '../../ui/index.js';
 import type { OAuthStore } from '../store/index.js';
@@ -15,6 +16,8 @@ export interface AccountDeps {
   readonly signin: SignIn;
   readonly catalogue: Catalogue;
   readonly federation?: { label: string; startPath: () => string };
+  /** The gateway's audit chain, for the disconnections people make here. */
+  readonly audit?: { append(entry: AuditEntry): Promise<unknown> };
   readonly logger: Logger;
   readonly now: () => Date;
 }
@@ -102,6 +105,29 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
       { grantId: grant.id, clientId: grant.clientId, account: user.name },
       'grant revoked by its owner',
     );
+    // The disconnection stands even if its record cannot be written: taking access away must
+    // never wait on the log. The failure is logged for the operator.
+    await deps.audit
+      ?.append({
+        correlationId: c.get('requestId'),
+        principal: user.name,
+        tenant: user.tenant,
+        clientId: grant.clientId,
+        credentialId: grant.id,
+        event: 'admin',
+        decision: 'allow',
+        reasons: ['grant-revoked'],
+        outcome: 'ok',
+        latencyMs: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+      })
+      .catch((err: unknown) =>
+        deps.logger.error(
+          { err, requestId: c.get('requestId') },
+          'grant revocation not recorded in the audit log',
+        ),
+      );
     return c.redirect('/account?done=revoked', 303);
   });
 
