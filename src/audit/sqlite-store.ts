@@ -13,6 +13,11 @@
  *   audit_checkpoints(seq INTEGER PRIMARY KEY, hash, time, key_id, signature)
  *   audit_seals(kind 'head' | 'anchor' PRIMARY KEY, seq, hash, time, key_id, signature)
  *   schema_migrations(version INTEGER PRIMARY KEY, applied_at)
+ *
+ * Migration 2:
+ *   audit_open_intents(correlation_id PRIMARY KEY, seq) — the `tool-intent` records whose
+ *     `tool-call` record has not been appended yet; kept in the append transaction, so the
+ *     start-up recovery reads the few open calls instead of scanning the chain.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
@@ -61,6 +66,7 @@ const MIGRATIONS: readonly string[] = [
      kind TEXT PRIMARY KEY CHECK (kind IN ('head', 'anchor')),
      seq INTEGER NOT NULL, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL
    );`,
+  `CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 ];
 
 interface RecordRow {
@@ -139,6 +145,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const lastSeq = db.prepare<[], { seq: number }>(
     "SELECT COALESCE((SELECT MAX(seq) FROM audit_records), (SELECT seq FROM audit_seals WHERE kind = 'anchor'), 0) AS seq",
   );
+  const openIntent = db.prepare<[string, number]>(
+    'INSERT OR REPLACE INTO audit_open_intents (correlation_id, seq) VALUES (?, ?)',
+  );
+  const closeIntent = db.prepare<[string]>('DELETE FROM audit_open_intents WHERE correlation_id = ?');
   const readSeal = db.prepare<[string], SealRow>(
     'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
   );
@@ -152,7 +162,11 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
         detail: `batch starts at ${first.seq}, store expects ${expected}`,
       });
     }
-    for (const record of batch.records) insertRecord.run(toRow(record));
+    for (const record of batch.records) {
+      insertRecord.run(toRow(record));
+      if (record.event === 'tool-intent') openIntent.run(record.correlationId, record.seq);
+      else if (record.event === 'tool-call') closeIntent.run(record.correlationId);
+    }
     for (const cp of batch.checkpoints)
       insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
     const h = batch.head;
@@ -161,6 +175,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
 
   const pruneTx = db.transaction((anchor: Seal) => {
     const deleted = db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
+    db.prepare('DELETE FROM audit_open_intents WHERE seq <= ?').run(anchor.seq);
     db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(anchor.seq);
     upsertSeal.run('anchor', anchor.seq, anchor.hash, anchor.time, anchor.keyId, anchor.signature);
     return deleted;
@@ -233,6 +248,16 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
                credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ?`,
             )
             .run(principal).changes,
+      );
+    },
+    openIntents() {
+      return attempt('cannot read open audit intents', () =>
+        db
+          .prepare<[], RecordRow>(
+            `SELECT r.* FROM audit_open_intents o JOIN audit_records r ON r.seq = o.seq ORDER BY r.seq`,
+          )
+          .all()
+          .map(fromRow),
       );
     },
     close() {

@@ -51,6 +51,11 @@ export interface AuditStore {
   prune(anchor: Seal): Promise<number>;
   /** Drops personal values and salts of the principal's records, marking them erased. Returns the count. */
   erasePrincipal(principal: string): Promise<number>;
+  /**
+   * `tool-intent` records that no `tool-call` record with the same correlation id follows yet,
+   * in ascending seq order: calls begun and not (yet) finished. Pruned intents are gone.
+   */
+  openIntents(): Promise<AuditRecord[]>;
   close(): Promise<void>;
 }
 

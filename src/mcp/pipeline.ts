@@ -20,6 +20,8 @@ import {
   type Tool,
   type ToolLabel,
 } from '../tools/index.js';
+import { checkCallShape } from './check-call.js';
+import type { Refusal } from './check-request.js';
 import { createConfirmStage, type ConfirmDeps, type ElicitAnswer } from './confirm-call.js';
 import type { PipelineReason } from './reasons.js';
 import type { OutputGuard, ToolResult } from './secure-output.js';
@@ -27,24 +29,35 @@ import type { OutputGuard, ToolResult } from './secure-output.js';
 /**
  * The tool-call pipeline, declared once. Every call to /mcp passes these stages in this order:
  *
- *   authenticate → rate limit → resolve tool → decide → validate → confirm → execute
- *     → check output → secure output (detect, sanitise, redact, wrap) → record taint → audit
- *     → respond
+ *   authenticate → check shape → rate limit → resolve tool → decide → validate → confirm
+ *     → intent (tools with side effects) → execute → check output
+ *     → secure output (detect, sanitise, redact, wrap) → record taint → audit → respond
  *
- * `confirm` enforces a `confirm` decision (confirm-call.ts) after validation, so a person is
- * never asked to approve a call that could not run.
+ * `check shape` (check-call.ts, and the HTTP layer's check-request.ts before it) comes before
+ * anything with effects. `confirm` enforces a `confirm` decision (confirm-call.ts) after
+ * validation, so a person is never asked to approve a call that could not run. `intent` commits
+ * a `tool-intent` record before a `write` or `destructive` tool runs: if it cannot be written
+ * the tool does not run (503), and a crash after it leaves a record the next start closes.
  *
- * Stages that clients act on at the HTTP level (401, 403 insufficient_scope, 429) answer with an
- * `http-denial`; the rest answer in-band as a tool result or a JSON-RPC error. Whatever the
- * outcome, the call leaves exactly one audit record, committed before the client is answered.
+ * Stages that clients act on at the HTTP level (401, 403 insufficient_scope, 429, 4xx refusals,
+ * 503) answer with their own outcome kind; the rest answer in-band as a tool result or a
+ * JSON-RPC error. Whatever the outcome, the call ends through one function (`conclude`) that
+ * writes its one `tool-call` record, committed before the client is answered.
  */
 
 export type { ToolResult } from './secure-output.js';
 
 export type ToolCallOutcome =
   | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
-  /** A JSON-RPC error: -32602 for an unknown tool, -32603 for an internal failure. */
+  /**
+   * A JSON-RPC error: -32602 (in-band) for malformed params or an unknown tool, -32603 for an
+   * internal failure (HTTP 500 where the HTTP status is still to be sent).
+   */
   | { readonly kind: 'rpc-error'; readonly code: -32602 | -32603; readonly message: string }
+  /** Refused for the request's shape (headers, envelope, session) before anything ran. */
+  | { readonly kind: 'refused'; readonly refusal: Refusal }
+  /** 503: the audit log cannot commit, so the call did not run; safe to retry after the wait. */
+  | { readonly kind: 'unavailable'; readonly retryAfterSeconds: number; readonly message: string }
   /** Refused before anything ran: 403 with a scope challenge, or 429 with a retry time. */
   | { readonly kind: 'scope-denial'; readonly requiredScope: string }
   | { readonly kind: 'rate-limited'; readonly refusal: RateLimitRefusal }
@@ -79,8 +92,11 @@ export interface RequestMeta {
 export interface ToolCallRequest {
   readonly principal: Principal;
   readonly meta: RequestMeta;
-  readonly name: string;
-  readonly args: Record<string, unknown> | undefined;
+  /** The tools/call params as sent; their shape is the pipeline's first check. */
+  readonly params: unknown;
+  /** A problem the HTTP layer found (headers, envelope, session): the call is refused and recorded. */
+  readonly refusal?: Refusal;
+  /** Aborted when the client goes away; the record then says so. */
   readonly signal: AbortSignal;
   /** How this client can be asked to confirm a call; `none`: only the approval page. */
   readonly confirmVia: 'input-required' | 'session' | 'none';
@@ -151,6 +167,14 @@ const UNLIMITED = { allowed: true, release: () => undefined, usage: [] } as cons
 const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
 const internalError = (requestId: string) =>
   ({ kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${requestId}).` }) as const;
+/** How long a client is asked to wait when the audit log cannot commit. */
+const AUDIT_RETRY_AFTER_SECONDS = 30;
+const unavailable = (requestId: string) =>
+  ({
+    kind: 'unavailable',
+    retryAfterSeconds: AUDIT_RETRY_AFTER_SECONDS,
+    message: `Service unavailable: the call was not run because it could not be recorded; try again later (correlation id ${requestId}).`,
+  }) as const;
 
 /** Identity fields of the audit record; never the credential itself. */
 function who(
@@ -184,6 +208,15 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       now: deps.now(),
     });
 
+  /** The audit log could not commit: an operator must act (disk, locks), so it is an alert. */
+  function auditUnavailable(err: unknown, requestId: string): void {
+    metrics.recordAuditCommitFailure();
+    logger.error(
+      { alert: 'audit-unavailable', err, requestId },
+      'audit log cannot commit; calls are refused until it can',
+    );
+  }
+
   /** The audit stage: commits the record (group commit) before the caller answers the client. */
   async function record(entry: AuditEntry): Promise<boolean> {
     if (!audit) return true;
@@ -192,10 +225,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       await audit.log.append(entry);
       return true;
     } catch (err) {
-      logger.error(
-        { err, requestId: entry.correlationId },
-        'audit append failed; answering with an internal error',
-      );
+      auditUnavailable(err, entry.correlationId);
       return false;
     } finally {
       stop();
@@ -261,7 +291,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         // Listing shows what the scopes allow; tool-chain rules apply per call, not to the list.
         .filter((e) => decideFor(principal, e.tool, new Set()).effect !== 'deny')
         .map((e) => e.listed);
-      await record({
+      const recorded = await record({
         correlationId: meta.requestId,
         ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
         ...who(principal),
@@ -273,6 +303,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         bytesIn: meta.bytesIn,
         bytesOut: 0,
       });
+      // Never answered without its record (the SDK turns this into an internal error).
+      if (!recorded) throw new Error('the tools/list record could not be committed');
       return tools;
     },
 
@@ -280,8 +312,18 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       const started = Date.now();
       const { meta, principal } = req;
       const reasons: PipelineReason[] = [];
-      const args = (req.args ?? {}) as JsonValue;
-      const tool = catalogue.get(req.name);
+      // check shape: before anything with effects, so that every call, however malformed, is
+      // one the record can describe (check-call.ts)
+      const shape = checkCallShape(req.params);
+      const name = shape.name;
+      const tool = name === undefined ? undefined : catalogue.get(name);
+      const args = shape.ok ? (shape.args as JsonValue) : undefined;
+      const described =
+        audit && args !== undefined
+          ? describeArgs(output.redactValue(args), audit.argsKey, {
+              fullPayload: fullPayload.some((g) => g.test(name ?? '')),
+            })
+          : undefined;
       const entry = (
         over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'outcome'>,
         bytesOut = 0,
@@ -290,264 +332,376 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
         ...who(principal),
         event: 'tool-call',
-        tool: req.name.toWellFormed(),
+        ...(name !== undefined ? { tool: name.toWellFormed() } : {}),
         ...(tool?.upstream ? { upstream: tool.upstream } : {}),
         ...(tool ? { scope: tool.scope } : {}),
-        ...(audit
-          ? {
-              args: describeArgs(output.redactValue(args), audit.argsKey, {
-                fullPayload: fullPayload.some((g) => g.test(req.name)),
-              }),
-            }
-          : {}),
-        reasons,
+        ...(described ? { args: described } : {}),
+        reasons: [...reasons],
         latencyMs: Date.now() - started,
         bytesIn: meta.bytesIn,
         bytesOut,
         ...over,
       });
-      const observe = (outcome: 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited') =>
+
+      /**
+       * The one way out of a call: writes its one record, then answers. The answer is given
+       * only if the record committed; otherwise 503 (a retry is safe: nothing with effects
+       * ran) or, once a tool may have acted, 500 (its intent record stands).
+       */
+      let concluded = false;
+      let effectful = false;
+      const conclude = async (c: {
+        decision: AuditEntry['decision'];
+        outcome: 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited';
+        errorCode?: string;
+        bytesOut?: number;
+        answer: ToolCallOutcome;
+      }): Promise<ToolCallOutcome> => {
+        if (concluded) {
+          logger.error({ requestId: meta.requestId, tool: name }, 'a tool call tried to end twice');
+          return internalError(meta.requestId);
+        }
+        concluded = true;
+        const gone = req.signal.aborted;
+        if (gone) reasons.push('client-disconnected');
         deps.alerts.observe({
           at: Date.now(),
           credentialId: principal.credentialId,
           ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
           principal: principal.subject,
-          tool: req.name,
+          tool: name ?? '',
           labels: tool?.labels ?? [],
-          outcome,
+          outcome: c.outcome,
         });
-
-      // rate limit (every tier; the concurrency slot is held until the call ends)
-      const stopLimit = metrics.startStage('rate-limit');
-      const admitted = limits
-        ? await limits.checkToolCall({
-            credentialId: principal.credentialId,
-            ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
-            tool: req.name,
-            ...(tool?.upstream ? { upstream: tool.upstream } : {}),
-          })
-        : UNLIMITED;
-      stopLimit();
-      let holdSlot = false;
-      if (!admitted.allowed) {
-        metrics.recordRateLimitRejection(admitted.tier);
-        reasons.push(admitted.reason);
-        observe('rate-limited');
+        const errorCode = gone && c.outcome !== 'ok' ? 'client-disconnected' : c.errorCode;
         const ok = await record(
-          entry({ decision: 'deny', outcome: 'rate-limited', errorCode: 'rate-limited' }),
+          entry(
+            { decision: c.decision, outcome: c.outcome, ...(errorCode ? { errorCode } : {}) },
+            c.bytesOut,
+          ),
         );
-        return ok ? { kind: 'rate-limited', refusal: admitted } : internalError(meta.requestId);
+        if (ok) return c.answer;
+        return effectful ? internalError(meta.requestId) : unavailable(meta.requestId);
+      };
+      /** Any exception a stage throws still ends the call through `conclude`. */
+      const guarded = async (stages: () => Promise<ToolCallOutcome>): Promise<ToolCallOutcome> => {
+        try {
+          return await stages();
+        } catch (err) {
+          if (concluded) throw err;
+          logger.error({ err, requestId: meta.requestId, tool: name }, 'tool call failed');
+          reasons.push('internal-error');
+          return conclude({
+            decision: 'error',
+            outcome: 'failed',
+            errorCode: 'internal',
+            answer: internalError(meta.requestId),
+          });
+        }
+      };
+
+      // refused by the HTTP layer (headers, envelope, session) or malformed params
+      if (req.refusal) {
+        reasons.push('request-refused');
+        return guarded(() =>
+          conclude({
+            decision: 'deny',
+            outcome: 'invalid',
+            errorCode: req.refusal!.errorCode,
+            answer: { kind: 'refused', refusal: req.refusal! },
+          }),
+        );
       }
+      if (!shape.ok) {
+        reasons.push(shape.reason);
+        return guarded(() =>
+          conclude({
+            decision: 'deny',
+            outcome: 'invalid',
+            errorCode: 'invalid-params',
+            answer: { kind: 'rpc-error', code: -32602, message: shape.message },
+          }),
+        );
+      }
+      const callName = shape.name;
+
+      let holdSlot = false;
+      let release: () => void = () => undefined;
       try {
-        // resolve tool
-        if (!tool) {
-          reasons.push('unknown-tool');
-          observe('invalid');
-          const ok = await record(entry({ decision: 'deny', outcome: 'invalid', errorCode: 'unknown-tool' }));
-          return ok
-            ? {
+        return await guarded(async () => {
+          // rate limit (every tier; the concurrency slot is held until the call ends)
+          const stopLimit = metrics.startStage('rate-limit');
+          const admitted = limits
+            ? await limits.checkToolCall({
+                credentialId: principal.credentialId,
+                ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+                tool: callName,
+                ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+              })
+            : UNLIMITED;
+          stopLimit();
+          if (!admitted.allowed) {
+            metrics.recordRateLimitRejection(admitted.tier);
+            reasons.push(admitted.reason);
+            return conclude({
+              decision: 'deny',
+              outcome: 'rate-limited',
+              errorCode: 'rate-limited',
+              answer: { kind: 'rate-limited', refusal: admitted },
+            });
+          }
+          release = admitted.release;
+
+          // resolve tool
+          if (!tool) {
+            reasons.push('unknown-tool');
+            return conclude({
+              decision: 'deny',
+              outcome: 'invalid',
+              errorCode: 'unknown-tool',
+              answer: {
                 kind: 'rpc-error',
                 code: -32602,
-                message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.`,
-              }
-            : internalError(meta.requestId);
-        }
-
-        // decide
-        const taint = await deps.taint.seen(taintKey(principal, meta), deps.now().getTime());
-        const decision = decideFor(principal, tool, taint);
-        reasons.push(...decision.reasons);
-        for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
-        if (decision.effect === 'deny') {
-          observe('denied');
-          if (decision.obligations.requiredScope !== undefined) {
-            const ok = await record(
-              entry({ decision: 'deny', outcome: 'denied', errorCode: 'insufficient-scope' }),
-            );
-            return ok
-              ? { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope }
-              : internalError(meta.requestId);
-          }
-          // Not a scope problem (a tool-chain rule, a pin): the model is told in-band why.
-          const ok = await record(entry({ decision: 'deny', outcome: 'denied', errorCode: 'policy-denied' }));
-          return ok
-            ? { kind: 'result', result: errorResult(denialText(tool.name, decision, taint)), headers: {} }
-            : internalError(meta.requestId);
-        }
-
-        const headers = rateLimitHeaders(admitted.usage);
-        const auditDecision = decision.effect === 'confirm' ? 'confirm' : 'allow';
-        const answer = async (
-          result: ToolResult,
-          outcome: 'ok' | 'invalid' | 'failed' | 'denied',
-          errorCode?: string,
-        ) => {
-          const bytesOut = Buffer.byteLength(JSON.stringify(result));
-          observe(outcome);
-          const ok = await record(
-            entry({ decision: auditDecision, outcome, ...(errorCode ? { errorCode } : {}) }, bytesOut),
-          );
-          return ok ? ({ kind: 'result', result, headers } as const) : internalError(meta.requestId);
-        };
-
-        // validate
-        const parsed = tool.checkArgs(req.args ?? {});
-        if (!parsed.ok) {
-          reasons.push('arguments-invalid');
-          return answer(
-            errorResult(describeInvalidArguments(tool.name, parsed.issues)),
-            'invalid',
-            'invalid-arguments',
-          );
-        }
-
-        // execute → check output → secure output → record taint → audit
-        const run = async (): Promise<ToolCallOutcome> => {
-          const stopExecute = metrics.startStage('execute');
-          let out;
-          try {
-            out = await tool.execute(parsed.value, {
-              principal,
-              requestId: meta.requestId,
-              signal: req.signal,
-            });
-          } catch (err) {
-            if (err instanceof ToolInputError) {
-              reasons.push('tool-input-error');
-              await recordTaint();
-              // The message may quote what the tool saw (a URL, a remote error): it gets the same
-              // output stage as a result, wrapped and all.
-              return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
-            }
-            logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
-            reasons.push('tool-failed');
-            observe('failed');
-            await record(entry({ decision: auditDecision, outcome: 'failed', errorCode: 'internal' }));
-            return internalError(meta.requestId);
-          } finally {
-            stopExecute();
-          }
-
-          // check output: a tool that breaks its own output schema is a bug, not the caller's fault
-          const checked = out.isError
-            ? { ok: true as const, value: out.structured }
-            : tool.checkOutput(out.structured);
-          if (!checked.ok) {
-            logger.error(
-              { requestId: meta.requestId, tool: tool.name, issues: checked.issues },
-              'tool output failed its schema',
-            );
-            reasons.push('output-invalid');
-            return answer(
-              errorResult(
-                `${tool.name} returned a result that does not match its output schema (correlation id ${meta.requestId}).`,
-              ),
-              'failed',
-              'output-invalid',
-            );
-          }
-
-          // secure output
-          const stopSecure = metrics.startStage('sanitise');
-          const secured = output.secure(tool, {
-            content: [...out.content],
-            ...(checked.value ? { structuredContent: checked.value } : {}),
-            ...(out.isError ? { isError: true } : {}),
-          });
-          stopSecure();
-          if (secured.truncated) reasons.push('output-truncated');
-          if (secured.redactions > 0) reasons.push('output-redacted');
-          if (secured.action) reasons.push(INJECTION_REASON[secured.action]);
-          if (out.isError) reasons.push('tool-reported-error');
-
-          let result = secured.result;
-          if (secured.quarantined) {
-            const id = `q_${randomBytes(12).toString('base64url')}`;
-            await deps.quarantine.insert({
-              id,
-              tenant: principal.tenant,
-              principal: principal.subject,
-              tool: tool.name,
-              correlationId: meta.requestId,
-              createdAt: deps.now(),
-              status: 'pending',
-              decidedAt: null,
-              result: JSON.stringify(secured.quarantined),
-              findings: JSON.stringify(secured.injection?.findings ?? []),
-            });
-            logger.warn(
-              { alert: 'output-quarantined', requestId: meta.requestId, tool: tool.name, quarantineId: id },
-              'tool result quarantined',
-            );
-            result = errorResult(
-              `Portcullis withheld the result of ${tool.name}: it contains text that looks like instructions to an AI ` +
-                `model. It is quarantined as ${id} for a person to review; do not retry to get around this.`,
-            );
-          }
-          await recordTaint();
-          return answer(result, out.isError ? 'failed' : 'ok', out.isError ? 'tool-error' : undefined);
-        };
-        // Whatever the tool returned has reached the model's context, so its labels count from
-        // now on (a tool-reported error can carry untrusted text as well as a result can).
-        const recordTaint = () =>
-          deps.taint.record(taintKey(principal, meta), decision.classification.labels, deps.now().getTime());
-
-        if (decision.effect === 'allow') return await run();
-
-        // confirm
-        const step = await confirmStage.confirm({
-          principal,
-          tool,
-          args: req.args ?? {},
-          shownArgs: output.redactValue(args),
-          channel: decision.obligations.approval ?? 'in-band',
-          client: req.confirmVia,
-          ...(req.requestState !== undefined ? { requestState: req.requestState } : {}),
-          ...(req.inputResponses ? { inputResponses: req.inputResponses } : {}),
-        });
-        const settle = (s: typeof step & { kind: 'proceed' | 'stop' }): Promise<ToolCallOutcome> => {
-          if (s.kind === 'proceed') {
-            reasons.push('confirmation-accepted');
-            return run();
-          }
-          reasons.push(s.reason);
-          return answer(errorResult(s.text), 'denied', 'confirmation');
-        };
-        switch (step.kind) {
-          case 'proceed':
-          case 'stop':
-            return await settle(step);
-          case 'ask-input': {
-            observe('denied');
-            const ok = await record(
-              entry({ decision: 'confirm', outcome: 'denied', errorCode: 'confirmation' }),
-            );
-            return ok
-              ? { kind: 'input-required', message: step.message, requestState: step.requestState }
-              : internalError(meta.requestId);
-          }
-          case 'ask-session': {
-            // The call stays open (and holds its concurrency slot) until the person answers.
-            holdSlot = true;
-            let resumed = false;
-            return {
-              kind: 'elicit',
-              message: step.message,
-              timeoutMs: step.timeoutMs,
-              resume: async (a) => {
-                if (resumed) return internalError(meta.requestId);
-                resumed = true;
-                try {
-                  return await settle(step.answer(a));
-                } finally {
-                  admitted.release();
-                }
+                message: `Unknown tool: ${callName}. Call tools/list to see the available tools.`,
               },
-            };
+            });
           }
-        }
+
+          // decide
+          const taint = await deps.taint.seen(taintKey(principal, meta), deps.now().getTime());
+          const decision = decideFor(principal, tool, taint);
+          reasons.push(...decision.reasons);
+          for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
+          if (decision.effect === 'deny') {
+            if (decision.obligations.requiredScope !== undefined) {
+              return conclude({
+                decision: 'deny',
+                outcome: 'denied',
+                errorCode: 'insufficient-scope',
+                answer: { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope },
+              });
+            }
+            // Not a scope problem (a tool-chain rule, a pin): the model is told in-band why.
+            return conclude({
+              decision: 'deny',
+              outcome: 'denied',
+              errorCode: 'policy-denied',
+              answer: {
+                kind: 'result',
+                result: errorResult(denialText(tool.name, decision, taint)),
+                headers: {},
+              },
+            });
+          }
+
+          const headers = rateLimitHeaders(admitted.usage);
+          const auditDecision = decision.effect === 'confirm' ? 'confirm' : 'allow';
+          const answer = (
+            result: ToolResult,
+            outcome: 'ok' | 'invalid' | 'failed' | 'denied',
+            errorCode?: string,
+          ) =>
+            conclude({
+              decision: auditDecision,
+              outcome,
+              ...(errorCode ? { errorCode } : {}),
+              bytesOut: Buffer.byteLength(JSON.stringify(result)),
+              answer: { kind: 'result', result, headers },
+            });
+
+          // validate
+          const parsed = tool.checkArgs(shape.args);
+          if (!parsed.ok) {
+            reasons.push('arguments-invalid');
+            return answer(
+              errorResult(describeInvalidArguments(tool.name, parsed.issues)),
+              'invalid',
+              'invalid-arguments',
+            );
+          }
+
+          // intent → execute → check output → secure output → record taint → audit
+          const run = async (): Promise<ToolCallOutcome> => {
+            // intent: a tool with side effects runs only once the audit log holds the record
+            // that it is about to (DESIGN.md, "a side effect never happens without its record")
+            if (tool.class !== 'read' && audit) {
+              const stopIntent = metrics.startStage('audit');
+              try {
+                await audit.log.append(
+                  entry({ event: 'tool-intent', decision: auditDecision, outcome: 'pending' }),
+                );
+              } catch (err) {
+                auditUnavailable(err, meta.requestId);
+                reasons.push('audit-unavailable');
+                return conclude({
+                  decision: auditDecision,
+                  outcome: 'failed',
+                  errorCode: 'audit-unavailable',
+                  answer: unavailable(meta.requestId),
+                });
+              } finally {
+                stopIntent();
+              }
+            }
+            effectful = true;
+            const stopExecute = metrics.startStage('execute');
+            let out;
+            try {
+              out = await tool.execute(parsed.value, {
+                principal,
+                requestId: meta.requestId,
+                signal: req.signal,
+              });
+            } catch (err) {
+              if (err instanceof ToolInputError) {
+                reasons.push('tool-input-error');
+                await recordTaint();
+                // The message may quote what the tool saw (a URL, a remote error): it gets the same
+                // output stage as a result, wrapped and all.
+                return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
+              }
+              if (req.signal.aborted) {
+                logger.info(
+                  { requestId: meta.requestId, tool: tool.name },
+                  'tool call ended: the client went away',
+                );
+              } else {
+                logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
+              }
+              reasons.push('tool-failed');
+              return conclude({
+                decision: auditDecision,
+                outcome: 'failed',
+                errorCode: 'internal',
+                answer: internalError(meta.requestId),
+              });
+            } finally {
+              stopExecute();
+            }
+
+            // check output: a tool that breaks its own output schema is a bug, not the caller's fault
+            const checked = out.isError
+              ? { ok: true as const, value: out.structured }
+              : tool.checkOutput(out.structured);
+            if (!checked.ok) {
+              logger.error(
+                { requestId: meta.requestId, tool: tool.name, issues: checked.issues },
+                'tool output failed its schema',
+              );
+              reasons.push('output-invalid');
+              return answer(
+                errorResult(
+                  `${tool.name} returned a result that does not match its output schema (correlation id ${meta.requestId}).`,
+                ),
+                'failed',
+                'output-invalid',
+              );
+            }
+
+            // secure output
+            const stopSecure = metrics.startStage('sanitise');
+            const secured = output.secure(tool, {
+              content: [...out.content],
+              ...(checked.value ? { structuredContent: checked.value } : {}),
+              ...(out.isError ? { isError: true } : {}),
+            });
+            stopSecure();
+            if (secured.truncated) reasons.push('output-truncated');
+            if (secured.redactions > 0) reasons.push('output-redacted');
+            if (secured.action) reasons.push(INJECTION_REASON[secured.action]);
+            if (out.isError) reasons.push('tool-reported-error');
+
+            let result = secured.result;
+            if (secured.quarantined) {
+              const id = `q_${randomBytes(12).toString('base64url')}`;
+              await deps.quarantine.insert({
+                id,
+                tenant: principal.tenant,
+                principal: principal.subject,
+                tool: tool.name,
+                correlationId: meta.requestId,
+                createdAt: deps.now(),
+                status: 'pending',
+                decidedAt: null,
+                result: JSON.stringify(secured.quarantined),
+                findings: JSON.stringify(secured.injection?.findings ?? []),
+              });
+              logger.warn(
+                { alert: 'output-quarantined', requestId: meta.requestId, tool: tool.name, quarantineId: id },
+                'tool result quarantined',
+              );
+              result = errorResult(
+                `Portcullis withheld the result of ${tool.name}: it contains text that looks like instructions to an AI ` +
+                  `model. It is quarantined as ${id} for a person to review; do not retry to get around this.`,
+              );
+            }
+            await recordTaint();
+            return answer(result, out.isError ? 'failed' : 'ok', out.isError ? 'tool-error' : undefined);
+          };
+          // Whatever the tool returned has reached the model's context, so its labels count from
+          // now on (a tool-reported error can carry untrusted text as well as a result can).
+          const recordTaint = () =>
+            deps.taint.record(
+              taintKey(principal, meta),
+              decision.classification.labels,
+              deps.now().getTime(),
+            );
+
+          if (decision.effect === 'allow') return await run();
+
+          // confirm
+          const step = await confirmStage.confirm({
+            principal,
+            tool,
+            args: shape.args,
+            shownArgs: output.redactValue(args ?? {}),
+            channel: decision.obligations.approval ?? 'in-band',
+            client: req.confirmVia,
+            ...(req.requestState !== undefined ? { requestState: req.requestState } : {}),
+            ...(req.inputResponses ? { inputResponses: req.inputResponses } : {}),
+          });
+          const settle = (s: typeof step & { kind: 'proceed' | 'stop' }): Promise<ToolCallOutcome> => {
+            if (s.kind === 'proceed') {
+              reasons.push('confirmation-accepted');
+              return run();
+            }
+            reasons.push(s.reason);
+            return answer(errorResult(s.text), 'denied', 'confirmation');
+          };
+          switch (step.kind) {
+            case 'proceed':
+            case 'stop':
+              return await settle(step);
+            case 'ask-input':
+              return conclude({
+                decision: 'confirm',
+                outcome: 'denied',
+                errorCode: 'confirmation',
+                answer: { kind: 'input-required', message: step.message, requestState: step.requestState },
+              });
+            case 'ask-session': {
+              // The call stays open (and holds its concurrency slot) until the person answers.
+              holdSlot = true;
+              let resumed = false;
+              return {
+                kind: 'elicit',
+                message: step.message,
+                timeoutMs: step.timeoutMs,
+                resume: async (a) => {
+                  if (resumed) return internalError(meta.requestId);
+                  resumed = true;
+                  try {
+                    return await guarded(() => settle(step.answer(a)));
+                  } finally {
+                    admitted.release();
+                  }
+                },
+              };
+            }
+          }
+        });
       } finally {
-        if (!holdSlot) admitted.release();
+        if (!holdSlot) release();
       }
     },
   };
