@@ -35,8 +35,8 @@ export const HEADER_MISMATCH = -32020;
 const UNSUPPORTED_VERSION: number = ProtocolErrorCode.UnsupportedProtocolVersion;
 
 /**
- * The 2026-07-28+ revisions served. The SDK keeps its list internal; the side-by-side test
- * fails when the SDK starts serving a revision this list does not name.
+ * The 2026-07-28+ revisions served. The SDK keeps its list internal; check-request.test.ts
+ * holds this one equal to the list the SDK names when it refuses a revision.
  */
 export const MODERN_REVISIONS: readonly string[] = ['2026-07-28'];
 
