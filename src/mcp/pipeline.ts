@@ -217,6 +217,22 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     );
   }
 
+  /**
+   * The arguments as the record describes them (keyed hash and shape, or the redacted payload
+   * for opted-in tools). Never throws: a record without its arguments beats no record.
+   */
+  function describe(args: JsonValue, tool: string, requestId: string): AuditEntry['args'] {
+    if (!audit) return undefined;
+    try {
+      return describeArgs(output.redactValue(args), audit.argsKey, {
+        fullPayload: fullPayload.some((g) => g.test(tool)),
+      });
+    } catch (err) {
+      logger.error({ err, requestId }, 'tool-call arguments could not be described for the audit record');
+      return undefined;
+    }
+  }
+
   /** The audit stage: commits the record (group commit) before the caller answers the client. */
   async function record(entry: AuditEntry): Promise<boolean> {
     if (!audit) return true;
@@ -318,12 +334,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       const name = shape.name;
       const tool = name === undefined ? undefined : catalogue.get(name);
       const args = shape.ok ? (shape.args as JsonValue) : undefined;
-      const described =
-        audit && args !== undefined
-          ? describeArgs(output.redactValue(args), audit.argsKey, {
-              fullPayload: fullPayload.some((g) => g.test(name ?? '')),
-            })
-          : undefined;
+      const described = audit && args !== undefined ? describe(args, name ?? '', meta.requestId) : undefined;
       const entry = (
         over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'outcome'>,
         bytesOut = 0,
@@ -361,9 +372,15 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
           logger.error({ requestId: meta.requestId, tool: name }, 'a tool call tried to end twice');
           return internalError(meta.requestId);
         }
-        concluded = true;
         const gone = req.signal.aborted;
         if (gone) reasons.push('client-disconnected');
+        const errorCode = gone && c.outcome !== 'ok' ? 'client-disconnected' : c.errorCode;
+        const final = entry(
+          { decision: c.decision, outcome: c.outcome, ...(errorCode ? { errorCode } : {}) },
+          c.bytesOut,
+        );
+        concluded = true;
+        const ok = await record(final);
         deps.alerts.observe({
           at: Date.now(),
           credentialId: principal.credentialId,
@@ -373,13 +390,6 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
           labels: tool?.labels ?? [],
           outcome: c.outcome,
         });
-        const errorCode = gone && c.outcome !== 'ok' ? 'client-disconnected' : c.errorCode;
-        const ok = await record(
-          entry(
-            { decision: c.decision, outcome: c.outcome, ...(errorCode ? { errorCode } : {}) },
-            c.bytesOut,
-          ),
-        );
         if (ok) return c.answer;
         return effectful ? internalError(meta.requestId) : unavailable(meta.requestId);
       };
