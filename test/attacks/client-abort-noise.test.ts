@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { auditTip, countNotes, legacyToolCall, recordsAfter } from '../helpers/audit-records.js';
+import {
+  auditTip,
+  callWithBothSdks,
+  countNotes,
+  legacyToolCall,
+  recordsAfter,
+} from '../helpers/audit-records.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { capturingLogger, eventually, NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
 
@@ -129,7 +135,7 @@ describe('clients that go away', () => {
     assert.deepEqual(errorLines(log.lines), []);
   });
 
-  it('beside them, a whole chunked POST is served and saves its note', async () => {
+  it('beside them, a whole chunked POST and SDK v2 and 1.x clients are served and save their notes', async () => {
     const notes = countNotes(t.dataDir);
     const status = await chunkedPost(
       t.url,
@@ -137,6 +143,7 @@ describe('clients that go away', () => {
       JSON.stringify(legacyToolCall('memory_save', { content: 'whole' })),
     );
     assert.equal(status, 200);
-    assert.equal(countNotes(t.dataDir), notes + 1);
+    await callWithBothSdks(t.url, key, [{ name: 'memory_save', arguments: { content: 'whole' } }]);
+    assert.equal(countNotes(t.dataDir), notes + 3);
   });
 });

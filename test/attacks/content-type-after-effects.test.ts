@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   auditTip,
+  callWithBothSdks,
   countNotes,
   legacyToolCall,
   modernHeaders,
@@ -103,7 +102,7 @@ describe('protocol checks that come after the side effect', () => {
     });
   }
 
-  it('beside them, application/json with a charset is served, and an SDK 1.x client saves once', async () => {
+  it('beside them, application/json with a charset is served, and SDK v2 and 1.x clients each save once', async () => {
     const notes = countNotes(t.dataDir);
     const res = await postMcp(t.url, undefined, {
       key,
@@ -112,15 +111,7 @@ describe('protocol checks that come after the side effect', () => {
     });
     assert.equal(res.status, 200);
     assert.match((await readRpc(res)).result?.structuredContent?.id ?? '', /^note_/);
-    const client = new ClientV1({ name: 'v1', version: '1' });
-    await client.connect(
-      new TransportV1(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
-    );
-    try {
-      await client.callTool({ name: 'memory_save', arguments: { content: 'once' } });
-    } finally {
-      await client.close();
-    }
-    assert.equal(countNotes(t.dataDir), notes + 2);
+    await callWithBothSdks(t.url, key, [{ name: 'memory_save', arguments: { content: 'once' } }]);
+    assert.equal(countNotes(t.dataDir), notes + 3);
   });
 });

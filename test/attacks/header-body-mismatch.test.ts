@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  Client as ClientV2,
-  StreamableHTTPClientTransport as TransportV2,
-} from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
   auditTip,
+  callWithBothSdks,
   countNotes,
   legacyToolCall,
   modernHeaders,
@@ -136,26 +131,7 @@ describe('headers that disagree with the body', () => {
 
   it('an SDK v2 client on 2026-07-28 and an SDK 1.x client on 2025-11-25 still save notes', async () => {
     const notes = countNotes(t.dataDir);
-    const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await v2.connect(
-      new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
-    );
-    const v1 = new ClientV1({ name: 'v1', version: '1' });
-    await v1.connect(
-      new TransportV1(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
-    );
-    try {
-      assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
-      for (const client of [v2, v1] as const) {
-        const r = (await client.callTool({ name: 'memory_save', arguments: { content: 'legit' } })) as {
-          isError?: boolean;
-        };
-        assert.equal(r.isError, undefined);
-      }
-    } finally {
-      await v2.close();
-      await v1.close();
-    }
+    await callWithBothSdks(t.url, key, [{ name: 'memory_save', arguments: { content: 'legit' } }]);
     assert.equal(countNotes(t.dataDir), notes + 2);
   });
 });

@@ -6,19 +6,19 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import {
-  Client as ClientV2,
-  StreamableHTTPClientTransport as TransportV2,
-} from '@modelcontextprotocol/client';
-import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import {
   canonicalJson,
   loadAuditKeys,
   openSqliteAuditStore,
   verifyAuditStore,
   type AuditRecord,
 } from '../../src/audit/index.js';
-import { auditTip, countNotes, legacyToolCall, recordsAfter } from '../helpers/audit-records.js';
+import {
+  auditTip,
+  callWithBothSdks,
+  countNotes,
+  legacyToolCall,
+  recordsAfter,
+} from '../helpers/audit-records.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { capturingLogger, eventually, NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
@@ -159,31 +159,10 @@ describe('tool calls that would run or end without their audit record', () => {
   it('beside them, an SDK v2 client (2026-07-28) and an SDK 1.x client (2025-11-25) save, append and are recorded once per call', async () => {
     const tip = await auditTip(t);
     const notes = countNotes(t.dataDir);
-    const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
-    await v2.connect(
-      new TransportV2(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
-    );
-    const v1 = new ClientV1({ name: 'v1', version: '1' });
-    await v1.connect(
-      new TransportV1(new URL(t.url), { requestInit: { headers: { authorization: `Bearer ${key}` } } }),
-    );
-    try {
-      assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
-      for (const client of [v2, v1] as const) {
-        const saved = (await client.callTool({ name: 'memory_save', arguments: { content: 'kept' } })) as {
-          isError?: boolean;
-        };
-        assert.equal(saved.isError, undefined);
-        const appended = (await client.callTool({
-          name: 'ledger__append',
-          arguments: { entry: { amount: 12.5 } },
-        })) as { isError?: boolean };
-        assert.equal(appended.isError, undefined);
-      }
-    } finally {
-      await v2.close();
-      await v1.close();
-    }
+    await callWithBothSdks(t.url, key, [
+      { name: 'memory_save', arguments: { content: 'kept' } },
+      { name: 'ledger__append', arguments: { entry: { amount: 12.5 } } },
+    ]);
     assert.equal(countNotes(t.dataDir), notes + 2);
     assert.equal(ledgerLines(ledger).length, 2);
     const calls = await recordsAfter(t, tip, 'tool-call');

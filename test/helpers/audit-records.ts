@@ -1,5 +1,12 @@
+import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import {
+  Client as ClientV2,
+  StreamableHTTPClientTransport as TransportV2,
+} from '@modelcontextprotocol/client';
+import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport as TransportV1 } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { AuditRecord } from '../../src/audit/index.js';
 import type { TestGateway } from './gateway.js';
 
@@ -65,3 +72,34 @@ export const legacyToolCall = (name: unknown, args: unknown, id: unknown = 1) =>
   method: 'tools/call',
   params: { name, arguments: args },
 });
+
+/**
+ * The legitimate path beside an attack: an SDK v2 client negotiating 2026-07-28 and an SDK 1.x
+ * client on 2025-11-25 each make every call in `calls` (with their own key header); any
+ * isError result or protocol error fails the test.
+ */
+export async function callWithBothSdks(
+  url: string,
+  key: string,
+  calls: readonly { name: string; arguments: Record<string, unknown> }[],
+): Promise<void> {
+  const requestInit = { headers: { authorization: `Bearer ${key}` } };
+  const v2 = new ClientV2({ name: 'v2', version: '1' }, { versionNegotiation: { mode: 'auto' } });
+  await v2.connect(new TransportV2(new URL(url), { requestInit }));
+  const v1 = new ClientV1({ name: 'v1', version: '1' });
+  const v1Transport = new TransportV1(new URL(url), { requestInit });
+  await v1.connect(v1Transport);
+  try {
+    assert.equal(v2.getNegotiatedProtocolVersion(), '2026-07-28');
+    assert.equal(v1Transport.protocolVersion, '2025-11-25');
+    for (const client of [v2, v1] as const) {
+      for (const call of calls) {
+        const result = (await client.callTool(call)) as { isError?: boolean };
+        assert.equal(result.isError, undefined, `${call.name}: ${JSON.stringify(result)}`);
+      }
+    }
+  } finally {
+    await v2.close();
+    await v1.close();
+  }
+}
