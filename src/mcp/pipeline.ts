@@ -10,7 +10,12 @@ import {
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision, type Policy, type TaintKey, type TaintTracker } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
-import { rateLimitHeaders, type RateLimitRefusal, type RateLimits } from '../ratelimit/index.js';
+import {
+  rateLimitHeaders,
+  type RateLimitRefusal,
+  type RateLimits,
+  type ToolCallRateDecision,
+} from '../ratelimit/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
 import {
   ToolInputError,
@@ -393,325 +398,317 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         if (ok) return c.answer;
         return effectful ? internalError(meta.requestId) : unavailable(meta.requestId);
       };
-      /** Any exception a stage throws still ends the call through `conclude`. */
-      const guarded = async (stages: () => Promise<ToolCallOutcome>): Promise<ToolCallOutcome> => {
-        try {
-          return await stages();
-        } catch (err) {
-          if (concluded) throw err;
-          logger.error({ err, requestId: meta.requestId, tool: name }, 'tool call failed');
-          reasons.push('internal-error');
-          return conclude({
-            decision: 'error',
-            outcome: 'failed',
-            errorCode: 'internal',
-            answer: internalError(meta.requestId),
-          });
-        }
+      /** An exception in any stage still ends the call through `conclude`. */
+      const failed = (err: unknown): Promise<ToolCallOutcome> => {
+        if (concluded) throw err;
+        logger.error({ err, requestId: meta.requestId, tool: name }, 'tool call failed');
+        reasons.push('internal-error');
+        return conclude({
+          decision: 'error',
+          outcome: 'failed',
+          errorCode: 'internal',
+          answer: internalError(meta.requestId),
+        });
       };
 
-      // refused by the HTTP layer (headers, envelope, session) or malformed params
+      // refused by the HTTP layer (headers, envelope, session), or malformed params
       if (req.refusal) {
         reasons.push('request-refused');
-        return guarded(() =>
-          conclude({
-            decision: 'deny',
-            outcome: 'invalid',
-            errorCode: req.refusal!.errorCode,
-            answer: { kind: 'refused', refusal: req.refusal! },
-          }),
-        );
+        return conclude({
+          decision: 'deny',
+          outcome: 'invalid',
+          errorCode: req.refusal.errorCode,
+          answer: { kind: 'refused', refusal: req.refusal },
+        });
       }
       if (!shape.ok) {
         reasons.push(shape.reason);
-        return guarded(() =>
-          conclude({
+        return conclude({
+          decision: 'deny',
+          outcome: 'invalid',
+          errorCode: 'invalid-params',
+          answer: { kind: 'rpc-error', code: -32602, message: shape.message },
+        });
+      }
+
+      // rate limit (every tier; the concurrency slot is held until the call ends)
+      const stopLimit = metrics.startStage('rate-limit');
+      let admitted: ToolCallRateDecision;
+      try {
+        admitted = limits
+          ? await limits.checkToolCall({
+              credentialId: principal.credentialId,
+              ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+              tool: shape.name,
+              ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+            })
+          : UNLIMITED;
+      } catch (err) {
+        return failed(err);
+      } finally {
+        stopLimit();
+      }
+      let holdSlot = false;
+      if (!admitted.allowed) {
+        metrics.recordRateLimitRejection(admitted.tier);
+        reasons.push(admitted.reason);
+        return conclude({
+          decision: 'deny',
+          outcome: 'rate-limited',
+          errorCode: 'rate-limited',
+          answer: { kind: 'rate-limited', refusal: admitted },
+        });
+      }
+      try {
+        // resolve tool
+        if (!tool) {
+          reasons.push('unknown-tool');
+          return await conclude({
             decision: 'deny',
             outcome: 'invalid',
-            errorCode: 'invalid-params',
-            answer: { kind: 'rpc-error', code: -32602, message: shape.message },
-          }),
-        );
-      }
-      const callName = shape.name;
+            errorCode: 'unknown-tool',
+            answer: {
+              kind: 'rpc-error',
+              code: -32602,
+              message: `Unknown tool: ${shape.name}. Call tools/list to see the available tools.`,
+            },
+          });
+        }
 
-      let holdSlot = false;
-      let release: () => void = () => undefined;
-      try {
-        return await guarded(async () => {
-          // rate limit (every tier; the concurrency slot is held until the call ends)
-          const stopLimit = metrics.startStage('rate-limit');
-          const admitted = limits
-            ? await limits.checkToolCall({
-                credentialId: principal.credentialId,
-                ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
-                tool: callName,
-                ...(tool?.upstream ? { upstream: tool.upstream } : {}),
-              })
-            : UNLIMITED;
-          stopLimit();
-          if (!admitted.allowed) {
-            metrics.recordRateLimitRejection(admitted.tier);
-            reasons.push(admitted.reason);
-            return conclude({
-              decision: 'deny',
-              outcome: 'rate-limited',
-              errorCode: 'rate-limited',
-              answer: { kind: 'rate-limited', refusal: admitted },
-            });
-          }
-          release = admitted.release;
-
-          // resolve tool
-          if (!tool) {
-            reasons.push('unknown-tool');
-            return conclude({
-              decision: 'deny',
-              outcome: 'invalid',
-              errorCode: 'unknown-tool',
-              answer: {
-                kind: 'rpc-error',
-                code: -32602,
-                message: `Unknown tool: ${callName}. Call tools/list to see the available tools.`,
-              },
-            });
-          }
-
-          // decide
-          const taint = await deps.taint.seen(taintKey(principal, meta), deps.now().getTime());
-          const decision = decideFor(principal, tool, taint);
-          reasons.push(...decision.reasons);
-          for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
-          if (decision.effect === 'deny') {
-            if (decision.obligations.requiredScope !== undefined) {
-              return conclude({
-                decision: 'deny',
-                outcome: 'denied',
-                errorCode: 'insufficient-scope',
-                answer: { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope },
-              });
-            }
-            // Not a scope problem (a tool-chain rule, a pin): the model is told in-band why.
-            return conclude({
+        // decide
+        const taint = await deps.taint.seen(taintKey(principal, meta), deps.now().getTime());
+        const decision = decideFor(principal, tool, taint);
+        reasons.push(...decision.reasons);
+        for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
+        if (decision.effect === 'deny') {
+          if (decision.obligations.requiredScope !== undefined) {
+            return await conclude({
               decision: 'deny',
               outcome: 'denied',
-              errorCode: 'policy-denied',
-              answer: {
-                kind: 'result',
-                result: errorResult(denialText(tool.name, decision, taint)),
-                headers: {},
-              },
+              errorCode: 'insufficient-scope',
+              answer: { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope },
             });
           }
+          // Not a scope problem (a tool-chain rule, a pin): the model is told in-band why.
+          return await conclude({
+            decision: 'deny',
+            outcome: 'denied',
+            errorCode: 'policy-denied',
+            answer: {
+              kind: 'result',
+              result: errorResult(denialText(tool.name, decision, taint)),
+              headers: {},
+            },
+          });
+        }
 
-          const headers = rateLimitHeaders(admitted.usage);
-          const auditDecision = decision.effect === 'confirm' ? 'confirm' : 'allow';
-          const answer = (
-            result: ToolResult,
-            outcome: 'ok' | 'invalid' | 'failed' | 'denied',
-            errorCode?: string,
-          ) =>
-            conclude({
-              decision: auditDecision,
-              outcome,
-              ...(errorCode ? { errorCode } : {}),
-              bytesOut: Buffer.byteLength(JSON.stringify(result)),
-              answer: { kind: 'result', result, headers },
-            });
+        const headers = rateLimitHeaders(admitted.usage);
+        const auditDecision = decision.effect === 'confirm' ? 'confirm' : 'allow';
+        const answer = (
+          result: ToolResult,
+          outcome: 'ok' | 'invalid' | 'failed' | 'denied',
+          errorCode?: string,
+        ) =>
+          conclude({
+            decision: auditDecision,
+            outcome,
+            ...(errorCode ? { errorCode } : {}),
+            bytesOut: Buffer.byteLength(JSON.stringify(result)),
+            answer: { kind: 'result', result, headers },
+          });
 
-          // validate
-          const parsed = tool.checkArgs(shape.args);
-          if (!parsed.ok) {
-            reasons.push('arguments-invalid');
-            return answer(
-              errorResult(describeInvalidArguments(tool.name, parsed.issues)),
-              'invalid',
-              'invalid-arguments',
-            );
-          }
+        // validate
+        const parsed = tool.checkArgs(shape.args);
+        if (!parsed.ok) {
+          reasons.push('arguments-invalid');
+          return await answer(
+            errorResult(describeInvalidArguments(tool.name, parsed.issues)),
+            'invalid',
+            'invalid-arguments',
+          );
+        }
 
-          // intent → execute → check output → secure output → record taint → audit
-          const run = async (): Promise<ToolCallOutcome> => {
-            // intent: a tool with side effects runs only once the audit log holds the record
-            // that it is about to (DESIGN.md, "a side effect never happens without its record")
-            if (tool.class !== 'read' && audit) {
-              const stopIntent = metrics.startStage('audit');
-              try {
-                await audit.log.append(
-                  entry({ event: 'tool-intent', decision: auditDecision, outcome: 'pending' }),
-                );
-              } catch (err) {
-                auditUnavailable(err, meta.requestId);
-                reasons.push('audit-unavailable');
-                return conclude({
-                  decision: auditDecision,
-                  outcome: 'failed',
-                  errorCode: 'audit-unavailable',
-                  answer: unavailable(meta.requestId),
-                });
-              } finally {
-                stopIntent();
-              }
-            }
-            effectful = true;
-            const stopExecute = metrics.startStage('execute');
-            let out;
+        // intent → execute → check output → secure output → record taint → audit
+        const run = async (): Promise<ToolCallOutcome> => {
+          // intent: a tool with side effects runs only once the audit log holds the record that
+          // it is about to (DESIGN.md: a side effect never happens without its record)
+          if (tool.class !== 'read' && audit) {
+            const stopIntent = metrics.startStage('audit');
             try {
-              out = await tool.execute(parsed.value, {
-                principal,
-                requestId: meta.requestId,
-                signal: req.signal,
-              });
+              await audit.log.append(
+                entry({ event: 'tool-intent', decision: auditDecision, outcome: 'pending' }),
+              );
             } catch (err) {
-              if (err instanceof ToolInputError) {
-                reasons.push('tool-input-error');
-                await recordTaint();
-                // The message may quote what the tool saw (a URL, a remote error): it gets the same
-                // output stage as a result, wrapped and all.
-                return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
-              }
-              if (req.signal.aborted) {
-                logger.info(
-                  { requestId: meta.requestId, tool: tool.name },
-                  'tool call ended: the client went away',
-                );
-              } else {
-                logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
-              }
-              reasons.push('tool-failed');
+              auditUnavailable(err, meta.requestId);
+              reasons.push('audit-unavailable');
               return conclude({
                 decision: auditDecision,
                 outcome: 'failed',
-                errorCode: 'internal',
-                answer: internalError(meta.requestId),
+                errorCode: 'audit-unavailable',
+                answer: unavailable(meta.requestId),
               });
             } finally {
-              stopExecute();
-            }
-
-            // check output: a tool that breaks its own output schema is a bug, not the caller's fault
-            const checked = out.isError
-              ? { ok: true as const, value: out.structured }
-              : tool.checkOutput(out.structured);
-            if (!checked.ok) {
-              logger.error(
-                { requestId: meta.requestId, tool: tool.name, issues: checked.issues },
-                'tool output failed its schema',
-              );
-              reasons.push('output-invalid');
-              return answer(
-                errorResult(
-                  `${tool.name} returned a result that does not match its output schema (correlation id ${meta.requestId}).`,
-                ),
-                'failed',
-                'output-invalid',
-              );
-            }
-
-            // secure output
-            const stopSecure = metrics.startStage('sanitise');
-            const secured = output.secure(tool, {
-              content: [...out.content],
-              ...(checked.value ? { structuredContent: checked.value } : {}),
-              ...(out.isError ? { isError: true } : {}),
-            });
-            stopSecure();
-            if (secured.truncated) reasons.push('output-truncated');
-            if (secured.redactions > 0) reasons.push('output-redacted');
-            if (secured.action) reasons.push(INJECTION_REASON[secured.action]);
-            if (out.isError) reasons.push('tool-reported-error');
-
-            let result = secured.result;
-            if (secured.quarantined) {
-              const id = `q_${randomBytes(12).toString('base64url')}`;
-              await deps.quarantine.insert({
-                id,
-                tenant: principal.tenant,
-                principal: principal.subject,
-                tool: tool.name,
-                correlationId: meta.requestId,
-                createdAt: deps.now(),
-                status: 'pending',
-                decidedAt: null,
-                result: JSON.stringify(secured.quarantined),
-                findings: JSON.stringify(secured.injection?.findings ?? []),
-              });
-              logger.warn(
-                { alert: 'output-quarantined', requestId: meta.requestId, tool: tool.name, quarantineId: id },
-                'tool result quarantined',
-              );
-              result = errorResult(
-                `Portcullis withheld the result of ${tool.name}: it contains text that looks like instructions to an AI ` +
-                  `model. It is quarantined as ${id} for a person to review; do not retry to get around this.`,
-              );
-            }
-            await recordTaint();
-            return answer(result, out.isError ? 'failed' : 'ok', out.isError ? 'tool-error' : undefined);
-          };
-          // Whatever the tool returned has reached the model's context, so its labels count from
-          // now on (a tool-reported error can carry untrusted text as well as a result can).
-          const recordTaint = () =>
-            deps.taint.record(
-              taintKey(principal, meta),
-              decision.classification.labels,
-              deps.now().getTime(),
-            );
-
-          if (decision.effect === 'allow') return await run();
-
-          // confirm
-          const step = await confirmStage.confirm({
-            principal,
-            tool,
-            args: shape.args,
-            shownArgs: output.redactValue(args ?? {}),
-            channel: decision.obligations.approval ?? 'in-band',
-            client: req.confirmVia,
-            ...(req.requestState !== undefined ? { requestState: req.requestState } : {}),
-            ...(req.inputResponses ? { inputResponses: req.inputResponses } : {}),
-          });
-          const settle = (s: typeof step & { kind: 'proceed' | 'stop' }): Promise<ToolCallOutcome> => {
-            if (s.kind === 'proceed') {
-              reasons.push('confirmation-accepted');
-              return run();
-            }
-            reasons.push(s.reason);
-            return answer(errorResult(s.text), 'denied', 'confirmation');
-          };
-          switch (step.kind) {
-            case 'proceed':
-            case 'stop':
-              return await settle(step);
-            case 'ask-input':
-              return conclude({
-                decision: 'confirm',
-                outcome: 'denied',
-                errorCode: 'confirmation',
-                answer: { kind: 'input-required', message: step.message, requestState: step.requestState },
-              });
-            case 'ask-session': {
-              // The call stays open (and holds its concurrency slot) until the person answers.
-              holdSlot = true;
-              let resumed = false;
-              return {
-                kind: 'elicit',
-                message: step.message,
-                timeoutMs: step.timeoutMs,
-                resume: async (a) => {
-                  if (resumed) return internalError(meta.requestId);
-                  resumed = true;
-                  try {
-                    return await guarded(() => settle(step.answer(a)));
-                  } finally {
-                    admitted.release();
-                  }
-                },
-              };
+              stopIntent();
             }
           }
+          effectful = true;
+          const stopExecute = metrics.startStage('execute');
+          let out;
+          try {
+            out = await tool.execute(parsed.value, {
+              principal,
+              requestId: meta.requestId,
+              signal: req.signal,
+            });
+          } catch (err) {
+            if (err instanceof ToolInputError) {
+              reasons.push('tool-input-error');
+              await recordTaint();
+              // The message may quote what the tool saw (a URL, a remote error): it gets the same
+              // output stage as a result, wrapped and all.
+              return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
+            }
+            if (req.signal.aborted) {
+              logger.info(
+                { requestId: meta.requestId, tool: tool.name },
+                'tool call ended: the client went away',
+              );
+            } else {
+              logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
+            }
+            reasons.push('tool-failed');
+            return conclude({
+              decision: auditDecision,
+              outcome: 'failed',
+              errorCode: 'internal',
+              answer: internalError(meta.requestId),
+            });
+          } finally {
+            stopExecute();
+          }
+
+          // check output: a tool that breaks its own output schema is a bug, not the caller's fault
+          const checked = out.isError
+            ? { ok: true as const, value: out.structured }
+            : tool.checkOutput(out.structured);
+          if (!checked.ok) {
+            logger.error(
+              { requestId: meta.requestId, tool: tool.name, issues: checked.issues },
+              'tool output failed its schema',
+            );
+            reasons.push('output-invalid');
+            return answer(
+              errorResult(
+                `${tool.name} returned a result that does not match its output schema (correlation id ${meta.requestId}).`,
+              ),
+              'failed',
+              'output-invalid',
+            );
+          }
+
+          // secure output
+          const stopSecure = metrics.startStage('sanitise');
+          const secured = output.secure(tool, {
+            content: [...out.content],
+            ...(checked.value ? { structuredContent: checked.value } : {}),
+            ...(out.isError ? { isError: true } : {}),
+          });
+          stopSecure();
+          if (secured.truncated) reasons.push('output-truncated');
+          if (secured.redactions > 0) reasons.push('output-redacted');
+          if (secured.action) reasons.push(INJECTION_REASON[secured.action]);
+          if (out.isError) reasons.push('tool-reported-error');
+
+          let result = secured.result;
+          if (secured.quarantined) {
+            const id = `q_${randomBytes(12).toString('base64url')}`;
+            await deps.quarantine.insert({
+              id,
+              tenant: principal.tenant,
+              principal: principal.subject,
+              tool: tool.name,
+              correlationId: meta.requestId,
+              createdAt: deps.now(),
+              status: 'pending',
+              decidedAt: null,
+              result: JSON.stringify(secured.quarantined),
+              findings: JSON.stringify(secured.injection?.findings ?? []),
+            });
+            logger.warn(
+              { alert: 'output-quarantined', requestId: meta.requestId, tool: tool.name, quarantineId: id },
+              'tool result quarantined',
+            );
+            result = errorResult(
+              `Portcullis withheld the result of ${tool.name}: it contains text that looks like instructions to an AI ` +
+                `model. It is quarantined as ${id} for a person to review; do not retry to get around this.`,
+            );
+          }
+          await recordTaint();
+          return answer(result, out.isError ? 'failed' : 'ok', out.isError ? 'tool-error' : undefined);
+        };
+        // Whatever the tool returned has reached the model's context, so its labels count from
+        // now on (a tool-reported error can carry untrusted text as well as a result can).
+        const recordTaint = () =>
+          deps.taint.record(taintKey(principal, meta), decision.classification.labels, deps.now().getTime());
+
+        if (decision.effect === 'allow') return await run();
+
+        // confirm
+        const step = await confirmStage.confirm({
+          principal,
+          tool,
+          args: shape.args,
+          shownArgs: output.redactValue(args ?? {}),
+          channel: decision.obligations.approval ?? 'in-band',
+          client: req.confirmVia,
+          ...(req.requestState !== undefined ? { requestState: req.requestState } : {}),
+          ...(req.inputResponses ? { inputResponses: req.inputResponses } : {}),
         });
+        const settle = (s: typeof step & { kind: 'proceed' | 'stop' }): Promise<ToolCallOutcome> => {
+          if (s.kind === 'proceed') {
+            reasons.push('confirmation-accepted');
+            return run();
+          }
+          reasons.push(s.reason);
+          return answer(errorResult(s.text), 'denied', 'confirmation');
+        };
+        switch (step.kind) {
+          case 'proceed':
+          case 'stop':
+            return await settle(step);
+          case 'ask-input':
+            return await conclude({
+              decision: 'confirm',
+              outcome: 'denied',
+              errorCode: 'confirmation',
+              answer: { kind: 'input-required', message: step.message, requestState: step.requestState },
+            });
+          case 'ask-session': {
+            // The call stays open (and holds its concurrency slot) until the person answers.
+            holdSlot = true;
+            let resumed = false;
+            return {
+              kind: 'elicit',
+              message: step.message,
+              timeoutMs: step.timeoutMs,
+              resume: async (a) => {
+                if (resumed) return internalError(meta.requestId);
+                resumed = true;
+                try {
+                  return await settle(step.answer(a));
+                } catch (err) {
+                  return await failed(err);
+                } finally {
+                  admitted.release();
+                }
+              },
+            };
+          }
+        }
+      } catch (err) {
+        return await failed(err);
       } finally {
-        if (!holdSlot) release();
+        if (!holdSlot) admitted.release();
       }
     },
   };
