@@ -38,6 +38,7 @@ export {
   type ErasureActor,
 } from './audit-log.js';
 export { exportJsonl } from './export-jsonl.js';
+export { closeInterruptedCalls, type EffectState } from './close-interrupted.js';
 export { AuditError } from './errors.js';
 export type { AuditSink } from './sinks/sink.js';
 export { createJsonlFileSink, type JsonlFileSinkOptions } from './sinks/jsonl-file-sink.js';

@@ -75,6 +75,14 @@ export function createMemoryAuditStore(): AuditStore & { readonly records: Audit
       });
       return seqs;
     },
+    openIntents() {
+      const closed = new Set(records.filter((r) => r.event === 'tool-call').map((r) => r.correlationId));
+      return Promise.resolve(
+        records
+          .filter((r) => r.event === 'tool-intent' && !closed.has(r.correlationId))
+          .map((r) => structuredClone(r)),
+      );
+    },
     close: () => Promise.resolve(),
   };
 }

@@ -3,9 +3,26 @@ import { canonicalJson, type JsonValue } from './canonical.js';
 
 /** What kind of thing happened. */
 export type AuditEvent =
-  'tool-call' | 'tools-list' | 'authentication' | 'authorization' | 'confirmation' | 'admin';
+  | 'tool-call'
+  | 'tools-list'
+  | 'authentication'
+  | 'authorization'
+  | 'confirmation'
+  | 'admin'
+  /** Written and committed before a tool with side effects runs; its `tool-call` record follows. */
+  | 'tool-intent';
 export type AuditDecision = 'allow' | 'deny' | 'confirm' | 'error';
-export type AuditOutcome = 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited' | 'unauthenticated';
+export type AuditOutcome =
+  | 'ok'
+  | 'denied'
+  | 'invalid'
+  | 'failed'
+  | 'rate-limited'
+  | 'unauthenticated'
+  /** A `tool-intent`: the tool is about to run. */
+  | 'pending'
+  /** Written at start-up for an intent whose call the process never finished (a crash). */
+  | 'interrupted';
 export type AuditAuthMethod = 'api-key' | 'oauth' | 'none';
 
 /**

@@ -15,6 +15,11 @@
  *   schema_migrations(version INTEGER PRIMARY KEY, applied_at)
  * Migration 2: audit_records.erasure_json (the signed erasure statement of an `audit-erased` event).
  *
+ * Migration 3:
+ *   audit_open_intents(correlation_id PRIMARY KEY, seq) — the `tool-intent` records whose
+ *     `tool-call` record has not been appended yet; kept in the append transaction, so the
+ *     start-up recovery reads the few open calls instead of scanning the chain.
+ *
  * Several processes may write one file (the CLI beside a running gateway): every write is one
  * `BEGIN IMMEDIATE` transaction that reads the chain state and appends after it, so writers are
  * serialised by SQLite's write lock and never seal against a stale position.
@@ -67,6 +72,7 @@ const MIGRATIONS: readonly string[] = [
      seq INTEGER NOT NULL, hash TEXT NOT NULL, time TEXT NOT NULL, key_id TEXT NOT NULL, signature TEXT NOT NULL
    );`,
   `ALTER TABLE audit_records ADD COLUMN erasure_json TEXT;`,
+  `CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 ];
 
 interface RecordRow {
@@ -149,6 +155,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const lastCheckpoint = db.prepare<[], { seq: number }>(
     'SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_checkpoints',
   );
+  const openIntent = db.prepare<[string, number]>(
+    'INSERT OR REPLACE INTO audit_open_intents (correlation_id, seq) VALUES (?, ?)',
+  );
+  const closeIntent = db.prepare<[string]>('DELETE FROM audit_open_intents WHERE correlation_id = ?');
   const readSeal = db.prepare<[string], SealRow>(
     'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
   );
@@ -178,7 +188,11 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
         detail: `batch ${first?.seq ?? '-'}..${last} with head ${batch.head.seq}, store at ${state.lastSeq}`,
       });
     }
-    for (const record of batch.records) insertRecord.run(toRow(record));
+    for (const record of batch.records) {
+      insertRecord.run(toRow(record));
+      if (record.event === 'tool-intent') openIntent.run(record.correlationId, record.seq);
+      else if (record.event === 'tool-call') closeIntent.run(record.correlationId);
+    }
     for (const cp of batch.checkpoints)
       insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
     const h = batch.head;
@@ -205,6 +219,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
 
   const pruneTx = db.transaction((anchor: Seal) => {
     const deleted = db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
+    db.prepare('DELETE FROM audit_open_intents WHERE seq <= ?').run(anchor.seq);
     db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(anchor.seq);
     upsertSeal.run('anchor', anchor.seq, anchor.hash, anchor.time, anchor.keyId, anchor.signature);
     return deleted;
@@ -267,6 +282,16 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     },
     erasePrincipal(principal, build) {
       return attempt('cannot erase audit records', () => eraseTx.immediate(principal, build));
+    },
+    openIntents() {
+      return attempt('cannot read open audit intents', () =>
+        db
+          .prepare<[], RecordRow>(
+            `SELECT r.* FROM audit_open_intents o JOIN audit_records r ON r.seq = o.seq ORDER BY r.seq`,
+          )
+          .all()
+          .map(fromRow),
+      );
     },
     close() {
       return attempt('cannot close the audit database', () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { GENESIS_HASH, sealRecord } from './chain.js';
 import { signSeal } from './checkpoint.js';
 import { createMemoryAuditStore } from './memory-store.js';
-import type { AuditRecord } from './record.js';
+import type { AuditEntry, AuditRecord } from './record.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
 import { iterateRecords, type AuditBatch, type AuditStore, type ChainState } from './store.js';
 import { makeTestKeys, sampleEntry } from './test-support.js';
@@ -14,10 +14,18 @@ import { makeTestKeys, sampleEntry } from './test-support.js';
 const keys = makeTestKeys();
 
 function chainOf(count: number, startTime = Date.parse('2025-01-01T00:00:00.000Z')): AuditRecord[] {
+  return chainFrom(
+    Array.from({ length: count }, (_, i) => sampleEntry(i + 1)),
+    startTime,
+  );
+}
+
+function chainFrom(entries: AuditEntry[], startTime = Date.parse('2025-01-01T00:00:00.000Z')): AuditRecord[] {
   const out: AuditRecord[] = [];
   let prevHash = GENESIS_HASH;
-  for (let seq = 1; seq <= count; seq++) {
-    const record = sealRecord(sampleEntry(seq), {
+  for (const [i, entry] of entries.entries()) {
+    const seq = i + 1;
+    const record = sealRecord(entry, {
       seq,
       prevHash,
       time: new Date(startTime + seq * 60_000).toISOString(),
@@ -153,6 +161,48 @@ for (const [name, open] of backends) {
         assert.deepEqual(
           (await store.checkpoints()).map((c) => c.seq),
           [6],
+        );
+      });
+    });
+
+    test('open intents are the tool-intent records no tool-call of the same call follows', async () => {
+      await withStore(async (store) => {
+        const intent = (id: string) =>
+          sampleEntry(1, { correlationId: id, event: 'tool-intent', outcome: 'pending' });
+        const outcome = (id: string) => sampleEntry(1, { correlationId: id });
+        const records = chainFrom([
+          intent('a'),
+          intent('b'),
+          outcome('a'),
+          sampleEntry(4, { correlationId: 'c', event: 'authentication' }),
+          intent('c'),
+          intent('d'),
+        ]);
+        await store.appendBatch(() => ({
+          records: records.slice(0, 3),
+          head: headOf(records.slice(0, 3)),
+          checkpoints: [],
+        }));
+        await store.appendBatch(() => ({
+          records: records.slice(3),
+          head: headOf(records),
+          checkpoints: [],
+        }));
+        assert.deepEqual(
+          (await store.openIntents()).map((r) => [r.seq, r.correlationId]),
+          [
+            [2, 'b'],
+            [5, 'c'],
+            [6, 'd'],
+          ],
+        );
+        assert.deepEqual((await store.openIntents())[0], records[1]);
+        // Pruning removes intents with their records; the chain's later ones stay open.
+        const anchor = signSeal('anchor', { seq: 2, hash: records[1]!.hash, time: records[5]!.time }, keys);
+        await store.prune(anchor);
+        assert.deepEqual(
+          (await store.openIntents()).map((r) => r.correlationId),
+          ['c', 'd'],
         );
       });
     });

@@ -82,6 +82,11 @@ export interface AuditStore {
     principal: string,
     build: (state: ChainState, erased: readonly number[]) => AuditBatch,
   ): Promise<readonly number[]>;
+  /**
+   * `tool-intent` records that no `tool-call` record with the same correlation id follows yet,
+   * in ascending seq order: calls begun and not (yet) finished. Pruned intents are gone.
+   */
+  openIntents(): Promise<AuditRecord[]>;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
+  closeInterruptedCalls,
   createAuditLog,
   createJsonlFileSink,
   createStdoutSink,
@@ -15,6 +16,7 @@ import {
 import type { Config } from '../config/index.js';
 import type { EgressGuard } from '../egress/index.js';
 import type { Metrics } from '../metrics/index.js';
+import { EFFECT_JOURNAL_RETENTION_MS, type EffectJournal } from '../storage/index.js';
 
 export interface BuiltAudit {
   readonly log: AuditLog;
@@ -24,7 +26,8 @@ export interface BuiltAudit {
 }
 
 /**
- * Opens the audit store and log with the configured secondary sinks. Refuses to start on a chain
+ * Opens the audit store and log with the configured secondary sinks, then closes the calls a
+ * previous process left interrupted (audit/close-interrupted.ts). Refuses to start on a chain
  * whose signed head does not verify: a gateway must not extend a log someone has tampered with.
  */
 export async function buildAudit(deps: {
@@ -33,6 +36,8 @@ export async function buildAudit(deps: {
   logger: Logger;
   metrics: Metrics;
   egress: EgressGuard | undefined;
+  /** The built-in tools' write journal, which tells whether an interrupted write committed. */
+  effects: EffectJournal;
 }): Promise<BuiltAudit> {
   const { config, dataDir, logger, metrics } = deps;
   const keys = await ensureAuditKeys(path.join(dataDir, 'keys'));
@@ -73,6 +78,23 @@ export async function buildAudit(deps: {
         logger.error({ err, sink }, 'audit sink failed');
       },
     });
+    const closed = await closeInterruptedCalls({
+      log,
+      store,
+      effectOf: async (intent) => {
+        // Only built-in tools journal their writes; what an upstream did is not known here.
+        if (intent.upstream !== undefined) return 'unknown';
+        if (await deps.effects.committed(intent.correlationId)) return 'committed';
+        const age = Date.now() - Date.parse(intent.time);
+        return age < EFFECT_JOURNAL_RETENTION_MS ? 'not-committed' : 'unknown';
+      },
+    });
+    if (closed > 0) {
+      logger.warn(
+        { alert: 'calls-interrupted', count: closed },
+        `${closed} tool call(s) begun before the last shutdown never finished; recorded as interrupted`,
+      );
+    }
   } catch (err) {
     await store.close();
     throw err;

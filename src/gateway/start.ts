@@ -186,6 +186,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         logger,
         metrics,
         egress: config.audit.webhookUrl ? egressFor([new URL(config.audit.webhookUrl).hostname]) : undefined,
+        effects: storage.effects,
       });
       audit = built;
       closers.push(() => built.close());

@@ -16,7 +16,7 @@ import { clientAddress } from './client-address.js';
 import { FORM_BODY_LIMIT, limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
-import { jsonRpcErrorResponse } from './responses.js';
+import { CLIENT_CLOSED_REQUEST, jsonRpcErrorResponse } from './responses.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -78,7 +78,9 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   app.use(requestId());
   app.use(async function countRequests(c, next) {
     await next();
-    deps.metrics.recordRequest(c.req.routePath || 'unmatched', c.res.status);
+    // A client that left before its answer is counted apart (499), never as a server error.
+    const status = c.req.raw.signal.aborted ? CLIENT_CLOSED_REQUEST : c.res.status;
+    deps.metrics.recordRequest(c.req.routePath || 'unmatched', status);
   });
   app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
   app.use(checkHostOrigin(policy));
@@ -156,6 +158,11 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
 
   app.notFound((c) => c.json({ error: 'not_found' }, 404));
   app.onError((err, c) => {
+    if (c.req.raw.signal.aborted) {
+      // The connection broke under a route that was reading or writing it: the client's doing.
+      logger.debug({ err, requestId: c.get('requestId') }, 'client went away mid-request');
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return jsonRpcErrorResponse(500, -32603, `Internal error (correlation id ${c.get('requestId')}).`);
   });

@@ -6,12 +6,21 @@
 
 export type BodyResult =
   | { readonly ok: true; readonly value: unknown; readonly bytes: number }
-  | { readonly ok: false; readonly problem: 'too-large' | 'not-json' | 'too-deep' | 'not-utf8' | 'empty' };
+  | {
+      readonly ok: false;
+      readonly problem: 'too-large' | 'not-json' | 'too-deep' | 'not-utf8' | 'empty' | 'aborted';
+    };
 
+/**
+ * `aborted`: the body stream broke before its end (the client reset or closed the connection
+ * mid-body). That is the client's doing, not a server failure, and nobody is left to answer.
+ */
 export async function readCappedText(
   request: Request,
   limit: number,
-): Promise<{ ok: true; text: string; bytes: number } | { ok: false; problem: 'too-large' | 'not-utf8' }> {
+): Promise<
+  { ok: true; text: string; bytes: number } | { ok: false; problem: 'too-large' | 'not-utf8' | 'aborted' }
+> {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return { ok: false, problem: 'too-large' };
   if (!request.body) return { ok: true, text: '', bytes: 0 };
@@ -19,7 +28,13 @@ export async function readCappedText(
   let total = 0;
   const reader: ReadableStreamDefaultReader<Uint8Array> = request.body.getReader();
   for (;;) {
-    const { done, value } = await reader.read();
+    let next: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      next = await reader.read();
+    } catch {
+      return { ok: false, problem: 'aborted' };
+    }
+    const { done, value } = next;
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
@@ -77,7 +92,8 @@ export async function readFormBody(
   request: Request,
   limit: number,
 ): Promise<
-  { ok: true; fields: Readonly<Record<string, string>> } | { ok: false; problem: 'too-large' | 'not-utf8' }
+  | { ok: true; fields: Readonly<Record<string, string>> }
+  | { ok: false; problem: 'too-large' | 'not-utf8' | 'aborted' }
 > {
   const read = await readCappedText(request, limit);
   if (!read.ok) return read;

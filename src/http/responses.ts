@@ -7,6 +7,12 @@ import { refusalHeaders, refusalMessage, type RateLimitRefusal } from '../rateli
 
 type JsonRpcId = string | number | null;
 
+/**
+ * A client that went away mid-request gets no answer; this status only labels the request in
+ * metrics and logs ("client closed request", as proxies count it), never as a 5xx.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 export function jsonRpcErrorResponse(
   status: number,
   code: number,

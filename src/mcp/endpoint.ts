@@ -1,18 +1,18 @@
 import {
   CLIENT_CAPABILITIES_META_KEY,
-  classifyInboundRequest,
   createMcpHandler,
-  SUPPORTED_PROTOCOL_VERSIONS,
   type McpHttpHandler,
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import {
+  CLIENT_CLOSED_REQUEST,
   insufficientScopeResponse,
   jsonRpcErrorResponse,
   rateLimitedResponse,
   unauthorizedResponse,
 } from '../http/responses.js';
 import { readJsonBody } from '../http/read-body.js';
+import { checkContentType, checkMessage, type Refusal } from './check-request.js';
 import { frameModernToolCall } from './frame-tool-call.js';
 import type { McpPipeline, RequestMeta, ToolCallOutcome, ToolCallRequest } from './pipeline.js';
 import { toAuthInfo } from './request-state.js';
@@ -33,24 +33,8 @@ export interface McpEndpoint {
   close(): Promise<void>;
 }
 
-interface JsonRpcMessage {
-  jsonrpc: '2.0';
-  id?: string | number | null;
-  method?: string;
-  params?: Record<string, unknown>;
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** A single JSON-RPC request, notification or response; batches are not part of MCP since 2025-06-18. */
-function asJsonRpcMessage(value: unknown): JsonRpcMessage | undefined {
-  if (!isObject(value) || value.jsonrpc !== '2.0') return undefined;
-  if ('method' in value && typeof value.method !== 'string') return undefined;
-  if ('params' in value && value.params !== undefined && !isObject(value.params)) return undefined;
-  if ('id' in value && !['string', 'number'].includes(typeof value.id) && value.id !== null) return undefined;
-  return value as unknown as JsonRpcMessage;
-}
 
 /** Adds headers (RateLimit) to a response the SDK built; its headers may be immutable. */
 function withHeaders(response: Response, headers: Record<string, string> | undefined): Response {
@@ -91,6 +75,13 @@ function confirmationChannel(
   };
 }
 
+const refusalResponse = (r: Refusal, id: string | number | null) =>
+  jsonRpcErrorResponse(r.status, r.code, r.message, { id });
+
+/** An id the answer may echo: a valid JSON-RPC request id, else null. */
+const echoableId = (value: unknown): string | number | null =>
+  isObject(value) && (typeof value.id === 'string' || typeof value.id === 'number') ? value.id : null;
+
 const BODY_PROBLEMS = {
   'too-large': [413, -32600, 'Request body too large.'],
   'not-utf8': [400, -32700, 'Parse error: the body is not valid UTF-8.'],
@@ -98,25 +89,6 @@ const BODY_PROBLEMS = {
   'too-deep': [400, -32600, 'Invalid request: JSON nested too deeply.'],
   empty: [400, -32600, 'Invalid request: empty body.'],
 } as const;
-
-/**
- * The header checks the SDK's 2025-era transport applies to a POST, made before a tool runs for
- * the same reason as the classification above.
- */
-function checkLegacyHeaders(request: Request): { status: number; message: string } | undefined {
-  const accept = request.headers.get('accept') ?? '';
-  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
-    return {
-      status: 406,
-      message: 'Not Acceptable: the client must accept both application/json and text/event-stream.',
-    };
-  }
-  const version = request.headers.get('mcp-protocol-version');
-  if (version !== null && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return { status: 400, message: `Bad Request: unsupported MCP-Protocol-Version ${version}.` };
-  }
-  return undefined;
-}
 
 /**
  * The /mcp endpoint: authenticates every request, runs tools/call through the pipeline, then
@@ -164,76 +136,72 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
       return session ? session.transport.handleRequest(request, { authInfo }) : sessionNotFound();
     }
 
+    // Shape checks first, before anything with effects: the media type before the body is read,
+    // then the message and its headers (check-request.ts), then the session.
+    const badType = checkContentType(request.headers);
+    if (badType) return refusalResponse(badType, null);
     const body = await readJsonBody(request, { limit: opts.bodyLimitBytes, maxDepth: opts.jsonMaxDepth });
     if (!body.ok) {
+      if (body.problem === 'aborted') return clientWentAway(requestId);
       const [status, code, message] = BODY_PROBLEMS[body.problem];
       return jsonRpcErrorResponse(status, code, message);
     }
-    if (Array.isArray(body.value)) {
-      return jsonRpcErrorResponse(
-        400,
-        -32600,
-        'Invalid request: JSON-RPC batches are not supported; send one message per request.',
-      );
-    }
-    const message = asJsonRpcMessage(body.value);
-    if (!message) {
-      return jsonRpcErrorResponse(400, -32600, 'Invalid request: not a JSON-RPC 2.0 message.');
-    }
-    const id = message.id ?? null;
-
-    // The SDK's own classification runs before any tool does, so a request the SDK would
-    // reject (bad protocol version header, mismatched Mcp-Method) never has side effects.
-    const route = classifyInboundRequest({
-      httpMethod: 'POST',
-      protocolVersionHeader: request.headers.get('mcp-protocol-version') ?? undefined,
-      mcpMethodHeader: request.headers.get('mcp-method') ?? undefined,
-      mcpNameHeader: request.headers.get('mcp-name') ?? undefined,
-      body: body.value,
-    });
-    if (route.kind === 'reject') {
-      return jsonRpcErrorResponse(route.httpStatus, route.code, route.message, { id });
-    }
-    if (route.kind === 'legacy') {
-      const problem = checkLegacyHeaders(request);
-      if (problem) return jsonRpcErrorResponse(problem.status, -32600, problem.message, { id });
-    }
-
+    const id = echoableId(body.value);
+    const checked = checkMessage(request.headers, body.value);
     const session = sessionId ? sessions.find(sessionId, principal) : undefined;
-    if (sessionId && !session) return sessionNotFound();
 
+    // tools/call runs through the pipeline here (DESIGN.md), refused or not: every attempt,
+    // however malformed, ends with exactly one record.
     let toolCall: ToolCallOutcome | undefined;
-    if (message.method === 'tools/call') {
-      const name = message.params?.name;
-      const args = message.params?.arguments;
-      if (typeof name !== 'string') {
-        return jsonRpcErrorResponse(200, -32602, 'Invalid params: tools/call needs a string "name".', { id });
-      }
-      if (args !== undefined && !isObject(args)) {
-        return jsonRpcErrorResponse(
-          200,
-          -32602,
-          'Invalid params: tools/call "arguments" must be an object.',
-          { id },
-        );
-      }
+    if (isObject(body.value) && body.value.method === 'tools/call') {
+      const params = body.value.params;
+      const refusal: Refusal | undefined =
+        checked.refusal ??
+        (sessionId && !session
+          ? { status: 404, code: -32001, errorCode: 'session-not-found', message: 'Session not found.' }
+          : undefined);
       toolCall = await pipeline.callTool({
         principal,
         meta: meta(body.bytes),
-        name,
-        args,
+        params,
+        ...(refusal ? { refusal } : {}),
         signal: request.signal,
-        ...confirmationChannel(route.kind, message.params, session !== undefined),
+        ...confirmationChannel(
+          checked.refusal ? 'legacy' : checked.route,
+          isObject(params) ? params : undefined,
+          session !== undefined,
+        ),
       });
-      if (toolCall.kind === 'scope-denial') {
-        return insufficientScopeResponse({ id, scope: toolCall.requiredScope, tool: name });
+      if (request.signal.aborted) return clientWentAway(requestId);
+      switch (toolCall.kind) {
+        case 'refused':
+          return refusalResponse(toolCall.refusal, id);
+        case 'scope-denial':
+          return insufficientScopeResponse({
+            id,
+            scope: toolCall.requiredScope,
+            tool: isObject(params) && typeof params.name === 'string' ? params.name : '',
+          });
+        case 'rate-limited':
+          return rateLimitedResponse(toolCall.refusal, id);
+        case 'unavailable':
+          return jsonRpcErrorResponse(503, -32603, toolCall.message, {
+            id,
+            headers: { 'retry-after': String(toolCall.retryAfterSeconds) },
+          });
+        case 'rpc-error':
+          // DESIGN.md: an internal failure is HTTP 500, never a 200 carrying -32603.
+          if (toolCall.code === -32603) return jsonRpcErrorResponse(500, -32603, toolCall.message, { id });
       }
-      if (toolCall.kind === 'rate-limited') return rateLimitedResponse(toolCall.refusal, id);
     }
+    // Any other method: refused here, before the SDK (a tools/call was answered above).
+    if (checked.refusal) return refusalResponse(checked.refusal, id);
+    if (sessionId && !session) return sessionNotFound();
+    const { route, message } = checked;
 
     // A finished 2026-07-28 tools/call needs no SDK server to say so (see frame-tool-call.ts).
     if (
-      route.kind === 'modern' &&
+      route === 'modern' &&
       toolCall &&
       (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
     ) {
@@ -276,6 +244,12 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     }
     return withHeaders(await handler.fetch(forward, { authInfo, parsedBody }), extraHeaders);
   }
+
+  /** The client is gone: nothing to answer, nothing to alert on (counted as 499). */
+  const clientWentAway = (requestId: string) => {
+    logger.debug({ requestId }, 'client went away before the answer');
+    return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+  };
 
   // Unknown, expired and other-credential sessions look the same from outside: 404, which the
   // MCP spec tells clients to answer by initialising a new session.

@@ -11,7 +11,12 @@ import {
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision, type Policy, type TaintTracker } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
-import { rateLimitHeaders, type RateLimitRefusal, type RateLimits } from '../ratelimit/index.js';
+import {
+  rateLimitHeaders,
+  type RateLimitRefusal,
+  type RateLimits,
+  type ToolCallRateDecision,
+} from '../ratelimit/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
 import {
   ToolInputError,
@@ -21,6 +26,8 @@ import {
   type Tool,
   type ToolLabel,
 } from '../tools/index.js';
+import { checkCallShape } from './check-call.js';
+import type { Refusal } from './check-request.js';
 import {
   createConfirmStage,
   type ConfirmDeps,
@@ -33,24 +40,35 @@ import type { OutputGuard, ToolResult } from './secure-output.js';
 /**
  * The tool-call pipeline, declared once. Every call to /mcp passes these stages in this order:
  *
- *   authenticate → rate limit → resolve tool → decide → validate → confirm → execute
- *     → check output → secure output (detect, sanitise, redact, wrap) → record taint → audit
- *     → respond
+ *   authenticate → check shape → rate limit → resolve tool → decide → validate → confirm
+ *     → intent (tools with side effects) → execute → check output
+ *     → secure output (detect, sanitise, redact, wrap) → record taint → audit → respond
  *
- * `confirm` enforces a `confirm` decision (confirm-call.ts) after validation, so a person is
- * never asked to approve a call that could not run.
+ * `check shape` (check-call.ts, and the HTTP layer's check-request.ts before it) comes before
+ * anything with effects. `confirm` enforces a `confirm` decision (confirm-call.ts) after
+ * validation, so a person is never asked to approve a call that could not run. `intent` commits
+ * a `tool-intent` record before a `write` or `destructive` tool runs: if it cannot be written
+ * the tool does not run (503), and a crash after it leaves a record the next start closes.
  *
- * Stages that clients act on at the HTTP level (401, 403 insufficient_scope, 429) answer with an
- * `http-denial`; the rest answer in-band as a tool result or a JSON-RPC error. Whatever the
- * outcome, the call leaves exactly one audit record, committed before the client is answered.
+ * Stages that clients act on at the HTTP level (401, 403 insufficient_scope, 429, 4xx refusals,
+ * 503) answer with their own outcome kind; the rest answer in-band as a tool result or a
+ * JSON-RPC error. Whatever the outcome, the call ends through one function (`conclude`) that
+ * writes its one `tool-call` record, committed before the client is answered.
  */
 
 export type { ToolResult } from './secure-output.js';
 
 export type ToolCallOutcome =
   | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
-  /** A JSON-RPC error: -32602 for an unknown tool, -32603 for an internal failure. */
+  /**
+   * A JSON-RPC error: -32602 (in-band) for malformed params or an unknown tool, -32603 for an
+   * internal failure (HTTP 500 where the HTTP status is still to be sent).
+   */
   | { readonly kind: 'rpc-error'; readonly code: -32602 | -32603; readonly message: string }
+  /** Refused for the request's shape (headers, envelope, session) before anything ran. */
+  | { readonly kind: 'refused'; readonly refusal: Refusal }
+  /** 503: the audit log cannot commit, so the call did not run; safe to retry after the wait. */
+  | { readonly kind: 'unavailable'; readonly retryAfterSeconds: number; readonly message: string }
   /** Refused before anything ran: 403 with a scope challenge, or 429 with a retry time. */
   | { readonly kind: 'scope-denial'; readonly requiredScope: string }
   | { readonly kind: 'rate-limited'; readonly refusal: RateLimitRefusal }
@@ -96,8 +114,11 @@ export interface RequestMeta {
 export interface ToolCallRequest {
   readonly principal: Principal;
   readonly meta: RequestMeta;
-  readonly name: string;
-  readonly args: Record<string, unknown> | undefined;
+  /** The tools/call params as sent; their shape is the pipeline's first check. */
+  readonly params: unknown;
+  /** A problem the HTTP layer found (headers, envelope, session): the call is refused and recorded. */
+  readonly refusal?: Refusal;
+  /** Aborted when the client goes away; the record then says so. */
   readonly signal: AbortSignal;
   /** How this client can be asked to confirm a call; `none`: only the approval page. */
   readonly confirmVia: 'input-required' | 'session' | 'none';
@@ -172,6 +193,14 @@ const UNLIMITED = { allowed: true, release: () => undefined, usage: [] } as cons
 const errorResult = (text: string): ToolResult => ({ content: [{ type: 'text', text }], isError: true });
 const internalError = (requestId: string) =>
   ({ kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${requestId}).` }) as const;
+/** How long a client is asked to wait when the audit log cannot commit. */
+const AUDIT_RETRY_AFTER_SECONDS = 30;
+const unavailable = (requestId: string) =>
+  ({
+    kind: 'unavailable',
+    retryAfterSeconds: AUDIT_RETRY_AFTER_SECONDS,
+    message: `Service unavailable: the call was not run because it could not be recorded; try again later (correlation id ${requestId}).`,
+  }) as const;
 
 /** Identity fields of the audit record; never the credential itself. */
 export function who(
@@ -204,6 +233,31 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       now: deps.now(),
     });
 
+  /** The audit log could not commit: an operator must act (disk, locks), so it is an alert. */
+  function auditUnavailable(err: unknown, requestId: string): void {
+    metrics.recordAuditCommitFailure();
+    logger.error(
+      { alert: 'audit-unavailable', err, requestId },
+      'audit log cannot commit; calls are refused until it can',
+    );
+  }
+
+  /**
+   * The arguments as the record describes them (keyed hash and shape, or the redacted payload
+   * for opted-in tools). Never throws: a record without its arguments beats no record.
+   */
+  function describe(args: JsonValue, tool: string, requestId: string): AuditEntry['args'] {
+    if (!audit) return undefined;
+    try {
+      return describeArgs(output.redactValue(args), audit.argsKey, {
+        fullPayload: fullPayload.some((g) => g.test(tool)),
+      });
+    } catch (err) {
+      logger.error({ err, requestId }, 'tool-call arguments could not be described for the audit record');
+      return undefined;
+    }
+  }
+
   /** The audit stage: commits the record (group commit) before the caller answers the client. */
   async function record(entry: AuditEntry): Promise<boolean> {
     if (!audit) return true;
@@ -212,10 +266,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       await audit.log.append(entry);
       return true;
     } catch (err) {
-      logger.error(
-        { err, requestId: entry.correlationId },
-        'audit append failed; answering with an internal error',
-      );
+      auditUnavailable(err, entry.correlationId);
       return false;
     } finally {
       stop();
@@ -282,7 +333,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         // Listing shows what the scopes allow; tool-chain rules apply per call, not to the list.
         .filter((e) => decideFor(principal, e.tool, new Set()).effect !== 'deny')
         .map((e) => e.listed);
-      await record({
+      const recorded = await record({
         correlationId: meta.requestId,
         ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
         ...who(principal),
@@ -294,6 +345,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         bytesIn: meta.bytesIn,
         bytesOut: 0,
       });
+      // Never answered without its record (the SDK turns this into an internal error).
+      if (!recorded) throw new Error('the tools/list record could not be committed');
       return tools;
     },
 
@@ -301,8 +354,13 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
       const started = Date.now();
       const { meta, principal } = req;
       const reasons: PipelineReason[] = [];
-      const args = (req.args ?? {}) as JsonValue;
-      const tool = catalogue.get(req.name);
+      // check shape: before anything with effects, so that every call, however malformed, is
+      // one the record can describe (check-call.ts)
+      const shape = checkCallShape(req.params);
+      const name = shape.name;
+      const tool = name === undefined ? undefined : catalogue.get(name);
+      const args = shape.ok ? (shape.args as JsonValue) : undefined;
+      const described = audit && args !== undefined ? describe(args, name ?? '', meta.requestId) : undefined;
       const entry = (
         over: Partial<AuditEntry> & Pick<AuditEntry, 'decision' | 'outcome'>,
         bytesOut = 0,
@@ -311,68 +369,132 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
         ...who(principal),
         event: 'tool-call',
-        tool: req.name.toWellFormed(),
+        ...(name !== undefined ? { tool: name.toWellFormed() } : {}),
         ...(tool?.upstream ? { upstream: tool.upstream } : {}),
         ...(tool ? { scope: tool.scope } : {}),
-        ...(audit
-          ? {
-              args: describeArgs(output.redactValue(args), audit.argsKey, {
-                fullPayload: fullPayload.some((g) => g.test(req.name)),
-              }),
-            }
-          : {}),
-        reasons,
+        ...(described ? { args: described } : {}),
+        reasons: [...reasons],
         latencyMs: Date.now() - started,
         bytesIn: meta.bytesIn,
         bytesOut,
         ...over,
       });
-      const observe = (outcome: 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited') =>
+
+      /**
+       * The one way out of a call: writes its one record, then answers. The answer is given
+       * only if the record committed; otherwise 503 (a retry is safe: nothing with effects
+       * ran) or, once a tool may have acted, 500 (its intent record stands).
+       */
+      let concluded = false;
+      let effectful = false;
+      const conclude = async (c: {
+        decision: AuditEntry['decision'];
+        outcome: 'ok' | 'denied' | 'invalid' | 'failed' | 'rate-limited';
+        errorCode?: string;
+        bytesOut?: number;
+        answer: ToolCallOutcome;
+      }): Promise<ToolCallOutcome> => {
+        if (concluded) {
+          logger.error({ requestId: meta.requestId, tool: name }, 'a tool call tried to end twice');
+          return internalError(meta.requestId);
+        }
+        const gone = req.signal.aborted;
+        if (gone) reasons.push('client-disconnected');
+        const errorCode = gone && c.outcome !== 'ok' ? 'client-disconnected' : c.errorCode;
+        const final = entry(
+          { decision: c.decision, outcome: c.outcome, ...(errorCode ? { errorCode } : {}) },
+          c.bytesOut,
+        );
+        concluded = true;
+        const ok = await record(final);
         deps.alerts.observe({
           at: Date.now(),
           credentialId: principal.credentialId,
           ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
           principal: principal.subject,
-          tool: req.name,
+          tool: name ?? '',
           labels: tool?.labels ?? [],
-          outcome,
+          outcome: c.outcome,
         });
+        if (ok) return c.answer;
+        return effectful ? internalError(meta.requestId) : unavailable(meta.requestId);
+      };
+      /** An exception in any stage still ends the call through `conclude`. */
+      const failed = (err: unknown): Promise<ToolCallOutcome> => {
+        if (concluded) throw err;
+        logger.error({ err, requestId: meta.requestId, tool: name }, 'tool call failed');
+        reasons.push('internal-error');
+        return conclude({
+          decision: 'error',
+          outcome: 'failed',
+          errorCode: 'internal',
+          answer: internalError(meta.requestId),
+        });
+      };
+
+      // refused by the HTTP layer (headers, envelope, session), or malformed params
+      if (req.refusal) {
+        reasons.push('request-refused');
+        return conclude({
+          decision: 'deny',
+          outcome: 'invalid',
+          errorCode: req.refusal.errorCode,
+          answer: { kind: 'refused', refusal: req.refusal },
+        });
+      }
+      if (!shape.ok) {
+        reasons.push(shape.reason);
+        return conclude({
+          decision: 'deny',
+          outcome: 'invalid',
+          errorCode: 'invalid-params',
+          answer: { kind: 'rpc-error', code: -32602, message: shape.message },
+        });
+      }
 
       // rate limit (every tier; the concurrency slot is held until the call ends)
       const stopLimit = metrics.startStage('rate-limit');
-      const admitted = limits
-        ? await limits.checkToolCall({
-            // Keyed by the grant or key (Principal.binding), never by the token of the day.
-            caller: principal.binding,
-            ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
-            tool: req.name,
-            ...(tool?.upstream ? { upstream: tool.upstream } : {}),
-          })
-        : UNLIMITED;
-      stopLimit();
+      let admitted: ToolCallRateDecision;
+      try {
+        admitted = limits
+          ? await limits.checkToolCall({
+              // Keyed by the grant or key (Principal.binding), never by the token of the day.
+              caller: principal.binding,
+              ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+              tool: shape.name,
+              ...(tool?.upstream ? { upstream: tool.upstream } : {}),
+            })
+          : UNLIMITED;
+      } catch (err) {
+        return failed(err);
+      } finally {
+        stopLimit();
+      }
       let holdSlot = false;
       if (!admitted.allowed) {
         metrics.recordRateLimitRejection(admitted.tier);
         reasons.push(admitted.reason);
-        observe('rate-limited');
-        const ok = await record(
-          entry({ decision: 'deny', outcome: 'rate-limited', errorCode: 'rate-limited' }),
-        );
-        return ok ? { kind: 'rate-limited', refusal: admitted } : internalError(meta.requestId);
+        return conclude({
+          decision: 'deny',
+          outcome: 'rate-limited',
+          errorCode: 'rate-limited',
+          answer: { kind: 'rate-limited', refusal: admitted },
+        });
       }
       try {
         // resolve tool
         if (!tool) {
           reasons.push('unknown-tool');
-          observe('invalid');
-          const ok = await record(entry({ decision: 'deny', outcome: 'invalid', errorCode: 'unknown-tool' }));
-          return ok
-            ? {
-                kind: 'rpc-error',
-                code: -32602,
-                message: `Unknown tool: ${req.name}. Call tools/list to see the available tools.`,
-              }
-            : internalError(meta.requestId);
+          return await conclude({
+            decision: 'deny',
+            outcome: 'invalid',
+            errorCode: 'unknown-tool',
+            answer: {
+              kind: 'rpc-error',
+              code: -32602,
+              message: `Unknown tool: ${shape.name}. Call tools/list to see the available tools.`,
+            },
+          });
         }
 
         // decide
@@ -382,50 +504,77 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         reasons.push(...decision.reasons);
         for (const r of decision.reasons) metrics.recordDecision(decision.effect, r);
         if (decision.effect === 'deny') {
-          observe('denied');
           if (decision.obligations.requiredScope !== undefined) {
-            const ok = await record(
-              entry({ decision: 'deny', outcome: 'denied', errorCode: 'insufficient-scope' }),
-            );
-            return ok
-              ? { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope }
-              : internalError(meta.requestId);
+            return await conclude({
+              decision: 'deny',
+              outcome: 'denied',
+              errorCode: 'insufficient-scope',
+              answer: { kind: 'scope-denial', requiredScope: decision.obligations.requiredScope },
+            });
           }
           // Not a scope problem (a tool-chain rule, a pin): the model is told in-band why.
-          const ok = await record(entry({ decision: 'deny', outcome: 'denied', errorCode: 'policy-denied' }));
-          return ok
-            ? { kind: 'result', result: errorResult(denialText(tool.name, decision, taint)), headers: {} }
-            : internalError(meta.requestId);
+          return await conclude({
+            decision: 'deny',
+            outcome: 'denied',
+            errorCode: 'policy-denied',
+            answer: {
+              kind: 'result',
+              result: errorResult(denialText(tool.name, decision, taint)),
+              headers: {},
+            },
+          });
         }
 
         const headers = rateLimitHeaders(admitted.usage);
         const auditDecision = decision.effect === 'confirm' ? 'confirm' : 'allow';
-        const answer = async (
+        const answer = (
           result: ToolResult,
           outcome: 'ok' | 'invalid' | 'failed' | 'denied',
           errorCode?: string,
-        ) => {
-          const bytesOut = Buffer.byteLength(JSON.stringify(result));
-          observe(outcome);
-          const ok = await record(
-            entry({ decision: auditDecision, outcome, ...(errorCode ? { errorCode } : {}) }, bytesOut),
-          );
-          return ok ? ({ kind: 'result', result, headers } as const) : internalError(meta.requestId);
-        };
+        ) =>
+          conclude({
+            decision: auditDecision,
+            outcome,
+            ...(errorCode ? { errorCode } : {}),
+            bytesOut: Buffer.byteLength(JSON.stringify(result)),
+            answer: { kind: 'result', result, headers },
+          });
 
         // validate
-        const parsed = tool.checkArgs(req.args ?? {});
+        const parsed = tool.checkArgs(shape.args);
         if (!parsed.ok) {
           reasons.push('arguments-invalid');
-          return answer(
+          return await answer(
             errorResult(describeInvalidArguments(tool.name, parsed.issues)),
             'invalid',
             'invalid-arguments',
           );
         }
 
-        // execute → check output → secure output → record taint → audit
+        // intent → execute → check output → secure output → record taint → audit
         const run = async (): Promise<ToolCallOutcome> => {
+          // intent: a tool with side effects runs only once the audit log holds the record that
+          // it is about to (DESIGN.md: a side effect never happens without its record)
+          if (tool.class !== 'read' && audit) {
+            const stopIntent = metrics.startStage('audit');
+            try {
+              await audit.log.append(
+                entry({ event: 'tool-intent', decision: auditDecision, outcome: 'pending' }),
+              );
+            } catch (err) {
+              auditUnavailable(err, meta.requestId);
+              reasons.push('audit-unavailable');
+              return conclude({
+                decision: auditDecision,
+                outcome: 'failed',
+                errorCode: 'audit-unavailable',
+                answer: unavailable(meta.requestId),
+              });
+            } finally {
+              stopIntent();
+            }
+          }
+          effectful = true;
           const stopExecute = metrics.startStage('execute');
           let out;
           try {
@@ -442,11 +591,21 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
               // output stage as a result, wrapped and all.
               return answer(output.secure(tool, errorResult(err.message)).result, 'failed', 'tool-error');
             }
-            logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
+            if (req.signal.aborted) {
+              logger.info(
+                { requestId: meta.requestId, tool: tool.name },
+                'tool call ended: the client went away',
+              );
+            } else {
+              logger.error({ err, requestId: meta.requestId, tool: tool.name }, 'tool execution failed');
+            }
             reasons.push('tool-failed');
-            observe('failed');
-            await record(entry({ decision: auditDecision, outcome: 'failed', errorCode: 'internal' }));
-            return internalError(meta.requestId);
+            return conclude({
+              decision: auditDecision,
+              outcome: 'failed',
+              errorCode: 'internal',
+              answer: internalError(meta.requestId),
+            });
           } finally {
             stopExecute();
           }
@@ -521,8 +680,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         const step = await confirmStage.confirm({
           principal,
           tool,
-          args: req.args ?? {},
-          shownArgs: output.redactValue(args),
+          args: shape.args,
+          shownArgs: output.redactValue(args ?? {}),
           channel: decision.obligations.approval ?? 'out-of-band',
           client: req.confirmVia,
           ...(req.elicits ? { elicits: req.elicits } : {}),
@@ -542,21 +701,19 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
           case 'proceed':
           case 'stop':
             return await settle(step);
-          case 'ask-input': {
+          case 'ask-input':
             if (step.reason) reasons.push(step.reason);
-            observe('denied');
-            const ok = await record(
-              entry({ decision: 'confirm', outcome: 'denied', errorCode: 'confirmation' }),
-            );
-            return ok
-              ? {
-                  kind: 'input-required',
-                  message: step.message,
-                  ...(step.requestState ? { requestState: step.requestState } : {}),
-                  ...(step.url ? { url: step.url } : {}),
-                }
-              : internalError(meta.requestId);
-          }
+            return await conclude({
+              decision: 'confirm',
+              outcome: 'denied',
+              errorCode: 'confirmation',
+              answer: {
+                kind: 'input-required',
+                message: step.message,
+                ...(step.requestState ? { requestState: step.requestState } : {}),
+                ...(step.url ? { url: step.url } : {}),
+              },
+            });
           case 'ask-session': {
             // The call stays open (and holds its concurrency slot) until the person answers.
             holdSlot = true;
@@ -571,6 +728,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
                 resumed = true;
                 try {
                   return await settle(await step.answer(a, hooks));
+                } catch (err) {
+                  return await failed(err);
                 } finally {
                   admitted.release();
                 }
@@ -578,6 +737,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
             };
           }
         }
+      } catch (err) {
+        return await failed(err);
       } finally {
         if (!holdSlot) admitted.release();
       }

@@ -10,6 +10,9 @@ export type PipelineReason =
   | DecisionReason
   | AuthFailureReason
   | RateLimitReason
+  | 'request-refused'
+  | 'params-malformed'
+  | 'arguments-not-canonical'
   | 'unknown-tool'
   | 'arguments-invalid'
   | 'tool-reported-error'
@@ -20,4 +23,7 @@ export type PipelineReason =
   | 'output-redacted'
   | 'injection-annotated'
   | 'injection-redacted'
-  | 'injection-quarantined';
+  | 'injection-quarantined'
+  | 'client-disconnected'
+  | 'internal-error'
+  | 'audit-unavailable';

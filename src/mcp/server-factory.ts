@@ -20,8 +20,12 @@ function finished(outcome: ToolCallOutcome | undefined) {
       return confirmationRequest(outcome);
     case 'rpc-error':
       throw new ProtocolError(outcome.code, outcome.message);
+    case 'unavailable':
+      // Reached only after an elicitation, once the HTTP status is sent: say it in-band.
+      throw new ProtocolError(ProtocolErrorCode.InternalError, outcome.message);
     case 'scope-denial':
     case 'rate-limited':
+    case 'refused':
     case 'elicit':
     default:
       // The HTTP layer answers denials itself and runs every tools/call through the pipeline

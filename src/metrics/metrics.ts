@@ -16,6 +16,8 @@ export interface Metrics {
   startStage(stage: string): () => void;
   recordRateLimitRejection(tier: string): void;
   recordAuditSinkFailure(sink: string): void;
+  /** The primary audit store refused a commit (calls are refused while it does). */
+  recordAuditCommitFailure(): void;
   setUpstreamUp(upstream: string, up: boolean): void;
   /** The gauge reads this at scrape time (wire it to `auditLog.queueDepth`). */
   setAuditQueueDepthSource(source: () => number): void;
@@ -54,6 +56,11 @@ export function createMetrics(): Metrics {
     labelNames: ['sink'] as const,
     registers: [registry],
   });
+  const commitFailures = new Counter({
+    name: 'portcullis_audit_commit_failures_total',
+    help: 'Appends the primary audit store could not commit; each refused or failed a call.',
+    registers: [registry],
+  });
   let queueDepth: () => number = () => 0;
   new Gauge({
     name: 'portcullis_audit_queue_depth',
@@ -78,6 +85,7 @@ export function createMetrics(): Metrics {
     startStage: (stage) => stages.startTimer({ stage }),
     recordRateLimitRejection: (tier) => rejections.inc({ tier }),
     recordAuditSinkFailure: (sink) => sinkFailures.inc({ sink }),
+    recordAuditCommitFailure: () => commitFailures.inc(),
     setUpstreamUp: (upstream, up) => upstreamUp.set({ upstream }, up ? 1 : 0),
     setAuditQueueDepthSource(source) {
       queueDepth = source;

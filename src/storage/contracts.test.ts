@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ApiKeyRecord, Note, Storage } from './index.js';
-import { openMemoryStorage, openSqliteStorage } from './index.js';
+import { EFFECT_JOURNAL_RETENTION_MS, openMemoryStorage, openSqliteStorage } from './index.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
@@ -94,6 +94,30 @@ for (const [name, open] of backends) {
       assert.equal(await s.notes.delete(A, 'n1'), true);
       assert.equal(await s.notes.get(A, 'n1'), undefined);
       assert.deepEqual(await s.notes.search(A, 'alpha', 10), []);
+      await s.close();
+    });
+
+    it('journals the call behind a note write in the same write, and only writes that happened', async () => {
+      const s = open();
+      const mark = (correlationId: string, at = 10_000) => ({ correlationId, at: new Date(at) });
+      await s.notes.save(A, note('e1', 'journaled'), mark('req_save'));
+      await s.notes.save(A, note('e2', 'not journaled'));
+      assert.equal(await s.effects.committed('req_save'), true);
+      // A save that fails (a duplicate id) journals nothing: both or neither.
+      await assert.rejects(s.notes.save(A, note('e1', 'again'), mark('req_dup')));
+      assert.equal(await s.effects.committed('req_dup'), false);
+      assert.equal(await s.notes.delete(B, 'e1', mark('req_miss')), false);
+      assert.equal(await s.effects.committed('req_miss'), false, 'nothing was deleted');
+      assert.equal(await s.notes.delete(A, 'e1', mark('req_del')), true);
+      assert.equal(await s.effects.committed('req_del'), true);
+      // Entries past their retention are dropped as later writes happen.
+      await s.notes.save(
+        A,
+        note('e3', 'much later'),
+        mark('req_late', 10_000 + EFFECT_JOURNAL_RETENTION_MS + 1),
+      );
+      assert.equal(await s.effects.committed('req_save'), false);
+      assert.equal(await s.effects.committed('req_late'), true);
       await s.close();
     });
 

@@ -47,13 +47,38 @@ export interface NoteSearchHit {
   readonly snippet: string;
 }
 
+/**
+ * Which tool call made a write: its correlation id, journaled in the same transaction as the
+ * write itself, so that after a crash the start-up recovery can tell whether the interrupted
+ * call's write committed (see EffectJournal and audit/DESIGN.md).
+ */
+export interface EffectMark {
+  readonly correlationId: string;
+  readonly at: Date;
+}
+
 export interface NoteStore {
-  save(owner: NoteOwner, note: Note): Promise<void>;
+  save(owner: NoteOwner, note: Note, effect?: EffectMark): Promise<void>;
   /** Full-text search; `query` is plain text, never query syntax. */
   search(owner: NoteOwner, query: string, limit: number): Promise<NoteSearchHit[]>;
   get(owner: NoteOwner, id: string): Promise<Note | undefined>;
-  /** Returns false when the owner has no note with that id (including another owner's note). */
-  delete(owner: NoteOwner, id: string): Promise<boolean>;
+  /**
+   * Returns false when the owner has no note with that id (including another owner's note);
+   * the effect is journaled only when a note was deleted.
+   */
+  delete(owner: NoteOwner, id: string, effect?: EffectMark): Promise<boolean>;
+}
+
+/**
+ * How long journaled effects are kept. Entries older than this are dropped as writes happen; a
+ * call interrupted longer ago than this cannot be told apart (its record says "unknown").
+ */
+export const EFFECT_JOURNAL_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** The writes that built-in tools journaled with EffectMark. */
+export interface EffectJournal {
+  /** Whether a write journaled under this correlation id committed. */
+  committed(correlationId: string): Promise<boolean>;
 }
 
 export type QuarantineStatus = 'pending' | 'released' | 'discarded';
@@ -145,6 +170,7 @@ export interface TaintStore {
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
+  readonly effects: EffectJournal;
   readonly quarantine: QuarantineStore;
   readonly confirmations: ConfirmationStore;
   readonly taint: TaintStore;

@@ -5,6 +5,7 @@ import { openMemoryStorage } from './memory/open-memory.js';
 import { openSqliteStorage } from './sqlite/open-sqlite.js';
 
 export type * from './contracts.js';
+export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
 export { openMemoryStorage, openSqliteStorage };
 export { openSqliteDatabase } from './sqlite/open-database.js';
 

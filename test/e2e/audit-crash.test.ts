@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { loadAuditKeys, openSqliteAuditStore, verifyAuditStore } from '../../src/audit/index.js';
+import Database from 'better-sqlite3';
+import {
+  canonicalJson,
+  loadAuditKeys,
+  openSqliteAuditStore,
+  verifyAuditStore,
+} from '../../src/audit/index.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/gateway.js';
 
@@ -10,7 +17,7 @@ const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 describe('the audit log survives kill -9', () => {
-  it('after SIGKILL under load, every acknowledged call has its record and the chain verifies', async () => {
+  it('after SIGKILL under load, every acknowledged call and every stored note has its record, and the chain verifies', async () => {
     const dir = tempDir('portcullis-crash-');
     dirs.push(dir);
     const { child, banner } = await startCli(['--data-dir', dir, '--port', '0'], {
@@ -74,5 +81,30 @@ describe('the audit log survives kill -9', () => {
     await new Promise((r) => again.child.once('exit', r));
     const verify = await runCli(['audit', 'verify', '--data-dir', dir]);
     assert.equal(verify.code, 0, verify.stdout + verify.stderr);
+
+    // Every note on disk, acknowledged or not, has the record of the call that wrote it: the
+    // calls in flight at the kill committed their intent first, and the restart closed them.
+    const { argsHmacKey } = await loadAuditKeys(path.join(dir, 'keys'));
+    const db = new Database(path.join(dir, 'portcullis.db'), { readonly: true });
+    const notes = (db.prepare('SELECT content FROM notes').all() as { content: string }[]).map(
+      (n) => n.content,
+    );
+    db.close();
+    const after = openSqliteAuditStore({ file: path.join(dir, 'audit.db') });
+    try {
+      const calls = (await after.query({ tool: 'memory_save', limit: 1_000_000 })).filter(
+        (r) => r.event === 'tool-call',
+      );
+      const byHash = new Map(calls.map((r) => [r.args?.hash, r]));
+      const unrecorded = notes.filter((content) => {
+        const hash = createHmac('sha256', argsHmacKey).update(canonicalJson({ content })).digest('hex');
+        const record = byHash.get(hash);
+        return !(record?.outcome === 'ok' || record?.errorCode === 'effect-committed');
+      });
+      assert.deepEqual(unrecorded, [], `${unrecorded.length} of ${notes.length} stored notes have no record`);
+      assert.ok(notes.length >= acknowledged.length);
+    } finally {
+      await after.close();
+    }
   });
 });

@@ -51,12 +51,16 @@ describe('in-band confirmation of a destructive call in a 2025 session (elicitat
     const { client, asked, call } = await connectSession(t.url, key, async () => ACCEPT);
     try {
       const id = (await call('memory_save', { content: 'Session delete.' })).structuredContent.id as string;
-      const before = (await t.audit.log.query({ tool: 'memory_delete', limit: 100 })).length;
+      const calls = async () =>
+        (await t.audit.log.query({ tool: 'memory_delete', limit: 100 })).filter(
+          (r) => r.event === 'tool-call',
+        );
+      const before = (await calls()).length;
       const r = await call('memory_delete', { id });
       assert.deepEqual(r.structuredContent, { deleted: true });
       assert.equal(asked.length, 1);
       assert.match(asked[0]!, new RegExp(`"id": "${id}"`));
-      const records = await t.audit.log.query({ tool: 'memory_delete', limit: 100 });
+      const records = await calls();
       assert.equal(records.length, before + 1, 'exactly one record for the call');
       assert.deepEqual(records.at(-1)!.reasons, [
         'scope-granted',

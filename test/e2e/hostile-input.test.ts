@@ -38,7 +38,6 @@ describe('hostile input on /mcp', () => {
     ['an empty string', 'memory_save', { content: '' }],
     ['an extra key', 'memory_save', { content: 'ok', admin: true }],
     ['a null byte', 'memory_save', { content: 'a\u0000b' }],
-    ['a lone surrogate', 'memory_save', { content: 'a\ud800b' }],
     ['too many tags', 'memory_save', { content: 'ok', tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }],
     ['a title over 200 characters', 'memory_save', { content: 'ok', title: 't'.repeat(201) }],
     ['a malformed id', 'memory_get', { id: "' OR 1=1 --" }],
@@ -54,6 +53,25 @@ describe('hostile input on /mcp', () => {
       const body = await readRpc(res);
       assert.equal(body.result.isError, true, JSON.stringify(body));
       assert.match(body.result.content[0].text, /Invalid arguments for/);
+    });
+  }
+
+  // Not I-JSON (RFC 7493): the audit record could not name these arguments, so the call is
+  // refused at the boundary, before any tool sees it (check-call.ts).
+  for (const [what, raw] of [
+    ['a lone surrogate', '{"content":"a\\ud800b"}'],
+    ['a lone surrogate in a key', '{"content":"ok","\\udc00":1}'],
+    ['a number too large for a double', '{"content":"ok","n":1e999}'],
+  ]) {
+    it(`${what} in the arguments is refused with -32602 naming where, never a 500`, async () => {
+      const res = await postMcp(t.url, undefined, {
+        key,
+        raw: `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"memory_save","arguments":${raw}}}`,
+      });
+      assert.equal(res.status, 200);
+      const body = await readRpc(res);
+      assert.equal(body.error?.code, -32602, JSON.stringify(body));
+      assert.match(body.error.message, /not I-JSON .* at arguments/);
     });
   }
 

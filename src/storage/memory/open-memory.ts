@@ -1,12 +1,13 @@
 import type {
   ApiKeyRecord,
+  EffectMark,
   Note,
   NoteOwner,
   PendingApproval,
   QuarantineItem,
   Storage,
 } from '../contracts.js';
-import { makeSnippet, queryTerms } from '../contracts.js';
+import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
 
@@ -19,6 +20,14 @@ export function openMemoryStorage(): Storage {
   const approvals = new Map<string, PendingApproval>();
   /** person → label → expiry (ms). */
   const taint = new Map<string, Map<string, number>>();
+  const effects = new Map<string, number>();
+  const journal = (effect: EffectMark | undefined) => {
+    if (!effect) return;
+    for (const [id, at] of effects) {
+      if (at < effect.at.getTime() - EFFECT_JOURNAL_RETENTION_MS) effects.delete(id);
+    }
+    effects.set(effect.correlationId, effect.at.getTime());
+  };
   return {
     apiKeys: {
       insert: async (r) => {
@@ -40,9 +49,10 @@ export function openMemoryStorage(): Storage {
       },
     },
     notes: {
-      save: async (o, n) => {
+      save: async (o, n, effect) => {
         if (notes.has(n.id)) throw new Error(`duplicate note id ${n.id}`);
         notes.set(n.id, { owner: ownerKey(o), note: { ...n, tags: [...n.tags] } });
+        journal(effect);
       },
       search: async (o, query, limit) => {
         const terms = queryTerms(query);
@@ -62,11 +72,16 @@ export function openMemoryStorage(): Storage {
         const e = notes.get(id);
         return e && e.owner === ownerKey(o) ? e.note : undefined;
       },
-      delete: async (o, id) => {
+      delete: async (o, id, effect) => {
         const e = notes.get(id);
         if (!e || e.owner !== ownerKey(o)) return false;
-        return notes.delete(id);
+        notes.delete(id);
+        journal(effect);
+        return true;
       },
+    },
+    effects: {
+      committed: async (correlationId) => effects.has(correlationId),
     },
     quarantine: {
       insert: async (i) => {

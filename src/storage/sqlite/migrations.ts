@@ -91,6 +91,15 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX taint_by_expiry ON taint (expires_at);
   `,
+  `
+  -- The effect journal: which tool call (correlation id) made a write, in the write's own
+  -- transaction; read by the start-up recovery of interrupted calls.
+  CREATE TABLE tool_effects (
+    correlation_id TEXT PRIMARY KEY,
+    at INTEGER NOT NULL                -- ms since epoch; dropped after EFFECT_JOURNAL_RETENTION_MS
+  ) STRICT, WITHOUT ROWID;
+  CREATE INDEX tool_effects_by_age ON tool_effects (at);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

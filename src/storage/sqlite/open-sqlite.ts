@@ -1,6 +1,8 @@
 import type {
   ApprovalStatus,
   ConfirmationStore,
+  EffectJournal,
+  EffectMark,
   PendingApproval,
   ApiKeyRecord,
   ApiKeyStore,
@@ -14,7 +16,7 @@ import type {
   Storage,
   TaintStore,
 } from '../contracts.js';
-import { makeSnippet, queryTerms } from '../contracts.js';
+import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
 import { migrate } from './migrations.js';
 import { openSqliteDatabase } from './open-database.js';
 
@@ -130,6 +132,13 @@ export function openSqliteStorage(file: string): Storage {
       'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
     ),
     touchKey: db.prepare<[number, string]>('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+    journalEffect: db.prepare<[string, number]>(
+      'INSERT OR IGNORE INTO tool_effects (correlation_id, at) VALUES (?, ?)',
+    ),
+    forgetEffects: db.prepare<[number]>('DELETE FROM tool_effects WHERE at < ?'),
+    effectById: db.prepare<[string], { n: number }>(
+      'SELECT 1 AS n FROM tool_effects WHERE correlation_id = ?',
+    ),
     insertNote: db.prepare(
       `INSERT INTO notes (id, tenant, owner, title, content, tags, created_at)
        VALUES (@id, @tenant, @owner, @title, @content, @tags, @created_at)`,
@@ -301,17 +310,36 @@ export function openSqliteStorage(file: string): Storage {
     },
   };
 
+  /** Journals the effect in the current transaction, dropping entries past their retention. */
+  const journal = (effect: EffectMark | undefined) => {
+    if (!effect) return;
+    stmt.forgetEffects.run(effect.at.getTime() - EFFECT_JOURNAL_RETENTION_MS);
+    stmt.journalEffect.run(effect.correlationId, effect.at.getTime());
+  };
+  const saveNote = db.transaction((o: NoteOwner, n: Note, effect: EffectMark | undefined) => {
+    stmt.insertNote.run({
+      id: n.id,
+      tenant: o.tenant,
+      owner: o.owner,
+      title: n.title,
+      content: n.content,
+      tags: JSON.stringify(n.tags),
+      created_at: n.createdAt.getTime(),
+    });
+    journal(effect);
+  });
+  const deleteNote = db.transaction((o: NoteOwner, id: string, effect: EffectMark | undefined) => {
+    const deleted = stmt.deleteNote.run(id, o.tenant, o.owner).changes > 0;
+    if (deleted) journal(effect);
+    return deleted;
+  });
+  const effects: EffectJournal = {
+    committed: async (correlationId) => stmt.effectById.get(correlationId) !== undefined,
+  };
+
   const notes: NoteStore = {
-    save: async (o: NoteOwner, n: Note) => {
-      stmt.insertNote.run({
-        id: n.id,
-        tenant: o.tenant,
-        owner: o.owner,
-        title: n.title,
-        content: n.content,
-        tags: JSON.stringify(n.tags),
-        created_at: n.createdAt.getTime(),
-      });
+    save: async (o: NoteOwner, n: Note, effect?: EffectMark) => {
+      saveNote.immediate(o, n, effect);
     },
     search: async (o, query, limit): Promise<NoteSearchHit[]> => {
       const terms = queryTerms(query);
@@ -332,12 +360,13 @@ export function openSqliteStorage(file: string): Storage {
         }
       );
     },
-    delete: async (o, id) => stmt.deleteNote.run(id, o.tenant, o.owner).changes > 0,
+    delete: async (o, id, effect) => deleteNote.immediate(o, id, effect),
   };
 
   return {
     apiKeys,
     notes,
+    effects,
     quarantine,
     confirmations,
     taint,

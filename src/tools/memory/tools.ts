@@ -20,7 +20,12 @@ export function newNoteId(): string {
   return `note_${randomBytes(16).toString('base64url')}`;
 }
 
-/** The four memory tools over one note store. */
+/**
+ * The four memory tools over one note store. The two that write journal the call's
+ * correlation id in the write's own transaction (EffectMark): the audit log and the notes
+ * live in different files, so this is how a crash between the write and its record is told
+ * apart from one before the write.
+ */
 export function createMemoryTools(notes: NoteStore, now: () => Date = () => new Date()): Tool[] {
   return [
     defineTool({
@@ -43,13 +48,12 @@ export function createMemoryTools(notes: NoteStore, now: () => Date = () => new 
       output: z.strictObject({ id: z.string() }),
       async execute(args, ctx) {
         const id = newNoteId();
-        await notes.save(ownerOf(ctx), {
-          id,
-          title: args.title ?? '',
-          content: args.content,
-          tags: args.tags ?? [],
-          createdAt: now(),
-        });
+        const createdAt = now();
+        await notes.save(
+          ownerOf(ctx),
+          { id, title: args.title ?? '', content: args.content, tags: args.tags ?? [], createdAt },
+          { correlationId: ctx.requestId, at: createdAt },
+        );
         return { structured: { id }, text: `Saved note ${id}.` };
       },
     }),
@@ -116,7 +120,7 @@ export function createMemoryTools(notes: NoteStore, now: () => Date = () => new 
       input: z.strictObject({ id: noteId.describe('The note id (note_…).') }),
       output: z.strictObject({ deleted: z.literal(true) }),
       async execute(args, ctx) {
-        if (!(await notes.delete(ownerOf(ctx), args.id))) {
+        if (!(await notes.delete(ownerOf(ctx), args.id, { correlationId: ctx.requestId, at: now() }))) {
           throw new ToolInputError(`No note with id ${args.id}. Use memory_search to find note ids.`);
         }
         return { structured: { deleted: true as const }, text: `Deleted note ${args.id}.` };
