@@ -12,13 +12,7 @@ import path from 'node:path';
 import { openTestPage } from '../helpers/chromium.js';
 import { startTestGateway } from '../helpers/gateway.js';
 import { addClient, addUser, openOAuthTables } from '../helpers/oauth-gateway.js';
-import { authorizationSuiteMissing, CONFORMANCE_BIN, ROOT } from './authorization-support.js';
-
-const missing = authorizationSuiteMissing();
-if (missing) {
-  process.stderr.write(`${missing}\n`);
-  process.exit(2);
-}
+import { CONFORMANCE_BIN, ROOT } from './authorization-support.js';
 
 /** A port nothing listens on right now, for the suite's callback server. */
 const freePort = () =>

@@ -2,19 +2,17 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { authorizationSuiteMissing } from '../conformance/authorization-support.js';
 import { chromiumMissing } from '../helpers/chromium.js';
 
 /**
  * The official suite's authorization-server scenarios (metadata, authorization code grant with a
- * person in Chromium). They exist from @modelcontextprotocol/conformance 0.2.0-alpha.12; with an
- * older pinned package this test says so and does not run. The same behaviour is covered without
- * the suite by oauth-default-scope.test.ts.
+ * person in Chromium), from the pinned @modelcontextprotocol/conformance. The same behaviour is
+ * covered without the suite by oauth-default-scope.test.ts.
  */
 describe('MCP conformance: authorization server scenarios', () => {
   it(
     'passes every authorization scenario of the pinned conformance suite',
-    { skip: authorizationSuiteMissing() || chromiumMissing },
+    { skip: chromiumMissing },
     async () => {
       const runner = path.resolve(import.meta.dirname, '../conformance/run-authorization.js');
       const { code, output } = await new Promise<{ code: number | null; output: string }>(
