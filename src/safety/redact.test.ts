@@ -119,6 +119,25 @@ describe('createRedactor known secrets', () => {
     });
   }
 
+  it('scrubs a known secret base64-encoded inside a longer value, at every alignment', () => {
+    for (const prefix of ['', 'u:', 'user:', 'svc:']) {
+      for (const suffix of ['', '\n', '!!']) {
+        for (const alphabet of ['base64', 'base64url'] as const) {
+          const encoded = Buffer.from(`${prefix}${secret}${suffix}`).toString(alphabet);
+          const r = redactor.redact(`Authorization: Basic ${encoded}`);
+          assert.deepEqual(
+            r.findings.map((f) => f.rule),
+            ['known-secret'],
+            `${JSON.stringify(prefix)} + secret + ${JSON.stringify(suffix)} in ${alphabet}: ${r.text}`,
+          );
+          // At most two characters on each side mix the secret with its neighbours.
+          assert.ok(r.text.length <= `Authorization: Basic ${encoded}`.length, r.text);
+        }
+      }
+    }
+    assert.deepEqual(redactor.redact(Buffer.from('an ordinary value').toString('base64')).findings, []);
+  });
+
   it('skips secrets shorter than eight characters so common words survive', () => {
     assert.equal(redactor.redact('a short note').text, 'a short note');
   });

@@ -227,7 +227,21 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A secret as it may appear in output: verbatim, base64 (padded or not), base64url, hex, URL-encoded. */
+/**
+ * The base64 characters that depend on the secret's bytes alone, with the secret `offset` bytes
+ * (0, 1 or 2) into a 3-byte group. Base64 works in 3-byte groups, so the secret inside a longer
+ * value — `Basic base64("user:" + secret)`, or followed by a newline — is not the base64 of the
+ * secret alone: only these characters are the same whatever comes before and after.
+ */
+function base64Core(bytes: Buffer, offset: number, alphabet: 'base64' | 'base64url'): string {
+  const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString(alphabet);
+  return encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
+}
+
+/**
+ * A secret as it may appear in output: verbatim, base64 (padded or not, and at each alignment
+ * inside a longer value), base64url, hex, URL-encoded.
+ */
 function encodings(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
   const b64 = bytes.toString('base64');
@@ -237,6 +251,7 @@ function encodings(secret: string): string[] {
     b64,
     b64.replace(/=+$/, ''),
     bytes.toString('base64url'),
+    ...[0, 1, 2].flatMap((k) => [base64Core(bytes, k, 'base64'), base64Core(bytes, k, 'base64url')]),
     hex,
     hex.toUpperCase(),
     encodeURIComponent(secret),
