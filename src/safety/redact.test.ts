@@ -138,6 +138,30 @@ describe('createRedactor known secrets', () => {
     assert.deepEqual(redactor.redact(Buffer.from('an ordinary value').toString('base64')).findings, []);
   });
 
+  it('scrubs a known secret used as an object key or written as a number, losing no entry', () => {
+    const digits = createRedactor({ secrets: ['73914682055', secret] });
+    const { value, findings } = digits.redactDeep({
+      [secret]: 'a',
+      [`${secret} `]: 'b',
+      n: 73914682055,
+      list: [73914682055, 7],
+      plain: 42,
+    });
+    assert.deepEqual(value, {
+      '[REDACTED:known-secret]': 'a',
+      '[REDACTED:known-secret] ': 'b',
+      n: '[REDACTED:known-secret]',
+      list: ['[REDACTED:known-secret]', 7],
+      plain: 42,
+    });
+    assert.deepEqual(
+      findings.map((f) => f.path),
+      ['$["[REDACTED:known-secret]"]{key}', '$["[REDACTED:known-secret] "]{key}', '$.n', '$.list[0]'],
+    );
+    const clash = digits.redactDeep({ [secret]: 1, [Buffer.from(secret).toString('hex')]: 2 });
+    assert.deepEqual(clash.value, { '[REDACTED:known-secret]': 1, '[REDACTED:known-secret]#2': 2 });
+  });
+
   it('skips secrets shorter than eight characters so common words survive', () => {
     assert.equal(redactor.redact('a short note').text, 'a short note');
   });

@@ -55,7 +55,7 @@ export interface DeepFinding extends RedactionFinding {
 
 export interface Redactor {
   redact(text: string): { text: string; findings: RedactionFinding[] };
-  /** Redacts every string of a JSON value (keys are kept); returns a new value. */
+  /** Redacts every string, object key and number of a JSON value; returns a new value. */
   redactDeep<T>(value: T): { value: T; findings: DeepFinding[] };
 }
 
@@ -311,6 +311,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return { text: out + text.slice(cursor), findings: kept };
   }
 
+  /**
+   * Every string of a JSON value, and also what a secret can hide in besides strings: object keys
+   * (`{"<token>": …}`) and numbers (an all-digit credential written as a JSON number). A redacted
+   * number becomes the redacted string; a redacted key that collides with a key already there is
+   * numbered (`[REDACTED:known-secret]#2`) so no entry is lost.
+   */
   function redactDeep<T>(value: T): { value: T; findings: DeepFinding[] } {
     const findings: DeepFinding[] = [];
     const walk = (v: unknown, path: string): unknown => {
@@ -319,13 +325,24 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         for (const f of r.findings) findings.push({ ...f, path });
         return r.text;
       }
+      if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') {
+        const r = redact(String(v));
+        if (r.findings.length === 0) return v;
+        for (const f of r.findings) findings.push({ ...f, path });
+        return r.text;
+      }
       if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`));
       if (v !== null && typeof v === 'object') {
         // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
         const out: Record<string, unknown> = {};
         for (const [k, item] of Object.entries(v)) {
-          Object.defineProperty(out, k, {
-            value: walk(item, `${path}${jsonPathKey(k)}`),
+          const r = redact(k);
+          let key = r.text;
+          for (let n = 2; r.findings.length > 0 && Object.hasOwn(out, key); n++) key = `${r.text}#${n}`;
+          const keyPath = `${path}${jsonPathKey(key)}`;
+          for (const f of r.findings) findings.push({ ...f, path: `${keyPath}{key}` });
+          Object.defineProperty(out, key, {
+            value: walk(item, keyPath),
             enumerable: true,
             writable: true,
             configurable: true,
