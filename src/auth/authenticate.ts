@@ -39,7 +39,9 @@ export interface RoleCeilings {
  * client_id), not for a person, and keep the scopes the operator limited the client to.
  */
 async function capByRole(principal: Principal, people: RoleCeilings | undefined): Promise<Principal> {
-  if (!people || (principal.authMethod === 'oauth' && principal.subject === principal.clientId)) {
+  // The flag, not `subject === clientId`: a person's token (it names a grant) whose account
+  // name equals the client id is still a person's.
+  if (!people || principal.clientCredentials) {
     return principal;
   }
   const scopes = await people.cap(principal.subject, principal.scopes);

@@ -1,5 +1,8 @@
 import type { Server, Socket } from 'node:net';
-import ipaddr from 'ipaddr.js';
+import { addressKey } from '../ratelimit/index.js';
+
+// The connection cap counts addresses as every other per-address budget does.
+export { addressKey };
 
 /** The listener's connection limits and timeouts, as the `server.connections` config gives them. */
 export interface ConnectionLimits {
@@ -35,19 +38,6 @@ export function listenerOptions(limits: ConnectionLimits, tls: boolean) {
     // A TLS handshake that never finishes holds a socket for 120 s by default.
     ...(tls ? { handshakeTimeout: headersTimeout } : {}),
   };
-}
-
-/**
- * The key a client address is counted under: an IPv4 address (also when IPv4-mapped), or the /64
- * of an IPv6 one — one subscriber usually holds a whole /64 (RFC 6177), so counting single IPv6
- * addresses would give one host 2^64 budgets.
- */
-export function addressKey(address: string | undefined): string {
-  if (address === undefined || !ipaddr.isValid(address)) return address ?? 'unknown';
-  const parsed = ipaddr.process(address);
-  if (parsed.kind() === 'ipv4') return parsed.toString();
-  const parts = (parsed as ipaddr.IPv6).parts.slice(0, 4);
-  return `${parts.map((p) => p.toString(16)).join(':')}::/64`;
 }
 
 /**

@@ -16,12 +16,42 @@ const APPLICATION_TYPES: ReadonlySet<string> = new Set(['web', 'native']);
 
 export type MetadataSource = 'registration' | 'metadata-document';
 
+/**
+ * Characters no client metadata needs and that change how it reads where it is shown: C0 and C1
+ * controls (an escape sequence in `client_name` reaches the operator's terminal through
+ * `portcullis clients list`: OSC 52 writes their clipboard, CSI erases and rewrites lines) and
+ * the bidi embeddings, overrides, isolates and marks (they reorder the consent page's sentence
+ * around the name). Zero-width joiners stay: scripts need them; the pages show them by name.
+ */
+const BIDI_FORMATTING: ReadonlySet<number> = new Set([
+  0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069,
+]);
+const undisplayable = (text: string): boolean =>
+  [...text].some((ch) => {
+    const cp = ch.codePointAt(0)!;
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || BIDI_FORMATTING.has(cp);
+  });
+
+/** The first metadata field (a string, or a string in a list) holding such a character. */
+function undisplayableField(metadata: Readonly<Record<string, unknown>>): string | undefined {
+  for (const [key, value] of Object.entries(metadata)) {
+    const strings: readonly unknown[] =
+      typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+    if (strings.some((v) => typeof v === 'string' && undisplayable(v))) return key;
+  }
+  return undefined;
+}
+
 export function checkSelfAssertedMetadata(
   metadata: Readonly<Record<string, unknown>>,
   source: MetadataSource,
 ): string | undefined {
   const reserved = Object.keys(metadata).find((k) => k.startsWith(SERVER_SIDE_PREFIX));
   if (reserved) return `${reserved} is set by the server, not by the client`;
+  const undisplayable = undisplayableField(metadata);
+  if (undisplayable) {
+    return `${undisplayable} contains control or bidi formatting characters, which no client metadata needs`;
+  }
 
   const grants: unknown = metadata.grant_types;
   if (grants !== undefined) {

@@ -131,7 +131,7 @@ const taintSchema = z
       .default(1800)
       .describe(
         'How long a label a person took in counts (sliding: each new call carrying the label ' +
-          'restarts it). Labels belong to the person (tenant + subject) across all their sessions, ' +
+          'restarts it). Labels belong to the person (the subject, whatever tenant a credential names) across all their sessions, ' +
           'keys and tokens, and are kept in storage, so a restart does not clear them.',
       ),
   })

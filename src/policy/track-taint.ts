@@ -2,7 +2,7 @@ import type { TaintStore } from '../storage/index.js';
 import type { ToolLabel } from '../tools/types.js';
 
 /**
- * Which labels a person's context has taken in. Keyed by the person — tenant and subject (an API
+ * Which labels a person's context has taken in. Keyed by the person — the subject (an API
  * key's owner, an OAuth token's subject; the client itself under client credentials) — across
  * every session, credential and token they use: a model's context outlives any one of them and
  * is invisible to the gateway, so a new session or a second key must not start clean (issue 10,
@@ -22,7 +22,14 @@ export interface TaintKey {
   readonly subject: string;
 }
 
-const keyOf = (k: TaintKey) => JSON.stringify([k.tenant, k.subject]);
+/**
+ * The stored key: the subject alone. The subject names the person (an API key's owner, an
+ * OAuth token's `sub`); the tenant is the data a credential reaches, and one person's
+ * credentials may name different ones (a key's tenant is its own, a token's is the person's),
+ * so keying by both gave the same person a clean slate per credential kind. Two credentials
+ * whose subjects coincide share caution, never lose it.
+ */
+const keyOf = (k: TaintKey) => JSON.stringify(['person', k.subject]);
 // What the store hands back is checked against the closed set (the compiler keeps it complete).
 const LABELS: Readonly<Record<ToolLabel, true>> = {
   'private-data': true,

@@ -8,6 +8,7 @@
  * did no work and should not count against the client's other budgets (otherwise hammering one
  * strict tool would also starve every other tool). The refusing tier keeps its own count.
  */
+import { addressKey } from './address-key.js';
 import type { RateLimitConfig } from './config.js';
 import { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency.js';
 import { createLimiter, type LimitSpec, type RateLimitBackend, type RateLimiter } from './limiter.js';
@@ -185,13 +186,14 @@ export function createRateLimits(config: RateLimitConfig, backend: RateLimitBack
       }
       return { allowed: true, release, usage };
     },
+    // Per-address tiers count an address as the connection cap does (address-key.ts).
     async checkAuthAllowed(ip) {
-      const decision = await failedAuth.peek(ip);
+      const decision = await failedAuth.peek(addressKey(ip));
       return decision.allowed ? undefined : refusal('failed-auth', failedAuth.spec, decision);
     },
-    recordFailedAuth: (ip) => single('failed-auth', failedAuth, ip),
-    checkOAuth: (ip) => single('oauth', oauth, ip),
-    checkRegistration: (ip) => single('registration', registration, ip),
+    recordFailedAuth: (ip) => single('failed-auth', failedAuth, addressKey(ip)),
+    checkOAuth: (ip) => single('oauth', oauth, addressKey(ip)),
+    checkRegistration: (ip) => single('registration', registration, addressKey(ip)),
   };
 }
 

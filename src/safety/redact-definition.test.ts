@@ -31,6 +31,26 @@ describe('redacting known secrets from tool definitions', () => {
     );
   });
 
+  it('replaces a number that is a known secret (an all-digit credential as a default or enum)', () => {
+    const digits = createDefinitionRedactor(['73914682055']);
+    const { value, leaks } = digits({
+      name: 'pay',
+      inputSchema: {
+        type: 'object',
+        properties: { pin: { type: 'integer', default: 73914682055, maximum: 9 } },
+      },
+    });
+    assert.deepEqual(value.inputSchema.properties.pin, {
+      type: 'integer',
+      default: '[REDACTED:known-secret]',
+      maximum: 9,
+    });
+    assert.deepEqual(
+      leaks.map((l) => l.path),
+      ['$.inputSchema.properties.pin.default'],
+    );
+  });
+
   it('replaces a whole string in which the secret is hidden by invisible characters', () => {
     const hidden = [...SECRET].join('\u200b');
     const { value, leaks } = redact({ description: `Token: ${hidden}` });

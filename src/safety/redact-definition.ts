@@ -18,7 +18,7 @@ const MARKER = '[REDACTED:known-secret]';
 
 /**
  * Redacts the exact secret values the gateway knows (in every encoding the redactor knows) from
- * every string of a tool definition — keys included, which `redactDeep` keeps — before it is
+ * every string (and number) of a tool definition, keys included, before it is
  * hashed, stored, scanned or served. Token-format patterns are left alone: in a description
  * they are mostly examples, and rewriting them would change every pinned hash. A string in
  * which a secret only shows once invisible characters are removed (`sk-…` split by zero-width
@@ -41,6 +41,12 @@ export function createDefinitionRedactor(secrets: readonly string[]) {
         if (cleaned === undefined) return v;
         leaks.push({ rule: 'known-secret', path });
         return cleaned;
+      }
+      // A number can be a secret too (an all-digit credential as a `default` or an enum value).
+      if (typeof v === 'number' && Number.isFinite(v)) {
+        if (clean(String(v)) === undefined) return v;
+        leaks.push({ rule: 'known-secret', path });
+        return MARKER;
       }
       if (depth > 64 || v === null || typeof v !== 'object') return v;
       if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`, depth + 1));

@@ -119,6 +119,49 @@ describe('createRedactor known secrets', () => {
     });
   }
 
+  it('scrubs a known secret base64-encoded inside a longer value, at every alignment', () => {
+    for (const prefix of ['', 'u:', 'user:', 'svc:']) {
+      for (const suffix of ['', '\n', '!!']) {
+        for (const alphabet of ['base64', 'base64url'] as const) {
+          const encoded = Buffer.from(`${prefix}${secret}${suffix}`).toString(alphabet);
+          const r = redactor.redact(`Authorization: Basic ${encoded}`);
+          assert.deepEqual(
+            r.findings.map((f) => f.rule),
+            ['known-secret'],
+            `${JSON.stringify(prefix)} + secret + ${JSON.stringify(suffix)} in ${alphabet}: ${r.text}`,
+          );
+          // At most two characters on each side mix the secret with its neighbours.
+          assert.ok(r.text.length <= `Authorization: Basic ${encoded}`.length, r.text);
+        }
+      }
+    }
+    assert.deepEqual(redactor.redact(Buffer.from('an ordinary value').toString('base64')).findings, []);
+  });
+
+  it('scrubs a known secret used as an object key or written as a number, losing no entry', () => {
+    const digits = createRedactor({ secrets: ['73914682055', secret] });
+    const { value, findings } = digits.redactDeep({
+      [secret]: 'a',
+      [`${secret} `]: 'b',
+      n: 73914682055,
+      list: [73914682055, 7],
+      plain: 42,
+    });
+    assert.deepEqual(value, {
+      '[REDACTED:known-secret]': 'a',
+      '[REDACTED:known-secret] ': 'b',
+      n: '[REDACTED:known-secret]',
+      list: ['[REDACTED:known-secret]', 7],
+      plain: 42,
+    });
+    assert.deepEqual(
+      findings.map((f) => f.path),
+      ['$["[REDACTED:known-secret]"]{key}', '$["[REDACTED:known-secret] "]{key}', '$.n', '$.list[0]'],
+    );
+    const clash = digits.redactDeep({ [secret]: 1, [Buffer.from(secret).toString('hex')]: 2 });
+    assert.deepEqual(clash.value, { '[REDACTED:known-secret]': 1, '[REDACTED:known-secret]#2': 2 });
+  });
+
   it('skips secrets shorter than eight characters so common words survive', () => {
     assert.equal(redactor.redact('a short note').text, 'a short note');
   });

@@ -55,7 +55,7 @@ export interface DeepFinding extends RedactionFinding {
 
 export interface Redactor {
   redact(text: string): { text: string; findings: RedactionFinding[] };
-  /** Redacts every string of a JSON value (keys are kept); returns a new value. */
+  /** Redacts every string, object key and number of a JSON value; returns a new value. */
   redactDeep<T>(value: T): { value: T; findings: DeepFinding[] };
 }
 
@@ -227,7 +227,21 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** A secret as it may appear in output: verbatim, base64 (padded or not), base64url, hex, URL-encoded. */
+/**
+ * The base64 characters that depend on the secret's bytes alone, with the secret `offset` bytes
+ * (0, 1 or 2) into a 3-byte group. Base64 works in 3-byte groups, so the secret inside a longer
+ * value — `Basic base64("user:" + secret)`, or followed by a newline — is not the base64 of the
+ * secret alone: only these characters are the same whatever comes before and after.
+ */
+function base64Core(bytes: Buffer, offset: number, alphabet: 'base64' | 'base64url'): string {
+  const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString(alphabet);
+  return encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
+}
+
+/**
+ * A secret as it may appear in output: verbatim, base64 (padded or not, and at each alignment
+ * inside a longer value), base64url, hex, URL-encoded.
+ */
 function encodings(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
   const b64 = bytes.toString('base64');
@@ -237,6 +251,7 @@ function encodings(secret: string): string[] {
     b64,
     b64.replace(/=+$/, ''),
     bytes.toString('base64url'),
+    ...[0, 1, 2].flatMap((k) => [base64Core(bytes, k, 'base64'), base64Core(bytes, k, 'base64url')]),
     hex,
     hex.toUpperCase(),
     encodeURIComponent(secret),
@@ -296,6 +311,12 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
     return { text: out + text.slice(cursor), findings: kept };
   }
 
+  /**
+   * Every string of a JSON value, and also what a secret can hide in besides strings: object keys
+   * (`{"<token>": …}`) and numbers (an all-digit credential written as a JSON number). A redacted
+   * number becomes the redacted string; a redacted key that collides with a key already there is
+   * numbered (`[REDACTED:known-secret]#2`) so no entry is lost.
+   */
   function redactDeep<T>(value: T): { value: T; findings: DeepFinding[] } {
     const findings: DeepFinding[] = [];
     const walk = (v: unknown, path: string): unknown => {
@@ -304,13 +325,24 @@ export function createRedactor(options: RedactorOptions = {}): Redactor {
         for (const f of r.findings) findings.push({ ...f, path });
         return r.text;
       }
+      if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') {
+        const r = redact(String(v));
+        if (r.findings.length === 0) return v;
+        for (const f of r.findings) findings.push({ ...f, path });
+        return r.text;
+      }
       if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`));
       if (v !== null && typeof v === 'object') {
         // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
         const out: Record<string, unknown> = {};
         for (const [k, item] of Object.entries(v)) {
-          Object.defineProperty(out, k, {
-            value: walk(item, `${path}${jsonPathKey(k)}`),
+          const r = redact(k);
+          let key = r.text;
+          for (let n = 2; r.findings.length > 0 && Object.hasOwn(out, key); n++) key = `${r.text}#${n}`;
+          const keyPath = `${path}${jsonPathKey(key)}`;
+          for (const f of r.findings) findings.push({ ...f, path: `${keyPath}{key}` });
+          Object.defineProperty(out, key, {
+            value: walk(item, keyPath),
             enumerable: true,
             writable: true,
             configurable: true,

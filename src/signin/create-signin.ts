@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/index.js';
 import { readFormBody } from '../http/read-body.js';
+import { addressKey } from '../ratelimit/index.js';
 import { FORM_BODY_LIMIT } from '../http/limit-body.js';
 import {
   createCsrf,
@@ -152,7 +153,8 @@ export function createSignIn(deps: SignInDeps): SignIn {
       }
       const name = (fields.name ?? '').trim().slice(0, 200);
       const result = await checkPasswordLogin(
-        { name, password: fields.password ?? '', address: deps.clientAddress(c) },
+        // The address's guess budget is its /64 (IPv6) or its IPv4 address, however spelled.
+        { name, password: fields.password ?? '', address: addressKey(deps.clientAddress(c)) },
         { users: deps.users, throttle, now: deps.now() },
       );
       const client = form.clientId ? { clientId: form.clientId } : {};

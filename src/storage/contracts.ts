@@ -154,7 +154,7 @@ export interface ConfirmationStore {
 
 /**
  * The tool-chain (taint) labels a person's context has taken in, each until its expiry. Keyed by
- * the person (an opaque string policy/ builds from tenant + subject), never by a session or a
+ * the person (an opaque string policy/ builds from the subject), never by a session or a
  * credential, so a new session, key or token starts where the last one left off. Narrow on
  * purpose: a shared store (Redis) takes its place when replicas must agree.
  */

@@ -37,4 +37,15 @@ describe('login throttle (frozen clock)', () => {
     th.fail('alice', 'a', 2);
     assert.ok(th.check('alice', 'a', 3).allowed);
   });
+
+  it('a locked account stays locked while an attacker sprays other names to push it out', () => {
+    // Attack: lock-out evasion by eviction. Lock alice, then fail on ten thousand other names
+    // from many addresses; a bounded map that dropped its oldest entry would forget the lock.
+    const th = createLoginThrottle(policy);
+    for (let i = 0; i < 3; i++) th.fail('alice', '10.0.0.1', 1000 + i);
+    for (let i = 0; i < 10_001; i++) th.fail(`spray${i}`, `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`, 2000);
+    assert.equal(th.check('alice', '192.0.2.1', 3000).allowed, false, 'the spray unlocked alice');
+    const sprayed = th.check('spray0', '192.0.2.1', 3000);
+    assert.ok(sprayed.allowed, 'names with a single old failure are what the bound forgets');
+  });
 });

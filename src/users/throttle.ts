@@ -43,12 +43,20 @@ const MAX_TRACKED = 10_000;
 export function createLoginThrottle(policy: ThrottlePolicy): LoginThrottle {
   const accounts = new Map<string, Counter>();
   const addresses = new Map<string, Counter>();
-  const put = (map: Map<string, Counter>, key: string, value: Counter) => {
+  const put = (map: Map<string, Counter>, key: string, value: Counter, now: number) => {
     map.delete(key);
     map.set(key, value);
-    // Oldest entries go first; an attacker spraying names can only evict, never unlock early,
-    // because eviction forgets failures of names it is not currently trying.
-    if (map.size > MAX_TRACKED) map.delete(map.keys().next().value!);
+    if (map.size > MAX_TRACKED) map.delete(evictable(map, now));
+  };
+  /**
+   * The entry the bound forgets: the oldest that is not locked. A locked entry gets no new
+   * failures (its attempts are refused before the password is checked), so it is never the
+   * most recently written; dropping the oldest entry would let anyone spraying other names
+   * unlock it early. Only when every entry is locked does the oldest lock go.
+   */
+  const evictable = (map: Map<string, Counter>, now: number): string => {
+    for (const [key, c] of map) if (c.lockedUntil <= now) return key;
+    return map.keys().next().value!;
   };
   return {
     check(account, address, now) {
@@ -65,11 +73,13 @@ export function createLoginThrottle(policy: ThrottlePolicy): LoginThrottle {
         accounts,
         account,
         recordFailure(accounts.get(account) ?? EMPTY, now, policy.maxFailuresPerAccount, policy),
+        now,
       );
       put(
         addresses,
         address,
         recordFailure(addresses.get(address) ?? EMPTY, now, policy.maxFailuresPerAddress, policy),
+        now,
       );
     },
     succeed(account) {

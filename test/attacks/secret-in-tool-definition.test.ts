@@ -173,3 +173,54 @@ describe('a lockfile that already holds a known secret', () => {
     }
   });
 });
+
+/**
+ * The same leak as it most often happens by accident: an HTTP Basic header in a description,
+ * `base64("svc:" + secret)`. The secret starts 4 bytes in, so its base64 is not the base64 of
+ * the secret alone (base64 works in 3-byte groups); every alignment must be recognised, and so
+ * must the form that runs on into the next bytes.
+ */
+describe('a known secret base64-encoded at an odd offset inside a tool definition', () => {
+  let t: TestGateway;
+  let client: Client;
+  // The secret's own characters in base64 at each alignment: what any encoding of it holds.
+  const cores = [0, 1, 2].map((k) => {
+    const b64 = Buffer.concat([Buffer.alloc(k), Buffer.from(LEAKED)]).toString('base64');
+    return b64.slice(Math.ceil((8 * k) / 6), Math.floor((8 * (k + LEAKED.length)) / 6));
+  });
+  const holdsCore = (text: string) => cores.some((c) => text.includes(c));
+
+  before(async () => {
+    t = await startTestGateway({
+      env: { LEAKY_TOKEN: LEAKED },
+      config: upstreamsConfig([
+        {
+          name: 'basic',
+          stdio: {
+            command: NODE,
+            args: [MALICIOUS_SERVER, '--leak-env-basic', 'LEAKY_TOKEN'],
+            secretEnv: { LEAKY_TOKEN: 'env:LEAKY_TOKEN' },
+          },
+          pinning: 'trust-on-first-use',
+        },
+      ]),
+    });
+    client = await connectClient(t.url, (await t.key({ scopes: ['basic:write'] })).key);
+  });
+  after(async () => {
+    await client?.close();
+    await t?.close();
+  });
+
+  it('is redacted and blocked, while the clean tools of that server are served', async () => {
+    const { tools } = await client.listTools();
+    const names = tools.map((tool) => tool.name);
+    assert.ok(names.includes('basic__echo'), names.join());
+    assert.ok(!names.includes('basic__login'), `the Basic header was served: ${JSON.stringify(tools)}`);
+    const observed = fs.readFileSync(path.join(t.dataDir, 'upstreams-observed.json'), 'utf8');
+    const lock = fs.readFileSync(path.join(t.dataDir, 'portcullis.lock.json'), 'utf8');
+    assert.ok(!holdsCore(observed), 'the observed-definitions file holds the encoded secret');
+    assert.ok(!holdsCore(lock), 'the lockfile holds the encoded secret');
+    assert.match(observed, /Basic [A-Za-z0-9+/]{0,8}\[REDACTED:known-secret\]/);
+  });
+});

@@ -183,6 +183,78 @@ describe('taint laundering through a new session, a second key or a fresh token'
   });
 });
 
+/**
+ * The same person through credentials that name different tenants: a person whose tenant is not
+ * their name (`users add dana --tenant acme`) has OAuth tokens for tenant `acme`, while an API
+ * key for them (`keys create --owner dana`) carries the key's own tenant, `dana`. Untrusted
+ * content read with one must still guard the sink used with the other.
+ */
+describe('taint laundering through a credential of the same person with another tenant', () => {
+  let site: { server: Server; page: string };
+  let t: TestGateway;
+  let db: OAuthDatabase;
+  const dana = { name: 'dana', password: 'correct horse battery' };
+
+  before(async () => {
+    site = await startSite();
+    t = await startTestGateway({ config: SINK_POLICY, env: WEB_FETCH_ENV });
+    db = openOAuthTables(t);
+    await addUser(db, dana.name, dana.password, 'acme');
+    await addUser(db, 'erin', 'battery staple horse', 'acme');
+  });
+  after(async () => {
+    await db?.close();
+    await t?.close();
+    site.server.closeAllConnections();
+    site.server.close();
+  });
+
+  const tokenFor = async (person: { name: string; password: string }) => {
+    const origin = t.gw.url.origin;
+    const client = await addClient(db, {
+      grant: 'authorization_code',
+      authMethod: 'none',
+      redirectUris: ['http://127.0.0.1:1/callback'],
+      scopes: ['memory:read', 'memory:write', 'web:fetch'],
+    });
+    const token = await codeFlow(
+      origin,
+      new TestBrowser(origin),
+      { clientId: client.clientId, redirectUri: 'http://127.0.0.1:1/callback' },
+      { scope: 'memory:read memory:write web:fetch', resource: t.url, person },
+    );
+    return token.access_token;
+  };
+
+  it('untrusted content read with the API key guards the sink used with an OAuth token', async () => {
+    const key = (await t.key({ owner: 'dana' })).key;
+    const fetched = await callOnce(t.url, key, 'web_fetch', { url: site.page });
+    assert.equal(fetched.result.isError, undefined, textOf(fetched.result));
+
+    const { result, asked } = await callOnce(t.url, await tokenFor(dana), 'memory_save', {
+      content: 'Posted with the other credential.',
+    });
+    assert.equal(asked.length, 1, `the sink ran without the person being asked: ${textOf(result)}`);
+    assert.equal(result.structuredContent?.id, undefined, textOf(result));
+    const [record] = await t.audit.log.query({ tool: 'memory_save', limit: 1, newest: true });
+    assert.equal(record!.authMethod, 'oauth');
+    assert.ok(record!.reasons.includes('taint-untrusted-to-sink'), record!.reasons.join());
+  });
+
+  it('another person of the same tenant is unaffected', async () => {
+    const { result, asked } = await callOnce(
+      t.url,
+      await tokenFor({ name: 'erin', password: 'battery staple horse' }),
+      'memory_save',
+      {
+        content: 'Erin’s own note.',
+      },
+    );
+    assert.match(result.structuredContent?.id ?? '', /^note_/, textOf(result));
+    assert.equal(asked.length, 0);
+  });
+});
+
 describe('an upstream tool the operator has not classified', () => {
   let site: { server: Server; page: string };
   let t: TestGateway;

@@ -1,3 +1,4 @@
+import { revealHiddenText } from '../../safety/index.js';
 import { html, type SafeHtml } from '../../ui/index.js';
 import type { GrantSummary } from '../store/index.js';
 import type { ScopeDescription } from './describe-scopes.js';
@@ -11,13 +12,21 @@ export interface ClientView {
   readonly verifiedHost?: string;
 }
 
-const initial = (name: string) => (name.trim()[0] ?? '?').toUpperCase();
+/**
+ * An app's name as the pages show it. The name is the registrant's own word: bidi controls in it
+ * would reorder the sentence around it ("<name> wants to act for <person>"), invisible characters
+ * make two names look alike. Every hidden character is shown by name (as on the approval page),
+ * and `<bdi>` keeps right-to-left text in the name from reordering what follows.
+ */
+const appName = (name: string): SafeHtml => html`<bdi>${revealHiddenText(name)}</bdi>`;
+
+const initial = (name: string) => (revealHiddenText(name).trim()[0] ?? '?').toUpperCase();
 
 export function clientCard(client: ClientView): SafeHtml {
   return html`<div class="client">
     <span class="avatar" aria-hidden="true">${initial(client.name)}</span>
     <div class="meta">
-      <div class="title">${client.name}</div>
+      <div class="title">${appName(client.name)}</div>
       <div class="sub">
         ${client.verifiedHost ? html`Published by ${client.verifiedHost} · ` : ''}Sends you back to
         <strong>${client.redirectHost}</strong>
@@ -59,8 +68,8 @@ export function consentView(opts: {
     // Nothing asked for is within the person's role: there is nothing to allow.
     return html`<h1>Nothing to allow</h1>
       <p class="lead">
-        <strong>${opts.client.name}</strong> asked to act for <strong>${opts.account}</strong>, but your
-        account has no permission it asked for.
+        <strong>${appName(opts.client.name)}</strong> asked to act for <strong>${opts.account}</strong>, but
+        your account has no permission it asked for.
       </p>
       ${clientCard(opts.client)} ${withheldList(opts.withheld)}
       <p>If you need this access, ask the administrator of this gateway to change your role.</p>
@@ -71,7 +80,7 @@ export function consentView(opts: {
   }
   return html`<h1>Allow access?</h1>
     <p class="lead">
-      <strong>${opts.client.name}</strong> wants to act for <strong>${opts.account}</strong>.
+      <strong>${appName(opts.client.name)}</strong> wants to act for <strong>${opts.account}</strong>.
     </p>
     ${clientCard(opts.client)}
     <p>It will be able to:</p>
@@ -126,7 +135,7 @@ export function connectedAppsView(opts: {
                 (a) =>
                   html`<tr>
                     <td>
-                      <strong>${a.name}</strong>
+                      <strong>${appName(a.name)}</strong>
                       <div class="mono">${a.clientId}</div>
                     </td>
                     <td>${a.scopeText.map((s) => html`<div>${s.text}</div>`)}</td>
@@ -134,7 +143,11 @@ export function connectedAppsView(opts: {
                     <td>
                       <form method="post" action="/account/apps/${encodeURIComponent(a.id)}/revoke">
                         <input type="hidden" name="csrf" value="${opts.csrf}" />
-                        <button class="danger" type="submit" aria-label="Disconnect ${a.name}">
+                        <button
+                          class="danger"
+                          type="submit"
+                          aria-label="Disconnect ${revealHiddenText(a.name)}"
+                        >
                           Disconnect
                         </button>
                       </form>
