@@ -1,5 +1,7 @@
-import { canonicalJson, CanonicalJsonError } from '../audit/index.js';
-import type { PipelineReason } from './reasons.js';
+import { canonicalJson, CanonicalJsonError } from '../../audit/index.js';
+import type { PipelineReason } from '../reasons.js';
+import { given, type CallStage } from '../context.js';
+import { finish } from './finish.js';
 
 /**
  * The shape stage of a tools/call, run before anything with effects: `params` must be an
@@ -50,3 +52,16 @@ export function checkCallShape(params: unknown): CallShape {
   }
   return { ok: true, name, args: args ?? {} };
 }
+
+/** The check-shape stage: malformed params are refused with -32602 and recorded. */
+export const checkShape: CallStage = async (ctx, next) => {
+  const shape = given(ctx.shape, 'shape');
+  if (shape.ok) return next();
+  ctx.reasons.push(shape.reason);
+  return finish(ctx, {
+    decision: 'deny',
+    outcome: 'invalid',
+    errorCode: 'invalid-params',
+    answer: { kind: 'rpc-error', code: -32602, message: shape.message },
+  });
+};
