@@ -16,7 +16,7 @@ import { clientAddress } from './client-address.js';
 import { FORM_BODY_LIMIT, limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
-import { CLIENT_CLOSED_REQUEST, jsonRpcErrorResponse } from './responses.js';
+import { CLIENT_CLOSED_REQUEST, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -140,7 +140,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       return c.json({ status: degraded ? 'degraded' : 'ready', ...(upstreams.length ? { upstreams } : {}) });
     } catch (err) {
       logger.warn({ err }, 'readiness check failed');
-      return c.json({ status: 'not-ready' }, 503);
+      return c.json({ status: 'not-ready' }, HTTP_STATUS.serviceUnavailable);
     }
   });
 
@@ -153,10 +153,10 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       `Expires: ${expires}`,
       `Canonical: ${deps.publicUrl.origin}/.well-known/security.txt`,
     ];
-    return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; charset=utf-8' });
+    return c.text(`${lines.join('\n')}\n`, HTTP_STATUS.ok, { 'content-type': 'text/plain; charset=utf-8' });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.notFound((c) => c.json({ error: 'not_found' }, HTTP_STATUS.notFound));
   app.onError((err, c) => {
     if (c.req.raw.signal.aborted) {
       // The connection broke under a route that was reading or writing it: the client's doing.
@@ -164,7 +164,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
-    return jsonRpcErrorResponse(500, -32603, `Internal error (correlation id ${c.get('requestId')}).`);
+    return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
   });
   return app;
 }

@@ -11,6 +11,7 @@ import type { CheckedMessage, Refusal } from './check-request.js';
 import type { CallShape } from './stages/check-shape.js';
 import type { ConfirmDeps, ConfirmStage, ElicitAnswer, SessionHooks } from './confirm-call.js';
 import type { PipelineReason } from './reasons.js';
+import { JSON_RPC } from './protocol.js';
 import type { Session, SessionManager } from './sessions.js';
 import type { OutputGuard, SecuredOutput, ToolResult } from './secure-output.js';
 
@@ -27,7 +28,11 @@ export type ToolCallOutcome =
    * A JSON-RPC error: -32602 (in-band) for malformed params or an unknown tool, -32603 for an
    * internal failure (HTTP 500 where the HTTP status is still to be sent).
    */
-  | { readonly kind: 'rpc-error'; readonly code: -32602 | -32603; readonly message: string }
+  | {
+      readonly kind: 'rpc-error';
+      readonly code: typeof JSON_RPC.invalidParams | typeof JSON_RPC.internalError;
+      readonly message: string;
+    }
   /** Refused for the request's shape (headers, envelope, session) before anything ran. */
   | { readonly kind: 'refused'; readonly refusal: Refusal }
   /** 503: the audit log cannot commit, so the call did not run; safe to retry after the wait. */
@@ -198,7 +203,11 @@ export const errorResult = (text: string): ToolResult => ({
 });
 
 export const internalError = (requestId: string) =>
-  ({ kind: 'rpc-error', code: -32603, message: `Internal error (correlation id ${requestId}).` }) as const;
+  ({
+    kind: 'rpc-error',
+    code: JSON_RPC.internalError,
+    message: `Internal error (correlation id ${requestId}).`,
+  }) as const;
 
 /** How long a client is asked to wait when the audit log cannot commit. */
 const AUDIT_RETRY_AFTER_SECONDS = 30;

@@ -2,6 +2,7 @@ import { createMcpHandler, type McpHttpHandler } from '@modelcontextprotocol/ser
 import type { Logger } from 'pino';
 import type { EndpointEnv, McpPipeline } from './context.js';
 import { handleRequest } from './pipeline.js';
+import { HEADER } from './protocol.js';
 import { createServerFactory } from './server-factory.js';
 import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
 
@@ -51,7 +52,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         request,
         requestId: ctx.requestId,
         ip: ctx.ip,
-        sessionId: request.headers.get('mcp-session-id') ?? undefined,
+        sessionId: request.headers.get(HEADER.sessionId) ?? undefined,
         id: null,
       }),
     sessions,

@@ -1,7 +1,7 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { CONFIRM_KEY, confirmSchema } from './confirm-call.js';
 import type { ToolCallOutcome } from './pipeline.js';
-import { SERVER_INFO } from './server-factory.js';
+import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;
 

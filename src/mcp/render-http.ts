@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CLIENT_CLOSED_REQUEST, jsonRpcErrorResponse } from '../http/responses.js';
+import { CLIENT_CLOSED_REQUEST, jsonRpcErrorResponse, wireErrorResponse } from '../wire/index.js';
 import type { Refusal } from './check-request.js';
 import type { JsonRpcId } from './context.js';
 
@@ -26,4 +26,6 @@ export function clientWentAway(logger: Logger, requestId: string): Response {
 
 // Unknown, expired and other-credential sessions look the same from outside: 404, which the
 // MCP spec tells clients to answer by initialising a new session.
-export const sessionNotFound = () => jsonRpcErrorResponse(404, -32001, 'Session not found.');
+export const sessionNotFound = () => wireErrorResponse('session-not-found', SESSION_NOT_FOUND);
+
+export const SESSION_NOT_FOUND = 'Session not found.';

@@ -1,5 +1,5 @@
 import { authenticate, type AuthInput } from '../../auth/index.js';
-import { rateLimitedResponse, unauthorizedResponse } from '../../http/responses.js';
+import { rateLimitedResponse, unauthorizedResponse } from '../../wire/index.js';
 import {
   requestMeta,
   type AuthOutcome,
@@ -7,6 +7,7 @@ import {
   type RequestMeta,
   type RequestStage,
 } from '../context.js';
+import { HEADER } from '../protocol.js';
 import { commitRecord } from './record.js';
 
 /**
@@ -73,9 +74,9 @@ export async function authenticateCredential(
 /** The authenticate stage: every request, before its body is read. */
 export const authenticateRequest: RequestStage = async (ctx, next) => {
   const { request } = ctx;
-  const declaredLength = Number(request.headers.get('content-length') ?? 0);
+  const declaredLength = Number(request.headers.get(HEADER.contentLength) ?? 0);
   const auth = await ctx.env.pipeline.authenticate(
-    { authorization: request.headers.get('authorization') ?? undefined, url: new URL(request.url) },
+    { authorization: request.headers.get(HEADER.authorization) ?? undefined, url: new URL(request.url) },
     requestMeta(ctx, Number.isFinite(declaredLength) ? declaredLength : 0),
   );
   if (!auth.ok) {

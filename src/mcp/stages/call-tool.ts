@@ -1,12 +1,14 @@
 import { CLIENT_CAPABILITIES_META_KEY } from '@modelcontextprotocol/server';
 import {
   insufficientScopeResponse,
-  jsonRpcErrorResponse,
+  JSON_RPC,
   rateLimitedResponse,
-} from '../../http/responses.js';
-import type { Refusal } from '../check-request.js';
+  wireErrorResponse,
+} from '../../wire/index.js';
+import { refusal as refusalOf, type Refusal } from '../check-request.js';
 import { given, requestMeta, type RequestStage, type ToolCallRequest } from '../context.js';
-import { clientWentAway, refusalResponse } from '../render-http.js';
+import { METHOD } from '../protocol.js';
+import { clientWentAway, refusalResponse, SESSION_NOT_FOUND } from '../render-http.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -20,12 +22,12 @@ export const callTool: RequestStage = async (ctx, next) => {
   const { request } = ctx;
   const body = given(ctx.body, 'body');
   const checked = given(ctx.checked, 'checked');
-  if (!isObject(body.value) || body.value.method !== 'tools/call') return next();
+  if (!isObject(body.value) || body.value.method !== METHOD.toolsCall) return next();
   const params = body.value.params;
   const refusal: Refusal | undefined =
     checked.refusal ??
     (ctx.sessionId && !ctx.session
-      ? { status: 404, code: -32001, errorCode: 'session-not-found', message: 'Session not found.' }
+      ? refusalOf('session-not-found', 'session-not-found', SESSION_NOT_FOUND)
       : undefined);
   const toolCall = await ctx.env.pipeline.callTool({
     principal: given(ctx.principal, 'principal'),
@@ -54,13 +56,14 @@ export const callTool: RequestStage = async (ctx, next) => {
     case 'rate-limited':
       return rateLimitedResponse(toolCall.refusal, id);
     case 'unavailable':
-      return jsonRpcErrorResponse(503, -32603, toolCall.message, {
+      return wireErrorResponse('audit-unavailable', toolCall.message, {
         id,
         headers: { 'retry-after': String(toolCall.retryAfterSeconds) },
       });
     case 'rpc-error':
       // DESIGN.md: an internal failure is HTTP 500, never a 200 carrying -32603.
-      if (toolCall.code === -32603) return jsonRpcErrorResponse(500, -32603, toolCall.message, { id });
+      if (toolCall.code === JSON_RPC.internalError)
+        return wireErrorResponse('internal', toolCall.message, { id });
   }
   return next();
 };

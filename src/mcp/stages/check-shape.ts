@@ -1,6 +1,7 @@
 import { canonicalJson, CanonicalJsonError } from '../../audit/index.js';
 import type { PipelineReason } from '../reasons.js';
 import { given, type CallStage } from '../context.js';
+import { JSON_RPC } from '../protocol.js';
 import { finish } from './finish.js';
 
 /**
@@ -62,6 +63,6 @@ export const checkShape: CallStage = async (ctx, next) => {
     decision: 'deny',
     outcome: 'invalid',
     errorCode: 'invalid-params',
-    answer: { kind: 'rpc-error', code: -32602, message: shape.message },
+    answer: { kind: 'rpc-error', code: JSON_RPC.invalidParams, message: shape.message },
   });
 };

@@ -1,5 +1,6 @@
-import { jsonRpcErrorResponse } from '../../http/responses.js';
+import { wireErrorResponse } from '../../wire/index.js';
 import { given, requestMeta, type RequestStage } from '../context.js';
+import { METHOD } from '../protocol.js';
 import { toAuthInfo } from '../request-state.js';
 import { withHeaders } from '../render-http.js';
 
@@ -39,13 +40,13 @@ export const handToSdk: RequestStage = async (ctx) => {
 
   const { message } = checked;
   if (
-    message.method === 'initialize' &&
+    message.method === METHOD.initialize &&
     isObject(message.params?.capabilities) &&
     'elicitation' in message.params.capabilities
   ) {
     const opened = await env.sessions.open(principal);
     if (!opened.ok) {
-      return jsonRpcErrorResponse(503, -32000, 'Too many open sessions; try again later.', {
+      return wireErrorResponse('too-many-sessions', 'Too many open sessions; try again later.', {
         id: message.id ?? null,
       });
     }

@@ -1,15 +1,14 @@
-import { jsonRpcErrorResponse } from '../../http/responses.js';
-import { readJsonBody } from '../../http/read-body.js';
+import { readJsonBody, wireErrorResponse, type WireCode } from '../../wire/index.js';
 import type { RequestStage } from '../context.js';
 import { clientWentAway } from '../render-http.js';
 
 const BODY_PROBLEMS = {
-  'too-large': [413, -32600, 'Request body too large.'],
-  'not-utf8': [400, -32700, 'Parse error: the body is not valid UTF-8.'],
-  'not-json': [400, -32700, 'Parse error: the body is not valid JSON.'],
-  'too-deep': [400, -32600, 'Invalid request: JSON nested too deeply.'],
-  empty: [400, -32600, 'Invalid request: empty body.'],
-} as const;
+  'too-large': ['body-too-large', 'Request body too large.'],
+  'not-utf8': ['parse-error', 'Parse error: the body is not valid UTF-8.'],
+  'not-json': ['parse-error', 'Parse error: the body is not valid JSON.'],
+  'too-deep': ['bad-request', 'Invalid request: JSON nested too deeply.'],
+  empty: ['bad-request', 'Invalid request: empty body.'],
+} as const satisfies Record<string, readonly [WireCode, string]>;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -20,8 +19,8 @@ export const readMessage: RequestStage = async (ctx, next) => {
   const body = await readJsonBody(ctx.request, { limit: env.bodyLimitBytes, maxDepth: env.jsonMaxDepth });
   if (!body.ok) {
     if (body.problem === 'aborted') return clientWentAway(env.logger, ctx.requestId);
-    const [status, code, message] = BODY_PROBLEMS[body.problem];
-    return jsonRpcErrorResponse(status, code, message);
+    const [code, message] = BODY_PROBLEMS[body.problem];
+    return wireErrorResponse(code, message);
   }
   ctx.body = body;
   const { value } = body;

@@ -1,4 +1,5 @@
 import type { CallStage } from '../context.js';
+import { JSON_RPC } from '../protocol.js';
 import { finish } from './finish.js';
 
 /** The resolve-tool stage: a name the catalogue does not hold is -32602, in-band. */
@@ -11,7 +12,7 @@ export const resolveTool: CallStage = async (ctx, next) => {
     errorCode: 'unknown-tool',
     answer: {
       kind: 'rpc-error',
-      code: -32602,
+      code: JSON_RPC.invalidParams,
       message: `Unknown tool: ${ctx.name}. Call tools/list to see the available tools.`,
     },
   });
