@@ -9,7 +9,7 @@ import {
   type AuditQuery,
 } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
-import { who as identity, type McpPipeline } from '../mcp/pipeline.js';
+import { who as identity, type McpPipeline } from '../mcp/index.js';
 import { clientAddress } from './client-address.js';
 import { HTTP_STATUS, rateLimitedResponse, unauthorizedResponse, wireErrorResponse } from '../wire/index.js';
 

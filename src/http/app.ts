@@ -2,8 +2,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { AuditLog } from '../audit/index.js';
-import type { McpEndpoint } from '../mcp/endpoint.js';
-import type { McpPipeline } from '../mcp/pipeline.js';
+import type { McpEndpoint, McpPipeline } from '../mcp/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthServer } from '../oauth/index.js';
 import type { OAuthEnv } from '../oauth/http-env.js';
@@ -13,10 +12,10 @@ import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
-import { FORM_BODY_LIMIT, limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
+import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
-import { CLIENT_CLOSED_REQUEST, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
+import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {

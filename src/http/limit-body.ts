@@ -1,9 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { HTTP_STATUS } from '../wire/index.js';
 
-/** The pages' forms (sign-in, consent, approvals, account): a few hundred bytes in practice. */
-export const FORM_BODY_LIMIT = 16 * 1024;
-
 /**
  * The OAuth protocol endpoints (token, registration, PAR, revocation…): oidc-provider's own
  * body parser refuses more than 56 KiB (lib/shared/selective_body.js), so the gateway's cap is

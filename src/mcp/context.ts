@@ -2,25 +2,25 @@ import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { AuditEntry, AuditLog } from '../audit/index.js';
 import type { AccessTokenAuthenticator, AuthInput, Principal, RoleCeilings } from '../auth/index.js';
+import type { ConfirmDeps, ConfirmStage, ElicitAnswer, SessionHooks } from '../approvals/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import type { Decision, Policy, TaintTracker } from '../policy/index.js';
 import type { RateLimitRefusal, RateLimits, ToolCallRateDecision } from '../ratelimit/index.js';
+import type { OutputGuard, SecuredOutput, ToolResult } from '../safety/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
 import type { Catalogue, ListedTool, Tool, ToolLabel, ToolOutput } from '../tools/index.js';
 import type { CheckedMessage, Refusal } from './check-request.js';
-import type { CallShape } from './stages/check-shape.js';
-import type { ConfirmDeps, ConfirmStage, ElicitAnswer, SessionHooks } from './confirm-call.js';
+import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
 import { JSON_RPC } from './protocol.js';
 import type { Session, SessionManager } from './sessions.js';
-import type { OutputGuard, SecuredOutput, ToolResult } from './secure-output.js';
 
 /**
  * The typed context a tools/call carries through the stages of pipeline.ts, and the outcomes
  * it can end with. Each stage reads what earlier stages set and adds its own part.
  */
 
-export type { ToolResult } from './secure-output.js';
+export type { ToolResult } from '../safety/index.js';
 
 export type ToolCallOutcome =
   | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }

@@ -1,6 +1,6 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
-import { CONFIRM_KEY, confirmSchema } from './confirm-call.js';
-import type { ToolCallOutcome } from './pipeline.js';
+import { CONFIRM_KEY, confirmSchema } from '../approvals/index.js';
+import type { ToolCallOutcome } from './context.js';
 import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;

@@ -1,6 +1,6 @@
 import { decide } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
-import { createConfirmStage } from './confirm-call.js';
+import { createConfirmStage } from '../approvals/index.js';
 import type {
   CallContext,
   CallEnv,

@@ -5,9 +5,9 @@ import {
   type CallToolResult,
   type McpServerFactory,
 } from '@modelcontextprotocol/server';
-import { confirmSchema, readElicitAnswer, type ElicitAnswer } from './confirm-call.js';
+import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
-import type { McpPipeline, ToolCallOutcome } from './pipeline.js';
+import type { McpPipeline, ToolCallOutcome } from './context.js';
 import { METHOD, SERVER_INFO } from './protocol.js';
 import { fromAuthInfo } from './request-state.js';
 

@@ -13,6 +13,7 @@ export {
   type JsonRpcId,
 } from './responses.js';
 export {
+  FORM_BODY_LIMIT,
   jsonDepthExceeds,
   readCappedText,
   readFormBody,

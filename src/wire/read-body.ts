@@ -4,6 +4,9 @@
  * parser's recursion.
  */
 
+/** The pages' forms (sign-in, consent, approvals, account): a few hundred bytes in practice. */
+export const FORM_BODY_LIMIT = 16 * 1024;
+
 export type BodyResult =
   | { readonly ok: true; readonly value: unknown; readonly bytes: number }
   | {

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../../audit/index.js';
-import type { ConfirmStep } from '../confirm-call.js';
+import type { ConfirmStep } from '../../approvals/index.js';
 import {
   errorResult,
   given,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ToolInputError } from '../../tools/index.js';
-import type { OutputGuard } from '../secure-output.js';
+import type { OutputGuard } from '../../safety/index.js';
 import { execute } from './execute.js';
 import { fakeTool, fixture, handOn, HANDED_ON } from './fixture.js';
 

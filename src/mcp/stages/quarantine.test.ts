@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { QuarantineStore } from '../../storage/index.js';
-import type { SecuredOutput } from '../secure-output.js';
+import type { SecuredOutput } from '../../safety/index.js';
 import { fixture, handOn, T0 } from './fixture.js';
 import { quarantine } from './quarantine.js';
 

@@ -1,6 +1,6 @@
 import { describeArgs, type AuditEntry, type JsonValue } from '../../audit/index.js';
 import type { CallContext, CallStage } from '../context.js';
-import { checkCallShape } from './check-shape.js';
+import { checkCallShape } from '../check-call.js';
 
 /**
  * The read-call stage: parses the params (check-shape.ts) and looks the tool up, before any

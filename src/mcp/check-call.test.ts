@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkCallShape } from './check-shape.js';
+import { checkCallShape } from './check-call.js';
 
 describe('the shape of tools/call params', () => {
   it('a string name and object (or absent) arguments pass, arguments defaulting to {}', () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mintConfirmationState, verifyConfirmationState, type CallBinding } from '../approvals/index.js';
+import { mintConfirmationState, verifyConfirmationState, type CallBinding } from './confirmation-state.js';
 import type { JsonValue } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
 import { hashArgs, type ApprovalChannel, type DecisionReason } from '../policy/index.js';
