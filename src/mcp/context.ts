@@ -12,6 +12,7 @@ import type { Catalogue, ListedTool, Tool, ToolLabel, ToolOutput } from '../tool
 import type { CheckedMessage, Refusal } from './check-request.js';
 import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
+import type { JsonRpcId } from '../wire/index.js';
 import { JSON_RPC } from './protocol.js';
 import type { Session, SessionManager } from './sessions.js';
 
@@ -21,6 +22,7 @@ import type { Session, SessionManager } from './sessions.js';
  */
 
 export type { ToolResult } from '../safety/index.js';
+export type { JsonRpcId } from '../wire/index.js';
 
 export type ToolCallOutcome =
   | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
@@ -251,8 +253,6 @@ export interface EndpointEnv {
   readonly bodyLimitBytes: number;
   readonly jsonMaxDepth: number;
 }
-
-export type JsonRpcId = string | number | null;
 
 /** One POST (or GET/DELETE) to /mcp on its way through the request stages. */
 export interface RequestContext {

@@ -116,8 +116,9 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     deps,
     fullPayload: deps.fullPayloadTools.map(globToRegExp),
     confirm: createConfirmStage(deps.confirm),
-    // Upstream tools reach the catalogue only once their definitions are approved (src/pins),
-    // so every tool here is built in or approved; decide() still checks, as the backstop.
+    // The catalogue is the pin control: an upstream tool is in it only once its definition is
+    // approved (src/pins), so here it is `approved`. decide()'s pin rule serves `policy
+    // explain`, which also reports on tools still pending.
     decide: (principal, tool, taint) =>
       decide({
         policy: deps.policy,
@@ -150,12 +151,3 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
 }
 
 export { who } from './stages/record.js';
-export type {
-  AuthOutcome,
-  McpPipeline,
-  PipelineDeps,
-  RequestMeta,
-  ToolCallOutcome,
-  ToolCallRequest,
-  ToolResult,
-} from './context.js';

@@ -12,11 +12,4 @@ export {
   wireErrorResponse,
   type JsonRpcId,
 } from './responses.js';
-export {
-  FORM_BODY_LIMIT,
-  jsonDepthExceeds,
-  readCappedText,
-  readFormBody,
-  readJsonBody,
-  type BodyResult,
-} from './read-body.js';
+export { FORM_BODY_LIMIT, readFormBody, readJsonBody } from './read-body.js';

@@ -18,7 +18,7 @@ export type BodyResult =
  * `aborted`: the body stream broke before its end (the client reset or closed the connection
  * mid-body). That is the client's doing, not a server failure, and nobody is left to answer.
  */
-export async function readCappedText(
+async function readCappedText(
   request: Request,
   limit: number,
 ): Promise<

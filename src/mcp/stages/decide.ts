@@ -41,11 +41,11 @@ export const decideCall: CallStage = async (ctx, next) => {
   return next();
 };
 
-/** Why a call was refused by a rule other than scopes, in words the model can act on. */
-export function denialText(tool: string, decision: Decision, taint: ReadonlySet<ToolLabel>): string {
-  if (decision.reasons.includes('pin-not-approved')) {
-    return `Portcullis refused ${tool}: its definition is not approved. An operator must review it first.`;
-  }
+/**
+ * Why a call was refused by a tool-chain rule, in words the model can act on. (The only other
+ * denial is a missing scope; an unapproved pin never reaches here: the catalogue holds it back.)
+ */
+function denialText(tool: string, decision: Decision, taint: ReadonlySet<ToolLabel>): string {
   const rules = decision.matched.flows.filter((f) => !f.endsWith('(allowed)')).join(', ');
   return (
     `Portcullis refused ${tool}: earlier calls brought ${[...taint].join(' and ')} content into this ` +

@@ -55,7 +55,7 @@ export const HANDED_ON: ToolCallOutcome = {
 };
 export const handOn = () => Promise.resolve(HANDED_ON);
 
-export interface Fixture {
+interface Fixture {
   readonly ctx: CallContext;
   /** The records committed, intent records included, in order. */
   readonly records: AuditEntry[];

@@ -23,7 +23,7 @@ export const validate: CallStage = async (ctx, next) => {
 };
 
 /** Formats validation issues so the model can correct its call: one line per field. */
-export function describeInvalidArguments(tool: string, issues: readonly SchemaIssue[]): string {
+function describeInvalidArguments(tool: string, issues: readonly SchemaIssue[]): string {
   const lines = issues.map((issue) => `- ${issue.path}: ${issue.message}`);
   return `Invalid arguments for ${tool}:\n${lines.join('\n')}\nFix these and call ${tool} again.`;
 }
