@@ -176,6 +176,21 @@ export interface CallContext {
   concluded: boolean;
 }
 
+/** A call as it enters the stages: nothing found yet, nothing run. */
+export function startCall(env: CallEnv, req: ToolCallRequest): CallContext {
+  return {
+    env,
+    req,
+    started: Date.now(),
+    reasons: [],
+    holdSlot: false,
+    auditDecision: 'allow',
+    headers: {},
+    effectful: false,
+    concluded: false,
+  };
+}
+
 /** How a call ends: what its record says, and the answer once the record is committed. */
 export interface Ending {
   readonly decision: AuditEntry['decision'];

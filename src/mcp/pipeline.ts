@@ -1,16 +1,16 @@
 import { decide } from '../policy/index.js';
 import { globToRegExp } from '../ratelimit/tiers.js';
 import { createConfirmStage } from '../approvals/index.js';
-import type {
-  CallContext,
-  CallEnv,
-  CallStage,
-  McpPipeline,
-  PipelineDeps,
-  RequestContext,
-  RequestStage,
-  Stage,
-  ToolCallOutcome,
+import {
+  startCall,
+  type CallEnv,
+  type CallStage,
+  type McpPipeline,
+  type PipelineDeps,
+  type RequestContext,
+  type RequestStage,
+  type Stage,
+  type ToolCallOutcome,
 } from './context.js';
 import { answer } from './stages/answer.js';
 import { auditIntent } from './stages/audit-intent.js';
@@ -134,18 +134,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     authenticate: (input, meta) => authenticateCredential(deps, input, meta),
     listTools: (principal, meta) => listTools(env, principal, meta),
     callTool(req): Promise<ToolCallOutcome> {
-      const ctx: CallContext = {
-        env,
-        req,
-        started: Date.now(),
-        reasons: [],
-        holdSlot: false,
-        auditDecision: 'allow',
-        headers: {},
-        effectful: false,
-        concluded: false,
-      };
-      return runStages(CALL_STAGES, ctx, fail);
+      return runStages(CALL_STAGES, startCall(env, req), fail);
     },
   };
 }

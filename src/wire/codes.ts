@@ -42,8 +42,6 @@ export const WIRE_CODES = {
   'session-not-found': { status: 404, jsonRpc: JSON_RPC.unauthorized },
   'not-found': { status: 404, jsonRpc: JSON_RPC.methodNotFound },
   'rate-limited': { status: 429, jsonRpc: JSON_RPC.rateLimited },
-  /** In-band: the call's params are malformed or name no tool (HTTP 200). */
-  'invalid-params': { status: 200, jsonRpc: JSON_RPC.invalidParams },
   internal: { status: 500, jsonRpc: JSON_RPC.internalError },
   /** The audit log cannot commit: the call did not run; retry after the wait. */
   'audit-unavailable': { status: 503, jsonRpc: JSON_RPC.internalError },

@@ -4,7 +4,14 @@ import type { Principal } from '../../auth/index.js';
 import { createAlertDetector, createMetrics } from '../../metrics/index.js';
 import type { Decision } from '../../policy/index.js';
 import type { Tool } from '../../tools/index.js';
-import type { CallContext, CallEnv, PipelineDeps, ToolCallOutcome, ToolCallRequest } from '../context.js';
+import {
+  startCall,
+  type CallContext,
+  type CallEnv,
+  type PipelineDeps,
+  type ToolCallOutcome,
+  type ToolCallRequest,
+} from '../context.js';
 
 /**
  * Support for the stage tests: a call context on a frozen clock over the deps a stage uses,
@@ -95,22 +102,14 @@ export function fixture(
     decide: () => allow,
   };
   const ctx: CallContext = {
-    env,
-    req: {
+    ...startCall(env, {
       principal,
       meta: { requestId: 'req_1', ip: '127.0.0.1', bytesIn: 10 },
       params: { name: 'memory_save', arguments: {} },
       signal: new AbortController().signal,
       confirmVia: 'none',
       ...opts.req,
-    },
-    started: Date.now(),
-    reasons: [],
-    holdSlot: false,
-    auditDecision: 'allow',
-    headers: {},
-    effectful: false,
-    concluded: false,
+    }),
     name: 'memory_save',
     tool: fakeTool(),
     args: {},
