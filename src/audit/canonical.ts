@@ -1,3 +1,5 @@
+import { PortcullisError } from '../errors/index.js';
+
 /**
  * Canonical JSON per RFC 8785 (JSON Canonicalization Scheme): object keys sorted by UTF-16 code
  * units, no insignificant whitespace, numbers in ECMAScript `Number.prototype.toString` form and
@@ -10,9 +12,11 @@
  */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export class CanonicalJsonError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A value the canonical form (RFC 8785) cannot name; the message gives its path. */
+export class CanonicalJsonError extends PortcullisError<typeof CanonicalJsonError.code> {
+  static readonly code = 'not-canonical-json';
+  constructor(publicMessage: string) {
+    super(CanonicalJsonError.code, publicMessage);
     this.name = 'CanonicalJsonError';
   }
 }

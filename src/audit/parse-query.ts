@@ -1,9 +1,14 @@
+import { PortcullisError } from '../errors/index.js';
 import type { AuditDecision } from './record.js';
 import type { AuditQuery } from './store.js';
 
 /** A filter that cannot be understood; the CLI exits 2 and the admin API answers 400. */
-export class AuditQueryError extends Error {
-  override readonly name = 'AuditQueryError';
+export class AuditQueryError extends PortcullisError<typeof AuditQueryError.code> {
+  static readonly code = 'audit-query-invalid';
+  constructor(publicMessage: string) {
+    super(AuditQueryError.code, publicMessage);
+    this.name = 'AuditQueryError';
+  }
 }
 
 const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'confirm', 'error'];

@@ -1,3 +1,5 @@
+import { PortcullisError } from '../errors/index.js';
+
 /**
  * Why the egress guard refused or failed a request. A closed set: the audit log stores the code
  * verbatim and the tool layer maps each one to the text a model reads.
@@ -18,25 +20,15 @@ export type EgressErrorCode =
  * A refused or failed outbound request. `publicMessage` names only what the caller gave us (its
  * URL's scheme or host), never an address we resolved, so a model probing the network learns
  * nothing from the error that it did not already know; the resolved address goes to `detail`.
- *
- * It has the same shape as `PortcullisError` (code, publicMessage, detail) but cannot extend it
- * until the shared `ErrorCode` union includes `EgressErrorCode`.
  */
-export class EgressError extends Error {
-  readonly code: EgressErrorCode;
-  readonly publicMessage: string;
-  readonly detail: string | undefined;
-
+export class EgressError extends PortcullisError<EgressErrorCode> {
   constructor(
     code: EgressErrorCode,
     publicMessage: string,
     options: { detail?: string; cause?: unknown } = {},
   ) {
-    super(publicMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, publicMessage, options);
     this.name = 'EgressError';
-    this.code = code;
-    this.publicMessage = publicMessage;
-    this.detail = options.detail;
   }
 }
 

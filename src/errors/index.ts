@@ -13,12 +13,16 @@ export type ErrorCode =
   | 'storage-failure'
   | 'internal';
 
-export class PortcullisError extends Error {
-  readonly code: ErrorCode;
+/**
+ * The base of every gateway error. `Code` narrows the codes a subclass may carry, so a
+ * `switch (err.code)` over one class is exhaustive; the default is the gateway-wide set.
+ */
+export class PortcullisError<Code extends string = ErrorCode> extends Error {
+  readonly code: Code;
   readonly publicMessage: string;
   readonly detail: string | undefined;
 
-  constructor(code: ErrorCode, publicMessage: string, options: { detail?: string; cause?: unknown } = {}) {
+  constructor(code: Code, publicMessage: string, options: { detail?: string; cause?: unknown } = {}) {
     super(publicMessage, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PortcullisError';
     this.code = code;
@@ -27,6 +31,6 @@ export class PortcullisError extends Error {
   }
 }
 
-export function isPortcullisError(err: unknown): err is PortcullisError {
+export function isPortcullisError(err: unknown): err is PortcullisError<string> {
   return err instanceof PortcullisError;
 }

@@ -14,8 +14,7 @@ import { createApp, hostOriginPolicy } from '../http/app.js';
 import { clientAddress } from '../http/client-address.js';
 import { defaultMaxPerAddress, limitConnections, listenerOptions } from '../http/limit-connections.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { createMcpEndpoint } from '../mcp/endpoint.js';
-import { createMcpPipeline } from '../mcp/pipeline.js';
+import { createMcpEndpoint, createMcpPipeline } from '../mcp/index.js';
 import type { AccessTokenAuthenticator } from '../auth/index.js';
 import {
   createOAuthServer,
@@ -24,7 +23,7 @@ import {
   openSqliteOAuthDatabase,
   type OAuthServer,
 } from '../oauth/index.js';
-import { createOutputGuard } from '../mcp/secure-output.js';
+import { createOutputGuard } from '../safety/index.js';
 import {
   createAlertDetector,
   createMetrics,

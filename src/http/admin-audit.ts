@@ -9,9 +9,9 @@ import {
   type AuditQuery,
 } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
-import { who as identity, type McpPipeline } from '../mcp/pipeline.js';
+import { who as identity, type McpPipeline } from '../mcp/index.js';
 import { clientAddress } from './client-address.js';
-import { jsonRpcErrorResponse, rateLimitedResponse, unauthorizedResponse } from './responses.js';
+import { HTTP_STATUS, rateLimitedResponse, unauthorizedResponse, wireErrorResponse } from '../wire/index.js';
 
 /** The scope an API key or token needs to read the audit log over HTTP. */
 export const AUDIT_READ_SCOPE = 'admin:audit';
@@ -77,7 +77,7 @@ export function createAdminAuditRoutes(deps: {
     }
     if (!auth.principal.scopes.has(AUDIT_READ_SCOPE)) {
       await denied('denied', auth.principal);
-      return c.json({ error: 'insufficient_scope', scope: AUDIT_READ_SCOPE }, 403, {
+      return c.json({ error: 'insufficient_scope', scope: AUDIT_READ_SCOPE }, HTTP_STATUS.forbidden, {
         'www-authenticate': `Bearer realm="portcullis", error="insufficient_scope", scope="${AUDIT_READ_SCOPE}"`,
       });
     }
@@ -92,7 +92,7 @@ export function createAdminAuditRoutes(deps: {
     } catch (err) {
       if (!(err instanceof AuditQueryError)) throw err;
       await record({ ...who, decision: 'allow', reasons: ['admin-read'], outcome: 'invalid', bytesOut: 0 });
-      return c.json({ error: 'invalid_request', error_description: err.message }, 400);
+      return c.json({ error: 'invalid_request', error_description: err.message }, HTTP_STATUS.badRequest);
     }
     const records = await deps.audit.log.query(query);
     const body = records.map((r) => `${JSON.stringify(r)}\n`).join('');
@@ -104,8 +104,8 @@ export function createAdminAuditRoutes(deps: {
       outcome: 'ok',
       bytesOut: Buffer.byteLength(body),
     });
-    return c.body(body, 200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+    return c.body(body, HTTP_STATUS.ok, { 'content-type': 'application/x-ndjson; charset=utf-8' });
   });
-  app.notFound(() => jsonRpcErrorResponse(404, -32601, 'Not found.'));
+  app.notFound(() => wireErrorResponse('not-found', 'Not found.'));
   return app;
 }

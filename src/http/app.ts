@@ -2,8 +2,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { AuditLog } from '../audit/index.js';
-import type { McpEndpoint } from '../mcp/endpoint.js';
-import type { McpPipeline } from '../mcp/pipeline.js';
+import type { McpEndpoint, McpPipeline } from '../mcp/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthServer } from '../oauth/index.js';
 import type { OAuthEnv } from '../oauth/http-env.js';
@@ -13,10 +12,10 @@ import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
-import { FORM_BODY_LIMIT, limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
+import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
-import { CLIENT_CLOSED_REQUEST, jsonRpcErrorResponse } from './responses.js';
+import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
 
 export interface AppDeps {
@@ -140,7 +139,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       return c.json({ status: degraded ? 'degraded' : 'ready', ...(upstreams.length ? { upstreams } : {}) });
     } catch (err) {
       logger.warn({ err }, 'readiness check failed');
-      return c.json({ status: 'not-ready' }, 503);
+      return c.json({ status: 'not-ready' }, HTTP_STATUS.serviceUnavailable);
     }
   });
 
@@ -153,10 +152,10 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       `Expires: ${expires}`,
       `Canonical: ${deps.publicUrl.origin}/.well-known/security.txt`,
     ];
-    return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; charset=utf-8' });
+    return c.text(`${lines.join('\n')}\n`, HTTP_STATUS.ok, { 'content-type': 'text/plain; charset=utf-8' });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found' }, 404));
+  app.notFound((c) => c.json({ error: 'not_found' }, HTTP_STATUS.notFound));
   app.onError((err, c) => {
     if (c.req.raw.signal.aborted) {
       // The connection broke under a route that was reading or writing it: the client's doing.
@@ -164,7 +163,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
-    return jsonRpcErrorResponse(500, -32603, `Internal error (correlation id ${c.get('requestId')}).`);
+    return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
   });
   return app;
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { jsonRpcErrorResponse } from './responses.js';
+import { wireErrorResponse } from '../wire/index.js';
 
 export interface HostOriginPolicy {
   /** Lower-cased `host` or `host:port` values. */
@@ -19,11 +19,11 @@ export function checkHostOrigin(policy: HostOriginPolicy): MiddlewareHandler {
   return async function checkHostOriginMiddleware(c, next) {
     const host = c.req.header('host')?.toLowerCase();
     if (!host || !policy.hosts.has(host)) {
-      return jsonRpcErrorResponse(403, -32600, 'Forbidden: the Host header does not name this server.');
+      return wireErrorResponse('forbidden-request', 'Forbidden: the Host header does not name this server.');
     }
     const origin = c.req.header('origin');
     if (origin !== undefined && !policy.origins.has(origin.toLowerCase())) {
-      return jsonRpcErrorResponse(403, -32600, 'Forbidden: requests from this Origin are not allowed.');
+      return wireErrorResponse('forbidden-request', 'Forbidden: requests from this Origin are not allowed.');
     }
     await next();
   };

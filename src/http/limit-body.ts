@@ -1,7 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-
-/** The pages' forms (sign-in, consent, approvals, account): a few hundred bytes in practice. */
-export const FORM_BODY_LIMIT = 16 * 1024;
+import { HTTP_STATUS } from '../wire/index.js';
 
 /**
  * The OAuth protocol endpoints (token, registration, PAR, revocation…): oidc-provider's own
@@ -17,7 +15,11 @@ export const OAUTH_BODY_LIMIT = 56 * 1024;
  * than a reset that can erase it. A GET or HEAD body is not drained by the adapter (Node would
  * read all of it to keep the connection), so that connection closes with the answer.
  */
-const refuse = (method: string, status: 411 | 413, description: string) =>
+const refuse = (
+  method: string,
+  status: typeof HTTP_STATUS.lengthRequired | typeof HTTP_STATUS.contentTooLarge,
+  description: string,
+) =>
   new Response(JSON.stringify({ error: 'invalid_request', error_description: description }), {
     status,
     headers: {
@@ -44,13 +46,13 @@ export function limitBody(limitFor: (path: string) => number | undefined): Middl
     const limit = limitFor(c.req.path);
     if (limit === undefined) return next();
     if (c.req.header('transfer-encoding') !== undefined) {
-      return refuse(c.req.method, 411, 'Send the request body with a Content-Length.');
+      return refuse(c.req.method, HTTP_STATUS.lengthRequired, 'Send the request body with a Content-Length.');
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined && !(Number(declared) <= limit)) {
       return refuse(
         c.req.method,
-        413,
+        HTTP_STATUS.contentTooLarge,
         `The request body is larger than this endpoint accepts (${limit} bytes).`,
       );
     }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { RateLimits } from '../ratelimit/index.js';
 import { clientAddress } from './client-address.js';
-import { rateLimitedResponse } from './responses.js';
+import { rateLimitedResponse } from '../wire/index.js';
 
 /**
  * Limits requests to the authorization server per client address (`rateLimits.oauth`): its

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { configSchema } from '../config/index.js';
-import { createOutputGuard } from '../mcp/secure-output.js';
+import { createOutputGuard } from '../safety/index.js';
 import { createLogger, plainErrors } from './logger.js';
 
 const SECRET = 'upstream-token-9c1e44b7d2a0f6e3';

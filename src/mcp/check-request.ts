@@ -1,10 +1,10 @@
 import {
   classifyInboundRequest,
   isJsonContentType,
-  ProtocolErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
   type InboundModernRoute,
 } from '@modelcontextprotocol/server';
+import { JSON_RPC, WIRE_CODES, type WireCode } from '../wire/index.js';
 
 /**
  * The request-shape checks of /mcp, made before anything with effects runs (a tool, a
@@ -31,8 +31,14 @@ export interface Refusal {
 }
 
 /** SEP-2243 `HeaderMismatch`: headers absent or disagreeing with the body; HTTP 400. */
-export const HEADER_MISMATCH = -32020;
-const UNSUPPORTED_VERSION: number = ProtocolErrorCode.UnsupportedProtocolVersion;
+export const HEADER_MISMATCH: number = JSON_RPC.headerMismatch;
+const UNSUPPORTED_VERSION: number = JSON_RPC.unsupportedProtocolVersion;
+
+/** A refusal said with one wire code of the table (wire/codes.ts). */
+export function refusal(wire: WireCode, errorCode: Refusal['errorCode'], message: string): Refusal {
+  const { status, jsonRpc } = WIRE_CODES[wire];
+  return { status, code: jsonRpc, errorCode, message };
+}
 
 /**
  * The 2026-07-28+ revisions served. The SDK keeps its list internal; check-request.test.ts
@@ -63,13 +69,12 @@ export interface JsonRpcMessage {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const refuse = (status: number, code: number, errorCode: Refusal['errorCode'], message: string) => ({
-  refusal: { status, code, errorCode, message },
+const refuse = (wire: WireCode, errorCode: Refusal['errorCode'], message: string) => ({
+  refusal: refusal(wire, errorCode, message),
 });
 const mismatch = (message: string) =>
   refuse(
-    400,
-    HEADER_MISMATCH,
+    'header-mismatch',
     'header-mismatch',
     `Bad Request: the request headers and body disagree: ${message}.`,
   );
@@ -80,12 +85,11 @@ const mismatch = (message: string) =>
  */
 export function checkContentType(headers: Headers): Refusal | undefined {
   if (isJsonContentType(headers.get('content-type'))) return undefined;
-  return {
-    status: 415,
-    code: -32000,
-    errorCode: 'unsupported-media-type',
-    message: 'Unsupported Media Type: Content-Type must be application/json.',
-  };
+  return refusal(
+    'unsupported-media-type',
+    'unsupported-media-type',
+    'Unsupported Media Type: Content-Type must be application/json.',
+  );
 }
 
 /** The 2026-07-28 standard headers as sent, surrounding whitespace dropped (RFC 9110 §5.5). */
@@ -141,8 +145,7 @@ function checkModern(std: StandardHeaders, route: InboundModernRoute) {
   const revision = route.classification.revision;
   if (revision === undefined || !MODERN_REVISIONS.includes(revision)) {
     return refuse(
-      400,
-      UNSUPPORTED_VERSION,
+      'unsupported-revision',
       'unsupported-protocol-version',
       `Unsupported protocol version ${revision ?? '(none)'}: this endpoint serves ${[...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS].join(', ')}.`,
     );
@@ -165,8 +168,7 @@ function checkLegacy(headers: Headers, std: StandardHeaders, message: JsonRpcMes
   const accept = headers.get('accept') ?? '';
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
     return refuse(
-      406,
-      -32000,
+      'not-acceptable',
       'not-acceptable',
       'Not Acceptable: the client must accept both application/json and text/event-stream.',
     );
@@ -174,8 +176,7 @@ function checkLegacy(headers: Headers, std: StandardHeaders, message: JsonRpcMes
   const version = std.protocolVersionHeader;
   if (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     return refuse(
-      400,
-      -32600,
+      'bad-request',
       'unsupported-protocol-version',
       `Bad Request: unsupported MCP-Protocol-Version ${version}.`,
     );
@@ -208,14 +209,14 @@ export type CheckedMessage =
 export function checkMessage(headers: Headers, body: unknown): CheckedMessage {
   if (Array.isArray(body)) {
     return refuse(
-      400,
-      -32600,
+      'bad-request',
       'invalid-request',
       'Invalid request: JSON-RPC batches are not supported; send one message per request.',
     );
   }
   const message = asJsonRpcMessage(body);
-  if (!message) return refuse(400, -32600, 'invalid-request', 'Invalid request: not a JSON-RPC 2.0 message.');
+  if (!message)
+    return refuse('bad-request', 'invalid-request', 'Invalid request: not a JSON-RPC 2.0 message.');
   const std = standardHeaders(headers);
   const route = classifyInboundRequest({ httpMethod: 'POST', ...std, body });
   if (route.kind === 'reject') {
@@ -225,13 +226,13 @@ export function checkMessage(headers: Headers, body: unknown): CheckedMessage {
         : route.code === UNSUPPORTED_VERSION
           ? 'unsupported-protocol-version'
           : 'invalid-request';
-    return refuse(route.httpStatus, route.code, errorCode, route.message);
+    // The SDK's own answer, as its handler would give it (check-request.test.ts holds them equal).
+    return { refusal: { status: route.httpStatus, code: route.code, errorCode, message: route.message } };
   }
   // A tools/call sent as a notification would run a tool nobody hears back from.
   if (message.method === 'tools/call' && !('id' in message)) {
     return refuse(
-      400,
-      -32600,
+      'bad-request',
       'invalid-request',
       'Invalid request: tools/call is a request and needs an id.',
     );

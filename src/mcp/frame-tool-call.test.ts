@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
 import { frameModernToolCall } from './frame-tool-call.js';
-import type { McpPipeline, ToolCallOutcome } from './pipeline.js';
+import type { McpPipeline, ToolCallOutcome } from './context.js';
 import { toAuthInfo } from './request-state.js';
 import { createServerFactory } from './server-factory.js';
 

@@ -1,7 +1,8 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
-import { CONFIRM_KEY, confirmSchema } from './confirm-call.js';
-import type { ToolCallOutcome } from './pipeline.js';
-import { SERVER_INFO } from './server-factory.js';
+import { CONFIRM_KEY, confirmSchema } from '../approvals/index.js';
+import type { ToolCallOutcome } from './context.js';
+import { HTTP_STATUS } from '../wire/index.js';
+import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;
 
@@ -30,7 +31,10 @@ export function frameModernToolCall(
     case 'rpc-error':
       body = { jsonrpc: '2.0', id, error: { code: outcome.code, message: outcome.message } };
   }
-  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  return new Response(JSON.stringify(body), {
+    status: HTTP_STATUS.ok,
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 /**

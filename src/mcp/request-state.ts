@@ -1,6 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
-import type { RequestMeta, ToolCallOutcome } from './pipeline.js';
+import type { RequestMeta, ToolCallOutcome } from './context.js';
 
 /**
  * What the HTTP layer hands the SDK for one request, carried in `AuthInfo.extra` (the SDK's

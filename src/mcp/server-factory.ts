@@ -5,9 +5,10 @@ import {
   type CallToolResult,
   type McpServerFactory,
 } from '@modelcontextprotocol/server';
-import { confirmSchema, readElicitAnswer, type ElicitAnswer } from './confirm-call.js';
+import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
-import type { McpPipeline, ToolCallOutcome } from './pipeline.js';
+import type { McpPipeline, ToolCallOutcome } from './context.js';
+import { METHOD, SERVER_INFO } from './protocol.js';
 import { fromAuthInfo } from './request-state.js';
 
 /** The SDK's answer for an outcome the pipeline finished. */
@@ -33,8 +34,6 @@ function finished(outcome: ToolCallOutcome | undefined) {
       throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
   }
 }
-
-export const SERVER_INFO = { name: 'portcullis', version: '0.1.0' } as const;
 
 const INSTRUCTIONS =
   'Portcullis is a security gateway. Every tool call is authenticated, scoped, validated and audited. ' +
@@ -87,7 +86,7 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
             ? {
                 complete: () =>
                   ctx.mcpReq.notify({
-                    method: 'notifications/elicitation/complete',
+                    method: METHOD.elicitationComplete,
                     params: { elicitationId },
                   }),
               }

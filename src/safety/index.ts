@@ -36,3 +36,4 @@ export {
 } from './redact-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';
 export { revealHidden, revealHiddenText, type RevealedPart } from './reveal-hidden.js';
+export { createOutputGuard, type OutputGuard, type SecuredOutput, type ToolResult } from './secure-output.js';

@@ -83,7 +83,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
         }
         body = JSON.parse(res.text());
       } catch (err) {
-        if (err instanceof PortcullisError) throw err;
+        if (err instanceof PortcullisError && err.code === 'config-invalid') throw err;
         throw new PortcullisError('config-invalid', `Secret ${ref} cannot be read from Vault.`, {
           detail: err instanceof Error ? err.message : String(err),
           cause: err,

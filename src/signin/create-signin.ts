@@ -1,9 +1,8 @@
 import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/index.js';
-import { readFormBody } from '../http/read-body.js';
 import { addressKey } from '../ratelimit/index.js';
-import { FORM_BODY_LIMIT } from '../http/limit-body.js';
+import { FORM_BODY_LIMIT, readFormBody } from '../wire/index.js';
 import {
   createCsrf,
   csrfRefusedPage,

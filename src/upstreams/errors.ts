@@ -1,3 +1,5 @@
+import { PortcullisError } from '../errors/index.js';
+
 /**
  * Why a call to an upstream server did not produce a result. A closed set, stored verbatim in
  * logs; each maps to the text a model reads (see `describeUpstreamError`).
@@ -12,22 +14,15 @@ export type UpstreamErrorCode =
   | 'upstream-message-too-large'
   | 'upstream-http-error';
 
-/** Same shape as `PortcullisError`: a public message for the model, a private detail for logs. */
-export class UpstreamError extends Error {
-  readonly code: UpstreamErrorCode;
-  readonly publicMessage: string;
-  readonly detail: string | undefined;
-
+/** A public message for the model, a private detail for logs. */
+export class UpstreamError extends PortcullisError<UpstreamErrorCode> {
   constructor(
     code: UpstreamErrorCode,
     publicMessage: string,
     options: { detail?: string; cause?: unknown } = {},
   ) {
-    super(publicMessage, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, publicMessage, options);
     this.name = 'UpstreamError';
-    this.code = code;
-    this.publicMessage = publicMessage;
-    this.detail = options.detail;
   }
 }
 

@@ -426,7 +426,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
 }
 
 function describeError(err: unknown): string {
-  if (isUpstreamError(err) || err instanceof SandboxError || isPortcullisError(err)) {
+  if (isPortcullisError(err)) {
     return `${err.publicMessage}${err.detail ? ` (${err.detail})` : ''}`;
   }
   return err instanceof Error ? err.message : String(err);

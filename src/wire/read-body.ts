@@ -4,6 +4,9 @@
  * parser's recursion.
  */
 
+/** The pages' forms (sign-in, consent, approvals, account): a few hundred bytes in practice. */
+export const FORM_BODY_LIMIT = 16 * 1024;
+
 export type BodyResult =
   | { readonly ok: true; readonly value: unknown; readonly bytes: number }
   | {
@@ -15,7 +18,7 @@ export type BodyResult =
  * `aborted`: the body stream broke before its end (the client reset or closed the connection
  * mid-body). That is the client's doing, not a server failure, and nobody is left to answer.
  */
-export async function readCappedText(
+async function readCappedText(
   request: Request,
   limit: number,
 ): Promise<

@@ -1,17 +1,15 @@
 import { refusalHeaders, refusalMessage, type RateLimitRefusal } from '../ratelimit/index.js';
+import { HTTP_STATUS, WIRE_CODES, type WireCode } from './codes.js';
 
 /**
  * The one place HTTP error responses are shaped. JSON-RPC-level errors on /mcp carry a
  * JSON-RPC error body so MCP clients can show them; OAuth-style challenges follow RFC 6750.
  */
 
-type JsonRpcId = string | number | null;
+export type JsonRpcId = string | number | null;
 
-/**
- * A client that went away mid-request gets no answer; this status only labels the request in
- * metrics and logs ("client closed request", as proxies count it), never as a 5xx.
- */
-export const CLIENT_CLOSED_REQUEST = 499;
+/** The status that labels a request whose client went away (codes.ts). */
+export const CLIENT_CLOSED_REQUEST = HTTP_STATUS.clientClosedRequest;
 
 export function jsonRpcErrorResponse(
   status: number,
@@ -25,9 +23,19 @@ export function jsonRpcErrorResponse(
   });
 }
 
+/** A JSON-RPC error response for one wire code of the table (codes.ts). */
+export function wireErrorResponse(
+  code: WireCode,
+  message: string,
+  opts: { id?: JsonRpcId; headers?: Record<string, string> } = {},
+): Response {
+  const { status, jsonRpc } = WIRE_CODES[code];
+  return jsonRpcErrorResponse(status, jsonRpc, message, opts);
+}
+
 /** 429 with Retry-After and the IETF RateLimit fields; the message states the wait for a model. */
 export function rateLimitedResponse(refusal: RateLimitRefusal, id: JsonRpcId): Response {
-  return jsonRpcErrorResponse(429, -32029, refusalMessage(refusal), { id, headers: refusalHeaders(refusal) });
+  return wireErrorResponse('rate-limited', refusalMessage(refusal), { id, headers: refusalHeaders(refusal) });
 }
 
 const quote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
@@ -42,9 +50,8 @@ export function unauthorizedResponse(opts: { missing: boolean }): Response {
   if (!opts.missing) {
     params.push('error="invalid_token"', 'error_description="The credential is invalid, expired or revoked"');
   }
-  return jsonRpcErrorResponse(
-    401,
-    -32001,
+  return wireErrorResponse(
+    'unauthenticated',
     opts.missing ? 'Authentication required.' : 'Invalid credential.',
     {
       headers: { 'www-authenticate': `Bearer ${params.join(', ')}` },
@@ -55,10 +62,14 @@ export function unauthorizedResponse(opts: { missing: boolean }): Response {
 /** 403 with a step-up challenge naming the scope the call needs (RFC 6750 §3.1). */
 export function insufficientScopeResponse(opts: { id: JsonRpcId; scope: string; tool: string }): Response {
   const description = `The ${opts.tool} tool requires the scope ${opts.scope}`;
-  return jsonRpcErrorResponse(403, -32003, `Forbidden: ${description}; this credential does not have it.`, {
-    id: opts.id,
-    headers: {
-      'www-authenticate': `Bearer realm="portcullis", error="insufficient_scope", scope=${quote(opts.scope)}, error_description=${quote(description)}`,
+  return wireErrorResponse(
+    'insufficient-scope',
+    `Forbidden: ${description}; this credential does not have it.`,
+    {
+      id: opts.id,
+      headers: {
+        'www-authenticate': `Bearer realm="portcullis", error="insufficient_scope", scope=${quote(opts.scope)}, error_description=${quote(description)}`,
+      },
     },
-  });
+  );
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mintConfirmationState, verifyConfirmationState, type CallBinding } from '../approvals/index.js';
+import { mintConfirmationState, verifyConfirmationState, type CallBinding } from './confirmation-state.js';
 import type { JsonValue } from '../audit/index.js';
 import type { Principal } from '../auth/index.js';
 import { hashArgs, type ApprovalChannel, type DecisionReason } from '../policy/index.js';
@@ -133,7 +133,7 @@ const POLL_MS = 250;
  * (bidi controls, zero-width, tag characters) shown by name. `complete` is false when the
  * arguments do not fit: an in-band prompt is never cut short; that call goes to the page.
  */
-export function describeCall(tool: Tool, shownArgs: JsonValue): { text: string; complete: boolean } {
+function describeCall(tool: Tool, shownArgs: JsonValue): { text: string; complete: boolean } {
   const args = revealHiddenText(JSON.stringify(shownArgs, null, 2));
   const from = tool.upstream ? `the upstream server "${tool.upstream}"` : 'Portcullis (built in)';
   return {

@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { globToRegExp } from '../ratelimit/tiers.js';
-import {
-  createRedactor,
-  detectInjection,
-  sanitiseResult,
-  wrapUntrusted,
-  type InjectionReport,
-  type Redactor,
-} from '../safety/index.js';
+import { detectInjection, type InjectionReport } from './detect-injection.js';
+import { createRedactor, type Redactor } from './redact.js';
+import { sanitiseResult } from './sanitise-result.js';
+import { wrapUntrusted } from './wrap-untrusted.js';
 import type { ContentBlock, Tool } from '../tools/index.js';
 
 /**

@@ -1,0 +1,3 @@
+export { createMcpEndpoint, type McpEndpoint } from './endpoint.js';
+export { createMcpPipeline, who } from './pipeline.js';
+export type { McpPipeline } from './context.js';

@@ -1,0 +1,49 @@
+import { ToolInputError } from '../../tools/index.js';
+import { errorResult, given, internalError, resultEnding, type CallStage } from '../context.js';
+import { finish } from './finish.js';
+import { recordTaint } from './record-taint.js';
+
+/**
+ * The execute stage. A `ToolInputError` is the caller's to fix: its message goes back as an
+ * `isError` result, through the same output security as a result (it may quote what the tool
+ * saw). Anything else is an internal failure with a correlation id.
+ */
+export const execute: CallStage = async (ctx, next) => {
+  const { deps } = ctx.env;
+  const { req } = ctx;
+  const tool = given(ctx.tool, 'tool');
+  ctx.effectful = true;
+  const stop = deps.metrics.startStage('execute');
+  try {
+    ctx.out = await tool.execute(ctx.value, {
+      principal: req.principal,
+      requestId: req.meta.requestId,
+      signal: req.signal,
+    });
+  } catch (err) {
+    if (err instanceof ToolInputError) {
+      ctx.reasons.push('tool-input-error');
+      await recordTaint(ctx);
+      const secured = deps.output.secure(tool, errorResult(err.message)).result;
+      return finish(ctx, resultEnding(ctx, secured, 'failed', 'tool-error'));
+    }
+    if (req.signal.aborted) {
+      deps.logger.info(
+        { requestId: req.meta.requestId, tool: tool.name },
+        'tool call ended: the client went away',
+      );
+    } else {
+      deps.logger.error({ err, requestId: req.meta.requestId, tool: tool.name }, 'tool execution failed');
+    }
+    ctx.reasons.push('tool-failed');
+    return finish(ctx, {
+      decision: ctx.auditDecision,
+      outcome: 'failed',
+      errorCode: 'internal',
+      answer: internalError(req.meta.requestId),
+    });
+  } finally {
+    stop();
+  }
+  return next();
+};

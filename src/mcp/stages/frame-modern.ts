@@ -1,0 +1,20 @@
+import { frameModernToolCall } from '../frame-tool-call.js';
+import type { RequestStage } from '../context.js';
+import { withHeaders } from '../render-http.js';
+
+/** The frame-modern stage: a finished 2026-07-28 tools/call needs no SDK server (frame-tool-call.ts). */
+export const frameModern: RequestStage = async (ctx, next) => {
+  const { toolCall } = ctx;
+  if (
+    ctx.checked?.refusal === undefined &&
+    ctx.checked?.route === 'modern' &&
+    toolCall &&
+    (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
+  ) {
+    return withHeaders(
+      frameModernToolCall(ctx.id, toolCall),
+      toolCall.kind === 'result' ? toolCall.headers : undefined,
+    );
+  }
+  return next();
+};

@@ -1,0 +1,58 @@
+import { wireErrorResponse } from '../../wire/index.js';
+import { given, requestMeta, type RequestStage } from '../context.js';
+import { METHOD } from '../protocol.js';
+import { toAuthInfo } from '../request-state.js';
+import { withHeaders } from '../render-http.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The hand-to-sdk stage: the SDK speaks the negotiated revision, reading the parsed body and,
+ * for a tools/call, only framing the outcome the pipeline finished (request-state.ts). 2025
+ * clients whose initialize declares elicitation get a stateful session bound to their credential.
+ */
+export const handToSdk: RequestStage = async (ctx) => {
+  const { env, request, toolCall, session } = ctx;
+  const body = given(ctx.body, 'body');
+  const checked = given(ctx.checked, 'checked');
+  if (checked.refusal) throw new Error('pipeline stage order: a refused request reached the SDK');
+  const principal = given(ctx.principal, 'principal');
+  const parsedBody = body.value;
+  // The body was consumed above; the SDK reads the parsed value instead.
+  const forward = new Request(request.url, {
+    method: 'POST',
+    headers: request.headers,
+    signal: request.signal,
+  });
+  const authInfo = toAuthInfo({
+    principal,
+    meta: requestMeta(ctx, body.bytes),
+    ...(toolCall ? { toolCall } : {}),
+  });
+  const extraHeaders = toolCall?.kind === 'result' ? toolCall.headers : undefined;
+
+  if (session)
+    return withHeaders(
+      await session.transport.handleRequest(forward, { authInfo, parsedBody }),
+      extraHeaders,
+    );
+
+  const { message } = checked;
+  if (
+    message.method === METHOD.initialize &&
+    isObject(message.params?.capabilities) &&
+    'elicitation' in message.params.capabilities
+  ) {
+    const opened = await env.sessions.open(principal);
+    if (!opened.ok) {
+      return wireErrorResponse('too-many-sessions', 'Too many open sessions; try again later.', {
+        id: message.id ?? null,
+      });
+    }
+    const response = await opened.transport.handleRequest(forward, { authInfo, parsedBody });
+    await opened.settle();
+    return response;
+  }
+  return withHeaders(await env.handler.fetch(forward, { authInfo, parsedBody }), extraHeaders);
+};
