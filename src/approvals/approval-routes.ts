@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js';
 import { FORM_BODY_LIMIT } from '../http/limit-body.js';
 import { readFormBody } from '../http/read-body.js';
-import type { OAuthEnv as Env } from '../oauth/http-env.js';
+import type { OAuthEnv as Env } from '../oauth/index.js';
 import { revealHidden } from '../safety/index.js';
 import type { SignIn, SignInForm } from '../signin/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';

@@ -10,18 +10,24 @@ import { checkInsecureSettings, loadConfig, type Config } from '../config/index.
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { createApp, hostOriginPolicy } from '../http/app.js';
-import { clientAddress } from '../http/client-address.js';
-import { defaultMaxPerAddress, limitConnections, listenerOptions } from '../http/limit-connections.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import {
+  clientAddress,
+  createApp,
+  defaultMaxPerAddress,
+  hostOriginPolicy,
+  limitConnections,
+  listenerOptions,
+} from '../http/index.js';
+import { createLogger, type Logger } from '../log/index.js';
 import { createMcpEndpoint } from '../mcp/endpoint.js';
 import { createMcpPipeline } from '../mcp/pipeline.js';
-import type { AccessTokenAuthenticator } from '../auth/index.js';
+import { createApiKey, type AccessTokenAuthenticator } from '../auth/index.js';
 import {
   createOAuthServer,
   loadCookieKeys,
   openMemoryOAuthDatabase,
   openSqliteOAuthDatabase,
+  readSigningSecrets,
   type OAuthServer,
 } from '../oauth/index.js';
 import { createOutputGuard } from '../mcp/secure-output.js';
@@ -38,12 +44,10 @@ import { createSignIn } from '../signin/index.js';
 import { createPersonCeilings, ensurePerson } from '../users/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
-import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
+import { createBuiltInTools, createCatalogue } from '../tools/index.js';
 import { createUpstreamManager } from '../upstreams/index.js';
-import { createWebFetchTool } from '../tools/web-fetch/index.js';
-import { ADMIN_SCOPES, createApiKey, FIRST_RUN_OWNER } from './api-keys.js';
+import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
-import { readSigningSecrets } from './known-secrets.js';
 
 export interface StartOptions {
   readonly dataDir: string;
@@ -169,7 +173,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   };
 
   try {
-    const storage = openStorage(config, opts.dataDir);
+    const storage = openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
 
@@ -232,21 +236,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       );
     }
 
-    const tools: Tool[] = [];
-    if (config.tools.memory.enabled) tools.push(...createMemoryTools(storage.notes));
-    if (config.tools.webFetch.enabled) {
-      const wf = config.tools.webFetch;
-      const guard = createEgressGuard({
-        allowHosts: wf.allowHosts,
-        allowHttpHosts: wf.allowHttpHosts,
-        allowAddresses: wf.allowAddresses,
-        maxBytes: wf.maxBytes,
-        timeoutMs: wf.timeoutMs,
-      });
-      closers.push(() => guard.close());
-      tools.push(createWebFetchTool(guard, { maxChars: wf.maxChars }));
-    }
-    const catalogue = createCatalogue(tools);
+    const builtIns = createBuiltInTools(config.tools, storage.notes);
+    closers.push(() => builtIns.close());
+    const catalogue = createCatalogue(builtIns.tools);
 
     // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
     // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved

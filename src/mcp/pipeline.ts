@@ -10,7 +10,7 @@ import {
 } from '../auth/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
 import { decide, type Decision, type Policy, type TaintTracker } from '../policy/index.js';
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 import {
   rateLimitHeaders,
   type RateLimitRefusal,

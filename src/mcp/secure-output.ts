@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 import {
   createRedactor,
   detectInjection,

@@ -15,6 +15,7 @@ export {
 export {
   generateSigningKey,
   readSigningKeys,
+  readSigningSecrets,
   rotateSigningKeys,
   writeSigningKeys,
   type StoredSigningKey,
@@ -23,3 +24,4 @@ export { createClient, listClients, revokeClient, disableUser, type CreateClient
 export { openOAuthForDataDir } from './open-for-data-dir.js';
 export { rotateSigningKeyFile } from './rotate-signing-key.js';
 export { loadCookieKeys } from './cookie-keys.js';
+export type { OAuthEnv } from './http-env.js';

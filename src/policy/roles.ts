@@ -14,7 +14,7 @@
  *
  * Pure: no I/O; the person's role is looked up by the caller and passed in.
  */
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 
 export const ADMIN_SCOPE_PREFIX = 'admin:';
 

@@ -8,6 +8,7 @@
  * did no work and should not count against the client's other budgets (otherwise hammering one
  * strict tool would also starve every other tool). The refusing tier keeps its own count.
  */
+import { globToRegExp } from '../glob/index.js';
 import type { RateLimitConfig } from './config.js';
 import { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency.js';
 import { createLimiter, type LimitSpec, type RateLimitBackend, type RateLimiter } from './limiter.js';
@@ -101,12 +102,6 @@ export function describeTiers(config: RateLimitConfig) {
     oauth: { name: 'oauth', ...config.oauth },
     registration: { name: 'registration', ...config.registration },
   } satisfies Record<string, unknown>;
-}
-
-/** `*` matches any run of characters; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
 }
 
 export interface RateLimits {

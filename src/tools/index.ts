@@ -5,6 +5,9 @@ export {
   type CatalogueEntry,
   type ListedTool,
 } from './catalogue.js';
+export { BUILT_IN_SCOPES } from './built-in-scopes.js';
+export { createBuiltInTools, type BuiltInTools } from './built-in.js';
+export { toolsConfigSchema, type ToolsConfig } from './config.js';
 export { defineTool, zodIssues, type BuiltInToolSpec } from './define-tool.js';
 export { createMemoryTools } from './memory/tools.js';
 export {

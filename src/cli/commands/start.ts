@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startGateway, type RunningGateway } from '../../gateway/start.js';
+import { startGateway, type RunningGateway } from '../../gateway/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
