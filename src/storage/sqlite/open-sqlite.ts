@@ -17,7 +17,8 @@ import type {
   TaintStore,
 } from '../contracts.js';
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
-import { migrate } from './migrations.js';
+import { migrate } from '../../migrate/index.js';
+import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase } from './open-database.js';
 
 interface ApiKeyRow {
@@ -119,7 +120,7 @@ export function toFtsQuery(terms: readonly string[]): string {
 
 /** Opens (creating if needed) the SQLite database, in WAL mode, migrated to the latest schema. */
 export function openSqliteStorage(file: string): Storage {
-  const db = openSqliteDatabase(file, migrate);
+  const db = openSqliteDatabase(file, (conn) => migrate(conn, CORE_SCHEMA));
 
   const stmt = {
     insertKey: db.prepare(
