@@ -8,7 +8,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Redis } from 'ioredis';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
-import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 import {
   clientAddress,
@@ -228,10 +228,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       alerts.onAlert(
         webhookAlertHandler({
           url: config.alerts.webhookUrl,
-          fetch: async (url, init) => {
-            const res = await guard.fetch(url, init);
-            return { ok: res.status >= 200 && res.status < 300, status: res.status };
-          },
+          fetch: webhookFetch(guard),
         }),
       );
     }
