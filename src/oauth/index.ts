@@ -7,6 +7,7 @@ export {
 export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './create-oauth-server.js';
 export {
   openMemoryOAuthDatabase,
+  openOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthDatabase,
   type OAuthStore,

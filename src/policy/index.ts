@@ -11,7 +11,13 @@ export {
   type Policy,
   type PolicyTool,
 } from './decide.js';
-export { policyConfigSchema, DEFAULT_FLOWS, type PolicyConfig, type FlowRule } from './config.js';
+export {
+  policyConfigSchema,
+  policyTimings,
+  DEFAULT_FLOWS,
+  type PolicyConfig,
+  type FlowRule,
+} from './config.js';
 export { createTaintTracker, type TaintKey, type TaintTracker } from './track-taint.js';
 export { hashArgs } from './hash-args.js';
 export { checkPolicy, type PolicyFinding } from './check-policy.js';

@@ -22,3 +22,4 @@ export {
   type ToolCallRateDecision,
 } from './tiers.js';
 export { rateLimitHeaders, refusalHeaders, refusalMessage } from './headers.js';
+export { openRateLimitCounters, type RateLimitCounters } from './backend.js';

@@ -1,5 +1,6 @@
+import path from 'node:path';
 import { migrate } from '../../migrate/index.js';
-import { openSqliteDatabase } from '../../storage/index.js';
+import { openSqliteDatabase, type StorageConfig } from '../../storage/index.js';
 import {
   createSqliteUserStore,
   openMemoryUserStore,
@@ -37,4 +38,11 @@ export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
 
 export function openMemoryOAuthDatabase(): OAuthDatabase {
   return { oauth: openMemoryOAuthStore(), users: openMemoryUserStore(), close: async () => {} };
+}
+
+/** The OAuth and user stores on the backend the `storage` section names, beside the core tables. */
+export function openOAuthDatabase(storage: StorageConfig, dataDir: string): OAuthDatabase {
+  return storage.driver === 'memory'
+    ? openMemoryOAuthDatabase()
+    : openSqliteOAuthDatabase(path.resolve(dataDir, storage.sqliteFile));
 }
