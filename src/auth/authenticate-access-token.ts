@@ -16,7 +16,7 @@ export interface AccessTokenAuthenticator {
 }
 
 /** The principal an OAuth token acts as: nothing in it comes from anywhere but the token. */
-export function principalFromToken(token: VerifiedAccessToken): Principal {
+function principalFromToken(token: VerifiedAccessToken): Principal {
   return {
     subject: token.subject,
     tenant: token.tenant ?? token.subject,

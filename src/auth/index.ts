@@ -12,7 +12,6 @@ export {
 } from './verify-access-token.js';
 export {
   createAccessTokenAuthenticator,
-  principalFromToken,
   type AccessTokenAuthenticator,
   type RevocationCheck,
 } from './authenticate-access-token.js';

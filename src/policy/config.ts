@@ -67,7 +67,7 @@ const flowRuleSchema = z
   })
   .describe('A tool-chain (taint) rule.');
 
-export const DEFAULT_FLOWS = [
+const DEFAULT_FLOWS = [
   {
     name: 'lethal-trifecta',
     after: ['private-data', 'untrusted-source'],

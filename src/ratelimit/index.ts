@@ -2,7 +2,6 @@
 export { rateLimitConfigSchema, type RateLimitConfig } from './config.js';
 export {
   createLimiter,
-  DEFAULT_KEY_PREFIX,
   type LimitSpec,
   type RateDecision,
   type RateLimitBackend,
@@ -11,8 +10,6 @@ export {
 export { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency.js';
 export {
   createRateLimits,
-  describeTiers,
-  reasonFor,
   type RateLimitReason,
   type RateLimitRefusal,
   type RateLimits,

@@ -27,7 +27,7 @@ export type RateLimitTier =
 /** The kebab-case reason stored in the audit record and counted in metrics. */
 export type RateLimitReason = `rate-limit-${RateLimitTier}`;
 
-export const reasonFor = (tier: RateLimitTier): RateLimitReason => `rate-limit-${tier}`;
+const reasonFor = (tier: RateLimitTier): RateLimitReason => `rate-limit-${tier}`;
 
 /** What a tier allowed: the numbers behind the RateLimit headers. */
 export interface TierUsage {
@@ -72,7 +72,7 @@ export interface ToolCallKey {
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** Pure: the limit specs the configuration describes (also the source of RateLimit-Policy). */
-export function describeTiers(config: RateLimitConfig) {
+function describeTiers(config: RateLimitConfig) {
   const c = config.credential;
   return {
     credential: {

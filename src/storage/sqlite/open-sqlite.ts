@@ -114,7 +114,7 @@ function rowToApiKey(r: ApiKeyRow): ApiKeyRecord {
  * doubled), so operators, column filters and NEAR in the input are matched as text, never
  * interpreted as query syntax.
  */
-export function toFtsQuery(terms: readonly string[]): string {
+function toFtsQuery(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
 }
 
