@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
-import { startGateway } from '../../src/gateway/start.js';
+import { createApiKey } from '../../src/auth/index.js';
+import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
+import { startGateway } from '../../src/gateway/index.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import { describeArgs, type AuditEntry, type JsonValue } from '../audit/index.js';
 import { FORM_BODY_LIMIT, readFormBody } from '../wire/index.js';
-import type { OAuthEnv as Env } from '../oauth/http-env.js';
+import type { OAuthEnv as Env } from '../oauth/index.js';
 import { revealHidden } from '../safety/index.js';
 import type { SignIn, SignInForm } from '../signin/index.js';
 import type { ConfirmationStore, PendingApproval } from '../storage/index.js';

@@ -61,8 +61,8 @@ export type ErasureActor = Pick<
   'correlationId' | 'principal' | 'tenant' | 'credentialId' | 'authMethod'
 >;
 
-export const DEFAULT_CHECKPOINT_EVERY = 1000;
-export const DEFAULT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
+const DEFAULT_CHECKPOINT_EVERY = 1000;
+const DEFAULT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 /** Caps one transaction, so a burst cannot build a batch whose commit stalls everything behind it. */
 const MAX_BATCH = 1000;
 

@@ -37,7 +37,7 @@ export interface ChainPosition {
   readonly salt: string;
 }
 
-export function commitField(salt: string, field: PersonalField, value: JsonValue): string {
+function commitField(salt: string, field: PersonalField, value: JsonValue): string {
   return createHmac('sha256', Buffer.from(salt, 'hex'))
     .update(canonicalJson([field, value]))
     .digest('hex');

@@ -29,14 +29,7 @@ export {
 } from './store.js';
 export { openSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
 export { createMemoryAuditStore } from './memory-store.js';
-export {
-  createAuditLog,
-  DEFAULT_CHECKPOINT_EVERY,
-  DEFAULT_RETENTION_MS,
-  type AuditLog,
-  type AuditLogOptions,
-  type ErasureActor,
-} from './audit-log.js';
+export { createAuditLog, type AuditLog, type AuditLogOptions, type ErasureActor } from './audit-log.js';
 export { exportJsonl } from './export-jsonl.js';
 export { closeInterruptedCalls, type EffectState } from './close-interrupted.js';
 export { AuditError } from './errors.js';

@@ -116,7 +116,7 @@ const MAX_SHAPE_DEPTH = 8;
  * when `fullPayload` is set for the tool. Pure: the key is passed in.
  */
 /** The value with every string and key made well-formed UTF-16; keys stay own properties. */
-export function wellFormed(value: JsonValue): JsonValue {
+function wellFormed(value: JsonValue): JsonValue {
   if (typeof value === 'string') return value.toWellFormed();
   if (Array.isArray(value)) return value.map(wellFormed);
   if (value !== null && typeof value === 'object') {

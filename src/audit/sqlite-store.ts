@@ -12,7 +12,8 @@
  *     commitments_json, erased)  — indexes on (principal, seq), (time), (tool, seq), (decision, seq)
  *   audit_checkpoints(seq INTEGER PRIMARY KEY, hash, time, key_id, signature)
  *   audit_seals(kind 'head' | 'anchor' PRIMARY KEY, seq, hash, time, key_id, signature)
- *   schema_migrations(version INTEGER PRIMARY KEY, applied_at)
+ *   schema_migrations(component 'audit' PRIMARY KEY, version) — src/migrate; files from before it
+ *     kept one row per version, now in schema_migrations_by_version
  * Migration 2: audit_records.erasure_json (the signed erasure statement of an `audit-erased` event).
  *
  * Migration 3:
@@ -27,11 +28,12 @@
 import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import type { Seal } from './checkpoint.js';
+import { migrate } from '../migrate/index.js';
 import { AuditError } from './errors.js';
 import type { AuditArgs, AuditErasure, AuditRecord, Commitments } from './record.js';
 import type { AuditBatch, AuditQuery, AuditStore, BatchBuilder, ChainState } from './store.js';
 
-const MIGRATIONS: readonly string[] = [
+export const AUDIT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE audit_records (
      seq INTEGER PRIMARY KEY,
      time TEXT NOT NULL,
@@ -134,7 +136,15 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   db.pragma('busy_timeout = 5000');
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  migrate(db);
+  try {
+    migrate(db, { component: 'audit', migrations: AUDIT_MIGRATIONS, legacy: 'version-rows' });
+  } catch (err) {
+    db.close();
+    throw new AuditError('storage-failure', 'cannot migrate the audit database', {
+      detail: `${options.file}: ${String(err)}`,
+      cause: err,
+    });
+  }
 
   const insertRecord =
     db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
@@ -299,31 +309,6 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
       });
     },
   };
-}
-
-function migrate(db: Database.Database): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
-  // What is applied is read inside the write transaction: two processes opening a file at once must
-  // not both apply a migration.
-  db.transaction(() => {
-    const applied = new Set(
-      db
-        .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
-        .all()
-        .map((r) => r.version),
-    );
-    MIGRATIONS.forEach((sql, i) => {
-      const version = i + 1;
-      if (applied.has(version)) return;
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
-        version,
-        new Date().toISOString(),
-      );
-    });
-  }).immediate();
 }
 
 function toRow(r: AuditRecord): RecordRow {

@@ -1,12 +1,6 @@
-import type { AuthResult } from './authenticate.js';
 import type { Principal } from './principal.js';
+import type { AuthResult, RevocationReason } from './result.js';
 import { verifyAccessToken, type VerifiedAccessToken, type VerifyOptions } from './verify-access-token.js';
-
-/**
- * Why a token that verified is nevertheless refused. `client-not-operator`: a client-credentials
- * token (it acts for no person) whose client no operator created.
- */
-export type RevocationReason = 'token-revoked' | 'client-revoked' | 'client-not-operator';
 
 /**
  * Whether a verified token has been revoked since it was issued: its grant withdrawn, its
@@ -22,7 +16,7 @@ export interface AccessTokenAuthenticator {
 }
 
 /** The principal an OAuth token acts as: nothing in it comes from anywhere but the token. */
-export function principalFromToken(token: VerifiedAccessToken): Principal {
+function principalFromToken(token: VerifiedAccessToken): Principal {
   return {
     subject: token.subject,
     tenant: token.tenant ?? token.subject,

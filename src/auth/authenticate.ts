@@ -1,27 +1,8 @@
 import type { ApiKeyStore } from '../storage/index.js';
 import { API_KEY_PREFIX, apiKeyMatches, parseApiKeyId } from './api-key.js';
-import type { AccessTokenAuthenticator, RevocationReason } from './authenticate-access-token.js';
+import type { AccessTokenAuthenticator } from './authenticate-access-token.js';
 import type { Principal } from './principal.js';
-import type { TokenFailureReason } from './verify-access-token.js';
-
-/**
- * Why authentication failed. Stored verbatim in logs and the audit record; on the wire every
- * case but `credential-missing` collapses to one generic `invalid_token`, so a prober cannot
- * tell an unknown key from a revoked or expired one.
- */
-export type AuthFailureReason =
-  | 'credential-missing'
-  | 'credential-malformed'
-  | 'credential-in-query'
-  | 'credential-unknown'
-  | 'credential-revoked'
-  | 'credential-expired'
-  | TokenFailureReason
-  | RevocationReason;
-
-export type AuthResult =
-  | { readonly ok: true; readonly principal: Principal }
-  | { readonly ok: false; readonly reason: AuthFailureReason; readonly credentialId?: string };
+import type { AuthResult } from './result.js';
 
 /**
  * The people this gateway knows, for their role ceilings (src/users `PersonCeilings`): `cap`

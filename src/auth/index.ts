@@ -1,10 +1,6 @@
-export {
-  authenticate,
-  type AuthFailureReason,
-  type AuthInput,
-  type AuthResult,
-  type RoleCeilings,
-} from './authenticate.js';
+export { authenticate, type AuthInput, type RoleCeilings } from './authenticate.js';
+export type { AuthFailureReason, AuthResult, RevocationReason } from './result.js';
+export { createApiKey, type CreateKeyRequest } from './create-api-key.js';
 export { generateApiKey, hashApiKey, parseApiKeyId, apiKeyMatches, API_KEY_PREFIX } from './api-key.js';
 export type { Principal, AuthMethod } from './principal.js';
 export {
@@ -16,8 +12,6 @@ export {
 } from './verify-access-token.js';
 export {
   createAccessTokenAuthenticator,
-  principalFromToken,
   type AccessTokenAuthenticator,
   type RevocationCheck,
-  type RevocationReason,
 } from './authenticate-access-token.js';

@@ -18,7 +18,7 @@ import { CommandFailed } from './command-failed.js';
 import { UsageError } from './usage-error.js';
 
 /** Builds the `portcullis` command tree; every command module adds itself. */
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('portcullis')
     .description('A security gateway for the Model Context Protocol.')
     .version('0.1.0')

@@ -1,5 +1,7 @@
-import { loadConfig } from '../config/index.js';
+import { loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, isInitialised } from '../data-dir/index.js';
+import { PortcullisError } from '../errors/index.js';
+import { openOAuthForDataDir, rotateSigningKeyFile, type OAuthDatabase } from '../oauth/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { UsageError } from './usage-error.js';
 
@@ -13,5 +15,26 @@ export function openLocalStorage(dataDir: string): Storage {
   const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
   if (config.storage.driver === 'memory')
     throw new UsageError('storage.driver is memory: there is nothing to manage offline.');
-  return openStorage(config, dataDir);
+  return openStorage(config.storage, dataDir);
+}
+
+/** The configuration of an initialised data directory (for an admin command working offline). */
+function localConfig(dataDir: string, notInitialised: string): Config {
+  if (!isInitialised(dataDir)) throw new PortcullisError('data-dir-invalid', notInitialised);
+  return loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+}
+
+/** Opens the OAuth and user tables of an initialised data directory for an admin command. */
+export function openLocalOAuth(dataDir: string): OAuthDatabase {
+  const config = localConfig(
+    dataDir,
+    `${dataDir} is not an initialised data directory; run \`portcullis init\` or \`portcullis start\` first.`,
+  );
+  return openOAuthForDataDir(dataDir, config.storage);
+}
+
+/** Rotates the OAuth signing keys of an initialised data directory. */
+export function rotateLocalSigningKey(dataDir: string, now: Date): { added: string; published: string[] } {
+  const config = localConfig(dataDir, `${dataDir} is not an initialised data directory.`);
+  return rotateSigningKeyFile(dataDirLayout(dataDir).signingKeys, config.oauth, now);
 }

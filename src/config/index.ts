@@ -1,7 +1,7 @@
 export { configSchema, type Config } from './schema.js';
-export { loadConfig, parseConfigYaml, formatIssues, CONFIG_FILE_NAME } from './load-config.js';
+export { loadConfig, CONFIG_FILE_NAME } from './load-config.js';
 export { renderConfigDocs } from './render-docs.js';
 export { renderDefaultConfigYaml } from './render-yaml.js';
 export { checkInsecureSettings, isLoopbackHost, type ConfigProblem } from './check-insecure.js';
-export { walkSchema, envNameFor, type ConfigField, type ConfigSection } from './walk-schema.js';
+export { walkSchema, type ConfigField, type ConfigSection } from './walk-schema.js';
 export { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';

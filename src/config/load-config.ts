@@ -8,7 +8,7 @@ import { walkSchema, type ConfigField } from './walk-schema.js';
 export const CONFIG_FILE_NAME = 'portcullis.yaml';
 
 /** Formats zod issues as `path.to.field: message` lines, so an operator knows where to look. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[], origin: string): string {
+function formatIssues(issues: readonly z.core.$ZodIssue[], origin: string): string {
   return issues
     .map((i) => `  ${origin}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('\n');
@@ -47,7 +47,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown) 
 }
 
 /** Reads `PORTCULLIS_*` overrides for every documented field. Unknown names are reported. */
-export function readEnvOverrides(env: NodeJS.ProcessEnv): {
+function readEnvOverrides(env: NodeJS.ProcessEnv): {
   overrides: Record<string, unknown>;
   unknown: string[];
 } {
@@ -73,7 +73,7 @@ function deepMerge(base: unknown, over: unknown): unknown {
 }
 
 /** Parses YAML text into a plain value; syntax errors name the line. */
-export function parseConfigYaml(text: string, origin: string): unknown {
+function parseConfigYaml(text: string, origin: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new PortcullisError(

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { rateLimitConfigSchema } from '../ratelimit/config.js';
-import { secretRefSchema } from '../secrets/secret-ref.js';
-import { upstreamsConfigSchema } from '../upstreams/config.js';
-import { oauthConfigSchema } from '../oauth/config.js';
-import { policyConfigSchema } from '../policy/config.js';
+import { oauthConfigSchema } from '../oauth/index.js';
+import { policyConfigSchema } from '../policy/index.js';
+import { rateLimitConfigSchema } from '../ratelimit/index.js';
+import { secretRefSchema } from '../secrets/index.js';
+import { storageConfigSchema } from '../storage/index.js';
+import { toolsConfigSchema } from '../tools/index.js';
+import { upstreamsConfigSchema } from '../upstreams/index.js';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
@@ -160,22 +162,6 @@ const sessionsSchema = z
       'server-to-client requests). 2026-07-28 clients are served statelessly.',
   );
 
-const storageSchema = z
-  .strictObject({
-    driver: z
-      .enum(['sqlite', 'memory'])
-      .default('sqlite')
-      .describe(
-        '`sqlite` keeps state in one file in the data dir; `memory` loses everything on exit (tests).',
-      ),
-    sqliteFile: z
-      .string()
-      .min(1)
-      .default('portcullis.db')
-      .describe('SQLite file, relative to the data dir unless absolute.'),
-  })
-  .describe('Where durable state lives.');
-
 const securityTxtSchema = z
   .strictObject({
     contact: z
@@ -202,61 +188,6 @@ const loggingSchema = z
       .describe('Log level (JSON lines on stdout).'),
   })
   .describe('Logging.');
-
-const memoryToolsSchema = z
-  .strictObject({
-    enabled: z
-      .boolean()
-      .default(true)
-      .describe('Serve memory_save, memory_search, memory_get and memory_delete.'),
-  })
-  .describe('The built-in per-owner notes store.');
-
-const hostList = z.array(z.string().min(1).max(253));
-
-const webFetchSchema = z
-  .strictObject({
-    enabled: z.boolean().default(true).describe('Serve the web_fetch tool (scope web:fetch).'),
-    allowHosts: hostList
-      .default([])
-      .describe(
-        'Hosts web_fetch may reach: exact names or *.example.com wildcards; ["*"] means any host whose ' +
-          'resolved address is public. Empty (the default) refuses every URL.',
-      ),
-    allowHttpHosts: hostList
-      .default([])
-      .describe('Hosts that may be fetched over plain http (all others need https).'),
-    allowAddresses: z
-      .array(z.string().min(1))
-      .default([])
-      .describe(
-        'CIDR ranges web_fetch may connect to even though they are private or loopback (deliberate ' +
-          'exceptions for internal services). Empty by default.',
-      ),
-    maxChars: z
-      .number()
-      .int()
-      .min(100)
-      .max(1_000_000)
-      .default(100_000)
-      .describe('Longest page text returned.'),
-    maxBytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(50 * 1024 * 1024)
-      .default(5 * 1024 * 1024)
-      .describe('Largest response body read, in bytes.'),
-    timeoutMs: z.number().int().min(100).max(120_000).default(15_000).describe('Time limit per fetch.'),
-  })
-  .describe('The built-in web_fetch tool. Its results are labelled untrusted-source.');
-
-const toolsSchema = z
-  .strictObject({
-    memory: memoryToolsSchema.prefault({}),
-    webFetch: webFetchSchema.prefault({}),
-  })
-  .describe('Built-in tools.');
 
 const injectionAction = z.enum(['annotate', 'redact', 'quarantine']);
 
@@ -386,10 +317,10 @@ export const configSchema = z
   .strictObject({
     server: serverSchema.prefault({}),
     sessions: sessionsSchema.prefault({}),
-    storage: storageSchema.prefault({}),
+    storage: storageConfigSchema.prefault({}),
     securityTxt: securityTxtSchema.prefault({}),
     logging: loggingSchema.prefault({}),
-    tools: toolsSchema.prefault({}),
+    tools: toolsConfigSchema.prefault({}),
     safety: safetySchema.prefault({}),
     rateLimits: rateLimitConfigSchema.prefault({}),
     audit: auditSchema.prefault({}),

@@ -43,7 +43,7 @@ const defOf = (s: z.ZodType): Def => (s as unknown as { _zod: { def: Def } })._z
 /** `publicUrl` → `PUBLIC_URL` */
 const envSegment = (key: string) => key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-export function envNameFor(path: readonly string[]): string {
+function envNameFor(path: readonly string[]): string {
   return `PORTCULLIS_${path.map(envSegment).join('__')}`;
 }
 

@@ -20,7 +20,7 @@ export type Resolve = (hostname: string) => Promise<readonly ResolvedAddress[]>;
  * whole name is refused: a resolver that mixes public and internal answers is not to be trusted
  * to pick for us.
  */
-export function createCheckedLookup(resolve: Resolve, allow: AddressAllowList): LookupFunction {
+function createCheckedLookup(resolve: Resolve, allow: AddressAllowList): LookupFunction {
   return (hostname, options, callback) => {
     const settle = (answer: readonly ResolvedAddress[]): void => {
       const family = options.family === 4 || options.family === 6 ? options.family : 0;

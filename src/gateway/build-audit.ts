@@ -14,7 +14,7 @@ import {
   type AuditStore,
 } from '../audit/index.js';
 import type { Config } from '../config/index.js';
-import type { EgressGuard } from '../egress/index.js';
+import { webhookFetch, type EgressGuard } from '../egress/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { EFFECT_JOURNAL_RETENTION_MS, type EffectJournal } from '../storage/index.js';
 
@@ -57,10 +57,7 @@ export async function buildAudit(deps: {
     sinks.push(
       createWebhookSink({
         url: config.audit.webhookUrl,
-        fetch: async (url, init) => {
-          const res = await guard.fetch(url, init);
-          return { ok: res.status >= 200 && res.status < 300, status: res.status };
-        },
+        fetch: webhookFetch(guard),
         readFrom: (seq, n) => store.readFrom(seq, n),
         onFailure: () => metrics.recordAuditSinkFailure('webhook'),
       }),

@@ -1,48 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { Redis } from 'ioredis';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
-import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { createApp, hostOriginPolicy } from '../http/app.js';
-import { clientAddress } from '../http/client-address.js';
-import { defaultMaxPerAddress, limitConnections, listenerOptions } from '../http/limit-connections.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { bindListener, clientAddress, createApp, hostOriginPolicy } from '../http/index.js';
+import { createLogger, type Logger } from '../log/index.js';
 import { createMcpEndpoint, createMcpPipeline } from '../mcp/index.js';
-import type { AccessTokenAuthenticator } from '../auth/index.js';
-import {
-  createOAuthServer,
-  loadCookieKeys,
-  openMemoryOAuthDatabase,
-  openSqliteOAuthDatabase,
-  type OAuthServer,
-} from '../oauth/index.js';
+import { createApiKey, type AccessTokenAuthenticator } from '../auth/index.js';
+import { createOAuthServer, loadCookieKeys, openOAuthDatabase, readSigningSecrets } from '../oauth/index.js';
 import { createOutputGuard } from '../safety/index.js';
 import {
   createAlertDetector,
   createMetrics,
+  listenMetrics,
   logAlertHandler,
   webhookAlertHandler,
 } from '../metrics/index.js';
-import { createRateLimits, type RateLimitBackend } from '../ratelimit/index.js';
-import { compilePolicy, createTaintTracker } from '../policy/index.js';
+import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
+import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSignIn } from '../signin/index.js';
 import { createPersonCeilings, ensurePerson } from '../users/index.js';
-import { resolveSecret } from '../secrets/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
-import { createCatalogue, createMemoryTools, type Tool } from '../tools/index.js';
+import { createBuiltInTools, createCatalogue } from '../tools/index.js';
 import { createUpstreamManager } from '../upstreams/index.js';
-import { createWebFetchTool } from '../tools/web-fetch/index.js';
-import { ADMIN_SCOPES, createApiKey, FIRST_RUN_OWNER } from './api-keys.js';
+import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
-import { readSigningSecrets } from './known-secrets.js';
 
 export interface StartOptions {
   readonly dataDir: string;
@@ -71,54 +54,6 @@ export interface RunningGateway {
   readonly firstRun: FirstRun | undefined;
   readonly warnings: readonly string[];
   close(): Promise<void>;
-}
-
-type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
-
-function listen(fetch: FetchHandler, config: Config): Promise<ServerType> {
-  const { tls, host, port } = config.server;
-  const limits = {
-    ...config.server.connections,
-    maxPerAddress: config.server.connections.maxPerAddress ?? defaultMaxPerAddress(config.server.trustProxy),
-  };
-  return new Promise((resolve, reject) => {
-    const server = serve(
-      {
-        fetch,
-        hostname: host,
-        port,
-        serverOptions: {
-          ...listenerOptions(limits, tls !== undefined),
-          ...(tls ? { cert: fs.readFileSync(tls.cert), key: fs.readFileSync(tls.key) } : {}),
-        },
-        ...(tls ? { createServer: https.createServer } : {}),
-      },
-      () => resolve(server),
-    );
-    limitConnections(server, limits);
-    server.once('error', reject);
-  });
-}
-
-/** The metrics listener: its own port, so /metrics is never reachable through the MCP listener. */
-function listenMetrics(
-  config: Config,
-  render: () => Promise<{ body: string; type: string }>,
-): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    render().then(
-      ({ body, type }) => res.writeHead(200, { 'content-type': type }).end(body),
-      () => res.writeHead(500).end(),
-    );
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.metrics.port, config.metrics.host, () => resolve(server));
-  });
 }
 
 /**
@@ -168,7 +103,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   };
 
   try {
-    const storage = openStorage(config, opts.dataDir);
+    const storage = openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
 
@@ -198,23 +133,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       closers.push(async () => clearInterval(pruneTimer));
     }
 
-    let backend: RateLimitBackend = { kind: 'memory' };
-    if (config.redis.url) {
-      const client = new Redis(config.redis.url, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        ...(config.redis.password ? { password: resolveSecret(config.redis.password, env) } : {}),
-      });
-      client.on('error', (err) =>
-        logger.warn({ err: err.message }, 'redis unavailable; rate limits count per replica'),
-      );
-      closers.push(async () => {
-        client.disconnect();
-      });
-      backend = { kind: 'redis', client };
-    }
-    const limits = config.rateLimits.enabled ? createRateLimits(config.rateLimits, backend) : undefined;
+    const counters = openRateLimitCounters(config.redis, env, (err) =>
+      logger.warn({ err: err.message }, 'redis unavailable; rate limits count per replica'),
+    );
+    closers.push(() => counters.close());
+    const limits = config.rateLimits.enabled
+      ? createRateLimits(config.rateLimits, counters.backend)
+      : undefined;
 
     const alerts = createAlertDetector();
     alerts.onAlert(logAlertHandler(logger));
@@ -223,29 +148,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       alerts.onAlert(
         webhookAlertHandler({
           url: config.alerts.webhookUrl,
-          fetch: async (url, init) => {
-            const res = await guard.fetch(url, init);
-            return { ok: res.status >= 200 && res.status < 300, status: res.status };
-          },
+          fetch: webhookFetch(guard),
         }),
       );
     }
 
-    const tools: Tool[] = [];
-    if (config.tools.memory.enabled) tools.push(...createMemoryTools(storage.notes));
-    if (config.tools.webFetch.enabled) {
-      const wf = config.tools.webFetch;
-      const guard = createEgressGuard({
-        allowHosts: wf.allowHosts,
-        allowHttpHosts: wf.allowHttpHosts,
-        allowAddresses: wf.allowAddresses,
-        maxBytes: wf.maxBytes,
-        timeoutMs: wf.timeoutMs,
-      });
-      closers.push(() => guard.close());
-      tools.push(createWebFetchTool(guard, { maxChars: wf.maxChars }));
-    }
-    const catalogue = createCatalogue(tools);
+    const builtIns = createBuiltInTools(config.tools, storage.notes);
+    closers.push(() => builtIns.close());
+    const catalogue = createCatalogue(builtIns.tools);
 
     // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
     // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved
@@ -287,29 +197,69 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
     }
 
-    // ---- OAuth (issue #3), part 1: its stores now, the server once the public URL is known.
-    // Until then (and when OAuth is off) a JWT on /mcp is refused like any malformed key.
-    const oauthDb =
-      config.storage.driver === 'memory'
-        ? openMemoryOAuthDatabase()
-        : openSqliteOAuthDatabase(path.resolve(opts.dataDir, config.storage.sqliteFile));
+    const oauthDb = openOAuthDatabase(config.storage, opts.dataDir);
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
     // role like every person's credential (and the operator can lower it); no password yet.
     if (firstRun) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
-    let oauth: OAuthServer | undefined = undefined;
-    const accessTokens: AccessTokenAuthenticator = {
-      authenticate: (token, now) =>
-        oauth
-          ? oauth.accessTokens.authenticate(token, now)
-          : Promise.resolve({ ok: false, reason: 'credential-malformed' }),
+
+    let metricsUrl: URL | undefined;
+    if (config.metrics.enabled) {
+      const metricsListener = await listenMetrics(config.metrics, metrics);
+      closers.push(() => metricsListener.close());
+      metricsUrl = metricsListener.url;
+    }
+
+    // The listener is bound before the app is built: the public URL may depend on the bound
+    // port (port 0 in tests), and the OAuth server, the sign-in and the approval links are built
+    // from it. Nothing below awaits until `listener.serve(app.fetch)`.
+    const listener = await bindListener(config.server);
+    closers.push(() => listener.close());
+    const port = listener.port;
+    const scheme = config.server.tls ? 'https' : 'http';
+    const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+    const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+
+    // One sign-in for people, built once, for every page that has them sign in (the OAuth
+    // pages, /account, /approvals): one throttle, so one guess budget per account.
+    const signin = createSignIn({
+      users: oauthDb.users,
+      limits: config.oauth.login,
+      csrfKey: loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!,
+      cookies: { secure: publicUrl.protocol === 'https:' },
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: audit && (async (entry) => void (await audit.log.append(entry))),
+      logger,
+      now: () => new Date(),
+    });
+    const policy = compilePolicy(config.policy);
+    // ---- OAuth (issue #3): authorization server, resource-server checks, pages. When OAuth is
+    // off, a JWT on /mcp is refused like any malformed key.
+    const oauth = createOAuthServer({
+      config: config.oauth,
+      publicUrl,
+      resource: new URL('/mcp', publicUrl).href,
+      db: oauthDb,
+      catalogue,
+      roles: policy.roles,
+      signingKeysFile: layout.signingKeys,
+      keysDir: layout.keys,
+      allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
+      trustProxy: config.server.trustProxy,
+      signin,
+      env,
+      audit: audit?.log,
+      logger,
+      now: () => new Date(),
+    });
+    if (oauth) closers.push(() => oauth.close());
+    const accessTokens: AccessTokenAuthenticator = oauth?.accessTokens ?? {
+      authenticate: async () => ({ ok: false, reason: 'credential-malformed' }),
     };
-    // ---- end OAuth part 1
+    // ---- end OAuth
 
     // ---- Policy and confirmation (issue #7): the compiled policy, taint tracking, and the key
-    // that signs in-band confirmation states. The approval page's URL needs the public URL,
-    // known once the listener is bound (below).
-    const approvalBase: { url?: URL } = {};
+    // that signs in-band confirmation states.
     const confirmTimer = setInterval(() => {
       void storage.confirmations
         .purge(new Date())
@@ -320,17 +270,17 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     }, 3_600_000);
     confirmTimer.unref();
     closers.push(async () => clearInterval(confirmTimer));
-    const policy = compilePolicy(config.policy);
+    const timings = policyTimings(config.policy);
     const policyDeps = {
       policy,
-      taint: createTaintTracker(storage.taint, { windowMs: config.policy.taint.windowSeconds * 1000 }),
+      taint: createTaintTracker(storage.taint, { windowMs: timings.taintWindowMs }),
       confirm: {
         key: loadConfirmationKey(layout.keys),
         store: storage.confirmations,
-        inBandTtlMs: config.policy.confirm.inBandTtlSeconds * 1000,
-        approvalTtlMs: config.policy.confirm.approvalTtlSeconds * 1000,
-        approvalWaitMs: config.policy.confirm.approvalWaitSeconds * 1000,
-        approvalUrl: (id: string) => new URL(`/approvals/${id}`, approvalBase.url).href,
+        inBandTtlMs: timings.inBandTtlMs,
+        approvalTtlMs: timings.approvalTtlMs,
+        approvalWaitMs: timings.approvalWaitMs,
+        approvalUrl: (id: string) => new URL(`/approvals/${id}`, publicUrl).href,
         now: () => new Date(),
       },
     };
@@ -365,70 +315,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     });
     closers.push(() => mcp.close());
 
-    let metricsUrl: URL | undefined;
-    if (config.metrics.enabled) {
-      const server = await listenMetrics(config, async () => ({
-        body: await metrics.registry.metrics(),
-        type: metrics.registry.contentType,
-      }));
-      closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      const { port } = server.address() as AddressInfo;
-      metricsUrl = new URL(
-        `http://${config.metrics.host.includes(':') ? `[${config.metrics.host}]` : config.metrics.host}:${port}/metrics`,
-      );
-    }
-
-    // The public URL may depend on the bound port (port 0 in tests), so the app is built with
-    // a policy computed after listening; until then the placeholder answers 503.
-    let handler: FetchHandler = () => new Response(null, { status: 503 });
-    const server = await listen((r, bindings) => handler(r, bindings), config);
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Streams (SSE) would hold the server open; end them.
-          (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        }),
-    );
-    const port = (server.address() as AddressInfo).port;
-    const scheme = config.server.tls ? 'https' : 'http';
-    const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
-    const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
-    approvalBase.url = publicUrl;
-    // One sign-in for people, built once, for every page that has them sign in (the OAuth
-    // pages, /account, /approvals): one throttle, so one guess budget per account.
-    const signin = createSignIn({
-      users: oauthDb.users,
-      limits: config.oauth.login,
-      csrfKey: loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!,
-      cookies: { secure: publicUrl.protocol === 'https:' },
-      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
-      audit: audit && (async (entry) => void (await audit.log.append(entry))),
-      logger,
-      now: () => new Date(),
-    });
-    // ---- OAuth (issue #3), part 2: authorization server, resource-server checks, pages.
-    oauth = createOAuthServer({
-      config: config.oauth,
-      publicUrl,
-      resource: new URL('/mcp', publicUrl).href,
-      db: oauthDb,
-      catalogue,
-      roles: policy.roles,
-      signingKeysFile: layout.signingKeys,
-      keysDir: layout.keys,
-      allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
-      trustProxy: config.server.trustProxy,
-      signin,
-      env,
-      audit: audit?.log,
-      logger,
-      now: () => new Date(),
-    });
-    const oauthServer = oauth;
-    if (oauthServer) closers.push(() => oauthServer.close());
-    // ---- end OAuth part 2
-
     // ---- Approvals (issue #7): the out-of-band approval page, on the same sign-in, so a person
     // signed in at /account is signed in here.
     const approvals = createApprovalRoutes({
@@ -460,7 +346,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       },
       hostOriginPolicy(config, publicUrl, port),
     );
-    handler = (r, bindings) => app.fetch(r, bindings);
+    listener.serve((r, bindings) => app.fetch(r, bindings));
+    // At shutdown the listener stops first, before the capabilities it serves (the earlier
+    // registration only covers a start that fails before this point).
+    closers.push(() => listener.close());
     logger.info({ url: publicUrl.href, dataDir: opts.dataDir }, 'portcullis listening');
 
     return {

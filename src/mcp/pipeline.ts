@@ -1,5 +1,5 @@
 import { decide } from '../policy/index.js';
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 import { createConfirmStage } from '../approvals/index.js';
 import {
   startCall,

@@ -1,5 +1,6 @@
 // Metrics and security alerts.
 export { createMetrics, type DecisionEffect, type Metrics } from './metrics.js';
+export { listenMetrics, type MetricsListener } from './listen-metrics.js';
 export {
   createAlertDetector,
   logAlertHandler,

@@ -60,7 +60,7 @@ export function mapRole(claims: Record<string, unknown>, rules: MappingConfig['r
 }
 
 /** The claims the mapping needs; those missing from the ID token are asked of UserInfo. */
-export function claimsNeeded(config: MappingConfig): string[] {
+function claimsNeeded(config: MappingConfig): string[] {
   return [
     ...new Set([
       config.subjectClaim,

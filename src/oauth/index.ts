@@ -7,6 +7,7 @@ export {
 export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './create-oauth-server.js';
 export {
   openMemoryOAuthDatabase,
+  openOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthDatabase,
   type OAuthStore,
@@ -15,6 +16,7 @@ export {
 export {
   generateSigningKey,
   readSigningKeys,
+  readSigningSecrets,
   rotateSigningKeys,
   writeSigningKeys,
   type StoredSigningKey,
@@ -23,3 +25,4 @@ export { createClient, listClients, revokeClient, disableUser, type CreateClient
 export { openOAuthForDataDir } from './open-for-data-dir.js';
 export { rotateSigningKeyFile } from './rotate-signing-key.js';
 export { loadCookieKeys } from './cookie-keys.js';
+export type { OAuthEnv } from './http-env.js';

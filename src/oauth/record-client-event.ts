@@ -22,7 +22,7 @@ export interface ClientEvent {
 }
 
 /** The `admin` audit entry of a client event (see the shared control-plane convention). */
-export function clientEventEntry(event: ClientEvent): AuditEntry {
+function clientEventEntry(event: ClientEvent): AuditEntry {
   const allowed = event.reason === 'client-registered';
   return {
     correlationId: event.correlationId ?? randomUUID(),

@@ -1,6 +1,4 @@
-import { loadConfig } from '../config/index.js';
-import { dataDirLayout, isInitialised } from '../data-dir/index.js';
-import { PortcullisError } from '../errors/index.js';
+import type { OAuthConfig } from './config.js';
 import { generateSigningKey, readSigningKeys, rotateSigningKeys, writeSigningKeys } from './signing-keys.js';
 
 /** The longest-lived thing a signing key signs: an ID token (1 h) or an access token. */
@@ -11,16 +9,15 @@ const ID_TOKEN_TTL_SECONDS = 3600;
  * next start), the previous one is marked retired and stays published until every token it can
  * have signed has expired, and keys retired longer ago than that are dropped.
  */
-export function rotateSigningKeyFile(dataDir: string, now: Date): { added: string; published: string[] } {
-  if (!isInitialised(dataDir)) {
-    throw new PortcullisError('data-dir-invalid', `${dataDir} is not an initialised data directory.`);
-  }
-  const layout = dataDirLayout(dataDir);
-  const config = loadConfig({ file: layout.config, required: true });
-  const { accessTokenTtlSeconds, clockToleranceSeconds } = config.oauth;
+export function rotateSigningKeyFile(
+  file: string,
+  config: Pick<OAuthConfig, 'accessTokenTtlSeconds' | 'clockToleranceSeconds'>,
+  now: Date,
+): { added: string; published: string[] } {
+  const { accessTokenTtlSeconds, clockToleranceSeconds } = config;
   const retainMs =
     (Math.max(accessTokenTtlSeconds, ID_TOKEN_TTL_SECONDS) + clockToleranceSeconds + 60) * 1000;
-  const next = rotateSigningKeys(readSigningKeys(layout.signingKeys), generateSigningKey(now), now, retainMs);
-  writeSigningKeys(layout.signingKeys, next);
+  const next = rotateSigningKeys(readSigningKeys(file), generateSigningKey(now), now, retainMs);
+  writeSigningKeys(file, next);
   return { added: next[0]!.kid, published: next.map((k) => k.kid) };
 }

@@ -52,6 +52,18 @@ export function readSigningKeys(file: string): StoredSigningKey[] {
   return parse(text, file);
 }
 
+/**
+ * The secrets the signing key file holds (the private parts `d`), which the redactor must never
+ * let out: a model asked to "print the key file" through some tool would otherwise be one step
+ * from forging tokens. Lenient on purpose: a missing file holds no secret, and a malformed one is
+ * refused later, by the authorization server that reads it.
+ */
+export function readSigningSecrets(file: string): string[] {
+  if (!fs.existsSync(file)) return [];
+  const set = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys?: { d?: unknown }[] };
+  return (set.keys ?? []).map((k) => k.d).filter((d): d is string => typeof d === 'string');
+}
+
 /** Private JWKs without our bookkeeping fields, as oidc-provider's `jwks` wants them. */
 export function toProviderJwks(keys: readonly StoredSigningKey[]): { keys: JWK[] } {
   return { keys: keys.map(({ createdAt: _c, retiredAt: _r, ...jwk }) => jwk) };

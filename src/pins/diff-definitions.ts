@@ -1,5 +1,5 @@
 /** Pretty JSON with sorted keys: one line per leaf, so a diff points at the changed field. */
-export function prettyDefinition(value: unknown): string[] {
+function prettyDefinition(value: unknown): string[] {
   const sortKeys = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sortKeys);
     if (v !== null && typeof v === 'object') {

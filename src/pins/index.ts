@@ -18,5 +18,5 @@ export {
   type ObservedUpstream,
 } from './observed.js';
 export { approveItems, pinStateOf, rejectItems, type PinState } from './pin-state.js';
-export { diffDefinitions, prettyDefinition } from './diff-definitions.js';
+export { diffDefinitions } from './diff-definitions.js';
 export { pinReport, type PinRow } from './pin-report.js';

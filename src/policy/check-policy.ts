@@ -1,4 +1,4 @@
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 import type { PolicyConfig } from './config.js';
 import { compilePolicy, toolRuleFor, type PolicyTool } from './decide.js';
 

@@ -67,7 +67,7 @@ const flowRuleSchema = z
   })
   .describe('A tool-chain (taint) rule.');
 
-export const DEFAULT_FLOWS = [
+const DEFAULT_FLOWS = [
   {
     name: 'lethal-trifecta',
     after: ['private-data', 'untrusted-source'],
@@ -201,3 +201,18 @@ export const policyConfigSchema = z
 
 export type PolicyConfig = z.output<typeof policyConfigSchema>;
 export type FlowRule = PolicyConfig['flows'][number];
+
+/** The policy's durations, in the milliseconds its consumers count in. */
+export function policyTimings(config: PolicyConfig): {
+  readonly taintWindowMs: number;
+  readonly inBandTtlMs: number;
+  readonly approvalTtlMs: number;
+  readonly approvalWaitMs: number;
+} {
+  return {
+    taintWindowMs: config.taint.windowSeconds * 1000,
+    inBandTtlMs: config.confirm.inBandTtlSeconds * 1000,
+    approvalTtlMs: config.confirm.approvalTtlSeconds * 1000,
+    approvalWaitMs: config.confirm.approvalWaitSeconds * 1000,
+  };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ToolLabel } from '../tools/types.js';
+import type { ToolLabel } from '../tools/index.js';
 import { policyConfigSchema } from './config.js';
 import { compilePolicy, decide, type DecisionInput, type PolicyTool } from './decide.js';
 

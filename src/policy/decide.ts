@@ -1,5 +1,5 @@
-import { globToRegExp } from '../ratelimit/tiers.js';
-import type { ToolClass, ToolLabel } from '../tools/types.js';
+import { compileGlobRules, globToRegExp, mostSpecificRule, type GlobRule } from '../glob/index.js';
+import type { ToolClass, ToolLabel } from '../tools/index.js';
 import type { FlowRule, PolicyConfig } from './config.js';
 import { compileRoles, type ScopeCeiling } from './roles.js';
 
@@ -33,12 +33,7 @@ export interface Policy {
   /** The built-in roles with the operator's laid over them (see roles.ts). */
   readonly roles: ReadonlyMap<string, ScopeCeiling>;
   readonly scopeGrants: readonly { readonly scope: string; readonly tools: readonly RegExp[] }[];
-  readonly toolRules: readonly {
-    readonly pattern: string;
-    readonly match: RegExp;
-    readonly literal: number;
-    readonly rule: PolicyConfig['tools'][string];
-  }[];
+  readonly toolRules: readonly GlobRule<PolicyConfig['tools'][string]>[];
   readonly confirmClasses: ReadonlySet<ToolClass>;
   readonly flows: readonly (FlowRule & { readonly allowMatch: readonly RegExp[] })[];
 }
@@ -50,13 +45,8 @@ export function compilePolicy(config: PolicyConfig): Policy {
       scope,
       tools: tools.map(globToRegExp),
     })),
-    toolRules: Object.entries(config.tools).map(([pattern, rule]) => ({
-      pattern,
-      match: globToRegExp(pattern),
-      // An exact name outranks every glob; among globs, the most literal characters win.
-      literal: pattern.includes('*') ? pattern.replace(/\*/g, '').length : Number.MAX_SAFE_INTEGER,
-      rule,
-    })),
+    // An exact name outranks every glob; among globs, the most literal characters win.
+    toolRules: compileGlobRules(config.tools),
     confirmClasses: new Set(config.confirm.classes),
     flows: config.flows.map((f) => ({ ...f, allowMatch: f.allow.map(globToRegExp) })),
   };
@@ -130,11 +120,7 @@ function holder(policy: Policy, scopes: ReadonlySet<string>): (scope: string) =>
 }
 
 export function toolRuleFor(policy: Policy, name: string): Policy['toolRules'][number] | undefined {
-  let best: Policy['toolRules'][number] | undefined;
-  for (const r of policy.toolRules) {
-    if (r.match.test(name) && (!best || r.literal > best.literal)) best = r;
-  }
-  return best;
+  return mostSpecificRule(policy.toolRules, name);
 }
 
 /** Whether the scopes let the caller use the tool: its own scope, or a policy grant. */

@@ -14,9 +14,9 @@
  *
  * Pure: no I/O; the person's role is looked up by the caller and passed in.
  */
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 
-export const ADMIN_SCOPE_PREFIX = 'admin:';
+const ADMIN_SCOPE_PREFIX = 'admin:';
 
 /**
  * The roles every installation has unless `policy.roles` redefines them (an entry of the same name
@@ -26,7 +26,7 @@ export const ADMIN_SCOPE_PREFIX = 'admin:';
  * - `member`: every built-in tool (notes of their own, guarded web fetch) and every upstream
  *   `read` and `write` scope; no `<upstream>:destructive` scope and no admin scope.
  */
-export const DEFAULT_ROLES: Readonly<Record<string, readonly string[]>> = {
+const DEFAULT_ROLES: Readonly<Record<string, readonly string[]>> = {
   admin: ['*'],
   member: ['memory:read', 'memory:write', 'memory:delete', 'web:fetch', '*:read', '*:write'],
 };
@@ -53,7 +53,7 @@ function entryMatcher(entry: string): (scope: string) => boolean {
   return (scope) => (reachesAdmin || !scope.startsWith(ADMIN_SCOPE_PREFIX)) && re.test(scope);
 }
 
-export function compileRole(role: string, entries: readonly string[]): ScopeCeiling {
+function compileRole(role: string, entries: readonly string[]): ScopeCeiling {
   const matchers = entries.map(entryMatcher);
   return { role, entries: [...entries], allows: (scope) => matchers.some((m) => m(scope)) };
 }

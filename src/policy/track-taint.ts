@@ -1,5 +1,5 @@
 import type { TaintStore } from '../storage/index.js';
-import type { ToolLabel } from '../tools/types.js';
+import type { ToolLabel } from '../tools/index.js';
 
 /**
  * Which labels a person's context has taken in. Keyed by the person — the subject (an API

@@ -2,7 +2,6 @@
 export { rateLimitConfigSchema, type RateLimitConfig } from './config.js';
 export {
   createLimiter,
-  DEFAULT_KEY_PREFIX,
   type LimitSpec,
   type RateDecision,
   type RateLimitBackend,
@@ -11,8 +10,6 @@ export {
 export { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency.js';
 export {
   createRateLimits,
-  describeTiers,
-  reasonFor,
   type RateLimitReason,
   type RateLimitRefusal,
   type RateLimits,
@@ -23,3 +20,4 @@ export {
 } from './tiers.js';
 export { rateLimitHeaders, refusalHeaders, refusalMessage } from './headers.js';
 export { addressKey } from './address-key.js';
+export { openRateLimitCounters, type RateLimitCounters } from './backend.js';

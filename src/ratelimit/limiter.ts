@@ -52,7 +52,7 @@ export interface RateLimiter {
   peek(key: string): Promise<RateDecision>;
 }
 
-export const DEFAULT_KEY_PREFIX = 'portcullis:rl';
+const DEFAULT_KEY_PREFIX = 'portcullis:rl';
 
 export function createLimiter(backend: RateLimitBackend, spec: LimitSpec): RateLimiter {
   const main = build(backend, spec.name, spec.points, spec.windowSeconds, spec.blockSeconds);

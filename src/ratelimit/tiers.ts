@@ -8,6 +8,7 @@
  * did no work and should not count against the client's other budgets (otherwise hammering one
  * strict tool would also starve every other tool). The refusing tier keeps its own count.
  */
+import { globToRegExp } from '../glob/index.js';
 import { addressKey } from './address-key.js';
 import type { RateLimitConfig } from './config.js';
 import { createConcurrencyLimiter, type ConcurrencyLimiter } from './concurrency.js';
@@ -27,7 +28,7 @@ export type RateLimitTier =
 /** The kebab-case reason stored in the audit record and counted in metrics. */
 export type RateLimitReason = `rate-limit-${RateLimitTier}`;
 
-export const reasonFor = (tier: RateLimitTier): RateLimitReason => `rate-limit-${tier}`;
+const reasonFor = (tier: RateLimitTier): RateLimitReason => `rate-limit-${tier}`;
 
 /** What a tier allowed: the numbers behind the RateLimit headers. */
 export interface TierUsage {
@@ -72,7 +73,7 @@ export interface ToolCallKey {
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** Pure: the limit specs the configuration describes (also the source of RateLimit-Policy). */
-export function describeTiers(config: RateLimitConfig) {
+function describeTiers(config: RateLimitConfig) {
   const c = config.credential;
   return {
     credential: {
@@ -102,12 +103,6 @@ export function describeTiers(config: RateLimitConfig) {
     oauth: { name: 'oauth', ...config.oauth },
     registration: { name: 'registration', ...config.registration },
   } satisfies Record<string, unknown>;
-}
-
-/** `*` matches any run of characters; everything else is literal. */
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${escaped.join('.*')}$`);
 }
 
 export interface RateLimits {

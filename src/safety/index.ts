@@ -8,7 +8,6 @@ export {
 } from './sanitise-result.js';
 export {
   createRedactor,
-  MIN_SECRET_LENGTH,
   type DeepFinding,
   type PiiOptions,
   type RedactionFinding,

@@ -64,7 +64,7 @@ export interface Redactor {
  * password like "admin" or "1234" from turning every occurrence of a common word into a
  * redaction marker, and anything shorter is weak enough that hiding it buys little.
  */
-export const MIN_SECRET_LENGTH = 8;
+const MIN_SECRET_LENGTH = 8;
 
 interface PatternRule {
   readonly rule: RedactionRule;

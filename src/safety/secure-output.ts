@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { globToRegExp } from '../ratelimit/tiers.js';
+import { globToRegExp } from '../glob/index.js';
 import { detectInjection, type InjectionReport } from './detect-injection.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { sanitiseResult } from './sanitise-result.js';

@@ -39,7 +39,7 @@ export function packageRootOf(file: string): string {
 }
 
 /** The interpreter a script names in `#!/usr/bin/env NAME` or `#!/abs/path`, if any. */
-export function shebangInterpreter(file: string, searchPath: string | undefined): string | undefined {
+function shebangInterpreter(file: string, searchPath: string | undefined): string | undefined {
   let head: string;
   try {
     const fd = fs.openSync(file, 'r');

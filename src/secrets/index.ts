@@ -1,3 +1,3 @@
 export { resolveSecret, secretRefSchema, type SecretRef } from './secret-ref.js';
-export { createVaultClient, parseVaultRef, type VaultClient, type VaultClientOptions } from './vault.js';
+export { createVaultClient, type VaultClient, type VaultClientOptions } from './vault.js';
 export { resolveSecretAsync } from './resolve-secret-async.js';

@@ -31,7 +31,7 @@ const INTERNAL_RANGES = [
 ];
 
 /** Splits `vault:secret/team/app#token` into mount `secret`, path `team/app`, key `token`. */
-export function parseVaultRef(ref: string): { mount: string; path: string; key: string } {
+function parseVaultRef(ref: string): { mount: string; path: string; key: string } {
   const m = /^vault:([A-Za-z0-9_.-]+)\/([A-Za-z0-9_./-]+)#([A-Za-z0-9_.-]+)$/.exec(ref);
   if (!m || m[2]!.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new PortcullisError(

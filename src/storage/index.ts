@@ -1,20 +1,21 @@
 import path from 'node:path';
-import type { Config } from '../config/index.js';
+import type { StorageConfig } from './config.js';
 import type { Storage } from './contracts.js';
 import { openMemoryStorage } from './memory/open-memory.js';
 import { openSqliteStorage } from './sqlite/open-sqlite.js';
 
+export { storageConfigSchema, type StorageConfig } from './config.js';
 export type * from './contracts.js';
 export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
 export { openMemoryStorage, openSqliteStorage };
 export { openSqliteDatabase } from './sqlite/open-database.js';
 
 /** Opens the backend the configuration names. */
-export function openStorage(config: Config, dataDir: string): Storage {
-  switch (config.storage.driver) {
+export function openStorage(config: StorageConfig, dataDir: string): Storage {
+  switch (config.driver) {
     case 'memory':
       return openMemoryStorage();
     case 'sqlite':
-      return openSqliteStorage(path.resolve(dataDir, config.storage.sqliteFile));
+      return openSqliteStorage(path.resolve(dataDir, config.sqliteFile));
   }
 }

@@ -38,7 +38,7 @@ function annotationsFor(tool: Tool): Record<string, unknown> {
   };
 }
 
-export function listedTool(tool: Tool): ListedTool {
+function listedTool(tool: Tool): ListedTool {
   return {
     name: tool.name,
     title: tool.title,

@@ -30,7 +30,7 @@ function toJsonSchema(schema: z.ZodType): ObjectJsonSchema {
 }
 
 /** zod issues as path + message, unknown keys spelled out so the model removes them. */
-export function zodIssues(error: z.ZodError): SchemaIssue[] {
+function zodIssues(error: z.ZodError): SchemaIssue[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : 'arguments';
     if (issue.code === 'unrecognized_keys') {

@@ -1,11 +1,8 @@
-export {
-  createCatalogue,
-  listedTool,
-  type Catalogue,
-  type CatalogueEntry,
-  type ListedTool,
-} from './catalogue.js';
-export { defineTool, zodIssues, type BuiltInToolSpec } from './define-tool.js';
+export { createCatalogue, type Catalogue, type CatalogueEntry, type ListedTool } from './catalogue.js';
+export { BUILT_IN_SCOPES } from './built-in-scopes.js';
+export { createBuiltInTools, type BuiltInTools } from './built-in.js';
+export { toolsConfigSchema, type ToolsConfig } from './config.js';
+export { defineTool, type BuiltInToolSpec } from './define-tool.js';
 export { createMemoryTools } from './memory/tools.js';
 export {
   ToolInputError,

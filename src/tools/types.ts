@@ -1,4 +1,4 @@
-import type { Principal } from '../auth/principal.js';
+import type { Principal } from '../auth/index.js';
 
 /** How much harm a tool can do. Operator-assigned; an upstream's own annotations never lower it. */
 export type ToolClass = 'read' | 'write' | 'destructive';

@@ -21,7 +21,7 @@ export interface PageOptions {
  * The page's Content-Security-Policy: nothing but our own stylesheet, no script at all, forms
  * only to ourselves (and the named redirect origins), never framed.
  */
-export function pageCsp(formTargets: readonly string[] = []): string {
+function pageCsp(formTargets: readonly string[] = []): string {
   return [
     "default-src 'none'",
     "style-src 'self'",

@@ -1,7 +1,7 @@
 import type { StdioConfig } from './config.js';
 
 /** Inherited by every stdio server: what programs need to find binaries and decode text. */
-export const BASE_INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
+const BASE_INHERITED_ENV = ['PATH', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ'] as const;
 
 /**
  * The complete environment of a stdio server, and nothing more: the allow-listed names from the

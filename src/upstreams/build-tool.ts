@@ -125,7 +125,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Turns a raw `tools/call` result into a ToolOutput, dropping anything not shaped like MCP. */
-export function toToolOutput(raw: unknown, upstream: string): ToolOutput {
+function toToolOutput(raw: unknown, upstream: string): ToolOutput {
   if (!isObject(raw)) throw new ToolInputError(`The upstream server "${upstream}" sent a malformed result.`);
   const content = Array.isArray(raw.content)
     ? raw.content.filter((b): b is ContentBlock => isObject(b) && typeof b.type === 'string')

@@ -1,3 +1,4 @@
+import { compileGlobRules, mostSpecificRule } from '../glob/index.js';
 import type { ToolClass, ToolLabel } from '../tools/index.js';
 import type { ToolRule } from './config.js';
 
@@ -16,29 +17,12 @@ const RANK: Record<ToolClass, number> = { read: 0, write: 1, destructive: 2 };
 /** The labels of a tool no rule classifies: it may bring untrusted text in and send data out. */
 const UNCLASSIFIED_LABELS: readonly ToolLabel[] = ['untrusted-source', 'external-sink'];
 
-function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split('*')
-    .map((part) => part.replace(/[.+?^${}()|[\]\\-]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${body}$`);
-}
-
 /** The rule for a tool name: an exact name first, then the pattern with the most literal characters. */
-export function matchRule(
+function matchRule(
   name: string,
   rules: Readonly<Record<string, ToolRule>>,
 ): { pattern: string; rule: ToolRule } | undefined {
-  let best: { pattern: string; rule: ToolRule; literal: number } | undefined;
-  for (const [pattern, rule] of Object.entries(rules)) {
-    if (!pattern.includes('*')) {
-      if (pattern === name) return { pattern, rule };
-      continue;
-    }
-    if (!globToRegExp(pattern).test(name)) continue;
-    const literal = pattern.replace(/\*/g, '').length;
-    if (!best || literal > best.literal) best = { pattern, rule, literal };
-  }
+  const best = mostSpecificRule(compileGlobRules(rules), name);
   return best && { pattern: best.pattern, rule: best.rule };
 }
 

@@ -185,7 +185,7 @@ const toolRuleSchema = z
   })
   .describe('Classification for the tools whose name matches the pattern.');
 
-export const upstreamSchema = z
+const upstreamSchema = z
   .strictObject({
     name: z
       .string()

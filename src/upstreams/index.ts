@@ -14,6 +14,6 @@ export {
   type UpstreamManagerOptions,
 } from './create-upstream-manager.js';
 export { describeTarget, type UpstreamHealth, type UpstreamState } from './supervise-upstream.js';
-export { classifyTool, matchRule, type Classification } from './classify-tool.js';
+export { classifyTool, type Classification } from './classify-tool.js';
 export { UpstreamError, isUpstreamError, type UpstreamErrorCode } from './errors.js';
 export { buildInventory, type InventoryEntry, type InventoryTool } from './build-inventory.js';

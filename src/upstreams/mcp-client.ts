@@ -77,7 +77,7 @@ export async function initialize(
 }
 
 /** Checks one listed tool's shape; the pinned fields are copied, nothing else. */
-export function parseToolDefinition(raw: unknown): ToolDefinition | MalformedTool {
+function parseToolDefinition(raw: unknown): ToolDefinition | MalformedTool {
   if (!isObject(raw)) return { name: '(not an object)', problem: 'definition is not an object' };
   const name = typeof raw.name === 'string' ? raw.name : '';
   const shownName = name.slice(0, 128) || '(no name)';

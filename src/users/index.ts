@@ -10,4 +10,4 @@ export {
 } from './throttle.js';
 export { USER_NAME_PATTERN } from './names.js';
 export { ensurePerson } from './ensure-person.js';
-export { ceilingOfUser, createPersonCeilings, type PersonCeilings } from './person-ceiling.js';
+export { createPersonCeilings, type PersonCeilings } from './person-ceiling.js';

@@ -5,7 +5,7 @@ import type { UserRecord, UserStore } from './contracts.js';
  * A person's scope ceiling: their role, compiled. No role, a role the configuration no longer
  * defines, or a disabled account: nothing.
  */
-export function ceilingOfUser(user: UserRecord, roles: ReadonlyMap<string, ScopeCeiling>): ScopeCeiling {
+function ceilingOfUser(user: UserRecord, roles: ReadonlyMap<string, ScopeCeiling>): ScopeCeiling {
   if (user.disabledAt || !user.role) return NO_SCOPES;
   return roles.get(user.role) ?? NO_SCOPES;
 }

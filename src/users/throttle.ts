@@ -26,7 +26,7 @@ export type ThrottleVerdict =
 const EMPTY: Counter = { failures: [], lockedUntil: 0 };
 
 /** The counter after one more failure at `now`: old failures drop out of the window. */
-export function recordFailure(c: Counter, now: number, limit: number, p: ThrottlePolicy): Counter {
+function recordFailure(c: Counter, now: number, limit: number, p: ThrottlePolicy): Counter {
   const failures = [...c.failures.filter((t) => t > now - p.windowMs), now].slice(-limit);
   return { failures, lockedUntil: failures.length >= limit ? now + p.lockoutMs : c.lockedUntil };
 }

@@ -6,8 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { pino } from 'pino';
 import { verifyAuditStore } from '../../src/audit/index.js';
-import { createApiKey } from '../../src/gateway/api-keys.js';
-import { startGateway } from '../../src/gateway/start.js';
+import { createApiKey } from '../../src/auth/index.js';
+import { startGateway } from '../../src/gateway/index.js';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 
 const call = (name: string, args: unknown, id = 1) => ({

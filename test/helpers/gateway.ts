@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BUILT_IN_SCOPES, createApiKey } from '../../src/gateway/api-keys.js';
-import type { BuiltAudit } from '../../src/gateway/build-audit.js';
-import { startGateway, type RunningGateway } from '../../src/gateway/start.js';
+import { createApiKey } from '../../src/auth/index.js';
+import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
+import { startGateway, type BuiltAudit, type RunningGateway } from '../../src/gateway/index.js';
 
 export interface TestGateway {
   readonly gw: RunningGateway;

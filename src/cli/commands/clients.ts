@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { isLoopbackHost } from '../../config/index.js';
-import { createClient, listClients, openOAuthForDataDir, revokeClient } from '../../oauth/index.js';
+import { createClient, listClients, revokeClient } from '../../oauth/index.js';
+import { openLocalOAuth } from '../open-local.js';
 import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
@@ -106,7 +107,7 @@ export function register(program: Command): void {
         }
       }
       const dataDir = resolveDataDir(opts.dataDir);
-      const db = openOAuthForDataDir(dataDir);
+      const db = openLocalOAuth(dataDir);
       try {
         const created = await withAdminAudit(dataDir, async (audit) => {
           const made = await createClient(
@@ -154,7 +155,7 @@ export function register(program: Command): void {
       .description('List registered and operator-created clients.')
       .option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = await listClients(db.oauth);
       if (opts.json) {
@@ -192,7 +193,7 @@ export function register(program: Command): void {
       .argument('<client-id>', 'client id (or a metadata-document URL)'),
   ).action(async (clientId: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openOAuthForDataDir(dataDir);
+    const db = openLocalOAuth(dataDir);
     try {
       const known = await withAdminAudit(dataDir, async (audit) => {
         const found = await revokeClient(db.oauth, clientId, new Date());

@@ -18,7 +18,7 @@ export interface DoctorReport {
 
 const yes = (ok: boolean, detail: string) => (ok ? `yes — ${detail}` : 'no');
 
-export function renderDoctor(r: DoctorReport): string {
+function renderDoctor(r: DoctorReport): string {
   const s = r.sandbox;
   const lines = [
     `Node.js           ${r.node}`,

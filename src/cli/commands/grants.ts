@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openOAuthForDataDir } from '../../oauth/index.js';
+import { openLocalOAuth } from '../open-local.js';
 import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
@@ -17,7 +17,7 @@ export function register(program: Command): void {
       .option('--user <name>', 'only this person’s grants')
       .option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; user?: string; json?: boolean }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = await db.oauth.listGrants(opts.user ? { accountId: opts.user } : {}, new Date());
       if (opts.json) {
@@ -51,7 +51,7 @@ export function register(program: Command): void {
       .argument('<id>', 'grant id'),
   ).action(async (id: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openOAuthForDataDir(dataDir);
+    const db = openLocalOAuth(dataDir);
     try {
       const grant = await db.oauth.find('Grant', id, new Date());
       if (!grant) throw new UsageError(`no live grant with id ${id}`);

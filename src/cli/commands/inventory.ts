@@ -7,7 +7,7 @@ import { buildInventory, type InventoryEntry } from '../../upstreams/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { renderTable } from './pins.js';
 
-export function renderInventory(entries: readonly InventoryEntry[]): string {
+function renderInventory(entries: readonly InventoryEntry[]): string {
   if (entries.length === 0) return 'No upstream servers configured.\n';
   const out: string[] = [];
   for (const e of entries) {

@@ -1,12 +1,11 @@
 import type { Command } from 'commander';
-import { createApiKey } from '../../gateway/api-keys.js';
+import { createApiKey } from '../../auth/index.js';
 import type { ApiKeyRecord } from '../../storage/index.js';
 import { parseDuration } from '../duration.js';
 import { withAdminAudit } from '../local-audit.js';
-import { openLocalStorage } from '../open-local.js';
+import { openLocalStorage, rotateLocalSigningKey } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
-import { rotateSigningKeyFile } from '../../oauth/index.js';
 
 const SCOPE = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
@@ -182,7 +181,7 @@ export function register(program: Command): void {
   ).action(async (opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const rotated = await withAdminAudit(dataDir, async (audit) => {
-      const result = rotateSigningKeyFile(dataDir, new Date());
+      const result = rotateLocalSigningKey(dataDir, new Date());
       await audit.record({
         reason: 'signing-key-rotated',
         credentialId: result.added,

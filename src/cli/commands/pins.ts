@@ -41,7 +41,7 @@ function files(dataDir: string) {
 }
 
 /** The text of `portcullis pins diff`: each unapproved item, its scan, and what changed. */
-export function renderPinDiff(dataDir: string, upstream: string | undefined): string {
+function renderPinDiff(dataDir: string, upstream: string | undefined): string {
   const f = files(dataDir);
   const lock = readLockfile(f.lock);
   const observed = readObserved(f.observed);
@@ -63,7 +63,7 @@ type Decision = 'approve' | 'reject';
  * Approves or rejects what the gateway last observed of an upstream: one item, or all that are
  * not approved. A bulk approval skips items the scan calls malicious; those must be named.
  */
-export function decidePins(
+function decidePins(
   dataDir: string,
   decision: Decision,
   upstream: string,

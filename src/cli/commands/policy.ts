@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { PortcullisError } from '../../errors/index.js';
-import { createEgressGuard } from '../../egress/index.js';
 import { openSqliteOAuthDatabase } from '../../oauth/index.js';
 import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
 import {
@@ -15,10 +14,9 @@ import {
   hashArgs,
   type PolicyTool,
 } from '../../policy/index.js';
-import { globToRegExp } from '../../ratelimit/tiers.js';
+import { globToRegExp } from '../../glob/index.js';
 import { openMemoryStorage, openStorage } from '../../storage/index.js';
-import { createMemoryTools, type Tool, type ToolLabel } from '../../tools/index.js';
-import { createWebFetchTool } from '../../tools/web-fetch/index.js';
+import { createBuiltInTools, type Tool, type ToolLabel } from '../../tools/index.js';
 import { buildInventory } from '../../upstreams/index.js';
 import { createPersonCeilings } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
@@ -28,14 +26,9 @@ const LABELS: readonly ToolLabel[] = ['private-data', 'untrusted-source', 'exter
 
 /** The built-in tools this configuration serves, as the gateway builds them (nothing is run). */
 async function builtInTools(config: Config): Promise<Tool[]> {
-  const tools: Tool[] = [];
-  if (config.tools.memory.enabled) tools.push(...createMemoryTools(openMemoryStorage().notes));
-  if (config.tools.webFetch.enabled) {
-    const guard = createEgressGuard({ allowHosts: [] });
-    tools.push(createWebFetchTool(guard, { maxChars: config.tools.webFetch.maxChars }));
-    await guard.close();
-  }
-  return tools;
+  const builtIns = createBuiltInTools(config.tools, openMemoryStorage().notes, { offline: true });
+  await builtIns.close();
+  return builtIns.tools;
 }
 
 /** Every tool the policy will meet: built-ins, and upstream tools whose definitions are pinned. */
@@ -144,7 +137,7 @@ export function register(program: Command): void {
         scopes = new Set(opts.scopes.split(',').filter(Boolean));
         scopeSource = 'given with --scopes';
       } else {
-        const storage = openStorage(config, dataDir);
+        const storage = openStorage(config.storage, dataDir);
         try {
           const now = new Date();
           const keys = (await storage.apiKeys.list()).filter(

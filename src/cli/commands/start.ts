@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { startGateway, type RunningGateway } from '../../gateway/start.js';
+import { startGateway, type RunningGateway } from '../../gateway/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
 
 /** The connection details printed on start; the admin key only on the very first start. */
-export function renderStartBanner(gw: RunningGateway): string {
+function renderStartBanner(gw: RunningGateway): string {
   const lines = [``, `Portcullis is running.`, `  MCP endpoint: ${gw.mcpUrl.href}`];
   if (gw.firstRun) {
     const snippet = {

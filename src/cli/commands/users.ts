@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
-import { disableUser, openOAuthForDataDir } from '../../oauth/index.js';
+import { disableUser } from '../../oauth/index.js';
+import { openLocalOAuth } from '../open-local.js';
 import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
 import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
@@ -56,7 +57,7 @@ export function register(program: Command): void {
       if (opts.tenant !== undefined && !USER_NAME_PATTERN.test(opts.tenant))
         throw new UsageError(`invalid --tenant "${opts.tenant}"`);
       const dataDir = resolveDataDir(opts.dataDir);
-      const db = openOAuthForDataDir(dataDir);
+      const db = openLocalOAuth(dataDir);
       try {
         const role = opts.role ?? DEFAULT_PERSON_ROLE;
         checkRole(dataDir, role);
@@ -103,7 +104,7 @@ export function register(program: Command): void {
       .argument('<role>', 'admin, member or a policy.roles name'),
   ).action(async (name: string, role: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openOAuthForDataDir(dataDir);
+    const db = openLocalOAuth(dataDir);
     try {
       checkRole(dataDir, role);
       const user = await db.users.find(name);
@@ -130,7 +131,7 @@ export function register(program: Command): void {
   withDataDir(
     users.command('list').description('List users (never their passwords).').option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
-    const db = openOAuthForDataDir(resolveDataDir(opts.dataDir));
+    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = (await db.users.list()).map((u) => ({
         name: u.name,
@@ -167,7 +168,7 @@ export function register(program: Command): void {
       .argument('<name>', 'account name'),
   ).action(async (name: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openOAuthForDataDir(dataDir);
+    const db = openLocalOAuth(dataDir);
     try {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);

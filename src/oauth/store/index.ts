@@ -3,6 +3,7 @@ export { openMemoryOAuthStore } from './memory-store.js';
 export { createSqliteOAuthStore } from './sqlite-store.js';
 export {
   openMemoryOAuthDatabase,
+  openOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthDatabase,
 } from './open-oauth-database.js';

@@ -1,5 +1,6 @@
-import type Database from 'better-sqlite3';
-import { openSqliteDatabase } from '../../storage/index.js';
+import path from 'node:path';
+import { migrate } from '../../migrate/index.js';
+import { openSqliteDatabase, type StorageConfig } from '../../storage/index.js';
 import {
   createSqliteUserStore,
   openMemoryUserStore,
@@ -18,41 +19,13 @@ export interface OAuthDatabase {
 }
 
 /**
- * Applies one component's migrations. The gateway's core tables version themselves with
- * `PRAGMA user_version`; components that share the file keep their own row in
- * `schema_migrations`, so neither can disturb the other's numbering.
- */
-function migrateComponent(db: Database.Database, component: string, migrations: readonly string[]): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT',
-  );
-  const row = db
-    .prepare<[string], { version: number }>('SELECT version FROM schema_migrations WHERE component = ?')
-    .get(component);
-  const current = row?.version ?? 0;
-  if (current > migrations.length) {
-    throw new Error(
-      `${component} schema version ${current} is newer than this Portcullis; upgrade Portcullis`,
-    );
-  }
-  for (let v = current; v < migrations.length; v++) {
-    db.transaction(() => {
-      db.exec(migrations[v]!);
-      db.prepare(
-        'INSERT INTO schema_migrations (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
-      ).run(component, v + 1);
-    })();
-  }
-}
-
-/**
  * Opens the OAuth and user tables in the gateway's SQLite file, on a connection of their own (WAL
  * lets it sit beside the core storage's connection and the CLI's).
  */
 export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
   const db = openSqliteDatabase(file, (conn) => {
-    migrateComponent(conn, 'oauth', OAUTH_MIGRATIONS);
-    migrateComponent(conn, 'users', USER_MIGRATIONS);
+    migrate(conn, { component: 'oauth', migrations: OAUTH_MIGRATIONS });
+    migrate(conn, { component: 'users', migrations: USER_MIGRATIONS });
   });
   return {
     oauth: createSqliteOAuthStore(db),
@@ -65,4 +38,11 @@ export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
 
 export function openMemoryOAuthDatabase(): OAuthDatabase {
   return { oauth: openMemoryOAuthStore(), users: openMemoryUserStore(), close: async () => {} };
+}
+
+/** The OAuth and user stores on the backend the `storage` section names, beside the core tables. */
+export function openOAuthDatabase(storage: StorageConfig, dataDir: string): OAuthDatabase {
+  return storage.driver === 'memory'
+    ? openMemoryOAuthDatabase()
+    : openSqliteOAuthDatabase(path.resolve(dataDir, storage.sqliteFile));
 }

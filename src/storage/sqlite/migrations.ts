@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3';
+import type { SqliteSchema } from '../../migrate/index.js';
 
 /**
- * Ordered, append-only schema migrations. Each runs once inside a transaction; the applied
- * version is kept in `PRAGMA user_version`. Never edit a released migration: add a new one.
- * docs/storage.md describes the resulting tables.
+ * The core tables, as ordered, append-only migrations (run by src/migrate as component `core`;
+ * files from before it counted them in `PRAGMA user_version`). Never edit a released migration:
+ * add a new one. docs/storage.md describes the resulting tables.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -102,17 +102,8 @@ const MIGRATIONS: readonly string[] = [
   `,
 ];
 
-export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > MIGRATIONS.length) {
-    throw new Error(
-      `database schema version ${current} is newer than this Portcullis (${MIGRATIONS.length}); upgrade Portcullis`,
-    );
-  }
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-}
+export const CORE_SCHEMA: SqliteSchema = {
+  component: 'core',
+  migrations: MIGRATIONS,
+  legacy: 'user-version',
+};

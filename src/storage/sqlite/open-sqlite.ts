@@ -17,7 +17,8 @@ import type {
   TaintStore,
 } from '../contracts.js';
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
-import { migrate } from './migrations.js';
+import { migrate } from '../../migrate/index.js';
+import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase } from './open-database.js';
 
 interface ApiKeyRow {
@@ -113,13 +114,13 @@ function rowToApiKey(r: ApiKeyRow): ApiKeyRecord {
  * doubled), so operators, column filters and NEAR in the input are matched as text, never
  * interpreted as query syntax.
  */
-export function toFtsQuery(terms: readonly string[]): string {
+function toFtsQuery(terms: readonly string[]): string {
   return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' ');
 }
 
 /** Opens (creating if needed) the SQLite database, in WAL mode, migrated to the latest schema. */
 export function openSqliteStorage(file: string): Storage {
-  const db = openSqliteDatabase(file, migrate);
+  const db = openSqliteDatabase(file, (conn) => migrate(conn, CORE_SCHEMA));
 
   const stmt = {
     insertKey: db.prepare(

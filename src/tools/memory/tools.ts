@@ -16,7 +16,7 @@ const ownerOf = (ctx: ToolContext): NoteOwner => ({
   owner: ctx.principal.subject,
 });
 
-export function newNoteId(): string {
+function newNoteId(): string {
   return `note_${randomBytes(16).toString('base64url')}`;
 }
 

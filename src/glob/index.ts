@@ -1,0 +1,1 @@
+export { compileGlobRules, globToRegExp, mostSpecificRule, type GlobRule } from './glob.js';

@@ -1,0 +1,10 @@
+// The gateway's HTTP surface: the Hono app and the listener's connection limits.
+export { createApp, hostOriginPolicy, type AppDeps } from './app.js';
+export { bindListener, type BoundListener } from './bind-listener.js';
+export { clientAddress } from './client-address.js';
+export {
+  defaultMaxPerAddress,
+  limitConnections,
+  listenerOptions,
+  type ConnectionLimits,
+} from './limit-connections.js';

@@ -1,0 +1,1 @@
+export { migrate, type SqliteSchema } from './migrate.js';
