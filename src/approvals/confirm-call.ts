@@ -96,7 +96,7 @@ export interface CallToConfirm {
   readonly tool: Tool;
   /** The arguments exactly as the client sent them: what the confirmation is bound to. */
   readonly args: unknown;
-  /** The arguments as the person sees them (secrets redacted). */
+  /** The arguments as the person sees them: exact, but for the gateway's own secret values. */
   readonly shownArgs: JsonValue;
   readonly channel: ApprovalChannel;
   /** What the client can carry (decided by the HTTP layer from the protocol and capabilities). */
@@ -404,7 +404,11 @@ export function createConfirmStage(deps: ConfirmDeps) {
         argsHash: hashArgs(call.args),
       };
       if (call.channel === 'in-band') {
-        const { text, complete } = describeCall(call.tool, call.shownArgs);
+        const described = describeCall(call.tool, call.shownArgs);
+        // A prompt that had to hide something is not the whole call: it goes to the page.
+        const complete =
+          described.complete && JSON.stringify(call.shownArgs) === JSON.stringify(call.args ?? {});
+        const { text } = described;
         if (complete && call.client === 'session') return viaSession(call, text);
         if (complete && call.client === 'input-required' && call.elicits?.form !== false) {
           return viaInputRequired(call, binding, text);

@@ -50,6 +50,12 @@ export interface OutputGuard {
   secure(tool: Tool, result: ToolResult): SecuredOutput;
   /** Redacts every string of a JSON value (audit payloads, log objects and messages). */
   redactValue<T>(value: T): T;
+  /**
+   * Replaces only the gateway's own secret values, not token-like patterns: for what a person
+   * reviews (the arguments of a call to approve), where hiding a pattern match would hide what
+   * runs.
+   */
+  redactKnownValues<T>(value: T): T;
   /** Replaces the exact secret values to scrub (upstream credentials, signing material). */
   setKnownSecrets(secrets: readonly string[]): void;
 }
@@ -104,6 +110,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
   }));
   const piiGlobs = policy.piiTools.map(globToRegExp);
   let plain: Redactor = createRedactor();
+  let known: Redactor = createRedactor({ patterns: false });
   let withPii: Redactor = createRedactor({ pii: { email: true, phone: true, card: true, iban: true } });
 
   const actionFor = (tool: string) =>
@@ -112,9 +119,11 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
   return {
     setKnownSecrets(secrets) {
       plain = createRedactor({ secrets });
+      known = createRedactor({ secrets, patterns: false });
       withPii = createRedactor({ secrets, pii: { email: true, phone: true, card: true, iban: true } });
     },
     redactValue: (value) => plain.redactDeep(value).value,
+    redactKnownValues: (value) => known.redactDeep(value).value,
 
     secure(tool, raw) {
       // 1. detect on the raw output: one scan over every string the model will read (a search

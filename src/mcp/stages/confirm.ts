@@ -25,7 +25,9 @@ export const confirm: CallStage = async (ctx, next) => {
     principal: req.principal,
     tool: given(ctx.tool, 'tool'),
     args: ctx.args,
-    shownArgs: ctx.env.deps.output.redactValue((ctx.args ?? {}) as JsonValue),
+    // The person sees what will run: only the gateway's own secrets are hidden from them. A
+    // pattern match (a token-like string) stays visible, or a model could hide its payload in one.
+    shownArgs: ctx.env.deps.output.redactKnownValues((ctx.args ?? {}) as JsonValue),
     channel: decision.obligations.approval ?? 'out-of-band',
     client: req.confirmVia,
     ...(req.elicits ? { elicits: req.elicits } : {}),
