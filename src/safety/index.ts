@@ -35,4 +35,10 @@ export {
   type RedactedDefinition,
 } from './redact-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';
-export { revealHidden, revealHiddenText, type RevealedPart } from './reveal-hidden.js';
+export {
+  escapeForTerminal,
+  escapeJsonForTerminal,
+  revealHidden,
+  revealHiddenText,
+  type RevealedPart,
+} from './reveal-hidden.js';
