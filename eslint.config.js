@@ -51,6 +51,19 @@ export default tseslint.config(
     },
   },
   {
+    // Exactly one way to the CLI's output streams: src/cli/print.ts, which escapes what a terminal
+    // would act on (printed data is partly chosen by strangers: sign-in names, tool names).
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/print.ts', 'src/**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'stdout', message: 'Print through src/cli/print.ts.' },
+        { object: 'process', property: 'stderr', message: 'Print through src/cli/print.ts.' },
+      ],
+    },
+  },
+  {
     // node:test's describe/it return promises the runner tracks itself, and tests read JSON
     // replies of no static type; the unsafe-any rules would only add casts there.
     files: ['**/*.test.ts', 'test/**/*.ts'],

@@ -15,6 +15,7 @@ import * as quarantine from './commands/quarantine.js';
 import * as start from './commands/start.js';
 import * as users from './commands/users.js';
 import { CommandFailed } from './command-failed.js';
+import { printErr } from './print.js';
 import { UsageError } from './usage-error.js';
 
 /** Builds the `portcullis` command tree; every command module adds itself. */
@@ -58,18 +59,18 @@ export async function main(argv: readonly string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CommandFailed) {
-      if (err.message) process.stderr.write(`portcullis: ${err.message}\n`);
+      if (err.message) printErr(`portcullis: ${err.message}\n`);
       return 1;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`portcullis: ${err.message}\n`);
+      printErr(`portcullis: ${err.message}\n`);
       return 2;
     }
     if (isPortcullisError(err)) {
-      process.stderr.write(`portcullis: ${err.publicMessage}\n`);
+      printErr(`portcullis: ${err.publicMessage}\n`);
       return 1;
     }
-    process.stderr.write(
+    printErr(
       `portcullis: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
     return 1;

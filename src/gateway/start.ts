@@ -240,6 +240,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       publicUrl,
       resource: new URL('/mcp', publicUrl).href,
       db: oauthDb,
+      apiKeys: storage.apiKeys,
       catalogue,
       roles: policy.roles,
       signingKeysFile: layout.signingKeys,

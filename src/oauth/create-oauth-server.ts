@@ -11,6 +11,7 @@ import { PortcullisError } from '../errors/index.js';
 import type { ScopeCeiling } from '../policy/index.js';
 import { resolveSecret } from '../secrets/index.js';
 import type { SignIn } from '../signin/index.js';
+import type { ApiKeyStore } from '../storage/index.js';
 import type { Catalogue } from '../tools/index.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 import { createPersonCeilings } from '../users/index.js';
@@ -37,6 +38,8 @@ export interface OAuthServerDeps {
   /** The canonical MCP URL (`<public URL>/mcp`): the resource and the token audience. */
   readonly resource: string;
   readonly db: OAuthDatabase;
+  /** API keys: a first federated sign-in may not claim a key owner's name or tenant. */
+  readonly apiKeys: Pick<ApiKeyStore, 'list'>;
   readonly catalogue: Catalogue;
   /** The compiled roles (built-in and `policy.roles`): people's scope ceilings. */
   readonly roles: ReadonlyMap<string, ScopeCeiling>;
@@ -206,6 +209,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
         config: config.federation,
         provider,
         users: deps.db.users,
+        apiKeys: deps.apiKeys,
         store: deps.db.oauth,
         signin: deps.signin,
         publicUrl: deps.publicUrl,

@@ -5,6 +5,7 @@ import * as oidc from 'openid-client';
 import type { Logger } from 'pino';
 import { createEgressGuard, type EgressGuard } from '../egress/index.js';
 import { resolveSecret } from '../secrets/index.js';
+import type { ApiKeyStore } from '../storage/index.js';
 import type { SignIn } from '../signin/index.js';
 import { clearCookie, cookieName, errorPage, readCookie, serializeCookie } from '../ui/index.js';
 import { USER_NAME_PATTERN, type UserStore } from '../users/index.js';
@@ -104,6 +105,27 @@ export function mapClaims(
   };
 }
 
+/**
+ * Whether a first federated sign-in as `identity` would take over what somebody else holds here:
+ * the account name owns an API key (the key would be capped by the newcomer's role), or — when
+ * the tenant is the account name rather than an identity-provider claim — the tenant is already
+ * the tenant of a key or of another person, so the newcomer would reach their notes. Notes are
+ * written only through a key or a person's token, and keys are revoked but never deleted, so
+ * keys and people cover every tenant that holds data. A tenant from `tenantClaim` is the
+ * identity provider's statement of organisation and is shared by design.
+ */
+export async function claimsHeldName(
+  identity: Pick<MappedIdentity, 'name' | 'tenant'>,
+  tenantFromClaim: boolean,
+  held: { keys: Pick<ApiKeyStore, 'list'>; users: Pick<UserStore, 'list'> },
+): Promise<boolean> {
+  const keys = await held.keys.list();
+  if (keys.some((k) => k.owner === identity.name)) return true;
+  if (tenantFromClaim) return false;
+  if (keys.some((k) => k.tenant === identity.tenant)) return true;
+  return (await held.users.list()).some((u) => u.tenant === identity.tenant);
+}
+
 const STATE_TTL_MS = 10 * 60_000;
 const TICKET_TTL_MS = 60_000;
 
@@ -117,6 +139,8 @@ export function createFederation(deps: {
   config: FederationConfig;
   provider: Provider;
   users: UserStore;
+  /** API keys, whose owners and tenants a first federated sign-in must not claim. */
+  apiKeys: Pick<ApiKeyStore, 'list'>;
   store: OAuthStore;
   signin: SignIn;
   publicUrl: URL;
@@ -168,7 +192,9 @@ export function createFederation(deps: {
     const message =
       reason === 'federation-domain-not-allowed'
         ? 'Your organisation is not allowed to sign in here.'
-        : 'Signing in with your organisation did not work. Go back to the app and try again.';
+        : reason === 'federation-name-taken'
+          ? 'Your account name already belongs to someone here. Ask the operator to link your sign-in to it.'
+          : 'Signing in with your organisation did not work. Go back to the app and try again.';
     return errorPage('Sign-in failed', message, 403, c.get('requestId'));
   };
 
@@ -253,6 +279,15 @@ export function createFederation(deps: {
       // The identity provider's claims are the source of a federated person's role: re-read at
       // every sign-in, so a person moved out of a group loses the role at their next sign-in.
       if (existing.role !== identity.role) await deps.users.setRole(identity.name, identity.role);
+    } else if (
+      await claimsHeldName(identity, config.tenantClaim !== undefined, {
+        keys: deps.apiKeys,
+        users: deps.users,
+      })
+    ) {
+      // The operator links such a name to its identity-provider account beforehand
+      // (`portcullis users add NAME --federated-subject SUB`), which makes it `existing` above.
+      return fail(c, 'federation-name-taken');
     } else {
       await deps.users.insert({
         name: identity.name,

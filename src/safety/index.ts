@@ -34,5 +34,11 @@ export {
   type RedactedDefinition,
 } from './redact-definition.js';
 export { wrapUntrusted, type WrapOptions } from './wrap-untrusted.js';
-export { revealHidden, revealHiddenText, type RevealedPart } from './reveal-hidden.js';
+export {
+  escapeForTerminal,
+  escapeJsonForTerminal,
+  revealHidden,
+  revealHiddenText,
+  type RevealedPart,
+} from './reveal-hidden.js';
 export { createOutputGuard, type OutputGuard, type SecuredOutput, type ToolResult } from './secure-output.js';

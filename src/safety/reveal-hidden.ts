@@ -69,3 +69,47 @@ export function revealHiddenText(text: string): string {
     .map((p) => (p.kind === 'text' ? p.text : `⟦${p.label}⟧`))
     .join('');
 }
+
+// What a terminal acts on or a person cannot see: the hidden characters above, plus tab and
+// newline, which move the cursor (a newline in a table cell is a forged row).
+const TERMINAL_RE = new RegExp(`${HIDDEN_RE.source}|[\\t\\n]`, 'gu');
+const SHORT_ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+function terminalEscape(char: string): string {
+  const cp = char.codePointAt(0)!;
+  const short = SHORT_ESCAPES[char];
+  if (short) return short;
+  // C0, DEL and C1 in the `\x1b` form people know from escape sequences; the rest by code point.
+  if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) return `\\x${cp.toString(16).padStart(2, '0')}`;
+  return `<U+${cp.toString(16).toUpperCase().padStart(4, '0')}>`;
+}
+
+/**
+ * Text for a terminal: every character a terminal would act on (ESC and the sequences it starts,
+ * BEL, CR, backspace, C1 controls such as the 8-bit CSI) or a person could not see (bidi
+ * controls, zero-width and other invisible characters, look-alike spaces) is shown as a visible
+ * escape — `\x1b`, `\r`, `<U+202E>` — so printed data can neither drive the terminal (OSC 52
+ * writes the clipboard) nor forge or reorder what is shown. Newlines are escaped too unless
+ * `lineBreaks` is set, for text whose line breaks are meant. Escapes are plain ASCII, so
+ * escaping twice changes nothing.
+ */
+export function escapeForTerminal(text: string, opts: { lineBreaks?: boolean } = {}): string {
+  return text.replace(TERMINAL_RE, (char) =>
+    char === '\n' && opts.lineBreaks ? char : terminalEscape(char),
+  );
+}
+
+/**
+ * JSON text for a terminal: JSON.stringify escapes C0 but leaves DEL, C1, bidi and invisible
+ * characters raw inside strings. Each becomes its `\uXXXX` escape — the same JSON value, so
+ * parsers read exactly what was stored. Outside strings JSON has only ASCII, so only string
+ * contents change.
+ */
+export function escapeJsonForTerminal(json: string): string {
+  return json.replace(HIDDEN_RE, (char) =>
+    Array.from(
+      { length: char.length },
+      (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`,
+    ).join(''),
+  );
+}

@@ -8,6 +8,8 @@ export interface IdpAccount {
   readonly sub: string;
   readonly email: string;
   readonly emailVerified: boolean;
+  /** The `preferred_username` claim (scope `profile`), when the account has one. */
+  readonly username?: string;
 }
 
 /** Replaces an ID token's claims (and optionally its signing key) before the token response leaves. */
@@ -105,13 +107,18 @@ export async function startFakeIdp(accounts: readonly IdpAccount[]): Promise<Fak
           keys: ['fake-idp-cookie-key'],
           names: { session: 'idp_session', interaction: 'idp_interaction', resume: 'idp_resume' },
         },
-        claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+        claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['preferred_username'] },
         findAccount: (_ctx, id) => {
           const account = accounts.find((a) => a.sub === id);
           return account
             ? {
                 accountId: id,
-                claims: () => ({ sub: id, email: account.email, email_verified: account.emailVerified }),
+                claims: () => ({
+                  sub: id,
+                  email: account.email,
+                  email_verified: account.emailVerified,
+                  ...(account.username ? { preferred_username: account.username } : {}),
+                }),
               }
             : undefined;
         },

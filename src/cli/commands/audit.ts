@@ -25,11 +25,15 @@ import {
 import { CommandFailed } from '../command-failed.js';
 import { auditFileOf, cliPrincipal, openAuditLog } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { jsonStdout, printJsonLines, printOut, renderTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 
 export { parseDecision, parseFilters, parseLimit, parseTimeBound };
 
-/** A fixed-width table for people. */
+/**
+ * A fixed-width table for people. Principals and tool names are whatever callers sent (a name typed
+ * on the sign-in page, an unknown tool's name), so the cells are escaped for the terminal.
+ */
 export function formatTable(records: readonly AuditRecord[]): string {
   const header = ['SEQ', 'TIME', 'PRINCIPAL', 'EVENT', 'TOOL', 'DECISION', 'OUTCOME', 'REASONS'];
   const rows = records.map((r) => [
@@ -42,13 +46,7 @@ export function formatTable(records: readonly AuditRecord[]): string {
     r.outcome,
     r.reasons.join(',') || '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  return `${renderTable(header, rows)}\n`;
 }
 
 function addFilterOptions(cmd: Command): Command {
@@ -106,15 +104,15 @@ export function register(program: Command): void {
       const result = await verifyAuditStore(store, keys.publicKey);
       if (result.ok) {
         const first = result.count === 0 ? undefined : result.lastSeq - result.count + 1;
-        process.stdout.write(
+        printOut(
           result.count === 0
             ? 'audit log intact: no records\n'
-            : `audit log intact: ${result.count} records (seq ${first}–${result.lastSeq}), ${result.erased} erased\n`,
+            : text`audit log intact: ${result.count} records (seq ${first}–${result.lastSeq}), ${result.erased} erased\n`,
         );
         return;
       }
-      process.stdout.write(
-        `audit log BROKEN at seq ${result.firstBrokenSeq}: ${result.problem} — ${result.detail}\n`,
+      printOut(
+        text`audit log BROKEN at seq ${result.firstBrokenSeq}: ${result.problem} — ${result.detail}\n`,
       );
       throw new CommandFailed();
     }),
@@ -138,9 +136,8 @@ export function register(program: Command): void {
     const query: AuditQuery = { ...filtersOf(opts), limit, newest: true };
     return withStore(opts.dataDir, async (store) => {
       const records = await store.query(query);
-      process.stdout.write(
-        opts.json ? records.map((r) => `${JSON.stringify(r)}\n`).join('') : formatTable(records),
-      );
+      if (opts.json) printJsonLines(records);
+      else printOut(formatTable(records));
     });
   });
 
@@ -151,7 +148,9 @@ export function register(program: Command): void {
   ).action((opts: FilterOptions & { dataDir?: string }) => {
     const filters = filtersOf(opts);
     return withStore(opts.dataDir, async (store) => {
-      await exportJsonl(store, filters, process.stdout);
+      const out = jsonStdout();
+      await exportJsonl(store, filters, out);
+      await new Promise((resolve) => out.end(resolve));
     });
   });
 
@@ -170,10 +169,10 @@ export function register(program: Command): void {
         { principal: opts.principal },
         { correlationId: randomUUID(), principal: cliPrincipal() },
       );
-      process.stdout.write(
+      printOut(
         count === 0
-          ? `no records of principal "${opts.principal}" to erase\n`
-          : `erased the personal data (principal, tenant, client, credential, session, arguments) of ${count} records of principal "${opts.principal}"; ` +
+          ? text`no records of principal "${opts.principal}" to erase\n`
+          : text`erased the personal data (principal, tenant, client, credential, session, arguments) of ${count} records of principal "${opts.principal}"; ` +
               'their hashes are kept, so the chain still verifies, and the erasure is recorded as a signed audit-erased event\n',
       );
     } finally {

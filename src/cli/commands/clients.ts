@@ -5,21 +5,9 @@ import { createClient, listClients, revokeClient } from '../../oauth/index.js';
 import { openLocalOAuth } from '../open-local.js';
 import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJson, printJsonLines, printOut, printTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 import { parseScopes } from './keys.js';
-
-/** Prints rows as aligned columns under a header. */
-export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  for (const row of [header, ...rows]) {
-    process.stdout.write(
-      `${row
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  }
-}
 
 /** OAuth 2.1 §2.3.1 / RFC 8252: https, http only on loopback, or a private-use scheme for native apps. */
 function checkRedirectUri(uri: string): string {
@@ -123,24 +111,20 @@ export function register(program: Command): void {
           return made;
         });
         if (opts.json) {
-          process.stdout.write(
-            `${JSON.stringify({
-              client_id: created.clientId,
-              ...(created.clientSecret ? { client_secret: created.clientSecret } : {}),
-              grant,
-              token_endpoint_auth_method: authMethod,
-              scopes,
-              redirect_uris: redirectUris,
-            })}\n`,
-          );
+          printJson({
+            client_id: created.clientId,
+            ...(created.clientSecret ? { client_secret: created.clientSecret } : {}),
+            grant,
+            token_endpoint_auth_method: authMethod,
+            scopes,
+            redirect_uris: redirectUris,
+          });
         } else {
-          process.stdout.write(
-            `Created client ${created.clientId} (${opts.name.trim()}) with scopes ${scopes.join(', ')}.\n`,
+          printOut(
+            text`Created client ${created.clientId} (${opts.name.trim()}) with scopes ${scopes.join(', ')}.\n`,
           );
           if (created.clientSecret) {
-            process.stdout.write(
-              `Its client secret is shown only this once:\n\n  ${created.clientSecret}\n\n`,
-            );
+            printOut(text`Its client secret is shown only this once:\n\n  ${created.clientSecret}\n\n`);
           }
         }
       } finally {
@@ -159,13 +143,11 @@ export function register(program: Command): void {
     try {
       const rows = await listClients(db.oauth);
       if (opts.json) {
-        process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        printJsonLines(rows);
         return;
       }
       if (rows.length === 0) {
-        process.stdout.write(
-          'No clients. (Clients using metadata documents are not stored; see `grants list`.)\n',
-        );
+        printOut('No clients. (Clients using metadata documents are not stored; see `grants list`.)\n');
         return;
       }
       printTable(
@@ -200,10 +182,10 @@ export function register(program: Command): void {
         await audit.record({ reason: 'client-revoked', clientId, details: { known: found } });
         return found;
       });
-      process.stdout.write(
+      printOut(
         known
-          ? `Revoked client ${clientId}; its tokens are refused from their next call.\n`
-          : `No stored client or grant had the id ${clientId}; it is blocked from now on anyway.\n`,
+          ? text`Revoked client ${clientId}; its tokens are refused from their next call.\n`
+          : text`No stored client or grant had the id ${clientId}; it is blocked from now on anyway.\n`,
       );
     } finally {
       await db.close();

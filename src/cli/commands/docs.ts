@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { renderConfigDocs } from '../../config/index.js';
+import { printOut } from '../print.js';
 
 export function register(program: Command): void {
   program
@@ -8,6 +9,6 @@ export function register(program: Command): void {
     .command('config')
     .description('Print the configuration reference (docs/configuration.md) generated from the schema.')
     .action(() => {
-      process.stdout.write(renderConfigDocs());
+      printOut(renderConfigDocs());
     });
 }

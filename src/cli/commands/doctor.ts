@@ -5,6 +5,7 @@ import { dataDirLayout } from '../../data-dir/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJson, printOut } from '../print.js';
 
 export interface DoctorReport {
   readonly node: string;
@@ -74,7 +75,8 @@ export function register(program: Command): void {
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
       unsandboxed: stdio.filter((u) => u.sandbox === 'off').map((u) => u.name),
     };
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderDoctor(report));
+    if (opts.json) printJson(report, 2);
+    else printOut(renderDoctor(report));
     if (report.refused.length || report.config.some((p) => p.severity === 'fatal')) {
       throw new CommandFailed('part of this configuration would be refused here (see above)');
     }

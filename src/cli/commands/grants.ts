@@ -3,7 +3,7 @@ import { openLocalOAuth } from '../open-local.js';
 import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { UsageError } from '../usage-error.js';
-import { printTable } from './clients.js';
+import { printJsonLines, printOut, printTable, text } from '../print.js';
 
 export function register(program: Command): void {
   const grants = program
@@ -21,18 +21,17 @@ export function register(program: Command): void {
     try {
       const rows = await db.oauth.listGrants(opts.user ? { accountId: opts.user } : {}, new Date());
       if (opts.json) {
-        process.stdout.write(
-          rows
-            .map(
-              (g) =>
-                `${JSON.stringify({ ...g, createdAt: g.createdAt.toISOString(), expiresAt: g.expiresAt?.toISOString() ?? null })}\n`,
-            )
-            .join(''),
+        printJsonLines(
+          rows.map((g) => ({
+            ...g,
+            createdAt: g.createdAt.toISOString(),
+            expiresAt: g.expiresAt?.toISOString() ?? null,
+          })),
         );
         return;
       }
       if (rows.length === 0) {
-        process.stdout.write('No grants.\n');
+        printOut('No grants.\n');
         return;
       }
       printTable(
@@ -64,7 +63,7 @@ export function register(program: Command): void {
           details: { account: String(grant.accountId) },
         });
       });
-      process.stdout.write(`Revoked grant ${id} (${String(grant.accountId)} → ${String(grant.clientId)}).\n`);
+      printOut(text`Revoked grant ${id} (${String(grant.accountId)} → ${String(grant.clientId)}).\n`);
     } finally {
       await db.close();
     }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from '../../config/index.js';
 import { initDataDir } from '../../data-dir/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printOut, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 
 export function register(program: Command): void {
@@ -24,11 +25,11 @@ export function register(program: Command): void {
         throw new UsageError(`--security-contact "${contact}" must be ${SECURITY_CONTACT_RULE}`);
     }
     const result = initDataDir(resolveDataDir(opts.dataDir), { securityContacts: opts.securityContact });
-    process.stdout.write(
-      `Initialised ${result.dataDir}:\n${result.created.map((f) => `  ${f}`).join('\n')}\n`,
+    printOut(
+      text`Initialised ${result.dataDir}:\n` + result.created.map((f) => text`  ${f}`).join('\n') + '\n',
     );
     if (opts.securityContact.length === 0) {
-      process.stdout.write(
+      printOut(
         'No security contact: /.well-known/security.txt answers 404 until securityTxt.contact is set.\n',
       );
     }

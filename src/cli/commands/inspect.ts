@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { detectInjection, type InjectionKind } from '../../safety/index.js';
 import { CommandFailed } from '../command-failed.js';
+import { jsonStdout } from '../print.js';
 
 /** The answer for one input line: a JSON report, a JSON error, or nothing for a blank line. */
 export type InspectLineResult = { ok: true; json: string } | { ok: false; json: string } | undefined;
@@ -58,7 +59,11 @@ export function register(program: Command): void {
         .default('tool-output'),
     )
     .action(async (opts: { kind: InjectionKind }) => {
-      if ((await runInspect(process.stdin, process.stdout, opts.kind)) !== 0) {
+      // Findings quote the input, which may be anything: the JSON lines are escaped for the terminal.
+      const out = jsonStdout();
+      const code = await runInspect(process.stdin, out, opts.kind);
+      await new Promise((resolve) => out.end(resolve));
+      if (code !== 0) {
         throw new CommandFailed('some input lines were malformed (see their "error" lines)');
       }
     });

@@ -5,21 +5,23 @@ import { dataDirLayout } from '../../data-dir/index.js';
 import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
 import { buildInventory, type InventoryEntry } from '../../upstreams/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
-import { renderTable } from './pins.js';
+import { printJson, printOut, renderTable, text } from '../print.js';
 
 function renderInventory(entries: readonly InventoryEntry[]): string {
   if (entries.length === 0) return 'No upstream servers configured.\n';
   const out: string[] = [];
   for (const e of entries) {
     const server = e.server.name ? `${e.server.name} ${e.server.version ?? ''}`.trim() : 'not observed yet';
+    // The server's name and version are what the upstream says about itself: escaped.
     out.push(
-      `${e.name}`,
-      `  server       ${server}${e.server.protocolVersion ? ` (MCP ${e.server.protocolVersion})` : ''}`,
-      `  transport    ${e.transport}: ${e.target}`,
-      `  sandbox      ${e.sandbox}`,
-      `  pinning      ${e.pinning}${e.instructions ? `; instructions ${e.instructions}` : ''}`,
-      `  observed     ${e.observedAt ?? '-'}`,
-      `  approved     ${e.lastApprovalAt ?? 'never'}`,
+      text`${e.name}`,
+      text`  server       ${server}` +
+        (e.server.protocolVersion ? text` (MCP ${e.server.protocolVersion})` : ''),
+      text`  transport    ${e.transport}: ${e.target}`,
+      text`  sandbox      ${e.sandbox}`,
+      text`  pinning      ${e.pinning}` + (e.instructions ? text`; instructions ${e.instructions}` : ''),
+      text`  observed     ${e.observedAt ?? '-'}`,
+      text`  approved     ${e.lastApprovalAt ?? 'never'}`,
     );
     if (e.tools.length) {
       const rows = e.tools.map((t) => [t.servedAs, t.class, t.labels.join(',') || '-', t.scope, t.pin]);
@@ -52,8 +54,7 @@ export function register(program: Command): void {
       readLockfile(path.join(dataDir, LOCKFILE_NAME)),
       readObserved(path.join(dataDir, OBSERVED_FILE_NAME)),
     );
-    process.stdout.write(
-      opts.json ? `${JSON.stringify({ upstreams: entries }, null, 2)}\n` : renderInventory(entries),
-    );
+    if (opts.json) printJson({ upstreams: entries }, 2);
+    else printOut(renderInventory(entries));
   });
 }

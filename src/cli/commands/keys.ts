@@ -3,9 +3,11 @@ import { createApiKey } from '../../auth/index.js';
 import type { ApiKeyRecord } from '../../storage/index.js';
 import { parseDuration } from '../duration.js';
 import { withAdminAudit } from '../local-audit.js';
-import { openLocalStorage, rotateLocalSigningKey } from '../open-local.js';
+import { openLocalOAuth, openLocalStorage, rotateLocalSigningKey } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJson, printJsonLines, printOut, printTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
+import { USER_NAME_PATTERN } from '../../users/index.js';
 
 const SCOPE = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
@@ -39,6 +41,29 @@ function publicView(r: ApiKeyRecord, now: Date) {
   };
 }
 
+/**
+ * The tenant of a new key. A key acts for its owner, so when the owner is a person the key reaches
+ * the person's tenant — the one their apps reach and the approval page checks; anything else would
+ * split their data in two and leave them unable to approve their own key's calls. An owner who is
+ * no person (a service, a CI job) keeps the owner's name as the tenant unless `--tenant` says.
+ */
+async function keyTenant(dataDir: string, owner: string, requested: string | undefined): Promise<string> {
+  const db = openLocalOAuth(dataDir);
+  let person;
+  try {
+    person = await db.users.find(owner);
+  } finally {
+    await db.close();
+  }
+  if (!person) return requested ?? owner;
+  if (requested !== undefined && requested !== person.tenant) {
+    throw new UsageError(
+      `--tenant ${requested} contradicts ${owner}'s tenant ${person.tenant}; a person's key reaches their tenant (leave --tenant out)`,
+    );
+  }
+  return person.tenant;
+}
+
 export function register(program: Command): void {
   const keys = program.command('keys').description('Manage API keys (stored only as hashes).');
 
@@ -49,12 +74,17 @@ export function register(program: Command): void {
       .requiredOption('--owner <name>', 'who the key acts for (its notes belong to this owner)')
       .requiredOption('--scopes <list>', 'comma-separated scopes, e.g. memory:read,memory:write')
       .option('--expires <duration>', 'lifetime such as 30d, 12h, 2w (default: no expiry)')
+      .option(
+        '--tenant <tenant>',
+        'whose data the key reaches; default the owner’s tenant when the owner is a person, else the owner',
+      )
       .option('--name <label>', 'a label to recognise the key by', '')
       .option('--json', 'print a JSON object with id and key'),
   ).action(
     async (opts: {
       dataDir?: string;
       owner: string;
+      tenant?: string;
       scopes: string;
       expires?: string;
       name: string;
@@ -62,6 +92,8 @@ export function register(program: Command): void {
     }) => {
       if (!NAME.test(opts.owner))
         throw new UsageError(`invalid --owner "${opts.owner}" (letters, digits, space . _ @ + -; up to 128)`);
+      if (opts.tenant !== undefined && !USER_NAME_PATTERN.test(opts.tenant))
+        throw new UsageError(`invalid --tenant "${opts.tenant}"`);
       if (opts.name.length > 200) throw new UsageError('--name is limited to 200 characters');
       const scopes = parseScopes(opts.scopes);
       let expiresAt: Date | null = null;
@@ -71,13 +103,14 @@ export function register(program: Command): void {
         expiresAt = new Date(Date.now() + ms);
       }
       const dataDir = resolveDataDir(opts.dataDir);
+      const tenant = await keyTenant(dataDir, opts.owner, opts.tenant);
       const storage = openLocalStorage(dataDir);
       try {
         const now = new Date();
         const { record, key } = await withAdminAudit(dataDir, async (audit) => {
           const created = await createApiKey(
             storage.apiKeys,
-            { owner: opts.owner, label: opts.name, scopes, expiresAt },
+            { owner: opts.owner, tenant, label: opts.name, scopes, expiresAt },
             now,
           );
           const r = created.record;
@@ -95,12 +128,12 @@ export function register(program: Command): void {
           return created;
         });
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ ...publicView(record, now), key })}\n`);
+          printJson({ ...publicView(record, now), key });
         } else {
-          process.stdout.write(
-            `Created API key ${record.id} for ${record.owner} with scopes ${record.scopes.join(', ')}` +
-              `${expiresAt ? `, expiring ${expiresAt.toISOString()}` : ''}.\n` +
-              `It is shown only this once:\n\n  ${key}\n\n`,
+          printOut(
+            text`Created API key ${record.id} for ${record.owner} (tenant ${record.tenant}) with scopes ${record.scopes.join(', ')}` +
+              `${expiresAt ? text`, expiring ${expiresAt.toISOString()}` : ''}.\n` +
+              text`It is shown only this once:\n\n  ${key}\n\n`,
           );
         }
       } finally {
@@ -120,11 +153,11 @@ export function register(program: Command): void {
       const now = new Date();
       const rows = (await storage.apiKeys.list()).map((r) => publicView(r, now));
       if (opts.json) {
-        process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        printJsonLines(rows);
         return;
       }
       if (rows.length === 0) {
-        process.stdout.write('No API keys.\n');
+        printOut('No API keys.\n');
         return;
       }
       const header = ['ID', 'OWNER', 'STATUS', 'SCOPES', 'LABEL', 'LAST USED'];
@@ -136,15 +169,7 @@ export function register(program: Command): void {
         r.label,
         r.lastUsedAt ?? '-',
       ]);
-      const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-      for (const row of [header, ...table]) {
-        process.stdout.write(
-          `${row
-            .map((c, i) => c.padEnd(widths[i]!))
-            .join('  ')
-            .trimEnd()}\n`,
-        );
-      }
+      printTable(header, table);
     } finally {
       await storage.close();
     }
@@ -163,7 +188,7 @@ export function register(program: Command): void {
         if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);
         await audit.record({ reason: 'key-revoked', credentialId: id });
       });
-      process.stdout.write(`Revoked API key ${id}.\n`);
+      printOut(text`Revoked API key ${id}.\n`);
     } finally {
       await storage.close();
     }
@@ -189,8 +214,8 @@ export function register(program: Command): void {
       });
       return result;
     });
-    process.stdout.write(
-      `Added signing key ${rotated.added}. Published keys: ${rotated.published.join(', ')}.\n` +
+    printOut(
+      text`Added signing key ${rotated.added}. Published keys: ${rotated.published.join(', ')}.\n` +
         'Restart the gateway to sign with it; retired keys are dropped by a later rotation once unused.\n',
     );
   });

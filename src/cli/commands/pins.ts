@@ -15,20 +15,8 @@ import {
 } from '../../pins/index.js';
 import { withAdminAudit } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJsonLines, printOut, renderTable, shown, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
-
-/** Fixed-width columns, two spaces apart. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 const scanText = (row: Pick<PinRow, 'scan'>) => {
   if (!row.scan) return '-';
@@ -48,11 +36,14 @@ function renderPinDiff(dataDir: string, upstream: string | undefined): string {
   const out: string[] = [];
   for (const row of pinReport(lock, observed, upstream)) {
     if (row.state === 'approved') continue;
-    out.push(`${row.upstream} ${row.key}: ${row.state}${row.scan ? `  [scan: ${scanText(row)}]` : ''}`);
-    for (const f of row.scan?.findings ?? []) out.push(`  ! ${f.rule} at ${f.path}`);
+    // Keys, paths and definitions are the upstream's, which may be hostile: each is escaped.
+    out.push(
+      text`${row.upstream} ${row.key}: ${row.state}` + (row.scan ? text`  [scan: ${scanText(row)}]` : ''),
+    );
+    for (const f of row.scan?.findings ?? []) out.push(text`  ! ${f.rule} at ${f.path}`);
     const before = lock.upstreams[row.upstream]?.approved[row.key]?.definition;
     const after = observed.upstreams[row.upstream]?.items[row.key]?.definition;
-    out.push(...diffDefinitions(before, after).map((l) => `  ${l}`), '');
+    out.push(...diffDefinitions(before, after).map((l) => `  ${shown(l)}`), '');
   }
   return out.length ? out.join('\n') : 'Nothing to review: every definition listed is approved.\n';
 }
@@ -120,11 +111,11 @@ export function register(program: Command): void {
     const f = files(dataDir);
     const rows = pinReport(readLockfile(f.lock), readObserved(f.observed));
     if (opts.json) {
-      process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      printJsonLines(rows);
       return;
     }
     if (rows.length === 0) {
-      process.stdout.write('No upstream definitions observed or approved yet.\n');
+      printOut('No upstream definitions observed or approved yet.\n');
       return;
     }
     const table = rows.map((r) => [
@@ -135,9 +126,7 @@ export function register(program: Command): void {
       r.hash?.slice(0, 19) ?? '-',
       r.approvedAt ?? '-',
     ]);
-    process.stdout.write(
-      `${renderTable(['UPSTREAM', 'TOOL', 'STATE', 'SCAN', 'HASH', 'APPROVED'], table)}\n`,
-    );
+    printOut(`${renderTable(['UPSTREAM', 'TOOL', 'STATE', 'SCAN', 'HASH', 'APPROVED'], table)}\n`);
   });
 
   withDataDir(
@@ -148,7 +137,7 @@ export function register(program: Command): void {
       )
       .argument('[server]', 'only this upstream'),
   ).action((server: string | undefined, opts: { dataDir?: string }) => {
-    process.stdout.write(renderPinDiff(resolveDataDir(opts.dataDir), server));
+    printOut(renderPinDiff(resolveDataDir(opts.dataDir), server));
   });
 
   for (const decision of ['approve', 'reject'] as const) {
@@ -177,12 +166,12 @@ export function register(program: Command): void {
         return result;
       });
       const verb = decision === 'approve' ? 'Approved' : 'Rejected';
-      process.stdout.write(
-        done.length ? `${verb} ${done.map((k) => `${server} ${k}`).join(', ')}.\n` : 'Nothing to do.\n',
+      printOut(
+        done.length ? text`${verb} ${done.map((k) => `${server} ${k}`).join(', ')}.\n` : 'Nothing to do.\n',
       );
       for (const k of skipped) {
-        process.stdout.write(
-          `Skipped ${server} ${k}: the scan calls it malicious; review it and approve it by name.\n`,
+        printOut(
+          text`Skipped ${server} ${k}: the scan calls it malicious; review it and approve it by name.\n`,
         );
       }
     });

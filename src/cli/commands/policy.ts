@@ -20,6 +20,7 @@ import { createBuiltInTools, type Tool, type ToolLabel } from '../../tools/index
 import { buildInventory } from '../../upstreams/index.js';
 import { createPersonCeilings } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJson, printOut, shown, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 
 const LABELS: readonly ToolLabel[] = ['private-data', 'untrusted-source', 'external-sink'];
@@ -78,12 +79,11 @@ export function register(program: Command): void {
     const { dataDir, config } = loadFor(opts);
     const { tools } = await knownTools(config, dataDir);
     const findings = checkPolicy(config.policy, tools);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ findings }, null, 2)}\n`);
-    else if (findings.length === 0)
-      process.stdout.write(`Policy OK: ${tools.length} tools checked, no findings.\n`);
+    if (opts.json) printJson({ findings }, 2);
+    else if (findings.length === 0) printOut(text`Policy OK: ${tools.length} tools checked, no findings.\n`);
     else {
       for (const f of findings)
-        process.stdout.write(`${f.severity.padEnd(8)}${f.code.padEnd(34)}${f.path}: ${f.message}\n`);
+        printOut(`${f.severity.padEnd(8)}${f.code.padEnd(34)}${text`${f.path}: ${f.message}`}\n`);
     }
     const errors = findings.filter((f) => f.severity === 'error').length;
     if (errors > 0) throw new PortcullisError('config-invalid', `the policy has ${errors} error(s)`);
@@ -226,7 +226,7 @@ export function register(program: Command): void {
           lines.push(['', `invalid: ${checked.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`]);
         } else if (checked) lines.push(['', 'valid']);
       }
-      for (const [k = '', v = ''] of lines) process.stdout.write(`${k.padEnd(14)}${v}\n`);
+      for (const [k = '', v = ''] of lines) printOut(`${k.padEnd(14)}${shown(v)}\n`);
     },
   );
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { QuarantineItem, QuarantineStatus } from '../../storage/index.js';
 import { openLocalStorage } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printJson, printJsonLines, printOut, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 
 const STATUSES: readonly QuarantineStatus[] = ['pending', 'released', 'discarded'];
@@ -65,13 +66,13 @@ export function register(program: Command): void {
         limit,
       });
       if (opts.json) {
-        process.stdout.write(items.map((i) => `${JSON.stringify(summary(i))}\n`).join(''));
+        printJsonLines(items.map(summary));
       } else if (items.length === 0) {
-        process.stdout.write('Nothing quarantined.\n');
+        printOut('Nothing quarantined.\n');
       } else {
         for (const i of items) {
-          process.stdout.write(
-            `${i.id}  ${i.status.padEnd(9)}  ${i.createdAt.toISOString()}  ${i.tool}  ${i.principal}\n`,
+          printOut(
+            text`${i.id}  ${i.status.padEnd(9)}  ${i.createdAt.toISOString()}  ${i.tool}  ${i.principal}\n`,
           );
         }
       }
@@ -84,9 +85,7 @@ export function register(program: Command): void {
     q.command('show').description('Show a quarantined result and why it was withheld.').argument('<id>'),
   ).action((id: string, opts: { dataDir?: string }) =>
     withItem(opts.dataDir, id, async (item) => {
-      process.stdout.write(
-        `${JSON.stringify({ ...summary(item), result: item.result && (JSON.parse(item.result) as unknown) }, null, 2)}\n`,
-      );
+      printJson({ ...summary(item), result: item.result && (JSON.parse(item.result) as unknown) }, 2);
     }),
   );
 
@@ -100,7 +99,9 @@ export function register(program: Command): void {
       if (!(await storage.quarantine.decide(id, 'released', new Date()))) {
         throw new UsageError(`${id} is ${item.status}, not pending`);
       }
-      process.stdout.write(`${item.result ?? 'null'}\n`);
+      // The withheld result is JSON text stored as the tool returned it: re-encoded so the
+      // reviewer's terminal sees its hidden characters as escapes.
+      printJson(item.result === null ? null : (JSON.parse(item.result) as unknown));
     }),
   );
 
@@ -111,7 +112,7 @@ export function register(program: Command): void {
       if (!(await storage.quarantine.decide(id, 'discarded', new Date()))) {
         throw new UsageError(`${id} is ${item.status}, not pending`);
       }
-      process.stdout.write(`Discarded ${id}.\n`);
+      printOut(text`Discarded ${id}.\n`);
     }),
   );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { startGateway, type RunningGateway } from '../../gateway/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
+import { printErr } from '../print.js';
 import { UsageError } from '../usage-error.js';
 
 /** The connection details printed on start; the admin key only on the very first start. */
@@ -53,9 +54,9 @@ export function register(program: Command): void {
       host: opts.host,
       port,
     });
-    process.stderr.write(renderStartBanner(gw));
+    printErr(renderStartBanner(gw));
     const stop = (signal: string) => {
-      process.stderr.write(`\nReceived ${signal}, shutting down…\n`);
+      printErr(`\nReceived ${signal}, shutting down…\n`);
       gw.close().then(
         () => process.exit(0),
         () => process.exit(1),

@@ -9,7 +9,7 @@ import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { withAdminAudit } from '../local-audit.js';
 import { UsageError } from '../usage-error.js';
-import { printTable } from './clients.js';
+import { printErr, printJsonLines, printOut, printTable, text } from '../print.js';
 
 const MIN_PASSWORD = 12;
 
@@ -31,6 +31,14 @@ function checkRole(dataDir: string, role: string): void {
   if (!known.includes(role)) throw new UsageError(`unknown role "${role}" (known: ${known.join(', ')})`);
 }
 
+/** The configured identity provider's issuer, which a linked person's sign-ins must come from. */
+function federationIssuer(dataDir: string): string {
+  const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+  const issuer = config.oauth.federation?.issuer;
+  if (!issuer) throw new UsageError('--federated-subject needs oauth.federation configured');
+  return issuer;
+}
+
 export function register(program: Command): void {
   const users = program
     .command('users')
@@ -42,6 +50,11 @@ export function register(program: Command): void {
       .description('Add a local user; without --password-stdin a password is generated and printed once.')
       .argument('<name>', 'account name (becomes the OAuth subject and owns the person’s data)')
       .option('--password-stdin', 'read the password from standard input')
+      .option(
+        '--federated-subject <sub>',
+        'link the person to this `sub` at the identity provider of oauth.federation: they sign in there, with no ' +
+          'password here (needed when the name already holds keys or notes)',
+      )
       .option('--tenant <tenant>', 'whose data the person reaches (default: their name)')
       .option(
         '--role <role>',
@@ -50,42 +63,64 @@ export function register(program: Command): void {
   ).action(
     async (
       name: string,
-      opts: { dataDir?: string; passwordStdin?: boolean; tenant?: string; role?: string },
+      opts: {
+        dataDir?: string;
+        passwordStdin?: boolean;
+        federatedSubject?: string;
+        tenant?: string;
+        role?: string;
+      },
     ) => {
       if (!USER_NAME_PATTERN.test(name))
         throw new UsageError(`invalid name "${name}" (letters, digits, . _ @ + -; up to 128)`);
       if (opts.tenant !== undefined && !USER_NAME_PATTERN.test(opts.tenant))
         throw new UsageError(`invalid --tenant "${opts.tenant}"`);
+      const federatedSubject = opts.federatedSubject;
+      if (federatedSubject !== undefined && (opts.passwordStdin || federatedSubject === ''))
+        throw new UsageError('--federated-subject takes a non-empty `sub` and no password');
       const dataDir = resolveDataDir(opts.dataDir);
       const db = openLocalOAuth(dataDir);
       try {
         const role = opts.role ?? DEFAULT_PERSON_ROLE;
         checkRole(dataDir, role);
-        const generated = !opts.passwordStdin;
-        const password = generated ? randomBytes(15).toString('base64url') : await readStdin();
-        if (password.length < MIN_PASSWORD)
+        const federatedIssuer = federatedSubject === undefined ? null : federationIssuer(dataDir);
+        // A linked person signs in at the identity provider only; a local one gets a password.
+        const generated = federatedIssuer === null && !opts.passwordStdin;
+        const password =
+          federatedIssuer !== null
+            ? ''
+            : generated
+              ? randomBytes(15).toString('base64url')
+              : await readStdin();
+        if (federatedIssuer === null && password.length < MIN_PASSWORD)
           throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
         if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
-        const passwordHash = await hashPassword(password);
+        const passwordHash = federatedIssuer === null ? await hashPassword(password) : null;
         const tenant = opts.tenant ?? name;
         await withAdminAudit(dataDir, async (audit) => {
           await db.users.insert({
             name,
             tenant,
             passwordHash,
-            federatedIssuer: null,
-            federatedSubject: null,
+            federatedIssuer,
+            federatedSubject: federatedSubject ?? null,
             role,
             createdAt: new Date(),
             disabledAt: null,
             lastLoginAt: null,
           });
-          await audit.record({ reason: 'user-added', tenant, details: { user: name, role } });
+          await audit.record({
+            reason: 'user-added',
+            tenant,
+            details: { user: name, role, ...(federatedIssuer ? { federatedIssuer, federatedSubject } : {}) },
+          });
         });
-        process.stdout.write(
+        printOut(
           generated
-            ? `Added user ${name} (role ${role}). Their password is shown only this once:\n\n  ${password}\n\n`
-            : `Added user ${name} (role ${role}).\n`,
+            ? text`Added user ${name} (role ${role}). Their password is shown only this once:\n\n  ${password}\n\n`
+            : federatedIssuer
+              ? text`Added user ${name} (role ${role}), who signs in as ${federatedSubject} at ${federatedIssuer}.\n`
+              : text`Added user ${name} (role ${role}).\n`,
         );
       } finally {
         await db.close();
@@ -110,8 +145,8 @@ export function register(program: Command): void {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);
       if (user.federatedIssuer) {
-        process.stderr.write(
-          `portcullis: ${name} signs in through the identity provider; oauth.federation.roles sets their role again at their next sign-in.\n`,
+        printErr(
+          text`portcullis: ${name} signs in through the identity provider; oauth.federation.roles sets their role again at their next sign-in.\n`,
         );
       }
       await withAdminAudit(dataDir, async (audit) => {
@@ -122,7 +157,7 @@ export function register(program: Command): void {
           details: { user: name, role, previousRole: user.role },
         });
       });
-      process.stdout.write(`${name} now has the role ${role} (was ${user.role ?? 'none'}).\n`);
+      printOut(text`${name} now has the role ${role} (was ${user.role ?? 'none'}).\n`);
     } finally {
       await db.close();
     }
@@ -143,11 +178,11 @@ export function register(program: Command): void {
         lastLoginAt: u.lastLoginAt?.toISOString() ?? null,
       }));
       if (opts.json) {
-        process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+        printJsonLines(rows);
         return;
       }
       if (rows.length === 0) {
-        process.stdout.write('No users. Add one with `portcullis users add NAME`.\n');
+        printOut('No users. Add one with `portcullis users add NAME`.\n');
         return;
       }
       printTable(
@@ -177,7 +212,7 @@ export function register(program: Command): void {
           throw new UsageError(`no user named ${name}`);
         await audit.record({ reason: 'user-disabled', tenant: user.tenant, details: { user: name } });
       });
-      process.stdout.write(`Disabled ${name}; every app connected to the account is disconnected.\n`);
+      printOut(text`Disabled ${name}; every app connected to the account is disconnected.\n`);
     } finally {
       await db.close();
     }
