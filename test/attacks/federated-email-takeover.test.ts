@@ -3,16 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { OAuthDatabase } from '../../src/oauth/index.js';
 import { startFakeIdp, type FakeIdp } from '../helpers/fake-idp.js';
-import { FederatedBrowser, federationEnv, idpClientFor } from '../helpers/federated-browser.js';
-import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { formOf } from '../helpers/oauth-browser.js';
 import {
-  addUser,
-  authorizationRequest,
-  openOAuthTables,
-  registerClient,
-  tokenRequest,
-} from '../helpers/oauth-gateway.js';
+  allowAndRedeem,
+  federatedSignIn,
+  federationEnv,
+  idpClientFor,
+} from '../helpers/federated-browser.js';
+import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { addUser, openOAuthTables } from '../helpers/oauth-gateway.js';
 
 /**
  * Finding 11 of issue 10: with the account name taken from `email` (the default) and no
@@ -58,17 +56,8 @@ describe('attack: federated account takeover with an unverified email', () => {
 
   const refusals = () => logs.filter((l) => l.msg === 'federated login refused').map((l) => l.reason);
 
-  async function signInAs(account: string) {
-    const origin = t.gw.url.origin;
-    const person = new FederatedBrowser(origin, idp.issuer);
-    const client = await registerClient(origin, { client_name: 'Notes app' });
-    const request = authorizationRequest(origin, client, {
-      scope: 'memory:read memory:write',
-      resource: t.url,
-    });
-    const callback = await person.toCallback(request.url, account, 'Acme SSO');
-    return { person, client, verifier: request.verifier, page: await person.go(callback.href) };
-  }
+  const where = () => ({ origin: t.gw.url.origin, mcpUrl: t.url, issuer: idp.issuer });
+  const signInAs = (account: string) => federatedSignIn(where(), account);
 
   it('an unverified address of someone who has notes here (through an API key) signs nobody in', async () => {
     const erin = (await t.key({ owner: 'erin@acme.example', scopes: ['memory:write', 'memory:read'] })).key;
@@ -100,21 +89,7 @@ describe('attack: federated account takeover with an unverified email', () => {
   });
 
   it('a verified address signs in and reaches its own notes', async () => {
-    const { person, client, verifier, page } = await signInAs('fay-1');
-    assert.equal(page.res.status, 200, page.body.slice(0, 300));
-    const form = formOf(page.body);
-    const done = await person.go(form.action, { form: { csrf: form.csrf } });
-    const code = new URL(done.url).searchParams.get('code');
-    assert.ok(code, done.url);
-    const token = await tokenRequest(t.gw.url.origin, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: client.redirectUri,
-      client_id: client.clientId,
-      code_verifier: verifier,
-      resource: t.url,
-    });
-    assert.equal(token.status, 200);
+    const accessToken = await allowAndRedeem(where(), await signInAs('fay-1'));
     const call = await postMcp(
       t.url,
       {
@@ -123,7 +98,7 @@ describe('attack: federated account takeover with an unverified email', () => {
         method: 'tools/call',
         params: { name: 'memory_save', arguments: { content: 'fay’s note' } },
       },
-      { key: token.body.access_token },
+      { key: accessToken },
     );
     assert.equal(call.status, 200);
     assert.equal((await readRpc(call)).result?.isError, undefined);

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { startFakeIdp, type FakeIdp } from '../helpers/fake-idp.js';
-import { FederatedBrowser, federationEnv, idpClientFor } from '../helpers/federated-browser.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { formOf } from '../helpers/oauth-browser.js';
 import {
-  authorizationRequest,
-  openOAuthTables,
-  registerClient,
-  tokenRequest,
-} from '../helpers/oauth-gateway.js';
+  allowAndRedeem,
+  federatedSignIn,
+  federationEnv,
+  idpClientFor,
+} from '../helpers/federated-browser.js';
+import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { openOAuthTables } from '../helpers/oauth-gateway.js';
 import { modernCall, textOf } from '../helpers/policy-clients.js';
 
 /**
@@ -57,36 +56,10 @@ describe('attack: a federated sign-in that claims the name of an API key owner',
     cleanup?.();
   });
 
-  async function signInAs(account: string) {
-    const origin = t.gw.url.origin;
-    const person = new FederatedBrowser(origin, idp.issuer);
-    const client = await registerClient(origin, { client_name: 'Notes app' });
-    const request = authorizationRequest(origin, client, {
-      scope: 'memory:read memory:write',
-      resource: t.url,
-    });
-    const callback = await person.toCallback(request.url, account, 'Acme SSO');
-    return { person, client, verifier: request.verifier, page: await person.go(callback.href) };
-  }
+  const where = () => ({ origin: t.gw.url.origin, mcpUrl: t.url, issuer: idp.issuer });
+  const signInAs = (account: string) => federatedSignIn(where(), account);
 
-  async function tokenOf(signedIn: Awaited<ReturnType<typeof signInAs>>) {
-    const { person, client, verifier, page } = signedIn;
-    assert.equal(page.res.status, 200, page.body.slice(0, 300));
-    const form = formOf(page.body);
-    const done = await person.go(form.action, { form: { csrf: form.csrf } });
-    const code = new URL(done.url).searchParams.get('code');
-    assert.ok(code, done.url);
-    const token = await tokenRequest(t.gw.url.origin, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: client.redirectUri,
-      client_id: client.clientId,
-      code_verifier: verifier,
-      resource: t.url,
-    });
-    assert.equal(token.status, 200);
-    return token.body.access_token as string;
-  }
+  const tokenOf = (signedIn: Awaited<ReturnType<typeof signInAs>>) => allowAndRedeem(where(), signedIn);
 
   const users = async () => {
     const db = openOAuthTables(t);

@@ -4,7 +4,7 @@ import type { OAuthDatabase } from '../../src/oauth/index.js';
 import { runCli } from '../helpers/cli.js';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { startFakeIdp, type FakeIdp } from '../helpers/fake-idp.js';
-import { FederatedBrowser, federationEnv, idpClientFor } from '../helpers/federated-browser.js';
+import { federatedSignIn, federationEnv, idpClientFor } from '../helpers/federated-browser.js';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { formOf, TestBrowser } from '../helpers/oauth-browser.js';
 import { TestOAuthProvider } from '../helpers/oauth-client.js';
@@ -421,17 +421,8 @@ describe('attack: a federated person with no mapped role', () => {
     cleanup?.();
   });
 
-  async function federatedConsent(account: string) {
-    const origin = t.gw.url.origin;
-    const person = new FederatedBrowser(origin, idp.issuer);
-    const client = await registerClient(origin, { client_name: 'Federated app' });
-    const request = authorizationRequest(origin, client, {
-      scope: 'memory:read memory:write',
-      resource: t.url,
-    });
-    const callback = await person.toCallback(request.url, account, 'Acme SSO');
-    return { person, client, verifier: request.verifier, page: await person.go(callback.href) };
-  }
+  const federatedConsent = (account: string) =>
+    federatedSignIn({ origin: t.gw.url.origin, mcpUrl: t.url, issuer: idp.issuer }, account, 'Federated app');
 
   it('may sign in but is offered nothing, and a forged Allow issues no code', async () => {
     const { person, page } = await federatedConsent('bob-1');

@@ -1,8 +1,10 @@
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FakeIdp } from './fake-idp.js';
 import { tempDir } from './gateway.js';
-import { TestBrowser } from './oauth-browser.js';
+import { formOf, TestBrowser } from './oauth-browser.js';
+import { authorizationRequest, registerClient, tokenRequest } from './oauth-gateway.js';
 
 export const IDP_CLIENT = 'portcullis';
 export const IDP_SECRET = 'idp-client-secret-for-tests';
@@ -96,4 +98,46 @@ export function idpClientFor(origin: string) {
     token_endpoint_auth_method: 'client_secret_post' as const,
     redirect_uris: [`${origin}/oauth/federation/callback`],
   };
+}
+
+/**
+ * A person signing in through the IdP for a newly registered public app, up to the gateway's
+ * answer after the federated callback (the consent page, or a refusal).
+ */
+export async function federatedSignIn(
+  where: { readonly origin: string; readonly mcpUrl: string; readonly issuer: string },
+  account: string,
+  clientName = 'Notes app',
+) {
+  const person = new FederatedBrowser(where.origin, where.issuer);
+  const client = await registerClient(where.origin, { client_name: clientName });
+  const request = authorizationRequest(where.origin, client, {
+    scope: 'memory:read memory:write',
+    resource: where.mcpUrl,
+  });
+  const callback = await person.toCallback(request.url, account, 'Acme SSO');
+  return { person, client, verifier: request.verifier, page: await person.go(callback.href) };
+}
+
+/** Allows on the consent page `federatedSignIn` reached and redeems the code: the access token. */
+export async function allowAndRedeem(
+  where: { readonly origin: string; readonly mcpUrl: string },
+  signedIn: Awaited<ReturnType<typeof federatedSignIn>>,
+): Promise<string> {
+  const { person, client, verifier, page } = signedIn;
+  assert.equal(page.res.status, 200, page.body.slice(0, 300));
+  const form = formOf(page.body);
+  const done = await person.go(form.action, { form: { csrf: form.csrf } });
+  const code = new URL(done.url).searchParams.get('code');
+  assert.ok(code, done.url);
+  const token = await tokenRequest(where.origin, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    client_id: client.clientId,
+    code_verifier: verifier,
+    resource: where.mcpUrl,
+  });
+  assert.equal(token.status, 200);
+  return (token.body as { access_token: string }).access_token;
 }
