@@ -1,3 +1,4 @@
+import type { PromptEntry, UpstreamSurface } from './surface.js';
 import type { ObjectJsonSchema, Tool } from './types.js';
 
 /** A tool as tools/list shows it, computed once when the catalogue changes, not per request. */
@@ -25,6 +26,13 @@ export interface Catalogue {
   entries(): readonly CatalogueEntry[];
   /** Replaces the tools served for one upstream; an empty list withdraws them all. */
   setUpstreamTools(upstream: string, tools: readonly Tool[]): void;
+  /** Every upstream's surface beyond tools, by upstream name (surface.ts). */
+  surfaces(): readonly UpstreamSurface[];
+  surface(upstream: string): UpstreamSurface | undefined;
+  /** A prompt by its namespaced name. */
+  prompt(name: string): PromptEntry | undefined;
+  /** Replaces one upstream's surface; undefined withdraws it. */
+  setUpstreamSurface(upstream: string, surface: UpstreamSurface | undefined): void;
 }
 
 /** MCP tool annotations derived from the operator's classification (hints to clients only). */
@@ -54,6 +62,10 @@ export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
   let byName = new Map<string, CatalogueEntry>();
   let ordered: CatalogueEntry[] = [];
 
+  const surfaces = new Map<string, UpstreamSurface>();
+  let orderedSurfaces: UpstreamSurface[] = [];
+  let prompts = new Map<string, PromptEntry>();
+
   const rebuild = () => {
     const all = [...builtIns, ...[...upstreams.keys()].sort().flatMap((u) => upstreams.get(u)!)];
     const next = new Map<string, CatalogueEntry>();
@@ -78,6 +90,22 @@ export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
       if (tools.length === 0) upstreams.delete(upstream);
       else upstreams.set(upstream, tools);
       rebuild();
+    },
+    surfaces: () => orderedSurfaces,
+    surface: (upstream) => surfaces.get(upstream),
+    prompt: (name) => prompts.get(name),
+    setUpstreamSurface(upstream, surface) {
+      if (surface) {
+        if (surface.upstream !== upstream)
+          throw new Error(`surface of ${surface.upstream} set for ${upstream}`);
+        for (const p of surface.prompts) {
+          if (!p.listed.name.startsWith(`${upstream}__`) || p.op.upstream !== upstream)
+            throw new Error(`prompt ${p.listed.name} does not belong to upstream ${upstream}`);
+        }
+        surfaces.set(upstream, surface);
+      } else surfaces.delete(upstream);
+      orderedSurfaces = [...surfaces.keys()].sort().map((u) => surfaces.get(u)!);
+      prompts = new Map(orderedSurfaces.flatMap((s) => s.prompts.map((p) => [p.listed.name, p] as const)));
     },
   };
 }

@@ -11,7 +11,24 @@ export interface ToolContext {
   readonly principal: Principal;
   readonly requestId: string;
   readonly signal: AbortSignal;
+  /**
+   * Where an upstream's progress and log notifications about this call go: to this caller only.
+   * Absent when the caller's transport cannot carry them (they are then dropped). Redaction and
+   * rate caps are the caller of `notify`'s job (upstreams/), never the client's.
+   */
+  readonly notify?: (notification: CallNotification) => void;
+  /** The caller's own progress token (`_meta.progressToken`), echoed on relayed progress. */
+  readonly progressToken?: string | number;
+  /** The least severe log level the caller wants relayed (RFC 5424 names, as MCP logging uses). */
+  readonly logLevel?: LogLevel;
 }
+
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+
+/** A notification relayed to the caller of one call. */
+export type CallNotification =
+  | { readonly method: 'notifications/progress'; readonly params: Record<string, unknown> }
+  | { readonly method: 'notifications/message'; readonly params: Record<string, unknown> };
 
 /** A JSON Schema whose root is an object, as MCP requires for tool schemas. */
 export interface ObjectJsonSchema {
@@ -30,6 +47,10 @@ export interface ToolOutput {
   readonly structured?: Record<string, unknown>;
   /** The tool itself reports failure (an upstream's own `isError`). */
   readonly isError?: boolean;
+  /** prompts/get (surface.ts): the role of each content block, in order. */
+  readonly roles?: readonly ('user' | 'assistant')[];
+  /** prompts/get (surface.ts): the prompt result's description, untrusted text like the content. */
+  readonly description?: string;
 }
 
 /** One problem with arguments or output: where, and what is wrong, in words a model can act on. */
