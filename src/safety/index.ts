@@ -41,4 +41,10 @@ export {
   revealHiddenText,
   type RevealedPart,
 } from './reveal-hidden.js';
-export { createOutputGuard, type OutputGuard, type SecuredOutput, type ToolResult } from './secure-output.js';
+export {
+  createOutputGuard,
+  type InjectionAction,
+  type OutputGuard,
+  type SecuredOutput,
+  type ToolResult,
+} from './secure-output.js';

@@ -100,8 +100,28 @@ function redactSpans(text: string): string {
   return out + text.slice(at);
 }
 
-const blockText = (b: ContentBlock): string | undefined =>
-  b.type === 'text' && typeof b.text === 'string' ? b.text : undefined;
+/**
+ * The text a model reads in a content block: a text block's `text`, or the `text` of an embedded
+ * resource (what resources/read returns, and what tools may return too). Both are read, redacted
+ * and wrapped alike, so instructions cannot ride in the block type the stage does not look at.
+ */
+function blockText(b: ContentBlock): string | undefined {
+  if (b.type === 'text') return typeof b.text === 'string' ? b.text : undefined;
+  if (b.type !== 'resource') return undefined;
+  const r = (b as { resource?: unknown }).resource;
+  return r && typeof r === 'object' && typeof (r as { text?: unknown }).text === 'string'
+    ? (r as { text: string }).text
+    : undefined;
+}
+
+/** The block with its model-read text replaced (see `blockText`); other blocks unchanged. */
+function withText(b: ContentBlock, fn: (text: string) => string): ContentBlock {
+  const text = blockText(b);
+  if (text === undefined) return b;
+  if (b.type === 'text') return { ...b, text: fn(text) };
+  const resource = (b as unknown as { resource: Record<string, unknown> }).resource;
+  return { ...b, resource: { ...resource, text: fn(text) } };
+}
 
 export function createOutputGuard(policy: OutputPolicy): OutputGuard {
   const actionGlobs = Object.entries(policy.injectionActions).map(([glob, action]) => ({
@@ -141,9 +161,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
       if (action === 'redact') {
         result = {
           ...raw,
-          content: raw.content.map((b) =>
-            blockText(b) === undefined ? b : { ...b, text: redactSpans(blockText(b)!) },
-          ),
+          content: raw.content.map((b) => withText(b, redactSpans)),
           ...(raw.structuredContent
             ? { structuredContent: mapStrings(raw.structuredContent, redactSpans) as Record<string, unknown> }
             : {}),
@@ -177,9 +195,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
         result = {
           ...result,
           content: result.content.map((b) =>
-            blockText(b) === undefined
-              ? b
-              : { ...b, text: wrapUntrusted(blockText(b)!, { source: tool.name, nonce }) },
+            withText(b, (text) => wrapUntrusted(text, { source: tool.name, nonce })),
           ),
         };
       }
