@@ -1,6 +1,6 @@
 import { eraseRecord } from './chain.js';
 import type { Seal } from './checkpoint.js';
-import type { AuditRecord } from './record.js';
+import { CALL_END_EVENTS, type AuditRecord } from './record.js';
 import type { AuditBatch, AuditQuery, AuditStore, ChainState } from './store.js';
 import { matchesQuery } from './match-query.js';
 
@@ -76,7 +76,7 @@ export function createMemoryAuditStore(): AuditStore & { readonly records: Audit
       return seqs;
     },
     openIntents() {
-      const closed = new Set(records.filter((r) => r.event === 'tool-call').map((r) => r.correlationId));
+      const closed = new Set(records.filter((r) => CALL_END_EVENTS.has(r.event)).map((r) => r.correlationId));
       return Promise.resolve(
         records
           .filter((r) => r.event === 'tool-intent' && !closed.has(r.correlationId))

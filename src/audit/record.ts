@@ -5,12 +5,26 @@ import { canonicalJson, type JsonValue } from './canonical.js';
 export type AuditEvent =
   | 'tool-call'
   | 'tools-list'
+  /** An upstream's resource read, prompt fetched or completion asked (issue 12: the MCP surface). */
+  | 'resource-read'
+  | 'prompt-get'
+  | 'completion'
+  /** resources/list, resources/templates/list or prompts/list. */
+  | 'surface-list'
   | 'authentication'
   | 'authorization'
   | 'confirmation'
   | 'admin'
   /** Written and committed before a tool with side effects runs; its `tool-call` record follows. */
   | 'tool-intent';
+/** The events that end a call, closing its `tool-intent` (if it wrote one). */
+export const CALL_END_EVENTS: ReadonlySet<AuditEvent> = new Set([
+  'tool-call',
+  'resource-read',
+  'prompt-get',
+  'completion',
+]);
+
 export type AuditDecision = 'allow' | 'deny' | 'confirm' | 'error';
 export type AuditOutcome =
   | 'ok'

@@ -30,7 +30,13 @@ import { chmodSync, existsSync } from 'node:fs';
 import type { Seal } from './checkpoint.js';
 import { migrate } from '../migrate/index.js';
 import { AuditError } from './errors.js';
-import type { AuditArgs, AuditErasure, AuditRecord, Commitments } from './record.js';
+import {
+  CALL_END_EVENTS,
+  type AuditArgs,
+  type AuditErasure,
+  type AuditRecord,
+  type Commitments,
+} from './record.js';
 import type { AuditBatch, AuditQuery, AuditStore, BatchBuilder, ChainState } from './store.js';
 
 export const AUDIT_MIGRATIONS: readonly string[] = [
@@ -201,7 +207,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     for (const record of batch.records) {
       insertRecord.run(toRow(record));
       if (record.event === 'tool-intent') openIntent.run(record.correlationId, record.seq);
-      else if (record.event === 'tool-call') closeIntent.run(record.correlationId);
+      else if (CALL_END_EVENTS.has(record.event)) closeIntent.run(record.correlationId);
     }
     for (const cp of batch.checkpoints)
       insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);

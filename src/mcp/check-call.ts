@@ -1,4 +1,5 @@
-import { canonicalJson, CanonicalJsonError } from '../audit/index.js';
+import { canonicalJson, CanonicalJsonError, type JsonValue } from '../audit/index.js';
+import type { CallMethod } from './protocol.js';
 import type { PipelineReason } from './reasons.js';
 
 /**
@@ -23,20 +24,68 @@ export type CallShape =
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function checkCallShape(params: unknown): CallShape {
+/** The longest resource URI accepted (the gateway's namespace prefix included). */
+const MAX_URI_LENGTH = 8192;
+
+/**
+ * What each call method names and passes on: the target's name (the record's `tool` field) and
+ * the arguments the target's schema checks. Anything that does not fit is a malformed call.
+ */
+function readParams(
+  method: CallMethod,
+  params: Record<string, unknown>,
+): { name: string; args: unknown } | { problem: string; name?: string } {
+  switch (method) {
+    case 'tools/call':
+    case 'prompts/get': {
+      const { name, arguments: args } = params;
+      if (typeof name !== 'string') return { problem: `${method} needs a string "name".` };
+      if (args !== undefined && !isObject(args))
+        return { problem: `${method} "arguments" must be an object.`, name };
+      return { name, args: args ?? {} };
+    }
+    case 'resources/read': {
+      const { uri } = params;
+      if (typeof uri !== 'string' || uri === '') return { problem: 'resources/read needs a string "uri".' };
+      if (uri.length > MAX_URI_LENGTH)
+        return { problem: `resources/read "uri" is longer than ${MAX_URI_LENGTH} characters.` };
+      return { name: uri, args: { uri } };
+    }
+    case 'completion/complete': {
+      const { ref, argument, context } = params;
+      if (!isObject(ref)) return { problem: 'completion/complete needs an object "ref".' };
+      const name =
+        ref.type === 'ref/prompt' && typeof ref.name === 'string'
+          ? ref.name
+          : ref.type === 'ref/resource' && typeof ref.uri === 'string' && ref.uri.length <= MAX_URI_LENGTH
+            ? ref.uri
+            : undefined;
+      if (name === undefined)
+        return {
+          problem: 'completion/complete "ref" must be {type:"ref/prompt",name} or {type:"ref/resource",uri}.',
+        };
+      if (!isObject(argument) || typeof argument.name !== 'string' || typeof argument.value !== 'string')
+        return { problem: 'completion/complete needs "argument" with string "name" and "value".', name };
+      if (context !== undefined && !isObject(context))
+        return { problem: 'completion/complete "context" must be an object.', name };
+      return { name, args: { ref, argument, ...(context === undefined ? {} : { context }) } };
+    }
+  }
+}
+
+export function checkCallShape(params: unknown, method: CallMethod = 'tools/call'): CallShape {
   const malformed = (message: string, name?: string): CallShape => ({
     ok: false,
     ...(name === undefined ? {} : { name }),
     reason: 'params-malformed',
     message: `Invalid params: ${message}`,
   });
-  if (!isObject(params)) return malformed('tools/call needs params with a string "name".');
-  const { name, arguments: args } = params;
-  if (typeof name !== 'string') return malformed('tools/call needs a string "name".');
-  if (args !== undefined && !isObject(args))
-    return malformed('tools/call "arguments" must be an object.', name);
+  if (!isObject(params)) return malformed(`${method} needs params.`);
+  const read = readParams(method, params);
+  if ('problem' in read) return malformed(read.problem, read.name);
+  const { name, args } = read;
   try {
-    canonicalJson(args ?? {});
+    canonicalJson(args as JsonValue);
   } catch (err) {
     if (!(err instanceof CanonicalJsonError)) throw err;
     return {
@@ -48,5 +97,5 @@ export function checkCallShape(params: unknown): CallShape {
         'Numbers must be finite and strings well-formed Unicode.',
     };
   }
-  return { ok: true, name, args: args ?? {} };
+  return { ok: true, name, args: args as Record<string, unknown> };
 }

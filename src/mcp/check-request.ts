@@ -1,3 +1,4 @@
+import { isCallMethod } from './protocol.js';
 import {
   classifyInboundRequest,
   isJsonContentType,
@@ -229,12 +230,12 @@ export function checkMessage(headers: Headers, body: unknown): CheckedMessage {
     // The SDK's own answer, as its handler would give it (check-request.test.ts holds them equal).
     return { refusal: { status: route.httpStatus, code: route.code, errorCode, message: route.message } };
   }
-  // A tools/call sent as a notification would run a tool nobody hears back from.
-  if (message.method === 'tools/call' && !('id' in message)) {
+  // A call sent as a notification would run a tool (or reach an upstream) nobody hears back from.
+  if (isCallMethod(message.method) && !('id' in message)) {
     return refuse(
       'bad-request',
       'invalid-request',
-      'Invalid request: tools/call is a request and needs an id.',
+      `Invalid request: ${message.method} is a request and needs an id.`,
     );
   }
   const problem = route.kind === 'modern' ? checkModern(std, route) : checkLegacy(headers, std, message);

@@ -4,16 +4,27 @@ import type { AuditEntry, AuditLog } from '../audit/index.js';
 import type { AccessTokenAuthenticator, AuthInput, Principal, RoleCeilings } from '../auth/index.js';
 import type { ConfirmDeps, ConfirmStage, ElicitAnswer, SessionHooks } from '../approvals/index.js';
 import type { AlertDetector, Metrics } from '../metrics/index.js';
-import type { Decision, Policy, TaintTracker } from '../policy/index.js';
+import type { Decision, Policy, PolicyTool, TaintTracker } from '../policy/index.js';
 import type { RateLimitRefusal, RateLimits, ToolCallRateDecision } from '../ratelimit/index.js';
 import type { OutputGuard, SecuredOutput, ToolResult } from '../safety/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
-import type { Catalogue, ListedTool, Tool, ToolLabel, ToolOutput } from '../tools/index.js';
+import type {
+  Catalogue,
+  ListedPrompt,
+  ListedResource,
+  ListedResourceTemplate,
+  ListedTool,
+  LogLevel,
+  Tool,
+  ToolContext,
+  ToolLabel,
+  ToolOutput,
+} from '../tools/index.js';
 import type { CheckedMessage, Refusal } from './check-request.js';
 import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
 import type { JsonRpcId } from '../wire/index.js';
-import { JSON_RPC } from './protocol.js';
+import { JSON_RPC, type CallMethod } from './protocol.js';
 import type { Session, SessionManager } from './sessions.js';
 
 /**
@@ -84,7 +95,9 @@ export interface RequestMeta {
 export interface ToolCallRequest {
   readonly principal: Principal;
   readonly meta: RequestMeta;
-  /** The tools/call params as sent; their shape is the pipeline's first check. */
+  /** Which call this is (protocol.ts CALL_METHODS); default tools/call. */
+  readonly method?: CallMethod;
+  /** The params as sent; their shape is the pipeline's first check. */
   readonly params: unknown;
   /** A problem the HTTP layer found (headers, envelope, session): the call is refused and recorded. */
   readonly refusal?: Refusal;
@@ -97,6 +110,10 @@ export interface ToolCallRequest {
   /** A 2026-07-28 retry's echoed `requestState` and `inputResponses`. */
   readonly requestState?: unknown;
   readonly inputResponses?: Record<string, unknown>;
+  /** Where the target's progress and log notifications go, when the caller can receive them. */
+  readonly notify?: ToolContext['notify'];
+  readonly progressToken?: string | number;
+  readonly logLevel?: LogLevel;
 }
 
 export interface PipelineDeps {
@@ -132,13 +149,14 @@ export interface CallEnv {
   /** `fullPayloadTools` compiled. */
   readonly fullPayload: readonly RegExp[];
   readonly confirm: ConfirmStage;
-  readonly decide: (principal: Principal, tool: Tool, taint: ReadonlySet<ToolLabel>) => Decision;
+  readonly decide: (principal: Principal, tool: PolicyTool, taint: ReadonlySet<ToolLabel>) => Decision;
 }
 
-/** One tools/call on its way through the stages. */
+/** One call (a tools/call, or a resource, prompt or completion) on its way through the stages. */
 export interface CallContext {
   readonly env: CallEnv;
   readonly req: ToolCallRequest;
+  readonly method: CallMethod;
   /** Date.now() when the call entered the pipeline (the record's latency). */
   readonly started: number;
   /** What the stages found, in order; stored verbatim in the record. */
@@ -181,6 +199,7 @@ export function startCall(env: CallEnv, req: ToolCallRequest): CallContext {
   return {
     env,
     req,
+    method: req.method ?? 'tools/call',
     started: Date.now(),
     reasons: [],
     holdSlot: false,
@@ -255,6 +274,14 @@ export function resultEnding(
 export interface McpPipeline {
   authenticate(input: AuthInput, meta: RequestMeta): Promise<AuthOutcome>;
   listTools(principal: Principal, meta: RequestMeta): Promise<ListedTool[]>;
+  listPrompts(principal: Principal, meta: RequestMeta): Promise<ListedPrompt[]>;
+  listResourceTemplates(principal: Principal, meta: RequestMeta): Promise<ListedResourceTemplate[]>;
+  listResources(
+    principal: Principal,
+    meta: RequestMeta,
+    cursor: string | undefined,
+    signal: AbortSignal,
+  ): Promise<{ resources: ListedResource[]; nextCursor?: string }>;
   callTool(request: ToolCallRequest): Promise<ToolCallOutcome>;
 }
 

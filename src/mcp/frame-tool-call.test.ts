@@ -17,7 +17,14 @@ const principal: Principal = {
 };
 const meta = { requestId: 'req_1', ip: '127.0.0.1', bytesIn: 0 };
 const unused = () => Promise.reject(new Error('not used'));
-const pipeline: McpPipeline = { authenticate: unused, listTools: unused, callTool: unused };
+const pipeline: McpPipeline = {
+  authenticate: unused,
+  listTools: unused,
+  listPrompts: unused,
+  listResourceTemplates: unused,
+  listResources: unused,
+  callTool: unused,
+};
 
 /** What the SDK's own 2026-07-28 handler answers for the same finished outcome. */
 async function viaSdk(id: string | number, outcome: ToolCallOutcome): Promise<Response> {

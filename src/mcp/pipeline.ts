@@ -28,6 +28,7 @@ import { findSession } from './stages/find-session.js';
 import { frameModern } from './stages/frame-modern.js';
 import { handToSdk } from './stages/hand-to-sdk.js';
 import { listTools } from './stages/list-tools.js';
+import { listPrompts, listResources, listResourceTemplates } from './stages/list-surface.js';
 import { quarantine } from './stages/quarantine.js';
 import { rateLimit } from './stages/rate-limit.js';
 import { readCall } from './stages/read-call.js';
@@ -53,15 +54,18 @@ export const REQUEST_STAGES = [
   ['read message', readMessage], //           byte cap, UTF-8, depth, parse: 413 / 400
   ['check message', checkRequestMessage], //  one message, SDK classification, era headers
   ['find session', findSession], //           Mcp-Session-Id bound to the credential
-  ['call tool', callTool], //                 tools/call: the CALL_STAGES flow; HTTP-level answers
+  ['call', callTool], //                      tools/call, resources/read, prompts/get, completion/complete:
+  //                                             the CALL_STAGES flow; HTTP-level answers
   ['refuse request', refuseRequest], //       any other method refused by shape or session
   ['frame modern', frameModern], //           a finished 2026-07-28 tools/call: framed without the SDK
   ['hand to SDK', handToSdk], //              everything else: the SDK (or the session) speaks MCP
 ] as const satisfies readonly Row<RequestStage>[];
 
 /**
- * One tools/call. Every exit, refused or run, ends in `finish()` (stages/finish.ts): the call's
- * one audit record is committed, then the answer is given.
+ * One call: a tools/call, or an upstream's resource read, prompt get or completion (each an
+ * operation of its surface, tools/surface.ts, under exactly the same stages). Every exit, refused
+ * or run, ends in `finish()` (stages/finish.ts): the call's one audit record is committed, then
+ * the answer is given.
  */
 export const CALL_STAGES = [
   ['read call', readCall], //                 parse params, look up the tool, describe the arguments
@@ -133,6 +137,9 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
   return {
     authenticate: (input, meta) => authenticateCredential(deps, input, meta),
     listTools: (principal, meta) => listTools(env, principal, meta),
+    listPrompts: (principal, meta) => listPrompts(env, principal, meta),
+    listResourceTemplates: (principal, meta) => listResourceTemplates(env, principal, meta),
+    listResources: (principal, meta, cursor, signal) => listResources(env, principal, meta, cursor, signal),
     callTool(req): Promise<ToolCallOutcome> {
       return runStages(CALL_STAGES, startCall(env, req), fail);
     },

@@ -11,8 +11,25 @@ export const SERVER_INFO = { name: 'portcullis', version: '0.1.0' } as const;
 export const METHOD = {
   initialize: 'initialize',
   toolsCall: 'tools/call',
+  resourcesRead: 'resources/read',
+  promptsGet: 'prompts/get',
+  complete: 'completion/complete',
   elicitationComplete: 'notifications/elicitation/complete',
 } as const;
+
+/**
+ * The methods whose request runs the call stages (pipeline.ts), each reaching one target: a
+ * tool, or an upstream's resource, prompt or completion (tools/surface.ts).
+ */
+export const CALL_METHODS = [
+  METHOD.toolsCall,
+  METHOD.resourcesRead,
+  METHOD.promptsGet,
+  METHOD.complete,
+] as const;
+export type CallMethod = (typeof CALL_METHODS)[number];
+export const isCallMethod = (method: unknown): method is CallMethod =>
+  (CALL_METHODS as readonly unknown[]).includes(method);
 
 /** Request headers read by the request stages (lower case, as `Headers` reports them). */
 export const HEADER = {

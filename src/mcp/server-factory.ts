@@ -4,7 +4,10 @@ import {
   Server,
   type CallToolResult,
   type McpServerFactory,
+  type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { SurfaceMethod } from '../tools/index.js';
+import { frameSurfaceResult } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
 import type { McpPipeline, ToolCallOutcome } from './context.js';
@@ -41,61 +44,100 @@ const INSTRUCTIONS =
 
 /**
  * Builds the SDK server instance the SDK asks for (one per stateless request, one per stateful
- * session). It holds no state of its own: tools/list and tools/call read the per-request state
- * the HTTP layer attached after authentication and the pipeline.
+ * session). It holds no state of its own: the list handlers read the per-request state the HTTP
+ * layer attached after authentication, and the call handlers (tools/call, resources/read,
+ * prompts/get, completion/complete) only frame the outcome the pipeline finished.
  */
 export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
   return () => {
     const server = new Server(SERVER_INFO, {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: {
+        tools: { listChanged: false },
+        resources: { listChanged: false },
+        prompts: { listChanged: false },
+        completions: {},
+      },
       instructions: INSTRUCTIONS,
     });
-
-    server.setRequestHandler('tools/list', async (_request, ctx) => {
+    const stateOf = (ctx: ServerContext) => {
       const state = fromAuthInfo(ctx.http?.authInfo);
       if (!state) throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
-      return { tools: await pipeline.listTools(state.principal, state.meta) };
+      return state;
+    };
+
+    /**
+     * The call's final outcome. A 2025 session's in-band confirmation is asked on this request's
+     * own stream, then the pipeline finishes the call (and writes its record).
+     */
+    const settle = async (ctx: ServerContext): Promise<ToolCallOutcome | undefined> => {
+      const outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
+      if (outcome?.kind !== 'elicit') return outcome;
+      const { url, elicitationId } = outcome;
+      let answer: ElicitAnswer;
+      if (url && !server.getClientCapabilities()?.elicitation?.url) {
+        answer = { action: 'unsupported' };
+      } else {
+        try {
+          answer = readElicitAnswer(
+            await ctx.mcpReq.elicitInput(
+              url && elicitationId
+                ? { mode: 'url', message: outcome.message, url, elicitationId }
+                : { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
+              { timeout: outcome.timeoutMs },
+            ),
+          );
+        } catch {
+          // Timed out, the client went away or refused the request: nobody confirmed.
+          answer = { action: 'expired' };
+        }
+      }
+      return outcome.resume(answer, {
+        // 2025-11-25: the out-of-band interaction a URL elicitation started is complete.
+        ...(elicitationId
+          ? {
+              complete: () =>
+                ctx.mcpReq.notify({ method: METHOD.elicitationComplete, params: { elicitationId } }),
+            }
+          : {}),
+      });
+    };
+
+    server.setRequestHandler('tools/list', async (_request, ctx) => {
+      const { principal, meta } = stateOf(ctx);
+      return { tools: await pipeline.listTools(principal, meta) };
+    });
+    server.setRequestHandler('tools/call', async (_request, ctx) => finished(await settle(ctx)));
+
+    server.setRequestHandler('prompts/list', async (_request, ctx) => {
+      const { principal, meta } = stateOf(ctx);
+      return { prompts: await pipeline.listPrompts(principal, meta) };
+    });
+    server.setRequestHandler('resources/templates/list', async (_request, ctx) => {
+      const { principal, meta } = stateOf(ctx);
+      return { resourceTemplates: await pipeline.listResourceTemplates(principal, meta) };
+    });
+    server.setRequestHandler('resources/list', async (request, ctx) => {
+      const { principal, meta } = stateOf(ctx);
+      return pipeline.listResources(principal, meta, request.params?.cursor, ctx.mcpReq.signal);
     });
 
-    server.setRequestHandler('tools/call', async (_request, ctx) => {
-      let outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
-      if (outcome?.kind === 'elicit') {
-        // 2025 session: ask on this request's own stream, then let the pipeline finish the call.
-        const { url, elicitationId } = outcome;
-        let answer: ElicitAnswer;
-        if (url && !server.getClientCapabilities()?.elicitation?.url) {
-          answer = { action: 'unsupported' };
-        } else {
-          try {
-            answer = readElicitAnswer(
-              await ctx.mcpReq.elicitInput(
-                url && elicitationId
-                  ? { mode: 'url', message: outcome.message, url, elicitationId }
-                  : { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
-                { timeout: outcome.timeoutMs },
-              ),
-            );
-          } catch {
-            // Timed out, the client went away or refused the request: nobody confirmed.
-            answer = { action: 'expired' };
-          }
-        }
-        outcome = await outcome.resume(answer, {
-          // 2025-11-25: the out-of-band interaction a URL elicitation started is complete.
-          ...(elicitationId
-            ? {
-                complete: () =>
-                  ctx.mcpReq.notify({
-                    method: METHOD.elicitationComplete,
-                    params: { elicitationId },
-                  }),
-              }
-            : {}),
-        });
-      }
-      return finished(outcome);
-    });
+    server.setRequestHandler('resources/read', async (request, ctx) =>
+      surfaceAnswer('resources/read', await settle(ctx), request.params.uri),
+    );
+    server.setRequestHandler('prompts/get', async (request, ctx) =>
+      surfaceAnswer('prompts/get', await settle(ctx), request.params.name),
+    );
+    server.setRequestHandler('completion/complete', async (request, ctx) =>
+      surfaceAnswer('completion/complete', await settle(ctx), ''),
+    );
 
     return server;
   };
+}
+
+/** The SDK's answer for a finished resource read, prompt get or completion. */
+function surfaceAnswer(method: SurfaceMethod, outcome: ToolCallOutcome | undefined, target: string) {
+  // The shapes differ per method; the SDK validates each against its result schema.
+  if (outcome?.kind === 'result') return frameSurfaceResult(method, outcome.result, target) as never;
+  return finished(outcome) as never;
 }

@@ -47,7 +47,8 @@ export interface SecuredOutput {
 }
 
 export interface OutputGuard {
-  secure(tool: Tool, result: ToolResult): SecuredOutput;
+  /** `tool`: what produced the result (its name picks the per-tool actions; its labels the wrapping). */
+  secure(tool: Pick<Tool, 'name' | 'labels'>, result: ToolResult): SecuredOutput;
   /** Redacts every string of a JSON value (audit payloads, log objects and messages). */
   redactValue<T>(value: T): T;
   /**

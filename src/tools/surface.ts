@@ -17,7 +17,8 @@ export interface ListedPrompt {
   readonly name: string;
   readonly title?: string;
   readonly description?: string;
-  readonly arguments?: readonly {
+  // Mutable array type: the SDK's result types take it as it is.
+  readonly arguments?: {
     readonly name: string;
     readonly title?: string;
     readonly description?: string;

@@ -7,14 +7,15 @@ import {
 } from '../../wire/index.js';
 import { refusal as refusalOf, type Refusal } from '../check-request.js';
 import { given, requestMeta, type RequestStage, type ToolCallRequest } from '../context.js';
-import { METHOD } from '../protocol.js';
+import { isCallMethod } from '../protocol.js';
 import { clientWentAway, refusalResponse, SESSION_NOT_FOUND } from '../render-http.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * The call-tool stage: a tools/call runs its flow (the call stages) here, before the SDK, refused
+ * The call stage: a tools/call (or resources/read, prompts/get, completion/complete: protocol.ts
+ * CALL_METHODS) runs its flow (the call stages) here, before the SDK, refused
  * or not: every attempt, however malformed, ends with exactly one record (DESIGN.md). Outcomes
  * that clients act on at the HTTP level are answered here; the rest are framed further on.
  */
@@ -22,7 +23,8 @@ export const callTool: RequestStage = async (ctx, next) => {
   const { request } = ctx;
   const body = given(ctx.body, 'body');
   const checked = given(ctx.checked, 'checked');
-  if (!isObject(body.value) || body.value.method !== METHOD.toolsCall) return next();
+  if (!isObject(body.value) || !isCallMethod(body.value.method)) return next();
+  const method = body.value.method;
   const params = body.value.params;
   const refusal: Refusal | undefined =
     checked.refusal ??
@@ -32,6 +34,7 @@ export const callTool: RequestStage = async (ctx, next) => {
   const toolCall = await ctx.env.pipeline.callTool({
     principal: given(ctx.principal, 'principal'),
     meta: requestMeta(ctx, body.bytes),
+    method,
     params,
     ...(refusal ? { refusal } : {}),
     signal: request.signal,
@@ -51,7 +54,7 @@ export const callTool: RequestStage = async (ctx, next) => {
       return insufficientScopeResponse({
         id,
         scope: toolCall.requiredScope,
-        tool: isObject(params) && typeof params.name === 'string' ? params.name : '',
+        tool: isObject(params) && typeof params.name === 'string' ? params.name : method,
       });
     case 'rate-limited':
       return rateLimitedResponse(toolCall.refusal, id);

@@ -19,6 +19,9 @@ export const execute: CallStage = async (ctx, next) => {
       principal: req.principal,
       requestId: req.meta.requestId,
       signal: req.signal,
+      ...(req.notify ? { notify: req.notify } : {}),
+      ...(req.progressToken !== undefined ? { progressToken: req.progressToken } : {}),
+      ...(req.logLevel ? { logLevel: req.logLevel } : {}),
     });
   } catch (err) {
     if (err instanceof ToolInputError) {

@@ -6,7 +6,16 @@ import {
   type Ending,
   type ToolCallOutcome,
 } from '../context.js';
+import type { CallMethod } from '../protocol.js';
 import { commitRecord, who } from './record.js';
+
+/** The record's event for each call method. */
+const CALL_EVENT = {
+  'tools/call': 'tool-call',
+  'resources/read': 'resource-read',
+  'prompts/get': 'prompt-get',
+  'completion/complete': 'completion',
+} as const satisfies Record<CallMethod, AuditEntry['event']>;
 
 /** The call's audit record as it stands, with what its end adds. */
 export function callEntry(
@@ -19,7 +28,7 @@ export function callEntry(
     correlationId: meta.requestId,
     ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
     ...who(principal),
-    event: 'tool-call',
+    event: CALL_EVENT[ctx.method],
     ...(ctx.name !== undefined ? { tool: ctx.name.toWellFormed() } : {}),
     ...(ctx.tool?.upstream ? { upstream: ctx.tool.upstream } : {}),
     ...(ctx.tool ? { scope: ctx.tool.scope } : {}),

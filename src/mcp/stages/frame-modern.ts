@@ -1,5 +1,6 @@
 import { frameModernToolCall } from '../frame-tool-call.js';
 import type { RequestStage } from '../context.js';
+import { METHOD } from '../protocol.js';
 import { withHeaders } from '../render-http.js';
 
 /** The frame-modern stage: a finished 2026-07-28 tools/call needs no SDK server (frame-tool-call.ts). */
@@ -8,6 +9,7 @@ export const frameModern: RequestStage = async (ctx, next) => {
   if (
     ctx.checked?.refusal === undefined &&
     ctx.checked?.route === 'modern' &&
+    ctx.checked.message.method === METHOD.toolsCall &&
     toolCall &&
     (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
   ) {

@@ -1,16 +1,24 @@
 import { describeArgs, type AuditEntry, type JsonValue } from '../../audit/index.js';
 import type { CallContext, CallStage } from '../context.js';
 import { checkCallShape } from '../check-call.js';
+import { resolveTarget } from '../resolve-target.js';
 
 /**
- * The read-call stage: parses the params (check-shape.ts) and looks the tool up, before any
+ * The read-call stage: parses the params (check-shape.ts) and finds the target (a tool, or an
+ * upstream's prompt, resource or completion: resolve-target.ts), before any
  * exit, so that every call, however malformed or refused, is one its record can describe.
  */
 export const readCall: CallStage = async (ctx, next) => {
-  const shape = checkCallShape(ctx.req.params);
+  const shape = checkCallShape(ctx.req.params, ctx.method);
   ctx.shape = shape;
   ctx.name = shape.name;
-  ctx.tool = shape.name === undefined ? undefined : ctx.env.deps.catalogue.get(shape.name);
+  const { catalogue } = ctx.env.deps;
+  // A malformed tools/call still names its tool, for the record's upstream and scope.
+  ctx.tool = shape.ok
+    ? resolveTarget(catalogue, ctx.method, shape.name, shape.args)
+    : ctx.method === 'tools/call' && shape.name !== undefined
+      ? catalogue.get(shape.name)
+      : undefined;
   if (shape.ok) {
     ctx.args = shape.args;
     ctx.described = describe(ctx, shape.args as JsonValue, shape.name);

@@ -1,8 +1,9 @@
-import type { CallStage } from '../context.js';
+import { given, type CallStage } from '../context.js';
+import { unknownTargetMessage } from '../resolve-target.js';
 import { JSON_RPC } from '../protocol.js';
 import { finish } from './finish.js';
 
-/** The resolve-tool stage: a name the catalogue does not hold is -32602, in-band. */
+/** The resolve-tool stage: a target nothing answers to is -32602, in-band (resolve-target.ts). */
 export const resolveTool: CallStage = async (ctx, next) => {
   if (ctx.tool) return next();
   ctx.reasons.push('unknown-tool');
@@ -13,7 +14,7 @@ export const resolveTool: CallStage = async (ctx, next) => {
     answer: {
       kind: 'rpc-error',
       code: JSON_RPC.invalidParams,
-      message: `Unknown tool: ${ctx.name}. Call tools/list to see the available tools.`,
+      message: unknownTargetMessage(ctx.method, given(ctx.name, 'name')),
     },
   });
 };

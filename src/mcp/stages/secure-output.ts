@@ -1,4 +1,5 @@
 import type { PipelineReason } from '../reasons.js';
+import type { ToolOutput } from '../../tools/index.js';
 import { given, type CallStage } from '../context.js';
 
 const INJECTION_REASON = {
@@ -12,9 +13,10 @@ export const secureOutput: CallStage = async (ctx, next) => {
   const { output, metrics } = ctx.env.deps;
   const out = given(ctx.out, 'out');
   const stop = metrics.startStage('sanitise');
+  const structured = ctx.structured ?? promptParts(out);
   const secured = output.secure(given(ctx.tool, 'tool'), {
     content: [...out.content],
-    ...(ctx.structured ? { structuredContent: ctx.structured } : {}),
+    ...(structured ? { structuredContent: structured } : {}),
     ...(out.isError ? { isError: true } : {}),
   });
   stop();
@@ -26,3 +28,16 @@ export const secureOutput: CallStage = async (ctx, next) => {
   ctx.result = secured.result;
   return next();
 };
+
+/**
+ * A prompt's roles and description ride in `structuredContent` through the output stage, so the
+ * description (upstream text like the messages) is detected, sanitised and redacted with them;
+ * frame-surface.ts takes them back out.
+ */
+function promptParts(out: ToolOutput): Record<string, unknown> | undefined {
+  if (!out.roles && out.description === undefined) return undefined;
+  return {
+    ...(out.roles ? { roles: [...out.roles] } : {}),
+    ...(out.description !== undefined ? { description: out.description } : {}),
+  };
+}
