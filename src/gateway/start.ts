@@ -306,6 +306,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const mcp = createMcpEndpoint({
       pipeline,
       logger,
+      redact: (value) => output.redactValue(value),
       bodyLimitBytes: config.server.bodyLimitBytes,
       jsonMaxDepth: config.server.jsonMaxDepth,
       sessions: {

@@ -1,4 +1,4 @@
-import { canonicalJson, CanonicalJsonError, type JsonValue } from '../audit/index.js';
+import { canonicalJson, CanonicalJsonError } from '../audit/index.js';
 import type { CallMethod } from './protocol.js';
 import type { PipelineReason } from './reasons.js';
 
@@ -85,7 +85,7 @@ export function checkCallShape(params: unknown, method: CallMethod = 'tools/call
   if ('problem' in read) return malformed(read.problem, read.name);
   const { name, args } = read;
   try {
-    canonicalJson(args as JsonValue);
+    canonicalJson(args);
   } catch (err) {
     if (!(err instanceof CanonicalJsonError)) throw err;
     return {

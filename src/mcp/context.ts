@@ -25,6 +25,7 @@ import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
 import type { JsonRpcId } from '../wire/index.js';
 import { JSON_RPC, type CallMethod } from './protocol.js';
+import type { CallRelay } from './relay.js';
 import type { Session, SessionManager } from './sessions.js';
 
 /**
@@ -114,6 +115,8 @@ export interface ToolCallRequest {
   readonly notify?: ToolContext['notify'];
   readonly progressToken?: string | number;
   readonly logLevel?: LogLevel;
+  /** Called once an upstream target starts running: from then on the call may stream (relay.ts). */
+  readonly onRun?: () => void;
 }
 
 export interface PipelineDeps {
@@ -292,6 +295,7 @@ export interface EndpointEnv {
   readonly handler: McpHttpHandler;
   readonly sessions: SessionManager;
   readonly logger: Logger;
+  readonly redact: <T>(value: T) => T;
   readonly bodyLimitBytes: number;
   readonly jsonMaxDepth: number;
 }
@@ -313,8 +317,10 @@ export interface RequestContext {
   checked?: CheckedMessage;
   // find session
   session?: Session;
-  // call tool
+  // call
   toolCall?: ToolCallOutcome;
+  /** A call still running whose notifications stream to the caller: the SDK handler awaits it. */
+  running?: { readonly outcome: Promise<ToolCallOutcome>; readonly relay: CallRelay };
 }
 
 export type RequestStage = Stage<RequestContext, Response>;

@@ -9,6 +9,8 @@ import { createSessionManager, type SessionLimits, type SessionManager } from '.
 export interface McpEndpointOptions {
   readonly pipeline: McpPipeline;
   readonly logger: Logger;
+  /** The gateway's redaction of every string of a value (relayed notifications). */
+  readonly redact: <T>(value: T) => T;
   readonly bodyLimitBytes: number;
   readonly jsonMaxDepth: number;
   readonly sessions: SessionLimits;
@@ -28,7 +30,9 @@ export interface McpEndpoint {
  */
 export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
   const { pipeline, logger } = opts;
-  const factory = createServerFactory(pipeline);
+  // The factory's logging/setLevel handler finds the caller's session (the manager is created
+  // just below; the handler runs only once requests arrive).
+  const factory = createServerFactory(pipeline, (id, principal) => sessions.find(id, principal));
   const onerror = (err: Error) => logger.debug({ err }, 'mcp request rejected by the SDK');
   const handler: McpHttpHandler = createMcpHandler(factory, {
     legacy: 'stateless',
@@ -40,6 +44,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     pipeline,
     handler,
     sessions,
+    redact: opts.redact,
     logger,
     bodyLimitBytes: opts.bodyLimitBytes,
     jsonMaxDepth: opts.jsonMaxDepth,

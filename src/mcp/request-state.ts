@@ -1,6 +1,7 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
 import type { RequestMeta, ToolCallOutcome } from './context.js';
+import type { CallRelay } from './relay.js';
 
 /**
  * What the HTTP layer hands the SDK for one request, carried in `AuthInfo.extra` (the SDK's
@@ -11,6 +12,8 @@ export interface RequestState {
   readonly principal: Principal;
   readonly meta: RequestMeta;
   readonly toolCall?: ToolCallOutcome;
+  /** A call still running (relay.ts): the handler attaches the relay, then awaits the outcome. */
+  readonly running?: { readonly outcome: Promise<ToolCallOutcome>; readonly relay: CallRelay };
 }
 
 const KEY = 'portcullis';

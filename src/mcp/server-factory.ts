@@ -6,7 +6,9 @@ import {
   type McpServerFactory,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import type { Principal } from '../auth/index.js';
 import type { SurfaceMethod } from '../tools/index.js';
+import type { Session } from './sessions.js';
 import { frameSurfaceResult } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
@@ -48,7 +50,10 @@ const INSTRUCTIONS =
  * layer attached after authentication, and the call handlers (tools/call, resources/read,
  * prompts/get, completion/complete) only frame the outcome the pipeline finished.
  */
-export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
+export function createServerFactory(
+  pipeline: McpPipeline,
+  findSession: (id: string, principal: Principal) => Session | undefined = () => undefined,
+): McpServerFactory {
   return () => {
     const server = new Server(SERVER_INFO, {
       capabilities: {
@@ -56,6 +61,7 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
         resources: { listChanged: false },
         prompts: { listChanged: false },
         completions: {},
+        logging: {},
       },
       instructions: INSTRUCTIONS,
     });
@@ -70,7 +76,13 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
      * own stream, then the pipeline finishes the call (and writes its record).
      */
     const settle = async (ctx: ServerContext): Promise<ToolCallOutcome | undefined> => {
-      const outcome = fromAuthInfo(ctx.http?.authInfo)?.toolCall;
+      const state = fromAuthInfo(ctx.http?.authInfo);
+      if (state?.running) {
+        // The call is running upstream: its notifications go out on this request's stream.
+        state.running.relay.attach((n) => ctx.mcpReq.notify(n));
+        return state.running.outcome;
+      }
+      const outcome = state?.toolCall;
       if (outcome?.kind !== 'elicit') return outcome;
       const { url, elicitationId } = outcome;
       let answer: ElicitAnswer;
@@ -101,6 +113,15 @@ export function createServerFactory(pipeline: McpPipeline): McpServerFactory {
           : {}),
       });
     };
+
+    // 2025 sessions: the level applies to the session's later calls. Without a session (stateless
+    // 2025) there is nothing to keep it on: the default (`info`) stays. 2026-07-28 asks per request.
+    server.setRequestHandler('logging/setLevel', async (request, ctx) => {
+      const { principal } = stateOf(ctx);
+      const session = ctx.sessionId ? findSession(ctx.sessionId, principal) : undefined;
+      if (session) session.logLevel = request.params.level;
+      return {};
+    });
 
     server.setRequestHandler('tools/list', async (_request, ctx) => {
       const { principal, meta } = stateOf(ctx);

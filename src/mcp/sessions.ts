@@ -5,6 +5,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { Principal } from '../auth/index.js';
+import type { LogLevel } from '../tools/index.js';
 
 /**
  * Stateful sessions for 2025-era clients that need server-to-client requests (elicitation).
@@ -17,6 +18,8 @@ export interface Session {
   readonly binding: string;
   readonly transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
+  /** The least severe upstream log level relayed on this session (`logging/setLevel`). */
+  logLevel?: LogLevel;
 }
 
 export interface SessionLimits {

@@ -1,4 +1,4 @@
-import { CLIENT_CAPABILITIES_META_KEY } from '@modelcontextprotocol/server';
+import { CLIENT_CAPABILITIES_META_KEY, LOG_LEVEL_META_KEY } from '@modelcontextprotocol/server';
 import {
   insufficientScopeResponse,
   JSON_RPC,
@@ -8,6 +8,7 @@ import {
 import { refusal as refusalOf, type Refusal } from '../check-request.js';
 import { given, requestMeta, type RequestStage, type ToolCallRequest } from '../context.js';
 import { isCallMethod } from '../protocol.js';
+import { createCallRelay, isLogLevel, type CallRelay } from '../relay.js';
 import { clientWentAway, refusalResponse, SESSION_NOT_FOUND } from '../render-http.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -31,19 +32,30 @@ export const callTool: RequestStage = async (ctx, next) => {
     (ctx.sessionId && !ctx.session
       ? refusalOf('session-not-found', 'session-not-found', SESSION_NOT_FOUND)
       : undefined);
-  const toolCall = await ctx.env.pipeline.callTool({
+  const era = checked.refusal ? 'legacy' : checked.route;
+  const relayed = relayOf(ctx, era, isObject(params) ? params : undefined);
+  let onRun: (() => void) | undefined;
+  const started = new Promise<'running'>((resolve) => (onRun = () => resolve('running')));
+  const call = ctx.env.pipeline.callTool({
     principal: given(ctx.principal, 'principal'),
     meta: requestMeta(ctx, body.bytes),
     method,
     params,
     ...(refusal ? { refusal } : {}),
     signal: request.signal,
-    ...confirmationChannel(
-      checked.refusal ? 'legacy' : checked.route,
-      isObject(params) ? params : undefined,
-      ctx.session !== undefined,
-    ),
+    ...confirmationChannel(era, isObject(params) ? params : undefined, ctx.session !== undefined),
+    ...(relayed ? { ...relayed.request, onRun } : {}),
   });
+  // A call whose upstream target has started may stream its notifications: the answer is then
+  // given by the SDK on the request's stream (an internal failure from here is in-band -32603,
+  // as the status is sent). Everything decided before that keeps its HTTP-level answer.
+  const first = relayed ? await Promise.race([call, started]) : await call;
+  if (first === 'running') {
+    ctx.running = { outcome: call.finally(() => relayed!.relay.close()), relay: relayed!.relay };
+    return next();
+  }
+  relayed?.relay.close();
+  const toolCall = first;
   ctx.toolCall = toolCall;
   if (request.signal.aborted) return clientWentAway(ctx.env.logger, ctx.requestId);
   const { id } = ctx;
@@ -95,5 +107,34 @@ export function confirmationChannel(
     elicits: { form, url },
     ...(params && 'requestState' in params ? { requestState: params.requestState } : {}),
     ...(isObject(params?.inputResponses) ? { inputResponses: params.inputResponses } : {}),
+  };
+}
+
+/**
+ * Whether this caller can receive the call's notifications, and what it asked for: 2026-07-28
+ * asks per request (`_meta.progressToken`, the log-level `_meta` key; nothing asked, nothing
+ * sent); 2025 traffic always has the POST's event stream, at the session's `logging/setLevel`
+ * level or `info`.
+ */
+function relayOf(
+  ctx: Parameters<RequestStage>[0],
+  era: 'modern' | 'legacy',
+  params: Record<string, unknown> | undefined,
+): { relay: CallRelay; request: Pick<ToolCallRequest, 'notify' | 'progressToken' | 'logLevel'> } | undefined {
+  const meta = isObject(params?._meta) ? params._meta : {};
+  const token = meta.progressToken;
+  const progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
+  const asked = meta[LOG_LEVEL_META_KEY];
+  const logLevel =
+    era === 'modern' ? (isLogLevel(asked) ? asked : undefined) : (ctx.session?.logLevel ?? 'info');
+  if (progressToken === undefined && logLevel === undefined) return undefined;
+  const relay = createCallRelay(ctx.env.redact);
+  return {
+    relay,
+    request: {
+      notify: relay.notify,
+      ...(progressToken !== undefined ? { progressToken } : {}),
+      ...(logLevel ? { logLevel } : {}),
+    },
   };
 }

@@ -14,6 +14,8 @@ export const execute: CallStage = async (ctx, next) => {
   const tool = given(ctx.tool, 'tool');
   ctx.effectful = true;
   const stop = deps.metrics.startStage('execute');
+  // Only upstream targets send notifications; built-ins keep the plain answer (and its status).
+  if (tool.upstream !== undefined) req.onRun?.();
   try {
     ctx.out = await tool.execute(ctx.value, {
       principal: req.principal,

@@ -13,7 +13,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * clients whose initialize declares elicitation get a stateful session bound to their credential.
  */
 export const handToSdk: RequestStage = async (ctx) => {
-  const { env, request, toolCall, session } = ctx;
+  const { env, request, toolCall, session, running } = ctx;
   const body = given(ctx.body, 'body');
   const checked = given(ctx.checked, 'checked');
   if (checked.refusal) throw new Error('pipeline stage order: a refused request reached the SDK');
@@ -29,6 +29,7 @@ export const handToSdk: RequestStage = async (ctx) => {
     principal,
     meta: requestMeta(ctx, body.bytes),
     ...(toolCall ? { toolCall } : {}),
+    ...(running ? { running } : {}),
   });
   const extraHeaders = toolCall?.kind === 'result' ? toolCall.headers : undefined;
 
