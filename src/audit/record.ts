@@ -11,6 +11,8 @@ export type AuditEvent =
   | 'completion'
   /** resources/list, resources/templates/list or prompts/list. */
   | 'surface-list'
+  /** A subscription to a resource's updates (resources/subscribe, subscriptions/listen). */
+  | 'resource-subscribe'
   | 'authentication'
   | 'authorization'
   | 'confirmation'

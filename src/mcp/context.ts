@@ -286,6 +286,13 @@ export interface McpPipeline {
     signal: AbortSignal,
   ): Promise<{ resources: ListedResource[]; nextCursor?: string }>;
   callTool(request: ToolCallRequest): Promise<ToolCallOutcome>;
+  /** Checks (readable), relays to the upstream and records a resource subscription; throws a ProtocolError. */
+  subscribe(
+    principal: Principal,
+    meta: RequestMeta,
+    uri: string,
+    action: 'subscribe' | 'unsubscribe',
+  ): Promise<void>;
 }
 
 /** What the /mcp endpoint prepares once for every request. */

@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { EndpointEnv, McpPipeline } from './context.js';
 import { handleRequest } from './pipeline.js';
 import { HEADER } from './protocol.js';
+import { createSurfaceNotifier } from './notify-surface.js';
 import { createServerFactory } from './server-factory.js';
+import type { SurfaceEvent } from '../tools/index.js';
 import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
 
 export interface McpEndpointOptions {
@@ -19,6 +21,8 @@ export interface McpEndpointOptions {
 export interface McpEndpoint {
   handle(request: Request, ctx: { requestId: string; ip: string }): Promise<Response>;
   readonly sessions: SessionManager;
+  /** An upstream announced a change: tell the clients that may hear of it (notify-surface.ts). */
+  surfaceEvent(event: SurfaceEvent): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     maxRequestBodySize: opts.bodyLimitBytes,
   });
   const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now });
+  const notifier = createSurfaceNotifier({ handler, sessions, logger });
   const env: EndpointEnv = {
     pipeline,
     handler,
@@ -61,7 +66,9 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         id: null,
       }),
     sessions,
+    surfaceEvent: (event) => notifier.notify(event),
     async close() {
+      notifier.close();
       await sessions.close();
       await handler.close();
     },

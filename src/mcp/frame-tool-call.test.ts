@@ -24,6 +24,7 @@ const pipeline: McpPipeline = {
   listResourceTemplates: unused,
   listResources: unused,
   callTool: unused,
+  subscribe: unused,
 };
 
 /** What the SDK's own 2026-07-28 handler answers for the same finished outcome. */

@@ -16,6 +16,7 @@ import { answer } from './stages/answer.js';
 import { auditIntent } from './stages/audit-intent.js';
 import { authenticateCredential, authenticateRequest } from './stages/authenticate.js';
 import { callTool } from './stages/call-tool.js';
+import { checkListen } from './stages/check-listen.js';
 import { checkMediaType } from './stages/check-media-type.js';
 import { checkRequestMessage } from './stages/check-message.js';
 import { checkOutput } from './stages/check-output.js';
@@ -38,6 +39,7 @@ import { refuseRequest } from './stages/refuse-request.js';
 import { resolveTool } from './stages/resolve-tool.js';
 import { secureOutput } from './stages/secure-output.js';
 import { serveStream } from './stages/serve-stream.js';
+import { subscribe } from './stages/subscribe.js';
 import { takeRefusal } from './stages/take-refusal.js';
 import { validate } from './stages/validate.js';
 
@@ -57,6 +59,7 @@ export const REQUEST_STAGES = [
   ['call', callTool], //                      tools/call, resources/read, prompts/get, completion/complete:
   //                                             the CALL_STAGES flow; HTTP-level answers
   ['refuse request', refuseRequest], //       any other method refused by shape or session
+  ['check listen', checkListen], //           2026-07-28 subscriptions/listen: only readable resources
   ['frame modern', frameModern], //           a finished 2026-07-28 tools/call: framed without the SDK
   ['hand to SDK', handToSdk], //              everything else: the SDK (or the session) speaks MCP
 ] as const satisfies readonly Row<RequestStage>[];
@@ -140,6 +143,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     listPrompts: (principal, meta) => listPrompts(env, principal, meta),
     listResourceTemplates: (principal, meta) => listResourceTemplates(env, principal, meta),
     listResources: (principal, meta, cursor, signal) => listResources(env, principal, meta, cursor, signal),
+    subscribe: (principal, meta, uri, action) => subscribe(env, principal, meta, uri, action),
     callTool(req): Promise<ToolCallOutcome> {
       return runStages(CALL_STAGES, startCall(env, req), fail);
     },

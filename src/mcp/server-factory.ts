@@ -57,9 +57,9 @@ export function createServerFactory(
   return () => {
     const server = new Server(SERVER_INFO, {
       capabilities: {
-        tools: { listChanged: false },
-        resources: { listChanged: false },
-        prompts: { listChanged: false },
+        tools: { listChanged: true },
+        resources: { subscribe: true, listChanged: true },
+        prompts: { listChanged: true },
         completions: {},
         logging: {},
       },
@@ -142,6 +142,36 @@ export function createServerFactory(
       return pipeline.listResources(principal, meta, request.params?.cursor, ctx.mcpReq.signal);
     });
 
+    // 2025: updates reach the session's own stream, so a subscription needs a session (clients
+    // that declare elicitation get one); 2026-07-28 subscribes with subscriptions/listen.
+    const subscription =
+      (action: 'subscribe' | 'unsubscribe') =>
+      async (request: { params: { uri: string } }, ctx: ServerContext) => {
+        const { principal, meta } = stateOf(ctx);
+        const session = ctx.sessionId ? findSession(ctx.sessionId, principal) : undefined;
+        if (!session)
+          throw new ProtocolError(
+            ProtocolErrorCode.InvalidRequest,
+            `resources/${action} needs a session: updates are sent on the session's stream.`,
+          );
+        const { uri } = request.params;
+        if (
+          action === 'subscribe' &&
+          !session.subscriptions.has(uri) &&
+          session.subscriptions.size >= MAX_SUBSCRIPTIONS
+        )
+          throw new ProtocolError(
+            ProtocolErrorCode.InvalidParams,
+            `At most ${MAX_SUBSCRIPTIONS} subscriptions per session.`,
+          );
+        await pipeline.subscribe(principal, meta, uri, action);
+        if (action === 'subscribe') session.subscriptions.add(uri);
+        else session.subscriptions.delete(uri);
+        return {};
+      };
+    server.setRequestHandler('resources/subscribe', subscription('subscribe'));
+    server.setRequestHandler('resources/unsubscribe', subscription('unsubscribe'));
+
     server.setRequestHandler('resources/read', async (request, ctx) =>
       surfaceAnswer('resources/read', await settle(ctx), request.params.uri),
     );
@@ -155,6 +185,9 @@ export function createServerFactory(
     return server;
   };
 }
+
+/** Resource subscriptions one session may hold. */
+const MAX_SUBSCRIPTIONS = 256;
 
 /** The SDK's answer for a finished resource read, prompt get or completion. */
 function surfaceAnswer(method: SurfaceMethod, outcome: ToolCallOutcome | undefined, target: string) {

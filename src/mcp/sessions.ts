@@ -20,6 +20,10 @@ export interface Session {
   lastSeen: number;
   /** The least severe upstream log level relayed on this session (`logging/setLevel`). */
   logLevel?: LogLevel;
+  /** Resource URIs this session subscribed to (each checked readable when subscribed). */
+  readonly subscriptions: Set<string>;
+  /** Sends a notification on the session's own stream. */
+  readonly notify: (notification: { method: string; params?: Record<string, unknown> }) => Promise<void>;
 }
 
 export interface SessionLimits {
@@ -42,6 +46,8 @@ export interface SessionManager {
   find(id: string, principal: Principal): Session | undefined;
   /** A new, not yet initialised session transport; the SDK assigns its id during initialize. */
   open(principal: Principal): Promise<OpenSessionResult>;
+  /** Every open session (for notifications that are not about one request). */
+  all(): Iterable<Session>;
   readonly size: number;
   close(): Promise<void>;
 }
@@ -105,18 +111,25 @@ export function createSessionManager(deps: {
         if (reserved) pending--;
         reserved = false;
       };
+      const server = await deps.factory({ era: 'legacy' });
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomBytes(32).toString('base64url'),
         enableJsonResponse: false,
         onsessioninitialized: (id) => {
           release();
-          sessions.set(id, { id, binding: principal.binding, transport, lastSeen: now() });
+          sessions.set(id, {
+            id,
+            binding: principal.binding,
+            transport,
+            lastSeen: now(),
+            subscriptions: new Set(),
+            notify: (n) => ('server' in server ? server.server : server).notification(n),
+          });
         },
         onsessionclosed: (id) => {
           sessions.delete(id);
         },
       });
-      const server = await deps.factory({ era: 'legacy' });
       await server.connect(transport);
       const settle = async () => {
         if (transport.sessionId !== undefined && sessions.has(transport.sessionId)) return;
@@ -126,6 +139,8 @@ export function createSessionManager(deps: {
       };
       return { ok: true, transport, settle };
     },
+
+    all: () => sessions.values(),
 
     async close() {
       clearInterval(timer);

@@ -102,9 +102,9 @@ export interface UpstreamSurface {
     list(cursor: string | undefined, ctx: ToolContext): Promise<ResourcePage>;
     /** The resources/read operation for one gateway URI of this upstream (args `{ uri }`). */
     reader(uri: string): SurfaceOperation;
-    /** Present when the server declares `resources.subscribe`. */
-    subscribe?(uri: string): Promise<void>;
-    unsubscribe?(uri: string): Promise<void>;
+    /** Present when the server declares `resources.subscribe`; `uri` is the gateway URI. */
+    subscribe?: (uri: string) => Promise<void>;
+    unsubscribe?: (uri: string) => Promise<void>;
   };
   /**
    * The completion/complete operation for a ref of this upstream (args `{ ref, argument, context? }`),

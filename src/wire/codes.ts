@@ -29,6 +29,8 @@ export const JSON_RPC = {
  */
 export const WIRE_CODES = {
   'parse-error': { status: 400, jsonRpc: JSON_RPC.parseError },
+  /** A well-formed request whose params name nothing the caller may use; answered in-band. */
+  'invalid-params': { status: 200, jsonRpc: JSON_RPC.invalidParams },
   'bad-request': { status: 400, jsonRpc: JSON_RPC.invalidRequest },
   'header-mismatch': { status: 400, jsonRpc: JSON_RPC.headerMismatch },
   'unsupported-revision': { status: 400, jsonRpc: JSON_RPC.unsupportedProtocolVersion },

@@ -1,0 +1,75 @@
+import type { McpHttpHandler } from '@modelcontextprotocol/server';
+import type { Logger } from 'pino';
+import type { SurfaceEvent } from '../tools/index.js';
+import type { SessionManager } from './sessions.js';
+
+/** The shortest gap between two notifications about the same thing; more are folded into one. */
+const MIN_GAP_MS = 1000;
+
+/**
+ * Tells clients what an upstream announced: a list changed (every 2025 session and every
+ * 2026-07-28 `subscriptions/listen` stream that asked; a list change carries no data), or a
+ * resource was updated (only the sessions and listeners that subscribed to that URI, each
+ * checked readable when it subscribed). An upstream that floods is folded to one notification
+ * per list or URI per second, so it cannot turn into a flood to every client.
+ */
+export function createSurfaceNotifier(deps: {
+  readonly handler: Pick<McpHttpHandler, 'notify'>;
+  readonly sessions: Pick<SessionManager, 'all'>;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}): { notify(event: SurfaceEvent): void; close(): void } {
+  const now = deps.now ?? Date.now;
+  const lastSent = new Map<string, number>();
+  const trailing = new Map<string, NodeJS.Timeout>();
+
+  const deliver = (event: SurfaceEvent) => {
+    if (event.kind === 'list-changed') {
+      const modern = {
+        tools: 'toolsChanged',
+        prompts: 'promptsChanged',
+        resources: 'resourcesChanged',
+      } as const;
+      deps.handler.notify[modern[event.list]]();
+      for (const s of deps.sessions.all())
+        s.notify({ method: `notifications/${event.list}/list_changed` }).catch(() => undefined);
+      return;
+    }
+    deps.handler.notify.resourceUpdated(event.uri);
+    for (const s of deps.sessions.all()) {
+      if (s.subscriptions.has(event.uri))
+        s.notify({ method: 'notifications/resources/updated', params: { uri: event.uri } }).catch(
+          () => undefined,
+        );
+    }
+  };
+
+  return {
+    notify(event) {
+      const key = event.kind === 'list-changed' ? `list:${event.list}` : `uri:${event.uri}`;
+      const at = now();
+      const last = lastSent.get(key);
+      if (last === undefined || at - last >= MIN_GAP_MS) {
+        lastSent.set(key, at);
+        if (lastSent.size > 10_000) lastSent.clear();
+        deliver(event);
+        return;
+      }
+      if (trailing.has(key)) return;
+      const timer = setTimeout(
+        () => {
+          trailing.delete(key);
+          lastSent.set(key, now());
+          deliver(event);
+        },
+        MIN_GAP_MS - (at - last),
+      );
+      timer.unref();
+      trailing.set(key, timer);
+    },
+    close() {
+      for (const t of trailing.values()) clearTimeout(t);
+      trailing.clear();
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { Principal } from '../../auth/index.js';
+import type { CallEnv, RequestMeta } from '../context.js';
+import { resolveTarget } from '../resolve-target.js';
+import { commitRecord, who } from './record.js';
+
+/**
+ * resources/subscribe and unsubscribe (2025 sessions) and the resource URIs of a 2026-07-28
+ * subscriptions/listen: a caller may subscribe only to what it may read, so update
+ * notifications never tell anyone about a resource they could not read. An unknown URI and a
+ * URI the caller may not read get the same answer. The upstream is asked to subscribe when it
+ * offers subscriptions; each subscription is recorded.
+ */
+export async function subscribe(
+  env: CallEnv,
+  principal: Principal,
+  meta: RequestMeta,
+  uri: string,
+  action: 'subscribe' | 'unsubscribe',
+): Promise<void> {
+  const started = Date.now();
+  const op = resolveTarget(env.deps.catalogue, 'resources/read', uri, { uri });
+  const allowed = op !== undefined && env.decide(principal, op, new Set()).effect !== 'deny';
+  const resources = allowed && op.upstream ? env.deps.catalogue.surface(op.upstream)?.resources : undefined;
+  const ok = await commitRecord(env.deps, {
+    correlationId: meta.requestId,
+    ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+    ...who(principal),
+    event: 'resource-subscribe',
+    tool: uri.toWellFormed(),
+    ...(op?.upstream ? { upstream: op.upstream, scope: op.scope } : {}),
+    decision: allowed ? 'allow' : 'deny',
+    reasons: [allowed ? 'scope-granted' : 'unknown-tool'],
+    outcome: allowed ? 'ok' : 'invalid',
+    latencyMs: Date.now() - started,
+    bytesIn: meta.bytesIn,
+    bytesOut: 0,
+  });
+  if (!ok)
+    throw new ProtocolError(
+      ProtocolErrorCode.InternalError,
+      'Internal error: the request could not be recorded.',
+    );
+  if (!allowed) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource not found: ${uri}.`);
+  const relay = action === 'subscribe' ? resources?.subscribe : resources?.unsubscribe;
+  if (!relay) {
+    if (action === 'subscribe')
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        `Resource ${uri} does not offer update notifications.`,
+      );
+    return;
+  }
+  await relay(uri);
+}
