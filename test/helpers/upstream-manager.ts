@@ -22,7 +22,10 @@ export interface ManagerHarness {
   close(): Promise<void>;
 }
 
-export async function startManager(upstreams: readonly Record<string, unknown>[]): Promise<ManagerHarness> {
+export async function startManager(
+  upstreams: readonly Record<string, unknown>[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ManagerHarness> {
   const dataDir = tempDir('portcullis-manager-');
   const log = capturingLogger();
   const catalogue = createCatalogue([]);
@@ -31,7 +34,7 @@ export async function startManager(upstreams: readonly Record<string, unknown>[]
     upstreams: upstreamsConfigSchema.parse(upstreams),
     catalogue,
     dataDir,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     logger: log.logger,
     lockfilePollMs: 100,
   });
