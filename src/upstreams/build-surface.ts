@@ -78,8 +78,8 @@ export function buildUpstreamSurface(input: {
       }),
     ...(capabilities.resources.subscribe
       ? {
-          subscribe: (gatewayUri: string) => input.subscribe(ownUri(gatewayUri)),
-          unsubscribe: (gatewayUri: string) => input.unsubscribe(ownUri(gatewayUri)),
+          subscribe: async (gatewayUri: string) => input.subscribe(ownUri(gatewayUri)),
+          unsubscribe: async (gatewayUri: string) => input.unsubscribe(ownUri(gatewayUri)),
         }
       : {}),
   };

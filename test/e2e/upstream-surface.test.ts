@@ -166,4 +166,20 @@ describe('the everything server’s prompts, resources and completions behind th
     const op = h.catalogue.prompt('everything__simple-prompt')!.op;
     await assert.rejects(op.execute({}, callerContext({ signal: ac.signal })), /cancelled/);
   });
+
+  it('a subscription is relayed, and the server’s update reaches listeners under the gateway URI', async () => {
+    const resources = h.catalogue.surface('everything')!.resources!;
+    const page = await resources.list(undefined, callerContext());
+    const uri = page.resources[0]!.uri;
+    await resources.subscribe!(uri);
+    await h.catalogue.get('everything__toggle-subscriber-updates')!.execute({}, callerContext());
+    await eventually(
+      async () =>
+        h.events.some((e) => e.event.kind === 'resource-updated' && e.event.uri === uri) ? true : undefined,
+      'the resource update',
+    );
+    await resources.unsubscribe!(uri);
+    await assert.rejects(resources.subscribe!('portcullis://other/demo://x'), /not a resource of everything/);
+  });
 });
+
