@@ -1,5 +1,6 @@
-// Tool-definition pinning: the rug-pull defence. See src/upstreams/DESIGN.md.
+// Definition pinning (tools, prompts, resource templates, instructions): the rug-pull defence. See src/upstreams/DESIGN.md.
 export { hashDefinition, INSTRUCTIONS_KEY } from './hash-definition.js';
+export { parsePinKey, promptKey, templateKey, type PinKind } from './pin-keys.js';
 export {
   emptyLockfile,
   LOCKFILE_NAME,

@@ -26,7 +26,8 @@ export type UpstreamLock = z.output<typeof upstreamLockSchema>;
 /**
  * The approved tool definitions: `portcullis.lock.json` in the data directory, meant to be
  * reviewed and committed like a package lockfile. Keys are tool names (as the upstream names
- * them) and `(instructions)` for the server's instructions.
+ * them), `prompt:<name>`, `resource-template:<uriTemplate>` and `(instructions)` for the
+ * server's instructions (pin-keys.ts).
  */
 export type Lockfile = z.output<typeof lockfileSchema>;
 

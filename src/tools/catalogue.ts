@@ -1,4 +1,4 @@
-import type { PromptEntry, UpstreamSurface } from './surface.js';
+import { splitResourceUri, type PromptEntry, type UpstreamSurface } from './surface.js';
 import type { ObjectJsonSchema, Tool } from './types.js';
 
 /** A tool as tools/list shows it, computed once when the catalogue changes, not per request. */
@@ -24,13 +24,21 @@ export interface Catalogue {
   get(name: string): Tool | undefined;
   /** Every tool, in a stable order (built-ins first, then upstreams by name). */
   entries(): readonly CatalogueEntry[];
-  /** Replaces the tools served for one upstream; an empty list withdraws them all. */
-  setUpstreamTools(upstream: string, tools: readonly Tool[]): void;
+  /**
+   * Replaces the tools served for one upstream; an empty list withdraws them all. `namespace` is
+   * the prefix its names carry (default: the upstream's name; `''`: served unchanged).
+   */
+  setUpstreamTools(upstream: string, tools: readonly Tool[], namespace?: string): void;
   /** Every upstream's surface beyond tools, by upstream name (surface.ts). */
   surfaces(): readonly UpstreamSurface[];
   surface(upstream: string): UpstreamSurface | undefined;
   /** A prompt by its namespaced name. */
   prompt(name: string): PromptEntry | undefined;
+  /**
+   * The surface that owns a gateway resource URI (or uriTemplate), and that upstream's own URI:
+   * `portcullis://<upstream>/…`, or any other URI when one upstream is served unprefixed.
+   */
+  resourceOwner(uri: string): { readonly surface: UpstreamSurface; readonly uri: string } | undefined;
   /** Replaces one upstream's surface; undefined withdraws it. */
   setUpstreamSurface(upstream: string, surface: UpstreamSurface | undefined): void;
 }
@@ -81,9 +89,9 @@ export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
   return {
     get: (name) => byName.get(name)?.tool,
     entries: () => ordered,
-    setUpstreamTools(upstream, tools) {
+    setUpstreamTools(upstream, tools, namespace = upstream) {
       for (const t of tools) {
-        if (t.upstream !== upstream || !t.name.startsWith(`${upstream}__`)) {
+        if (t.upstream !== upstream || (namespace !== '' && !t.name.startsWith(`${namespace}__`))) {
           throw new Error(`tool ${t.name} does not belong to upstream ${upstream}`);
         }
       }
@@ -94,12 +102,20 @@ export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
     surfaces: () => orderedSurfaces,
     surface: (upstream) => surfaces.get(upstream),
     prompt: (name) => prompts.get(name),
+    resourceOwner(uri) {
+      const unprefixed = orderedSurfaces.find((s) => s.namespace === '')?.upstream;
+      const split = splitResourceUri(uri, unprefixed);
+      const surface = split && surfaces.get(split.upstream);
+      return surface && split ? { surface, uri: split.uri } : undefined;
+    },
     setUpstreamSurface(upstream, surface) {
       if (surface) {
         if (surface.upstream !== upstream)
           throw new Error(`surface of ${surface.upstream} set for ${upstream}`);
+        const ns = surface.namespace ?? upstream;
+        if (ns !== '' && ns !== upstream) throw new Error(`namespace of ${upstream} must be its name or empty`);
         for (const p of surface.prompts) {
-          if (!p.listed.name.startsWith(`${upstream}__`) || p.op.upstream !== upstream)
+          if ((ns !== '' && !p.listed.name.startsWith(`${ns}__`)) || p.op.upstream !== upstream)
             throw new Error(`prompt ${p.listed.name} does not belong to upstream ${upstream}`);
         }
         surfaces.set(upstream, surface);

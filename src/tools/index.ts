@@ -19,6 +19,7 @@ export {
   type ToolOutput,
 } from './types.js';
 export {
+  isGatewayUri,
   joinResourceUri,
   RESOURCE_URI_PREFIX,
   splitResourceUri,

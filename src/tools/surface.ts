@@ -12,7 +12,7 @@ import type { Tool, ToolContext } from './types.js';
 /** The gateway's URI namespace for upstream resources: `portcullis://<upstream>/<upstream's URI>`. */
 export const RESOURCE_URI_PREFIX = 'portcullis://';
 
-/** A prompt as prompts/list shows it (name namespaced `<upstream>__<prompt>`). */
+/** A prompt as prompts/list shows it (name namespaced `<upstream>__<prompt>`, unless unprefixed). */
 export interface ListedPrompt {
   readonly name: string;
   readonly title?: string;
@@ -75,7 +75,7 @@ export interface PromptEntry {
 
 export interface ResourceTemplateEntry {
   readonly listed: ListedResourceTemplate;
-  /** The scope needed to see the template (the URI rules applied to the template's prefix). */
+  /** The scope needed to see the template (the URI rules applied to the upstream's uriTemplate). */
   readonly scope: string;
 }
 
@@ -92,6 +92,11 @@ export type SurfaceEvent =
 
 export interface UpstreamSurface {
   readonly upstream: string;
+  /**
+   * `''` when this upstream's names and URIs are served unchanged (config `namespace: ''`);
+   * absent when they are namespaced by the upstream's name.
+   */
+  readonly namespace?: string;
   /** Approved prompts only (pinned like tool definitions). */
   readonly prompts: readonly PromptEntry[];
   /** Approved resource templates only (pinned like tool definitions). */
@@ -113,20 +118,42 @@ export interface UpstreamSurface {
   completer(ref: CompletionRef): SurfaceOperation | undefined;
 }
 
-/** Splits a gateway resource URI into its upstream and the upstream's own URI; undefined if not one. */
-export function splitResourceUri(uri: string): { upstream: string; uri: string } | undefined {
-  if (!uri.startsWith(RESOURCE_URI_PREFIX)) return undefined;
+/** Upstream names are 1–32 of a-z, 0-9 and - (upstreams/config.ts); anything else is not ours. */
+const UPSTREAM_NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Whether a URI is in the gateway's namespace; the scheme is compared case-insensitively (RFC 3986 §3.1). */
+export function isGatewayUri(uri: string): boolean {
+  return uri.slice(0, RESOURCE_URI_PREFIX.length).toLowerCase() === RESOURCE_URI_PREFIX;
+}
+
+/**
+ * Splits a gateway resource URI into its upstream and the upstream's own URI; undefined if it is
+ * not one. `unprefixed` names the upstream served with an empty namespace, if any: a URI outside
+ * `portcullis://` is that upstream's, unchanged. Each upstream URI has exactly one gateway form
+ * (see `joinResourceUri`), so there is no second spelling that reaches the same resource, and no
+ * spelling of one upstream's URI that reaches another's.
+ */
+export function splitResourceUri(uri: string, unprefixed?: string): { upstream: string; uri: string } | undefined {
+  if (!isGatewayUri(uri)) return unprefixed !== undefined && uri !== '' ? { upstream: unprefixed, uri } : undefined;
   const rest = uri.slice(RESOURCE_URI_PREFIX.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;
   const upstream = rest.slice(0, slash);
-  // Upstream names are 1–32 of a-z, 0-9 and - (upstreams/config.ts); anything else is not ours.
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(upstream)) return undefined;
+  if (!UPSTREAM_NAME.test(upstream)) return undefined;
   const inner = rest.slice(slash + 1);
-  return inner === '' ? undefined : { upstream, uri: inner };
+  if (inner === '') return undefined;
+  // The unprefixed upstream's URIs are wrapped only when they look like the gateway's own.
+  if (upstream === unprefixed && !isGatewayUri(inner)) return undefined;
+  return { upstream, uri: inner };
 }
 
-/** The gateway URI of an upstream's resource (the inverse of `splitResourceUri`). */
-export function joinResourceUri(upstream: string, uri: string): string {
+/**
+ * The gateway URI of an upstream's resource (the inverse of `splitResourceUri`). With
+ * `unprefixed` (the upstream has an empty namespace) a URI is served unchanged, unless it is
+ * itself a `portcullis://` URI: that one is wrapped in the upstream's own namespace, so a server
+ * can never hand out a URI that names another upstream.
+ */
+export function joinResourceUri(upstream: string, uri: string, unprefixed = false): string {
+  if (unprefixed && !isGatewayUri(uri)) return uri;
   return `${RESOURCE_URI_PREFIX}${upstream}/${uri}`;
 }

@@ -1,11 +1,13 @@
 import {
   INSTRUCTIONS_KEY,
+  parsePinKey,
   pinStateOf,
   type Lockfile,
   type ObservedFile,
   type PinState,
 } from '../pins/index.js';
-import type { ToolClass, ToolLabel } from '../tools/index.js';
+import { joinResourceUri, type ToolClass, type ToolLabel } from '../tools/index.js';
+import { classifySurface } from './classify-surface.js';
 import { classifyTool } from './classify-tool.js';
 import type { UpstreamConfig } from './config.js';
 import { describeTarget } from './supervise-upstream.js';
@@ -22,6 +24,17 @@ export interface InventoryTool {
   readonly annotations: Record<string, unknown> | undefined;
 }
 
+/** A prompt or resource template, as served, with its scope, labels and pin state. */
+export interface InventorySurfaceItem {
+  /** The prompt name or uriTemplate as the upstream gives it. */
+  readonly name: string;
+  readonly servedAs: string;
+  readonly labels: readonly ToolLabel[];
+  readonly scope: string;
+  readonly pin: PinState;
+  readonly approvedAt: string | undefined;
+}
+
 export interface InventoryEntry {
   readonly name: string;
   readonly transport: 'stdio' | 'http';
@@ -33,6 +46,8 @@ export interface InventoryEntry {
   readonly observedAt: string | undefined;
   readonly instructions: PinState | undefined;
   readonly tools: readonly InventoryTool[];
+  readonly prompts: readonly InventorySurfaceItem[];
+  readonly resourceTemplates: readonly InventorySurfaceItem[];
   readonly lastApprovalAt: string | undefined;
 }
 
@@ -50,22 +65,39 @@ export function buildInventory(
     const seen = observed.upstreams[config.name];
     const l = lock.upstreams[config.name];
     const tools: InventoryTool[] = [];
+    const prompts: InventorySurfaceItem[] = [];
+    const resourceTemplates: InventorySurfaceItem[] = [];
+    const unprefixed = config.namespace === '';
     for (const [key, item] of Object.entries(seen?.items ?? {})) {
-      if (key === INSTRUCTIONS_KEY) continue;
+      const { kind, name } = parsePinKey(key);
+      if (kind === 'instructions') continue;
+      const pin = pinStateOf(l, key, item.hash);
+      const approvedAt = l?.approved[key]?.approvedAt;
+      if (kind === 'prompt') {
+        const c = classifySurface(config.name, 'prompts', name, config.prompts);
+        prompts.push({ name, servedAs: unprefixed ? name : `${config.name}__${name}`, ...c, pin, approvedAt });
+        continue;
+      }
+      if (kind === 'resource-template') {
+        const c = classifySurface(config.name, 'resources', name, config.resources);
+        const servedAs = joinResourceUri(config.name, name, unprefixed);
+        resourceTemplates.push({ name, servedAs, ...c, pin, approvedAt });
+        continue;
+      }
       const annotations = (item.definition as { annotations?: Record<string, unknown> }).annotations;
       const c = classifyTool(config.name, key, config.tools, annotations);
       tools.push({
         name: key,
-        servedAs: `${config.name}__${key}`,
+        servedAs: unprefixed ? key : `${config.name}__${key}`,
         class: c.class,
         labels: c.labels,
         scope: c.scope,
-        pin: pinStateOf(l, key, item.hash),
-        approvedAt: l?.approved[key]?.approvedAt,
+        pin,
+        approvedAt,
         annotations,
       });
     }
-    tools.sort((a, b) => a.name.localeCompare(b.name));
+    for (const list of [tools, prompts, resourceTemplates]) list.sort((a, b) => a.name.localeCompare(b.name));
     const instructions = seen?.items[INSTRUCTIONS_KEY];
     const approvals = Object.values(l?.approved ?? {})
       .map((a) => a.approvedAt)
@@ -86,6 +118,8 @@ export function buildInventory(
       observedAt: seen?.observedAt,
       instructions: instructions ? pinStateOf(l, INSTRUCTIONS_KEY, instructions.hash) : undefined,
       tools,
+      prompts,
+      resourceTemplates,
       lastApprovalAt: approvals[approvals.length - 1],
     };
   });

@@ -84,7 +84,7 @@ function checker<T>(validate: ValidateFunction): (value: unknown) => Checked<T> 
 const byteLength = (v: unknown) => Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
 
 /** Cuts text to a UTF-8 byte budget without splitting a code point. */
-function cutUtf8(text: string, bytes: number): string {
+export function cutUtf8(text: string, bytes: number): string {
   const encoded = Buffer.from(text, 'utf8');
   if (encoded.length <= bytes) return text;
   let end = Math.max(0, bytes);
@@ -146,6 +146,8 @@ export type CallUpstream = (toolName: string, args: unknown, ctx: ToolContext) =
  */
 export function buildUpstreamTool(input: {
   readonly upstream: string;
+  /** The name it is served under (default `<upstream>__<name>`; the name itself when unprefixed). */
+  readonly servedAs?: string;
   readonly definition: ToolDefinition;
   readonly classification: Classification;
   readonly ajv: Ajv2020;
@@ -163,7 +165,7 @@ export function buildUpstreamTool(input: {
     : undefined;
 
   return {
-    name: `${upstream}__${def.name}`,
+    name: input.servedAs ?? `${upstream}__${def.name}`,
     title: def.title ?? (typeof def.annotations?.title === 'string' ? def.annotations.title : def.name),
     description: def.description ?? '',
     scope: input.classification.scope,

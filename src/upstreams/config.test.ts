@@ -11,6 +11,29 @@ const issues = (value: unknown) => {
 };
 
 describe('upstream configuration', () => {
+  it('namespace is the upstream’s name or empty, and at most one upstream may have it empty', () => {
+    assert.deepEqual(issues([{ name: 'conf', namespace: '', stdio }]), []);
+    assert.deepEqual(issues([{ name: 'conf', namespace: 'conf', stdio }]), []);
+    assert.match(issues([{ name: 'conf', namespace: 'files', stdio }]).join(), /0\.namespace: must be ""/);
+    assert.match(
+      issues([
+        { name: 'a', namespace: '', stdio },
+        { name: 'b', namespace: '', stdio },
+      ]).join(),
+      /1\.namespace: only one upstream may have an empty namespace \(a has it already\)/,
+    );
+  });
+
+  it('resource and prompt rules take a scope and labels, and refuse URIs with spaces', () => {
+    const [u] = upstreamsConfigSchema.parse([
+      { name: 'files', stdio, resources: { 'file:///docs/*': { scope: 'files:docs' } }, prompts: { '*': { labels: [] } } },
+    ]);
+    assert.deepEqual(u!.resources, { 'file:///docs/*': { scope: 'files:docs' } });
+    assert.deepEqual(u!.prompts, { '*': { labels: [] } });
+    assert.match(issues([{ name: 'a', stdio, resources: { 'file:///a b': {} } }]).join(), /resources.file:\/\/\/a b: Invalid key/);
+    assert.match(issues([{ name: 'a', stdio, prompts: { 'a b': {} } }]).join(), /prompts.a b: Invalid key/);
+  });
+
   it('five lines are enough, and the defaults are the safe ones', () => {
     const [u] = upstreamsConfigSchema.parse([{ name: 'files', stdio }]);
     assert.equal(u!.pinning, 'require-approval');

@@ -185,6 +185,28 @@ const toolRuleSchema = z
   })
   .describe('Classification for the tools whose name matches the pattern.');
 
+const scopeSchema = z.string().regex(/^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/);
+const labelSchema = z.enum(['private-data', 'untrusted-source', 'external-sink']);
+
+const surfaceRuleSchema = (what: string, defaultScope: string) =>
+  z
+    .strictObject({
+      scope: scopeSchema
+        .optional()
+        .describe(`Scope needed to see and use the ${what}, instead of the default \`${defaultScope}\`.`),
+      labels: z
+        .array(labelSchema)
+        .optional()
+        .describe(
+          `Data labels for tool-chain rules. Default: untrusted-source (what an upstream's ${what} bring ` +
+            'in is untrusted text, and taints the caller).',
+        ),
+    })
+    .describe(`Scope and labels for the ${what} that match the pattern.`);
+
+const resourceRuleSchema = surfaceRuleSchema('resources', '<upstream>:resources');
+const promptRuleSchema = surfaceRuleSchema('prompts', '<upstream>:prompts');
+
 const upstreamSchema = z
   .strictObject({
     name: z
@@ -210,6 +232,41 @@ const upstreamSchema = z
       .describe(
         'Classification by tool name or `*` pattern; the most specific match wins (exact name, then ' +
           'the pattern with most literal characters). Unmatched tools are write + untrusted-source + external-sink.',
+      ),
+    resources: z
+      .record(
+        z
+          .string()
+          .min(1)
+          .max(2048)
+          .regex(/^[^\u0000-\u0020\u007f]+$/, { message: 'a URI or a pattern with *, without spaces' }),
+        resourceRuleSchema,
+      )
+      .default({})
+      .describe(
+        "Scope and labels of the server's resources and resource templates, by the server's own URI (or " +
+          'uriTemplate) or a `*` pattern (e.g. `file:///docs/*`); the most specific match wins, as for ' +
+          'tools. Unmatched: scope `<upstream>:resources`, labels untrusted-source.',
+      ),
+    prompts: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.*-]+$/, { message: 'a prompt name or a pattern with *' }),
+        promptRuleSchema,
+      )
+      .default({})
+      .describe(
+        "Scope and labels of the server's prompts, by prompt name or `*` pattern; the most specific " +
+          'match wins. Unmatched: scope `<upstream>:prompts`, labels untrusted-source.',
+      ),
+    namespace: z
+      .string()
+      .optional()
+      .describe(
+        'How names and URIs are served. Default (absent): tools and prompts as `<name>__<tool>`, resources ' +
+          'as `portcullis://<name>/<uri>`. The empty string serves them unchanged (for a single server ' +
+          'behind the gateway, or a conformance run); at most one upstream may have it, and a name that ' +
+          'would collide with a built-in tool or another upstream is not served. No other value is ' +
+          "accepted: a gateway URI's namespace is how the gateway finds its upstream.",
       ),
     pinning: z
       .enum(['require-approval', 'trust-on-first-use'])
@@ -254,6 +311,13 @@ const upstreamSchema = z
   })
   .superRefine((u, ctx) => {
     if (!u.stdio === !u.http) ctx.addIssue({ code: 'custom', message: 'set exactly one of stdio or http' });
+    if (u.namespace !== undefined && u.namespace !== '' && u.namespace !== u.name) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['namespace'],
+        message: `must be "" (serve names unchanged) or left out (serve them as ${u.name}__…)`,
+      });
+    }
     if (u.http && u.sandbox !== 'off' && (u.sandbox.writable.length > 0 || u.sandbox.readable.length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'sandbox applies to stdio upstreams only' });
     }
@@ -265,15 +329,26 @@ export const upstreamsConfigSchema = z
   .default([])
   .superRefine((list, ctx) => {
     const seen = new Set<string>();
+    let unprefixed: string | undefined;
     list.forEach((u, i) => {
       if (seen.has(u.name))
         ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `duplicate upstream ${u.name}` });
       seen.add(u.name);
+      if (u.namespace !== '') return;
+      // Two servers serving unchanged names could claim each other's tools and URIs.
+      if (unprefixed !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'namespace'],
+          message: `only one upstream may have an empty namespace (${unprefixed} has it already)`,
+        });
+      }
+      unprefixed ??= u.name;
     });
   })
   .describe(
-    'Upstream MCP servers whose tools Portcullis serves, namespaced `<name>__<tool>`, behind every ' +
-      'control of the gateway. See docs/upstreams.md.',
+    'Upstream MCP servers whose tools, prompts, resources and completions Portcullis serves, namespaced ' +
+      '(`<name>__<tool>`, `portcullis://<name>/<uri>`), behind every control of the gateway. See docs/upstreams.md.',
   );
 
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
@@ -281,3 +356,4 @@ export type StdioConfig = z.output<typeof stdioSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;
 export type ToolRule = z.output<typeof toolRuleSchema>;
+export type SurfaceRule = z.output<typeof resourceRuleSchema>;

@@ -7,9 +7,12 @@ import {
   INSTRUCTIONS_KEY,
   LOCKFILE_NAME,
   OBSERVED_FILE_NAME,
+  parsePinKey,
   pinStateOf,
+  promptKey,
   readLockfile,
   readObserved,
+  templateKey,
   writeJsonAtomic,
   writeLockfile,
   type Lockfile,
@@ -19,6 +22,7 @@ import {
 } from '../pins/index.js';
 import {
   createDefinitionRedactor,
+  createRedactor,
   flagLeaks,
   scanDefinition,
   type DefinitionReport,
@@ -26,11 +30,17 @@ import {
 } from '../safety/index.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
 import type { VaultClient } from '../secrets/index.js';
-import type { Catalogue, Tool } from '../tools/index.js';
+import { joinResourceUri, type Catalogue, type SurfaceEvent, type Tool } from '../tools/index.js';
+import { buildUpstreamSurface } from './build-surface.js';
 import { buildUpstreamTool, createSchemaCompiler } from './build-tool.js';
 import { classifyTool } from './classify-tool.js';
 import type { UpstreamConfig } from './config.js';
-import type { MalformedTool, ToolDefinition } from './mcp-client.js';
+import type {
+  MalformedTool,
+  PromptDefinition,
+  ResourceTemplateDefinition,
+  ToolDefinition,
+} from './mcp-client.js';
 import {
   describeTarget,
   superviseUpstream,
@@ -62,6 +72,14 @@ export interface UpstreamManagerOptions {
   readonly clientVersion?: string;
 }
 
+/** How alerts and logs name each kind of pinned item. */
+const KIND_TEXT = {
+  tool: 'tool definition',
+  prompt: 'prompt definition',
+  'resource-template': 'resource template',
+  instructions: 'server instructions',
+} as const;
+
 const NOT_PROBED: SandboxProbe = {
   platform: process.platform,
   bwrap: undefined,
@@ -73,7 +91,10 @@ const NOT_PROBED: SandboxProbe = {
   problem: 'not probed',
 };
 
-/** Where one tool (or the instructions) of an upstream stands, for the admin UI and tests. */
+/**
+ * Where one pinned item of an upstream stands (a tool, `prompt:<name>`, `resource-template:<uri>`,
+ * the instructions), for the admin UI and tests.
+ */
 export interface PinnedItemStatus {
   readonly upstream: string;
   readonly key: string;
@@ -94,6 +115,12 @@ export interface UpstreamManager {
   onSecret(listener: (value: string) => void): void;
   /** Re-reads the lockfile and re-publishes tools (also done automatically when the file changes). */
   reloadPins(): void;
+  /**
+   * Called when what an upstream serves changes: a resource it announced as updated (URI in the
+   * gateway's namespace), or a list whose served items changed (a definition approved, changed
+   * and blocked, added, removed) — for the gateway to tell the callers who may see it.
+   */
+  onSurfaceEvent(listener: (upstream: string, event: SurfaceEvent) => void): void;
   close(): Promise<void>;
 }
 
@@ -117,7 +144,24 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const rawListings = new Map<string, Listing>();
   /** The same listings with every known secret value redacted: the only form served or stored. */
   const listings = new Map<string, Listing>();
+  /** Pin keys of what each upstream serves now. */
   const served = new Map<string, ReadonlySet<string>>();
+  /** What each upstream's published lists were (key and hash of each item), to tell when one changes. */
+  const publishedLists = new Map<string, Record<'tools' | 'prompts' | 'resources', string>>();
+  const surfaceListeners: ((upstream: string, event: SurfaceEvent) => void)[] = [];
+  const emit = (upstream: string, event: SurfaceEvent) => {
+    for (const l of surfaceListeners) {
+      try {
+        l(upstream, event);
+      } catch (err) {
+        logger.warn({ upstream, err }, 'a surface event listener failed');
+      }
+    }
+  };
+  /** The upstream served with an empty namespace, if any (config allows at most one). */
+  const unprefixed = options.upstreams.find((u) => u.namespace === '')?.name;
+  /** Names alerted on as colliding, so one collision alerts once. */
+  const collisionAlerted = new Set<string>();
   const scans = new Map<string, DefinitionReport>();
   /** `${upstream}\0${key}\0${hash}` of blocked items already alerted on, so one change alerts once. */
   const alerted = new Set<string>();
@@ -126,6 +170,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const observed: Record<string, ObservedUpstream> = { ...readObserved(observedPath).upstreams };
   for (const name of Object.keys(observed)) if (!configs.has(name)) delete observed[name];
   let redactDefinition = createDefinitionRedactor(options.knownSecrets ?? []);
+  /** Known secrets and token-shaped strings out of relayed progress and log text. */
+  let relayRedactor = createRedactor({ secrets: options.knownSecrets ?? [] });
 
   let lock: Lockfile = safeReadLock();
   scrubStoredSecrets(lock);
@@ -161,23 +207,38 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
    */
   function redactListing(raw: Listing): { listing: Listing; leaks: Map<string, readonly LeakedSecret[]> } {
     const leaks = new Map<string, readonly LeakedSecret[]>();
-    const tools: ToolDefinition[] = [];
     const malformed: MalformedTool[] = raw.malformed.map((m) => redactDefinition(m).value);
-    for (const tool of raw.tools) {
-      const r = redactDefinition(tool);
-      if (r.value.name !== tool.name) {
-        malformed.push({ name: r.value.name, problem: 'its name contains a secret value; not served' });
-        continue;
+    /** Each definition redacted; one whose identifying field held a secret cannot be served under any name. */
+    const redactAll = <T>(defs: readonly T[], keyOf: (d: T) => string): T[] => {
+      const out: T[] = [];
+      for (const def of defs) {
+        const r = redactDefinition(def);
+        if (keyOf(r.value) !== keyOf(def)) {
+          malformed.push({ name: keyOf(r.value), problem: 'its name contains a secret value; not served' });
+          continue;
+        }
+        out.push(r.value);
+        if (r.leaks.length > 0) leaks.set(keyOf(def), r.leaks);
       }
-      tools.push(r.value);
-      if (r.leaks.length > 0) leaks.set(tool.name, r.leaks);
-    }
+      return out;
+    };
+    const tools = redactAll<ToolDefinition>(raw.tools, (t) => t.name);
+    const prompts = redactAll<PromptDefinition>(raw.prompts, (p) => promptKey(p.name));
+    const resourceTemplates = redactAll<ResourceTemplateDefinition>(raw.resourceTemplates, (t) =>
+      templateKey(t.uriTemplate),
+    );
     const { instructions, ...rest } = raw.identity;
     const identity = redactDefinition(rest).value;
     const shown = instructions === undefined ? undefined : redactDefinition({ instructions });
     if (shown && shown.leaks.length > 0) leaks.set(INSTRUCTIONS_KEY, shown.leaks);
     return {
-      listing: { identity: { ...identity, instructions: shown?.value.instructions }, tools, malformed },
+      listing: {
+        identity: { ...identity, instructions: shown?.value.instructions },
+        tools,
+        prompts,
+        resourceTemplates,
+        malformed,
+      },
       leaks,
     };
   }
@@ -216,7 +277,11 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     if (stale.length > 0) writeObserved();
   }
 
-  /** The pinned items of a listing: each tool definition, and the instructions if any. */
+  /**
+   * The pinned items of a listing: each tool, prompt and resource template definition (keys in
+   * pins/pin-keys.ts), and the instructions if any. Prompts and templates are hashed and scanned
+   * exactly as tools are: a poisoned prompt description or argument description is found the same way.
+   */
   function itemsOf(
     upstream: string,
     listing: Listing,
@@ -237,6 +302,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     if (listing.identity.instructions !== undefined)
       add(INSTRUCTIONS_KEY, { instructions: listing.identity.instructions });
     for (const tool of listing.tools) add(tool.name, tool);
+    for (const prompt of listing.prompts) add(promptKey(prompt.name), prompt);
+    for (const template of listing.resourceTemplates) add(templateKey(template.uriTemplate), template);
     return items;
   }
 
@@ -245,6 +312,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     if (alerted.has(id) || state === 'approved' || state === 'rejected') return;
     alerted.add(id);
     const findings = [...new Set(item.scan.findings.map((f) => f.rule))];
+    const what = KIND_TEXT[parsePinKey(key).kind];
     logger.warn(
       {
         alert: state === 'changed' ? 'upstream-definition-changed' : 'upstream-definition-new',
@@ -254,8 +322,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         scan: { verdict: item.scan.verdict, score: item.scan.score, rules: findings },
       },
       state === 'changed'
-        ? `tool definition of ${upstream} changed; blocked until approved (portcullis pins diff ${upstream})`
-        : `new tool definition from ${upstream}; blocked until approved (portcullis pins list)`,
+        ? `${what} of ${upstream} changed; blocked until approved (portcullis pins diff ${upstream})`
+        : `new ${what} from ${upstream}; blocked until approved (portcullis pins list)`,
     );
     if (item.scan.verdict !== 'clean') {
       logger.warn(
@@ -267,8 +335,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
           rules: findings,
         },
         findings.includes('known-secret')
-          ? `tool definition of ${upstream} carries a secret value the gateway knows (redacted; approve it only by name)`
-          : `tool definition of ${upstream} looks like prompt injection (${item.scan.verdict})`,
+          ? `${what} of ${upstream} carries a secret value the gateway knows (redacted; approve it only by name)`
+          : `${what} of ${upstream} looks like prompt injection (${item.scan.verdict})`,
       );
     }
   }
@@ -294,7 +362,41 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     }
   }
 
-  /** Publishes the approved tools of one upstream into the catalogue. */
+  const builtInNames = () =>
+    new Set(
+      catalogue
+        .entries()
+        .filter((e) => e.tool.upstream === undefined)
+        .map((e) => e.tool.name),
+    );
+
+  /**
+   * Whether an item of the unprefixed upstream would take a name that is not its to take: a
+   * built-in tool's, or one in another upstream's namespace (`<other>__…`). Such an item is not
+   * served (alerted once) rather than allowed to shadow, or be shadowed by, the other.
+   */
+  function collides(upstream: string, key: string, builtIns: ReadonlySet<string>): boolean {
+    if (upstream !== unprefixed) return false;
+    const { kind, name } = parsePinKey(key);
+    if (kind === 'instructions' || kind === 'resource-template') return false;
+    const taken =
+      (kind === 'tool' && builtIns.has(name)) ||
+      [...configs.keys()].some((other) => other !== upstream && name.startsWith(`${other}__`));
+    if (taken && !collisionAlerted.has(key)) {
+      collisionAlerted.add(key);
+      logger.warn(
+        { alert: 'upstream-name-collision', upstream, item: key },
+        `${KIND_TEXT[kind]} "${name}" of ${upstream} (served unprefixed) collides with a built-in tool or another upstream's namespace; not served`,
+      );
+    }
+    return taken;
+  }
+
+  /**
+   * Publishes what one upstream serves: its approved tools into the catalogue, and its surface
+   * (approved prompts and resource templates, resources, completions). Tells listeners of each
+   * list whose served items changed.
+   */
   function publish(upstream: string) {
     const config = configs.get(upstream)!;
     const listing = listings.get(upstream);
@@ -305,16 +407,27 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     const instructions = items[INSTRUCTIONS_KEY];
     const instructionsOk =
       !instructions || pinStateOf(upstreamLock, INSTRUCTIONS_KEY, instructions.hash) === 'approved';
+    const builtIns = builtInNames();
+    const servable = (key: string) => {
+      const item = items[key];
+      return (
+        item !== undefined &&
+        instructionsOk &&
+        pinStateOf(upstreamLock, key, item.hash) === 'approved' &&
+        !collides(upstream, key, builtIns)
+      );
+    };
+    const ns = { upstream, unprefixed: upstream === unprefixed };
     const ajv = createSchemaCompiler();
     const tools: Tool[] = [];
+    const toolKeys: string[] = [];
     for (const definition of listing.tools) {
-      const item = items[definition.name];
-      if (!item || !instructionsOk || pinStateOf(upstreamLock, definition.name, item.hash) !== 'approved')
-        continue;
+      if (!servable(definition.name)) continue;
       try {
         tools.push(
           buildUpstreamTool({
             upstream,
+            servedAs: ns.unprefixed ? definition.name : `${upstream}__${definition.name}`,
             definition,
             classification: classifyTool(upstream, definition.name, config.tools, definition.annotations),
             ajv,
@@ -322,6 +435,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
             call: (name, args, ctx) => supervisor.call(name, args, ctx),
           }),
         );
+        toolKeys.push(definition.name);
       } catch (err) {
         logger.warn(
           {
@@ -334,11 +448,46 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         );
       }
     }
+    const prompts = listing.prompts.filter((p) => servable(promptKey(p.name)));
+    const resourceTemplates = listing.resourceTemplates.filter((t) => servable(templateKey(t.uriTemplate)));
+    const caps = listing.identity.capabilities;
+    const surface =
+      caps.prompts || caps.resources || caps.completions
+        ? buildUpstreamSurface({
+            ns,
+            config,
+            capabilities: caps,
+            prompts,
+            resourceTemplates,
+            request: (method, params, ctx) => supervisor.request(method, params, ctx),
+            subscribe: (uri) => supervisor.subscribe(uri),
+            unsubscribe: (uri) => supervisor.unsubscribe(uri),
+            redact: (value) => redactDefinition(value).value,
+          })
+        : undefined;
+    const keys = {
+      tools: toolKeys,
+      prompts: prompts.map((p) => promptKey(p.name)),
+      resources: resourceTemplates.map((t) => templateKey(t.uriTemplate)),
+    };
     try {
-      catalogue.setUpstreamTools(upstream, tools);
-      served.set(upstream, new Set(tools.map((t) => t.name.slice(upstream.length + 2))));
+      catalogue.setUpstreamTools(upstream, tools, ns.unprefixed ? '' : upstream);
+      catalogue.setUpstreamSurface(upstream, surface);
+      served.set(upstream, new Set([...keys.tools, ...keys.prompts, ...keys.resources]));
     } catch (err) {
       logger.error({ upstream, err }, 'cannot publish upstream tools');
+      return;
+    }
+    const signature = (list: readonly string[]) =>
+      list
+        .map((k) => `${k}=${items[k]!.hash}`)
+        .sort()
+        .join('\n');
+    const before = publishedLists.get(upstream);
+    const current = { tools: signature(keys.tools), prompts: signature(keys.prompts), resources: signature(keys.resources) };
+    publishedLists.set(upstream, current);
+    for (const list of ['tools', 'prompts', 'resources'] as const) {
+      if ((before?.[list] ?? '') !== current[list]) emit(upstream, { kind: 'list-changed', list });
     }
   }
 
@@ -354,7 +503,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     for (const m of listing.malformed) {
       logger.warn(
         { alert: 'upstream-definition-malformed', upstream, tool: m.name, problem: m.problem },
-        'tool definition malformed; not served',
+        'definition malformed; not served',
       );
     }
     observed[upstream] = {
@@ -385,11 +534,23 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         clientVersion: options.clientVersion ?? '0.1.0',
         ...(options.vault ? { vault: options.vault } : {}),
         onListing: (listing) => onListing(config.name, listing),
+        redactText: (text) => relayRedactor.redact(text).text,
+        onEvent(event) {
+          // Tool and prompt list changes reach listeners through publish, once re-listing and
+          // re-pinning decided what is still served; resources are live data, announced as they come.
+          if (event.kind === 'resource-updated') {
+            emit(config.name, {
+              kind: 'resource-updated',
+              uri: joinResourceUri(config.name, event.uri, config.name === unprefixed),
+            });
+          } else if (event.list === 'resources') emit(config.name, event);
+        },
         onStateChange: (h) => options.metrics?.setUpstreamUp(h.name, h.state === 'up'),
         onSecret(value) {
           if (secrets.has(value)) return;
           secrets.add(value);
           redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
+          relayRedactor = createRedactor({ secrets: [...(options.knownSecrets ?? []), ...secrets] });
           scrubStoredSecrets(safeReadLock());
           for (const [name, raw] of rawListings) onListing(name, raw);
           for (const l of secretListeners) l(value);
@@ -437,6 +598,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     },
     knownSecrets: () => [...secrets],
     onSecret: (listener) => void secretListeners.push(listener),
+    onSurfaceEvent: (listener) => void surfaceListeners.push(listener),
     reloadPins,
     async close() {
       if (watching) fs.unwatchFile(lockPath, onLockChange);

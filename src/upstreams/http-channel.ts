@@ -90,6 +90,7 @@ export function createHttpChannel(options: {
   const channel: Channel = {
     onMessage: undefined,
     onClose: undefined,
+    perRequestStreams: true,
     setProtocolVersion(version) {
       protocolVersion = version;
     },
@@ -144,7 +145,10 @@ export function createHttpChannel(options: {
       if (sid && /^[\x21-\x7e]{1,256}$/.test(sid)) sessionId = sid;
       const type = res.headers.get('content-type') ?? '';
       const messages = type.includes('text/event-stream') ? parseSse(res.text()) : parseJson(res.text());
-      for (const m of messages) channel.onMessage?.(m);
+      // What comes back on a request's own stream is about that request: its progress and log
+      // messages can be attributed to the caller who sent it, and to nobody else.
+      const origin = typeof message.id === 'number' && typeof message.method === 'string' ? message.id : undefined;
+      for (const m of messages) channel.onMessage?.(m, origin);
     },
     async close() {
       if (closed) return;

@@ -12,7 +12,13 @@ export interface Channel {
   close(): Promise<void>;
   /** The negotiated MCP revision, for transports that must repeat it (HTTP header). */
   setProtocolVersion?(version: string): void;
-  onMessage: ((message: RpcMessage) => void) | undefined;
+  /**
+   * `origin` is the id of the request on whose own response stream the message came (HTTP);
+   * undefined when the transport cannot tell (stdio).
+   */
+  onMessage: ((message: RpcMessage, origin?: number) => void) | undefined;
+  /** Every server message arrives on the stream of the request it belongs to (Streamable HTTP). */
+  readonly perRequestStreams?: boolean;
   /** A message over the size cap was skipped; `tail` is its last bytes (to find its id). */
   onOversized?: ((tail: string) => void) | undefined;
   /** Called once when the channel can carry nothing more, with a reason for the log. */
@@ -20,20 +26,31 @@ export interface Channel {
 }
 
 export interface RpcConnection {
-  request(
-    method: string,
-    params: Record<string, unknown> | undefined,
-    options: { timeoutMs: number; signal?: AbortSignal },
-  ): Promise<unknown>;
+  request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<unknown>;
   notify(method: string, params?: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
   /** Settles with the reason once the connection is closed, by either side. */
   readonly closed: Promise<string>;
 }
 
+/** A notification about one request, routed to that request only. */
+export type RequestNotificationMethod = 'notifications/progress' | 'notifications/message';
+
+export interface RequestOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** Sent as `_meta.progressToken`; the gateway's own, unique per request (never a caller's). */
+  readonly progressToken?: string;
+  /** Progress with this request's token, and log messages attributable to this request alone. */
+  readonly onNotification?: (method: RequestNotificationMethod, params: Record<string, unknown>) => void;
+}
+
 export interface RpcConnectionOptions {
   readonly upstream: string;
+  /** Every notification that is not about one request (list changes, resource updates…). */
   readonly onNotification?: (method: string, params: unknown) => void;
+  /** A progress or log notification no request could be held responsible for was dropped. */
+  readonly onDroppedNotification?: (method: string, why: string) => void;
   /** A server-to-client request was refused (sampling, roots, elicitation…). */
   readonly onDeniedRequest?: (method: string) => void;
 }
@@ -41,7 +58,12 @@ export interface RpcConnectionOptions {
 interface Pending {
   resolve(value: unknown): void;
   reject(err: Error): void;
+  readonly progressToken?: string;
+  readonly onNotification?: RequestOptions['onNotification'];
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * JSON-RPC over a channel, as an MCP client: numbered requests with a deadline each, cancellation
@@ -49,9 +71,17 @@ interface Pending {
  * server sends except `ping`. A server asking for sampling could spend the user's model budget or
  * inject into the model's context; one asking for roots learns the client's filesystem layout;
  * so Portcullis declares no client capabilities and answers such requests with -32601.
+ *
+ * Progress and log notifications belong to one caller's request, and a hostile server may try to
+ * reach another caller with them, so they are routed here, where the requests are known:
+ * progress only by the gateway's own token of a request still waiting (and, over HTTP, only on
+ * that request's own response stream); a log message only to the request whose stream carried
+ * it (HTTP) or, over stdio, to the one request in flight when exactly one is. Anything else is
+ * dropped.
  */
 export function createRpcConnection(channel: Channel, options: RpcConnectionOptions): RpcConnection {
   const pending = new Map<number, Pending>();
+  const byToken = new Map<string, number>();
   let nextId = 1;
   let closedReason: string | undefined;
   let markClosed!: (reason: string) => void;
@@ -72,11 +102,41 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       );
     }
     pending.clear();
+    byToken.clear();
     markClosed(reason);
   };
 
   const answer = (id: unknown, body: { result: unknown } | { error: { code: number; message: string } }) =>
     channel.send({ jsonrpc: '2.0', id, ...body }).catch(() => {});
+
+  const forget = (id: number) => {
+    const p = pending.get(id);
+    if (p?.progressToken !== undefined) byToken.delete(p.progressToken);
+    return pending.delete(id);
+  };
+
+  const drop = (method: string, why: string) => options.onDroppedNotification?.(method, why);
+
+  /** Routes a progress or log notification to the one request it belongs to, or drops it. */
+  const route = (method: RequestNotificationMethod, params: unknown, origin: number | undefined) => {
+    if (!isObject(params)) return drop(method, 'malformed');
+    let id: number | undefined;
+    if (method === 'notifications/progress') {
+      const token = params.progressToken;
+      id = typeof token === 'string' ? byToken.get(token) : undefined;
+      if (id === undefined) return drop(method, 'unknown-token');
+      if (origin !== undefined && origin !== id) return drop(method, 'token-of-another-request');
+    } else if (origin !== undefined) {
+      id = origin;
+    } else if (!channel.perRequestStreams && pending.size === 1) {
+      id = [...pending.keys()][0];
+    } else {
+      return drop(method, 'unattributable');
+    }
+    const target = id === undefined ? undefined : pending.get(id);
+    if (!target?.onNotification) return drop(method, 'no-listener');
+    target.onNotification(method, params);
+  };
 
   channel.onClose = shutDown;
   // An answer too large to read fails the request it answered: named by the id at its end (the
@@ -87,7 +147,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
     const id = m ? Number(m[1]) : pending.size === 1 ? [...pending.keys()][0]! : undefined;
     const p = id === undefined ? undefined : pending.get(id);
     if (!p || id === undefined) return;
-    pending.delete(id);
+    forget(id);
     p.reject(
       new UpstreamError(
         'upstream-message-too-large',
@@ -95,7 +155,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       ),
     );
   };
-  channel.onMessage = (msg) => {
+  channel.onMessage = (msg, origin) => {
     if (closedReason !== undefined) return;
     const method = msg.method;
     if (typeof method === 'string') {
@@ -107,6 +167,8 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
             error: { code: -32601, message: 'Method not found: Portcullis does not relay this request.' },
           });
         }
+      } else if (method === 'notifications/progress' || method === 'notifications/message') {
+        route(method, msg.params, origin);
       } else {
         options.onNotification?.(method, msg.params);
       }
@@ -115,7 +177,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
     if (typeof msg.id !== 'number') return;
     const p = pending.get(msg.id);
     if (!p) return;
-    pending.delete(msg.id);
+    forget(msg.id);
     if ('error' in msg && typeof msg.error === 'object' && msg.error !== null) {
       const e = msg.error as { code?: unknown; message?: unknown };
       const text = typeof e.message === 'string' ? e.message.slice(0, 2000) : 'unknown error';
@@ -142,7 +204,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
 
   return {
     closed,
-    async request(method, params, { timeoutMs, signal }) {
+    async request(method, params, { timeoutMs, signal, progressToken, onNotification }) {
       if (closedReason !== undefined) {
         throw new UpstreamError(
           'upstream-closed',
@@ -161,9 +223,15 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
           .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
           .catch(() => {});
       const settled = new Promise<unknown>((resolve, reject) => {
-        pending.set(id, { resolve, reject });
+        pending.set(id, {
+          resolve,
+          reject,
+          ...(progressToken !== undefined ? { progressToken } : {}),
+          ...(onNotification ? { onNotification } : {}),
+        });
+        if (progressToken !== undefined) byToken.set(progressToken, id);
         timer = setTimeout(() => {
-          if (!pending.delete(id)) return;
+          if (!forget(id)) return;
           cancel('timeout');
           reject(
             new UpstreamError(
@@ -173,17 +241,25 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
           );
         }, timeoutMs);
         onAbort = () => {
-          if (!pending.delete(id)) return;
+          if (!forget(id)) return;
           cancel('cancelled by the client');
           reject(new UpstreamError('upstream-cancelled', 'The call was cancelled.'));
         };
         signal?.addEventListener('abort', onAbort, { once: true });
       });
+      // MCP basic/utilities/progress: the token rides in the request's `_meta`.
+      const sent =
+        progressToken === undefined
+          ? params
+          : {
+              ...params,
+              _meta: { ...(isObject(params?._meta) ? params._meta : {}), progressToken },
+            };
       try {
-        await channel.send({ jsonrpc: '2.0', id, method, ...(params ? { params } : {}) }, signal);
+        await channel.send({ jsonrpc: '2.0', id, method, ...(sent ? { params: sent } : {}) }, signal);
         return await settled;
       } catch (err) {
-        pending.delete(id);
+        forget(id);
         throw err;
       } finally {
         clearTimeout(timer);

@@ -13,11 +13,16 @@ import { isUpstreamError } from './errors.js';
 import { createHttpChannel } from './http-channel.js';
 import {
   initialize,
+  listPrompts,
+  listResourceTemplates,
   listTools,
   type MalformedTool,
+  type PromptDefinition,
+  type ResourceTemplateDefinition,
   type ServerIdentity,
   type ToolDefinition,
 } from './mcp-client.js';
+import { createCallRelay } from './relay-notifications.js';
 import { createRpcConnection, type Channel, type RpcConnection } from './rpc-connection.js';
 import { createStdioChannel } from './stdio-channel.js';
 
@@ -46,8 +51,17 @@ export interface UpstreamHealth {
 export interface Listing {
   readonly identity: ServerIdentity;
   readonly tools: readonly ToolDefinition[];
+  /** Empty when the server declares no prompts. */
+  readonly prompts: readonly PromptDefinition[];
+  /** Empty when the server declares no resources. */
+  readonly resourceTemplates: readonly ResourceTemplateDefinition[];
   readonly malformed: readonly MalformedTool[];
 }
+
+/** A change the server announced (its own URI, not yet in the gateway's namespace). */
+export type ServerEvent =
+  | { readonly kind: 'resource-updated'; readonly uri: string }
+  | { readonly kind: 'list-changed'; readonly list: 'tools' | 'resources' | 'prompts' };
 
 export interface SuperviseDeps {
   readonly config: UpstreamConfig;
@@ -62,6 +76,10 @@ export interface SuperviseDeps {
   readonly onStateChange: (health: UpstreamHealth) => void;
   /** Every secret value resolved for this upstream (and each new access token). */
   readonly onSecret: (value: string) => void;
+  /** A resource update or list change the server announced (list changes after re-listing). */
+  readonly onEvent?: (event: ServerEvent) => void;
+  /** Redacts a string relayed to a caller (progress and log messages) of every known secret. */
+  readonly redactText?: (text: string) => string;
 }
 
 export interface UpstreamSupervisor {
@@ -69,6 +87,15 @@ export interface UpstreamSupervisor {
   /** Starts the first connection; resolves when it has succeeded or failed (never rejects). */
   start(): Promise<void>;
   call(toolName: string, args: unknown, ctx: ToolContext): Promise<unknown>;
+  /**
+   * Sends one request on a caller's behalf (prompts/get, resources/read, completion/complete…):
+   * the call deadline, cancellation by `ctx.signal`, and progress and log notifications relayed
+   * to `ctx.notify` under the caps of relay-notifications.ts. Failures become a ToolInputError.
+   */
+  request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+  /** resources/subscribe (kept across restarts) and resources/unsubscribe, by the server's URI. */
+  subscribe(uri: string): Promise<void>;
+  unsubscribe(uri: string): Promise<void>;
   /** Lists tools again now (on list_changed and on the periodic timer). */
   relist(): Promise<void>;
   health(): UpstreamHealth;
@@ -77,6 +104,9 @@ export interface UpstreamSupervisor {
 
 /** Lines kept from a server's stderr to explain a crash. */
 const STDERR_LINES = 20;
+
+/** Resource-update notifications of one upstream passed on per second; a flood beyond is dropped. */
+const RESOURCE_UPDATES_PER_SECOND = 50;
 
 export function describeTarget(config: UpstreamConfig): string {
   return config.stdio ? [config.stdio.command, ...config.stdio.args].join(' ') : config.http!.url;
@@ -111,6 +141,8 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   let redactor: Redactor = createRedactor();
   const secrets = new Set<string>();
   const stderrTail: string[] = [];
+  /** Upstream URIs subscribed to: subscribed again after a restart, since the server forgot them. */
+  const subscriptions = new Set<string>();
 
   const health = (): UpstreamHealth => ({
     name: config.name,
@@ -240,6 +272,57 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     });
   }
 
+  /** Tools, and prompts and resource templates when the server declares them. */
+  async function listEverything(connection: RpcConnection, id: ServerIdentity) {
+    const timeoutMs = config.startTimeoutSeconds * 1000;
+    const tools = await listTools(connection, { timeoutMs });
+    const prompts = id.capabilities.prompts
+      ? await listPrompts(connection, { timeoutMs })
+      : { prompts: [], malformed: [] };
+    const templates = id.capabilities.resources
+      ? await listResourceTemplates(connection, { timeoutMs })
+      : { resourceTemplates: [], malformed: [] };
+    return {
+      tools: tools.tools,
+      prompts: prompts.prompts,
+      resourceTemplates: templates.resourceTemplates,
+      malformed: [...tools.malformed, ...prompts.malformed, ...templates.malformed],
+    };
+  }
+
+  const LIST_CHANGED: Readonly<Record<string, 'tools' | 'prompts' | 'resources'>> = {
+    'notifications/tools/list_changed': 'tools',
+    'notifications/prompts/list_changed': 'prompts',
+    'notifications/resources/list_changed': 'resources',
+  };
+
+  /** Lists announced as changed and not yet re-listed: a flood of announcements is one event each. */
+  const announced = new Set<'tools' | 'prompts' | 'resources'>();
+  /** Times of the resource updates passed on in the last second (at most RESOURCE_UPDATES_PER_SECOND). */
+  const updates: number[] = [];
+
+  function onServerNotification(method: string, params: unknown) {
+    const list = LIST_CHANGED[method];
+    if (list) {
+      announced.add(list);
+      // Re-listing re-pins: a changed definition is blocked before anyone is told of it.
+      void relist().then(() => {
+        for (const l of announced) deps.onEvent?.({ kind: 'list-changed', list: l });
+        announced.clear();
+      });
+      return;
+    }
+    if (method === 'notifications/resources/updated') {
+      const uri = (params as { uri?: unknown } | undefined)?.uri;
+      if (typeof uri !== 'string' || uri === '' || uri.length > 2048) return;
+      const t = Date.now();
+      while (updates.length > 0 && updates[0]! <= t - 1000) updates.shift();
+      if (updates.length >= RESOURCE_UPDATES_PER_SECOND) return;
+      updates.push(t);
+      deps.onEvent?.({ kind: 'resource-updated', uri });
+    }
+  }
+
   function teardown() {
     const c = conn;
     conn = undefined;
@@ -282,8 +365,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       const channel = transport === 'stdio' ? await openStdio() : await openHttp();
       connection = createRpcConnection(channel, {
         upstream: config.name,
-        onNotification(method) {
-          if (method === 'notifications/tools/list_changed') void relist();
+        onNotification: onServerNotification,
+        onDroppedNotification(method, why) {
+          log.debug({ method, why }, 'dropped a notification no caller could be held responsible for');
         },
         onDeniedRequest(method) {
           log.warn(
@@ -294,17 +378,30 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       });
       conn = connection;
       identity = await initialize(connection, channel, { timeoutMs, clientVersion: deps.clientVersion });
-      const listed = await listTools(connection, { timeoutMs });
+      const listed = await listEverything(connection, identity);
       if (conn !== connection || (state as UpstreamState) === 'stopped') return;
       failures = 0;
       lastError = undefined;
       retryAt = undefined;
       setState('up');
       log.info(
-        { server: identity.name, version: identity.version, tools: listed.tools.length },
+        {
+          server: identity.name,
+          version: identity.version,
+          tools: listed.tools.length,
+          prompts: listed.prompts.length,
+          resourceTemplates: listed.resourceTemplates.length,
+        },
         'upstream connected',
       );
       deps.onListing({ identity, ...listed });
+      if (identity.capabilities.resources?.subscribe) {
+        for (const uri of subscriptions) {
+          void connection.request('resources/subscribe', { uri }, { timeoutMs }).catch((err: unknown) => {
+            log.warn({ detail: safe(describeError(err)) }, 'cannot subscribe again to a resource after a restart');
+          });
+        }
+      }
       void connection.closed.then((reason) => {
         if (conn !== connection) return;
         teardown();
@@ -336,7 +433,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         const connection = conn;
         if (!connection || state !== 'up' || !identity) return;
         try {
-          const listed = await listTools(connection, { timeoutMs: config.startTimeoutSeconds * 1000 });
+          const listed = await listEverything(connection, identity);
           if (conn === connection) deps.onListing({ identity, ...listed });
         } catch (err) {
           // A server that cannot list its tools any more is hung or broken: restart it.
@@ -372,6 +469,41 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     }
   }
 
+  async function request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+    const connection = conn;
+    if (!connection || state !== 'up') throw unavailable();
+    const relay = createCallRelay(ctx, { redact: deps.redactText ?? ((t) => redactor.redact(t).text) });
+    try {
+      return await connection.request(method, params, {
+        timeoutMs: config.callTimeoutSeconds * 1000,
+        signal: ctx.signal,
+        ...(relay.progressToken !== undefined ? { progressToken: relay.progressToken } : {}),
+        ...(relay.onNotification ? { onNotification: relay.onNotification } : {}),
+      });
+    } catch (err) {
+      if (isUpstreamError(err)) {
+        const name = typeof params.name === 'string' ? params.name : undefined;
+        log.warn(
+          {
+            requestId: ctx.requestId,
+            method,
+            ...(name !== undefined ? { tool: name } : {}),
+            code: err.code,
+            detail: err.detail && safe(err.detail),
+          },
+          'upstream call failed',
+        );
+        throw new ToolInputError(err.publicMessage);
+      }
+      throw err;
+    } finally {
+      const { relayed, dropped } = relay.counts();
+      if (Object.keys(dropped).length > 0) {
+        log.debug({ requestId: ctx.requestId, method, relayed, dropped }, 'notifications of a call dropped');
+      }
+    }
+  }
+
   return {
     name: config.name,
     async start() {
@@ -385,30 +517,19 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       relistTimer = setInterval(() => void relist(), config.relistIntervalSeconds * 1000);
       relistTimer.unref();
     },
-    async call(toolName, args, ctx) {
+    call: (toolName, args, ctx) => request('tools/call', { name: toolName, arguments: args ?? {} }, ctx),
+    request,
+    async subscribe(uri) {
+      subscriptions.add(uri);
       const connection = conn;
-      if (!connection || state !== 'up') throw unavailable();
-      try {
-        return await connection.request(
-          'tools/call',
-          { name: toolName, arguments: args ?? {} },
-          { timeoutMs: config.callTimeoutSeconds * 1000, signal: ctx.signal },
-        );
-      } catch (err) {
-        if (isUpstreamError(err)) {
-          log.warn(
-            {
-              requestId: ctx.requestId,
-              tool: toolName,
-              code: err.code,
-              detail: err.detail && safe(err.detail),
-            },
-            'upstream call failed',
-          );
-          throw new ToolInputError(err.publicMessage);
-        }
-        throw err;
-      }
+      if (!connection || state !== 'up') return;
+      await connection.request('resources/subscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
+    },
+    async unsubscribe(uri) {
+      if (!subscriptions.delete(uri)) return;
+      const connection = conn;
+      if (!connection || state !== 'up') return;
+      await connection.request('resources/unsubscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
     },
     relist,
     health,

@@ -18,6 +18,9 @@ export const REFERENCE_SERVERS = {
 /** The hostile test server (test/fixtures/malicious-server.ts, compiled). */
 export const MALICIOUS_SERVER = path.join(ROOT, 'dist/test/fixtures/malicious-server.js');
 
+/** The hostile server that attacks through prompts, resources and notifications (test/fixtures/hostile-surface-server.ts). */
+export const HOSTILE_SURFACE_SERVER = path.join(ROOT, 'dist/test/fixtures/hostile-surface-server.js');
+
 /** A gateway configuration with these upstreams (JSON is YAML). */
 export function upstreamsConfig(
   upstreams: readonly Record<string, unknown>[],

@@ -32,6 +32,19 @@ function renderInventory(entries: readonly InventoryEntry[]): string {
           .map((l) => `  ${l}`),
       );
     }
+    for (const [title, items] of [
+      ['PROMPT', e.prompts],
+      ['RESOURCE TEMPLATE', e.resourceTemplates],
+    ] as const) {
+      if (items.length === 0) continue;
+      const rows = items.map((i) => [i.servedAs, i.labels.join(',') || '-', i.scope, i.pin]);
+      out.push(
+        '',
+        ...renderTable([title, 'LABELS', 'SCOPE', 'PIN'], rows)
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
+    }
     out.push('');
   }
   return `${out.join('\n')}\n`;
@@ -43,7 +56,7 @@ export function register(program: Command): void {
       .command('inventory')
       .description(
         'Every upstream server: version, transport, command or URL, sandbox, tools with class, labels, ' +
-          'scope and pin state, and the last approval (from the config, the lockfile and what the gateway last saw).',
+          'scope and pin state, prompts and resource templates with labels, scope and pin state, and the last approval (from the config, the lockfile and what the gateway last saw).',
       )
       .option('--json', 'one JSON document'),
   ).action((opts: { dataDir?: string; json?: boolean }) => {

@@ -67,7 +67,7 @@ function decidePins(
   const seen = observed.upstreams[upstream];
   if (!seen) {
     throw new UsageError(
-      `nothing observed for upstream "${upstream}"; start the gateway so it can list that server's tools`,
+      `nothing observed for upstream "${upstream}"; start the gateway so it can list that server's definitions`,
     );
   }
   const rows = pinReport(lock, observed, upstream).filter(
@@ -95,7 +95,8 @@ export function register(program: Command): void {
   const pins = program
     .command('pins')
     .description(
-      'Review upstream tool definitions: new or changed ones are blocked until approved. Approvals ' +
+      'Review upstream definitions (tools, prompts, resource templates, instructions): new or changed ' +
+        'ones are blocked until approved. Approvals ' +
         `go to <data dir>/${LOCKFILE_NAME} (commit it) and apply to a running gateway at once.`,
     );
 
@@ -126,7 +127,7 @@ export function register(program: Command): void {
       r.hash?.slice(0, 19) ?? '-',
       r.approvedAt ?? '-',
     ]);
-    printOut(`${renderTable(['UPSTREAM', 'TOOL', 'STATE', 'SCAN', 'HASH', 'APPROVED'], table)}\n`);
+    printOut(`${renderTable(['UPSTREAM', 'ITEM', 'STATE', 'SCAN', 'HASH', 'APPROVED'], table)}\n`);
   });
 
   withDataDir(
@@ -146,12 +147,13 @@ export function register(program: Command): void {
         .command(decision)
         .description(
           decision === 'approve'
-            ? 'Approve the definitions an upstream lists now (all unapproved ones, or one tool). ' +
-                `Use "${INSTRUCTIONS_KEY}" for the server instructions.`
+            ? 'Approve the definitions an upstream lists now (all unapproved ones, or one item: a tool ' +
+                'name, prompt:<name>, resource-template:<uriTemplate>, or ' +
+                `"${INSTRUCTIONS_KEY}" for the server instructions).`
             : 'Reject definitions: they stay blocked and raise no further alert.',
         )
         .argument('<server>', 'upstream name')
-        .argument('[tool]', 'one tool (as the upstream names it)'),
+        .argument('[item]', 'one item: a tool (as the upstream names it), prompt:<name>, resource-template:<uriTemplate>'),
     ).action(async (server: string, tool: string | undefined, opts: { dataDir?: string }) => {
       const dataDir = resolveDataDir(opts.dataDir);
       const { done, skipped } = await withAdminAudit(dataDir, async (audit) => {
