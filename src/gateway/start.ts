@@ -316,6 +316,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       },
     });
     closers.push(() => mcp.close());
+    // An upstream's list changes and resource updates reach the clients that may hear of them.
+    upstreams.onSurfaceEvent((_upstream, event) => mcp.surfaceEvent(event));
 
     // ---- Approvals (issue #7): the out-of-band approval page, on the same sign-in, so a person
     // signed in at /account is signed in here.

@@ -1,4 +1,4 @@
-import { splitResourceUri, type Catalogue, type CompletionRef, type Tool } from '../tools/index.js';
+import type { Catalogue, CompletionRef, Tool } from '../tools/index.js';
 import type { CallMethod } from './protocol.js';
 
 /**
@@ -17,17 +17,15 @@ export function resolveTarget(
       return catalogue.get(name);
     case 'prompts/get':
       return catalogue.prompt(name)?.op;
-    case 'resources/read': {
-      const at = splitResourceUri(name);
-      return at ? catalogue.surface(at.upstream)?.resources?.reader(name) : undefined;
-    }
+    case 'resources/read':
+      return catalogue.resourceOwner(name)?.surface.resources?.reader(name);
     case 'completion/complete': {
       const ref = args.ref as CompletionRef;
-      const upstream =
+      const surface =
         ref.type === 'ref/prompt'
-          ? catalogue.prompt(ref.name)?.op.upstream
-          : splitResourceUri(ref.uri)?.upstream;
-      return upstream === undefined ? undefined : catalogue.surface(upstream)?.completer(ref);
+          ? catalogue.surface(catalogue.prompt(ref.name)?.op.upstream ?? '')
+          : catalogue.resourceOwner(ref.uri)?.surface;
+      return surface?.completer(ref);
     }
   }
 }

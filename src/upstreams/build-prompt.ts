@@ -81,7 +81,7 @@ export function buildPromptEntry(input: {
       name,
       ...(def.title !== undefined ? { title: def.title } : {}),
       ...(def.description !== undefined ? { description: def.description } : {}),
-      ...(def.arguments ? { arguments: def.arguments } : {}),
+      ...(def.arguments ? { arguments: def.arguments.map((a) => ({ ...a })) } : {}),
     },
     op: {
       surface: 'prompts/get',

@@ -14,7 +14,8 @@ export const secureOutput: CallStage = async (ctx, next) => {
   const out = given(ctx.out, 'out');
   const stop = metrics.startStage('sanitise');
   const structured = ctx.structured ?? promptParts(out);
-  const secured = output.secure(given(ctx.tool, 'tool'), {
+  const tool = given(ctx.tool, 'tool');
+  const secured = output.secure(completionValues(ctx) ? { name: tool.name, labels: [] } : tool, {
     content: [...out.content],
     ...(structured ? { structuredContent: structured } : {}),
     ...(out.isError ? { isError: true } : {}),
@@ -28,6 +29,13 @@ export const secureOutput: CallStage = async (ctx, next) => {
   ctx.result = secured.result;
   return next();
 };
+
+/**
+ * Completion values are suggestions for an argument field, not text for a model: detected,
+ * sanitised and redacted like any output, but never wrapped in provenance markers (a wrapped
+ * value is no value). The owner's labels still count for taint (record-taint stage).
+ */
+const completionValues = (ctx: Parameters<CallStage>[0]) => ctx.method === 'completion/complete';
 
 /**
  * A prompt's roles and description ride in `structuredContent` through the output stage, so the
