@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { upstreamsConfigSchema } from '../../src/upstreams/index.js';
 import { startTestGateway } from '../helpers/gateway.js';
-import { NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
+import { connectClient, eventually, NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
 import { ROOT } from './authorization-support.js';
 import { startKeyProxy } from './key-proxy.js';
 import { describeRun, REVISIONS, runServerSuite, type Revision, type SuiteRun } from './run-suite.js';
@@ -51,6 +51,13 @@ if (namespaced) {
 
 const t = await startTestGateway({ config: upstreamsConfig([namespaced ? upstream : unchanged]) });
 const { key } = await t.key({ scopes: ['conformance:read'] });
+// The upstream starts in the background: wait until the gateway serves its tools.
+const probe = await connectClient(t.url, key);
+await eventually(
+  async () => ((await probe.listTools()).tools.length > 0 ? true : undefined),
+  'the conformance fixture upstream to be served',
+);
+await probe.close();
 const proxy = await startKeyProxy(t.url, key);
 const runs: SuiteRun[] = [];
 let ok = true;
