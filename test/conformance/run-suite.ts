@@ -23,6 +23,8 @@ export interface ScenarioResult {
   /** Whether the requirement set counts it (extensions and pending scenarios run unscored). */
   readonly scored: boolean;
   readonly failures: readonly FailedCheck[];
+  /** Checks of a SHOULD that did not hold: the summary counts them neither way, a baseline does. */
+  readonly warnings: readonly FailedCheck[];
 }
 
 export interface SuiteRun {
@@ -43,7 +45,7 @@ export function scoredScenarios(revision: Revision): ReadonlySet<string> {
   return new Set(set.server.filter((s): s is string => typeof s === 'string'));
 }
 
-function failedChecks(outDir: string, scenario: string): FailedCheck[] {
+function checksWith(outDir: string, scenario: string, status: 'FAILURE' | 'WARNING'): FailedCheck[] {
   // The suite saves each scenario's checks under server-<scenario>-<ISO timestamp>/.
   const named = new RegExp(`^server-${scenario.replace(/[^a-z0-9]/g, '\\$&')}-\\d{4}-\\d{2}-\\d{2}T`);
   const dir = fs.existsSync(outDir) ? fs.readdirSync(outDir).find((d) => named.test(d)) : undefined;
@@ -54,7 +56,7 @@ function failedChecks(outDir: string, scenario: string): FailedCheck[] {
     errorMessage?: string;
   }[];
   return checks
-    .filter((c) => c.status === 'FAILURE')
+    .filter((c) => c.status === status)
     .map((c) => ({ id: c.id, message: (c.errorMessage ?? '').replace(/\s+/g, ' ').slice(0, 300) }));
 }
 
@@ -105,7 +107,8 @@ export async function runServerSuite(opts: {
         passed: Number(m[3]),
         failed,
         scored: scored.has(name),
-        failures: failed > 0 ? failedChecks(opts.outDir, name) : [],
+        failures: checksWith(opts.outDir, name, 'FAILURE'),
+        warnings: checksWith(opts.outDir, name, 'WARNING'),
       },
     ];
   });
@@ -117,9 +120,10 @@ export function describeRun(run: SuiteRun): string {
   const scored = run.scenarios.filter((s) => s.scored);
   const unscored = run.scenarios.filter((s) => !s.scored);
   const ok = (s: ScenarioResult) => s.failed === 0;
+  const warned = scored.filter((s) => ok(s) && s.warnings.length > 0).length;
   return (
     `${run.revision}: ${scored.filter(ok).length} of ${scored.length} scored scenarios pass ` +
-    `(${scored.filter((s) => !ok(s)).length} fail); not scored: ${unscored.filter(ok).length} of ` +
-    `${unscored.length} pass; suite exit code ${run.code}`
+    `(${scored.filter((s) => !ok(s)).length} fail${warned ? `, ${warned} of the passing with SHOULD warnings` : ''}); ` +
+    `not scored: ${unscored.filter(ok).length} of ${unscored.length} pass; suite exit code ${run.code}`
   );
 }

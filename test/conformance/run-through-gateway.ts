@@ -84,16 +84,20 @@ function resultsTable(runs: readonly SuiteRun[]): string {
   const cell = (run: SuiteRun, name: string) => {
     const s = run.scenarios.find((x) => x.name === name);
     if (!s) return '—';
-    return `${s.failed === 0 ? 'pass' : 'FAIL'}${s.scored ? '' : ' (not scored)'}`;
+    const verdict = s.failed > 0 ? 'FAIL' : s.warnings.length > 0 ? 'pass, warned' : 'pass';
+    return `${verdict}${s.scored ? '' : ' (not scored)'}`;
   };
   const failing = (name: string) =>
     [
       ...new Set(
-        runs.flatMap((r) => r.scenarios.find((s) => s.name === name)?.failures.map((f) => f.id) ?? []),
+        runs.flatMap((r) => {
+          const s = r.scenarios.find((x) => x.name === name);
+          return s ? [...s.failures, ...s.warnings].map((f) => f.id) : [];
+        }),
       ),
     ].join(', ');
   return [
-    `| scenario | ${runs.map((r) => r.revision).join(' | ')} | failing checks |`,
+    `| scenario | ${runs.map((r) => r.revision).join(' | ')} | failing (or warned) checks |`,
     `|---|${runs.map(() => '---|').join('')}---|`,
     ...names.map((n) => `| ${n} | ${runs.map((r) => cell(r, n)).join(' | ')} | ${failing(n)} |`),
   ].join('\n');
