@@ -103,7 +103,9 @@ function resultsTable(runs: readonly SuiteRun[]): string {
   ].join('\n');
 }
 
-const figures = runs.map((r) => `through the gateway${namespaced ? ' (default namespace)' : ''}, ${describeRun(r)}`);
+const figures = runs.map(
+  (r) => `through the gateway${namespaced ? ' (default namespace)' : ''}, ${describeRun(r)}`,
+);
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 fs.writeFileSync(
   path.join(ARTIFACTS, 'RESULTS.md'),
