@@ -21,6 +21,8 @@ export interface Refusal {
   readonly status: number;
   readonly code: number;
   readonly message: string;
+  /** The error's structured data, as the SDK gives it (e.g. the supported revisions for -32022). */
+  readonly data?: unknown;
   /** Stable name for the audit record and logs. */
   readonly errorCode:
     | 'unsupported-media-type'
@@ -228,7 +230,15 @@ export function checkMessage(headers: Headers, body: unknown): CheckedMessage {
           ? 'unsupported-protocol-version'
           : 'invalid-request';
     // The SDK's own answer, as its handler would give it (check-request.test.ts holds them equal).
-    return { refusal: { status: route.httpStatus, code: route.code, errorCode, message: route.message } };
+    return {
+      refusal: {
+        status: route.httpStatus,
+        code: route.code,
+        errorCode,
+        message: route.message,
+        ...(route.data === undefined ? {} : { data: route.data }),
+      },
+    };
   }
   // A call sent as a notification would run a tool (or reach an upstream) nobody hears back from.
   if (isCallMethod(message.method) && !('id' in message)) {

@@ -16,7 +16,10 @@ export function withHeaders(response: Response, headers: Record<string, string> 
 }
 
 export const refusalResponse = (r: Refusal, id: JsonRpcId) =>
-  jsonRpcErrorResponse(r.status, r.code, r.message, { id });
+  jsonRpcErrorResponse(r.status, r.code, r.message, {
+    id,
+    ...(r.data === undefined ? {} : { data: r.data }),
+  });
 
 /** The client is gone: nothing to answer, nothing to alert on (counted as 499). */
 export function clientWentAway(logger: Logger, requestId: string): Response {

@@ -15,9 +15,10 @@ export function jsonRpcErrorResponse(
   status: number,
   code: number,
   message: string,
-  opts: { id?: JsonRpcId; headers?: Record<string, string> } = {},
+  opts: { id?: JsonRpcId; headers?: Record<string, string>; data?: unknown } = {},
 ): Response {
-  return new Response(JSON.stringify({ jsonrpc: '2.0', id: opts.id ?? null, error: { code, message } }), {
+  const error = opts.data === undefined ? { code, message } : { code, message, data: opts.data };
+  return new Response(JSON.stringify({ jsonrpc: '2.0', id: opts.id ?? null, error }), {
     status,
     headers: { 'content-type': 'application/json', ...opts.headers },
   });

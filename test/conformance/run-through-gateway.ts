@@ -50,7 +50,11 @@ if (namespaced) {
 }
 
 const t = await startTestGateway({ config: upstreamsConfig([namespaced ? upstream : unchanged]) });
-const { key } = await t.key({ scopes: ['conformance:read'] });
+const SCOPES = ['conformance:read', 'conformance:resources', 'conformance:prompts'];
+// Each revision runs as its own person with its own key: one run's calls must not spend the
+// other's rate-limit budget (the limits stay on, as they are by default).
+const keyFor = async (who: string) => (await t.key({ owner: who, scopes: SCOPES })).key;
+const key = await keyFor('conformance-probe');
 // The upstream starts in the background: wait until the gateway serves its tools.
 const probe = await connectClient(t.url, key);
 await eventually(
@@ -58,11 +62,11 @@ await eventually(
   'the conformance fixture upstream to be served',
 );
 await probe.close();
-const proxy = await startKeyProxy(t.url, key);
 const runs: SuiteRun[] = [];
 let ok = true;
 try {
   for (const revision of revisions) {
+    const proxy = await startKeyProxy(t.url, await keyFor(`conformance-${revision}`));
     const baseline = path.join(ROOT, `test/conformance/gateway-expected-failures-${revision}.yaml`);
     const run = await runServerSuite({
       url: proxy.url,
@@ -70,11 +74,11 @@ try {
       outDir: path.join(ARTIFACTS, revision),
       ...(fs.existsSync(baseline) && !namespaced ? { expectedFailures: baseline } : {}),
     });
+    await proxy.close();
     runs.push(run);
     ok &&= run.code === 0;
   }
 } finally {
-  await proxy.close();
   await t.close();
 }
 
