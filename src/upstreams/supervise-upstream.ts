@@ -398,7 +398,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       if (identity.capabilities.resources?.subscribe) {
         for (const uri of subscriptions) {
           void connection.request('resources/subscribe', { uri }, { timeoutMs }).catch((err: unknown) => {
-            log.warn({ detail: safe(describeError(err)) }, 'cannot subscribe again to a resource after a restart');
+            log.warn(
+              { detail: safe(describeError(err)) },
+              'cannot subscribe again to a resource after a restart',
+            );
           });
         }
       }
@@ -469,7 +472,11 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     }
   }
 
-  async function request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+  async function request(
+    method: string,
+    params: Record<string, unknown>,
+    ctx: ToolContext,
+  ): Promise<unknown> {
     const connection = conn;
     if (!connection || state !== 'up') throw unavailable();
     const relay = createCallRelay(ctx, { redact: deps.redactText ?? ((t) => redactor.redact(t).text) });
@@ -523,13 +530,21 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       subscriptions.add(uri);
       const connection = conn;
       if (!connection || state !== 'up') return;
-      await connection.request('resources/subscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
+      await connection.request(
+        'resources/subscribe',
+        { uri },
+        { timeoutMs: config.callTimeoutSeconds * 1000 },
+      );
     },
     async unsubscribe(uri) {
       if (!subscriptions.delete(uri)) return;
       const connection = conn;
       if (!connection || state !== 'up') return;
-      await connection.request('resources/unsubscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
+      await connection.request(
+        'resources/unsubscribe',
+        { uri },
+        { timeoutMs: config.callTimeoutSeconds * 1000 },
+      );
     },
     relist,
     health,
