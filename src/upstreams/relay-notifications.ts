@@ -32,7 +32,7 @@ const LEVELS: readonly LogLevel[] = [
  */
 const DEFAULT_LEVEL: LogLevel = 'info';
 
-export type DropReason = 'rate' | 'size' | 'level' | 'malformed' | 'not-monotonic';
+export type DropReason = 'rate' | 'size' | 'level' | 'malformed' | 'not-monotonic' | 'undeliverable';
 
 export interface CallRelay {
   /** The token sent upstream when the caller asked for progress: ours, unique, never the caller's. */
@@ -94,7 +94,12 @@ export function createCallRelay(
     if (relayed >= RELAY_LIMITS.perCall || recent.length >= RELAY_LIMITS.perSecond) return drop('rate');
     recent.push(t);
     relayed++;
-    notify(notification);
+    try {
+      notify(notification);
+    } catch {
+      // The caller's transport is gone (the client left); the call itself carries on.
+      drop('undeliverable');
+    }
   };
 
   const progressToken = ctx.progressToken === undefined ? undefined : `portcullis-${randomUUID()}`;
