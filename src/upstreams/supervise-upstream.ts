@@ -276,11 +276,28 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   async function listEverything(connection: RpcConnection, id: ServerIdentity) {
     const timeoutMs = config.startTimeoutSeconds * 1000;
     const tools = await listTools(connection, { timeoutMs });
+    // A server may declare resources without templates (or answer prompts/list with an error):
+    // an error answer serves none of that kind; only a hung or broken server is restarted.
+    const optional = async <T>(what: string, list: () => Promise<T>, none: T): Promise<T> => {
+      try {
+        return await list();
+      } catch (err) {
+        if (!isUpstreamError(err) || err.code !== 'upstream-rpc-error') throw err;
+        log.warn({ detail: safe(describeError(err)) }, `${what} failed; none are served`);
+        return none;
+      }
+    };
     const prompts = id.capabilities.prompts
-      ? await listPrompts(connection, { timeoutMs })
+      ? await optional('prompts/list', () => listPrompts(connection, { timeoutMs }), {
+          prompts: [],
+          malformed: [],
+        })
       : { prompts: [], malformed: [] };
     const templates = id.capabilities.resources
-      ? await listResourceTemplates(connection, { timeoutMs })
+      ? await optional('resources/templates/list', () => listResourceTemplates(connection, { timeoutMs }), {
+          resourceTemplates: [],
+          malformed: [],
+        })
       : { resourceTemplates: [], malformed: [] };
     return {
       tools: tools.tools,

@@ -22,7 +22,8 @@ describe('an upstream served with an empty namespace', () => {
       },
       {
         name: 'bank',
-        stdio: { command: NODE, args: [HOSTILE_SURFACE_SERVER] },
+        // Declares resources without serving templates: that kind is simply empty.
+        stdio: { command: NODE, args: [HOSTILE_SURFACE_SERVER, '--no-templates'] },
         pinning: 'trust-on-first-use',
       },
     ]);
@@ -76,6 +77,11 @@ describe('an upstream served with an empty namespace', () => {
       .execute({ uri: 'evil://escape' }, callerContext());
     const uris = out.content.map((b) => (b as unknown as { resource: { uri: string } }).resource.uri);
     assert.deepEqual(uris, ['portcullis://conf/portcullis://bank/accounts/1', 'evil://escape']);
+    assert.deepEqual(h.catalogue.surface('bank')!.resourceTemplates, []);
+    assert.deepEqual(
+      h.manager.health().map((u) => u.state),
+      ['up', 'up'],
+    );
     // The bank's own namespace still leads to the bank.
     assert.equal(h.catalogue.resourceOwner('portcullis://bank/evil://escape')?.surface.upstream, 'bank');
   });
