@@ -6,7 +6,10 @@ describe('pin keys', () => {
   it('keep tools, prompts, templates and instructions apart, and give back each item’s own name', () => {
     assert.deepEqual(parsePinKey('read_file'), { kind: 'tool', name: 'read_file' });
     assert.deepEqual(parsePinKey(promptKey('summarise')), { kind: 'prompt', name: 'summarise' });
-    assert.deepEqual(parsePinKey(templateKey('file:///{path}')), { kind: 'resource-template', name: 'file:///{path}' });
+    assert.deepEqual(parsePinKey(templateKey('file:///{path}')), {
+      kind: 'resource-template',
+      name: 'file:///{path}',
+    });
     assert.deepEqual(parsePinKey(INSTRUCTIONS_KEY), { kind: 'instructions', name: INSTRUCTIONS_KEY });
     // A prompt and a tool of the same name are two items.
     assert.notEqual(promptKey('search'), 'search');

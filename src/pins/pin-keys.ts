@@ -20,6 +20,7 @@ export const templateKey = (uriTemplate: string): string => `${TEMPLATE_PREFIX}$
 export function parsePinKey(key: string): { kind: PinKind; name: string } {
   if (key === INSTRUCTIONS_KEY) return { kind: 'instructions', name: key };
   if (key.startsWith(PROMPT_PREFIX)) return { kind: 'prompt', name: key.slice(PROMPT_PREFIX.length) };
-  if (key.startsWith(TEMPLATE_PREFIX)) return { kind: 'resource-template', name: key.slice(TEMPLATE_PREFIX.length) };
+  if (key.startsWith(TEMPLATE_PREFIX))
+    return { kind: 'resource-template', name: key.slice(TEMPLATE_PREFIX.length) };
   return { kind: 'tool', name: key };
 }

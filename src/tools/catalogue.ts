@@ -113,7 +113,8 @@ export function createCatalogue(builtIns: readonly Tool[]): Catalogue {
         if (surface.upstream !== upstream)
           throw new Error(`surface of ${surface.upstream} set for ${upstream}`);
         const ns = surface.namespace ?? upstream;
-        if (ns !== '' && ns !== upstream) throw new Error(`namespace of ${upstream} must be its name or empty`);
+        if (ns !== '' && ns !== upstream)
+          throw new Error(`namespace of ${upstream} must be its name or empty`);
         for (const p of surface.prompts) {
           if ((ns !== '' && !p.listed.name.startsWith(`${ns}__`)) || p.op.upstream !== upstream)
             throw new Error(`prompt ${p.listed.name} does not belong to upstream ${upstream}`);

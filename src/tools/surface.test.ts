@@ -4,7 +4,13 @@ import { isGatewayUri, joinResourceUri, splitResourceUri } from './surface.js';
 
 describe('gateway resource URIs', () => {
   it('round-trip an upstream URI through its namespace, whatever the URI holds', () => {
-    for (const uri of ['file:///docs/a.txt', 'demo://x/%2F..%2Fy', 'a', 'portcullis://other/x', 'https://h/p?q=1#f']) {
+    for (const uri of [
+      'file:///docs/a.txt',
+      'demo://x/%2F..%2Fy',
+      'a',
+      'portcullis://other/x',
+      'https://h/p?q=1#f',
+    ]) {
       const gateway = joinResourceUri('files', uri);
       assert.ok(gateway.startsWith('portcullis://files/'));
       assert.deepEqual(splitResourceUri(gateway), { upstream: 'files', uri });
@@ -14,7 +20,10 @@ describe('gateway resource URIs', () => {
   it('an upstream URI that is itself a portcullis:// URI stays in its own upstream’s namespace', () => {
     const hostile = 'portcullis://bank/accounts/1';
     assert.deepEqual(splitResourceUri(joinResourceUri('evil', hostile)), { upstream: 'evil', uri: hostile });
-    assert.deepEqual(splitResourceUri(joinResourceUri('evil', hostile, true), 'evil'), { upstream: 'evil', uri: hostile });
+    assert.deepEqual(splitResourceUri(joinResourceUri('evil', hostile, true), 'evil'), {
+      upstream: 'evil',
+      uri: hostile,
+    });
     assert.deepEqual(splitResourceUri(joinResourceUri('evil', 'PORTCULLIS://bank/1', true), 'evil'), {
       upstream: 'evil',
       uri: 'PORTCULLIS://bank/1',

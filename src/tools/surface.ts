@@ -133,8 +133,12 @@ export function isGatewayUri(uri: string): boolean {
  * (see `joinResourceUri`), so there is no second spelling that reaches the same resource, and no
  * spelling of one upstream's URI that reaches another's.
  */
-export function splitResourceUri(uri: string, unprefixed?: string): { upstream: string; uri: string } | undefined {
-  if (!isGatewayUri(uri)) return unprefixed !== undefined && uri !== '' ? { upstream: unprefixed, uri } : undefined;
+export function splitResourceUri(
+  uri: string,
+  unprefixed?: string,
+): { upstream: string; uri: string } | undefined {
+  if (!isGatewayUri(uri))
+    return unprefixed !== undefined && uri !== '' ? { upstream: unprefixed, uri } : undefined;
   const rest = uri.slice(RESOURCE_URI_PREFIX.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return undefined;

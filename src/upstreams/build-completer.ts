@@ -33,19 +33,32 @@ const refEquals = (a: unknown, b: CompletionRef) =>
   (b.type === 'ref/prompt' ? a.name === b.name : a.uri === b.uri);
 
 /** completion/complete arguments: exactly `{ ref, argument: { name, value }, context?: { arguments } }`. */
-export function checkCompletionArgs(ref: CompletionRef, names: readonly string[], args: unknown): SchemaIssue[] {
+export function checkCompletionArgs(
+  ref: CompletionRef,
+  names: readonly string[],
+  args: unknown,
+): SchemaIssue[] {
   if (!isObject(args)) return [{ path: 'arguments', message: 'must be an object with ref and argument' }];
   const issues: SchemaIssue[] = [];
   for (const key of Object.keys(args))
-    if (key !== 'ref' && key !== 'argument' && key !== 'context') issues.push({ path: key, message: `unknown field ${key}; remove it` });
+    if (key !== 'ref' && key !== 'argument' && key !== 'context')
+      issues.push({ path: key, message: `unknown field ${key}; remove it` });
   if (!refEquals(args.ref, ref)) issues.push({ path: 'ref', message: `must be ${JSON.stringify(ref)}` });
   const argument = args.argument;
   const known = names.join(', ') || 'none';
-  if (!isObject(argument) || Object.keys(argument).length !== 2 || typeof argument.name !== 'string' || typeof argument.value !== 'string') {
+  if (
+    !isObject(argument) ||
+    Object.keys(argument).length !== 2 ||
+    typeof argument.name !== 'string' ||
+    typeof argument.value !== 'string'
+  ) {
     issues.push({ path: 'argument', message: 'must be exactly { name, value } with string values' });
   } else {
     if (!names.includes(argument.name))
-      issues.push({ path: 'argument.name', message: `unknown argument ${argument.name}; completable: ${known}` });
+      issues.push({
+        path: 'argument.name',
+        message: `unknown argument ${argument.name}; completable: ${known}`,
+      });
     if (Buffer.byteLength(argument.value, 'utf8') > MAX_VALUE_BYTES)
       issues.push({ path: 'argument.value', message: `must be at most ${MAX_VALUE_BYTES} bytes` });
   }
@@ -54,12 +67,20 @@ export function checkCompletionArgs(ref: CompletionRef, names: readonly string[]
     if (!isObject(context) || Object.keys(context).some((k) => k !== 'arguments')) {
       issues.push({ path: 'context', message: 'must be { arguments }' });
     } else if (context.arguments !== undefined) {
-      if (!isObject(context.arguments)) issues.push({ path: 'context.arguments', message: 'must be an object of strings' });
+      if (!isObject(context.arguments))
+        issues.push({ path: 'context.arguments', message: 'must be an object of strings' });
       else
         for (const [k, v] of Object.entries(context.arguments)) {
-          if (!names.includes(k)) issues.push({ path: `context.arguments.${k}`, message: `unknown argument ${k}; known: ${known}` });
+          if (!names.includes(k))
+            issues.push({
+              path: `context.arguments.${k}`,
+              message: `unknown argument ${k}; known: ${known}`,
+            });
           else if (typeof v !== 'string' || Buffer.byteLength(v, 'utf8') > MAX_VALUE_BYTES)
-            issues.push({ path: `context.arguments.${k}`, message: `must be a string of at most ${MAX_VALUE_BYTES} bytes` });
+            issues.push({
+              path: `context.arguments.${k}`,
+              message: `must be a string of at most ${MAX_VALUE_BYTES} bytes`,
+            });
         }
     }
   }
@@ -121,7 +142,11 @@ export function buildCompleter(input: {
           required: ['name', 'value'],
           additionalProperties: false,
         },
-        context: { type: 'object', properties: { arguments: { type: 'object' } }, additionalProperties: false },
+        context: {
+          type: 'object',
+          properties: { arguments: { type: 'object' } },
+          additionalProperties: false,
+        },
       },
       required: ['ref', 'argument'],
       additionalProperties: false,

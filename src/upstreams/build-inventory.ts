@@ -75,7 +75,13 @@ export function buildInventory(
       const approvedAt = l?.approved[key]?.approvedAt;
       if (kind === 'prompt') {
         const c = classifySurface(config.name, 'prompts', name, config.prompts);
-        prompts.push({ name, servedAs: unprefixed ? name : `${config.name}__${name}`, ...c, pin, approvedAt });
+        prompts.push({
+          name,
+          servedAs: unprefixed ? name : `${config.name}__${name}`,
+          ...c,
+          pin,
+          approvedAt,
+        });
         continue;
       }
       if (kind === 'resource-template') {

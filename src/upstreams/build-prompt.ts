@@ -6,7 +6,11 @@ import type { PromptDefinition } from './mcp-client.js';
 import { isObject, parseContentBlock, servedName, type Namespace } from './parse-content.js';
 
 /** Sends one request to the upstream on a caller's behalf (UpstreamSupervisor.request). */
-export type RequestUpstream = (method: string, params: Record<string, unknown>, ctx: ToolContext) => Promise<unknown>;
+export type RequestUpstream = (
+  method: string,
+  params: Record<string, unknown>,
+  ctx: ToolContext,
+) => Promise<unknown>;
 
 /** A prompt's arguments as MCP defines them: an object of strings, declared names only, required ones present. */
 export function checkPromptArgs(def: PromptDefinition, args: unknown): SchemaIssue[] {
@@ -49,7 +53,8 @@ export function toPromptOutput(ns: Namespace, raw: unknown, maxBytes: number): T
     new ToolInputError(`The upstream server "${ns.upstream}" sent a malformed prompt: ${why}.`);
   if (!isObject(raw) || !Array.isArray(raw.messages)) throw bad('no messages');
   if (raw.messages.length > 1000) throw bad('more than 1000 messages');
-  if (raw.description !== undefined && typeof raw.description !== 'string') throw bad('description is not a string');
+  if (raw.description !== undefined && typeof raw.description !== 'string')
+    throw bad('description is not a string');
   const roles: ('user' | 'assistant')[] = [];
   const content = raw.messages.map((m: unknown, i) => {
     if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant'))

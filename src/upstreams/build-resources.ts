@@ -12,7 +12,13 @@ import {
 import type { RequestUpstream } from './build-prompt.js';
 import { cutUtf8 } from './build-tool.js';
 import type { SurfaceClassification } from './classify-surface.js';
-import { isObject, isServableUri, parseResourceContents, servedUri, type Namespace } from './parse-content.js';
+import {
+  isObject,
+  isServableUri,
+  parseResourceContents,
+  servedUri,
+  type Namespace,
+} from './parse-content.js';
 
 /** Most resources passed on from one resources/list page. */
 const MAX_PAGE_ITEMS = 1000;
@@ -55,14 +61,18 @@ export function toResourcePage(
     resources.push({
       ...shown,
       uri: servedUri(ns, item.uri),
-      ...(typeof item.size === 'number' && Number.isSafeInteger(item.size) && item.size >= 0 ? { size: item.size } : {}),
+      ...(typeof item.size === 'number' && Number.isSafeInteger(item.size) && item.size >= 0
+        ? { size: item.size }
+        : {}),
       scope: classify(item.uri).scope,
     });
   }
   const next = raw.nextCursor;
   return {
     resources,
-    ...(typeof next === 'string' && next !== '' && next.length <= MAX_CURSOR_LENGTH ? { nextCursor: next } : {}),
+    ...(typeof next === 'string' && next !== '' && next.length <= MAX_CURSOR_LENGTH
+      ? { nextCursor: next }
+      : {}),
   };
 }
 
@@ -118,7 +128,10 @@ export function buildResourceReader(input: {
   const own = upstreamUriOf(ns, gatewayUri);
   // A URI that is not this upstream's gets an operation that refuses every argument: it can
   // never reach the server, whatever the caller of `reader` did with the lookup.
-  const classification = own === undefined ? { scope: `${ns.upstream}:resources`, labels: ['untrusted-source' as const] } : input.classify(own);
+  const classification =
+    own === undefined
+      ? { scope: `${ns.upstream}:resources`, labels: ['untrusted-source' as const] }
+      : input.classify(own);
   return {
     surface: 'resources/read',
     name: gatewayUri,
@@ -135,9 +148,13 @@ export function buildResourceReader(input: {
       additionalProperties: false,
     },
     checkArgs(args) {
-      if (own === undefined) return { ok: false, issues: [{ path: 'uri', message: `not a resource of ${ns.upstream}` }] };
+      if (own === undefined)
+        return { ok: false, issues: [{ path: 'uri', message: `not a resource of ${ns.upstream}` }] };
       if (!isObject(args) || args.uri !== gatewayUri || Object.keys(args).length !== 1)
-        return { ok: false, issues: [{ path: 'arguments', message: `must be exactly { uri: ${JSON.stringify(gatewayUri)} }` }] };
+        return {
+          ok: false,
+          issues: [{ path: 'arguments', message: `must be exactly { uri: ${JSON.stringify(gatewayUri)} }` }],
+        };
       return { ok: true, value: { uri: gatewayUri } };
     },
     checkOutput: (structured) => ({ ok: true, value: structured }),

@@ -1,4 +1,9 @@
-import { ToolInputError, type PromptEntry, type ResourceTemplateEntry, type UpstreamSurface } from '../tools/index.js';
+import {
+  ToolInputError,
+  type PromptEntry,
+  type ResourceTemplateEntry,
+  type UpstreamSurface,
+} from '../tools/index.js';
 import { buildCompleter, templateVariables } from './build-completer.js';
 import { buildPromptEntry, type RequestUpstream } from './build-prompt.js';
 import { buildResourceReader, toResourcePage, upstreamUriOf } from './build-resources.js';
@@ -40,8 +45,8 @@ export function buildUpstreamSurface(input: {
       request: input.request,
     }),
   }));
-  const templates: { def: ResourceTemplateDefinition; entry: ResourceTemplateEntry }[] = input.resourceTemplates.map(
-    (def) => ({
+  const templates: { def: ResourceTemplateDefinition; entry: ResourceTemplateEntry }[] =
+    input.resourceTemplates.map((def) => ({
       def,
       entry: {
         listed: {
@@ -54,12 +59,12 @@ export function buildUpstreamSurface(input: {
         },
         scope: classifyResource(def.uriTemplate).scope,
       },
-    }),
-  );
+    }));
 
   const ownUri = (gatewayUri: string) => {
     const own = upstreamUriOf(ns, gatewayUri);
-    if (own === undefined) throw new ToolInputError(`${gatewayUri.slice(0, 200)} is not a resource of ${upstream}.`);
+    if (own === undefined)
+      throw new ToolInputError(`${gatewayUri.slice(0, 200)} is not a resource of ${upstream}.`);
     return own;
   };
 

@@ -26,11 +26,19 @@ describe('upstream configuration', () => {
 
   it('resource and prompt rules take a scope and labels, and refuse URIs with spaces', () => {
     const [u] = upstreamsConfigSchema.parse([
-      { name: 'files', stdio, resources: { 'file:///docs/*': { scope: 'files:docs' } }, prompts: { '*': { labels: [] } } },
+      {
+        name: 'files',
+        stdio,
+        resources: { 'file:///docs/*': { scope: 'files:docs' } },
+        prompts: { '*': { labels: [] } },
+      },
     ]);
     assert.deepEqual(u!.resources, { 'file:///docs/*': { scope: 'files:docs' } });
     assert.deepEqual(u!.prompts, { '*': { labels: [] } });
-    assert.match(issues([{ name: 'a', stdio, resources: { 'file:///a b': {} } }]).join(), /resources.file:\/\/\/a b: Invalid key/);
+    assert.match(
+      issues([{ name: 'a', stdio, resources: { 'file:///a b': {} } }]).join(),
+      /resources.file:\/\/\/a b: Invalid key/,
+    );
     assert.match(issues([{ name: 'a', stdio, prompts: { 'a b': {} } }]).join(), /prompts.a b: Invalid key/);
   });
 

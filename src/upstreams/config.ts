@@ -239,6 +239,7 @@ const upstreamSchema = z
           .string()
           .min(1)
           .max(2048)
+          // eslint-disable-next-line no-control-regex -- control characters are what is refused
           .regex(/^[^\u0000-\u0020\u007f]+$/, { message: 'a URI or a pattern with *, without spaces' }),
         resourceRuleSchema,
       )

@@ -484,7 +484,11 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         .sort()
         .join('\n');
     const before = publishedLists.get(upstream);
-    const current = { tools: signature(keys.tools), prompts: signature(keys.prompts), resources: signature(keys.resources) };
+    const current = {
+      tools: signature(keys.tools),
+      prompts: signature(keys.prompts),
+      resources: signature(keys.resources),
+    };
     publishedLists.set(upstream, current);
     for (const list of ['tools', 'prompts', 'resources'] as const) {
       if ((before?.[list] ?? '') !== current[list]) emit(upstream, { kind: 'list-changed', list });

@@ -147,7 +147,8 @@ export function createHttpChannel(options: {
       const messages = type.includes('text/event-stream') ? parseSse(res.text()) : parseJson(res.text());
       // What comes back on a request's own stream is about that request: its progress and log
       // messages can be attributed to the caller who sent it, and to nobody else.
-      const origin = typeof message.id === 'number' && typeof message.method === 'string' ? message.id : undefined;
+      const origin =
+        typeof message.id === 'number' && typeof message.method === 'string' ? message.id : undefined;
       for (const m of messages) channel.onMessage?.(m, origin);
     },
     async close() {

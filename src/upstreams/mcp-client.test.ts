@@ -21,7 +21,12 @@ function serving(pages: Record<string, unknown[]>): RpcConnection {
 describe('listing prompts and resource templates', () => {
   it('reads declared capabilities strictly: only true means yes, an object means declared', () => {
     assert.deepEqual(
-      readCapabilities({ prompts: { listChanged: 'yes' }, resources: { subscribe: true }, completions: {}, logging: 1 }),
+      readCapabilities({
+        prompts: { listChanged: 'yes' },
+        resources: { subscribe: true },
+        completions: {},
+        logging: 1,
+      }),
       {
         tools: undefined,
         prompts: { listChanged: false },
@@ -37,7 +42,11 @@ describe('listing prompts and resource templates', () => {
       'prompts/list': [
         {
           prompts: [
-            { name: 'ok', description: 'Fine.', arguments: [{ name: 'city', required: true, extra: 'dropped' }] },
+            {
+              name: 'ok',
+              description: 'Fine.',
+              arguments: [{ name: 'city', required: true, extra: 'dropped' }],
+            },
             { name: 'bad name!' },
             { name: 'n'.repeat(129) },
             { name: 'dup', arguments: [{ name: 'a' }, { name: 'a' }] },
@@ -86,7 +95,9 @@ describe('listing prompts and resource templates', () => {
       ],
     });
     const { resourceTemplates, malformed } = await listResourceTemplates(conn, { timeoutMs: 1000 });
-    assert.deepEqual(resourceTemplates, [{ uriTemplate: 'file:///{path}', name: 'files', mimeType: 'text/plain' }]);
+    assert.deepEqual(resourceTemplates, [
+      { uriTemplate: 'file:///{path}', name: 'files', mimeType: 'text/plain' },
+    ]);
     assert.equal(malformed.length, 4);
     assert.ok(malformed.every((m) => m.name.startsWith('resource-template:')));
   });
@@ -98,6 +109,9 @@ describe('listing prompts and resource templates', () => {
       ...serving({}),
       request: async () => ({ ...endless, nextCursor: `c${n++}` }),
     };
-    await assert.rejects(listPrompts(conn, { timeoutMs: 1000, maxPages: 5 }), /paginated prompts\/list without end/);
+    await assert.rejects(
+      listPrompts(conn, { timeoutMs: 1000, maxPages: 5 }),
+      /paginated prompts\/list without end/,
+    );
   });
 });

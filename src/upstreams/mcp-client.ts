@@ -139,10 +139,14 @@ const SAFE_NAME_PROBLEM = 'must be 1–128 of A-Z a-z 0-9 _ - .';
 export const MAX_URI_LENGTH = 2048;
 
 /** A listed item checked: the fields to pin, or why it cannot be served; `key` is its listing key. */
-type Parsed<T> = { readonly key: string; readonly value: T } | { readonly key: string; readonly problem: string };
+type Parsed<T> =
+  { readonly key: string; readonly value: T } | { readonly key: string; readonly problem: string };
 
 /** The optional string fields of a listed item, each a string if present; the first that is not, named. */
-function stringFields(raw: Record<string, unknown>, fields: readonly string[]): Record<string, string> | string {
+function stringFields(
+  raw: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, string> | string {
   const out: Record<string, string> = {};
   for (const field of fields) {
     if (raw[field] === undefined) continue;
@@ -217,7 +221,9 @@ function parseResourceTemplate(raw: unknown): Parsed<ResourceTemplateDefinition>
   if (uriTemplate === '' || uriTemplate.length > MAX_URI_LENGTH)
     return { key, problem: `uriTemplate must be a string of 1–${MAX_URI_LENGTH} characters` };
   // Control characters and spaces are not URI characters (RFC 3986 §2); they only hide things.
-  if (/[\u0000-\u0020\u007f]/.test(uriTemplate)) return { key, problem: 'uriTemplate holds spaces or control characters' };
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (/[\u0000-\u0020\u007f]/.test(uriTemplate))
+    return { key, problem: 'uriTemplate holds spaces or control characters' };
   if (typeof raw.name !== 'string' || raw.name === '' || raw.name.length > 256)
     return { key, problem: 'name must be a string of 1–256 characters' };
   const strings = stringFields(raw, ['title', 'description', 'mimeType']);
@@ -265,7 +271,10 @@ async function listAll<T>(
       timeoutMs: options.timeoutMs,
     });
     if (!isObject(result) || !Array.isArray(result[field])) {
-      throw new UpstreamError('upstream-protocol-error', `The upstream server sent a malformed ${method} result.`);
+      throw new UpstreamError(
+        'upstream-protocol-error',
+        `The upstream server sent a malformed ${method} result.`,
+      );
     }
     for (const raw of result[field] as unknown[]) {
       if (items.size + malformed.length >= maxItems) break;

@@ -66,7 +66,8 @@ export function parseContentBlock(ns: Namespace, raw: unknown): ContentBlock {
       return { type: 'text', text: raw.text };
     case 'image':
     case 'audio':
-      if (!isBase64(raw.data) || typeof raw.mimeType !== 'string') throw bad(`${raw.type} needs base64 data and a mimeType`);
+      if (!isBase64(raw.data) || typeof raw.mimeType !== 'string')
+        throw bad(`${raw.type} needs base64 data and a mimeType`);
       return { type: raw.type, data: raw.data, mimeType: raw.mimeType.slice(0, 256) };
     case 'resource': {
       const resource = parseResourceContents(ns, raw.resource);
@@ -74,7 +75,8 @@ export function parseContentBlock(ns: Namespace, raw: unknown): ContentBlock {
       return { type: 'resource', resource };
     }
     case 'resource_link':
-      if (!isServableUri(raw.uri) || typeof raw.name !== 'string') throw bad('a resource link needs a uri and a name');
+      if (!isServableUri(raw.uri) || typeof raw.name !== 'string')
+        throw bad('a resource link needs a uri and a name');
       return {
         type: 'resource_link',
         uri: servedUri(ns, raw.uri),

@@ -23,11 +23,19 @@ describe('relaying an upstream’s notifications to one caller', () => {
     const relay = createCallRelay(ctx, { redact });
     assert.match(relay.progressToken!, /^portcullis-[0-9a-f-]{36}$/);
     assert.notEqual(createCallRelay(ctx, { redact }).progressToken, relay.progressToken);
-    relay.onNotification!('notifications/progress', { progressToken: relay.progressToken, progress: 1, total: 2, message: 'half' });
+    relay.onNotification!('notifications/progress', {
+      progressToken: relay.progressToken,
+      progress: 1,
+      total: 2,
+      message: 'half',
+    });
     relay.onNotification!('notifications/progress', { progressToken: relay.progressToken, progress: 1 });
     relay.onNotification!('notifications/progress', { progressToken: relay.progressToken, progress: 'x' });
     assert.deepEqual(received, [
-      { method: 'notifications/progress', params: { progressToken: 42, progress: 1, total: 2, message: 'half' } },
+      {
+        method: 'notifications/progress',
+        params: { progressToken: 42, progress: 1, total: 2, message: 'half' },
+      },
     ]);
     assert.deepEqual(relay.counts().dropped, { 'not-monotonic': 1, malformed: 1 });
   });
@@ -72,7 +80,10 @@ describe('relaying an upstream’s notifications to one caller', () => {
     assert.equal(received.length, RELAY_LIMITS.perCall);
     assert.equal(relay.counts().dropped.rate, 1000 - RELAY_LIMITS.perCall);
     const big = createCallRelay(context().ctx, { redact });
-    big.onNotification!('notifications/message', { level: 'error', data: ['x'.repeat(3000), 'y'.repeat(3000), 'z'.repeat(3000)] });
+    big.onNotification!('notifications/message', {
+      level: 'error',
+      data: ['x'.repeat(3000), 'y'.repeat(3000), 'z'.repeat(3000)],
+    });
     assert.equal(big.counts().dropped.size, 1);
   });
 });

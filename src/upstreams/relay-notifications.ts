@@ -14,7 +14,16 @@ export const RELAY_LIMITS = {
 } as const;
 
 /** RFC 5424 severities as MCP logging names them, least severe first. */
-const LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+const LEVELS: readonly LogLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
 
 /**
  * Without a level from the caller, nothing below `info` is relayed. The level is applied here,
@@ -23,7 +32,7 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'notice', 'warning', 'erro
  */
 const DEFAULT_LEVEL: LogLevel = 'info';
 
-export type DropReason = 'rate' | 'size' | 'level' | 'malformed' | 'not-monotonic';
+export type DropReason = 'rate' | 'size' | 'level' | 'malformed' | 'not-monotonic' | 'undeliverable';
 
 export interface CallRelay {
   /** The token sent upstream when the caller asked for progress: ours, unique, never the caller's. */
@@ -43,7 +52,11 @@ function mapStrings(value: unknown, fn: (text: string) => string, depth = 0): un
   if (Array.isArray(value)) return value.map((v) => mapStrings(v, fn, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    Object.defineProperty(out, fn(k), { value: mapStrings(v, fn, depth + 1), enumerable: true, writable: true });
+    Object.defineProperty(out, fn(k), {
+      value: mapStrings(v, fn, depth + 1),
+      enumerable: true,
+      writable: true,
+    });
   }
   return out;
 }
@@ -74,13 +87,19 @@ export function createCallRelay(
   const minimum = LEVELS.indexOf(ctx.logLevel ?? DEFAULT_LEVEL);
 
   const send = (notification: CallNotification) => {
-    if (Buffer.byteLength(JSON.stringify(notification.params), 'utf8') > RELAY_LIMITS.maxBytes) return drop('size');
+    if (Buffer.byteLength(JSON.stringify(notification.params), 'utf8') > RELAY_LIMITS.maxBytes)
+      return drop('size');
     const t = now();
     while (recent.length > 0 && recent[0]! <= t - 1000) recent.shift();
     if (relayed >= RELAY_LIMITS.perCall || recent.length >= RELAY_LIMITS.perSecond) return drop('rate');
     recent.push(t);
     relayed++;
-    notify(notification);
+    try {
+      notify(notification);
+    } catch {
+      // The caller's transport is gone (the client left); the call itself carries on.
+      drop('undeliverable');
+    }
   };
 
   const progressToken = ctx.progressToken === undefined ? undefined : `portcullis-${randomUUID()}`;
@@ -92,7 +111,8 @@ export function createCallRelay(
         const { progress, total, message } = params;
         if (ctx.progressToken === undefined || typeof progress !== 'number' || !Number.isFinite(progress))
           return drop('malformed');
-        if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total))) return drop('malformed');
+        if (total !== undefined && (typeof total !== 'number' || !Number.isFinite(total)))
+          return drop('malformed');
         if (message !== undefined && typeof message !== 'string') return drop('malformed');
         // MCP basic/utilities/progress: the value MUST increase with each notification.
         if (progress <= lastProgress) return drop('not-monotonic');

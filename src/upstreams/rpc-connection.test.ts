@@ -108,17 +108,33 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     });
     const a: unknown[] = [];
     const b: unknown[] = [];
-    const pa = conn.request('tools/call', { name: 'x' }, { timeoutMs: 5000, progressToken: 'tok-a', onNotification: (_m, p) => a.push(p) });
-    const pb = conn.request('tools/call', { name: 'y' }, { timeoutMs: 5000, progressToken: 'tok-b', onNotification: (_m, p) => b.push(p) });
+    const pa = conn.request(
+      'tools/call',
+      { name: 'x' },
+      { timeoutMs: 5000, progressToken: 'tok-a', onNotification: (_m, p) => a.push(p) },
+    );
+    const pb = conn.request(
+      'tools/call',
+      { name: 'y' },
+      { timeoutMs: 5000, progressToken: 'tok-b', onNotification: (_m, p) => b.push(p) },
+    );
     await tick();
     assert.deepEqual(f.written[0].params, { name: 'x', _meta: { progressToken: 'tok-a' } });
-    f.say('{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"tok-b","progress":1}}\n');
-    f.say('{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"guessed","progress":1}}\n');
+    f.say(
+      '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"tok-b","progress":1}}\n',
+    );
+    f.say(
+      '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"guessed","progress":1}}\n',
+    );
     f.say('{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}\n');
     f.say('{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"whose?"}}\n');
     f.say('{"jsonrpc":"2.0","id":1,"result":{}}\n');
-    f.say('{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"only b waits"}}\n');
-    f.say('{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"tok-a","progress":2}}\n');
+    f.say(
+      '{"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"only b waits"}}\n',
+    );
+    f.say(
+      '{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":"tok-a","progress":2}}\n',
+    );
     f.say('{"jsonrpc":"2.0","id":2,"result":{}}\n');
     await Promise.all([pa, pb]);
     assert.deepEqual(a, []);
@@ -130,26 +146,39 @@ describe('the upstream JSON-RPC connection over stdio', () => {
   });
 
   it('over a transport with per-request streams, a message counts only on its own request’s stream', async () => {
-    let deliver!: (m: RpcMessage, origin?: number) => void;
     const channel: Channel = {
       perRequestStreams: true,
       onMessage: undefined,
       onClose: undefined,
       async send(m) {
-        if (typeof m.id === 'number') setImmediate(() => deliver({ jsonrpc: '2.0', id: m.id, result: {} }, m.id as number));
+        if (typeof m.id === 'number')
+          setImmediate(() => deliver({ jsonrpc: '2.0', id: m.id, result: {} }, m.id as number));
       },
       close: async () => {},
     };
     const conn = createRpcConnection(channel, { upstream: 'u' });
-    deliver = (m, origin) => channel.onMessage?.(m, origin);
+    const deliver = (m: RpcMessage, origin?: number) => channel.onMessage?.(m, origin);
     const got: unknown[] = [];
-    const p = conn.request('tools/call', {}, { timeoutMs: 5000, progressToken: 't1', onNotification: (_m, params) => got.push(params) });
+    const p = conn.request(
+      'tools/call',
+      {},
+      { timeoutMs: 5000, progressToken: 't1', onNotification: (_m, params) => got.push(params) },
+    );
     // Alone in flight, but not on its stream: not its message. Its own token on another stream: not its progress.
-    channel.onMessage?.({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'x' } });
-    channel.onMessage?.({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't1', progress: 1 } }, 99);
-    channel.onMessage?.({ jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'mine' } }, 1);
+    channel.onMessage?.({
+      jsonrpc: '2.0',
+      method: 'notifications/message',
+      params: { level: 'info', data: 'x' },
+    });
+    channel.onMessage?.(
+      { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 't1', progress: 1 } },
+      99,
+    );
+    channel.onMessage?.(
+      { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'mine' } },
+      1,
+    );
     await p;
     assert.deepEqual(got, [{ level: 'info', data: 'mine' }]);
   });
 });
-

@@ -26,7 +26,11 @@ export interface Channel {
 }
 
 export interface RpcConnection {
-  request(method: string, params: Record<string, unknown> | undefined, options: RequestOptions): Promise<unknown>;
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions,
+  ): Promise<unknown>;
   notify(method: string, params?: Record<string, unknown>): Promise<void>;
   close(): Promise<void>;
   /** Settles with the reason once the connection is closed, by either side. */

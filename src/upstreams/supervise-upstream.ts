@@ -276,11 +276,28 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   async function listEverything(connection: RpcConnection, id: ServerIdentity) {
     const timeoutMs = config.startTimeoutSeconds * 1000;
     const tools = await listTools(connection, { timeoutMs });
+    // A server may declare resources without templates (or answer prompts/list with an error):
+    // an error answer serves none of that kind; only a hung or broken server is restarted.
+    const optional = async <T>(what: string, list: () => Promise<T>, none: T): Promise<T> => {
+      try {
+        return await list();
+      } catch (err) {
+        if (!isUpstreamError(err) || err.code !== 'upstream-rpc-error') throw err;
+        log.warn({ detail: safe(describeError(err)) }, `${what} failed; none are served`);
+        return none;
+      }
+    };
     const prompts = id.capabilities.prompts
-      ? await listPrompts(connection, { timeoutMs })
+      ? await optional('prompts/list', () => listPrompts(connection, { timeoutMs }), {
+          prompts: [],
+          malformed: [],
+        })
       : { prompts: [], malformed: [] };
     const templates = id.capabilities.resources
-      ? await listResourceTemplates(connection, { timeoutMs })
+      ? await optional('resources/templates/list', () => listResourceTemplates(connection, { timeoutMs }), {
+          resourceTemplates: [],
+          malformed: [],
+        })
       : { resourceTemplates: [], malformed: [] };
     return {
       tools: tools.tools,
@@ -398,7 +415,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       if (identity.capabilities.resources?.subscribe) {
         for (const uri of subscriptions) {
           void connection.request('resources/subscribe', { uri }, { timeoutMs }).catch((err: unknown) => {
-            log.warn({ detail: safe(describeError(err)) }, 'cannot subscribe again to a resource after a restart');
+            log.warn(
+              { detail: safe(describeError(err)) },
+              'cannot subscribe again to a resource after a restart',
+            );
           });
         }
       }
@@ -469,7 +489,11 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     }
   }
 
-  async function request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown> {
+  async function request(
+    method: string,
+    params: Record<string, unknown>,
+    ctx: ToolContext,
+  ): Promise<unknown> {
     const connection = conn;
     if (!connection || state !== 'up') throw unavailable();
     const relay = createCallRelay(ctx, { redact: deps.redactText ?? ((t) => redactor.redact(t).text) });
@@ -523,13 +547,21 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       subscriptions.add(uri);
       const connection = conn;
       if (!connection || state !== 'up') return;
-      await connection.request('resources/subscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
+      await connection.request(
+        'resources/subscribe',
+        { uri },
+        { timeoutMs: config.callTimeoutSeconds * 1000 },
+      );
     },
     async unsubscribe(uri) {
       if (!subscriptions.delete(uri)) return;
       const connection = conn;
       if (!connection || state !== 'up') return;
-      await connection.request('resources/unsubscribe', { uri }, { timeoutMs: config.callTimeoutSeconds * 1000 });
+      await connection.request(
+        'resources/unsubscribe',
+        { uri },
+        { timeoutMs: config.callTimeoutSeconds * 1000 },
+      );
     },
     relist,
     health,

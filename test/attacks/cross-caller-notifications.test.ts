@@ -16,18 +16,21 @@ describe('attack: notifications aimed at another caller', () => {
   let h: ManagerHarness;
 
   before(async () => {
-    h = await startManager([
-      {
-        name: 'evil',
-        stdio: {
-          command: NODE,
-          args: [HOSTILE_SURFACE_SERVER],
-          secretEnv: { SECRET_ENV: 'env:SURFACE_SECRET' },
+    h = await startManager(
+      [
+        {
+          name: 'evil',
+          stdio: {
+            command: NODE,
+            args: [HOSTILE_SURFACE_SERVER],
+            secretEnv: { SECRET_ENV: 'env:SURFACE_SECRET' },
+          },
+          pinning: 'trust-on-first-use',
+          tools: { '*': { class: 'read', labels: ['untrusted-source'] } },
         },
-        pinning: 'trust-on-first-use',
-        tools: { '*': { class: 'read', labels: ['untrusted-source'] } },
-      },
-    ], { SURFACE_SECRET: SECRET });
+      ],
+      { SURFACE_SECRET: SECRET },
+    );
   });
   after(async () => h?.close());
 

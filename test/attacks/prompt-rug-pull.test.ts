@@ -23,7 +23,10 @@ describe('attack: a prompt changed after approval (rug pull)', () => {
   after(async () => h?.close());
 
   it('both prompts are served after trust on first use', async () => {
-    const names = h.catalogue.surface('evil')!.prompts.map((p) => p.listed.name).sort();
+    const names = h.catalogue
+      .surface('evil')!
+      .prompts.map((p) => p.listed.name)
+      .sort();
     assert.deepEqual(names, ['evil__greet', 'evil__summarise']);
   });
 
@@ -36,19 +39,33 @@ describe('attack: a prompt changed after approval (rug pull)', () => {
     );
     const pin = h.manager.pins().find((p) => p.key === 'prompt:summarise')!;
     assert.deepEqual([pin.state, pin.served, pin.scan.verdict], ['changed', false, 'malicious']);
-    assert.ok(h.lines.some((l) => l.includes('"alert":"upstream-definition-changed"') && l.includes('prompt:summarise')));
-    assert.ok(h.lines.some((l) => l.includes('"alert":"upstream-definition-flagged"') && l.includes('prompt:summarise')));
+    assert.ok(
+      h.lines.some(
+        (l) => l.includes('"alert":"upstream-definition-changed"') && l.includes('prompt:summarise'),
+      ),
+    );
+    assert.ok(
+      h.lines.some(
+        (l) => l.includes('"alert":"upstream-definition-flagged"') && l.includes('prompt:summarise'),
+      ),
+    );
     assert.ok(h.events.some((e) => e.event.kind === 'list-changed' && e.event.list === 'prompts'));
     const greet = await h.catalogue.prompt('evil__greet')!.op.execute({ who: 'Ada' }, callerContext());
     assert.match((greet.content[0] as { text: string }).text, /greet: Ada/);
     // Trust on first use never approves a change, and the completion of a blocked prompt is gone too.
-    assert.equal(h.catalogue.surface('evil')!.completer({ type: 'ref/prompt', name: 'evil__summarise' }), undefined);
+    assert.equal(
+      h.catalogue.surface('evil')!.completer({ type: 'ref/prompt', name: 'evil__summarise' }),
+      undefined,
+    );
   });
 
   it('a bulk approval skips the malicious change; approving it by name serves it again', async () => {
     await h.approve('evil');
     assert.equal(h.manager.pins().find((p) => p.key === 'prompt:summarise')!.state, 'changed');
     await h.approve('evil', 'prompt:summarise');
-    await eventually(async () => (h.catalogue.prompt('evil__summarise') ? true : undefined), 'the approved prompt');
+    await eventually(
+      async () => (h.catalogue.prompt('evil__summarise') ? true : undefined),
+      'the approved prompt',
+    );
   });
 });

@@ -70,6 +70,9 @@ describe('attack: resource URIs that escape their upstream’s namespace', () =>
     const out = await resources.reader(bad).execute({ uri: bad }, callerContext());
     assert.deepEqual(out.content, [{ type: 'resource', resource: { uri: bad, text: 'ok' } }]);
     const blob = 'portcullis://evil/evil://blob';
-    await assert.rejects(resources.reader(blob).execute({ uri: blob }, callerContext()), /binary content, over the 32768-byte cap/);
+    await assert.rejects(
+      resources.reader(blob).execute({ uri: blob }, callerContext()),
+      /binary content, over the 32768-byte cap/,
+    );
   });
 });

@@ -33,13 +33,17 @@ describe('the everything server’s prompts, resources and completions behind th
     assert.ok(surface, 'the surface is published (with nothing approved in it)');
     assert.deepEqual(surface.prompts, []);
     assert.deepEqual(surface.resourceTemplates, []);
-    assert.equal(surface.completer({ type: 'ref/prompt', name: 'everything__completable-prompt' }), undefined);
+    assert.equal(
+      surface.completer({ type: 'ref/prompt', name: 'everything__completable-prompt' }),
+      undefined,
+    );
   });
 
   it('after approval, prompts are listed namespaced and templates in the gateway’s URI namespace', async () => {
     await h.approve('everything');
     const surface = await eventually(
-      async () => (h.catalogue.surface('everything')?.prompts.length ? h.catalogue.surface('everything') : undefined),
+      async () =>
+        h.catalogue.surface('everything')?.prompts.length ? h.catalogue.surface('everything') : undefined,
       'approved prompts',
     );
     const names = surface.prompts.map((p) => p.listed.name).sort();
@@ -50,23 +54,26 @@ describe('the everything server’s prompts, resources and completions behind th
       'everything__simple-prompt',
     ]);
     const args = h.catalogue.prompt('everything__args-prompt')!;
-    assert.deepEqual(args.listed.arguments?.map((a) => [a.name, a.required ?? false]), [
-      ['city', true],
-      ['state', false],
-    ]);
-    assert.deepEqual([args.op.surface, args.op.scope, args.op.class, args.op.labels], [
-      'prompts/get',
-      'everything:prompts',
-      'read',
-      ['untrusted-source'],
-    ]);
+    assert.deepEqual(
+      args.listed.arguments?.map((a) => [a.name, a.required ?? false]),
+      [
+        ['city', true],
+        ['state', false],
+      ],
+    );
+    assert.deepEqual(
+      [args.op.surface, args.op.scope, args.op.class, args.op.labels],
+      ['prompts/get', 'everything:prompts', 'read', ['untrusted-source']],
+    );
     const templates = surface.resourceTemplates.map((t) => [t.listed.uriTemplate, t.scope]);
     assert.deepEqual(templates.sort(), [
       ['portcullis://everything/demo://resource/dynamic/blob/{resourceId}', 'everything:blobs'],
       ['portcullis://everything/demo://resource/dynamic/text/{resourceId}', 'everything:resources'],
     ]);
     assert.ok(
-      h.events.some((e) => e.upstream === 'everything' && e.event.kind === 'list-changed' && e.event.list === 'prompts'),
+      h.events.some(
+        (e) => e.upstream === 'everything' && e.event.kind === 'list-changed' && e.event.list === 'prompts',
+      ),
       'listeners hear that the served prompts changed',
     );
   });
@@ -87,7 +94,9 @@ describe('the everything server’s prompts, resources and completions behind th
   it('an embedded resource in a prompt comes back with its URI in the gateway namespace', async () => {
     const op = h.catalogue.prompt('everything__resource-prompt')!.op;
     const out = await op.execute({ resourceType: 'Text', resourceId: '2' }, callerContext());
-    const embedded = out.content.find((b) => b.type === 'resource') as unknown as { resource: { uri: string; text: string } };
+    const embedded = out.content.find((b) => b.type === 'resource') as unknown as {
+      resource: { uri: string; text: string };
+    };
     assert.equal(embedded.resource.uri, 'portcullis://everything/demo://resource/dynamic/text/2');
     assert.match(embedded.resource.text, /Resource 2/);
   });
@@ -105,9 +114,15 @@ describe('the everything server’s prompts, resources and completions behind th
     const resources = h.catalogue.surface('everything')!.resources!;
     const textUri = 'portcullis://everything/demo://resource/dynamic/text/7';
     const reader = resources.reader(textUri);
-    assert.deepEqual([reader.surface, reader.scope, reader.class], ['resources/read', 'everything:resources', 'read']);
+    assert.deepEqual(
+      [reader.surface, reader.scope, reader.class],
+      ['resources/read', 'everything:resources', 'read'],
+    );
     assert.equal(reader.checkArgs({ uri: textUri }).ok, true);
-    assert.equal(reader.checkArgs({ uri: 'portcullis://everything/demo://resource/dynamic/text/8' }).ok, false);
+    assert.equal(
+      reader.checkArgs({ uri: 'portcullis://everything/demo://resource/dynamic/text/8' }).ok,
+      false,
+    );
     assert.equal(reader.checkArgs({ uri: textUri, extra: 1 }).ok, false);
     const out = await reader.execute({ uri: textUri }, callerContext());
     const item = (out.content[0] as unknown as { resource: { uri: string; text: string } }).resource;
@@ -130,7 +145,10 @@ describe('the everything server’s prompts, resources and completions behind th
     assert.equal(complete.scope, 'everything:prompts');
     const args = { ref, argument: { name: 'department', value: 'E' } };
     assert.equal(complete.checkArgs(args).ok, true);
-    assert.equal(complete.checkArgs({ ...args, ref: { type: 'ref/prompt', name: 'completable-prompt' } }).ok, false);
+    assert.equal(
+      complete.checkArgs({ ...args, ref: { type: 'ref/prompt', name: 'completable-prompt' } }).ok,
+      false,
+    );
     assert.equal(complete.checkArgs({ ref, argument: { name: 'salary', value: '' } }).ok, false);
     const out = await complete.execute(args, callerContext());
     assert.deepEqual(out.content.map(text), ['Engineering']);
@@ -140,11 +158,20 @@ describe('the everything server’s prompts, resources and completions behind th
     );
     assert.deepEqual(team.content.map(text), ['David', 'Eve', 'Frank']);
 
-    const tref = { type: 'ref/resource' as const, uri: 'portcullis://everything/demo://resource/dynamic/text/{resourceId}' };
+    const tref = {
+      type: 'ref/resource' as const,
+      uri: 'portcullis://everything/demo://resource/dynamic/text/{resourceId}',
+    };
     const byTemplate = surface.completer(tref)!;
-    const ids = await byTemplate.execute({ ref: tref, argument: { name: 'resourceId', value: '12' } }, callerContext());
+    const ids = await byTemplate.execute(
+      { ref: tref, argument: { name: 'resourceId', value: '12' } },
+      callerContext(),
+    );
     assert.deepEqual(ids.content.map(text), ['12']);
-    assert.equal(surface.completer({ type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' }), undefined);
+    assert.equal(
+      surface.completer({ type: 'ref/resource', uri: 'demo://resource/dynamic/text/{resourceId}' }),
+      undefined,
+    );
   });
 
   it('progress of a long call reaches its caller under the caller’s own token', async () => {
@@ -182,4 +209,3 @@ describe('the everything server’s prompts, resources and completions behind th
     await assert.rejects(resources.subscribe!('portcullis://other/demo://x'), /not a resource of everything/);
   });
 });
-

@@ -22,7 +22,8 @@ describe('an upstream served with an empty namespace', () => {
       },
       {
         name: 'bank',
-        stdio: { command: NODE, args: [HOSTILE_SURFACE_SERVER] },
+        // Declares resources without serving templates: that kind is simply empty.
+        stdio: { command: NODE, args: [HOSTILE_SURFACE_SERVER, '--no-templates'] },
         pinning: 'trust-on-first-use',
       },
     ]);
@@ -36,8 +37,13 @@ describe('an upstream served with an empty namespace', () => {
     assert.ok(!tools.includes('conf bank__progress'));
     assert.equal(h.catalogue.prompt('greet')?.op.upstream, 'conf');
     assert.equal(h.catalogue.prompt('bank__greet')?.op.upstream, 'bank');
-    assert.equal(h.catalogue.surface('conf')!.prompts.some((p) => p.listed.name === 'bank__progress'), false);
-    assert.ok(h.lines.some((l) => l.includes('"alert":"upstream-name-collision"') && l.includes('bank__progress')));
+    assert.equal(
+      h.catalogue.surface('conf')!.prompts.some((p) => p.listed.name === 'bank__progress'),
+      false,
+    );
+    assert.ok(
+      h.lines.some((l) => l.includes('"alert":"upstream-name-collision"') && l.includes('bank__progress')),
+    );
     const served = h.manager.pins().filter((p) => p.upstream === 'conf' && p.key.includes('bank__'));
     assert.deepEqual(served.map((p) => [p.key, p.state, p.served]).sort(), [
       ['bank__progress', 'approved', false],
@@ -48,20 +54,34 @@ describe('an upstream served with an empty namespace', () => {
   it('its URIs are served unchanged, except those that claim the gateway’s namespace', async () => {
     const surface = h.catalogue.surface('conf')!;
     assert.equal(surface.namespace, '');
-    assert.deepEqual(surface.resourceTemplates.map((t) => t.listed.uriTemplate), ['evil://items/{id}']);
+    assert.deepEqual(
+      surface.resourceTemplates.map((t) => t.listed.uriTemplate),
+      ['evil://items/{id}'],
+    );
     const page = await surface.resources!.list(undefined, callerContext());
-    assert.deepEqual(page.resources.map((r) => r.uri), [
-      'portcullis://conf/portcullis://bank/accounts/1',
-      'portcullis://conf/portcullis://evil/self',
-      'portcullis://conf/PORTCULLIS://bank/accounts/2',
-      'evil://escape',
-      'evil://blob',
-    ]);
-    for (const r of page.resources) assert.equal(h.catalogue.resourceOwner(r.uri)?.surface.upstream, 'conf', r.uri);
+    assert.deepEqual(
+      page.resources.map((r) => r.uri),
+      [
+        'portcullis://conf/portcullis://bank/accounts/1',
+        'portcullis://conf/portcullis://evil/self',
+        'portcullis://conf/PORTCULLIS://bank/accounts/2',
+        'evil://escape',
+        'evil://blob',
+      ],
+    );
+    for (const r of page.resources)
+      assert.equal(h.catalogue.resourceOwner(r.uri)?.surface.upstream, 'conf', r.uri);
     const owner = h.catalogue.resourceOwner('evil://escape')!;
-    const out = await owner.surface.resources!.reader('evil://escape').execute({ uri: 'evil://escape' }, callerContext());
+    const out = await owner.surface
+      .resources!.reader('evil://escape')
+      .execute({ uri: 'evil://escape' }, callerContext());
     const uris = out.content.map((b) => (b as unknown as { resource: { uri: string } }).resource.uri);
     assert.deepEqual(uris, ['portcullis://conf/portcullis://bank/accounts/1', 'evil://escape']);
+    assert.deepEqual(h.catalogue.surface('bank')!.resourceTemplates, []);
+    assert.deepEqual(
+      h.manager.health().map((u) => u.state),
+      ['up', 'up'],
+    );
     // The bank's own namespace still leads to the bank.
     assert.equal(h.catalogue.resourceOwner('portcullis://bank/evil://escape')?.surface.upstream, 'bank');
   });

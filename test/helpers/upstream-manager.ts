@@ -1,7 +1,11 @@
 import fs from 'node:fs';
 import type { CallNotification, Catalogue, ToolContext } from '../../src/tools/index.js';
 import { createCatalogue } from '../../src/tools/index.js';
-import { createUpstreamManager, upstreamsConfigSchema, type UpstreamManager } from '../../src/upstreams/index.js';
+import {
+  createUpstreamManager,
+  upstreamsConfigSchema,
+  type UpstreamManager,
+} from '../../src/upstreams/index.js';
 import type { SurfaceEvent } from '../../src/tools/index.js';
 import { runCli } from './cli.js';
 import { tempDir } from './gateway.js';
@@ -64,7 +68,13 @@ export function callerContext(
 ): ToolContext & { readonly received: CallNotification[] } {
   const received: CallNotification[] = [];
   return {
-    principal: { subject: 'alice', tenant: 't1', credentialId: 'k1', authMethod: 'api-key', scopes: new Set() } as never,
+    principal: {
+      subject: 'alice',
+      tenant: 't1',
+      credentialId: 'k1',
+      authMethod: 'api-key',
+      scopes: new Set(),
+    } as never,
     requestId: `r-${Math.random().toString(36).slice(2)}`,
     signal: opts.signal ?? new AbortController().signal,
     notify: (n) => received.push(n),

@@ -153,7 +153,10 @@ export function register(program: Command): void {
             : 'Reject definitions: they stay blocked and raise no further alert.',
         )
         .argument('<server>', 'upstream name')
-        .argument('[item]', 'one item: a tool (as the upstream names it), prompt:<name>, resource-template:<uriTemplate>'),
+        .argument(
+          '[item]',
+          'one item: a tool (as the upstream names it), prompt:<name>, resource-template:<uriTemplate>',
+        ),
     ).action(async (server: string, tool: string | undefined, opts: { dataDir?: string }) => {
       const dataDir = resolveDataDir(opts.dataDir);
       const { done, skipped } = await withAdminAudit(dataDir, async (audit) => {
