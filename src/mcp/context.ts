@@ -25,6 +25,7 @@ import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
 import type { JsonRpcId } from '../wire/index.js';
 import { JSON_RPC, type CallMethod } from './protocol.js';
+import type { ParkedCalls } from './park-call.js';
 import type { CallRelay } from './relay.js';
 import type { Session, SessionManager } from './sessions.js';
 
@@ -63,6 +64,16 @@ export type ToolCallOutcome =
       readonly message: string;
       readonly requestState?: string;
       readonly url?: string;
+    }
+  /**
+   * 2026-07-28: an upstream asked the person something during the call (park-call.ts): the
+   * client is answered `input_required` with the upstream's (labelled) requests; its retry
+   * carries `requestState` back to the parked call.
+   */
+  | {
+      readonly kind: 'relay-input';
+      readonly requestState: string;
+      readonly inputRequests: Record<string, { method: string; params: Record<string, unknown> }>;
     }
   /**
    * 2025 stateful session: the SDK handler elicits on the request's stream, then `resume`
@@ -113,6 +124,7 @@ export interface ToolCallRequest {
   readonly inputResponses?: Record<string, unknown>;
   /** Where the target's progress and log notifications go, when the caller can receive them. */
   readonly notify?: ToolContext['notify'];
+  readonly requestInput?: ToolContext['requestInput'];
   readonly progressToken?: string | number;
   readonly logLevel?: LogLevel;
   /** Called once an upstream target starts running: from then on the call may stream (relay.ts). */
@@ -286,6 +298,14 @@ export interface McpPipeline {
     signal: AbortSignal,
   ): Promise<{ resources: ListedResource[]; nextCursor?: string }>;
   callTool(request: ToolCallRequest): Promise<ToolCallOutcome>;
+  /** Records one round of a parked call's questions (park-call.ts); false if it could not. */
+  recordRound(
+    principal: Principal,
+    meta: RequestMeta,
+    target: string | undefined,
+    found: boolean,
+    started: number,
+  ): Promise<boolean>;
   /** Checks (readable), relays to the upstream and records a resource subscription; throws a ProtocolError. */
   subscribe(
     principal: Principal,
@@ -301,6 +321,7 @@ export interface EndpointEnv {
   /** The SDK's per-request handler (2026-07-28 and stateless 2025). */
   readonly handler: McpHttpHandler;
   readonly sessions: SessionManager;
+  readonly parked: ParkedCalls;
   readonly logger: Logger;
   readonly redact: <T>(value: T) => T;
   readonly bodyLimitBytes: number;
@@ -327,7 +348,19 @@ export interface RequestContext {
   // call
   toolCall?: ToolCallOutcome;
   /** A call still running whose notifications stream to the caller: the SDK handler awaits it. */
-  running?: { readonly outcome: Promise<ToolCallOutcome>; readonly relay: CallRelay };
+  running?: RunningCall;
+}
+
+/** A call whose upstream target is running while the SDK has the request (relay.ts). */
+export interface RunningCall {
+  readonly outcome: Promise<ToolCallOutcome>;
+  readonly relay: CallRelay;
+  /** 2026-07-28 questions from the upstream park the call (park-call.ts); 2025 asks on the session. */
+  readonly era: 'modern' | 'legacy';
+  readonly binding: string;
+  readonly target: string;
+  /** The request's declared client capabilities (2026-07-28). */
+  readonly caps: Record<string, unknown>;
 }
 
 export type RequestStage = Stage<RequestContext, Response>;

@@ -4,6 +4,7 @@ import type { EndpointEnv, McpPipeline } from './context.js';
 import { handleRequest } from './pipeline.js';
 import { HEADER } from './protocol.js';
 import { createSurfaceNotifier } from './notify-surface.js';
+import { createParkedCalls } from './park-call.js';
 import { createServerFactory } from './server-factory.js';
 import type { SurfaceEvent } from '../tools/index.js';
 import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
@@ -36,7 +37,11 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
   const { pipeline, logger } = opts;
   // The factory's logging/setLevel handler finds the caller's session (the manager is created
   // just below; the handler runs only once requests arrive).
-  const factory = createServerFactory(pipeline, (id, principal) => sessions.find(id, principal));
+  const parked = createParkedCalls();
+  const factory = createServerFactory(pipeline, {
+    findSession: (id, principal) => sessions.find(id, principal),
+    parked,
+  });
   const onerror = (err: Error) => logger.debug({ err }, 'mcp request rejected by the SDK');
   const handler: McpHttpHandler = createMcpHandler(factory, {
     legacy: 'stateless',
@@ -49,6 +54,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     pipeline,
     handler,
     sessions,
+    parked,
     redact: opts.redact,
     logger,
     bodyLimitBytes: opts.bodyLimitBytes,
@@ -69,6 +75,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     surfaceEvent: (event) => notifier.notify(event),
     async close() {
       notifier.close();
+      parked.close();
       await sessions.close();
       await handler.close();
     },

@@ -25,6 +25,7 @@ const pipeline: McpPipeline = {
   listResources: unused,
   callTool: unused,
   subscribe: unused,
+  recordRound: unused,
 };
 
 /** What the SDK's own 2026-07-28 handler answers for the same finished outcome. */

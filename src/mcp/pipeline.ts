@@ -25,6 +25,7 @@ import { confirm } from './stages/confirm.js';
 import { decideCall } from './stages/decide.js';
 import { execute } from './stages/execute.js';
 import { fail } from './stages/finish.js';
+import { commitRecord, who } from './stages/record.js';
 import { findSession } from './stages/find-session.js';
 import { frameModern } from './stages/frame-modern.js';
 import { handToSdk } from './stages/hand-to-sdk.js';
@@ -144,6 +145,19 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     listResourceTemplates: (principal, meta) => listResourceTemplates(env, principal, meta),
     listResources: (principal, meta, cursor, signal) => listResources(env, principal, meta, cursor, signal),
     subscribe: (principal, meta, uri, action) => subscribe(env, principal, meta, uri, action),
+    recordRound: (principal, meta, target, found, started) =>
+      commitRecord(deps, {
+        correlationId: meta.requestId,
+        ...who(principal),
+        event: 'tool-call',
+        ...(target !== undefined ? { tool: target.toWellFormed() } : {}),
+        decision: found ? 'allow' : 'deny',
+        reasons: [found ? 'input-relayed' : 'params-malformed'],
+        outcome: found ? 'ok' : 'invalid',
+        latencyMs: Date.now() - started,
+        bytesIn: meta.bytesIn,
+        bytesOut: 0,
+      }),
     callTool(req): Promise<ToolCallOutcome> {
       return runStages(CALL_STAGES, startCall(env, req), fail);
     },

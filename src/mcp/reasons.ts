@@ -25,5 +25,7 @@ export type PipelineReason =
   | 'injection-redacted'
   | 'injection-quarantined'
   | 'client-disconnected'
+  /** A 2026-07-28 retry delivered a caller's answers to an upstream's questions (park-call.ts). */
+  | 'input-relayed'
   | 'internal-error'
   | 'audit-unavailable';

@@ -14,7 +14,7 @@ describe('the relay of one running call', () => {
     relay.notify(progress(1));
     relay.notify(progress(2));
     const sent: unknown[] = [];
-    relay.attach((n) => (sent.push(n.params.progress), Promise.resolve()));
+    relay.attach({ notify: (n) => (sent.push(n.params.progress), Promise.resolve()) });
     relay.notify(progress(3));
     assert.deepEqual(sent, [1, 2, 3]);
   });
@@ -23,7 +23,7 @@ describe('the relay of one running call', () => {
     const relay = createCallRelay((v) => v);
     for (let i = 0; i < 1000; i++) relay.notify(progress(i));
     const sent: unknown[] = [];
-    relay.attach((n) => (sent.push(n), Promise.resolve()));
+    relay.attach({ notify: (n) => (sent.push(n), Promise.resolve()) });
     assert.equal(sent.length, 64);
     assert.equal(relay.dropped, 1000 - 64);
   });
@@ -31,7 +31,7 @@ describe('the relay of one running call', () => {
   it('sends nothing once the call is over', () => {
     const relay = createCallRelay((v) => v);
     const sent: unknown[] = [];
-    relay.attach((n) => (sent.push(n), Promise.resolve()));
+    relay.attach({ notify: (n) => (sent.push(n), Promise.resolve()) });
     relay.close();
     relay.notify(progress(1));
     assert.deepEqual(sent, []);
@@ -42,8 +42,27 @@ describe('the relay of one running call', () => {
       <T>(v: T) => JSON.parse(JSON.stringify(v).replaceAll('s3cret', '[redacted]')) as T,
     );
     const sent: CallNotification[] = [];
-    relay.attach((n) => (sent.push(n), Promise.resolve()));
+    relay.attach({ notify: (n) => (sent.push(n), Promise.resolve()) });
     relay.notify({ method: 'notifications/message', params: { level: 'info', data: 'token s3cret' } });
     assert.equal(sent[0]?.params.data, 'token [redacted]');
+  });
+});
+
+describe('input requests of a running call', () => {
+  const elicit = { method: 'elicitation/create', params: { message: 'Name?' }, upstream: 'crm' } as const;
+
+  it('wait for the stream, then go to the person through it', async () => {
+    const relay = createCallRelay((v) => v);
+    const answer = relay.requestInput(elicit);
+    relay.attach({ notify: () => Promise.resolve(), input: (r) => Promise.resolve({ asked: r.upstream }) });
+    assert.deepEqual(await answer, { asked: 'crm' });
+  });
+
+  it('are refused when the caller cannot be asked, or once the call is over', async () => {
+    const relay = createCallRelay((v) => v);
+    relay.attach({ notify: () => Promise.resolve() });
+    await assert.rejects(relay.requestInput(elicit), /cannot be asked/);
+    relay.close();
+    await assert.rejects(relay.requestInput(elicit), /over/);
   });
 });

@@ -1,7 +1,6 @@
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
-import type { RequestMeta, ToolCallOutcome } from './context.js';
-import type { CallRelay } from './relay.js';
+import type { RequestMeta, RunningCall, ToolCallOutcome } from './context.js';
 
 /**
  * What the HTTP layer hands the SDK for one request, carried in `AuthInfo.extra` (the SDK's
@@ -13,7 +12,7 @@ export interface RequestState {
   readonly meta: RequestMeta;
   readonly toolCall?: ToolCallOutcome;
   /** A call still running (relay.ts): the handler attaches the relay, then awaits the outcome. */
-  readonly running?: { readonly outcome: Promise<ToolCallOutcome>; readonly relay: CallRelay };
+  readonly running?: RunningCall;
 }
 
 const KEY = 'portcullis';

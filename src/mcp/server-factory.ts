@@ -1,4 +1,5 @@
 import {
+  inputRequired,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -7,7 +8,8 @@ import {
   type ServerContext,
 } from '@modelcontextprotocol/server';
 import type { Principal } from '../auth/index.js';
-import type { SurfaceMethod } from '../tools/index.js';
+import type { CallNotification, InputRequest, SurfaceMethod } from '../tools/index.js';
+import { createParkedCalls, labelled, stepOutcome, type ParkedCalls } from './park-call.js';
 import type { Session } from './sessions.js';
 import { frameSurfaceResult } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
@@ -26,6 +28,12 @@ function finished(outcome: ToolCallOutcome | undefined) {
       return confirmationRequest(outcome);
     case 'rpc-error':
       throw new ProtocolError(outcome.code, outcome.message);
+    case 'relay-input':
+      return inputRequired({
+        inputRequests: outcome.inputRequests as never,
+        requestState: outcome.requestState,
+      }) as never;
+
     case 'unavailable':
       // Reached only after an elicitation, once the HTTP status is sent: say it in-band.
       throw new ProtocolError(ProtocolErrorCode.InternalError, outcome.message);
@@ -52,8 +60,13 @@ const INSTRUCTIONS =
  */
 export function createServerFactory(
   pipeline: McpPipeline,
-  findSession: (id: string, principal: Principal) => Session | undefined = () => undefined,
+  deps: {
+    readonly findSession?: (id: string, principal: Principal) => Session | undefined;
+    readonly parked?: ParkedCalls;
+  } = {},
 ): McpServerFactory {
+  const findSession = deps.findSession ?? (() => undefined);
+  const parked = deps.parked ?? createParkedCalls();
   return () => {
     const server = new Server(SERVER_INFO, {
       capabilities: {
@@ -77,10 +90,27 @@ export function createServerFactory(
      */
     const settle = async (ctx: ServerContext): Promise<ToolCallOutcome | undefined> => {
       const state = fromAuthInfo(ctx.http?.authInfo);
-      if (state?.running) {
-        // The call is running upstream: its notifications go out on this request's stream.
-        state.running.relay.attach((n) => ctx.mcpReq.notify(n));
-        return state.running.outcome;
+      const running = state?.running;
+      if (running) {
+        // The call is running upstream: its notifications go out on this request's stream. What
+        // the upstream asks goes to the person: on a 2025 session, on this stream; on 2026-07-28,
+        // by answering input_required and parking the call until the retry (park-call.ts).
+        const notify = (n: CallNotification) => ctx.mcpReq.notify(n);
+        if (running.era === 'modern') {
+          const { questions, next } = parked.start({
+            binding: running.binding,
+            target: running.target,
+            caps: running.caps,
+            outcome: running.outcome,
+          });
+          running.relay.attach({ notify, input: questions.ask });
+          return stepOutcome(await next());
+        }
+        running.relay.attach({
+          notify,
+          ...(ctx.sessionId ? { input: (r: InputRequest) => askPerson(server, ctx, r) } : {}),
+        });
+        return running.outcome;
       }
       const outcome = state?.toolCall;
       if (outcome?.kind !== 'elicit') return outcome;
@@ -184,6 +214,36 @@ export function createServerFactory(
 
     return server;
   };
+}
+
+/** How long a person has to answer an upstream's request. */
+const INPUT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Asks the person behind a 2025 session what an upstream asked during the call, on the call's own
+ * stream, only for what the client declared it can do. An elicitation's message says whose request
+ * it is, so no upstream form can pass for a Portcullis confirmation (which is asked with the
+ * gateway's own words and schema, and whose answer is bound to its own call).
+ */
+async function askPerson(
+  server: Server,
+  ctx: ServerContext,
+  r: InputRequest,
+): Promise<Record<string, unknown>> {
+  const caps = server.getClientCapabilities() ?? {};
+  const options = { timeout: INPUT_TIMEOUT_MS };
+  switch (r.method) {
+    case 'elicitation/create':
+      if (r.params.mode === 'url' ? !caps.elicitation?.url : !caps.elicitation)
+        throw new Error('The caller cannot answer this elicitation.');
+      return (await ctx.mcpReq.elicitInput(labelled(r) as never, options)) as never;
+    case 'sampling/createMessage':
+      if (!caps.sampling) throw new Error('The caller cannot sample.');
+      return (await ctx.mcpReq.send({ method: r.method, params: r.params }, options)) as never;
+    case 'roots/list':
+      if (!caps.roots) throw new Error('The caller has no roots to list.');
+      return (await ctx.mcpReq.send({ method: r.method, params: r.params }, options)) as never;
+  }
 }
 
 /** Resource subscriptions one session may hold. */

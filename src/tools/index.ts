@@ -13,6 +13,8 @@ export {
   type Tool,
   type ToolClass,
   type CallNotification,
+  type InputRequest,
+  type InputRequestMethod,
   type LogLevel,
   type ToolContext,
   type ToolLabel,

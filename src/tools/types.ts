@@ -21,6 +21,22 @@ export interface ToolContext {
   readonly progressToken?: string | number;
   /** The least severe log level the caller wants relayed (RFC 5424 names, as MCP logging uses). */
   readonly logLevel?: LogLevel;
+  /**
+   * Asks the person behind this call for what an upstream requested during it (elicitation,
+   * sampling, roots), labelled as the upstream's. Absent when the caller cannot be asked: the
+   * upstream is then refused. Rejects when the caller refused or could not answer.
+   */
+  readonly requestInput?: (request: InputRequest) => Promise<Record<string, unknown>>;
+}
+
+/** What an upstream may ask a caller during a call (MCP client features). */
+export type InputRequestMethod = 'elicitation/create' | 'sampling/createMessage' | 'roots/list';
+
+export interface InputRequest {
+  readonly method: InputRequestMethod;
+  readonly params: Record<string, unknown>;
+  /** The upstream that asks: shown to the person, so its request cannot pass for the gateway's. */
+  readonly upstream: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';

@@ -269,6 +269,39 @@ const upstreamSchema = z
           'would collide with a built-in tool or another upstream is not served. No other value is ' +
           "accepted: a gateway URI's namespace is how the gateway finds its upstream.",
       ),
+    inputRequests: z
+      .strictObject({
+        elicitation: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Relay the server's form elicitations (2025 `elicitation/create`) to the person behind the call, " +
+              "labelled with the server's name. The person can always decline.",
+          ),
+        urlElicitation: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Also relay URL-mode elicitations (the server sends the person to a web page of its choosing).',
+          ),
+        sampling: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Relay `sampling/createMessage` (the server asks the caller's model to generate): off by default, " +
+              "since it spends the caller's model and writes into its context.",
+          ),
+        roots: z
+          .boolean()
+          .default(false)
+          .describe("Relay `roots/list` (the server learns the caller's filesystem roots): off by default."),
+      })
+      .prefault({})
+      .describe(
+        'Which requests of the server reach the person behind a call (MCP client features). Only what is ' +
+          'on here is declared to the server; anything else it asks is refused. Relayed only to the caller ' +
+          'whose call the request belongs to, and only when that caller can answer.',
+      ),
     pinning: z
       .enum(['require-approval', 'trust-on-first-use'])
       .default('require-approval')

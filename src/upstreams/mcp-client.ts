@@ -87,17 +87,17 @@ export function readCapabilities(raw: unknown): ServerCapabilities {
   };
 }
 
-/** Runs the `initialize` handshake (MCP basic/lifecycle) declaring no client capabilities. */
+/** Runs the `initialize` handshake (MCP basic/lifecycle), declaring only the client capabilities given. */
 export async function initialize(
   conn: RpcConnection,
   channel: Channel,
-  options: { timeoutMs: number; clientVersion: string },
+  options: { timeoutMs: number; clientVersion: string; capabilities?: Record<string, unknown> },
 ): Promise<ServerIdentity> {
   const result = await conn.request(
     'initialize',
     {
       protocolVersion: SUPPORTED_PROTOCOL_VERSIONS[0],
-      capabilities: {},
+      capabilities: options.capabilities ?? {},
       clientInfo: { name: 'portcullis', version: options.clientVersion },
     },
     { timeoutMs: options.timeoutMs },

@@ -47,6 +47,13 @@ export interface RequestOptions {
   readonly progressToken?: string;
   /** Progress with this request's token, and log messages attributable to this request alone. */
   readonly onNotification?: (method: RequestNotificationMethod, params: Record<string, unknown>) => void;
+  /**
+   * Made on a caller's behalf (a call, a read…), not for the gateway's own upkeep (listing, ping).
+   * Over stdio, a message no stream names is attributed to the one caller request in flight.
+   */
+  readonly forCaller?: boolean;
+  /** A relayed server request (RpcConnectionOptions.relayed) attributable to this request alone. */
+  readonly onInputRequest?: (method: InputRequestMethod, params: Record<string, unknown>) => Promise<unknown>;
 }
 
 export interface RpcConnectionOptions {
@@ -57,6 +64,8 @@ export interface RpcConnectionOptions {
   readonly onDroppedNotification?: (method: string, why: string) => void;
   /** A server-to-client request was refused (sampling, roots, elicitation…). */
   readonly onDeniedRequest?: (method: string) => void;
+  /** Server requests the operator lets through to the caller (config `inputRequests`). */
+  readonly relayed?: ReadonlySet<InputRequestMethod>;
 }
 
 interface Pending {
@@ -64,7 +73,20 @@ interface Pending {
   reject(err: Error): void;
   readonly progressToken?: string;
   readonly onNotification?: RequestOptions['onNotification'];
+  readonly onInputRequest?: RequestOptions['onInputRequest'];
+  readonly forCaller?: boolean;
+  /** Questions of this request waiting for the caller: meanwhile it is not the one asking. */
+  asking: number;
 }
+
+/** The client features a server may ask for during a request (MCP client features). */
+export type InputRequestMethod = 'elicitation/create' | 'sampling/createMessage' | 'roots/list';
+const INPUT_REQUEST_METHODS: readonly string[] = [
+  'elicitation/create',
+  'sampling/createMessage',
+  'roots/list',
+];
+const isInputRequestMethod = (m: string): m is InputRequestMethod => INPUT_REQUEST_METHODS.includes(m);
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -72,9 +94,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /**
  * JSON-RPC over a channel, as an MCP client: numbered requests with a deadline each, cancellation
  * (`notifications/cancelled`, MCP basic/utilities/cancellation), and refusal of every request the
- * server sends except `ping`. A server asking for sampling could spend the user's model budget or
- * inject into the model's context; one asking for roots learns the client's filesystem layout;
- * so Portcullis declares no client capabilities and answers such requests with -32601.
+ * server sends except `ping` and the ones the operator relays (`relayed`; by default only form
+ * elicitation). A server asking for sampling could spend the user's model budget or inject into
+ * the model's context; one asking for roots learns the client's filesystem layout; so those are
+ * off unless the operator turns them on, and whatever is off is answered with -32601.
  *
  * Progress and log notifications belong to one caller's request, and a hostile server may try to
  * reach another caller with them, so they are routed here, where the requests are known:
@@ -121,6 +144,23 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
 
   const drop = (method: string, why: string) => options.onDroppedNotification?.(method, why);
 
+  /**
+   * The one request in flight on a caller's behalf, if exactly one is. The gateway's own requests
+   * (a re-listing) belong to no caller, so they neither receive such a message nor make it
+   * unattributable; neither does a request whose server waits for its caller's answer (parked
+   * until the caller retries); two callers' requests in flight do.
+   */
+  const onlyCallerRequest = (): number | undefined => {
+    let found: number | undefined;
+    for (const [id, p] of pending) {
+      // A request whose server is waiting for the caller's answer is not the one in flight now.
+      if (!p.forCaller || p.asking > 0) continue;
+      if (found !== undefined) return undefined;
+      found = id;
+    }
+    return found;
+  };
+
   /** Routes a progress or log notification to the one request it belongs to, or drops it. */
   const route = (method: RequestNotificationMethod, params: unknown, origin: number | undefined) => {
     if (!isObject(params)) return drop(method, 'malformed');
@@ -132,14 +172,51 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       if (origin !== undefined && origin !== id) return drop(method, 'token-of-another-request');
     } else if (origin !== undefined) {
       id = origin;
-    } else if (!channel.perRequestStreams && pending.size === 1) {
-      id = [...pending.keys()][0];
+    } else if (!channel.perRequestStreams && onlyCallerRequest() !== undefined) {
+      id = onlyCallerRequest();
     } else {
       return drop(method, 'unattributable');
     }
     const target = id === undefined ? undefined : pending.get(id);
     if (!target?.onNotification) return drop(method, 'no-listener');
     target.onNotification(method, params);
+  };
+
+  /**
+   * A server request the operator relays goes to the caller of the one request it belongs to,
+   * found like a log message (its own stream over HTTP, the one request in flight over stdio);
+   * that caller's answer goes back. Unattributable, or a caller who cannot be asked: refused.
+   */
+  const relayRequest = (
+    id: unknown,
+    method: InputRequestMethod,
+    params: unknown,
+    origin: number | undefined,
+  ) => {
+    const owner = origin !== undefined ? origin : channel.perRequestStreams ? undefined : onlyCallerRequest();
+    const target = owner === undefined ? undefined : pending.get(owner);
+    if (!target?.onInputRequest || !isObject(params ?? {})) {
+      options.onDeniedRequest?.(method);
+      void answer(id, {
+        error: {
+          code: -32601,
+          message: 'Method not found: Portcullis cannot relay this request to a caller.',
+        },
+      });
+      return;
+    }
+    target.asking += 1;
+    target.onInputRequest(method, (params ?? {}) as Record<string, unknown>).then(
+      (result) => {
+        target.asking -= 1;
+        void answer(id, { result });
+      },
+      (err: unknown) => {
+        target.asking -= 1;
+        const message = err instanceof Error ? err.message.slice(0, 500) : 'The caller could not answer.';
+        void answer(id, { error: { code: -32603, message } });
+      },
+    );
   };
 
   channel.onClose = shutDown;
@@ -165,7 +242,9 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
     if (typeof method === 'string') {
       if ('id' in msg && msg.id !== null && msg.id !== undefined) {
         if (method === 'ping') void answer(msg.id, { result: {} });
-        else {
+        else if (isInputRequestMethod(method) && options.relayed?.has(method)) {
+          relayRequest(msg.id, method, msg.params, origin);
+        } else {
           options.onDeniedRequest?.(method.slice(0, 100));
           void answer(msg.id, {
             error: { code: -32601, message: 'Method not found: Portcullis does not relay this request.' },
@@ -208,7 +287,11 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
 
   return {
     closed,
-    async request(method, params, { timeoutMs, signal, progressToken, onNotification }) {
+    async request(
+      method,
+      params,
+      { timeoutMs, signal, progressToken, onNotification, onInputRequest, forCaller },
+    ) {
       if (closedReason !== undefined) {
         throw new UpstreamError(
           'upstream-closed',
@@ -230,8 +313,11 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
         pending.set(id, {
           resolve,
           reject,
+          asking: 0,
           ...(progressToken !== undefined ? { progressToken } : {}),
           ...(onNotification ? { onNotification } : {}),
+          ...(onInputRequest ? { onInputRequest } : {}),
+          ...(forCaller ? { forCaller } : {}),
         });
         if (progressToken !== undefined) byToken.set(progressToken, id);
         timer = setTimeout(() => {

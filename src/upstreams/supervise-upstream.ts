@@ -23,7 +23,12 @@ import {
   type ToolDefinition,
 } from './mcp-client.js';
 import { createCallRelay } from './relay-notifications.js';
-import { createRpcConnection, type Channel, type RpcConnection } from './rpc-connection.js';
+import {
+  createRpcConnection,
+  type Channel,
+  type InputRequestMethod,
+  type RpcConnection,
+} from './rpc-connection.js';
 import { createStdioChannel } from './stdio-channel.js';
 
 /**
@@ -100,6 +105,28 @@ export interface UpstreamSupervisor {
   relist(): Promise<void>;
   health(): UpstreamHealth;
   close(): Promise<void>;
+}
+
+/** The server requests the operator lets through to the caller (config `inputRequests`). */
+export function relayedRequests(config: UpstreamConfig): ReadonlySet<InputRequestMethod> {
+  const { elicitation, urlElicitation, sampling, roots } = config.inputRequests;
+  return new Set<InputRequestMethod>([
+    ...(elicitation || urlElicitation ? (['elicitation/create'] as const) : []),
+    ...(sampling ? (['sampling/createMessage'] as const) : []),
+    ...(roots ? (['roots/list'] as const) : []),
+  ]);
+}
+
+/** What the gateway declares to the server it may ask for: only what the operator relays. */
+function clientCapabilities(config: UpstreamConfig): Record<string, unknown> {
+  const { elicitation, urlElicitation, sampling, roots } = config.inputRequests;
+  return {
+    ...(elicitation || urlElicitation
+      ? { elicitation: { ...(elicitation ? { form: {} } : {}), ...(urlElicitation ? { url: {} } : {}) } }
+      : {}),
+    ...(sampling ? { sampling: {} } : {}),
+    ...(roots ? { roots: { listChanged: false } } : {}),
+  };
 }
 
 /** Lines kept from a server's stderr to explain a crash. */
@@ -386,6 +413,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         onDroppedNotification(method, why) {
           log.debug({ method, why }, 'dropped a notification no caller could be held responsible for');
         },
+        relayed: relayedRequests(config),
         onDeniedRequest(method) {
           log.warn(
             { alert: 'upstream-request-denied', method },
@@ -394,7 +422,11 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         },
       });
       conn = connection;
-      identity = await initialize(connection, channel, { timeoutMs, clientVersion: deps.clientVersion });
+      identity = await initialize(connection, channel, {
+        timeoutMs,
+        clientVersion: deps.clientVersion,
+        capabilities: clientCapabilities(config),
+      });
       const listed = await listEverything(connection, identity);
       if (conn !== connection || (state as UpstreamState) === 'stopped') return;
       failures = 0;
@@ -489,6 +521,16 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     }
   }
 
+  /** The caller's answer to what this upstream asked, labelled as this upstream's request. */
+  const inputRelay =
+    (ask: NonNullable<ToolContext['requestInput']>) =>
+    (method: InputRequestMethod, params: Record<string, unknown>) => {
+      if (method === 'elicitation/create' && params.mode === 'url' && !config.inputRequests.urlElicitation)
+        return Promise.reject(new Error('URL elicitation is not relayed for this server.'));
+      log.info({ method }, 'relaying a request of the upstream to the person behind the call');
+      return ask({ method, params, upstream: config.name });
+    };
+
   async function request(
     method: string,
     params: Record<string, unknown>,
@@ -501,8 +543,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       return await connection.request(method, params, {
         timeoutMs: config.callTimeoutSeconds * 1000,
         signal: ctx.signal,
+        forCaller: true,
         ...(relay.progressToken !== undefined ? { progressToken: relay.progressToken } : {}),
         ...(relay.onNotification ? { onNotification: relay.onNotification } : {}),
+        ...(ctx.requestInput ? { onInputRequest: inputRelay(ctx.requestInput) } : {}),
       });
     } catch (err) {
       if (isUpstreamError(err)) {

@@ -6,7 +6,9 @@ import {
   wireErrorResponse,
 } from '../../wire/index.js';
 import { refusal as refusalOf, type Refusal } from '../check-request.js';
+import type { Principal } from '../../auth/index.js';
 import { given, requestMeta, type RequestStage, type ToolCallRequest } from '../context.js';
+import { PARKED_STATE_PREFIX, stepOutcome } from '../park-call.js';
 import { isCallMethod } from '../protocol.js';
 import { createCallRelay, isLogLevel, type CallRelay } from '../relay.js';
 import { clientWentAway, refusalResponse, SESSION_NOT_FOUND } from '../render-http.js';
@@ -33,11 +35,19 @@ export const callTool: RequestStage = async (ctx, next) => {
       ? refusalOf('session-not-found', 'session-not-found', SESSION_NOT_FOUND)
       : undefined);
   const era = checked.refusal ? 'legacy' : checked.route;
+  const principal = given(ctx.principal, 'principal');
+  const target = isObject(params) ? targetName(method, params) : undefined;
+  // A 2026-07-28 retry that answers an upstream's questions goes back to its parked call.
+  if (!refusal && era === 'modern' && isObject(params) && typeof params.requestState === 'string') {
+    const state = params.requestState;
+    if (state.startsWith(PARKED_STATE_PREFIX))
+      return resumeParked(ctx, next, state, principal, target, params);
+  }
   const relayed = relayOf(ctx, era, isObject(params) ? params : undefined);
   let onRun: (() => void) | undefined;
   const started = new Promise<'running'>((resolve) => (onRun = () => resolve('running')));
   const call = ctx.env.pipeline.callTool({
-    principal: given(ctx.principal, 'principal'),
+    principal,
     meta: requestMeta(ctx, body.bytes),
     method,
     params,
@@ -51,7 +61,14 @@ export const callTool: RequestStage = async (ctx, next) => {
   // as the status is sent). Everything decided before that keeps its HTTP-level answer.
   const first = relayed ? await Promise.race([call, started]) : await call;
   if (first === 'running') {
-    ctx.running = { outcome: call.finally(() => relayed!.relay.close()), relay: relayed!.relay };
+    ctx.running = {
+      outcome: call.finally(() => relayed!.relay.close()),
+      relay: relayed!.relay,
+      era,
+      binding: principal.binding,
+      target: target ?? '',
+      caps: declaredCapabilities(isObject(params) ? params : undefined),
+    };
     return next();
   }
   relayed?.relay.close();
@@ -120,21 +137,81 @@ function relayOf(
   ctx: Parameters<RequestStage>[0],
   era: 'modern' | 'legacy',
   params: Record<string, unknown> | undefined,
-): { relay: CallRelay; request: Pick<ToolCallRequest, 'notify' | 'progressToken' | 'logLevel'> } | undefined {
+):
+  | {
+      relay: CallRelay;
+      request: Pick<ToolCallRequest, 'notify' | 'requestInput' | 'progressToken' | 'logLevel'>;
+    }
+  | undefined {
   const meta = isObject(params?._meta) ? params._meta : {};
   const token = meta.progressToken;
   const progressToken = typeof token === 'string' || typeof token === 'number' ? token : undefined;
   const asked = meta[LOG_LEVEL_META_KEY];
   const logLevel =
     era === 'modern' ? (isLogLevel(asked) ? asked : undefined) : (ctx.session?.logLevel ?? 'info');
-  if (progressToken === undefined && logLevel === undefined) return undefined;
+  // 2026-07-28 callers that can answer questions get an upstream's relayed (park-call.ts).
+  const answers = era === 'modern' && Object.keys(declaredCapabilities(params)).length > 0;
+  if (progressToken === undefined && logLevel === undefined && !answers) return undefined;
   const relay = createCallRelay(ctx.env.redact);
   return {
     relay,
     request: {
       notify: relay.notify,
+      requestInput: relay.requestInput,
       ...(progressToken !== undefined ? { progressToken } : {}),
       ...(logLevel ? { logLevel } : {}),
     },
   };
+}
+
+/** What a call's record names as its target, for binding a parked call to its retry. */
+function targetName(method: string, params: Record<string, unknown>): string | undefined {
+  const v =
+    method === 'resources/read' ? params.uri : method === 'completion/complete' ? undefined : params.name;
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The client features a 2026-07-28 request declares it can serve (elicitation, sampling, roots). */
+function declaredCapabilities(params: Record<string, unknown> | undefined): Record<string, unknown> {
+  const meta = isObject(params?._meta) ? params._meta : {};
+  const caps = meta[CLIENT_CAPABILITIES_META_KEY];
+  if (!isObject(caps)) return {};
+  return Object.fromEntries(
+    (['elicitation', 'sampling', 'roots'] as const).filter((k) => isObject(caps[k])).map((k) => [k, caps[k]]),
+  );
+}
+
+/**
+ * The retry of a parked call: its answers go to the upstream's waiting questions, and the client
+ * gets the next step (more questions, or the call's outcome, already recorded by the call).
+ * This round is recorded too. A state that is unknown, used, expired or another caller's is
+ * invalid params: it never reaches a call.
+ */
+async function resumeParked(
+  ctx: Parameters<RequestStage>[0],
+  next: () => Promise<Response>,
+  state: string,
+  principal: Principal,
+  target: string | undefined,
+  params: Record<string, unknown>,
+): Promise<Response> {
+  const started = Date.now();
+  const responses = isObject(params.inputResponses) ? params.inputResponses : {};
+  const step = ctx.env.parked.resume(state, principal.binding, target ?? '', responses);
+  const body = given(ctx.body, 'body');
+  const meta = requestMeta(ctx, body.bytes);
+  const recorded = await ctx.env.pipeline.recordRound(principal, meta, target, step !== undefined, started);
+  if (!recorded)
+    return wireErrorResponse('audit-unavailable', 'Service unavailable: the request could not be recorded.', {
+      id: ctx.id,
+      headers: { 'retry-after': '30' },
+    });
+  if (!step)
+    return wireErrorResponse(
+      'invalid-params',
+      "Invalid params: the requestState is unknown, expired, already used, or not this caller's.",
+      { id: ctx.id },
+    );
+  ctx.toolCall = stepOutcome(await step);
+  return next();
 }

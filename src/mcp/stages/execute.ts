@@ -22,6 +22,7 @@ export const execute: CallStage = async (ctx, next) => {
       requestId: req.meta.requestId,
       signal: req.signal,
       ...(req.notify ? { notify: req.notify } : {}),
+      ...(req.requestInput ? { requestInput: req.requestInput } : {}),
       ...(req.progressToken !== undefined ? { progressToken: req.progressToken } : {}),
       ...(req.logLevel ? { logLevel: req.logLevel } : {}),
     });
