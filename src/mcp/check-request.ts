@@ -147,11 +147,17 @@ function checkModern(std: StandardHeaders, route: InboundModernRoute) {
   if (route.messageKind !== 'request') return undefined;
   const revision = route.classification.revision;
   if (revision === undefined || !MODERN_REVISIONS.includes(revision)) {
-    return refuse(
+    const supported = [...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS];
+    const refused = refuse(
       'unsupported-revision',
       'unsupported-protocol-version',
-      `Unsupported protocol version ${revision ?? '(none)'}: this endpoint serves ${[...MODERN_REVISIONS, ...SUPPORTED_PROTOCOL_VERSIONS].join(', ')}.`,
+      `Unsupported protocol version ${revision ?? '(none)'}: this endpoint serves ${supported.join(', ')}.`,
     );
+    // 2026-07-28 UnsupportedProtocolVersionError: the data says which modern revision to retry
+    // with (2025 clients negotiate with initialize instead).
+    return {
+      refusal: { ...refused.refusal, data: { supported: [...MODERN_REVISIONS], requested: revision ?? '' } },
+    };
   }
   if (std.protocolVersionHeader === undefined) {
     return mismatch('the required MCP-Protocol-Version header is absent');

@@ -47,6 +47,8 @@ export type ToolCallOutcome =
       readonly kind: 'rpc-error';
       readonly code: typeof JSON_RPC.invalidParams | typeof JSON_RPC.internalError;
       readonly message: string;
+      /** The error's data, e.g. the URI of a resource not found (2026-07-28 SEP-2164). */
+      readonly data?: Record<string, unknown>;
     }
   /** Refused for the request's shape (headers, envelope, session) before anything ran. */
   | { readonly kind: 'refused'; readonly refusal: Refusal }

@@ -21,7 +21,12 @@ export function frameSurfaceResult(
 ): Record<string, unknown> {
   if (result.isError) {
     const text = result.content.map(textOf).filter(Boolean).join('\n') || 'The request failed.';
-    throw new ProtocolError(ProtocolErrorCode.InvalidParams, text);
+    // 2026-07-28 (SEP-2164): a failed read names the resource it could not read.
+    throw new ProtocolError(
+      ProtocolErrorCode.InvalidParams,
+      text,
+      method === 'resources/read' ? { uri: target } : undefined,
+    );
   }
   switch (method) {
     case 'resources/read':

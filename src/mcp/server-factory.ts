@@ -27,7 +27,7 @@ function finished(outcome: ToolCallOutcome | undefined) {
     case 'input-required':
       return confirmationRequest(outcome);
     case 'rpc-error':
-      throw new ProtocolError(outcome.code, outcome.message);
+      throw new ProtocolError(outcome.code, outcome.message, outcome.data);
     case 'relay-input':
       return inputRequired({
         inputRequests: outcome.inputRequests as never,

@@ -70,6 +70,8 @@ export async function runServerSuite(opts: {
   outDir: string;
   expectedFailures?: string;
   echo?: boolean;
+  /** Only these scenarios (the suite's --scenario). */
+  scenario?: string;
 }): Promise<SuiteRun> {
   fs.rmSync(opts.outDir, { recursive: true, force: true });
   const args = [
@@ -77,11 +79,12 @@ export async function runServerSuite(opts: {
     'server',
     '--url',
     opts.url,
-    '--requirements',
-    opts.revision,
+    // A scenario run names its scenario; a requirement set fixes the scenarios itself.
+    ...(opts.scenario ? ['--spec-version', opts.revision] : ['--requirements', opts.revision]),
     '-o',
     opts.outDir,
     ...(opts.expectedFailures ? ['--expected-failures', opts.expectedFailures] : []),
+    ...(opts.scenario ? ['--scenario', opts.scenario] : []),
   ];
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -4,7 +4,7 @@
 // to the gateway's /mcp for both requirement sets. The fixture passes every scored scenario on
 // its own (run-fixture.ts), so each failure here is the gateway's.
 // Usage (after `npm run build`):
-//   node dist/test/conformance/run-through-gateway.js [--requirements 2026-07-28|2025-11-25]
+//   node dist/test/conformance/run-through-gateway.js [--requirements 2026-07-28|2025-11-25] [--policy-on]
 // Results land in test-artifacts/conformance-gateway/<revision>/, with a per-scenario table in
 // test-artifacts/conformance-gateway/RESULTS.md. A revision's known failures are listed with a
 // reason each in gateway-expected-failures-<revision>.yaml and do not fail the run.
@@ -17,13 +17,19 @@ import { ROOT } from './authorization-support.js';
 import { startKeyProxy } from './key-proxy.js';
 import { describeRun, REVISIONS, runServerSuite, type Revision, type SuiteRun } from './run-suite.js';
 
+// --policy-on: the operator relays sampling, roots and URL elicitation too (they are off by
+// default); only the scenarios the default policy refuses are run, and all must pass.
+const policyOn = process.argv.includes('--policy-on');
+const POLICY_SCENARIOS: Record<string, string> = { '2025-11-25': 'tools-call-sampling' };
 const at = process.argv.indexOf('--requirements');
 const only = at >= 0 ? process.argv[at + 1] : undefined;
 if (only !== undefined && !(REVISIONS as readonly string[]).includes(only)) {
   console.error(`usage: run-through-gateway [--requirements ${REVISIONS.join('|')}]`);
   process.exit(2);
 }
-const revisions: readonly Revision[] = only ? [only as Revision] : REVISIONS;
+const revisions: readonly Revision[] = (only ? [only as Revision] : REVISIONS).filter(
+  (r) => !policyOn || POLICY_SCENARIOS[r] !== undefined,
+);
 
 const FIXTURE = path.join(ROOT, 'dist/test/fixtures/conformance-server.js');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts/conformance-gateway');
@@ -40,7 +46,13 @@ const upstream: Record<string, unknown> = {
 // the fixture is fronted with its names unchanged (`namespace: ''`). Until the gateway's
 // configuration has that option, it is fronted with the default namespace and every
 // name-addressed scenario fails for that reason alone; say so rather than hide it.
-const unchanged = { ...upstream, namespace: '' };
+const unchanged = {
+  ...upstream,
+  namespace: '',
+  ...(policyOn
+    ? { inputRequests: { elicitation: true, urlElicitation: true, sampling: true, roots: true } }
+    : {}),
+};
 const namespaced = !upstreamsConfigSchema.safeParse([unchanged]).success;
 if (namespaced) {
   console.log(
@@ -72,7 +84,11 @@ try {
       url: proxy.url,
       revision,
       outDir: path.join(ARTIFACTS, revision),
-      ...(fs.existsSync(baseline) && !namespaced ? { expectedFailures: baseline } : {}),
+      ...(policyOn
+        ? { scenario: POLICY_SCENARIOS[revision]! }
+        : fs.existsSync(baseline) && !namespaced
+          ? { expectedFailures: baseline }
+          : {}),
     });
     await proxy.close();
     runs.push(run);

@@ -15,6 +15,7 @@ export const resolveTool: CallStage = async (ctx, next) => {
       kind: 'rpc-error',
       code: JSON_RPC.invalidParams,
       message: unknownTargetMessage(ctx.method, given(ctx.name, 'name')),
+      ...(ctx.method === 'resources/read' ? { data: { uri: given(ctx.name, 'name') } } : {}),
     },
   });
 };
