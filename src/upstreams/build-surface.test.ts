@@ -154,7 +154,7 @@ describe('resource reads from an upstream', () => {
       {
         resources: [
           { uri: 'demo://a?token=s3cret', name: 'a' },
-          { uri: 'demo://b', name: 'b s3cret' },
+          { uri: 'demo://b', name: 'b s3cret\u001b[2J\u200b' },
           { uri: 'demo://c' },
         ],
         nextCursor: 'next',
