@@ -26,11 +26,16 @@ export function templateVariables(uriTemplate: string): string[] {
   return [...names];
 }
 
-const refEquals = (a: unknown, b: CompletionRef) =>
-  isObject(a) &&
-  a.type === b.type &&
-  Object.keys(a).length === 2 &&
-  (b.type === 'ref/prompt' ? a.name === b.name : a.uri === b.uri);
+/** The caller's ref names this completer's owner; a prompt ref may carry its `title` (MCP schema). */
+const refEquals = (a: unknown, b: CompletionRef) => {
+  if (!isObject(a) || a.type !== b.type) return false;
+  const extra = Object.keys(a).filter(
+    (k) => k !== 'type' && k !== (b.type === 'ref/prompt' ? 'name' : 'uri'),
+  );
+  if (extra.some((k) => !(b.type === 'ref/prompt' && k === 'title' && typeof a.title === 'string')))
+    return false;
+  return b.type === 'ref/prompt' ? a.name === b.name : a.uri === b.uri;
+};
 
 /** completion/complete arguments: exactly `{ ref, argument: { name, value }, context?: { arguments } }`. */
 export function checkCompletionArgs(

@@ -1,4 +1,4 @@
-import { truncationNotice } from '../safety/index.js';
+import { sanitiseText, truncationNotice } from '../safety/index.js';
 import {
   splitResourceUri,
   ToolInputError,
@@ -33,7 +33,7 @@ export function upstreamUriOf(ns: Namespace, gatewayUri: string): string | undef
 
 /**
  * One resources/list page made safe to pass on: items without a servable uri or a string name
- * are dropped, known secrets are redacted (an item whose URI held one is dropped: it cannot be
+ * are dropped, texts cleaned and cut to 4 KiB, known secrets are redacted (an item whose URI held one is dropped: it cannot be
  * read back), every URI is rewritten into the upstream's own namespace and carries the scope the
  * operator's rules give it.
  */
@@ -49,12 +49,15 @@ export function toResourcePage(
   const resources: (ListedResource & { scope: string })[] = [];
   for (const item of raw.resources.slice(0, MAX_PAGE_ITEMS) as unknown[]) {
     if (!isObject(item) || !isServableUri(item.uri) || typeof item.name !== 'string') continue;
+    // Listings are not pinned and reach the client as they are: the texts are cleaned of
+    // terminal escapes and invisible characters here (the URI is not: it must read back).
+    const clean = (v: string) => sanitiseText(v.slice(0, 4096)).text;
     const shown = redact({
       uri: item.uri,
-      name: item.name,
-      ...(typeof item.title === 'string' ? { title: item.title } : {}),
-      ...(typeof item.description === 'string' ? { description: item.description } : {}),
-      ...(typeof item.mimeType === 'string' ? { mimeType: item.mimeType } : {}),
+      name: clean(item.name),
+      ...(typeof item.title === 'string' ? { title: clean(item.title) } : {}),
+      ...(typeof item.description === 'string' ? { description: clean(item.description) } : {}),
+      ...(typeof item.mimeType === 'string' ? { mimeType: clean(item.mimeType) } : {}),
       ...(isObject(item.annotations) ? { annotations: item.annotations } : {}),
     });
     if (shown.uri !== item.uri) continue;

@@ -154,7 +154,7 @@ describe('resource reads from an upstream', () => {
       {
         resources: [
           { uri: 'demo://a?token=s3cret', name: 'a' },
-          { uri: 'demo://b', name: 'b s3cret' },
+          { uri: 'demo://b', name: 'b s3cret\u001b[2J\u200b' },
           { uri: 'demo://c' },
         ],
         nextCursor: 'next',
@@ -177,6 +177,16 @@ describe('completions from an upstream', () => {
   it('arguments are exactly ref, argument and an optional context of declared names', () => {
     const ref = { type: 'ref/prompt' as const, name: 'evil__p' };
     assert.deepEqual(checkCompletionArgs(ref, ['a'], { ref, argument: { name: 'a', value: 'x' } }), []);
+    const titled = { ...ref, title: 'P' };
+    assert.deepEqual(
+      checkCompletionArgs(ref, ['a'], { ref: titled, argument: { name: 'a', value: 'x' } }),
+      [],
+    );
+    const smuggled = { ...ref, uri: 'x://y' };
+    assert.equal(
+      checkCompletionArgs(ref, ['a'], { ref: smuggled, argument: { name: 'a', value: 'x' } }).length,
+      1,
+    );
     const issues = checkCompletionArgs(ref, ['a'], {
       ref: { type: 'ref/prompt', name: 'other__p' },
       argument: { name: 'b', value: 'x'.repeat(2000) },

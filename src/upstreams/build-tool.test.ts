@@ -101,4 +101,21 @@ describe('upstream tools', () => {
     assert.ok(Buffer.byteLength(text) <= 2048 && !text.includes('\uFFFD'));
     assert.match((out.content[1] as { text: string }).text, /truncated/);
   });
+
+  it('resource links and embedded resources in a result are put in the upstream’s own namespace', async () => {
+    const t = tool(
+      {},
+      {
+        content: [
+          { type: 'resource_link', uri: 'portcullis://bank/1', name: 'x' },
+          { type: 'resource', resource: { uri: 'file:///a', text: 'a' } },
+        ],
+      },
+    );
+    const out = await t.execute({ id: 1 }, ctx);
+    assert.deepEqual(out.content, [
+      { type: 'resource_link', uri: 'portcullis://svc/portcullis://bank/1', name: 'x' },
+      { type: 'resource', resource: { uri: 'portcullis://svc/file:///a', text: 'a' } },
+    ]);
+  });
 });

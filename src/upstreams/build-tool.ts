@@ -14,6 +14,7 @@ import {
 } from '../tools/index.js';
 import type { Classification } from './classify-tool.js';
 import type { ToolDefinition } from './mcp-client.js';
+import { isObject, servedUri, type Namespace } from './parse-content.js';
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import is the module.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
@@ -121,14 +122,28 @@ export function capOutput(output: ToolOutput, maxBytes: number, upstream: string
   return { ...output, content };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/**
+ * A content block with the URI of an embedded resource or a resource link put into the
+ * upstream's own namespace (as resources/read does), so the client can read it back through the
+ * gateway and a server cannot point a client at another upstream's resources.
+ */
+function namespaceUris(block: ContentBlock, ns: Namespace): ContentBlock {
+  if (block.type === 'resource_link' && typeof block.uri === 'string')
+    return { ...block, uri: servedUri(ns, block.uri) };
+  if (block.type === 'resource' && isObject(block.resource) && typeof block.resource.uri === 'string') {
+    return { ...block, resource: { ...block.resource, uri: servedUri(ns, block.resource.uri) } };
+  }
+  return block;
+}
 
 /** Turns a raw `tools/call` result into a ToolOutput, dropping anything not shaped like MCP. */
-function toToolOutput(raw: unknown, upstream: string): ToolOutput {
+function toToolOutput(raw: unknown, ns: Namespace): ToolOutput {
+  const upstream = ns.upstream;
   if (!isObject(raw)) throw new ToolInputError(`The upstream server "${upstream}" sent a malformed result.`);
   const content = Array.isArray(raw.content)
-    ? raw.content.filter((b): b is ContentBlock => isObject(b) && typeof b.type === 'string')
+    ? raw.content
+        .filter((b): b is ContentBlock => isObject(b) && typeof b.type === 'string')
+        .map((b) => namespaceUris(b, ns))
     : [];
   return {
     content,
@@ -146,8 +161,8 @@ export type CallUpstream = (toolName: string, args: unknown, ctx: ToolContext) =
  */
 export function buildUpstreamTool(input: {
   readonly upstream: string;
-  /** The name it is served under (default `<upstream>__<name>`; the name itself when unprefixed). */
-  readonly servedAs?: string;
+  /** Served with an empty namespace: the tool's own name, URIs unchanged (config `namespace: ''`). */
+  readonly unprefixed?: boolean;
   readonly definition: ToolDefinition;
   readonly classification: Classification;
   readonly ajv: Ajv2020;
@@ -165,7 +180,7 @@ export function buildUpstreamTool(input: {
     : undefined;
 
   return {
-    name: input.servedAs ?? `${upstream}__${def.name}`,
+    name: input.unprefixed ? def.name : `${upstream}__${def.name}`,
     title: def.title ?? (typeof def.annotations?.title === 'string' ? def.annotations.title : def.name),
     description: def.description ?? '',
     scope: input.classification.scope,
@@ -181,7 +196,10 @@ export function buildUpstreamTool(input: {
         : checkStructured(structured),
     async execute(args, ctx) {
       const output = capOutput(
-        toToolOutput(await input.call(def.name, args, ctx), upstream),
+        toToolOutput(await input.call(def.name, args, ctx), {
+          upstream,
+          unprefixed: input.unprefixed ?? false,
+        }),
         input.maxOutputBytes,
         upstream,
       );

@@ -427,7 +427,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         tools.push(
           buildUpstreamTool({
             upstream,
-            servedAs: ns.unprefixed ? definition.name : `${upstream}__${definition.name}`,
+            unprefixed: ns.unprefixed,
             definition,
             classification: classifyTool(upstream, definition.name, config.tools, definition.annotations),
             ajv,

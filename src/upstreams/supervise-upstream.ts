@@ -132,6 +132,9 @@ function clientCapabilities(config: UpstreamConfig): Record<string, unknown> {
 /** Lines kept from a server's stderr to explain a crash. */
 const STDERR_LINES = 20;
 
+/** Least time between two listings prompted by list_changed notifications. */
+const RELIST_GAP_MS = 1000;
+
 /** Resource-update notifications of one upstream passed on per second; a flood beyond is dropped. */
 const RESOURCE_UPDATES_PER_SECOND = 50;
 
@@ -487,6 +490,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         try {
           const listed = await listEverything(connection, identity);
           if (conn === connection) deps.onListing({ identity, ...listed });
+          // Announcements that came meanwhile are one more listing, after a pause: a server
+          // flooding list_changed gets at most one listing a second, not one per notification.
+          if (relistAgain) await new Promise((resolve) => setTimeout(resolve, RELIST_GAP_MS).unref());
         } catch (err) {
           // A server that cannot list its tools any more is hung or broken: restart it.
           if (conn !== connection) return;
