@@ -37,7 +37,7 @@ export type ParkedStep =
 
 /** The questions of one running call, in the order the upstream asked them. */
 export interface CallQuestions {
-  ask(request: InputRequest): Promise<Record<string, unknown>>;
+  readonly ask: (request: InputRequest) => Promise<Record<string, unknown>>;
 }
 
 interface Parked {
@@ -82,7 +82,7 @@ export function labelled(request: InputRequest): Record<string, unknown> {
   if (request.method !== 'elicitation/create') return params;
   return {
     ...params,
-    message: `Request from the upstream server "${request.upstream}", not from Portcullis: ${String(params.message ?? '')}`,
+    message: `Request from the upstream server "${request.upstream}", not from Portcullis: ${typeof params.message === 'string' ? params.message : ''}`,
   };
 }
 

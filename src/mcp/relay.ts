@@ -57,7 +57,7 @@ export function createCallRelay(redact: <T>(value: T) => T): CallRelay {
       if (sink || closed) return ask(request);
       if (waiting.length >= 4)
         return Promise.reject(new Error('Too many requests before the caller was reached.'));
-      return new Promise((resolve, reject) => waiting.push(() => ask(request).then(resolve, reject)));
+      return new Promise((resolve, reject) => waiting.push(() => void ask(request).then(resolve, reject)));
     },
     attach(s) {
       if (sink || closed) return;

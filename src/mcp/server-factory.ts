@@ -236,13 +236,13 @@ async function askPerson(
     case 'elicitation/create':
       if (r.params.mode === 'url' ? !caps.elicitation?.url : !caps.elicitation)
         throw new Error('The caller cannot answer this elicitation.');
-      return (await ctx.mcpReq.elicitInput(labelled(r) as never, options)) as never;
+      return await ctx.mcpReq.elicitInput(labelled(r) as never, options);
     case 'sampling/createMessage':
       if (!caps.sampling) throw new Error('The caller cannot sample.');
-      return (await ctx.mcpReq.send({ method: r.method, params: r.params }, options)) as never;
+      return await ctx.mcpReq.send({ method: r.method, params: r.params }, options);
     case 'roots/list':
       if (!caps.roots) throw new Error('The caller has no roots to list.');
-      return (await ctx.mcpReq.send({ method: r.method, params: r.params }, options)) as never;
+      return await ctx.mcpReq.send({ method: r.method, params: r.params }, options);
   }
 }
 

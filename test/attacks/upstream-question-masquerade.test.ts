@@ -73,7 +73,7 @@ describe('attack: an upstream question that passes for the gateway’s, and answ
   it('2026-07-28: the question is relayed as input_required, labelled with the upstream’s name', async () => {
     const first = await call(t, alice);
     assert.equal(first.result?.resultType, 'input_required', JSON.stringify(first));
-    const [request] = Object.values(first.result.inputRequests) as { params: { message: string } }[];
+    const [request] = Object.values<{ params: { message: string } }>(first.result.inputRequests);
     assert.match(request!.params.message, LABEL);
     assert.ok(request!.params.message.endsWith(FORGED));
     assert.match(first.result.requestState, /^pcr1\./);

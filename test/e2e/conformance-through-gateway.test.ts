@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+
+/**
+ * The pinned @modelcontextprotocol/conformance server scenarios run THROUGH a real gateway that
+ * fronts the conformance fixture upstream (test/conformance/run-through-gateway.ts), for both
+ * requirement sets. Every scored failure must be one the baseline names with its reason; a
+ * baselined scenario that happens to pass is reported by the suite but does not fail this test
+ * (ignore-extra-params depends on timing). The policy-on run shows the scenarios the default
+ * policy refuses (sampling) passing once the operator relays them.
+ */
+function run(args: string[]): Promise<{ code: number | null; output: string }> {
+  const runner = path.resolve(import.meta.dirname, '../conformance/run-through-gateway.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+const passed = (output: string, revision: string) => {
+  const m = new RegExp(`through the gateway, ${revision}: (\\d+) of (\\d+) scored`).exec(output);
+  assert.ok(m, `no figures for ${revision}:\n${output.slice(-3000)}`);
+  return { pass: Number(m[1]), of: Number(m[2]) };
+};
+
+describe('MCP conformance through the gateway', () => {
+  it('fails no scored scenario outside the baseline, on 2026-07-28 and 2025-11-25', async () => {
+    const { output } = await run([]);
+    assert.doesNotMatch(output, /Unexpected failures/, output.slice(-4000));
+    // Before the surface was relayed: 14 of 37 and 11 of 30 (test/conformance/RESULTS.md).
+    assert.ok(passed(output, '2026-07-28').pass >= 31);
+    assert.ok(passed(output, '2025-11-25').pass >= 29);
+  });
+
+  it('passes the scenarios the default policy refuses once the operator relays sampling', async () => {
+    const { code, output } = await run(['--policy-on']);
+    assert.equal(code, 0, output.slice(-3000));
+    assert.match(output, /Tool requests LLM sampling from client/);
+    assert.match(output, /Passed: (\d+)\/\1, 0 failed/);
+  });
+});
