@@ -111,12 +111,12 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     const pa = conn.request(
       'tools/call',
       { name: 'x' },
-      { timeoutMs: 5000, progressToken: 'tok-a', onNotification: (_m, p) => a.push(p) },
+      { timeoutMs: 5000, forCaller: true, progressToken: 'tok-a', onNotification: (_m, p) => a.push(p) },
     );
     const pb = conn.request(
       'tools/call',
       { name: 'y' },
-      { timeoutMs: 5000, progressToken: 'tok-b', onNotification: (_m, p) => b.push(p) },
+      { timeoutMs: 5000, forCaller: true, progressToken: 'tok-b', onNotification: (_m, p) => b.push(p) },
     );
     await tick();
     assert.deepEqual(f.written[0].params, { name: 'x', _meta: { progressToken: 'tok-a' } });
@@ -180,5 +180,47 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     );
     await p;
     assert.deepEqual(got, [{ level: 'info', data: 'mine' }]);
+  });
+
+  it('over stdio, a question goes to the one caller request in flight; the gateway’s own requests and a waiting one do not count', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 4096), {
+      upstream: 'u',
+      relayed: new Set(['elicitation/create']),
+    });
+    const asked: string[] = [];
+    let answerFirst!: (v: Record<string, unknown>) => void;
+    // The gateway's own re-listing is in flight throughout: it has no caller and asks nobody.
+    void conn.request('tools/list', {}, { timeoutMs: 5000 });
+    const a = conn.request('tools/call', { name: 'a' }, {
+      timeoutMs: 5000,
+      forCaller: true,
+      onInputRequest: () => (asked.push('a'), new Promise((resolve) => (answerFirst = resolve))),
+    });
+    await tick();
+    f.say('{"jsonrpc":"2.0","id":"q1","method":"elicitation/create","params":{"message":"one?"}}\n');
+    await tick();
+    assert.deepEqual(asked, ['a']);
+    // a now waits for its caller; b is the one request in flight that can be asking.
+    const b = conn.request('tools/call', { name: 'b' }, {
+      timeoutMs: 5000,
+      forCaller: true,
+      onInputRequest: () => (asked.push('b'), Promise.resolve({ action: 'decline' })),
+    });
+    await tick();
+    f.say('{"jsonrpc":"2.0","id":"q2","method":"elicitation/create","params":{"message":"two?"}}\n');
+    await tick();
+    assert.deepEqual(asked, ['a', 'b']);
+    // With a answered, two caller requests are in flight: a question now is nobody's.
+    answerFirst({ action: 'accept', content: {} });
+    await tick();
+    f.say('{"jsonrpc":"2.0","id":"q3","method":"elicitation/create","params":{"message":"three?"}}\n');
+    await tick();
+    assert.deepEqual(asked, ['a', 'b']);
+    const refused = f.written.find((m) => m.id === 'q3');
+    assert.equal(refused?.error?.code, -32601);
+    assert.deepEqual(f.written.find((m) => m.id === 'q1')?.result, { action: 'accept', content: {} });
+    f.say('{"jsonrpc":"2.0","id":2,"result":{}}\n{"jsonrpc":"2.0","id":3,"result":{}}\n');
+    await Promise.all([a, b]);
   });
 });
