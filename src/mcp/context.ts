@@ -286,12 +286,17 @@ export interface McpPipeline {
     signal: AbortSignal,
   ): Promise<{ resources: ListedResource[]; nextCursor?: string }>;
   callTool(request: ToolCallRequest): Promise<ToolCallOutcome>;
-  /** Checks (readable), relays to the upstream and records a resource subscription; throws a ProtocolError. */
+  /**
+   * Checks (readable), relays to the upstream and records a resource subscription; throws a
+   * ProtocolError. `relay: false` records and checks without telling the upstream (the
+   * subscriber's own holding did not change).
+   */
   subscribe(
     principal: Principal,
     meta: RequestMeta,
     uri: string,
     action: 'subscribe' | 'unsubscribe',
+    relay?: boolean,
   ): Promise<void>;
 }
 

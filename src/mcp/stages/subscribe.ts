@@ -9,7 +9,9 @@ import { commitRecord, who } from './record.js';
  * subscriptions/listen: a caller may subscribe only to what it may read, so update
  * notifications never tell anyone about a resource they could not read. An unknown URI and a
  * URI the caller may not read get the same answer. The upstream is asked to subscribe when it
- * offers subscriptions; each subscription is recorded.
+ * offers subscriptions; each subscription is recorded. `relay` is false when the subscriber
+ * already holds (subscribe) or never held (unsubscribe) the subscription: the upstream's
+ * subscription is shared and counted, so only a change of this subscriber's own reaches it.
  */
 export async function subscribe(
   env: CallEnv,
@@ -17,6 +19,7 @@ export async function subscribe(
   meta: RequestMeta,
   uri: string,
   action: 'subscribe' | 'unsubscribe',
+  relay = true,
 ): Promise<void> {
   const started = Date.now();
   const op = resolveTarget(env.deps.catalogue, 'resources/read', uri, { uri });
@@ -42,8 +45,8 @@ export async function subscribe(
       'Internal error: the request could not be recorded.',
     );
   if (!allowed) throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource not found: ${uri}.`);
-  const relay = action === 'subscribe' ? resources?.subscribe : resources?.unsubscribe;
-  if (!relay) {
+  const upstream = action === 'subscribe' ? resources?.subscribe : resources?.unsubscribe;
+  if (!upstream) {
     if (action === 'subscribe')
       throw new ProtocolError(
         ProtocolErrorCode.InvalidParams,
@@ -51,5 +54,5 @@ export async function subscribe(
       );
     return;
   }
-  await relay(uri);
+  if (relay) await upstream(uri);
 }
