@@ -45,6 +45,7 @@ describe('attack: instructions smuggled through an upstream resource', () => {
     const { key } = await t.key({ owner: 'reader', scopes: SCOPES });
     const read = await rpc(t, key, 'resources/read', { uri: URI });
     const text: string = read.result.contents.map((c: { text?: string }) => c.text ?? '').join('\n');
+    // eslint-disable-next-line no-control-regex -- the escape character is what must be gone
     assert.doesNotMatch(text, /\u001b/);
     assert.doesNotMatch(text, /[\u202a-\u202e\u2066-\u2069]/);
     assert.match(text, /untrusted-data nonce=/);

@@ -46,13 +46,13 @@ async function connect(era: 'v1' | 'v2', url: string, key: string): Promise<Surf
     );
     await client.connect(new TransportV2(new URL(url), { requestInit }));
     assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
-    return client as unknown as SurfaceClient;
+    return client;
   }
   const client = new ClientV1({ name: 'surface-v1', version: '1.0.0' });
   const transport = new TransportV1(new URL(url), { requestInit });
   await client.connect(transport);
   assert.equal(transport.protocolVersion, '2025-11-25');
-  return client as unknown as SurfaceClient;
+  return client;
 }
 
 describe('the everything server’s resources, prompts and completions through the gateway', () => {
