@@ -308,12 +308,17 @@ export interface McpPipeline {
     found: boolean,
     started: number,
   ): Promise<boolean>;
-  /** Checks (readable), relays to the upstream and records a resource subscription; throws a ProtocolError. */
+  /**
+   * Checks (readable), relays to the upstream and records a resource subscription; throws a
+   * ProtocolError. `relay: false` records and checks without telling the upstream (the
+   * subscriber's own holding did not change).
+   */
   subscribe(
     principal: Principal,
     meta: RequestMeta,
     uri: string,
     action: 'subscribe' | 'unsubscribe',
+    relay?: boolean,
   ): Promise<void>;
 }
 

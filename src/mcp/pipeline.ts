@@ -144,7 +144,7 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
     listPrompts: (principal, meta) => listPrompts(env, principal, meta),
     listResourceTemplates: (principal, meta) => listResourceTemplates(env, principal, meta),
     listResources: (principal, meta, cursor, signal) => listResources(env, principal, meta, cursor, signal),
-    subscribe: (principal, meta, uri, action) => subscribe(env, principal, meta, uri, action),
+    subscribe: (principal, meta, uri, action, relay) => subscribe(env, principal, meta, uri, action, relay),
     recordRound: (principal, meta, target, found, started) =>
       commitRecord(deps, {
         correlationId: meta.requestId,

@@ -194,7 +194,10 @@ export function createServerFactory(
             ProtocolErrorCode.InvalidParams,
             `At most ${MAX_SUBSCRIPTIONS} subscriptions per session.`,
           );
-        await pipeline.subscribe(principal, meta, uri, action);
+        // The upstream subscription is shared by every subscriber: only this session's own change
+        // reaches it (an unsubscribe from a session that never subscribed must not end another's).
+        const held = session.subscriptions.has(uri);
+        await pipeline.subscribe(principal, meta, uri, action, action === 'subscribe' ? !held : held);
         if (action === 'subscribe') session.subscriptions.add(uri);
         else session.subscriptions.delete(uri);
         return {};

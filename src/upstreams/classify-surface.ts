@@ -1,4 +1,5 @@
 import { compileGlobRules, mostSpecificRule } from '../glob/index.js';
+import { canonicalResourceUri } from './canonical-uri.js';
 import type { ToolLabel } from '../tools/index.js';
 import type { SurfaceRule } from './config.js';
 
@@ -13,7 +14,9 @@ export interface SurfaceClassification {
 /**
  * The scope and labels of an upstream's resource (by its own URI or uriTemplate) or prompt (by
  * its own name), from the operator's rules: the most specific match, as for tools. Unmatched:
- * `<upstream>:resources` or `<upstream>:prompts`, labelled untrusted-source.
+ * `<upstream>:resources` or `<upstream>:prompts`, labelled untrusted-source. A resource URI and
+ * the rules' patterns are compared in their canonical form (canonical-uri.ts), so respelling a URI
+ * the server resolves to the same resource cannot pick another rule.
  */
 export function classifySurface(
   upstream: string,
@@ -21,6 +24,19 @@ export function classifySurface(
   key: string,
   rules: Readonly<Record<string, SurfaceRule>>,
 ): SurfaceClassification {
-  const match = mostSpecificRule(compileGlobRules(rules), key)?.rule;
+  const match =
+    kind === 'resources'
+      ? mostSpecificRule(compileGlobRules(canonicalKeys(rules)), canonicalResourceUri(key))?.rule
+      : mostSpecificRule(compileGlobRules(rules), key)?.rule;
   return { scope: match?.scope ?? `${upstream}:${kind}`, labels: match?.labels ?? DEFAULT_LABELS };
+}
+
+/** The rules keyed by their canonical pattern, in their order (the first of two that coincide wins). */
+function canonicalKeys<T>(rules: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [pattern, rule] of Object.entries(rules)) {
+    const key = canonicalResourceUri(pattern);
+    if (!Object.hasOwn(out, key)) out[key] = rule;
+  }
+  return out;
 }

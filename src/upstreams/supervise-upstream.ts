@@ -98,7 +98,10 @@ export interface UpstreamSupervisor {
    * to `ctx.notify` under the caps of relay-notifications.ts. Failures become a ToolInputError.
    */
   request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
-  /** resources/subscribe (kept across restarts) and resources/unsubscribe, by the server's URI. */
+  /**
+   * resources/subscribe (kept across restarts) and resources/unsubscribe, by the server's URI;
+   * counted, so the server hears the unsubscribe only when the last subscriber leaves.
+   */
   subscribe(uri: string): Promise<void>;
   unsubscribe(uri: string): Promise<void>;
   /** Lists tools again now (on list_changed and on the periodic timer). */
@@ -171,8 +174,12 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   let redactor: Redactor = createRedactor();
   const secrets = new Set<string>();
   const stderrTail: string[] = [];
-  /** Upstream URIs subscribed to: subscribed again after a restart, since the server forgot them. */
-  const subscriptions = new Set<string>();
+  /**
+   * Upstream URIs subscribed to, with how many subscribers (sessions, listens) hold each: the
+   * server is told to unsubscribe only when the last one leaves, since one upstream subscription
+   * serves every caller. Subscribed again after a restart, since the server forgot them.
+   */
+  const subscriptions = new Map<string, number>();
 
   const health = (): UpstreamHealth => ({
     name: config.name,
@@ -448,7 +455,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       );
       deps.onListing({ identity, ...listed });
       if (identity.capabilities.resources?.subscribe) {
-        for (const uri of subscriptions) {
+        for (const uri of subscriptions.keys()) {
           void connection.request('resources/subscribe', { uri }, { timeoutMs }).catch((err: unknown) => {
             log.warn(
               { detail: safe(describeError(err)) },
@@ -594,7 +601,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     call: (toolName, args, ctx) => request('tools/call', { name: toolName, arguments: args ?? {} }, ctx),
     request,
     async subscribe(uri) {
-      subscriptions.add(uri);
+      subscriptions.set(uri, (subscriptions.get(uri) ?? 0) + 1);
       const connection = conn;
       if (!connection || state !== 'up') return;
       await connection.request(
@@ -604,7 +611,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       );
     },
     async unsubscribe(uri) {
-      if (!subscriptions.delete(uri)) return;
+      const holders = subscriptions.get(uri);
+      if (holders === undefined) return;
+      if (holders > 1) return void subscriptions.set(uri, holders - 1);
+      subscriptions.delete(uri);
       const connection = conn;
       if (!connection || state !== 'up') return;
       await connection.request(

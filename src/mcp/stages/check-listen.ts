@@ -1,5 +1,5 @@
 import { ProtocolError } from '@modelcontextprotocol/server';
-import { wireErrorResponse } from '../../wire/index.js';
+import { JSON_RPC, wireErrorResponse } from '../../wire/index.js';
 import { given, requestMeta, type RequestStage } from '../context.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -33,6 +33,13 @@ export const checkListen: RequestStage = async (ctx, next) => {
     try {
       await ctx.env.pipeline.subscribe(principal, meta, uri, 'subscribe');
     } catch (err) {
+      if (err instanceof ProtocolError && err.code === JSON_RPC.rateLimited) {
+        const retry = (err.data as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds ?? 1;
+        return wireErrorResponse('rate-limited', err.message, {
+          id: ctx.id,
+          headers: { 'retry-after': String(retry) },
+        });
+      }
       if (err instanceof ProtocolError)
         return wireErrorResponse('invalid-params', err.message, { id: ctx.id });
       throw err;

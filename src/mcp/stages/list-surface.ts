@@ -1,5 +1,7 @@
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import type { Principal } from '../../auth/index.js';
+import type { RateLimitRefusal } from '../../ratelimit/index.js';
+import { JSON_RPC } from '../../wire/index.js';
 import {
   ToolInputError,
   type ListedPrompt,
@@ -27,6 +29,7 @@ async function recorded<T>(
   list: string,
   started: number,
   value: T,
+  refused?: RateLimitRefusal,
 ): Promise<T> {
   const ok = await commitRecord(env.deps, {
     correlationId: meta.requestId,
@@ -34,15 +37,51 @@ async function recorded<T>(
     ...who(principal),
     event: 'surface-list',
     tool: list,
-    decision: 'allow',
-    reasons: ['scope-granted'],
-    outcome: 'ok',
+    decision: refused ? 'deny' : 'allow',
+    reasons: [refused ? refused.reason : 'scope-granted'],
+    outcome: refused ? 'rate-limited' : 'ok',
+    ...(refused ? { errorCode: 'rate-limited' } : {}),
     latencyMs: Date.now() - started,
     bytesIn: meta.bytesIn,
     bytesOut: 0,
   });
   if (!ok) throw new Error(`the ${list} record could not be committed`);
   return value;
+}
+
+/**
+ * Admits a request that reaches an upstream without being a call (a live resources/list page, a
+ * relayed subscription) under the caller's limits, the same tiers as a call of `name`: a caller
+ * whose budget is spent cannot keep driving the server through them. Resolves to the slot's
+ * release, or to the refusal (nothing was sent upstream).
+ */
+export async function admitUpstreamRequest(
+  env: CallEnv,
+  principal: Principal,
+  meta: RequestMeta,
+  name: string,
+  upstream: string,
+): Promise<{ release: () => void } | { refused: RateLimitRefusal }> {
+  const { limits, metrics } = env.deps;
+  if (!limits) return { release: () => undefined };
+  const admitted = await limits.checkToolCall({
+    caller: principal.binding,
+    ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+    tool: name,
+    upstream,
+  });
+  if (admitted.allowed) return { release: admitted.release };
+  metrics.recordRateLimitRejection(admitted.tier);
+  return { refused: admitted };
+}
+
+/** The JSON-RPC error a request refused by the limits gets from inside the SDK's handler. */
+export function rateLimitedError(refused: RateLimitRefusal): ProtocolError {
+  return new ProtocolError(
+    JSON_RPC.rateLimited,
+    `Rate limit exceeded (${refused.tier}); retry after ${refused.retryAfterSeconds} s.`,
+    { retryAfterSeconds: refused.retryAfterSeconds },
+  );
 }
 
 export function listPrompts(env: CallEnv, principal: Principal, meta: RequestMeta): Promise<ListedPrompt[]> {
@@ -123,12 +162,19 @@ export async function listResources(
   if (!surface?.resources)
     return recorded(env, principal, meta, 'resources/list', started, { resources: [] });
 
+  const admitted = await admitUpstreamRequest(env, principal, meta, 'resources/list', surface.upstream);
+  if ('refused' in admitted) {
+    await recorded(env, principal, meta, 'resources/list', started, undefined, admitted.refused);
+    throw rateLimitedError(admitted.refused);
+  }
   let page;
   try {
     page = await surface.resources.list(at?.c, { principal, requestId: meta.requestId, signal });
   } catch (err) {
     if (err instanceof ToolInputError) throw new ProtocolError(ProtocolErrorCode.InternalError, err.message);
     throw err;
+  } finally {
+    admitted.release();
   }
   const shown = page.resources
     .filter((r) => visible(env, principal, readTarget(surface.upstream, r.uri, r.scope)))
