@@ -27,10 +27,17 @@ export function looksDestructive(name: string): boolean {
   return DESTRUCTIVE_WORDS.test(wordsOf(name));
 }
 
-/** A tool whose name says it changes something (or destroys): never probed, whatever its annotations say. */
+const READ_VERBS = /^(?:get|list|read|lookup|look|search|find|fetch|show|describe|query|count|check|view|inspect|browse|preview|resolve|validate|explain|summari[sz]e|whoami|echo|ping|status|health)\b/;
+
+/**
+ * A tool whose name says it changes something (or destroys): never probed, whatever its
+ * annotations say. A name that starts with a read verb (`lookup_order`, `get_post`) is read by
+ * that verb — unless a destructive word appears anywhere in it (`get_and_delete`).
+ */
 export function looksLikeWrite(name: string): boolean {
   const words = wordsOf(name);
-  return DESTRUCTIVE_WORDS.test(words) || WRITE_WORDS.test(words);
+  if (DESTRUCTIVE_WORDS.test(words)) return true;
+  return !READ_VERBS.test(words) && WRITE_WORDS.test(words);
 }
 
 const annotationsOf = (tool: Record<string, unknown>): Record<string, unknown> =>

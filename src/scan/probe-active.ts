@@ -91,16 +91,24 @@ export async function probeInvalidArguments(session: Session, id: string, items:
 }
 
 /**
- * A burst of at most BURST_REQUESTS listings, BURST_CONCURRENCY at a time, that must end in a
- * 429 with Retry-After (or an in-band limit). Stops at the first sign of a limit.
+ * A burst of at most BURST_REQUESTS requests, BURST_CONCURRENCY at a time, that must end in a
+ * 429 with Retry-After (or an in-band limit). Servers limit tool calls rather than listings, so
+ * the burst is of calls with invalid arguments to a probeable (read-only) tool when there is
+ * one — refused before anything runs, as the invalid-argument probe is — and of listings
+ * otherwise. Stops at the first sign of a limit.
  */
-export async function probeRateLimit(session: HttpSession, id: string): Promise<Finding[]> {
+export async function probeRateLimit(session: HttpSession, id: string, items: readonly Listed[]): Promise<Finding[]> {
+  const tool = items.find(isProbeable);
+  const request = tool
+    ? () => session.exchange('tools/call', { name: tool.name, arguments: invalidArguments(tool) })
+    : () => session.exchange('tools/list', {});
+  const what = tool ? `calls of ${tool.name} with invalid arguments` : 'listings';
   let sent = 0;
   let limited: { status: number; retryAfter: string | null } | undefined;
   while (sent < BURST_REQUESTS && !limited) {
     const batch = Math.min(BURST_CONCURRENCY, BURST_REQUESTS - sent);
     sent += batch;
-    const answers = await Promise.allSettled(Array.from({ length: batch }, () => session.exchange('tools/list', {})));
+    const answers = await Promise.allSettled(Array.from({ length: batch }, request));
     for (const a of answers) {
       if (a.status !== 'fulfilled') continue;
       const inBand = a.value.reply?.error && /rate.?limit|too many requests/i.test(a.value.reply.error.message);
@@ -111,10 +119,10 @@ export async function probeRateLimit(session: HttpSession, id: string): Promise<
     }
   }
   if (!limited) {
-    return [finding('ratelimit/no-limit', id, { kind: 'server' }, `${sent} listings in a burst, none limited`)];
+    return [finding('ratelimit/no-limit', id, { kind: 'server' }, `${sent} ${what} in a burst, none limited`)];
   }
   if (limited.status === 429 && limited.retryAfter === null) {
-    return [finding('ratelimit/no-retry-after', id, { kind: 'server' }, `429 after ${sent} requests, without Retry-After`)];
+    return [finding('ratelimit/no-retry-after', id, { kind: 'server' }, `429 after ${sent} ${what}, without Retry-After`)];
   }
   return [];
 }

@@ -144,8 +144,8 @@ async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: st
   findings.push(...more, ...(await checkHttpSession(target, id, session, endpoint.auth)));
   findings.push(...scopeFindings(id, endpoint.auth, inventory.items));
   if (opts.active) {
-    progress(`rate-limit burst (at most 200 listings)`);
-    findings.push(...(await probeRateLimit(session, id)));
+    progress('rate-limit burst (at most 200 requests)');
+    findings.push(...(await probeRateLimit(session, id, inventory.items)));
   }
   return { findings, listed: inventory.toolsListed, items: inventory.items, hello: session.hello };
 }
