@@ -2,7 +2,7 @@ import { createPublicKey, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { isScanError } from './errors.js';
 import { isLoopbackUrl } from './create-scan-guard.js';
-import { openHttpSession, type HttpExchange, type HttpSession, type HttpTarget, type OpenResult } from './http-session.js';
+import { openHttpSession, type HttpExchange, type HttpSession, type HttpTarget } from './http-session.js';
 import { finding, type Finding } from './report.js';
 import { isObject } from './session.js';
 
@@ -26,14 +26,15 @@ export interface AuthFacts {
   readonly asMetadata?: Record<string, unknown>;
 }
 
-/** Opens a session and lists tools: the number listed, or undefined when refused. */
-async function toolsListedWith(target: HttpTarget): Promise<{ count: number | undefined; open: OpenResult }> {
+/** Opens a session and lists tools: how many were listed, or the refusal (of the handshake or the listing). */
+async function toolsListedWith(target: HttpTarget): Promise<{ count?: number; refusal?: HttpExchange }> {
   const open = await openHttpSession(target);
-  if (open.kind !== 'open') return { count: undefined, open };
+  if (open.kind !== 'open') return { refusal: open.exchange };
   try {
     const reply = await open.session.request('tools/list', {});
     const tools = reply.result?.tools;
-    return { count: Array.isArray(tools) ? tools.length : undefined, open };
+    if (Array.isArray(tools)) return { count: tools.length };
+    return { refusal: { status: reply.status ?? 0, headers: reply.headers ?? new Headers(), text: '' } };
   } finally {
     await open.session.close();
   }
@@ -199,8 +200,10 @@ async function forgedTokens(facts: AuthFacts, target: HttpTarget): Promise<[stri
 export interface HttpCheckResult {
   readonly findings: Finding[];
   readonly auth: AuthFacts;
-  /** Tools a client with no credential could list (the inventory, when no credential was given). */
-  readonly openWithoutCredential: OpenResult;
+  /** Whether a client with no credential could list the tools (then the inventory is read so). */
+  readonly listedWithoutCredential: boolean;
+  /** The status of the refusal without a credential, when there was one. */
+  readonly refusedStatus?: number;
 }
 
 /** The checks made before the inventory: transport and authentication. */
@@ -212,7 +215,7 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCrede
   }
   const anonymous: HttpTarget = { ...target, credential: {} };
   const unauth = await toolsListedWith(anonymous);
-  const first = unauth.open.kind === 'refused' ? unauth.open.exchange : undefined;
+  const first = unauth.refusal;
   if (url.protocol === 'https:' && first && !first.headers.has('strict-transport-security')) {
     out.push(finding('transport/no-hsts', id, SERVER, 'no Strict-Transport-Security header'));
   }
@@ -227,7 +230,7 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCrede
         unauth.count > 0 ? 'critical' : 'medium',
       ),
     );
-  } else if (first) {
+  } else if (first && (first.status === 401 || first.status === 403)) {
     auth = await checkAuthMetadata(target, id, first, out);
     for (const [variant, token] of await forgedTokens(auth, target)) {
       const forged = await toolsListedWith({ ...target, credential: { authorization: `Bearer ${token}` } });
@@ -245,7 +248,12 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCrede
       }
     }
   }
-  return { findings: out, auth, openWithoutCredential: unauth.open };
+  return {
+    findings: out,
+    auth,
+    listedWithoutCredential: unauth.count !== undefined,
+    ...(first ? { refusedStatus: first.status } : {}),
+  };
 }
 
 /** Origin, CORS and session checks, on the session the inventory was read with. */

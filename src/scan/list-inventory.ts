@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { hashDefinition, INSTRUCTIONS_KEY } from '../pins/index.js';
 import { createRedactor } from '../safety/index.js';
-import { isScanError } from './errors.js';
+import { isScanError, ScanError } from './errors.js';
 import type { InventoryItem, ItemKind } from './report.js';
 import { isObject, type Session } from './session.js';
 
@@ -67,15 +67,17 @@ export async function listInventory(session: Session): Promise<Inventory> {
       try {
         reply = await session.request(list.method, cursor === undefined ? {} : { cursor });
       } catch (err) {
-        if (!isScanError(err) || err.code === 'scan-server-exited') throw err;
+        // Tools are what the scan is about: a tool listing that fails fails the scan (exit 2).
+        if (!isScanError(err) || err.code === 'scan-server-exited' || list.kind === 'tool') throw err;
         problems.push(`${list.method}: ${err.publicMessage}`);
         break;
       }
       if (!reply.result) {
         // -32601 for tools on a server without tools is an empty list, not a problem.
-        if (!(list.kind === 'tool' && reply.error?.code === -32601)) {
-          problems.push(`${list.method}: ${reply.error?.message ?? 'no result'}`);
+        if (list.kind === 'tool' && reply.error?.code !== -32601) {
+          throw new ScanError('scan-protocol-error', `tools/list failed: ${reply.error?.message ?? 'no result'}`);
         }
+        if (list.kind !== 'tool') problems.push(`${list.method}: ${reply.error?.message ?? 'no result'}`);
         break;
       }
       if (list.kind === 'tool') toolsListed = true;
@@ -119,5 +121,10 @@ export function hashOf(raw: unknown): string {
 /** The report's view of an item: its hash over what was served, its definition with secrets masked. */
 export function toInventoryItem(item: Listed): InventoryItem {
   const raw = item.kind === 'instructions' ? item.raw.instructions : item.raw;
-  return { kind: item.kind, name: item.name, hash: hashOf(raw), definition: masker.redactDeep(item.raw).value };
+  return {
+    kind: item.kind,
+    name: masker.redact(item.name).text,
+    hash: hashOf(raw),
+    definition: masker.redactDeep(item.raw).value,
+  };
 }

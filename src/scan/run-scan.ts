@@ -129,11 +129,13 @@ async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: st
       throw new ScanError('scan-connect-failed', `the server refused the given credential (HTTP ${open.exchange.status})`);
     }
     session = open.session;
-  } else if (endpoint.openWithoutCredential.kind === 'open') {
+  } else if (endpoint.listedWithoutCredential) {
     const open = await openHttpSession({ ...target, credential: {} });
     if (open.kind === 'open') session = open.session;
+  } else if (endpoint.refusedStatus === 401 || endpoint.refusedStatus === 403) {
+    findings.push(finding('scan/credential-needed', id, { kind: 'server' }, `HTTP ${endpoint.refusedStatus} without a credential`));
   } else {
-    findings.push(finding('scan/credential-needed', id, { kind: 'server' }, `HTTP ${endpoint.openWithoutCredential.exchange.status} without a credential`));
+    throw new ScanError('scan-protocol-error', `the server did not complete an MCP handshake (HTTP ${endpoint.refusedStatus ?? '?'})`);
   }
   if (!session) {
     return { findings, listed: false, items: [] as Listed[], hello: undefined };
