@@ -207,7 +207,7 @@ export interface HttpCheckResult {
 }
 
 /** The checks made before the inventory: transport and authentication. */
-export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCredential: boolean): Promise<HttpCheckResult> {
+export async function checkHttpEndpoint(target: HttpTarget, id: string): Promise<HttpCheckResult> {
   const out: Finding[] = [];
   const url = target.url;
   if (url.protocol === 'http:' && !isLoopbackUrl(url)) {
@@ -238,15 +238,6 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCrede
         out.push(finding('auth/forged-token-accepted', id, { kind: 'server', path: variant }, `a token with ${variant} listed ${forged.count} tool(s)`));
       }
     }
-    const bearer = /^Bearer\s+(\S+)$/i.exec(target.credential.authorization ?? target.credential.Authorization ?? '')?.[1];
-    if (hasCredential && bearer) {
-      const inQuery = new URL(url);
-      inQuery.searchParams.set('access_token', bearer);
-      const viaQuery = await toolsListedWith({ ...anonymous, url: inQuery });
-      if (viaQuery.count !== undefined) {
-        out.push(finding('auth/query-token-accepted', id, SERVER, 'the token in ?access_token= listed tools without an Authorization header'));
-      }
-    }
   }
   return {
     findings: out,
@@ -254,6 +245,18 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string, hasCrede
     listedWithoutCredential: unauth.count !== undefined,
     ...(first ? { refusedStatus: first.status } : {}),
   };
+}
+
+/** A server that requires a credential must not take the real token from the query string. */
+export async function checkQueryToken(target: HttpTarget, id: string): Promise<Finding[]> {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(target.credential.authorization ?? '')?.[1];
+  if (bearer === undefined) return [];
+  const inQuery = new URL(target.url);
+  inQuery.searchParams.set('access_token', bearer);
+  const viaQuery = await toolsListedWith({ ...target, credential: {}, url: inQuery });
+  return viaQuery.count === undefined
+    ? []
+    : [finding('auth/query-token-accepted', id, SERVER, 'the token in ?access_token= listed tools without an Authorization header')];
 }
 
 /** Origin, CORS and session checks, on the session the inventory was read with. */

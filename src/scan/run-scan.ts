@@ -1,13 +1,14 @@
 import type { SandboxRequest } from '../sandbox/index.js';
 import { createRedactor } from '../safety/index.js';
 import { checkItem, looksLikeWrite } from './check-definitions.js';
-import { checkHttpEndpoint, checkHttpSession, type AuthFacts } from './check-http.js';
+import { checkHttpEndpoint, checkHttpSession, checkQueryToken, type AuthFacts } from './check-http.js';
 import { baselineFor, compareInventories, type BaselineTarget } from './compare-baseline.js';
 import { createScanGuard } from './create-scan-guard.js';
 import { isScanError, ScanError } from './errors.js';
 import { openHttpSession, type HttpSession, type HttpTarget } from './http-session.js';
 import { listInventory, toInventoryItem, type Inventory, type Listed } from './list-inventory.js';
 import { probeInvalidArguments, probeRateLimit } from './probe-active.js';
+import { probeSelfRegisteredClientCredentials, requestClientCredentialsToken } from './request-token.js';
 import type { ClientConfig } from './read-client-config.js';
 import {
   finding,
@@ -27,6 +28,8 @@ export type TargetSpec =
       readonly url: URL;
       /** Credential headers; empty for an anonymous scan. */
       readonly headers: Readonly<Record<string, string>>;
+      /** `--client-credentials`: a machine login at the server's authorization server. */
+      readonly clientCredentials?: { readonly id: string; readonly secret: string };
       /** Set for servers of a client configuration file. */
       readonly id?: string;
     }
@@ -117,11 +120,18 @@ async function checkInventory(
 async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: string, opts: ScanOptions, progress: (s: string) => void, closers: (() => Promise<void>)[]) {
   const guard = await createScanGuard(spec.url, opts.requestTimeoutMs);
   closers.push(() => guard.close());
-  const target: HttpTarget = { url: spec.url, guard, credential: spec.headers };
-  const hasCredential = Object.keys(spec.headers).length > 0;
+  let target: HttpTarget = { url: spec.url, guard, credential: spec.headers };
   progress('checking transport and authentication');
-  const endpoint = await checkHttpEndpoint(target, id, hasCredential);
+  const endpoint = await checkHttpEndpoint(target, id);
   const findings = [...endpoint.findings];
+  if (spec.clientCredentials) {
+    progress('requesting a client-credentials token');
+    const { id: clientId, secret } = spec.clientCredentials;
+    const token = await requestClientCredentialsToken(target, endpoint.auth, clientId, secret);
+    target = { ...target, credential: { ...target.credential, authorization: `Bearer ${token}` } };
+  }
+  const hasCredential = Object.keys(target.credential).length > 0;
+  if (hasCredential && endpoint.auth.required) findings.push(...(await checkQueryToken(target, id)));
   let session: HttpSession | undefined;
   if (hasCredential) {
     const open = await openHttpSession(target);
@@ -145,6 +155,10 @@ async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: st
   const { inventory, findings: more } = await checkInventory(session, id, opts, progress);
   findings.push(...more, ...(await checkHttpSession(target, id, session, endpoint.auth)));
   findings.push(...scopeFindings(id, endpoint.auth, inventory.items));
+  if (opts.active && endpoint.auth.required) {
+    progress('registering a client for the client_credentials grant');
+    findings.push(...(await probeSelfRegisteredClientCredentials(target, id, endpoint.auth)));
+  }
   if (opts.active) {
     progress('rate-limit burst (at most 200 requests)');
     findings.push(...(await probeRateLimit(session, id, inventory.items)));

@@ -9,6 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { CHECK_IDS } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { addClient, openOAuthTables } from '../helpers/oauth-gateway.js';
 import { NODE, REFERENCE_SERVERS } from '../helpers/upstream-servers.js';
 import { PLANTED_TOKEN, startVulnerableServer, type VulnerableServer } from '../fixtures/scan-vulnerable-server.js';
 
@@ -138,7 +139,9 @@ describe('portcullis scan of the Portcullis gateway itself', () => {
   let t: TestGateway;
   let key: string;
   before(async () => {
-    t = await startTestGateway();
+    // Each scan sends several refused requests (no credential, forged tokens); three scans from
+    // one address would reach the failed-authentication block, which has its own tests.
+    t = await startTestGateway({ env: { PORTCULLIS_RATE_LIMITS__FAILED_AUTH__POINTS: '1000' } });
     key = (await t.key()).key;
   });
   after(() => t.close());
@@ -151,6 +154,24 @@ describe('portcullis scan of the Portcullis gateway itself', () => {
     assert.deepEqual(atLeast(report, ['critical', 'high']), []);
     // docs/scan.md explains it: web_fetch takes any URL by design; the egress guard enforces it.
     assert.deepEqual(atLeast(report, ['medium']), ['medium tools/arbitrary-target web_fetch']);
+  });
+
+  it('with --client-credentials: logs in at the gateway’s own authorization server and lists what the client may', async () => {
+    const db = openOAuthTables(t);
+    const client = await addClient(db, { grant: 'client_credentials', scopes: ['memory:read'] });
+    await db.close();
+    const args = [t.url, '--client-credentials', client.clientId, '--secret-env', 'SECRET'];
+    const { code, report, stdout } = await scanJson(args, { SECRET: client.clientSecret! });
+    assert.equal(code, 0, JSON.stringify(report.findings, null, 2));
+    const tools = report.targets[0].inventory
+      .filter((i: any) => i.kind === 'tool')
+      .map((i: any) => i.name)
+      .sort();
+    assert.deepEqual(tools, ['memory_get', 'memory_search']);
+    assert.ok(!stdout.includes(client.clientSecret!));
+    const wrong = await runCli(['scan', '--quiet', ...args], { env: { SECRET: 'not-the-secret' } });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stdout, /client-credentials token request was refused \(invalid_client\)/);
   });
 
   it('without a credential: the auth metadata passes and no forged token gets in', async () => {

@@ -25,6 +25,8 @@ interface ScanFlags {
   stdio?: boolean;
   header: string[];
   bearerEnv?: string;
+  clientCredentials?: string;
+  secretEnv?: string;
   clientConfig?: string;
   configOnly?: boolean;
   active?: boolean;
@@ -152,7 +154,16 @@ function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[
     if (!token) throw new UsageError(`--bearer-env ${flags.bearerEnv}: the variable is not set`);
     headers.authorization = `Bearer ${token}`;
   }
-  return { targets: [{ transport: 'http', url, headers }] };
+  if ((flags.clientCredentials === undefined) !== (flags.secretEnv === undefined)) {
+    throw new UsageError('--client-credentials ID needs --secret-env VAR (and the other way round)');
+  }
+  let clientCredentials: { id: string; secret: string } | undefined;
+  if (flags.clientCredentials !== undefined) {
+    const secret = process.env[flags.secretEnv!];
+    if (!secret) throw new UsageError(`--secret-env ${flags.secretEnv}: the variable is not set`);
+    clientCredentials = { id: flags.clientCredentials, secret };
+  }
+  return { targets: [{ transport: 'http', url, headers, ...(clientCredentials ? { clientCredentials } : {}) }] };
 }
 
 function write(report: ScanReport, flags: ScanFlags, exitCode: number): void {
@@ -180,6 +191,8 @@ export function register(program: Command): void {
     .option('--stdio', 'start the server given after -- and speak MCP over its stdin/stdout (inside the sandbox)')
     .option('--header <header>', 'a request header for the server, "Name: value" (repeatable)', collect, [])
     .option('--bearer-env <var>', 'send "Authorization: Bearer $VAR"')
+    .option('--client-credentials <id>', 'log in as this machine client (client_credentials grant at the server’s authorization server)')
+    .option('--secret-env <var>', 'the client secret for --client-credentials, from this environment variable')
     .option('--client-config <file>', 'scan every server of a Claude Desktop, Claude Code, VS Code or Cursor configuration file')
     .option('--config-only', 'with --client-config: check the file only; start and connect no server')
     .option('--active', 'also probe: invalid arguments to read-only tools, a re-listing, a burst of ≤ 200 listings')
