@@ -124,4 +124,3 @@ export function printStyled(lines: readonly (readonly StyledSegment[])[], colour
     .join('\n');
   process.stdout.write(`${out}\n`);
 }
-

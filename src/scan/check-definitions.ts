@@ -1,4 +1,10 @@
-import { createRedactor, detectInjection, revealHidden, scanDefinition, type DefinitionReport } from '../safety/index.js';
+import {
+  createRedactor,
+  detectInjection,
+  revealHidden,
+  scanDefinition,
+  type DefinitionReport,
+} from '../safety/index.js';
 import type { Listed } from './list-inventory.js';
 import { finding, type Finding, type FindingLocation } from './report.js';
 import { isObject } from './session.js';
@@ -27,7 +33,8 @@ export function looksDestructive(name: string): boolean {
   return DESTRUCTIVE_WORDS.test(wordsOf(name));
 }
 
-const READ_VERBS = /^(?:get|list|read|lookup|look|search|find|fetch|show|describe|query|count|check|view|inspect|browse|preview|resolve|validate|explain|summari[sz]e|whoami|echo|ping|status|health)\b/;
+const READ_VERBS =
+  /^(?:get|list|read|lookup|look|search|find|fetch|show|describe|query|count|check|view|inspect|browse|preview|resolve|validate|explain|summari[sz]e|whoami|echo|ping|status|health)\b/;
 
 /**
  * A tool whose name says it changes something (or destroys): never probed, whatever its
@@ -49,13 +56,16 @@ const annotationsOf = (tool: Record<string, unknown>): Record<string, unknown> =
  * (Variation selectors, joiners and no-break spaces occur in ordinary emoji and prose, so they
  * are left to the detector, which judges them in context.)
  */
-const SEVERE_HIDDEN = /[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e]|[\u{e0000}-\u{e007f}]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/u;
+const SEVERE_HIDDEN =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u061c\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e]|[\u{e0000}-\u{e007f}]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/u;
 
 /** Every string of a value (keys too), with its JSON path. */
 function* stringsOf(value: unknown, path = '$', depth = 0): Generator<[string, string]> {
   if (depth > 32) return;
   if (typeof value === 'string') yield [value, path];
-  else if (Array.isArray(value)) for (const [i, v] of value.entries()) yield* stringsOf(v, `${path}[${i}]`, depth + 1);
+  else if (Array.isArray(value))
+    for (const [i, v] of value.entries()) yield* stringsOf(v, `${path}[${i}]`, depth + 1);
   else if (isObject(value)) {
     for (const [k, v] of Object.entries(value)) {
       const p = /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`;
@@ -163,7 +173,11 @@ function paramsOf(schema: Record<string, unknown>, prefix = '', depth = 0): Para
 }
 
 const typeOf = (s: Record<string, unknown>): string | undefined =>
-  typeof s.type === 'string' ? s.type : Array.isArray(s.type) && s.type.includes('string') ? 'string' : undefined;
+  typeof s.type === 'string'
+    ? s.type
+    : Array.isArray(s.type) && s.type.includes('string')
+      ? 'string'
+      : undefined;
 const constrained = (s: Record<string, unknown>): boolean =>
   ['enum', 'const', 'pattern', 'format'].some((k) => k in s) || typeof s.maxLength === 'number';
 const hasTypeRule = (s: Record<string, unknown>): boolean =>
@@ -173,11 +187,14 @@ const GENERIC_NAME =
   /\b(?:shell|bash|sh|zsh|powershell|cmd|exec|execute|eval|sql|run command|run script|run code|run query|execute query|execute sql|query sql|raw query|python|javascript|js eval|system)\b/;
 const GENERIC_DESCRIPTION =
   /\b(?:execut|run)\w*\s+(?:an?\s+|any\s+|arbitrary\s+|the\s+given\s+|raw\s+)*(?:shell|bash|system|terminal|sql|database)\s+(?:commands?|quer(?:y|ies)|statements?|scripts?)|\beval\w*\s+(?:arbitrary\s+|any\s+)?(?:javascript|python|code|expressions?)|\braw\s+sql\b/i;
-const GENERIC_PARAMS = /^(?:command|cmd|shell|script|sql|sql_?query|statement|code|expression|query_?string_?sql)$/i;
-const TARGET_PARAMS = /(?:^|[_-])(?:path|paths|file|files|filename|filepath|dir|directory|folder|url|uri|endpoint|href|link|host)$/i;
+const GENERIC_PARAMS =
+  /^(?:command|cmd|shell|script|sql|sql_?query|statement|code|expression|query_?string_?sql)$/i;
+const TARGET_PARAMS =
+  /(?:^|[_-])(?:path|paths|file|files|filename|filepath|dir|directory|folder|url|uri|endpoint|href|link|host)$/i;
 const CREDENTIAL_PARAMS =
   /^(?:api[_-]?key|apikey|token|access[_-]?token|auth[_-]?token|bearer|password|passwd|pwd|secret|client[_-]?secret|authorization|credentials?|private[_-]?key|session[_-]?token|cookie)$/i;
-const ENUM_PROSE = /\b(?:one of|possible values|allowed values|valid values|must be either|either\s+['"`]?\w+['"`]?\s+or)\b/i;
+const ENUM_PROSE =
+  /\b(?:one of|possible values|allowed values|valid values|must be either|either\s+['"`]?\w+['"`]?\s+or)\b/i;
 
 /** The shape checks of one tool: what its name, annotations and schemas say it can do. */
 export function checkToolShape(target: string, item: Listed): Finding[] {
@@ -194,7 +211,12 @@ export function checkToolShape(target: string, item: Listed): Finding[] {
   if (looksDestructive(item.name)) {
     if (ann.readOnlyHint === true) {
       out.push(
-        finding('authz/destructive-marked-read-only', target, at('$.annotations.readOnlyHint'), `“${item.name}” is annotated readOnlyHint: true`),
+        finding(
+          'authz/destructive-marked-read-only',
+          target,
+          at('$.annotations.readOnlyHint'),
+          `“${item.name}” is annotated readOnlyHint: true`,
+        ),
       );
     } else if (ann.destructiveHint !== true) {
       out.push(
@@ -209,29 +231,55 @@ export function checkToolShape(target: string, item: Listed): Finding[] {
   }
 
   // Generic capabilities.
-  const genericParams = params.filter((p) => GENERIC_PARAMS.test(p.name) && typeOf(p.schema) === 'string' && !('enum' in p.schema));
-  const sqlQuery = params.find((p) => /^query$/i.test(p.name)) && /\bsql\b/i.test(`${item.name} ${description}`);
-  if (GENERIC_NAME.test(wordsOf(item.name)) || GENERIC_DESCRIPTION.test(description) || genericParams.length > 0 || sqlQuery) {
+  const genericParams = params.filter(
+    (p) => GENERIC_PARAMS.test(p.name) && typeOf(p.schema) === 'string' && !('enum' in p.schema),
+  );
+  const sqlQuery =
+    params.find((p) => /^query$/i.test(p.name)) && /\bsql\b/i.test(`${item.name} ${description}`);
+  if (
+    GENERIC_NAME.test(wordsOf(item.name)) ||
+    GENERIC_DESCRIPTION.test(description) ||
+    genericParams.length > 0 ||
+    sqlQuery
+  ) {
     const why = [
       GENERIC_NAME.test(wordsOf(item.name)) ? `name “${item.name}”` : undefined,
       GENERIC_DESCRIPTION.test(description) ? 'description says it executes commands or queries' : undefined,
-      genericParams.length > 0 ? `free-text parameter ${genericParams.map((p) => p.path).join(', ')}` : undefined,
+      genericParams.length > 0
+        ? `free-text parameter ${genericParams.map((p) => p.path).join(', ')}`
+        : undefined,
       sqlQuery ? 'a SQL query parameter' : undefined,
     ].filter(Boolean);
     out.push(finding('tools/generic-execution', target, at(), why.join('; ')));
   }
   const targets = params.filter(
-    (p) => TARGET_PARAMS.test(p.name) && typeOf(p.schema) === 'string' && !['enum', 'const', 'pattern'].some((k) => k in p.schema),
+    (p) =>
+      TARGET_PARAMS.test(p.name) &&
+      typeOf(p.schema) === 'string' &&
+      !['enum', 'const', 'pattern'].some((k) => k in p.schema),
   );
   if (targets.length > 0) {
     out.push(
-      finding('tools/arbitrary-target', target, at('$.inputSchema'), `unconstrained ${targets.map((p) => p.path).slice(0, 5).join(', ')}`),
+      finding(
+        'tools/arbitrary-target',
+        target,
+        at('$.inputSchema'),
+        `unconstrained ${targets
+          .map((p) => p.path)
+          .slice(0, 5)
+          .join(', ')}`,
+      ),
     );
   }
   const credentials = params.filter((p) => CREDENTIAL_PARAMS.test(p.name));
   if (credentials.length > 0) {
     out.push(
-      finding('auth/credential-argument', target, at('$.inputSchema'), `parameter ${credentials.map((p) => p.path).join(', ')}`),
+      finding(
+        'auth/credential-argument',
+        target,
+        at('$.inputSchema'),
+        `parameter ${credentials.map((p) => p.path).join(', ')}`,
+      ),
     );
   }
 
@@ -240,27 +288,58 @@ export function checkToolShape(target: string, item: Listed): Finding[] {
   if (!schema) {
     out.push(finding('tools/schema-accepts-anything', target, at('$.inputSchema'), 'no input schema'));
   } else if (props.length === 0 && schema.additionalProperties !== false) {
-    const open = schema.additionalProperties === true || isObject(schema.additionalProperties) || !('type' in schema);
+    const open =
+      schema.additionalProperties === true || isObject(schema.additionalProperties) || !('type' in schema);
     if (open) {
       out.push(
-        finding('tools/schema-accepts-anything', target, at('$.inputSchema'), `schema ${JSON.stringify(schema).slice(0, 80)} accepts any arguments`),
+        finding(
+          'tools/schema-accepts-anything',
+          target,
+          at('$.inputSchema'),
+          `schema ${JSON.stringify(schema).slice(0, 80)} accepts any arguments`,
+        ),
       );
     } else {
-      out.push(finding('tools/open-schema', target, at('$.inputSchema'), 'no parameters, but unknown parameters are not refused'));
+      out.push(
+        finding(
+          'tools/open-schema',
+          target,
+          at('$.inputSchema'),
+          'no parameters, but unknown parameters are not refused',
+        ),
+      );
     }
   } else if (props.length > 0) {
-    const untyped = params.filter((p) => !p.path.includes('.') && !p.path.includes('[]') && !hasTypeRule(p.schema));
+    const untyped = params.filter(
+      (p) => !p.path.includes('.') && !p.path.includes('[]') && !hasTypeRule(p.schema),
+    );
     if (untyped.length === props.length) {
       out.push(
-        finding('tools/schema-accepts-anything', target, at('$.inputSchema'), `no parameter has a type (${props.slice(0, 5).join(', ')})`),
+        finding(
+          'tools/schema-accepts-anything',
+          target,
+          at('$.inputSchema'),
+          `no parameter has a type (${props.slice(0, 5).join(', ')})`,
+        ),
       );
     }
     if (schema.additionalProperties !== false) {
-      out.push(finding('tools/open-schema', target, at('$.inputSchema.additionalProperties'), 'additionalProperties is not false'));
+      out.push(
+        finding(
+          'tools/open-schema',
+          target,
+          at('$.inputSchema.additionalProperties'),
+          'additionalProperties is not false',
+        ),
+      );
     }
   }
   const unbounded = params
-    .filter((p) => (typeOf(p.schema) === 'string' && !constrained(p.schema)) || (p.schema.type === 'array' && typeof p.schema.maxItems !== 'number'))
+    .filter(
+      (p) =>
+        (typeOf(p.schema) === 'string' && !constrained(p.schema)) ||
+        (p.schema.type === 'array' && typeof p.schema.maxItems !== 'number'),
+    )
     .map((p) => p.path);
   if (unbounded.length > 0) {
     out.push(
@@ -273,15 +352,29 @@ export function checkToolShape(target: string, item: Listed): Finding[] {
     );
   }
   const prose = params.filter(
-    (p) => typeOf(p.schema) === 'string' && !('enum' in p.schema) && !('const' in p.schema) && typeof p.schema.description === 'string' && ENUM_PROSE.test(p.schema.description),
+    (p) =>
+      typeOf(p.schema) === 'string' &&
+      !('enum' in p.schema) &&
+      !('const' in p.schema) &&
+      typeof p.schema.description === 'string' &&
+      ENUM_PROSE.test(p.schema.description),
   );
   if (prose.length > 0) {
-    out.push(finding('tools/enum-in-prose', target, at('$.inputSchema'), `${prose.map((p) => p.path).join(', ')}`));
+    out.push(
+      finding('tools/enum-in-prose', target, at('$.inputSchema'), `${prose.map((p) => p.path).join(', ')}`),
+    );
   }
 
   // Annotations and output.
   if (!('readOnlyHint' in ann) && !('destructiveHint' in ann)) {
-    out.push(finding('tools/no-annotations', target, at('$.annotations'), 'neither readOnlyHint nor destructiveHint'));
+    out.push(
+      finding(
+        'tools/no-annotations',
+        target,
+        at('$.annotations'),
+        'neither readOnlyHint nor destructiveHint',
+      ),
+    );
   }
   if (!isObject(tool.outputSchema)) {
     out.push(finding('tools/no-output-schema', target, at('$.outputSchema'), 'no outputSchema'));
@@ -295,7 +388,14 @@ export function checkTemplateShape(target: string, item: Listed): Finding[] {
   const vars = [...item.name.matchAll(/\{[+#]?([^}]*)\}/g)].flatMap((m) => m[1]!.split(','));
   const open = vars.filter((v) => TARGET_PARAMS.test(v.replace(/\*$/, '')) || item.name.includes('{+'));
   return open.length > 0
-    ? [finding('tools/arbitrary-target', target, locationOf(item), `template variable ${open.join(', ')} takes any path or URL`)]
+    ? [
+        finding(
+          'tools/arbitrary-target',
+          target,
+          locationOf(item),
+          `template variable ${open.join(', ')} takes any path or URL`,
+        ),
+      ]
     : [];
 }
 

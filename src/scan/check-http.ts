@@ -65,7 +65,8 @@ async function fetchJson(target: HttpTarget, url: string): Promise<Record<string
 const withPath = (origin: string, wellKnown: string, path: string) =>
   `${origin}/.well-known/${wellKnown}${path === '/' ? '' : path.replace(/\/$/, '')}`;
 const sameUrl = (a: string, b: string) => a.replace(/\/$/, '') === b.replace(/\/$/, '');
-const BROAD_SCOPES = /^(?:\*|all|admin|root|superuser|full|full[_-]?access|everything|\*:\*|[\w-]+:\*|write:\*|read_write_all)$/i;
+const BROAD_SCOPES =
+  /^(?:\*|all|admin|root|superuser|full|full[_-]?access|everything|\*:\*|[\w-]+:\*|write:\*|read_write_all)$/i;
 
 /** The 401 challenge, RFC 9728 resource metadata and RFC 8414 authorization-server metadata. */
 async function checkAuthMetadata(
@@ -74,7 +75,8 @@ async function checkAuthMetadata(
   refusal: HttpExchange,
   out: Finding[],
 ): Promise<AuthFacts> {
-  const challenge = refusal.status === 401 ? parseChallenge(refusal.headers.get('www-authenticate')) : undefined;
+  const challenge =
+    refusal.status === 401 ? parseChallenge(refusal.headers.get('www-authenticate')) : undefined;
   if (refusal.status === 401 && challenge === undefined) {
     out.push(finding('auth/missing-www-authenticate', id, SERVER, '401 without a WWW-Authenticate header'));
   }
@@ -103,18 +105,33 @@ async function checkAuthMetadata(
   const resource = typeof prm.resource === 'string' ? prm.resource : undefined;
   if (resource === undefined || !sameUrl(resource, url.href)) {
     out.push(
-      finding('auth/resource-metadata-mismatch', id, SERVER, `resource is ${JSON.stringify(resource ?? null)}, the endpoint is ${url.href}`),
+      finding(
+        'auth/resource-metadata-mismatch',
+        id,
+        SERVER,
+        `resource is ${JSON.stringify(resource ?? null)}, the endpoint is ${url.href}`,
+      ),
     );
   }
-  const scopes = Array.isArray(prm.scopes_supported) ? prm.scopes_supported.filter((s) => typeof s === 'string') : undefined;
+  const scopes = Array.isArray(prm.scopes_supported)
+    ? prm.scopes_supported.filter((s) => typeof s === 'string')
+    : undefined;
   const broad = (scopes ?? []).filter((s) => BROAD_SCOPES.test(s));
   if (broad.length > 0) {
     out.push(finding('authz/broad-scope', id, SERVER, `scopes_supported includes ${broad.join(', ')}`));
   }
-  const issuer = Array.isArray(prm.authorization_servers) ? prm.authorization_servers.find((s) => typeof s === 'string') : undefined;
-  const facts = { required: true, ...(scopes ? { scopesSupported: scopes } : {}), ...(resource ? { resource } : {}) };
+  const issuer = Array.isArray(prm.authorization_servers)
+    ? prm.authorization_servers.find((s) => typeof s === 'string')
+    : undefined;
+  const facts = {
+    required: true,
+    ...(scopes ? { scopesSupported: scopes } : {}),
+    ...(resource ? { resource } : {}),
+  };
   if (typeof issuer !== 'string') {
-    out.push(finding('auth/as-metadata-missing', id, SERVER, 'the resource metadata names no authorization_servers'));
+    out.push(
+      finding('auth/as-metadata-missing', id, SERVER, 'the resource metadata names no authorization_servers'),
+    );
     return facts;
   }
   let as: Record<string, unknown> | undefined;
@@ -139,17 +156,37 @@ async function checkAuthMetadata(
     return { ...facts, issuer };
   }
   if (as.issuer !== issuer) {
-    out.push(finding('auth/as-issuer-mismatch', id, SERVER, `issuer is ${JSON.stringify(as.issuer ?? null)}, expected ${issuer}`));
+    out.push(
+      finding(
+        'auth/as-issuer-mismatch',
+        id,
+        SERVER,
+        `issuer is ${JSON.stringify(as.issuer ?? null)}, expected ${issuer}`,
+      ),
+    );
   }
-  const methods = Array.isArray(as.code_challenge_methods_supported) ? as.code_challenge_methods_supported : [];
+  const methods = Array.isArray(as.code_challenge_methods_supported)
+    ? as.code_challenge_methods_supported
+    : [];
   if (!methods.includes('S256')) {
-    out.push(finding('auth/pkce-missing', id, SERVER, `code_challenge_methods_supported: ${JSON.stringify(methods)}`));
+    out.push(
+      finding(
+        'auth/pkce-missing',
+        id,
+        SERVER,
+        `code_challenge_methods_supported: ${JSON.stringify(methods)}`,
+      ),
+    );
   }
   if (methods.includes('plain')) {
-    out.push(finding('auth/pkce-plain-allowed', id, SERVER, 'code_challenge_methods_supported includes plain'));
+    out.push(
+      finding('auth/pkce-plain-allowed', id, SERVER, 'code_challenge_methods_supported includes plain'),
+    );
   }
   if (typeof as.registration_endpoint === 'string') {
-    out.push(finding('auth/open-registration', id, SERVER, `registration_endpoint ${as.registration_endpoint}`));
+    out.push(
+      finding('auth/open-registration', id, SERVER, `registration_endpoint ${as.registration_endpoint}`),
+    );
   }
   return { ...facts, issuer, asMetadata: as };
 }
@@ -168,11 +205,17 @@ async function forgedTokens(facts: AuthFacts, target: HttpTarget): Promise<[stri
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const tokens: [string, string][] = [
     ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`],
-    ['garbage signature', `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.${randomBytes(256).toString('base64url')}`],
+    [
+      'garbage signature',
+      `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.${randomBytes(256).toString('base64url')}`,
+    ],
   ];
   const own = await generateKeyPair('ES256', { extractable: true });
   const jwk = await exportJWK(own.publicKey);
-  tokens.push(['embedded jwk header', await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', jwk }).sign(own.privateKey)]);
+  tokens.push([
+    'embedded jwk header',
+    await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', jwk }).sign(own.privateKey),
+  ]);
   tokens.push([
     'jku header',
     await new SignJWT(claims)
@@ -183,12 +226,20 @@ async function forgedTokens(facts: AuthFacts, target: HttpTarget): Promise<[stri
   const jwksUri = facts.asMetadata?.jwks_uri;
   if (typeof jwksUri === 'string') {
     const jwks = await fetchJson(target, jwksUri);
-    const key = Array.isArray(jwks?.keys) ? (jwks.keys as unknown[]).find((k) => isObject(k) && k.kty === 'RSA') : undefined;
+    const key = Array.isArray(jwks?.keys)
+      ? (jwks.keys as unknown[]).find((k) => isObject(k) && k.kty === 'RSA')
+      : undefined;
     if (isObject(key)) {
       try {
-        const pem = createPublicKey({ key: key as JWK & Record<string, string>, format: 'jwk' }).export({ type: 'spki', format: 'pem' });
+        const pem = createPublicKey({ key: key as JWK & Record<string, string>, format: 'jwk' }).export({
+          type: 'spki',
+          format: 'pem',
+        });
         const header = { alg: 'HS256', ...(typeof key.kid === 'string' ? { kid: key.kid } : {}) };
-        tokens.push(['HS256 keyed with the published RSA key', await new SignJWT(claims).setProtectedHeader(header).sign(Buffer.from(String(pem)))]);
+        tokens.push([
+          'HS256 keyed with the published RSA key',
+          await new SignJWT(claims).setProtectedHeader(header).sign(Buffer.from(String(pem))),
+        ]);
       } catch {
         // A key Node cannot read is not one this check can use.
       }
@@ -235,7 +286,14 @@ export async function checkHttpEndpoint(target: HttpTarget, id: string): Promise
     for (const [variant, token] of await forgedTokens(auth, target)) {
       const forged = await toolsListedWith({ ...target, credential: { authorization: `Bearer ${token}` } });
       if (forged.count !== undefined) {
-        out.push(finding('auth/forged-token-accepted', id, { kind: 'server', path: variant }, `a token with ${variant} listed ${forged.count} tool(s)`));
+        out.push(
+          finding(
+            'auth/forged-token-accepted',
+            id,
+            { kind: 'server', path: variant },
+            `a token with ${variant} listed ${forged.count} tool(s)`,
+          ),
+        );
       }
     }
   }
@@ -256,11 +314,23 @@ export async function checkQueryToken(target: HttpTarget, id: string): Promise<F
   const viaQuery = await toolsListedWith({ ...target, credential: {}, url: inQuery });
   return viaQuery.count === undefined
     ? []
-    : [finding('auth/query-token-accepted', id, SERVER, 'the token in ?access_token= listed tools without an Authorization header')];
+    : [
+        finding(
+          'auth/query-token-accepted',
+          id,
+          SERVER,
+          'the token in ?access_token= listed tools without an Authorization header',
+        ),
+      ];
 }
 
 /** Origin, CORS and session checks, on the session the inventory was read with. */
-export async function checkHttpSession(target: HttpTarget, id: string, session: HttpSession, auth: AuthFacts): Promise<Finding[]> {
+export async function checkHttpSession(
+  target: HttpTarget,
+  id: string,
+  session: HttpSession,
+  auth: AuthFacts,
+): Promise<Finding[]> {
   const out: Finding[] = [];
   const foreign = await session.exchange('tools/list', {}, { headers: { origin: FOREIGN_ORIGIN } });
   if (foreign.status < 300 && foreign.reply?.result) {
@@ -305,12 +375,26 @@ export async function checkHttpSession(target: HttpTarget, id: string, session: 
   if (sid !== undefined) {
     const distinct = new Set(sid).size;
     if (sid.length < 16 || distinct < 8) {
-      out.push(finding('transport/weak-session-id', id, SERVER, `Mcp-Session-Id of ${sid.length} characters (${distinct} distinct)`));
+      out.push(
+        finding(
+          'transport/weak-session-id',
+          id,
+          SERVER,
+          `Mcp-Session-Id of ${sid.length} characters (${distinct} distinct)`,
+        ),
+      );
     }
     if (auth.required) {
       const bare = await session.exchange('tools/list', {}, { credential: false });
       if (bare.status < 300 && bare.reply?.result) {
-        out.push(finding('transport/session-not-bound', id, SERVER, 'tools/list with the session id and no credential was answered'));
+        out.push(
+          finding(
+            'transport/session-not-bound',
+            id,
+            SERVER,
+            'tools/list with the session id and no credential was answered',
+          ),
+        );
       }
     }
   }

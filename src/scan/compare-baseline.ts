@@ -26,20 +26,34 @@ export function readBaseline(file: string): BaselineTarget[] {
     throw new ScanError('scan-bad-input', `--baseline ${file}: not a readable JSON file`, { cause: err });
   }
   if (!isObject(parsed) || parsed.schemaVersion !== 1 || !Array.isArray(parsed.targets)) {
-    throw new ScanError('scan-bad-input', `--baseline ${file}: not a portcullis scan --json report (schemaVersion 1)`);
+    throw new ScanError(
+      'scan-bad-input',
+      `--baseline ${file}: not a portcullis scan --json report (schemaVersion 1)`,
+    );
   }
   return parsed.targets.filter(isObject).map((t) => ({
     id: typeof t.id === 'string' ? t.id : '',
     inventory: (Array.isArray(t.inventory) ? t.inventory : [])
       .filter(isObject)
       .filter((i) => typeof i.kind === 'string' && typeof i.name === 'string' && typeof i.hash === 'string')
-      .map((i) => ({ kind: i.kind as InventoryItem['kind'], name: i.name as string, hash: i.hash as string })),
+      .map((i) => ({
+        kind: i.kind as InventoryItem['kind'],
+        name: i.name as string,
+        hash: i.hash as string,
+      })),
   }));
 }
 
 /** The baseline entry for a target: the same id, or the only one when both reports have one. */
-export function baselineFor(baseline: readonly BaselineTarget[], target: Target, targetCount: number): BaselineTarget | undefined {
-  return baseline.find((b) => b.id === target.id) ?? (baseline.length === 1 && targetCount === 1 ? baseline[0] : undefined);
+export function baselineFor(
+  baseline: readonly BaselineTarget[],
+  target: Target,
+  targetCount: number,
+): BaselineTarget | undefined {
+  return (
+    baseline.find((b) => b.id === target.id) ??
+    (baseline.length === 1 && targetCount === 1 ? baseline[0] : undefined)
+  );
 }
 
 /** Findings for what changed from `before` to `after`. */

@@ -17,9 +17,13 @@ export async function createScanGuard(url: URL, timeoutMs: number): Promise<Egre
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    addresses = isIP(host)
+      ? [host]
+      : (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
   } catch (err) {
-    throw new ScanError('scan-connect-failed', `${url.origin}: the host name does not resolve`, { cause: err });
+    throw new ScanError('scan-connect-failed', `${url.origin}: the host name does not resolve`, {
+      cause: err,
+    });
   }
   const internal = addresses.filter((a) => classifyAddress(a) !== undefined);
   return createEgressGuard({
@@ -35,5 +39,9 @@ export async function createScanGuard(url: URL, timeoutMs: number): Promise<Egre
 /** Whether the target is on this machine: plain HTTP and missing Origin checks weigh differently. */
 export function isLoopbackUrl(url: URL): boolean {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && classifyAddress(host) === 'loopback');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    (isIP(host) !== 0 && classifyAddress(host) === 'loopback')
+  );
 }

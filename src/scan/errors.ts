@@ -11,7 +11,11 @@ export type ScanErrorCode =
 
 /** A scan that could not be carried out (exit code 2), as opposed to a finding. */
 export class ScanError extends PortcullisError<ScanErrorCode> {
-  constructor(code: ScanErrorCode, publicMessage: string, options: { detail?: string; cause?: unknown } = {}) {
+  constructor(
+    code: ScanErrorCode,
+    publicMessage: string,
+    options: { detail?: string; cause?: unknown } = {},
+  ) {
     super(code, publicMessage, options);
     this.name = 'ScanError';
   }

@@ -119,7 +119,8 @@ export async function postMessage(
 /** The 2026-07-28 request: the per-request `_meta` envelope and the standard headers. */
 export function modernMessage(id: number, method: string, params: Record<string, unknown> = {}) {
   const field = NAME_FIELD[method];
-  const name = field !== undefined && typeof params[field] === 'string' ? (params[field] as string) : undefined;
+  const value = field !== undefined ? params[field] : undefined;
+  const name = typeof value === 'string' ? value : undefined;
   const headers: Record<string, string> = {
     'mcp-protocol-version': MODERN_REVISION,
     'mcp-method': method,
@@ -178,7 +179,11 @@ export class HttpSession implements Session {
   }
 
   /** One request, raw: the exchange, with the caller's header changes applied last. */
-  async exchange(method: string, params?: Record<string, unknown>, opts: PostOptions = {}): Promise<HttpExchange> {
+  async exchange(
+    method: string,
+    params?: Record<string, unknown>,
+    opts: PostOptions = {},
+  ): Promise<HttpExchange> {
     const { message, headers } = this.frame(this.nextId++, method, params);
     return postMessage(this.target, message, {
       credential: opts.credential ?? this.credential,

@@ -34,7 +34,13 @@ const LISTS: readonly {
 }[] = [
   { method: 'tools/list', field: 'tools', kind: 'tool', capability: 'tools', nameOf: (i) => i.name },
   { method: 'prompts/list', field: 'prompts', kind: 'prompt', capability: 'prompts', nameOf: (i) => i.name },
-  { method: 'resources/list', field: 'resources', kind: 'resource', capability: 'resources', nameOf: (i) => i.uri },
+  {
+    method: 'resources/list',
+    field: 'resources',
+    kind: 'resource',
+    capability: 'resources',
+    nameOf: (i) => i.uri,
+  },
   {
     method: 'resources/templates/list',
     field: 'resourceTemplates',
@@ -75,7 +81,10 @@ export async function listInventory(session: Session): Promise<Inventory> {
       if (!reply.result) {
         // -32601 for tools on a server without tools is an empty list, not a problem.
         if (list.kind === 'tool' && reply.error?.code !== -32601) {
-          throw new ScanError('scan-protocol-error', `tools/list failed: ${reply.error?.message ?? 'no result'}`);
+          throw new ScanError(
+            'scan-protocol-error',
+            `tools/list failed: ${reply.error?.message ?? 'no result'}`,
+          );
         }
         if (list.kind !== 'tool') problems.push(`${list.method}: ${reply.error?.message ?? 'no result'}`);
         break;
@@ -85,7 +94,9 @@ export async function listInventory(session: Session): Promise<Inventory> {
       for (const entry of Array.isArray(entries) ? entries : []) {
         const name = isObject(entry) ? list.nameOf(entry) : undefined;
         if (!isObject(entry) || typeof name !== 'string') {
-          problems.push(`${list.method}: an entry without a ${list.kind === 'tool' ? 'name' : 'uri'} was skipped`);
+          problems.push(
+            `${list.method}: an entry without a ${list.kind === 'tool' ? 'name' : 'uri'} was skipped`,
+          );
           continue;
         }
         if (count++ >= MAX_ITEMS) break;
@@ -102,7 +113,11 @@ export async function listInventory(session: Session): Promise<Inventory> {
     }
   }
   if (session.hello.instructions !== undefined) {
-    items.push({ kind: 'instructions', name: INSTRUCTIONS_KEY, raw: { instructions: session.hello.instructions } });
+    items.push({
+      kind: 'instructions',
+      name: INSTRUCTIONS_KEY,
+      raw: { instructions: session.hello.instructions },
+    });
   }
   return { items, problems, toolsListed };
 }
@@ -114,7 +129,9 @@ export function hashOf(raw: unknown): string {
   try {
     return hashDefinition(raw);
   } catch {
-    return `sha256:${createHash('sha256').update(JSON.stringify(raw) ?? '').digest('hex')}`;
+    return `sha256:${createHash('sha256')
+      .update(JSON.stringify(raw) ?? '')
+      .digest('hex')}`;
   }
 }
 

@@ -40,8 +40,14 @@ export function invalidArguments(tool: Listed): Record<string, unknown> {
 }
 
 const INTERNALS: readonly [string, RegExp][] = [
-  ['a stack trace', /\n\s+at\s+\S.*:\d+:\d+|\bTraceback \(most recent call last\)|\bat [\w$.<>]+ \((?:file:\/\/|\/)[^)]+:\d+:\d+\)/],
-  ['SQL', /\b(?:SELECT\s+[\w*,\s]+\s+FROM|INSERT\s+INTO|syntax error at or near|SQLITE_\w+|ER_\w+_ERROR|psql:|ORA-\d{5})/i],
+  [
+    'a stack trace',
+    /\n\s+at\s+\S.*:\d+:\d+|\bTraceback \(most recent call last\)|\bat [\w$.<>]+ \((?:file:\/\/|\/)[^)]+:\d+:\d+\)/,
+  ],
+  [
+    'SQL',
+    /\b(?:SELECT\s+[\w*,\s]+\s+FROM|INSERT\s+INTO|syntax error at or near|SQLITE_\w+|ER_\w+_ERROR|psql:|ORA-\d{5})/i,
+  ],
   ['a filesystem path', /(?:^|[\s"'(])\/(?:home|usr|var|opt|etc|srv|root|app|tmp)\/[\w.@-]+\/[\w./@-]+/],
 ];
 
@@ -55,7 +61,11 @@ function textOf(value: unknown): string {
 }
 
 /** Invalid arguments to read-only tools: refused with a usable message, and nothing internal in it. */
-export async function probeInvalidArguments(session: Session, id: string, items: readonly Listed[]): Promise<Finding[]> {
+export async function probeInvalidArguments(
+  session: Session,
+  id: string,
+  items: readonly Listed[],
+): Promise<Finding[]> {
   const out: Finding[] = [];
   for (const tool of items.filter(isProbeable).slice(0, MAX_PROBED_TOOLS)) {
     const loc = { kind: 'tool', name: tool.name } as const;
@@ -72,19 +82,44 @@ export async function probeInvalidArguments(session: Session, id: string, items:
     const result = reply.result;
     const text = reply.error ? `${reply.error.message} ${textOf(reply.error.data)}` : textOf(result);
     if (reply.status !== undefined && reply.status >= 500) {
-      out.push(finding('validation/server-error', id, loc, `invalid arguments answered HTTP ${reply.status}`));
+      out.push(
+        finding('validation/server-error', id, loc, `invalid arguments answered HTTP ${reply.status}`),
+      );
     } else if (reply.error?.code === -32603) {
-      out.push(finding('validation/server-error', id, loc, 'invalid arguments answered -32603 (internal error)'));
+      out.push(
+        finding('validation/server-error', id, loc, 'invalid arguments answered -32603 (internal error)'),
+      );
     } else if (result && result.isError !== true) {
-      out.push(finding('validation/invalid-arguments-accepted', id, loc, 'arguments of the wrong type and an unknown key gave a normal result'));
+      out.push(
+        finding(
+          'validation/invalid-arguments-accepted',
+          id,
+          loc,
+          'arguments of the wrong type and an unknown key gave a normal result',
+        ),
+      );
     }
     const leaks = INTERNALS.filter(([, re]) => re.test(text)).map(([what]) => what);
     if (leaks.length > 0) {
-      out.push(finding('validation/error-leaks-internals', id, loc, `the answer to invalid arguments shows ${leaks.join(', ')}`));
+      out.push(
+        finding(
+          'validation/error-leaks-internals',
+          id,
+          loc,
+          `the answer to invalid arguments shows ${leaks.join(', ')}`,
+        ),
+      );
     }
     const secrets = findSecretsIn(reply.error ?? result);
     if (secrets.length > 0) {
-      out.push(finding('secrets/in-response', id, loc, `${secrets.join(', ')} in the answer to invalid arguments (value not shown)`));
+      out.push(
+        finding(
+          'secrets/in-response',
+          id,
+          loc,
+          `${secrets.join(', ')} in the answer to invalid arguments (value not shown)`,
+        ),
+      );
     }
   }
   return out;
@@ -97,7 +132,11 @@ export async function probeInvalidArguments(session: Session, id: string, items:
  * one — refused before anything runs, as the invalid-argument probe is — and of listings
  * otherwise. Stops at the first sign of a limit.
  */
-export async function probeRateLimit(session: HttpSession, id: string, items: readonly Listed[]): Promise<Finding[]> {
+export async function probeRateLimit(
+  session: HttpSession,
+  id: string,
+  items: readonly Listed[],
+): Promise<Finding[]> {
   const tool = items.find(isProbeable);
   const request = tool
     ? () => session.exchange('tools/call', { name: tool.name, arguments: invalidArguments(tool) })
@@ -111,7 +150,8 @@ export async function probeRateLimit(session: HttpSession, id: string, items: re
     const answers = await Promise.allSettled(Array.from({ length: batch }, request));
     for (const a of answers) {
       if (a.status !== 'fulfilled') continue;
-      const inBand = a.value.reply?.error && /rate.?limit|too many requests/i.test(a.value.reply.error.message);
+      const inBand =
+        a.value.reply?.error && /rate.?limit|too many requests/i.test(a.value.reply.error.message);
       if (a.value.status === 429 || inBand) {
         limited = { status: a.value.status, retryAfter: a.value.headers.get('retry-after') };
         break;
@@ -119,10 +159,19 @@ export async function probeRateLimit(session: HttpSession, id: string, items: re
     }
   }
   if (!limited) {
-    return [finding('ratelimit/no-limit', id, { kind: 'server' }, `${sent} ${what} in a burst, none limited`)];
+    return [
+      finding('ratelimit/no-limit', id, { kind: 'server' }, `${sent} ${what} in a burst, none limited`),
+    ];
   }
   if (limited.status === 429 && limited.retryAfter === null) {
-    return [finding('ratelimit/no-retry-after', id, { kind: 'server' }, `429 after ${sent} ${what}, without Retry-After`)];
+    return [
+      finding(
+        'ratelimit/no-retry-after',
+        id,
+        { kind: 'server' },
+        `429 after ${sent} ${what}, without Retry-After`,
+      ),
+    ];
   }
   return [];
 }

@@ -70,16 +70,24 @@ function isPlaintextSecret(name: string, value: string): boolean {
   const bare = value.replace(/^(?:Bearer|Basic|Token)\s+/i, '');
   if (bare === '' || REFERENCE.test(bare) || /\$\{[^}]+\}/.test(bare)) return false;
   if (secretPatterns.redact(value).findings.length > 0) return true;
-  return SECRET_NAME.test(name) && bare.length >= 8 && !/^(?:true|false|null|none|changeme|\*+|x+|<[^>]+>)$/i.test(bare);
+  return (
+    SECRET_NAME.test(name) &&
+    bare.length >= 8 &&
+    !/^(?:true|false|null|none|changeme|\*+|x+|<[^>]+>)$/i.test(bare)
+  );
 }
 
 const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 const RUNNERS = /^(?:npx|bunx|pnpx|uvx|pipx|deno|docker|pnpm|yarn|npm)$/;
-const BRIDGES = /(?:^|\/)(?:mcp-remote|mcp-proxy|supergateway|@modelcontextprotocol\/server-remote|remote-mcp)(?:@|$)/;
+const BRIDGES =
+  /(?:^|\/)(?:mcp-remote|mcp-proxy|supergateway|@modelcontextprotocol\/server-remote|remote-mcp)(?:@|$)/;
 
 function packageArg(command: string, args: readonly string[]): string | undefined {
   const base = command.split('/').pop()!;
-  if (!/^(?:npx|bunx|pnpx|uvx)$/.test(base) && !(/^(?:pnpm|yarn|npm)$/.test(base) && /^(?:dlx|exec)$/.test(args[0] ?? ''))) {
+  if (
+    !/^(?:npx|bunx|pnpx|uvx)$/.test(base) &&
+    !(/^(?:pnpm|yarn|npm)$/.test(base) && /^(?:dlx|exec)$/.test(args[0] ?? ''))
+  ) {
     return undefined;
   }
   return args.find((a, i) => !a.startsWith('-') && !(i === 0 && /^(?:dlx|exec)$/.test(a)));
@@ -90,11 +98,19 @@ function isPinned(pkg: string): boolean {
   return versioned !== null || pkg.startsWith('.') || pkg.startsWith('/');
 }
 
-function serversIn(parsed: Record<string, unknown>): { format: ClientConfig['format']; entries: [string, Record<string, unknown>][] } {
+function serversIn(parsed: Record<string, unknown>): {
+  format: ClientConfig['format'];
+  entries: [string, Record<string, unknown>][];
+} {
   const entriesOf = (v: unknown, prefix = ''): [string, Record<string, unknown>][] =>
-    isObject(v) ? Object.entries(v).filter((e): e is [string, Record<string, unknown>] => isObject(e[1])).map(([n, s]) => [`${prefix}${n}`, s]) : [];
+    isObject(v)
+      ? Object.entries(v)
+          .filter((e): e is [string, Record<string, unknown>] => isObject(e[1]))
+          .map(([n, s]) => [`${prefix}${n}`, s])
+      : [];
   if (isObject(parsed.servers)) return { format: 'vscode', entries: entriesOf(parsed.servers) };
-  if (isObject(parsed.mcp) && isObject(parsed.mcp.servers)) return { format: 'vscode', entries: entriesOf(parsed.mcp.servers) };
+  if (isObject(parsed.mcp) && isObject(parsed.mcp.servers))
+    return { format: 'vscode', entries: entriesOf(parsed.mcp.servers) };
   const entries = entriesOf(parsed.mcpServers);
   if (isObject(parsed.projects)) {
     for (const [project, p] of Object.entries(parsed.projects)) {
@@ -106,7 +122,9 @@ function serversIn(parsed: Record<string, unknown>): { format: ClientConfig['for
 }
 
 const strings = (v: unknown): Record<string, string> =>
-  isObject(v) ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  isObject(v)
+    ? Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'))
+    : {};
 
 /** Reads and checks a client configuration file. */
 export function readClientConfig(file: string): ClientConfig {
@@ -114,12 +132,17 @@ export function readClientConfig(file: string): ClientConfig {
   try {
     parsed = JSON.parse(stripJsonComments(fs.readFileSync(file, 'utf8')));
   } catch (err) {
-    throw new ScanError('scan-bad-input', `--client-config ${file}: not a readable JSON file`, { cause: err });
+    throw new ScanError('scan-bad-input', `--client-config ${file}: not a readable JSON file`, {
+      cause: err,
+    });
   }
   if (!isObject(parsed)) throw new ScanError('scan-bad-input', `--client-config ${file}: not a JSON object`);
   const { format, entries } = serversIn(parsed);
   if (entries.length === 0) {
-    throw new ScanError('scan-bad-input', `--client-config ${file}: no MCP servers found (mcpServers, servers or mcp.servers)`);
+    throw new ScanError(
+      'scan-bad-input',
+      `--client-config ${file}: no MCP servers found (mcpServers, servers or mcp.servers)`,
+    );
   }
   const id = file;
   const servers: ConfiguredServer[] = [];
@@ -130,19 +153,43 @@ export function readClientConfig(file: string): ClientConfig {
     const headers = strings(s.headers);
     for (const [k, v] of Object.entries(env)) {
       if (isPlaintextSecret(k, v)) {
-        findings.push(finding('config/plaintext-secret', id, loc(`env.${k}`), `server “${name}”: env.${k} holds a literal secret (value not shown)`));
+        findings.push(
+          finding(
+            'config/plaintext-secret',
+            id,
+            loc(`env.${k}`),
+            `server “${name}”: env.${k} holds a literal secret (value not shown)`,
+          ),
+        );
       }
     }
     for (const [k, v] of Object.entries(headers)) {
       if (isPlaintextSecret(k, v)) {
-        findings.push(finding('config/plaintext-secret', id, loc(`headers.${k}`), `server “${name}”: header ${k} holds a literal secret (value not shown)`));
+        findings.push(
+          finding(
+            'config/plaintext-secret',
+            id,
+            loc(`headers.${k}`),
+            `server “${name}”: header ${k} holds a literal secret (value not shown)`,
+          ),
+        );
       }
     }
     const args = Array.isArray(s.args) ? s.args.filter((a): a is string => typeof a === 'string') : [];
     args.forEach((a, i) => {
       const previous = args[i - 1] ?? '';
-      if (secretPatterns.redact(a).findings.length > 0 || (/^--?[\w-]*(?:key|token|secret|password)/i.test(previous) && !REFERENCE.test(a))) {
-        findings.push(finding('config/plaintext-secret', id, loc(`args[${i}]`), `server “${name}”: argument ${i} holds a literal secret (value not shown)`));
+      if (
+        secretPatterns.redact(a).findings.length > 0 ||
+        (/^--?[\w-]*(?:key|token|secret|password)/i.test(previous) && !REFERENCE.test(a))
+      ) {
+        findings.push(
+          finding(
+            'config/plaintext-secret',
+            id,
+            loc(`args[${i}]`),
+            `server “${name}”: argument ${i} holds a literal secret (value not shown)`,
+          ),
+        );
       }
     });
     const url = typeof s.url === 'string' ? s.url : typeof s.serverUrl === 'string' ? s.serverUrl : undefined;
@@ -151,22 +198,60 @@ export function readClientConfig(file: string): ClientConfig {
       const base = s.command.split('/').pop()!;
       const remote = args.find((a) => /^https?:\/\//i.test(a) && !LOOPBACK_HOST.test(safeHost(a)));
       if (args.some((a) => BRIDGES.test(a)) || (RUNNERS.test(base) && remote)) {
-        findings.push(finding('config/stdio-bridge', id, loc('command'), `server “${name}” runs ${base} ${args.slice(0, 3).join(' ')} locally${remote ? ` to reach ${safeOrigin(remote)}` : ''}`));
+        findings.push(
+          finding(
+            'config/stdio-bridge',
+            id,
+            loc('command'),
+            `server “${name}” runs ${base} ${args.slice(0, 3).join(' ')} locally${remote ? ` to reach ${safeOrigin(remote)}` : ''}`,
+          ),
+        );
       }
       if (remote?.startsWith('http:')) {
-        findings.push(finding('config/insecure-url', id, loc('args'), `server “${name}” reaches ${safeOrigin(remote)} over plain HTTP`));
+        findings.push(
+          finding(
+            'config/insecure-url',
+            id,
+            loc('args'),
+            `server “${name}” reaches ${safeOrigin(remote)} over plain HTTP`,
+          ),
+        );
       }
       const pkg = packageArg(s.command, args);
       if (pkg !== undefined && !isPinned(pkg)) {
-        findings.push(finding('config/unpinned-package', id, loc('args'), `server “${name}” runs ${base} ${pkg} (no exact version)`));
+        findings.push(
+          finding(
+            'config/unpinned-package',
+            id,
+            loc('args'),
+            `server “${name}” runs ${base} ${pkg} (no exact version)`,
+          ),
+        );
       }
     } else if (url !== undefined) {
       servers.push({ name, transport: 'http', url, headers });
       if (/^http:/i.test(url) && !LOOPBACK_HOST.test(safeHost(url))) {
-        findings.push(finding('config/insecure-url', id, loc('url'), `server “${name}” is ${safeOrigin(url)} over plain HTTP`));
+        findings.push(
+          finding(
+            'config/insecure-url',
+            id,
+            loc('url'),
+            `server “${name}” is ${safeOrigin(url)} over plain HTTP`,
+          ),
+        );
       }
-      if (secretPatterns.redact(url).findings.length > 0 || /[?&](?:api[_-]?key|token|access_token|key|secret)=[^&${]/i.test(url)) {
-        findings.push(finding('config/plaintext-secret', id, loc('url'), `server “${name}”: the URL carries a credential (value not shown)`));
+      if (
+        secretPatterns.redact(url).findings.length > 0 ||
+        /[?&](?:api[_-]?key|token|access_token|key|secret)=[^&${]/i.test(url)
+      ) {
+        findings.push(
+          finding(
+            'config/plaintext-secret',
+            id,
+            loc('url'),
+            `server “${name}”: the URL carries a credential (value not shown)`,
+          ),
+        );
       }
     }
   }

@@ -66,7 +66,10 @@ export function renderHuman(report: ScanReport, opts: { failOn: Severity; exitCo
     for (const check of checks) {
       const def = CHECKS[check];
       const hits = inArea.filter((f) => f.check === check);
-      const worst = hits.reduce<Severity>((w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w), 'info');
+      const worst = hits.reduce<Severity>(
+        (w, f) => (severityRank(f.severity) > severityRank(w) ? f.severity : w),
+        'info',
+      );
       lines.push([
         plain('  '),
         styled(worst.toUpperCase().padEnd(8), SEVERITY_STYLE[worst]),
@@ -83,7 +86,8 @@ export function renderHuman(report: ScanReport, opts: { failOn: Severity; exitCo
           plain(f.evidence),
         ]);
       }
-      if (hits.length > 20) lines.push([styled(`      · … and ${hits.length - 20} more (see --json)`, 'dim')]);
+      if (hits.length > 20)
+        lines.push([styled(`      · … and ${hits.length - 20} more (see --json)`, 'dim')]);
       if (severityRank(worst) >= severityRank('medium')) {
         lines.push([styled('      why: ', 'dim'), plain(def.why)]);
         lines.push([styled('      fix: ', 'dim'), plain(def.fix)]);

@@ -51,12 +51,21 @@ export function renderSarif(report: ScanReport): Record<string, unknown> {
               const c = CHECKS[id];
               return {
                 id,
-                name: id.replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase()).replace(/^\w/, (ch) => ch.toUpperCase()),
+                name: id
+                  .replace(/[/-](\w)/g, (_, ch: string) => ch.toUpperCase())
+                  .replace(/^\w/, (ch) => ch.toUpperCase()),
                 shortDescription: { text: c.title },
                 fullDescription: { text: c.why },
-                help: { text: `${c.fix} (${c.source})`, markdown: `**Fix:** ${c.fix}\n\n**Source:** ${c.source}` },
+                help: {
+                  text: `${c.fix} (${c.source})`,
+                  markdown: `**Fix:** ${c.fix}\n\n**Source:** ${c.source}`,
+                },
                 defaultConfiguration: { level: LEVEL[c.severity] },
-                properties: { 'security-severity': SECURITY_SEVERITY[c.severity], tags: ['security', 'mcp', c.area], precision: 'high' },
+                properties: {
+                  'security-severity': SECURITY_SEVERITY[c.severity],
+                  tags: ['security', 'mcp', c.area],
+                  precision: 'high',
+                },
               };
             }),
           },
@@ -86,7 +95,11 @@ export function renderSarif(report: ScanReport): Record<string, unknown> {
             },
           ],
           partialFingerprints: { 'portcullisFinding/v1': f.fingerprint },
-          properties: { severity: f.severity, 'security-severity': SECURITY_SEVERITY[f.severity], target: f.target },
+          properties: {
+            severity: f.severity,
+            'security-severity': SECURITY_SEVERITY[f.severity],
+            target: f.target,
+          },
         })),
       },
     ],

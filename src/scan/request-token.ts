@@ -17,7 +17,11 @@ const basic = (id: string, secret: string) =>
 
 async function post(target: HttpTarget, url: string, body: string, headers: Record<string, string>) {
   try {
-    const res = await target.guard.fetch(url, { method: 'POST', body, headers: { accept: 'application/json', ...headers } });
+    const res = await target.guard.fetch(url, {
+      method: 'POST',
+      body,
+      headers: { accept: 'application/json', ...headers },
+    });
     let json: unknown;
     try {
       json = JSON.parse(res.text());
@@ -71,7 +75,11 @@ export async function requestClientCredentialsToken(
  * active probe that leaves something behind on the server: a client registration, named
  * "portcullis-scan probe".
  */
-export async function probeSelfRegisteredClientCredentials(target: HttpTarget, id: string, auth: AuthFacts): Promise<Finding[]> {
+export async function probeSelfRegisteredClientCredentials(
+  target: HttpTarget,
+  id: string,
+  auth: AuthFacts,
+): Promise<Finding[]> {
   const endpoint = auth.asMetadata?.registration_endpoint;
   if (typeof endpoint !== 'string' || typeof auth.asMetadata?.token_endpoint !== 'string') return [];
   const reg = await post(

@@ -81,7 +81,10 @@ function scopeFindings(id: string, auth: AuthFacts, items: readonly Listed[]): F
       'authz/one-scope-for-all',
       id,
       { kind: 'server' },
-      `scopes_supported is ${JSON.stringify(auth.scopesSupported)} while ${writers.length} tool(s) change things (${writers.slice(0, 3).map((w) => w.name).join(', ')})`,
+      `scopes_supported is ${JSON.stringify(auth.scopesSupported)} while ${writers.length} tool(s) change things (${writers
+        .slice(0, 3)
+        .map((w) => w.name)
+        .join(', ')})`,
     ),
   ];
 }
@@ -99,7 +102,8 @@ async function checkInventory(
     .join(', ');
   progress(`checking ${counts}`);
   const findings = inventory.items.flatMap((item) => checkItem(id, item));
-  for (const problem of inventory.problems) findings.push(finding('scan/partial', id, { kind: 'server', path: problem }, problem));
+  for (const problem of inventory.problems)
+    findings.push(finding('scan/partial', id, { kind: 'server', path: problem }, problem));
   if (opts.active) {
     progress('probing read-only tools with invalid arguments');
     findings.push(...(await probeInvalidArguments(session, id, inventory.items)));
@@ -117,7 +121,13 @@ async function checkInventory(
   return { inventory, findings };
 }
 
-async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: string, opts: ScanOptions, progress: (s: string) => void, closers: (() => Promise<void>)[]) {
+async function scanHttp(
+  spec: Extract<TargetSpec, { transport: 'http' }>,
+  id: string,
+  opts: ScanOptions,
+  progress: (s: string) => void,
+  closers: (() => Promise<void>)[],
+) {
   const guard = await createScanGuard(spec.url, opts.requestTimeoutMs);
   closers.push(() => guard.close());
   let target: HttpTarget = { url: spec.url, guard, credential: spec.headers };
@@ -136,16 +146,29 @@ async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: st
   if (hasCredential) {
     const open = await openHttpSession(target);
     if (open.kind === 'refused') {
-      throw new ScanError('scan-connect-failed', `the server refused the given credential (HTTP ${open.exchange.status})`);
+      throw new ScanError(
+        'scan-connect-failed',
+        `the server refused the given credential (HTTP ${open.exchange.status})`,
+      );
     }
     session = open.session;
   } else if (endpoint.listedWithoutCredential) {
     const open = await openHttpSession({ ...target, credential: {} });
     if (open.kind === 'open') session = open.session;
   } else if (endpoint.refusedStatus === 401 || endpoint.refusedStatus === 403) {
-    findings.push(finding('scan/credential-needed', id, { kind: 'server' }, `HTTP ${endpoint.refusedStatus} without a credential`));
+    findings.push(
+      finding(
+        'scan/credential-needed',
+        id,
+        { kind: 'server' },
+        `HTTP ${endpoint.refusedStatus} without a credential`,
+      ),
+    );
   } else {
-    throw new ScanError('scan-protocol-error', `the server did not complete an MCP handshake (HTTP ${endpoint.refusedStatus ?? '?'})`);
+    throw new ScanError(
+      'scan-protocol-error',
+      `the server did not complete an MCP handshake (HTTP ${endpoint.refusedStatus ?? '?'})`,
+    );
   }
   if (!session) {
     return { findings, listed: false, items: [] as Listed[], hello: undefined };
@@ -166,7 +189,13 @@ async function scanHttp(spec: Extract<TargetSpec, { transport: 'http' }>, id: st
   return { findings, listed: inventory.toolsListed, items: inventory.items, hello: session.hello };
 }
 
-async function scanStdio(spec: Extract<TargetSpec, { transport: 'stdio' }>, id: string, opts: ScanOptions, progress: (s: string) => void, closers: (() => Promise<void>)[]) {
+async function scanStdio(
+  spec: Extract<TargetSpec, { transport: 'stdio' }>,
+  id: string,
+  opts: ScanOptions,
+  progress: (s: string) => void,
+  closers: (() => Promise<void>)[],
+) {
   progress('starting the server in the sandbox');
   const session = await openStdioSession({ ...spec, timeoutMs: opts.requestTimeoutMs });
   closers.push(() => session.close());
@@ -192,12 +221,21 @@ async function scanTarget(spec: TargetSpec, opts: ScanOptions, targetCount: numb
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ScanError('scan-timeout', `the scan of this server took longer than ${opts.targetTimeoutMs} ms`)),
+      () =>
+        reject(
+          new ScanError(
+            'scan-timeout',
+            `the scan of this server took longer than ${opts.targetTimeoutMs} ms`,
+          ),
+        ),
       opts.targetTimeoutMs,
     );
   });
   try {
-    const work = spec.transport === 'http' ? scanHttp(spec, id, opts, progress, closers) : scanStdio(spec, id, opts, progress, closers);
+    const work =
+      spec.transport === 'http'
+        ? scanHttp(spec, id, opts, progress, closers)
+        : scanStdio(spec, id, opts, progress, closers);
     // The work goes on after a deadline until its sessions are closed below; its late failure is
     // already reported as the timeout.
     work.catch(() => {});
@@ -207,7 +245,9 @@ async function scanTarget(spec: TargetSpec, opts: ScanOptions, targetCount: numb
       id,
       transport: spec.transport,
       location: masker.redact(location).text,
-      ...(result.hello ? { protocolVersion: result.hello.protocolVersion, server: result.hello.serverInfo ?? {} } : {}),
+      ...(result.hello
+        ? { protocolVersion: result.hello.protocolVersion, server: result.hello.serverInfo ?? {} }
+        : {}),
       listed: result.listed,
       inventory,
     };
@@ -219,9 +259,17 @@ async function scanTarget(spec: TargetSpec, opts: ScanOptions, targetCount: numb
     const message = isScanError(err) ? err.publicMessage : err instanceof Error ? err.message : String(err);
     const tls = tlsProblem(err);
     const findings = [finding('scan/target-failed', id, { kind: 'server' }, masker.redact(message).text)];
-    if (tls) findings.push(finding('transport/tls-invalid', id, { kind: 'server' }, `TLS handshake failed: ${tls}`));
+    if (tls)
+      findings.push(finding('transport/tls-invalid', id, { kind: 'server' }, `TLS handshake failed: ${tls}`));
     return {
-      target: { id, transport: spec.transport, location: masker.redact(location).text, listed: false, inventory: [], error: masker.redact(message).text },
+      target: {
+        id,
+        transport: spec.transport,
+        location: masker.redact(location).text,
+        listed: false,
+        inventory: [],
+        error: masker.redact(message).text,
+      },
       findings,
     };
   } finally {
@@ -243,7 +291,12 @@ function shadowingFindings(outcomes: readonly TargetOutcome[]): Finding[] {
     ids.length < 2
       ? []
       : ids.map((id) =>
-          finding('poisoning/tool-shadowing', id, { kind: 'tool', name }, `also served by ${ids.filter((o) => o !== id).join(', ')}`),
+          finding(
+            'poisoning/tool-shadowing',
+            id,
+            { kind: 'tool', name },
+            `also served by ${ids.filter((o) => o !== id).join(', ')}`,
+          ),
         ),
   );
 }

@@ -79,7 +79,9 @@ export function legacyHello(result: Record<string, unknown>): ServerHello {
 /** The hello of a 2026-07-28 `server/discover` result. */
 export function modernHello(result: Record<string, unknown>): ServerHello {
   const meta = isObject(result._meta) ? result._meta : {};
-  const info = isObject(meta['io.modelcontextprotocol/serverInfo']) ? meta['io.modelcontextprotocol/serverInfo'] : {};
+  const info = isObject(meta['io.modelcontextprotocol/serverInfo'])
+    ? meta['io.modelcontextprotocol/serverInfo']
+    : {};
   return {
     era: 'modern',
     protocolVersion: MODERN_REVISION,

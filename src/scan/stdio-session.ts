@@ -1,6 +1,14 @@
 import { startProcess, type ChildHandle, type SandboxRequest } from '../sandbox/index.js';
 import { ScanError } from './errors.js';
-import { asReply, initializeParams, isObject, legacyHello, type RpcReply, type ServerHello, type Session } from './session.js';
+import {
+  asReply,
+  initializeParams,
+  isObject,
+  legacyHello,
+  type RpcReply,
+  type ServerHello,
+  type Session,
+} from './session.js';
 
 export interface StdioTarget {
   readonly command: string;
@@ -74,10 +82,17 @@ class StdioSession implements Session {
       this.stderrTail = (this.stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL);
     });
     void child.exited.then((exit) => {
-      const how = exit.error ? exit.error.message : exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+      const how = exit.error
+        ? exit.error.message
+        : exit.signal
+          ? `signal ${exit.signal}`
+          : `code ${exit.code}`;
       const tail = this.stderrTail.trim();
       this.fail(
-        new ScanError('scan-server-exited', `the server exited (${how})${tail ? `: ${tail.slice(-500)}` : ''}`),
+        new ScanError(
+          'scan-server-exited',
+          `the server exited (${how})${tail ? `: ${tail.slice(-500)}` : ''}`,
+        ),
       );
     });
   }
@@ -102,7 +117,11 @@ class StdioSession implements Session {
     if (!isObject(message)) return;
     if (typeof message.method === 'string' && message.id !== undefined && message.id !== null) {
       // A server-to-client request (sampling, roots, elicitation): the scanner offers none.
-      this.write({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Not supported by the scanner' } });
+      this.write({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32601, message: 'Not supported by the scanner' },
+      });
       return;
     }
     if (typeof message.id !== 'number') return;
@@ -158,7 +177,9 @@ export async function openStdioSession(target: StdioTarget): Promise<Session> {
       ...(target.cwd !== undefined ? { cwd: target.cwd } : {}),
     });
   } catch (err) {
-    throw new ScanError('scan-connect-failed', err instanceof Error ? err.message : String(err), { cause: err });
+    throw new ScanError('scan-connect-failed', err instanceof Error ? err.message : String(err), {
+      cause: err,
+    });
   }
   const session = new StdioSession(child, target.timeoutMs);
   try {

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- the test looks for escape sequences on stdout */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -54,7 +55,11 @@ describe('a hostile server against the scanner', () => {
       'poisoning/suspicious-text (instructions)',
     ]) {
       assert.ok(
-        seen.some((s: string) => s === expected || (expected.startsWith('poisoning') && s.startsWith('poisoning/') && s.endsWith('(instructions)'))),
+        seen.some(
+          (s: string) =>
+            s === expected ||
+            (expected.startsWith('poisoning') && s.startsWith('poisoning/') && s.endsWith('(instructions)')),
+        ),
         `${expected} not in ${seen.join(', ')}`,
       );
     }
@@ -63,12 +68,24 @@ describe('a hostile server against the scanner', () => {
 
   it('cannot get a destructive or unannotated tool called, whatever its annotations claim', async () => {
     const record = path.join(dir, 'calls.txt');
-    const r = await runCli(['scan', '--quiet', '--json', '--active', '--allow-write', dir, ...stdio('bait', '--record', record)]);
+    const r = await runCli([
+      'scan',
+      '--quiet',
+      '--json',
+      '--active',
+      '--allow-write',
+      dir,
+      ...stdio('bait', '--record', record),
+    ]);
     assert.notEqual(r.code, 2, r.stderr);
     const called = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').trim().split('\n') : [];
     assert.deepEqual([...new Set(called)], ['list_files'], 'only the honest read-only tool may be probed');
     const report = JSON.parse(r.stdout);
-    assert.ok(report.findings.some((f: any) => f.check === 'authz/destructive-marked-read-only' && f.location.name === 'drop_tables'));
+    assert.ok(
+      report.findings.some(
+        (f: any) => f.check === 'authz/destructive-marked-read-only' && f.location.name === 'drop_tables',
+      ),
+    );
   });
 
   it('cannot hang the scan: a server that never answers ends in exit 2 within the deadline', async () => {
@@ -78,7 +95,15 @@ describe('a hostile server against the scanner', () => {
     assert.match(r.stdout, /no answer within 1000 ms/);
     const list = await runCli(['scan', '--quiet', '--timeout', '1', ...stdio('hang-list')]);
     assert.equal(list.code, 2, 'a scan that never saw the tools must not pass as clean');
-    const whole = await runCli(['scan', '--quiet', '--timeout', '5', '--deadline', '1', ...stdio('hang-list')]);
+    const whole = await runCli([
+      'scan',
+      '--quiet',
+      '--timeout',
+      '5',
+      '--deadline',
+      '1',
+      ...stdio('hang-list'),
+    ]);
     assert.equal(whole.code, 2);
     assert.match(whole.stdout, /took longer than 1000 ms/);
     assert.ok(Date.now() - started < 30_000);

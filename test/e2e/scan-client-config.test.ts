@@ -36,7 +36,16 @@ describe('portcullis scan --client-config', () => {
             args: ['-y', '@modelcontextprotocol/server-github'],
             env: { GITHUB_PERSONAL_ACCESS_TOKEN: GITHUB_PAT },
           },
-          crm: { command: 'npx', args: ['-y', 'mcp-remote@0.1.38', 'https://crm.example.com/mcp', '--header', `Authorization: Bearer ${API_KEY}`] },
+          crm: {
+            command: 'npx',
+            args: [
+              '-y',
+              'mcp-remote@0.1.38',
+              'https://crm.example.com/mcp',
+              '--header',
+              `Authorization: Bearer ${API_KEY}`,
+            ],
+          },
           legacy: { url: 'http://tools.example.com/mcp', headers: { 'X-Api-Key': API_KEY } },
         },
       }),
@@ -100,6 +109,9 @@ describe('portcullis scan --client-config', () => {
     const r = await runCli(['scan', '--quiet', '--client-config', write('nothing.json', '{"editor": {}}')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no MCP servers found/);
-    assert.equal((await runCli(['scan', '--quiet', '--client-config', path.join(dir, 'absent.json')])).code, 2);
+    assert.equal(
+      (await runCli(['scan', '--quiet', '--client-config', path.join(dir, 'absent.json')])).code,
+      2,
+    );
   });
 });

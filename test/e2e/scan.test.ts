@@ -11,7 +11,11 @@ import { runCli } from '../helpers/cli.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { addClient, openOAuthTables } from '../helpers/oauth-gateway.js';
 import { NODE, REFERENCE_SERVERS } from '../helpers/upstream-servers.js';
-import { PLANTED_TOKEN, startVulnerableServer, type VulnerableServer } from '../fixtures/scan-vulnerable-server.js';
+import {
+  PLANTED_TOKEN,
+  startVulnerableServer,
+  type VulnerableServer,
+} from '../fixtures/scan-vulnerable-server.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
@@ -77,7 +81,8 @@ describe('portcullis scan of a deliberately vulnerable server', () => {
     await scanJson([server.url, '--active']);
     const called = new Set(server.calls.map((c) => c.name));
     assert.ok(called.size > 0, 'the active scan probed nothing');
-    for (const never of ['delete_all_orders', 'run_sql', 'anything']) assert.ok(!called.has(never), `${never} was called`);
+    for (const never of ['delete_all_orders', 'run_sql', 'anything'])
+      assert.ok(!called.has(never), `${never} was called`);
     assert.ok(server.calls.length <= 5 + 200, `${server.calls.length} calls`);
   });
 
@@ -95,7 +100,10 @@ describe('portcullis scan of a deliberately vulnerable server', () => {
     const first = await runCli(['scan', server.url, '--json', '--output', baseline, '--quiet']);
     assert.equal(first.code, 1, first.stderr);
     const same = await scanJson([server.url, '--baseline', baseline]);
-    assert.deepEqual(same.report.findings.filter((f: any) => f.check.startsWith('drift/')), []);
+    assert.deepEqual(
+      same.report.findings.filter((f: any) => f.check.startsWith('drift/')),
+      [],
+    );
     server.pullRug();
     const { report } = await scanJson([server.url, '--baseline', baseline]);
     const drift = report.findings.filter((f: any) => f.check.startsWith('drift/'));
@@ -225,9 +233,13 @@ describe('the SARIF output', () => {
     }
     const tool = path.join(ROOT, 'node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool');
     const out = path.join(dir, 'validation.sarif');
-    const { stdout } = await promisify(execFile)(tool, ['validate', file, '--output', out, '--log', 'ForceOverwrite'], {
-      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
-    });
+    const { stdout } = await promisify(execFile)(
+      tool,
+      ['validate', file, '--output', out, '--log', 'ForceOverwrite'],
+      {
+        env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1' },
+      },
+    );
     assert.match(stdout, /Analysis completed successfully/);
     const validation = JSON.parse(fs.readFileSync(out, 'utf8'));
     const errors = validation.runs[0].results.filter((x: any) => x.level === 'error');
@@ -235,7 +247,12 @@ describe('the SARIF output', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the published JSON schema names every check the scanner has', () => {
+  it('the published JSON schema and docs/scan.md name every check the scanner has', () => {
     assert.deepEqual(reportSchema.$defs.finding.properties.check.enum, CHECK_IDS);
+    const docs = fs.readFileSync(path.join(ROOT, 'docs/scan.md'), 'utf8');
+    assert.deepEqual(
+      CHECK_IDS.filter((id) => !docs.split('\n').some((line) => line.startsWith(`| \`${id}\` `))),
+      [],
+    );
   });
 });

@@ -50,13 +50,15 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 function parseHeader(raw: string): [string, string] {
   const i = raw.indexOf(':');
   const name = i > 0 ? raw.slice(0, i).trim() : '';
-  if (!/^[!#$%&'*+.^_`|~\w-]+$/.test(name)) throw new UsageError(text`--header ${raw.slice(0, 40)}: expected "Name: value"`);
+  if (!/^[!#$%&'*+.^_`|~\w-]+$/.test(name))
+    throw new UsageError(text`--header ${raw.slice(0, 40)}: expected "Name: value"`);
   return [name.toLowerCase(), raw.slice(i + 1).trim()];
 }
 
 function seconds(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 3600) throw new UsageError(`${flag} must be a number of seconds between 0 and 3600`);
+  if (!Number.isFinite(n) || n <= 0 || n > 3600)
+    throw new UsageError(`${flag} must be a number of seconds between 0 and 3600`);
   return Math.round(n * 1000);
 }
 
@@ -73,11 +75,14 @@ function baseEnv(names: readonly string[]): Record<string, string> {
 /** `${env:X}` / `${X}` from this process's environment; undefined when the value cannot be resolved. */
 function resolveReference(value: string): string | undefined {
   let unresolved = false;
-  const out = value.replace(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}|\$\{[^}]*\}/g, (m, name: string | undefined) => {
-    const v = name !== undefined ? process.env[name] : undefined;
-    if (v === undefined) unresolved = true;
-    return v ?? m;
-  });
+  const out = value.replace(
+    /\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}|\$\{[^}]*\}/g,
+    (m, name: string | undefined) => {
+      const v = name !== undefined ? process.env[name] : undefined;
+      if (v === undefined) unresolved = true;
+      return v ?? m;
+    },
+  );
   return unresolved ? undefined : out;
 }
 
@@ -104,7 +109,12 @@ function specOfConfigured(
     } catch {
       return undefined;
     }
-    return { transport: 'http', url, headers: Object.fromEntries(Object.entries(resolved(s.headers)).map(([k, v]) => [k.toLowerCase(), v])), id };
+    return {
+      transport: 'http',
+      url,
+      headers: Object.fromEntries(Object.entries(resolved(s.headers)).map(([k, v]) => [k.toLowerCase(), v])),
+      id,
+    };
   }
   return {
     transport: 'stdio',
@@ -117,7 +127,10 @@ function specOfConfigured(
   };
 }
 
-function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[]; clientConfig?: ClientConfig } {
+function targetsOf(
+  flags: ScanFlags,
+  operands: string[],
+): { targets: TargetSpec[]; clientConfig?: ClientConfig } {
   const sandbox = {
     network: flags.allowNetwork === true,
     readable: flags.allowRead.map((p) => path.resolve(p)),
@@ -126,8 +139,11 @@ function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[
     cpuSeconds: 300,
     openFiles: 1024,
   };
-  const modes = [flags.stdio, flags.clientConfig !== undefined, !flags.stdio && operands.length > 0].filter(Boolean).length;
-  if (modes !== 1) throw new UsageError('give one of: a URL, --stdio -- COMMAND ARGS, or --client-config FILE');
+  const modes = [flags.stdio, flags.clientConfig !== undefined, !flags.stdio && operands.length > 0].filter(
+    Boolean,
+  ).length;
+  if (modes !== 1)
+    throw new UsageError('give one of: a URL, --stdio -- COMMAND ARGS, or --client-config FILE');
   if (flags.clientConfig !== undefined) {
     const config = readClientConfig(flags.clientConfig);
     const targets = flags.configOnly
@@ -138,7 +154,9 @@ function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[
   if (flags.stdio) {
     const [command, ...args] = operands;
     if (command === undefined) throw new UsageError('--stdio needs the server command after --');
-    return { targets: [{ transport: 'stdio', command, args, env: baseEnv(flags.env), sandbox, cwd: process.cwd() }] };
+    return {
+      targets: [{ transport: 'stdio', command, args, env: baseEnv(flags.env), sandbox, cwd: process.cwd() }],
+    };
   }
   if (operands.length !== 1) throw new UsageError('give one URL');
   let url: URL;
@@ -147,7 +165,8 @@ function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[
   } catch {
     throw new UsageError(text`not a URL: ${operands[0]}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError('the URL must be http:// or https://');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError('the URL must be http:// or https://');
   const headers: Record<string, string> = Object.fromEntries(flags.header.map(parseHeader));
   if (flags.bearerEnv !== undefined) {
     const token = process.env[flags.bearerEnv];
@@ -163,7 +182,9 @@ function targetsOf(flags: ScanFlags, operands: string[]): { targets: TargetSpec[
     if (!secret) throw new UsageError(`--secret-env ${flags.secretEnv}: the variable is not set`);
     clientCredentials = { id: flags.clientCredentials, secret };
   }
-  return { targets: [{ transport: 'http', url, headers, ...(clientCredentials ? { clientCredentials } : {}) }] };
+  return {
+    targets: [{ transport: 'http', url, headers, ...(clientCredentials ? { clientCredentials } : {}) }],
+  };
 }
 
 function write(report: ScanReport, flags: ScanFlags, exitCode: number): void {
@@ -188,28 +209,63 @@ export function register(program: Command): void {
         'above --fail-on; 1: findings at or above it; 2: the scan could not be done. See docs/scan.md.',
     )
     .argument('[target...]', 'the server URL, or with --stdio the command and its arguments (after --)')
-    .option('--stdio', 'start the server given after -- and speak MCP over its stdin/stdout (inside the sandbox)')
+    .option(
+      '--stdio',
+      'start the server given after -- and speak MCP over its stdin/stdout (inside the sandbox)',
+    )
     .option('--header <header>', 'a request header for the server, "Name: value" (repeatable)', collect, [])
     .option('--bearer-env <var>', 'send "Authorization: Bearer $VAR"')
-    .option('--client-credentials <id>', 'log in as this machine client (client_credentials grant at the server’s authorization server)')
-    .option('--secret-env <var>', 'the client secret for --client-credentials, from this environment variable')
-    .option('--client-config <file>', 'scan every server of a Claude Desktop, Claude Code, VS Code or Cursor configuration file')
+    .option(
+      '--client-credentials <id>',
+      'log in as this machine client (client_credentials grant at the server’s authorization server)',
+    )
+    .option(
+      '--secret-env <var>',
+      'the client secret for --client-credentials, from this environment variable',
+    )
+    .option(
+      '--client-config <file>',
+      'scan every server of a Claude Desktop, Claude Code, VS Code or Cursor configuration file',
+    )
     .option('--config-only', 'with --client-config: check the file only; start and connect no server')
-    .option('--active', 'also probe: invalid arguments to read-only tools, a re-listing, a burst of ≤ 200 listings')
-    .addOption(new Option('--json', 'print the report as JSON (docs/scan-report.schema.json)').conflicts('sarif'))
+    .option(
+      '--active',
+      'also probe: invalid arguments to read-only tools, a re-listing, a burst of ≤ 200 listings',
+    )
+    .addOption(
+      new Option('--json', 'print the report as JSON (docs/scan-report.schema.json)').conflicts('sarif'),
+    )
     .option('--sarif', 'print the report as SARIF 2.1.0')
     .option('--output <file>', 'write the --json or --sarif report to FILE and print the human report')
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this').choices(SEVERITIES).default('high'))
-    .option('--baseline <file>', 'an earlier --json report: report what changed since (new and changed definitions)')
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this')
+        .choices(SEVERITIES)
+        .default('high'),
+    )
+    .option(
+      '--baseline <file>',
+      'an earlier --json report: report what changed since (new and changed definitions)',
+    )
     .option('--timeout <seconds>', 'deadline of each request', '15')
     .option('--deadline <seconds>', 'deadline of the scan of each server', '120')
-    .option('--allow-read <path>', 'stdio: a path the server may read in the sandbox (repeatable)', collect, [])
-    .option('--allow-write <path>', 'stdio: a path the server may write in the sandbox (repeatable)', collect, [])
+    .option(
+      '--allow-read <path>',
+      'stdio: a path the server may read in the sandbox (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--allow-write <path>',
+      'stdio: a path the server may write in the sandbox (repeatable)',
+      collect,
+      [],
+    )
     .option('--allow-network', 'stdio: give the sandboxed server network access')
     .option('--env <name>', 'stdio: pass this environment variable to the server (repeatable)', collect, [])
     .option('--quiet', 'no progress lines on stderr')
     .action(async (operands: string[], flags: ScanFlags) => {
-      if (flags.output !== undefined && !flags.json && !flags.sarif) throw new UsageError('--output needs --json or --sarif');
+      if (flags.output !== undefined && !flags.json && !flags.sarif)
+        throw new UsageError('--output needs --json or --sarif');
       const requestTimeoutMs = seconds(flags.timeout, '--timeout');
       const targetTimeoutMs = seconds(flags.deadline, '--deadline');
       let report: ScanReport;
@@ -228,12 +284,17 @@ export function register(program: Command): void {
       } catch (err) {
         if (err instanceof UsageError) throw err;
         // The scan could not be carried out: exit 2, never the "clean" 0 or the "findings" 1.
-        const message = isScanError(err) ? err.publicMessage : err instanceof Error ? err.message : String(err);
+        const message = isScanError(err)
+          ? err.publicMessage
+          : err instanceof Error
+            ? err.message
+            : String(err);
         throw new CommandFailed(`scan failed: ${message}`, { exitCode: 2 });
       }
       const exitCode = exitCodeOf(report, flags.failOn);
       write(report, flags, exitCode);
-      if (exitCode === 2) throw new CommandFailed('the scan of at least one server failed (see the report)', { exitCode: 2 });
+      if (exitCode === 2)
+        throw new CommandFailed('the scan of at least one server failed (see the report)', { exitCode: 2 });
       if (exitCode === 1) throw new CommandFailed('');
     });
 }
