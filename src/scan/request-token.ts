@@ -15,6 +15,7 @@ const form = (fields: Record<string, string>) => new URLSearchParams(fields).toS
 const basic = (id: string, secret: string) =>
   `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
+/** A POST to an authorization-server endpoint through the scan's guard; the JSON answer ({} if none). */
 async function post(target: HttpTarget, url: string, body: string, headers: Record<string, string>) {
   try {
     const res = await target.guard.fetch(url, {
@@ -35,6 +36,16 @@ async function post(target: HttpTarget, url: string, body: string, headers: Reco
   }
 }
 
+export const postForm = (
+  target: HttpTarget,
+  url: string,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+) => post(target, url, form(fields), { 'content-type': 'application/x-www-form-urlencoded', ...headers });
+
+export const postJson = (target: HttpTarget, url: string, body: unknown) =>
+  post(target, url, JSON.stringify(body), { 'content-type': 'application/json' });
+
 function tokenEndpointOf(auth: AuthFacts): string {
   const endpoint = auth.asMetadata?.token_endpoint;
   if (typeof endpoint !== 'string') {
@@ -50,16 +61,16 @@ export async function requestClientCredentialsToken(
   clientId: string,
   secret: string,
 ): Promise<string> {
-  const res = await post(
+  const res = await postForm(
     target,
     tokenEndpointOf(auth),
-    form({
+    {
       grant_type: 'client_credentials',
       resource: auth.resource ?? target.url.href,
       // Every scope the server names: the authorization server narrows it to the client's own.
       ...(auth.scopesSupported?.length ? { scope: auth.scopesSupported.join(' ') } : {}),
-    }),
-    { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
+    },
+    { authorization: basic(clientId, secret) },
   );
   const token = res.json.access_token;
   if (res.status !== 200 || typeof token !== 'string') {
@@ -82,19 +93,14 @@ export async function probeSelfRegisteredClientCredentials(
 ): Promise<Finding[]> {
   const endpoint = auth.asMetadata?.registration_endpoint;
   if (typeof endpoint !== 'string' || typeof auth.asMetadata?.token_endpoint !== 'string') return [];
-  const reg = await post(
-    target,
-    endpoint,
-    JSON.stringify({
-      client_name: 'portcullis-scan probe',
-      application_type: 'web',
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }),
-    { 'content-type': 'application/json' },
-  );
+  const reg = await postJson(target, endpoint, {
+    client_name: 'portcullis-scan probe',
+    application_type: 'web',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+  });
   const clientId = reg.json.client_id;
   const secret = reg.json.client_secret;
   if (reg.status >= 300 || typeof clientId !== 'string' || typeof secret !== 'string') return [];

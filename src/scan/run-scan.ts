@@ -6,6 +6,7 @@ import { baselineFor, compareInventories, type BaselineTarget } from './compare-
 import { createScanGuard } from './create-scan-guard.js';
 import { isScanError, ScanError } from './errors.js';
 import { openHttpSession, type HttpSession, type HttpTarget } from './http-session.js';
+import { loginWithOAuth, type OAuthLoginOptions } from './login-oauth.js';
 import { listInventory, toInventoryItem, type Inventory, type Listed } from './list-inventory.js';
 import { probeInvalidArguments, probeRateLimit } from './probe-active.js';
 import { probeSelfRegisteredClientCredentials, requestClientCredentialsToken } from './request-token.js';
@@ -30,6 +31,8 @@ export type TargetSpec =
       readonly headers: Readonly<Record<string, string>>;
       /** `--client-credentials`: a machine login at the server's authorization server. */
       readonly clientCredentials?: { readonly id: string; readonly secret: string };
+      /** `--oauth`: a person's browser login; the URL to open is handed to this. */
+      readonly oauth?: OAuthLoginOptions;
       /** Set for servers of a client configuration file. */
       readonly id?: string;
     }
@@ -138,6 +141,13 @@ async function scanHttp(
     progress('requesting a client-credentials token');
     const { id: clientId, secret } = spec.clientCredentials;
     const token = await requestClientCredentialsToken(target, endpoint.auth, clientId, secret);
+    target = { ...target, credential: { ...target.credential, authorization: `Bearer ${token}` } };
+  }
+  if (spec.oauth) {
+    if (!endpoint.auth.required)
+      throw new ScanError('scan-bad-input', '--oauth: the server asked for no credential');
+    progress('signing in with OAuth (waiting for the browser)');
+    const token = await loginWithOAuth(target, endpoint.auth, spec.oauth);
     target = { ...target, credential: { ...target.credential, authorization: `Bearer ${token}` } };
   }
   const hasCredential = Object.keys(target.credential).length > 0;

@@ -26,6 +26,7 @@ interface ScanFlags {
   header: string[];
   bearerEnv?: string;
   clientCredentials?: string;
+  oauth?: boolean;
   secretEnv?: string;
   clientConfig?: string;
   configOnly?: boolean;
@@ -182,8 +183,25 @@ function targetsOf(
     if (!secret) throw new UsageError(`--secret-env ${flags.secretEnv}: the variable is not set`);
     clientCredentials = { id: flags.clientCredentials, secret };
   }
+  if (flags.oauth && (clientCredentials || headers.authorization)) {
+    throw new UsageError('--oauth cannot be combined with another credential');
+  }
+  const oauth = flags.oauth
+    ? {
+        timeoutMs: 300_000,
+        openUrl: (link: string) => printErr(text`scan: open this URL in your browser to sign in: ${link}\n`),
+      }
+    : undefined;
   return {
-    targets: [{ transport: 'http', url, headers, ...(clientCredentials ? { clientCredentials } : {}) }],
+    targets: [
+      {
+        transport: 'http',
+        url,
+        headers,
+        ...(clientCredentials ? { clientCredentials } : {}),
+        ...(oauth ? { oauth } : {}),
+      },
+    ],
   };
 }
 
@@ -215,6 +233,10 @@ export function register(program: Command): void {
     )
     .option('--header <header>', 'a request header for the server, "Name: value" (repeatable)', collect, [])
     .option('--bearer-env <var>', 'send "Authorization: Bearer $VAR"')
+    .option(
+      '--oauth',
+      'sign in as a person: the scanner registers itself, prints a URL to open and waits for the login on 127.0.0.1',
+    )
     .option(
       '--client-credentials <id>',
       'log in as this machine client (client_credentials grant at the server’s authorization server)',
@@ -276,7 +298,8 @@ export function register(program: Command): void {
           targets,
           active: flags.active === true,
           requestTimeoutMs,
-          targetTimeoutMs,
+          // The person's browser login has its own five minutes.
+          targetTimeoutMs: targetTimeoutMs + (flags.oauth ? 300_000 : 0),
           ...(baseline ? { baseline } : {}),
           ...(clientConfig ? { clientConfig } : {}),
           ...(flags.quiet ? {} : { progress: (line: string) => printErr(text`scan: ${line}\n`) }),
