@@ -4,42 +4,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
 import { CHECK_IDS } from '../../src/scan/index.js';
 import { runCli } from '../helpers/cli.js';
-import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
-import { addClient, openOAuthTables } from '../helpers/oauth-gateway.js';
-import { NODE, REFERENCE_SERVERS } from '../helpers/upstream-servers.js';
+import { tempDir } from '../helpers/gateway.js';
+import { atLeast, reportSchema, ROOT, scanJson } from '../helpers/scan.js';
 import {
   PLANTED_TOKEN,
   startVulnerableServer,
   type VulnerableServer,
 } from '../fixtures/scan-vulnerable-server.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const addFormats = ((addFormatsModule as any).default ?? addFormatsModule) as (ajv: Ajv2020) => Ajv2020;
-const reportSchema = JSON.parse(fs.readFileSync(path.join(ROOT, 'docs/scan-report.schema.json'), 'utf8'));
-const validateReport = addFormats(new Ajv2020({ strict: true, allErrors: true })).compile(reportSchema);
-
-/** Runs `portcullis scan ARGS --json --quiet` and returns the exit code and the parsed report. */
-async function scanJson(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  const r = await runCli(['scan', '--json', '--quiet', ...args], { env });
-  let report: any;
-  try {
-    report = JSON.parse(r.stdout);
-  } catch {
-    assert.fail(`no JSON report (exit ${r.code}): ${r.stderr}\n${r.stdout.slice(0, 500)}`);
-  }
-  assert.ok(validateReport(JSON.parse(r.stdout)), JSON.stringify(validateReport.errors, null, 2));
-  return { code: r.code, report, stdout: r.stdout, stderr: r.stderr };
-}
-
-const atLeast = (report: any, levels: string[]) =>
-  report.findings
-    .filter((f: any) => levels.includes(f.severity))
-    .map((f: any) => `${f.severity} ${f.check}${f.location.name ? ` ${f.location.name}` : ''}`)
-    .sort();
 
 describe('portcullis scan of a deliberately vulnerable server', () => {
   let server: VulnerableServer;
@@ -112,99 +85,6 @@ describe('portcullis scan of a deliberately vulnerable server', () => {
       ['high drift/changed-since-baseline lookup_order'],
     );
     fs.rmSync(dir, { recursive: true, force: true });
-  });
-});
-
-describe('portcullis scan of the reference servers over stdio (sandboxed)', () => {
-  const fsRoot = tempDir('portcullis-scan-fs-');
-  after(() => fs.rmSync(fsRoot, { recursive: true, force: true }));
-
-  for (const [name, args] of [
-    ['everything', [REFERENCE_SERVERS.everything]],
-    ['filesystem', [REFERENCE_SERVERS.filesystem, fsRoot]],
-    ['memory', [REFERENCE_SERVERS.memory]],
-  ] as const) {
-    it(`${name}: lists its tools and reports nothing at high or above`, async () => {
-      const extra = name === 'filesystem' ? ['--allow-read', fsRoot] : [];
-      const { code, report } = await scanJson(['--stdio', ...extra, '--', NODE, ...args]);
-      assert.equal(code, 0, JSON.stringify(report.targets[0].error ?? report.summary));
-      const target = report.targets[0];
-      assert.equal(target.listed, true);
-      assert.ok(target.inventory.filter((i: any) => i.kind === 'tool').length >= 5);
-      assert.deepEqual(atLeast(report, ['critical', 'high']), []);
-      if (name === 'filesystem') {
-        // Every path-taking tool is flagged; the server's own root check is invisible from outside.
-        const flagged: string[] = report.findings
-          .filter((f: any) => f.check === 'tools/arbitrary-target')
-          .map((f: any) => f.location.name);
-        assert.ok(flagged.includes('read_text_file') && flagged.includes('write_file'), flagged.join(', '));
-      }
-    });
-  }
-});
-
-describe('portcullis scan of the Portcullis gateway itself', () => {
-  let t: TestGateway;
-  let key: string;
-  before(async () => {
-    // Each scan sends several refused requests (no credential, forged tokens); three scans from
-    // one address would reach the failed-authentication block, which has its own tests.
-    t = await startTestGateway({ env: { PORTCULLIS_RATE_LIMITS__FAILED_AUTH__POINTS: '1000' } });
-    key = (await t.key()).key;
-  });
-  after(() => t.close());
-
-  it('with its key: 2026-07-28, no high or critical finding, and only the explained mediums', async () => {
-    const { code, report } = await scanJson([t.url, '--bearer-env', 'KEY', '--active'], { KEY: key });
-    assert.equal(code, 0, JSON.stringify(report.findings, null, 2));
-    assert.equal(report.targets[0].protocolVersion, '2026-07-28');
-    assert.equal(report.targets[0].server.name, 'portcullis');
-    assert.deepEqual(atLeast(report, ['critical', 'high']), []);
-    // docs/scan.md explains it: web_fetch takes any URL by design; the egress guard enforces it.
-    assert.deepEqual(atLeast(report, ['medium']), ['medium tools/arbitrary-target web_fetch']);
-  });
-
-  it('with --client-credentials: logs in at the gateway’s own authorization server and lists what the client may', async () => {
-    const db = openOAuthTables(t);
-    const client = await addClient(db, { grant: 'client_credentials', scopes: ['memory:read'] });
-    await db.close();
-    const args = [t.url, '--client-credentials', client.clientId, '--secret-env', 'SECRET'];
-    const { code, report, stdout } = await scanJson(args, { SECRET: client.clientSecret! });
-    assert.equal(code, 0, JSON.stringify(report.findings, null, 2));
-    const tools = report.targets[0].inventory
-      .filter((i: any) => i.kind === 'tool')
-      .map((i: any) => i.name)
-      .sort();
-    assert.deepEqual(tools, ['memory_get', 'memory_search']);
-    assert.ok(!stdout.includes(client.clientSecret!));
-    const wrong = await runCli(['scan', '--quiet', ...args], { env: { SECRET: 'not-the-secret' } });
-    assert.equal(wrong.code, 2);
-    assert.match(wrong.stdout, /client-credentials token request was refused \(invalid_client\)/);
-  });
-
-  it('without a credential: the auth metadata passes and no forged token gets in', async () => {
-    const { code, report } = await scanJson([t.url]);
-    assert.equal(code, 0);
-    assert.deepEqual(
-      report.findings.map((f: any) => f.check),
-      ['auth/open-registration', 'scan/credential-needed'],
-    );
-  });
-});
-
-describe('the exit code of portcullis scan, through the real process', () => {
-  it('is 0 below --fail-on, 1 at or above it, 2 when the scan cannot be done', async () => {
-    const everything = ['--stdio', '--', NODE, REFERENCE_SERVERS.everything];
-    assert.equal((await runCli(['scan', '--quiet', ...everything])).code, 0);
-    assert.equal((await runCli(['scan', '--quiet', '--fail-on', 'low', ...everything])).code, 1);
-    const refused = await runCli(['scan', 'http://127.0.0.1:9/mcp', '--quiet']);
-    assert.equal(refused.code, 2, refused.stdout);
-    assert.match(refused.stdout, /scan failed/);
-    const missing = await runCli(['scan', '--stdio', '--quiet', '--', '/nonexistent/server']);
-    assert.equal(missing.code, 2);
-    assert.equal((await runCli(['scan'])).code, 2);
-    assert.equal((await runCli(['scan', 'ftp://example.com/mcp'])).code, 2);
-    assert.equal((await runCli(['scan', 'http://127.0.0.1:9/mcp', '--fail-on', 'severe'])).code, 2);
   });
 });
 
