@@ -6,4 +6,11 @@
  */
 export class CommandFailed extends Error {
   override readonly name = 'CommandFailed';
+  /** 1, or 2 for a command whose contract gives "could not do its job" its own code (`scan`). */
+  readonly exitCode: 1 | 2;
+
+  constructor(message?: string, options: { exitCode?: 1 | 2 } = {}) {
+    super(message);
+    this.exitCode = options.exitCode ?? 1;
+  }
 }

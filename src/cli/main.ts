@@ -12,6 +12,7 @@ import * as keys from './commands/keys.js';
 import * as pins from './commands/pins.js';
 import * as policy from './commands/policy.js';
 import * as quarantine from './commands/quarantine.js';
+import * as scan from './commands/scan.js';
 import * as start from './commands/start.js';
 import * as users from './commands/users.js';
 import { CommandFailed } from './command-failed.js';
@@ -35,6 +36,7 @@ function buildProgram(): Command {
     pins,
     policy,
     inventory,
+    scan,
     doctor,
     users,
     clients,
@@ -46,7 +48,8 @@ function buildProgram(): Command {
 }
 
 /**
- * Runs the CLI and returns its exit code: 0 on success, 1 on a failure, 2 on a usage error. This is
+ * Runs the CLI and returns its exit code: 0 on success, 1 on a failure, 2 on a usage error (and
+ * for `scan`, a scan that could not be carried out). This is
  * the only place that decides it: commands report failure by throwing (CommandFailed, UsageError or
  * any error), never through `process.exitCode`, which a later step could overwrite.
  */
@@ -60,7 +63,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (err instanceof CommandFailed) {
       if (err.message) printErr(`portcullis: ${err.message}\n`);
-      return 1;
+      return err.exitCode;
     }
     if (err instanceof UsageError) {
       printErr(`portcullis: ${err.message}\n`);

@@ -80,3 +80,47 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 export function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
   printOut(`${renderTable(header, rows)}\n`);
 }
+
+/** A styled run of text (src/scan's human report); styles are names, never escape sequences. */
+export interface StyledSegment {
+  readonly text: string;
+  readonly style?: 'bold' | 'dim' | 'red' | 'yellow' | 'green' | 'cyan' | 'magenta';
+}
+
+const SGR: Readonly<Record<NonNullable<StyledSegment['style']>, string>> = {
+  bold: '1',
+  dim: '2',
+  red: '31',
+  yellow: '33',
+  green: '32',
+  cyan: '36',
+  magenta: '35',
+};
+
+/**
+ * Whether stdout is a terminal that wants colour: a TTY, `NO_COLOR` unset (no-color.org) and
+ * `TERM` not `dumb`. `FORCE_COLOR` turns colour on anyway (for tests and CI logs that render it).
+ */
+export function stdoutWantsColour(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return process.stdout.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+/**
+ * Lines of styled segments on stdout. Each segment's text is escaped exactly as `shown` escapes
+ * a value (so data cannot drive the terminal or break the line); the only escape sequences
+ * written are the SGR codes of the fixed table above, and only with `colour`.
+ */
+export function printStyled(lines: readonly (readonly StyledSegment[])[], colour: boolean): void {
+  const out = lines
+    .map((line) =>
+      line
+        .map((seg) => {
+          const s = shown(seg.text);
+          return colour && seg.style ? `\x1b[${SGR[seg.style]}m${s}\x1b[0m` : s;
+        })
+        .join(''),
+    )
+    .join('\n');
+  process.stdout.write(`${out}\n`);
+}
