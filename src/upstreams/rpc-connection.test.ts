@@ -191,22 +191,30 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     const asked: string[] = [];
     let answerFirst!: (v: Record<string, unknown>) => void;
     // The gateway's own re-listing is in flight throughout: it has no caller and asks nobody.
-    void conn.request('tools/list', {}, { timeoutMs: 5000 });
-    const a = conn.request('tools/call', { name: 'a' }, {
-      timeoutMs: 5000,
-      forCaller: true,
-      onInputRequest: () => (asked.push('a'), new Promise((resolve) => (answerFirst = resolve))),
-    });
+    const listing = conn.request('tools/list', {}, { timeoutMs: 5000 });
+    const a = conn.request(
+      'tools/call',
+      { name: 'a' },
+      {
+        timeoutMs: 5000,
+        forCaller: true,
+        onInputRequest: () => (asked.push('a'), new Promise((resolve) => (answerFirst = resolve))),
+      },
+    );
     await tick();
     f.say('{"jsonrpc":"2.0","id":"q1","method":"elicitation/create","params":{"message":"one?"}}\n');
     await tick();
     assert.deepEqual(asked, ['a']);
     // a now waits for its caller; b is the one request in flight that can be asking.
-    const b = conn.request('tools/call', { name: 'b' }, {
-      timeoutMs: 5000,
-      forCaller: true,
-      onInputRequest: () => (asked.push('b'), Promise.resolve({ action: 'decline' })),
-    });
+    const b = conn.request(
+      'tools/call',
+      { name: 'b' },
+      {
+        timeoutMs: 5000,
+        forCaller: true,
+        onInputRequest: () => (asked.push('b'), Promise.resolve({ action: 'decline' })),
+      },
+    );
     await tick();
     f.say('{"jsonrpc":"2.0","id":"q2","method":"elicitation/create","params":{"message":"two?"}}\n');
     await tick();
@@ -220,7 +228,8 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     const refused = f.written.find((m) => m.id === 'q3');
     assert.equal(refused?.error?.code, -32601);
     assert.deepEqual(f.written.find((m) => m.id === 'q1')?.result, { action: 'accept', content: {} });
+    f.say('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}\n');
     f.say('{"jsonrpc":"2.0","id":2,"result":{}}\n{"jsonrpc":"2.0","id":3,"result":{}}\n');
-    await Promise.all([a, b]);
+    await Promise.all([listing, a, b]);
   });
 });
