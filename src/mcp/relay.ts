@@ -1,4 +1,4 @@
-import type { CallNotification, InputRequest, LogLevel } from '../tools/index.js';
+import type { CallNotification, InputRequest } from '../tools/index.js';
 
 /** Where a running call's notifications and input requests go: the request's own stream. */
 export interface RelaySink {
@@ -75,17 +75,3 @@ export function createCallRelay(redact: <T>(value: T) => T): CallRelay {
     },
   };
 }
-
-/** RFC 5424 severities as MCP logging names them, least severe first. */
-export const LOG_LEVELS: readonly LogLevel[] = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-];
-
-export const isLogLevel = (v: unknown): v is LogLevel => (LOG_LEVELS as readonly unknown[]).includes(v);

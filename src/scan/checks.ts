@@ -52,7 +52,7 @@ const SPEC_TRANSPORT =
   'MCP specification 2025-11-25, Basic › Transports › Streamable HTTP › Security Warning';
 const SPEC_AUTH = 'MCP specification 2025-11-25, Basic › Authorization';
 const BEST_PRACTICES = 'MCP Security Best Practices';
-const CHECKLIST = 'Portcullis checklist (docs/scan.md)';
+const CHECKLIST = 'Portcullis checklist (docs/scanner.md)';
 
 const table = {
   // ── transport ────────────────────────────────────────────────────────────────────────────

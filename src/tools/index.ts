@@ -5,6 +5,8 @@ export { toolsConfigSchema, type ToolsConfig } from './config.js';
 export { defineTool, type BuiltInToolSpec } from './define-tool.js';
 export { createMemoryTools } from './memory/tools.js';
 export {
+  isLogLevel,
+  LOG_LEVELS,
   ToolInputError,
   type Checked,
   type ContentBlock,

@@ -39,7 +39,19 @@ export interface InputRequest {
   readonly upstream: string;
 }
 
-export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error' | 'critical' | 'alert' | 'emergency';
+/** RFC 5424 severities as MCP logging names them, least severe first. */
+export const LOG_LEVELS = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const isLogLevel = (v: unknown): v is LogLevel => (LOG_LEVELS as readonly unknown[]).includes(v);
 
 /** A notification relayed to the caller of one call. */
 export type CallNotification =

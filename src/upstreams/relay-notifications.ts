@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sanitiseText } from '../safety/index.js';
-import type { CallNotification, LogLevel, ToolContext } from '../tools/index.js';
+import { LOG_LEVELS, type CallNotification, type LogLevel, type ToolContext } from '../tools/index.js';
 import type { RequestOptions } from './rpc-connection.js';
 
 /** Caps on what one call relays to its caller: a server cannot flood a client through the gateway. */
@@ -12,18 +12,6 @@ export const RELAY_LIMITS = {
   /** Bytes of one relayed notification's params (as JSON); a larger one is dropped, not cut. */
   maxBytes: 8 * 1024,
 } as const;
-
-/** RFC 5424 severities as MCP logging names them, least severe first. */
-const LEVELS: readonly LogLevel[] = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-];
 
 /**
  * Without a level from the caller, nothing below `info` is relayed. The level is applied here,
@@ -84,7 +72,7 @@ export function createCallRelay(
 
   const drop = (why: DropReason) => void (dropped[why] = (dropped[why] ?? 0) + 1);
   const clean = (text: string) => deps.redact(sanitiseText(text.slice(0, RELAY_LIMITS.maxBytes)).text);
-  const minimum = LEVELS.indexOf(ctx.logLevel ?? DEFAULT_LEVEL);
+  const minimum = LOG_LEVELS.indexOf(ctx.logLevel ?? DEFAULT_LEVEL);
 
   const send = (notification: CallNotification) => {
     if (Buffer.byteLength(JSON.stringify(notification.params), 'utf8') > RELAY_LIMITS.maxBytes)
@@ -129,7 +117,7 @@ export function createCallRelay(
         return;
       }
       const { level, logger, data } = params;
-      const rank = typeof level === 'string' ? LEVELS.indexOf(level as LogLevel) : -1;
+      const rank = typeof level === 'string' ? LOG_LEVELS.indexOf(level as LogLevel) : -1;
       if (rank === -1 || !('data' in params) || (logger !== undefined && typeof logger !== 'string'))
         return drop('malformed');
       if (rank < minimum) return drop('level');

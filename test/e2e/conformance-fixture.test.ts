@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { runNode } from '../helpers/run-node.js';
 
 /**
  * The conformance fixture upstream (test/fixtures/conformance-server.ts) measured by the pinned
@@ -11,14 +11,7 @@ import { describe, it } from 'node:test';
 describe('MCP conformance: the conformance fixture upstream on its own', () => {
   it('passes every scored server scenario of 2026-07-28 and of 2025-11-25', async () => {
     const runner = path.resolve(import.meta.dirname, '../conformance/run-fixture.js');
-    const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [runner], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-      child.on('error', reject);
-      child.on('close', (c) => resolve({ code: c, output }));
-    });
+    const { code, output } = await runNode(runner);
     assert.equal(code, 0, output.slice(-4000));
     // The figures line per revision; "(0 fail)" counts scored scenarios only.
     assert.match(output, /fixture directly, 2026-07-28: (\d+) of \1 scored scenarios pass \(0 fail\)/);

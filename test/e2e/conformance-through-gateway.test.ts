@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { runNode } from '../helpers/run-node.js';
 
 /**
  * The pinned @modelcontextprotocol/conformance server scenarios run THROUGH a real gateway that
@@ -11,17 +11,8 @@ import { describe, it } from 'node:test';
  * (ignore-extra-params depends on timing). The policy-on run shows the scenarios the default
  * policy refuses (sampling) passing once the operator relays them.
  */
-function run(args: string[]): Promise<{ code: number | null; output: string }> {
-  const runner = path.resolve(import.meta.dirname, '../conformance/run-through-gateway.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}
+const run = (args: string[]) =>
+  runNode(path.resolve(import.meta.dirname, '../conformance/run-through-gateway.js'), args);
 
 const passed = (output: string, revision: string) => {
   const m = new RegExp(`through the gateway, ${revision}: (\\d+) of (\\d+) scored`).exec(output);

@@ -52,7 +52,7 @@ describe('portcullis scan of the Portcullis gateway itself', () => {
     assert.equal(report.targets[0].protocolVersion, '2026-07-28');
     assert.equal(report.targets[0].server.name, 'portcullis');
     assert.deepEqual(atLeast(report, ['critical', 'high']), []);
-    // docs/scan.md explains it: web_fetch takes any URL by design; the egress guard enforces it.
+    // docs/scanner.md explains it: web_fetch takes any URL by design; the egress guard enforces it.
     assert.deepEqual(atLeast(report, ['medium']), ['medium tools/arbitrary-target web_fetch']);
   });
 

@@ -127,9 +127,9 @@ describe('the SARIF output', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('the published JSON schema and docs/scan.md name every check the scanner has', () => {
+  it('the published JSON schema and docs/scanner.md name every check the scanner has', () => {
     assert.deepEqual(reportSchema.$defs.finding.properties.check.enum, CHECK_IDS);
-    const docs = fs.readFileSync(path.join(ROOT, 'docs/scan.md'), 'utf8');
+    const docs = fs.readFileSync(path.join(ROOT, 'docs/scanner.md'), 'utf8');
     assert.deepEqual(
       CHECK_IDS.filter((id) => !docs.split('\n').some((line) => line.startsWith(`| \`${id}\` `))),
       [],

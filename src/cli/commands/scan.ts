@@ -224,7 +224,7 @@ export function register(program: Command): void {
       'Audit an MCP server against the Portcullis checklist: a Streamable HTTP URL, a local server ' +
         '(--stdio -- COMMAND ARGS, always sandboxed) or every server of a client configuration file. ' +
         'Passive unless --active; never calls a tool that is not read-only. Exit 0: nothing at or ' +
-        'above --fail-on; 1: findings at or above it; 2: the scan could not be done. See docs/scan.md.',
+        'above --fail-on; 1: findings at or above it; 2: the scan could not be done. See docs/scanner.md.',
     )
     .argument('[target...]', 'the server URL, or with --stdio the command and its arguments (after --)')
     .option(

@@ -10,7 +10,8 @@ import type { Principal } from '../../auth/index.js';
 import { given, requestMeta, type RequestStage, type ToolCallRequest } from '../context.js';
 import { PARKED_STATE_PREFIX, stepOutcome } from '../park-call.js';
 import { isCallMethod } from '../protocol.js';
-import { createCallRelay, isLogLevel, type CallRelay } from '../relay.js';
+import { isLogLevel } from '../../tools/index.js';
+import { createCallRelay, type CallRelay } from '../relay.js';
 import { clientWentAway, refusalResponse, SESSION_NOT_FOUND } from '../render-http.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
