@@ -1,4 +1,10 @@
-import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import {
+  ProtocolError,
+  ProtocolErrorCode,
+  type CompleteResult,
+  type GetPromptResult,
+  type ReadResourceResult,
+} from '@modelcontextprotocol/server';
 import type { ContentBlock, SurfaceMethod } from '../tools/index.js';
 import type { ToolResult } from './context.js';
 
@@ -14,11 +20,18 @@ const textOf = (b: ContentBlock): string | undefined =>
  * the upstream's own, invalid arguments, a withheld (quarantined) output — is a JSON-RPC error
  * carrying the same secured text, since these methods have no `isError` result.
  */
-export function frameSurfaceResult(
-  method: SurfaceMethod,
+/** What each surface method answers (the SDK validates the shape again when it frames it). */
+export interface SurfaceResults {
+  readonly 'resources/read': ReadResourceResult;
+  readonly 'prompts/get': GetPromptResult;
+  readonly 'completion/complete': CompleteResult;
+}
+
+export function frameSurfaceResult<M extends SurfaceMethod>(
+  method: M,
   result: ToolResult,
   target: string,
-): Record<string, unknown> {
+): SurfaceResults[M] {
   if (result.isError) {
     const text = result.content.map(textOf).filter(Boolean).join('\n') || 'The request failed.';
     // 2026-07-28 (SEP-2164): a failed read names the resource it could not read.
@@ -28,14 +41,14 @@ export function frameSurfaceResult(
       method === 'resources/read' ? { uri: target } : undefined,
     );
   }
-  switch (method) {
-    case 'resources/read':
-      return { contents: resourceContents(result.content, target) };
-    case 'prompts/get':
-      return promptResult(result);
-    case 'completion/complete':
-      return completionResult(result);
-  }
+  // The items are built from the secured result's own fields; their exact content types are
+  // the upstream's, checked when they arrived (upstreams/parse-content.ts).
+  const framed = {
+    'resources/read': () => ({ contents: resourceContents(result.content, target) }),
+    'prompts/get': () => promptResult(result),
+    'completion/complete': () => completionResult(result),
+  }[method]();
+  return framed as unknown as SurfaceResults[M];
 }
 
 /**

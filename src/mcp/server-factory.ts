@@ -1,5 +1,11 @@
 import {
   inputRequired,
+  isInputRequiredResult,
+  type CompleteResult,
+  type GetPromptResult,
+  type ReadResourceResult,
+  type InputRequests,
+  type InputRequiredResult,
   ProtocolError,
   ProtocolErrorCode,
   Server,
@@ -11,7 +17,7 @@ import type { Principal } from '../auth/index.js';
 import type { CallNotification, InputRequest, SurfaceMethod } from '../tools/index.js';
 import { createParkedCalls, labelled, stepOutcome, type ParkedCalls } from './park-call.js';
 import type { Session } from './sessions.js';
-import { frameSurfaceResult } from './frame-surface.js';
+import { frameSurfaceResult, type SurfaceResults } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
 import type { McpPipeline, ToolCallOutcome } from './context.js';
@@ -29,10 +35,12 @@ function finished(outcome: ToolCallOutcome | undefined) {
     case 'rpc-error':
       throw new ProtocolError(outcome.code, outcome.message, outcome.data);
     case 'relay-input':
+      // The upstream's requests, checked as it sent them (rpc-connection.ts); the SDK
+      // validates the result it frames.
       return inputRequired({
-        inputRequests: outcome.inputRequests as never,
+        inputRequests: outcome.inputRequests as InputRequests,
         requestState: outcome.requestState,
-      }) as never;
+      });
 
     case 'unavailable':
       // Reached only after an elicitation, once the HTTP status is sent: say it in-band.
@@ -205,14 +213,22 @@ export function createServerFactory(
     server.setRequestHandler('resources/subscribe', subscription('subscribe'));
     server.setRequestHandler('resources/unsubscribe', subscription('unsubscribe'));
 
-    server.setRequestHandler('resources/read', async (request, ctx) =>
-      surfaceAnswer('resources/read', await settle(ctx), request.params.uri),
+    // The SDK's handler types list only each method's own result, though 2026-07-28 lets any
+    // request be answered input_required (and the SDK frames one: the conformance
+    // non-tool-request scenario passes): that union is the one cast here.
+    server.setRequestHandler(
+      'resources/read',
+      async (request, ctx) =>
+        surfaceAnswer('resources/read', await settle(ctx), request.params.uri) as ReadResourceResult,
     );
-    server.setRequestHandler('prompts/get', async (request, ctx) =>
-      surfaceAnswer('prompts/get', await settle(ctx), request.params.name),
+    server.setRequestHandler(
+      'prompts/get',
+      async (request, ctx) =>
+        surfaceAnswer('prompts/get', await settle(ctx), request.params.name) as GetPromptResult,
     );
-    server.setRequestHandler('completion/complete', async (request, ctx) =>
-      surfaceAnswer('completion/complete', await settle(ctx), ''),
+    server.setRequestHandler(
+      'completion/complete',
+      async (_request, ctx) => surfaceAnswer('completion/complete', await settle(ctx), '') as CompleteResult,
     );
 
     return server;
@@ -239,7 +255,11 @@ async function askPerson(
     case 'elicitation/create':
       if (r.params.mode === 'url' ? !caps.elicitation?.url : !caps.elicitation)
         throw new Error('The caller cannot answer this elicitation.');
-      return await ctx.mcpReq.elicitInput(labelled(r) as never, options);
+      // The upstream's form or URL request as it sent it (labelled); the client validates it.
+      return await ctx.mcpReq.elicitInput(
+        labelled(r) as Parameters<ServerContext['mcpReq']['elicitInput']>[0],
+        options,
+      );
     case 'sampling/createMessage':
       if (!caps.sampling) throw new Error('The caller cannot sample.');
       return await ctx.mcpReq.send({ method: r.method, params: r.params }, options);
@@ -253,8 +273,14 @@ async function askPerson(
 const MAX_SUBSCRIPTIONS = 256;
 
 /** The SDK's answer for a finished resource read, prompt get or completion. */
-function surfaceAnswer(method: SurfaceMethod, outcome: ToolCallOutcome | undefined, target: string) {
-  // The shapes differ per method; the SDK validates each against its result schema.
-  if (outcome?.kind === 'result') return frameSurfaceResult(method, outcome.result, target) as never;
-  return finished(outcome) as never;
+function surfaceAnswer<M extends SurfaceMethod>(
+  method: M,
+  outcome: ToolCallOutcome | undefined,
+  target: string,
+): SurfaceResults[M] | InputRequiredResult {
+  if (outcome?.kind === 'result') return frameSurfaceResult(method, outcome.result, target);
+  const other = finished(outcome);
+  // Only a tools/call ends in a tool result; any other outcome here is an input request.
+  if (isInputRequiredResult(other)) return other;
+  throw new ProtocolError(ProtocolErrorCode.InternalError, 'Internal error.');
 }

@@ -45,8 +45,9 @@ export const callTool: RequestStage = async (ctx, next) => {
       return resumeParked(ctx, next, state, principal, target, params);
   }
   const relayed = relayOf(ctx, era, isObject(params) ? params : undefined);
+  // Only a call that can stream learns when its upstream target starts (most calls cannot).
   let onRun: (() => void) | undefined;
-  const started = new Promise<'running'>((resolve) => (onRun = () => resolve('running')));
+  const started = relayed && new Promise<'running'>((resolve) => (onRun = () => resolve('running')));
   const call = ctx.env.pipeline.callTool({
     principal,
     meta: requestMeta(ctx, body.bytes),
@@ -60,7 +61,7 @@ export const callTool: RequestStage = async (ctx, next) => {
   // A call whose upstream target has started may stream its notifications: the answer is then
   // given by the SDK on the request's stream (an internal failure from here is in-band -32603,
   // as the status is sent). Everything decided before that keeps its HTTP-level answer.
-  const first = relayed ? await Promise.race([call, started]) : await call;
+  const first = started ? await Promise.race([call, started]) : await call;
   if (first === 'running') {
     ctx.running = {
       outcome: call.finally(() => relayed!.relay.close()),
