@@ -111,7 +111,7 @@ describe('the everything server’s resources, prompts and completions through t
         const read = await client.readResource({ uri: text.uri });
         assert.equal(read.contents[0].uri.startsWith('portcullis://everything/'), true);
         // Provenance markers name the source: the model can tell data from instructions.
-        assert.match(read.contents[0].text, /everything/);
+        assert.match(read.contents[0].text, /<untrusted-data nonce="[0-9a-f]+" source="[^"]*everything/);
         assert.notEqual(read.contents[0].text.trim(), '');
       });
 
