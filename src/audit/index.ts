@@ -36,6 +36,14 @@ export { AuditError } from './errors.js';
 export type { AuditSink } from './sinks/sink.js';
 export { createJsonlFileSink, type JsonlFileSinkOptions } from './sinks/jsonl-file-sink.js';
 export { createStdoutSink } from './sinks/stdout-sink.js';
+export { createSyslogSink, formatSyslogMessage, type SyslogSinkOptions } from './sinks/syslog-sink.js';
+export {
+  deliverInOrder,
+  PermanentDeliveryError,
+  type OrderedDeliveryOptions,
+  type OrderedDeliveryStats,
+} from './sinks/deliver-in-order.js';
+export { OCSF_VERSION, syslogSeverityOf, toOcsf, type OcsfContext, type OcsfEvent } from './ocsf/to-ocsf.js';
 export {
   createWebhookSink,
   type FetchLike,

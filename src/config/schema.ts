@@ -228,6 +228,56 @@ const safetySchema = z
   })
   .describe('Output safety: every tool result is sanitised, redacted and (for untrusted sources) wrapped.');
 
+const siemFormat = z
+  .enum(['ocsf', 'record'])
+  .default('ocsf')
+  .describe(
+    '`ocsf`: OCSF 1.3.0 events (API Activity, Authentication, Account Change); `record`: the audit record.',
+  );
+
+const siemSinkSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('jsonl').describe('A JSON-lines file, appended and fsynced per batch (0600).'),
+      file: z.string().min(1).describe('The file, relative to the data dir unless absolute.'),
+      format: siemFormat,
+    }),
+    z.strictObject({
+      kind: z
+        .literal('syslog')
+        .describe('A syslog receiver over TLS (RFC 5425), octet-counted RFC 5424 messages.'),
+      host: z.string().min(1).max(253).describe('Receiver host name or address (through the egress guard).'),
+      port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .default(6514)
+        .describe('Receiver port (6514 is syslog over TLS).'),
+      ca: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('PEM file of the CA that signed the receiver certificate (default: the system roots).'),
+      allowPrivateAddress: z
+        .boolean()
+        .default(false)
+        .describe('Allow a receiver on a private or loopback address (an internal SIEM collector).'),
+      facility: z.number().int().min(0).max(23).default(13).describe('RFC 5424 facility (13: log audit).'),
+      format: siemFormat,
+    }),
+    z.strictObject({
+      kind: z.literal('https').describe('An https endpoint receiving JSON lines (through the egress guard).'),
+      url: z.url({ protocol: /^https$/ }).describe('The endpoint.'),
+      allowPrivateAddress: z
+        .boolean()
+        .default(false)
+        .describe('Allow an endpoint on a private or loopback address (an internal collector).'),
+      format: siemFormat,
+    }),
+  ])
+  .describe('One SIEM export.');
+
 const auditSchema = z
   .strictObject({
     enabled: z
@@ -275,6 +325,23 @@ const auditSchema = z
       .optional()
       .describe(
         'Also deliver records to this https SIEM/webhook endpoint (through the egress guard, with retry).',
+      ),
+    siem: z
+      .array(siemSinkSchema)
+      .max(8)
+      .default([])
+      .describe(
+        'SIEM-native exports: each committed record also goes, as an OCSF event (or the record itself), to ' +
+          'a JSON-lines file, a syslog receiver over TLS (RFC 5424 / RFC 5425) or an https endpoint, in seq ' +
+          'order, with retries.',
+      ),
+    deadLetterFile: z
+      .string()
+      .min(1)
+      .default('audit-dead-letter.jsonl')
+      .describe(
+        'Where a SIEM export puts records its receiver refused for good (an HTTP 4xx, an oversize message), ' +
+          'after 3 tries, so the records after them still flow (relative to the data dir).',
       ),
   })
   .describe('The tamper-evident audit log.');

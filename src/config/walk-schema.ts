@@ -75,6 +75,8 @@ function describeType(def: Def): { type: string; kind: ConfigField['kind'] } {
       };
     case 'array':
       return { type: 'list of strings', kind: 'string-list' };
+    case 'literal':
+      return { type: (def.values ?? []).map((v) => JSON.stringify(v)).join(' | '), kind: 'string' };
     case 'record':
       return { type: 'map (name or glob → value; JSON in the environment)', kind: 'json' };
     default:
@@ -98,6 +100,22 @@ export function walkSchema(root: z.ZodType): ConfigSection[] {
     if (d.type === 'array' && d.element && defOf(d.element).type === 'object') {
       visitObject(d.element, [...childPath.slice(0, -1), `${childPath[childPath.length - 1]}[]`], true);
       return `list of objects (see \`${[...childPath.slice(0, -1), `${childPath[childPath.length - 1]}[]`].join('.')}\`)`;
+    }
+    // A list of tagged objects (`audit.siem`): one section per variant, named by its tag.
+    if (d.type === 'array' && d.element && defOf(d.element).type === 'union') {
+      const variants = (defOf(d.element).options ?? []).filter((o) => defOf(o).type === 'object');
+      if (variants.length > 0) {
+        const last = childPath[childPath.length - 1];
+        const names = variants.map((o) => {
+          const [tag, literal] =
+            Object.entries(defOf(o).shape ?? {}).find(([, v]) => defOf(v).type === 'literal') ?? [];
+          const value = literal ? (defOf(literal).values ?? [])[0] : undefined;
+          const name = `${last}[${tag}=${String(value)}]`;
+          visitObject(o, [...childPath.slice(0, -1), name], true);
+          return `\`${[...childPath.slice(0, -1), name].join('.')}\``;
+        });
+        return `list of objects (see ${names.join(', ')})`;
+      }
     }
     if (d.type === 'union' && d.options?.some((o) => defOf(o).type === 'object')) {
       const parts = d.options.map((o) => {

@@ -135,3 +135,16 @@ export function compileAddressAllowList(cidrs: readonly string[]): AddressAllowL
     },
   };
 }
+
+/**
+ * Private and loopback ranges, for a service the operator deliberately runs on an internal
+ * network (Vault, a SIEM collector). Link-local (cloud metadata) is not among them.
+ */
+export const INTERNAL_NETWORK_RANGES: readonly string[] = [
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '127.0.0.0/8',
+  '::1/128',
+  'fc00::/7',
+];

@@ -71,8 +71,14 @@ export function createCheckedConnector(
   resolve: Resolve,
   allow: AddressAllowList,
   timeoutMs: number,
+  /** Extra trust anchors for TLS (PEM), for a receiver with a private CA (the syslog sink). */
+  tls?: { readonly ca?: string },
 ): buildConnector.connector {
-  const connect = buildConnector({ lookup: createCheckedLookup(resolve, allow), timeout: timeoutMs });
+  const connect = buildConnector({
+    lookup: createCheckedLookup(resolve, allow),
+    timeout: timeoutMs,
+    ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
+  });
   return (options, callback) => {
     connect(options, (err, socket) => {
       if (err !== null) {

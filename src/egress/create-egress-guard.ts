@@ -1,4 +1,6 @@
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Agent } from 'undici';
 import { PortcullisError } from '../errors/index.js';
 import { checkUrl, type UrlPolicy } from './check-url.js';
@@ -45,8 +47,22 @@ export interface EgressResponse {
   text(): string;
 }
 
+/** A TLS stream the guard opened (see `EgressGuard.connectTls`). */
+export interface TlsTarget {
+  readonly host: string;
+  readonly port: number;
+  /** Trust anchors (PEM) instead of the system's, for a receiver with a private CA. */
+  readonly ca?: string;
+}
+
 export interface EgressGuard {
   fetch(url: string | URL, init?: EgressRequestInit): Promise<EgressResponse>;
+  /**
+   * A raw TLS connection for protocols other than HTTP (syslog over TLS, RFC 5425). The same
+   * policy as `fetch` to an https URL on that host and port: host allow-list, address checks at
+   * connect time, certificate verified against the host name, the guard's connect deadline.
+   */
+  connectTls(target: TlsTarget): Promise<Duplex>;
   /** Closes pooled connections; for shutdown and tests. */
   close(): Promise<void>;
 }
@@ -194,7 +210,35 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
     }
   }
 
+  async function connectTls(target: TlsTarget): Promise<Duplex> {
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+      throw new EgressError('egress-invalid-url', 'Refused: the port is not a TCP port.');
+    const literal = target.host.includes(':') ? `[${target.host}]` : target.host;
+    const url = checkUrl(`https://${literal}:${target.port}/`, policy);
+    const connect = createCheckedConnector(
+      options.resolve ?? systemResolve,
+      policy.allowAddresses,
+      timeoutMs,
+      target.ca !== undefined ? { ca: target.ca } : undefined,
+    );
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve, reject) => {
+      connect(
+        {
+          hostname,
+          host: url.host,
+          protocol: 'https:',
+          port: String(target.port),
+          // RFC 6066 §3: SNI carries host names only, never an address literal.
+          ...(isIP(hostname) === 0 ? { servername: hostname } : {}),
+        },
+        (err, socket) => (err !== null ? reject(err) : resolve(socket)),
+      );
+    });
+  }
+
   return {
+    connectTls,
     async fetch(url, init = {}) {
       const deadline = AbortSignal.timeout(timeoutMs);
       const signal = init.signal ? AbortSignal.any([init.signal, deadline]) : deadline;

@@ -5,16 +5,28 @@ import {
   createAuditLog,
   createJsonlFileSink,
   createStdoutSink,
+  createSyslogSink,
   createWebhookSink,
   ensureAuditKeys,
+  syslogSeverityOf,
+  toOcsf,
   openSqliteAuditStore,
   type AuditKeys,
   type AuditLog,
   type AuditSink,
+  type AuditRecord,
   type AuditStore,
 } from '../audit/index.js';
 import type { Config } from '../config/index.js';
-import { webhookFetch, type EgressGuard } from '../egress/index.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import {
+  createEgressGuard,
+  INTERNAL_NETWORK_RANGES,
+  webhookFetch,
+  type EgressGuard,
+} from '../egress/index.js';
+import { PortcullisError } from '../errors/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { EFFECT_JOURNAL_RETENTION_MS, type EffectJournal } from '../storage/index.js';
 
@@ -63,6 +75,7 @@ export async function buildAudit(deps: {
       }),
     );
   }
+  sinks.push(...siemSinks(config, dataDir, logger, metrics, (seq, n) => store.readFrom(seq, n)));
   let log: AuditLog;
   try {
     log = await createAuditLog({
@@ -104,6 +117,100 @@ export async function buildAudit(deps: {
     async close() {
       await log.close();
       await store.close();
+    },
+  };
+}
+
+const PRODUCT_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string })
+  .version;
+
+/**
+ * The configured SIEM exports (`audit.siem`), each with its own egress guard allowing only its
+ * receiver's host, all sharing the dead-letter file.
+ */
+function siemSinks(
+  config: Config,
+  dataDir: string,
+  logger: Logger,
+  metrics: Metrics,
+  readFrom: (seq: number, n: number) => Promise<AuditRecord[]>,
+): AuditSink[] {
+  const deadLetterFile = path.resolve(dataDir, config.audit.deadLetterFile);
+  return config.audit.siem.map((spec, i) => {
+    const name = `siem-${i + 1}-${spec.kind}`;
+    const encode =
+      spec.format === 'ocsf'
+        ? (r: AuditRecord) => JSON.stringify(toOcsf(r, { productVersion: PRODUCT_VERSION }))
+        : (r: AuditRecord) => JSON.stringify(r);
+    const delivery = {
+      name,
+      readFrom,
+      deadLetterFile,
+      onFailure: (err: unknown) => {
+        metrics.recordAuditSinkFailure(name);
+        logger.warn({ err, sink: name }, 'SIEM export: delivery failed; retrying');
+      },
+      onDeadLetter: (records: readonly AuditRecord[]) =>
+        logger.error(
+          { alert: 'audit-dead-lettered', sink: name, seqs: [records[0]?.seq, records.at(-1)?.seq] },
+          `SIEM export ${name} refused ${records.length} record(s) for good; written to ${deadLetterFile}`,
+        ),
+    };
+    if (spec.kind === 'jsonl') {
+      return createJsonlFileSink({
+        name,
+        file: path.resolve(dataDir, spec.file),
+        encode,
+        onError: (err) => logger.error({ err, sink: name }, 'SIEM export to a file failed'),
+      });
+    }
+    if (spec.kind === 'https') {
+      const guard = createEgressGuard({
+        allowHosts: [new URL(spec.url).hostname],
+        ...(spec.allowPrivateAddress ? { allowAddresses: INTERNAL_NETWORK_RANGES } : {}),
+        maxRedirects: 0,
+      });
+      return closing(
+        createWebhookSink({ ...delivery, url: spec.url, fetch: webhookFetch(guard), encode }),
+        guard,
+      );
+    }
+    let ca: string | undefined;
+    if (spec.ca !== undefined) {
+      try {
+        ca = readFileSync(path.resolve(dataDir, spec.ca), 'utf8');
+      } catch (err) {
+        throw new PortcullisError('config-invalid', `audit.siem[${i}].ca: the CA file cannot be read.`, {
+          cause: err,
+        });
+      }
+    }
+    const guard = createEgressGuard({
+      allowHosts: [spec.host],
+      ...(spec.allowPrivateAddress ? { allowAddresses: INTERNAL_NETWORK_RANGES } : {}),
+    });
+    const target = { host: spec.host, port: spec.port, ...(ca !== undefined ? { ca } : {}) };
+    return closing(
+      createSyslogSink({
+        ...delivery,
+        connect: () => guard.connectTls(target),
+        encode,
+        severityOf: syslogSeverityOf,
+        facility: spec.facility,
+      }),
+      guard,
+    );
+  });
+}
+
+/** The sink, closing its egress guard after itself. */
+function closing(sink: AuditSink, guard: EgressGuard): AuditSink {
+  return {
+    name: sink.name,
+    write: (records) => sink.write(records),
+    async close() {
+      await sink.close();
+      await guard.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createEgressGuard, type EgressGuard } from '../egress/index.js';
+import { createEgressGuard, INTERNAL_NETWORK_RANGES, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
 
 /** What `vault:` references need, read from Vault's own environment variables. */
@@ -18,17 +18,6 @@ export interface VaultClient {
   read(ref: string, signal?: AbortSignal): Promise<string>;
   close(): Promise<void>;
 }
-
-// Vault normally sits on an internal network, so its host may resolve to private and loopback
-// addresses; link-local (cloud metadata) stays refused, and no other host is reachable.
-const INTERNAL_RANGES = [
-  '10.0.0.0/8',
-  '172.16.0.0/12',
-  '192.168.0.0/16',
-  '127.0.0.0/8',
-  '::1/128',
-  'fc00::/7',
-];
 
 /** Splits `vault:secret/team/app#token` into mount `secret`, path `team/app`, key `token`. */
 function parseVaultRef(ref: string): { mount: string; path: string; key: string } {
@@ -58,7 +47,9 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     createEgressGuard({
       allowHosts: [base.hostname],
       allowHttpHosts: base.protocol === 'http:' ? [base.hostname] : [],
-      allowAddresses: INTERNAL_RANGES,
+      // Vault normally sits on an internal network, so its host may resolve to private and loopback
+      // addresses; link-local (cloud metadata) stays refused, and no other host is reachable.
+      allowAddresses: INTERNAL_NETWORK_RANGES,
       maxRedirects: 0,
       maxBytes: 1024 * 1024,
       timeoutMs: 10_000,

@@ -5,6 +5,10 @@ import type { AuditSink } from './sink.js';
 export interface JsonlFileSinkOptions {
   readonly file: string;
   readonly onError?: (err: unknown) => void;
+  /** One record as one line (no newline). Default: the record's own JSON. */
+  readonly encode?: (record: AuditRecord) => string;
+  /** The sink's name in metrics and logs. Default `jsonl-file`. */
+  readonly name?: string;
 }
 
 /**
@@ -16,6 +20,7 @@ export function createJsonlFileSink(options: JsonlFileSinkOptions): AuditSink & 
   let handle: Promise<FileHandle> | undefined;
   let chain: Promise<void> = Promise.resolve();
   let failures = 0;
+  const encode = options.encode ?? ((r: AuditRecord) => JSON.stringify(r));
 
   const write = async (lines: string): Promise<void> => {
     handle ??= open(options.file, 'a', 0o600);
@@ -25,9 +30,9 @@ export function createJsonlFileSink(options: JsonlFileSinkOptions): AuditSink & 
   };
 
   return {
-    name: 'jsonl-file',
+    name: options.name ?? 'jsonl-file',
     write(records: readonly AuditRecord[]) {
-      const lines = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+      const lines = records.map((r) => `${encode(r)}\n`).join('');
       chain = chain.then(() =>
         write(lines).catch((err: unknown) => {
           failures += 1;

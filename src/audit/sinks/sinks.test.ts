@@ -14,6 +14,7 @@ import { makeTestKeys, sampleEntry } from '../test-support.js';
 import { createJsonlFileSink } from './jsonl-file-sink.js';
 import { createStdoutSink } from './stdout-sink.js';
 import { createWebhookSink, type FetchLike } from './webhook-sink.js';
+import { deliverInOrder, PermanentDeliveryError } from './deliver-in-order.js';
 
 const keys = makeTestKeys();
 
@@ -138,4 +139,74 @@ test('when its queue is full the webhook sink catches up from the store instead 
   );
   const inOrder = receiver.received.every((seq, i, all) => i === 0 || seq > (all[i - 1] as number));
   assert.ok(inOrder, 'records arrive in seq order');
+});
+
+test('a batch refused for good is dead-lettered after three tries, as it was, and delivery moves on', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pc-dead-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const deadLetterFile = path.join(dir, 'dead.jsonl');
+  const attempts: number[][] = [];
+  const delivery = deliverInOrder({
+    readFrom: () => Promise.resolve([]),
+    initialBackoffMs: 20,
+    deadLetterFile,
+    async deliver(batch) {
+      attempts.push(batch.map((r) => r.seq));
+      if (batch.some((r) => r.seq === 2)) throw new PermanentDeliveryError('refused: 422');
+      return Promise.resolve();
+    },
+  });
+  const store = createMemoryAuditStore();
+  const log = await createAuditLog({ store, keys, sinks: [{ name: 'x', ...delivery }] });
+  await log.append(sampleEntry(1));
+  await log.append(sampleEntry(2));
+  // Arrives while the batch holding seq 2 is being retried: it must not be dead-lettered with it.
+  await new Promise((r) => setTimeout(r, 30));
+  await log.append(sampleEntry(3));
+  for (let i = 0; i < 100 && delivery.stats().delivered < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  await log.close();
+  const dead = (await readFile(deadLetterFile, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { deadLetter: { reason: string }; record: { seq: number } });
+  assert.deepEqual(
+    dead.map((d) => d.record.seq),
+    [2],
+  );
+  assert.match(dead[0]!.deadLetter.reason, /422/);
+  assert.deepEqual(
+    attempts.filter((a) => a.includes(2)),
+    [[2], [2], [2]],
+  );
+  assert.ok(
+    attempts.some((a) => a.includes(3)),
+    'seq 3 delivered after the dead-lettered batch',
+  );
+  assert.equal(delivery.stats().deadLettered, 1);
+});
+
+test('when the dead-letter file cannot be written, the refused batch is kept and retried, not lost', async () => {
+  let tries = 0;
+  const delivery = deliverInOrder({
+    readFrom: () => Promise.resolve([]),
+    initialBackoffMs: 5,
+    maxBackoffMs: 5,
+    closeTimeoutMs: 50,
+    deadLetterFile: '/proc/no-such-dir/dead.jsonl',
+    deliver() {
+      tries += 1;
+      return Promise.reject(new PermanentDeliveryError('refused'));
+    },
+  });
+  const log = await createAuditLog({
+    store: createMemoryAuditStore(),
+    keys,
+    sinks: [{ name: 'x', ...delivery }],
+  });
+  await log.append(sampleEntry(1));
+  for (let i = 0; i < 100 && tries < 8; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(tries >= 8, 'still retrying');
+  assert.equal(delivery.stats().deadLettered, 0);
+  assert.equal(delivery.stats().delivered, 0);
+  await log.close();
 });
