@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
+import type { AuditRecord } from './record.js';
 import type { AuditQuery, AuditStore } from './store.js';
 
 const PAGE = 500;
@@ -12,13 +13,15 @@ export async function exportJsonl(
   store: AuditStore,
   filters: Omit<AuditQuery, 'limit' | 'afterSeq' | 'newest'>,
   out: Writable,
+  /** One record as one line (no newline). Default: the record's own JSON. */
+  encode: (record: AuditRecord) => string = (r) => JSON.stringify(r),
 ): Promise<number> {
   let afterSeq = 0;
   let written = 0;
   for (;;) {
     const page = await store.query({ ...filters, afterSeq, limit: PAGE });
     for (const record of page) {
-      if (!out.write(`${JSON.stringify(record)}\n`)) await once(out, 'drain');
+      if (!out.write(`${encode(record)}\n`)) await once(out, 'drain');
     }
     written += page.length;
     const last = page.at(-1);

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { PORTCULLIS_VERSION } from '../config/index.js';
 import { isPortcullisError } from '../errors/index.js';
 import * as audit from './commands/audit.js';
 import * as clients from './commands/clients.js';
@@ -23,7 +24,7 @@ import { UsageError } from './usage-error.js';
 function buildProgram(): Command {
   const program = new Command('portcullis')
     .description('A security gateway for the Model Context Protocol.')
-    .version('0.1.0')
+    .version(PORTCULLIS_VERSION)
     .showHelpAfterError()
     .exitOverride();
   for (const command of [

@@ -17,9 +17,8 @@ import {
   type AuditRecord,
   type AuditStore,
 } from '../audit/index.js';
-import type { Config } from '../config/index.js';
+import { PORTCULLIS_VERSION, type Config } from '../config/index.js';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import {
   createEgressGuard,
   INTERNAL_NETWORK_RANGES,
@@ -121,9 +120,6 @@ export async function buildAudit(deps: {
   };
 }
 
-const PRODUCT_VERSION = (createRequire(import.meta.url)('../../../package.json') as { version: string })
-  .version;
-
 /**
  * The configured SIEM exports (`audit.siem`), each with its own egress guard allowing only its
  * receiver's host, all sharing the dead-letter file.
@@ -140,7 +136,7 @@ function siemSinks(
     const name = `siem-${i + 1}-${spec.kind}`;
     const encode =
       spec.format === 'ocsf'
-        ? (r: AuditRecord) => JSON.stringify(toOcsf(r, { productVersion: PRODUCT_VERSION }))
+        ? (r: AuditRecord) => JSON.stringify(toOcsf(r, { productVersion: PORTCULLIS_VERSION }))
         : (r: AuditRecord) => JSON.stringify(r);
     const delivery = {
       name,

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { runCli } from '../helpers/cli.js';
 import { TEST_CERT, TEST_KEY, trustTestCertificate } from '../helpers/oauth-tls.js';
 import { startSyslogReceiver } from '../helpers/syslog-receiver.js';
 
@@ -177,5 +178,40 @@ describe('SIEM exports: OCSF over syslog/TLS, https with a dead-letter file, and
     const first = JSON.parse(lines[0]!) as { class_uid: number; metadata: { version: string } };
     assert.equal(first.metadata.version, '1.3.0');
     assert.ok([3001, 3002, 6003].includes(first.class_uid));
+  });
+});
+
+describe('portcullis audit export --format ocsf', () => {
+  it('writes each matching record as an OCSF event, and refuses an unknown format with a usage error', async () => {
+    const t = await startTestGateway();
+    try {
+      const { key } = await t.key({ owner: 'carol' });
+      await readRpc(await postMcp(t.url, call('memory_save', { content: 'export me' }), { key }));
+      const ocsf = await runCli([
+        'audit',
+        'export',
+        '--format',
+        'ocsf',
+        '--principal',
+        'carol',
+        '--data-dir',
+        t.dataDir,
+      ]);
+      assert.equal(ocsf.code, 0, ocsf.stderr);
+      const events = ocsf.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { class_uid: number; actor: { user: { uid: string } } });
+      assert.ok(events.length >= 1);
+      for (const e of events) {
+        assert.equal(e.class_uid, 6003);
+        assert.equal(e.actor.user.uid, 'carol');
+      }
+      const bad = await runCli(['audit', 'export', '--format', 'xml', '--data-dir', t.dataDir]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--format must be record or ocsf/);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import {
   exportJsonl,
+  toOcsf,
   loadAuditKeys,
   openSqliteAuditStore,
   verifyAuditStore,
@@ -22,6 +23,7 @@ import {
   type AuditRecord,
   type AuditStore,
 } from '../../audit/index.js';
+import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { auditFileOf, cliPrincipal, openAuditLog } from '../local-audit.js';
 import { resolveDataDir, withDataDir } from '../options.js';
@@ -143,13 +145,22 @@ export function register(program: Command): void {
 
   withDataDir(
     addFilterOptions(
-      audit.command('export').description('write every matching record to stdout as JSON lines'),
+      audit
+        .command('export')
+        .description('write every matching record to stdout as JSON lines')
+        .option('--format <format>', 'record (the audit record) or ocsf (OCSF 1.3.0 events)', 'record'),
     ),
-  ).action((opts: FilterOptions & { dataDir?: string }) => {
+  ).action((opts: FilterOptions & { format: string; dataDir?: string }) => {
     const filters = filtersOf(opts);
+    if (opts.format !== 'record' && opts.format !== 'ocsf')
+      throw new UsageError(`--format must be record or ocsf, not "${opts.format.slice(0, 40)}"`);
+    const encode =
+      opts.format === 'ocsf'
+        ? (r: AuditRecord) => JSON.stringify(toOcsf(r, { productVersion: PORTCULLIS_VERSION }))
+        : undefined;
     return withStore(opts.dataDir, async (store) => {
       const out = jsonStdout();
-      await exportJsonl(store, filters, out);
+      await exportJsonl(store, filters, out, encode);
       await new Promise((resolve) => out.end(resolve));
     });
   });
