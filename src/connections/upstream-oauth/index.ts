@@ -1,0 +1,4 @@
+export {
+  createUpstreamOAuthClient,
+  type UpstreamOAuthClientOptions,
+} from './create-upstream-oauth-client.js';
