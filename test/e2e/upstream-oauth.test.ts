@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createUpstreamOAuthClient } from '../../src/connections/upstream-oauth/index.js';
@@ -195,5 +197,40 @@ describe('the OAuth client of an upstream authorization server', () => {
       'whatever',
     );
     assert.equal(!result.ok && result.reason, 'unavailable');
+  });
+
+  it('keeps a discovered AS per upstream for a while, then discovers again', async () => {
+    let clock = 1_000_000;
+    const cached = createUpstreamOAuthClient({ guard, discoveryTtlMs: 60_000, now: () => clock });
+    const settings = settingsFor(upstream.url);
+    assert.ok((await cached.beginAuthorization(settings, REDIRECT_URI)).ok);
+    const afterFirst = as.hits();
+    assert.ok((await cached.beginAuthorization(settings, REDIRECT_URI)).ok);
+    assert.equal(as.hits(), afterFirst, 'the second request used the cached metadata');
+    clock += 60_001;
+    assert.ok((await cached.beginAuthorization(settings, REDIRECT_URI)).ok);
+    assert.ok(as.hits() > afterFirst, 'discovered afresh after the TTL');
+  });
+
+  it('gives up on an endpoint that never answers after the client’s timeout', async () => {
+    const sockets = new Set<Socket>();
+    const silent = http.createServer(() => undefined);
+    silent.on('connection', (s) => sockets.add(s));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const impatient = createUpstreamOAuthClient({ guard, timeoutMs: 500 });
+      const started = Date.now();
+      const result = await impatient.beginAuthorization(
+        settingsFor(`${origin}/mcp`, { issuer: origin }),
+        REDIRECT_URI,
+      );
+      const took = Date.now() - started;
+      assert.equal(!result.ok && result.reason, 'unavailable', JSON.stringify(result));
+      assert.ok(took >= 450 && took < 2_500, `took ${took} ms`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });
