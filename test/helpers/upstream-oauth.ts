@@ -1,5 +1,6 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { createEgressGuard, type EgressGuard } from '../../src/egress/index.js';
+import { createUpstreamOAuthGuard } from '../../src/connections/upstream-oauth/index.js';
+import type { EgressGuard } from '../../src/egress/index.js';
 import type { UpstreamOAuthSettings } from '../../src/connections/upstream-oauth-contract.js';
 
 /** The gateway's callback at the upstream AS in these tests; never fetched (the test reads the redirect). */
@@ -8,14 +9,7 @@ export const CLIENT_SECRET = 'upstream-client-secret-5d1e8b2a';
 
 /** An egress guard for loopback fixtures: plain http, and only the given loopback addresses. */
 export function loopbackGuard(addresses: readonly string[] = ['127.0.0.1/32']): EgressGuard {
-  return createEgressGuard({
-    allowHosts: ['*'],
-    allowHttpHosts: ['*'],
-    allowAddresses: addresses,
-    maxRedirects: 0,
-    maxBytes: 256 * 1024,
-    timeoutMs: 5_000,
-  });
+  return createUpstreamOAuthGuard({ allowHttpHosts: ['*'], allowAddresses: addresses, timeoutMs: 5_000 });
 }
 
 export function settingsFor(

@@ -22,7 +22,6 @@ const POLICY_CODES = new Set([
   'egress-userinfo',
   'egress-host-not-allowed',
   'egress-blocked-address',
-  'egress-too-many-redirects',
 ]);
 
 /**
