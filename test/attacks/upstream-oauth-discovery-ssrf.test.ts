@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createUpstreamOAuthClient } from '../../src/connections/upstream-oauth/index.js';
 import { startPersonUpstream, type PersonUpstream } from '../fixtures/person-upstream-server.js';
@@ -87,6 +89,51 @@ describe('an upstream whose metadata names an authorization server on an interna
       assert.ok(as.hits() > 0);
     } finally {
       await guard.close();
+    }
+  });
+
+  it('refuses endpoints in an allowed AS’s metadata that point at an address the operator did not allow', async () => {
+    // A public-looking AS (allowed) whose metadata sends the token and revocation requests —
+    // with the refresh token and the client secret in them — to an internal service.
+    let internalHits = 0;
+    const internal = http.createServer((_req, res) => {
+      internalHits++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.2', resolve));
+    const inside = `http://127.0.0.2:${(internal.address() as AddressInfo).port}`;
+    const front = http.createServer((req, res) => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const body =
+        path === '/.well-known/oauth-protected-resource/mcp'
+          ? { resource: `${origin}/mcp`, authorization_servers: [origin] }
+          : path === '/.well-known/oauth-authorization-server'
+            ? {
+                issuer: origin,
+                authorization_endpoint: `${origin}/authorize`,
+                token_endpoint: `${inside}/token`,
+                revocation_endpoint: `${inside}/revoke`,
+                code_challenge_methods_supported: ['S256'],
+              }
+            : undefined;
+      if (!body) return void res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const guard = loopbackGuard(['127.0.0.1/32']);
+    try {
+      const client = createUpstreamOAuthClient({ guard });
+      const settings = settingsFor(`${origin}/mcp`);
+      const refreshed = await client.refresh(settings, 'refresh-token-9d3c');
+      assert.equal(!refreshed.ok && refreshed.reason, 'refused', JSON.stringify(refreshed));
+      assert.match(!refreshed.ok ? refreshed.detail : '', /egress-blocked-address/);
+      const revoked = await client.revoke(settings, 'refresh-token-9d3c');
+      assert.equal(!revoked.ok && revoked.reason, 'refused');
+      assert.equal(internalHits, 0, 'nothing reached the internal address');
+    } finally {
+      await guard.close();
+      for (const s of [front, internal]) await new Promise((resolve) => s.close(resolve));
     }
   });
 });

@@ -233,4 +233,40 @@ describe('the OAuth client of an upstream authorization server', () => {
       await new Promise((resolve) => silent.close(resolve));
     }
   });
+
+  it('learns the subject by introspection (RFC 7662) when the access token is opaque and there is no ID token', async () => {
+    const opaque = await startUpstreamAs({
+      clientSecret: CLIENT_SECRET,
+      redirectUris: [REDIRECT_URI],
+      opaqueAccessTokens: true,
+    });
+    const other = await startPersonUpstream({ issuer: opaque.issuer });
+    opaque.resources.add(other.url);
+    try {
+      const settings = settingsFor(other.url);
+      const begun = await client.beginAuthorization(settings, REDIRECT_URI);
+      assert.ok(begun.ok, JSON.stringify(begun));
+      const callback = await testOnlySignIn(begun.value.url, REDIRECT_URI, { login: 'bob' });
+      const done = await client.completeAuthorization(settings, begun.value.pending, callback);
+      assert.ok(done.ok, JSON.stringify(done));
+      assert.equal(done.value.accessToken.split('.').length, 1, 'opaque');
+      assert.equal(done.value.subject, UPSTREAM_SUBJECTS.bob);
+      assert.ok(opaque.requests.some((r) => r.endpoint === 'introspection'));
+    } finally {
+      await other.close();
+      await opaque.close();
+    }
+  });
+
+  it('the upstream fixture challenges a request without a token with its RFC 9728 metadata URL', async () => {
+    const res = await fetch(upstream.url, { method: 'POST', body: '{}' });
+    assert.equal(res.status, 401);
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${upstream.resourceMetadataUrl}"`,
+    );
+    const metadata = (await (await fetch(upstream.resourceMetadataUrl)).json()) as Record<string, unknown>;
+    assert.equal(metadata.resource, upstream.url);
+    assert.deepEqual(metadata.authorization_servers, [as.issuer]);
+  });
 });
