@@ -6,15 +6,17 @@ import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createSyslogSink, syslogSeverityOf, toOcsf, type AuditRecord } from '../../src/audit/index.js';
 import { createEgressGuard, INTERNAL_NETWORK_RANGES } from '../../src/egress/index.js';
-import { tempDir } from '../helpers/gateway.js';
+import { auditTip, legacyToolCall } from '../helpers/audit-records.js';
+import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { TEST_CERT, TEST_KEY } from '../helpers/oauth-tls.js';
 import { startSyslogReceiver } from '../helpers/syslog-receiver.js';
 
 /*
  * Attacks that keep records away from the SIEM without forging anything: one oversize record
  * that drags the records batched with it into the dead-letter file, a receiver that stops reading
- * and stalls the export without a single failure counted, and records committed during a
- * catch-up read that are never sent. Each legitimate delivery beside them still works.
+ * and stalls the export without a single failure counted, records committed during a
+ * catch-up read that are never sent, and a JSON-lines export that skips what it could not write.
+ * Each legitimate delivery beside them still works.
  */
 
 let seq = 0;
@@ -188,5 +190,46 @@ describe('SIEM export: a record committed during a catch-up read is not left beh
     await s.close();
     const arrived = receiver.messages.map((m) => seqOf(m.text));
     for (const r of [...first, last]) assert.ok(arrived.includes(r.seq), `seq ${r.seq} reached the SIEM`);
+  });
+});
+
+describe('SIEM export: a JSON-lines export that cannot write for a while loses nothing', () => {
+  let t: TestGateway;
+  const dataDir = tempDir('pc-siem-jsonl-');
+  before(async () => {
+    // The export's directory is not there yet (a volume mounted late, a full disk cleaned later).
+    t = await startTestGateway({
+      dataDir,
+      config: ['audit:', '  siem:', '    - kind: jsonl', '      file: late/ocsf.jsonl', ''].join('\n'),
+    });
+  });
+  after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('every committed record reaches the file, in order, once it can be written', async () => {
+    const { key } = await t.key({ owner: 'alice' });
+    const call = (i: number) =>
+      postMcp(t.url, legacyToolCall('memory_save', { content: `note ${i}` }, i), { key }).then(readRpc);
+    for (let i = 1; i <= 3; i++) await call(i);
+    await wait(300); // the first appends fail: no directory
+    fs.mkdirSync(path.join(dataDir, 'late'));
+    for (let i = 4; i <= 6; i++) await call(i);
+    const tip = await auditTip(t);
+    const file = path.join(dataDir, 'late', 'ocsf.jsonl');
+    const seqs = () =>
+      fs.existsSync(file)
+        ? fs
+            .readFileSync(file, 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => seqOf(l))
+        : [];
+    for (let i = 0; i < 400 && !seqs().includes(tip); i++) await wait(25);
+    await t.gw.close();
+    assert.deepEqual(
+      seqs(),
+      Array.from({ length: tip }, (_, i) => i + 1),
+      'every record from seq 1 to the tip, in order, none twice',
+    );
   });
 });
