@@ -246,7 +246,12 @@ const siemSinkSchema = z
       kind: z
         .literal('syslog')
         .describe('A syslog receiver over TLS (RFC 5425), octet-counted RFC 5424 messages.'),
-      host: z.string().min(1).max(253).describe('Receiver host name or address (through the egress guard).'),
+      host: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[A-Za-z0-9.:-]+$/, 'a host name or an IP address (no scheme, port, path or brackets)')
+        .describe('Receiver host name or address (through the egress guard).'),
       port: z
         .number()
         .int()

@@ -213,6 +213,10 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   async function connectTls(target: TlsTarget): Promise<Duplex> {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
       throw new EgressError('egress-invalid-url', 'Refused: the port is not a TCP port.');
+    // A host name or an address, nothing a URL parser would read as more: `siem.example/@10.0.0.1`
+    // or `a.example#x` would otherwise connect to a host other than the one written.
+    if (!/^[A-Za-z0-9.:-]+$/.test(target.host))
+      throw new EgressError('egress-invalid-url', 'Refused: the host is not a host name or an IP address.');
     const literal = target.host.includes(':') ? `[${target.host}]` : target.host;
     const url = checkUrl(`https://${literal}:${target.port}/`, policy);
     const connect = createCheckedConnector(
