@@ -1,4 +1,5 @@
 import { isEgressError, type EgressGuard, type EgressResponse } from '../egress/index.js';
+import { MODERN_REVISION, standardHeaders } from './build-envelope.js';
 import { UpstreamError } from './errors.js';
 import type { Channel, RpcMessage } from './rpc-connection.js';
 
@@ -61,17 +62,25 @@ export function createHttpChannel(options: {
 
   const post = async (
     method: 'POST' | 'DELETE',
-    body: string | undefined,
+    message: RpcMessage | undefined,
     signal: AbortSignal | undefined,
   ): Promise<EgressResponse> => {
+    const body = message === undefined ? undefined : JSON.stringify(message);
+    // 2026-07-28 has no session: each request names its revision, method and target (SEP-2243).
+    const era =
+      protocolVersion === MODERN_REVISION
+        ? standardHeaders(message ?? {})
+        : {
+            ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
+            ...(protocolVersion ? { 'mcp-protocol-version': protocolVersion } : {}),
+          };
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
         ...options.headers,
         ...(await options.auth?.headers(signal)),
         accept: 'application/json, text/event-stream',
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(sessionId ? { 'mcp-session-id': sessionId } : {}),
-        ...(protocolVersion ? { 'mcp-protocol-version': protocolVersion } : {}),
+        ...era,
       };
       const res = await options.guard.fetch(options.url, {
         method,
@@ -102,7 +111,7 @@ export function createHttpChannel(options: {
         );
       let res: EgressResponse;
       try {
-        res = await post('POST', JSON.stringify(message), signal);
+        res = await post('POST', message, signal);
       } catch (err) {
         if (isEgressError(err)) {
           if (err.code === 'egress-aborted')
@@ -132,6 +141,17 @@ export function createHttpChannel(options: {
         );
       }
       if (res.status === 202 || res.status === 204) return;
+      // 2026-07-28 answers some JSON-RPC errors with an HTTP status (400 for -32021, 404 for an
+      // unknown method): the error for this request is its answer, not a transport failure.
+      const errorAnswer =
+        protocolVersion === MODERN_REVISION && res.status >= 400 && res.status < 500
+          ? parseJson(res.text()).filter((m) => m.id === message.id && 'error' in m)
+          : [];
+      if (errorAnswer.length > 0) {
+        for (const m of errorAnswer)
+          channel.onMessage?.(m, typeof message.id === 'number' ? message.id : undefined);
+        return;
+      }
       if (res.status < 200 || res.status > 299) {
         throw new UpstreamError(
           'upstream-http-error',

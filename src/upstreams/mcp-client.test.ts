@@ -14,6 +14,7 @@ function serving(pages: Record<string, unknown[]>): RpcConnection {
       return pages[method]?.[i];
     },
     notify: async () => {},
+    setEnvelope: () => {},
     close: async () => {},
   };
 }
