@@ -363,6 +363,10 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
         Object.keys(extra).length === 0
           ? params
           : { ...params, _meta: { ...(isObject(params?._meta) ? params._meta : {}), ...extra } };
+      // Over HTTP the answer arrives while `send` is still reading the response, and the
+      // connection may close meanwhile: `settled` can reject before it is awaited (or, when the
+      // send fails, never be awaited), so it is marked handled here; the await below still sees it.
+      settled.catch(() => {});
       try {
         await channel.send({ jsonrpc: '2.0', id, method, ...(sent ? { params: sent } : {}) }, signal);
         return await settled;
@@ -372,8 +376,6 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       } finally {
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener('abort', onAbort);
-        // A send that failed leaves `settled` rejected by nobody; keep it from being unhandled.
-        settled.catch(() => {});
       }
     },
     notify: (method, params) => channel.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }),

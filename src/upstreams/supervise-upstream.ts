@@ -451,6 +451,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         {
           server: identity.name,
           version: identity.version,
+          protocolVersion: identity.protocolVersion,
           tools: listed.tools.length,
           prompts: listed.prompts.length,
           resourceTemplates: listed.resourceTemplates.length,
