@@ -1,4 +1,9 @@
-import { isEgressError, type EgressGuard, type EgressResponse } from '../egress/index.js';
+import {
+  isEgressError,
+  type EgressGuard,
+  type EgressRequestInit,
+  type EgressResponse,
+} from '../egress/index.js';
 import { MODERN_REVISION, standardHeaders } from './build-envelope.js';
 import { UpstreamError } from './errors.js';
 import type { Channel, RpcMessage } from './rpc-connection.js';
@@ -24,6 +29,31 @@ function parseSse(text: string): RpcMessage[] {
   return out;
 }
 
+/**
+ * An event stream read as it arrives (HTML Living Standard, server-sent events): the messages of
+ * each complete event at once, so a request's progress, log messages and server requests reach
+ * the gateway while the request is still running, not in one burst at its end.
+ */
+function sseReader(deliver: (message: RpcMessage) => void) {
+  const decoder = new TextDecoder();
+  let pending = '';
+  const flush = (events: readonly string[]) => {
+    for (const event of events) for (const m of parseSse(event)) deliver(m);
+  };
+  return {
+    push(chunk: Uint8Array) {
+      pending += decoder.decode(chunk, { stream: true });
+      const events = pending.split(/\r?\n\r?\n/);
+      pending = events.pop() ?? '';
+      flush(events);
+    },
+    end() {
+      flush([pending + decoder.decode()]);
+      pending = '';
+    },
+  };
+}
+
 function parseJson(text: string): RpcMessage[] {
   let parsed: unknown;
   try {
@@ -37,8 +67,8 @@ function parseJson(text: string): RpcMessage[] {
 
 /**
  * MCP's Streamable HTTP transport (2025-11-25 basic/transports), client side, through the egress
- * guard: every message is a POST; a request's answer comes back as JSON or as a short SSE stream
- * that ends with the response. The optional standalone GET stream is not opened (it would hold
+ * guard: every message is a POST; a request's answer comes back as JSON or as an SSE stream
+ * that ends with the response, handed on event by event as it is read (bounded like any body). The optional standalone GET stream is not opened (it would hold
  * a connection open through a guard built for bounded requests); changed tool lists are found by
  * periodic re-listing instead. A 404 on a session means the server forgot it: the channel closes
  * and the supervisor reconnects with a fresh `initialize`.
@@ -64,6 +94,7 @@ export function createHttpChannel(options: {
     method: 'POST' | 'DELETE',
     message: RpcMessage | undefined,
     signal: AbortSignal | undefined,
+    onChunk?: EgressRequestInit['onChunk'],
   ): Promise<EgressResponse> => {
     const body = message === undefined ? undefined : JSON.stringify(message);
     // 2026-07-28 has no session: each request names its revision, method and target (SEP-2243).
@@ -87,6 +118,7 @@ export function createHttpChannel(options: {
         headers,
         ...(body !== undefined ? { body } : {}),
         ...(signal ? { signal } : {}),
+        ...(onChunk ? { onChunk } : {}),
       });
       if (res.status === 401 && options.auth && attempt === 0) {
         options.auth.invalidate();
@@ -109,9 +141,23 @@ export function createHttpChannel(options: {
           'upstream-closed',
           `The upstream server "${options.upstream}" is not connected.`,
         );
+      // What comes back on a request's own stream is about that request: its progress and log
+      // messages can be attributed to the caller who sent it, and to nobody else.
+      const origin =
+        typeof message.id === 'number' && typeof message.method === 'string' ? message.id : undefined;
+      // A successful event stream is handed on event by event while it is read; anything else
+      // is read whole first.
+      const reader = sseReader((m) => channel.onMessage?.(m, origin));
+      let streamed = false;
+      const onChunk = (chunk: Uint8Array, r: { status: number; headers: Headers }) => {
+        if (r.status < 200 || r.status > 299) return;
+        if (!(r.headers.get('content-type') ?? '').includes('text/event-stream')) return;
+        streamed = true;
+        reader.push(chunk);
+      };
       let res: EgressResponse;
       try {
-        res = await post('POST', message, signal);
+        res = await post('POST', message, signal, onChunk);
       } catch (err) {
         if (isEgressError(err)) {
           if (err.code === 'egress-aborted')
@@ -163,12 +209,9 @@ export function createHttpChannel(options: {
       }
       const sid = res.headers.get('mcp-session-id');
       if (sid && /^[\x21-\x7e]{1,256}$/.test(sid)) sessionId = sid;
+      if (streamed) return reader.end();
       const type = res.headers.get('content-type') ?? '';
       const messages = type.includes('text/event-stream') ? parseSse(res.text()) : parseJson(res.text());
-      // What comes back on a request's own stream is about that request: its progress and log
-      // messages can be attributed to the caller who sent it, and to nobody else.
-      const origin =
-        typeof message.id === 'number' && typeof message.method === 'string' ? message.id : undefined;
       for (const m of messages) channel.onMessage?.(m, origin);
     },
     async close() {
