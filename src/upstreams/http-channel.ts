@@ -68,10 +68,10 @@ function parseJson(text: string): RpcMessage[] {
 /**
  * MCP's Streamable HTTP transport (2025-11-25 basic/transports), client side, through the egress
  * guard: every message is a POST; a request's answer comes back as JSON or as an SSE stream
- * that ends with the response, handed on event by event as it is read (bounded like any body). The optional standalone GET stream is not opened (it would hold
- * a connection open through a guard built for bounded requests); changed tool lists are found by
- * periodic re-listing instead. A 404 on a session means the server forgot it: the channel closes
- * and the supervisor reconnects with a fresh `initialize`.
+ * that ends with the response, handed on event by event as it is read (bounded like any body).
+ * `listen()` opens the standalone GET stream of a 2025 session (see listenLoop). A 404 on a
+ * session means the server forgot it: the channel closes and the supervisor reconnects with a
+ * fresh `initialize`.
  */
 export function createHttpChannel(options: {
   readonly upstream: string;
@@ -91,7 +91,7 @@ export function createHttpChannel(options: {
   };
 
   const post = async (
-    method: 'POST' | 'DELETE',
+    method: 'POST' | 'DELETE' | 'GET',
     message: RpcMessage | undefined,
     signal: AbortSignal | undefined,
     onChunk?: EgressRequestInit['onChunk'],
@@ -109,7 +109,7 @@ export function createHttpChannel(options: {
       const headers: Record<string, string> = {
         ...options.headers,
         ...(await options.auth?.headers(signal)),
-        accept: 'application/json, text/event-stream',
+        accept: method === 'GET' ? 'text/event-stream' : 'application/json, text/event-stream',
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...era,
       };
@@ -127,6 +127,47 @@ export function createHttpChannel(options: {
       return res;
     }
   };
+
+  let listening = false;
+  const stopListening = new AbortController();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      stopListening.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+
+  /**
+   * The standalone GET stream of a 2025 server (basic/transports, "Listening for messages from
+   * the server"): where it sends what belongs to no request, list changes and resource updates
+   * above all. Its messages have no origin, so nothing on it is attributed to a caller (a log
+   * line or a server request there is dropped or refused by rpc-connection). Each GET lasts at
+   * most the guard's deadline and size cap and is then opened again: the guard stays one for
+   * bounded requests. A server that does not offer it (405) is not asked again; a stream that
+   * fails, or ends within a second, is reopened after a back-off (0.5 s doubling to 30 s).
+   */
+  async function listenLoop(): Promise<void> {
+    let failures = 0;
+    while (!closed) {
+      const started = Date.now();
+      const reader = sseReader((m) => channel.onMessage?.(m, undefined));
+      let ok: boolean;
+      try {
+        const res = await post('GET', undefined, stopListening.signal, (chunk, r) => {
+          if (r.status >= 200 && r.status < 300) reader.push(chunk);
+        });
+        if (res.status === 405) return;
+        if (res.status === 404 && sessionId) return finish('the server ended the session (404)');
+        ok = res.status >= 200 && res.status < 300;
+        if (ok) reader.end();
+      } catch (err) {
+        if (closed) return;
+        // The guard's deadline ends every stream in time; that is a stream that worked.
+        ok = isEgressError(err) && err.code === 'egress-timeout';
+      }
+      failures = ok && Date.now() - started >= 1000 ? 0 : failures + 1;
+      if (failures > 0) await pause(Math.min(30_000, 500 * 2 ** (failures - 1)));
+    }
+  }
 
   const channel: Channel = {
     onMessage: undefined,
@@ -214,9 +255,15 @@ export function createHttpChannel(options: {
       const messages = type.includes('text/event-stream') ? parseSse(res.text()) : parseJson(res.text());
       for (const m of messages) channel.onMessage?.(m, origin);
     },
+    listen() {
+      if (listening || closed || protocolVersion === MODERN_REVISION) return;
+      listening = true;
+      void listenLoop();
+    },
     async close() {
       if (closed) return;
       const hadSession = sessionId !== undefined;
+      stopListening.abort();
       finish('closed by the gateway');
       // Explicit session termination is a SHOULD for clients that no longer need it.
       if (hadSession) await post('DELETE', undefined, AbortSignal.timeout(2000)).catch(() => {});

@@ -9,6 +9,11 @@ export type RpcMessage = Record<string, unknown>;
  */
 export interface Channel {
   send(message: RpcMessage, signal?: AbortSignal): Promise<void>;
+  /**
+   * Opens the server's stream for messages that belong to no request (the standalone GET stream
+   * of 2025 Streamable HTTP), kept open until the channel closes. Absent where there is none.
+   */
+  listen?(): void;
   close(): Promise<void>;
   /**
    * The negotiated MCP revision, for transports that must repeat it (HTTP headers; 2026-07-28

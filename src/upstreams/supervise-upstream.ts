@@ -441,6 +441,8 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       });
       conn = connection;
       identity = await negotiate(connection, channel, timeoutMs);
+      // A 2025 HTTP server announces changes on its standalone stream (2026-07-28: not yet).
+      if (identity.era === 'legacy') channel.listen?.();
       const listed = await listEverything(connection, identity);
       if (conn !== connection || (state as UpstreamState) === 'stopped') return;
       failures = 0;
