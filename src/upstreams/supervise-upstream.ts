@@ -678,7 +678,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
    */
   function missingCapability(err: UpstreamError, callerDeclared: Readonly<Record<string, unknown>>): Error {
     const split = splitRequired(err.rpc?.data, callerDeclared);
-    log.warn({ detail: err.detail, required: split }, 'the upstream needs a client capability');
+    log.warn(
+      { detail: err.detail, required: split && safe(JSON.stringify(split)) },
+      'the upstream needs a client capability',
+    );
     if (split && split.gateway.length === 0 && Object.keys(split.caller).length > 0) {
       return new MissingCapabilityError(
         `The upstream server "${config.name}" needs client capabilities this request did not declare: ${Object.keys(split.caller).join(', ')}.`,
