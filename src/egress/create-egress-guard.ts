@@ -35,6 +35,15 @@ export interface EgressRequestInit {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
   readonly signal?: AbortSignal;
+  /**
+   * Sees each piece of the final response's body as it arrives, with its status and headers (the
+   * body is still bounded by `maxBytes` and the deadline, and still returned whole): for answers
+   * that stream, such as an MCP server's event stream, read while they come.
+   */
+  readonly onChunk?: (
+    chunk: Uint8Array,
+    response: { readonly status: number; readonly headers: Headers },
+  ) => void;
 }
 
 export interface EgressResponse {
@@ -198,7 +207,9 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
         res.body.destroy();
         throw tooLarge(host, maxBytes);
       }
-      const bytes = await readBody(res.body, maxBytes, host);
+      const onChunk = init.onChunk;
+      const seen = { status: res.statusCode, headers: resHeaders };
+      const bytes = await readBody(res.body, maxBytes, host, onChunk && ((chunk) => onChunk(chunk, seen)));
       const contentType = resHeaders.get('content-type');
       return {
         status: res.statusCode,

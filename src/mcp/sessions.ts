@@ -24,6 +24,8 @@ export interface Session {
   readonly subscriptions: Set<string>;
   /** Sends a notification on the session's own stream. */
   readonly notify: (notification: { method: string; params?: Record<string, unknown> }) => Promise<void>;
+  /** What the client declared at initialize (what a 2026-07-28 upstream may be told it can answer). */
+  readonly clientCapabilities: () => Readonly<Record<string, unknown>>;
 }
 
 export interface SessionLimits {
@@ -124,6 +126,8 @@ export function createSessionManager(deps: {
             lastSeen: now(),
             subscriptions: new Set(),
             notify: (n) => ('server' in server ? server.server : server).notification(n),
+            clientCapabilities: () =>
+              ('server' in server ? server.server : server).getClientCapabilities() ?? {},
           });
         },
         onsessionclosed: (id) => {

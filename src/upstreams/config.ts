@@ -302,6 +302,16 @@ const upstreamSchema = z
           'on here is declared to the server; anything else it asks is refused. Relayed only to the caller ' +
           'whose call the request belongs to, and only when that caller can answer.',
       ),
+    protocol: z
+      .enum(['auto', '2026-07-28', '2025'])
+      .optional()
+      .describe(
+        'Which MCP era the gateway speaks to the server. `auto` probes with the 2026-07-28 ' +
+          '`server/discover` and falls back to the 2025 `initialize` handshake (2025-11-25 … 2024-11-05); ' +
+          '`2026-07-28` requires the stateless era; `2025` only initializes. Default: `auto` over HTTP, ' +
+          '`2025` over stdio (some 2025 stdio servers exit on any request before `initialize`; with ' +
+          '`auto` such a server is restarted once and spoken to in 2025).',
+      ),
     pinning: z
       .enum(['require-approval', 'trust-on-first-use'])
       .default('require-approval')
@@ -386,6 +396,13 @@ export const upstreamsConfigSchema = z
   );
 
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
+
+/** The era negotiation an upstream gets: its `protocol`, or the transport's safe default. */
+export function protocolMode(
+  config: Pick<UpstreamConfig, 'protocol' | 'http'>,
+): 'auto' | '2026-07-28' | '2025' {
+  return config.protocol ?? (config.http ? 'auto' : '2025');
+}
 export type StdioConfig = z.output<typeof stdioSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;
