@@ -314,6 +314,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         maxPerPrincipal: config.sessions.maxPerPrincipal,
         maxTotal: config.sessions.maxTotal,
       },
+      // API keys are looked up again; an OAuth session stops hearing when its last token expires.
+      credentialValid: async (credential) => {
+        if (credential.authMethod !== 'api-key') return true;
+        const record = await storage.apiKeys.findById(credential.credentialId);
+        return record !== undefined && record.revokedAt === null;
+      },
     });
     closers.push(() => mcp.close());
     // An upstream's list changes and resource updates reach the clients that may hear of them.
