@@ -185,7 +185,15 @@ const loggingSchema = z
     level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
-      .describe('Log level (JSON lines on stdout).'),
+      .describe('Log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe(
+        'How log lines look on stdout: `json` (one JSON object a line, for collectors), `pretty` (coloured, ' +
+          'one short line each, for people), or `auto`: pretty when stdout is a terminal, JSON otherwise. ' +
+          '`portcullis start --log-format` overrides it.',
+      ),
   })
   .describe('Logging.');
 

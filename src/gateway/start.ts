@@ -19,8 +19,8 @@ import {
 import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
-import { createSignIn } from '../signin/index.js';
-import { createPersonCeilings, ensurePerson } from '../users/index.js';
+import { createSetupRoutes, createSignIn } from '../signin/index.js';
+import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
 import { createUpstreamManager } from '../upstreams/index.js';
@@ -34,12 +34,17 @@ export interface StartOptions {
   readonly port?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** Overrides `logging.format` (the CLI's `--log-format`). */
+  readonly logFormat?: 'auto' | 'json' | 'pretty';
 }
 
 /** What the first start in an empty data directory created, to show the operator once. */
 export interface FirstRun {
   readonly adminKey: string;
   readonly adminKeyId: string;
+  /** The one-time link where the `admin` person sets a password, and when it stops working. */
+  readonly setupUrl: string;
+  readonly setupExpiresAt: Date;
 }
 
 export interface RunningGateway {
@@ -91,7 +96,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const signingSecrets = readSigningSecrets(layout.signingKeys);
   output.setKnownSecrets(signingSecrets);
 
-  const logger = opts.logger ?? createLogger(config.logging.level, { redact: (v) => output.redactValue(v) });
+  const logger =
+    opts.logger ??
+    createLogger(config.logging.level, {
+      redact: (v) => output.redactValue(v),
+      format: opts.logFormat ?? config.logging.format,
+    });
   const warnings = problems.map((p) => p.message);
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
 
@@ -175,14 +185,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
     await upstreams.start();
 
-    let firstRun: FirstRun | undefined;
+    let firstKey: { adminKey: string; adminKeyId: string } | undefined;
     if (fresh) {
       const { record, key } = await createApiKey(
         storage.apiKeys,
         { owner: FIRST_RUN_OWNER, label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
         new Date(),
       );
-      firstRun = { adminKey: key, adminKeyId: record.id };
+      firstKey = { adminKey: key, adminKeyId: record.id };
       await audit?.log.append({
         correlationId: randomUUID(),
         principal: 'portcullis:first-start',
@@ -200,8 +210,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const oauthDb = openOAuthDatabase(config.storage, opts.dataDir);
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
-    // role like every person's credential (and the operator can lower it); no password yet.
-    if (firstRun) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
+    // role like every person's credential (and the operator can lower it); no password yet:
+    // they set one through the setup link printed once below.
+    if (firstKey) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
 
     let metricsUrl: URL | undefined;
     if (config.metrics.enabled) {
@@ -219,6 +230,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    let firstRun: FirstRun | undefined;
+    if (firstKey) {
+      const link = await issueSetupLink(oauthDb.users, FIRST_RUN_OWNER, new Date());
+      firstRun = {
+        ...firstKey,
+        setupUrl: setupLinkUrl(publicUrl, link.token),
+        setupExpiresAt: link.expiresAt,
+      };
+    }
 
     // One sign-in for people, built once, for every page that has them sign in (the OAuth
     // pages, /account, /approvals): one throttle, so one guess budget per account.
@@ -332,6 +352,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
     // ---- end approvals
+    const setup = createSetupRoutes({
+      users: oauthDb.users,
+      signin,
+      limits: config.oauth.login,
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: audit && (async (entry) => void (await audit.log.append(entry))),
+      logger,
+      now: () => new Date(),
+    });
 
     const app = createApp(
       {
@@ -347,6 +376,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         oauth,
         limits,
         approvals,
+        setup,
       },
       hostOriginPolicy(config, publicUrl, port),
     );

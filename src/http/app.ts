@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly limits?: RateLimits | undefined;
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
+  /** The one-time setup links' page, /setup/<token> (issue 14). */
+  readonly setup?: Hono<{ Variables: RequestIdVariables }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.limits) {
     const perAddress = limitOAuth(deps.limits, config.server.trustProxy);
     // A wildcard covers its base path too (`/account/*` matches `/account`).
-    for (const path of ['/oauth/*', '/account/*', '/approvals/*']) app.use(path, perAddress);
+    for (const path of ['/oauth/*', '/account/*', '/approvals/*', '/setup/*']) app.use(path, perAddress);
   }
 
   // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
@@ -105,6 +107,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // ---- Approvals (issue #7): the page where a person approves one pending tool call.
   if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
   // ---- end approvals
+  if (deps.setup) app.route('/', deps.setup);
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {
