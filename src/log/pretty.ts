@@ -19,11 +19,12 @@ const HEAD_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service
  * sent (a tool name, a header) can move the cursor or recolour a terminal (terminal injection).
  */
 function inert(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    out += code < 0x20 || (code >= 0x7f && code <= 0x9f) ? `\\u${code.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
 }
 
 function show(value: unknown): string {
@@ -47,7 +48,12 @@ export function prettyLine(json: string, colour: boolean): string {
     .map(([k, v]) => `${k}=${show(v)}`)
     .join(' ');
   const paint = (code: string, text: string) => (colour && code ? `${code}${text}${RESET}` : text);
-  return [paint(DIM, time), paint(level.colour, level.name), inert(String(o.msg ?? '')), paint(DIM, fields)]
+  return [
+    paint(DIM, time),
+    paint(level.colour, level.name),
+    inert(typeof o.msg === 'string' ? o.msg : ''),
+    paint(DIM, fields),
+  ]
     .filter(Boolean)
     .join(' ');
 }
