@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
@@ -20,6 +21,7 @@ import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
+import { createConsole } from '../console/index.js';
 import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
@@ -343,6 +345,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // signed in at /account is signed in here.
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
+      notes: storage.notes,
       signin,
       audit: audit && {
         append: async (entry) => void (await audit.log.append(entry)),
@@ -362,6 +365,33 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
 
+    // ---- Console (issue 14): /admin for people with the admin role; only with the audit log on,
+    // since every console action is recorded in it.
+    const operatorConsole =
+      audit &&
+      createConsole({
+        signin,
+        users: oauthDb.users,
+        oauth: oauthDb.oauth,
+        apiKeys: storage.apiKeys,
+        confirmations: storage.confirmations,
+        quarantine: storage.quarantine,
+        notes: storage.notes,
+        audit: {
+          log: audit.log,
+          store: audit.store,
+          publicKey: audit.keys.publicKey,
+          argsKey: audit.keys.argsHmacKey,
+        },
+        upstreams,
+        dataDir: opts.dataDir,
+        roles: [...policy.roles.keys()].sort(),
+        publicUrl,
+        logger,
+        now: () => new Date(),
+      });
+    // ---- end console
+
     const app = createApp(
       {
         config,
@@ -377,6 +407,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         limits,
         approvals,
         setup,
+        // The console's context carries more than the app's; its routes set it themselves.
+        ...(operatorConsole
+          ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }
+          : {}),
       },
       hostOriginPolicy(config, publicUrl, port),
     );

@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly limits?: RateLimits | undefined;
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
+  /** The operator console, /admin (issue 14); its /admin/audit stays the JSON API below. */
+  readonly console?: Hono<{ Variables: RequestIdVariables }>;
   /** The one-time setup links' page, /setup/<token> (issue 14). */
   readonly setup?: Hono<{ Variables: RequestIdVariables }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
@@ -92,6 +94,11 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
     const perAddress = limitOAuth(deps.limits, config.server.trustProxy);
     // A wildcard covers its base path too (`/account/*` matches `/account`).
     for (const path of ['/oauth/*', '/account/*', '/approvals/*', '/setup/*']) app.use(path, perAddress);
+    // The console's pages too; /admin/audit is authenticated per request and limited as /mcp is.
+    app.use(
+      '/admin/*',
+      limitOAuth(deps.limits, config.server.trustProxy, (path) => path === '/admin/audit'),
+    );
   }
 
   // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
@@ -108,6 +115,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
   // ---- end approvals
   if (deps.setup) app.route('/', deps.setup);
+  if (deps.console) app.route('/', deps.console);
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {
