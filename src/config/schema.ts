@@ -1,3 +1,4 @@
+import { catalogueConfigSchema } from '../catalogue/index.js';
 import { z } from 'zod';
 import { oauthConfigSchema } from '../oauth/index.js';
 import { policyConfigSchema } from '../policy/index.js';
@@ -327,6 +328,7 @@ export const configSchema = z
     sessions: sessionsSchema.prefault({}),
     storage: storageConfigSchema.prefault({}),
     securityTxt: securityTxtSchema.prefault({}),
+    catalogue: catalogueConfigSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     tools: toolsConfigSchema.prefault({}),
     safety: safetySchema.prefault({}),

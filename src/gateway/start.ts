@@ -22,6 +22,7 @@ import { compilePolicy, createTaintTracker, policyTimings } from '../policy/inde
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
 import { createConsole } from '../console/index.js';
+import { createCatalogueRoutes } from '../catalogue/index.js';
 import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
@@ -391,6 +392,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         now: () => new Date(),
       });
     // ---- end console
+    const catalogueRoutes = createCatalogueRoutes({
+      config: config.catalogue,
+      catalogue,
+      policy,
+      signin,
+      publicUrl,
+      securityContact: config.securityTxt.contact,
+      now: () => new Date(),
+    });
 
     const app = createApp(
       {
@@ -407,6 +417,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         limits,
         approvals,
         setup,
+        catalogue: catalogueRoutes,
         // The console's context carries more than the app's; its routes set it themselves.
         ...(operatorConsole
           ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }

@@ -35,6 +35,8 @@ export interface AppDeps {
   readonly approvals?: Hono<OAuthEnv>;
   /** The operator console, /admin (issue 14); its /admin/audit stays the JSON API below. */
   readonly console?: Hono<{ Variables: RequestIdVariables }>;
+  /** /catalogue and /catalogue.json (issue 14): what the gateway serves. */
+  readonly catalogue?: Hono<{ Variables: RequestIdVariables }>;
   /** The one-time setup links' page, /setup/<token> (issue 14). */
   readonly setup?: Hono<{ Variables: RequestIdVariables }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
@@ -93,7 +95,16 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.limits) {
     const perAddress = limitOAuth(deps.limits, config.server.trustProxy);
     // A wildcard covers its base path too (`/account/*` matches `/account`).
-    for (const path of ['/oauth/*', '/account/*', '/approvals/*', '/setup/*']) app.use(path, perAddress);
+    for (const path of [
+      '/oauth/*',
+      '/account/*',
+      '/approvals/*',
+      '/setup/*',
+      '/catalogue',
+      '/catalogue.json',
+      '/catalogue/*',
+    ])
+      app.use(path, perAddress);
     // The console's pages too; /admin/audit is authenticated per request and limited as /mcp is.
     app.use(
       '/admin/*',
@@ -115,6 +126,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
   // ---- end approvals
   if (deps.setup) app.route('/', deps.setup);
+  if (deps.catalogue) app.route('/', deps.catalogue);
   if (deps.console) app.route('/', deps.console);
 
   app.all('/mcp', (c) =>
