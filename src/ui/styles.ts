@@ -102,7 +102,9 @@ table.grid button, .small { padding: .3rem .6rem; font-size: .82rem; }
 .badge { display: inline-block; border-radius: 999px; padding: 0 .5rem; font-size: .75rem; font-weight: 600; border: 1px solid var(--line); white-space: nowrap; }
 .badge.allow, .badge.up, .badge.approved, .badge.released { color: var(--ok); border-color: color-mix(in srgb, var(--ok) 40%, transparent); }
 .badge.deny, .badge.error, .badge.down, .badge.broken, .badge.denied, .badge.blocked, .badge.discarded { color: var(--danger); border-color: color-mix(in srgb, var(--danger) 40%, transparent); }
-.badge.confirm, .badge.pending, .badge.starting, .badge.changed, .badge.new { color: #9a6700; border-color: #d4a72c; }
+.badge.malicious { color: var(--danger); border-color: color-mix(in srgb, var(--danger) 40%, transparent); }
+.badge.clean { color: var(--ok); }
+.badge.confirm, .badge.suspicious, .badge.pending, .badge.starting, .badge.changed, .badge.new { color: #9a6700; border-color: #d4a72c; }
 form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: .5rem .75rem; align-items: end; margin: 0 0 1rem; }
 form.filters label { margin: 0 0 .2rem; font-size: .78rem; }
 form.filters input, form.filters select, form.inline input, form.inline select, textarea {

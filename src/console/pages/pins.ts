@@ -29,6 +29,9 @@ export function pinRows(deps: ConsoleDeps): PinRow[] {
   );
 }
 
+/** A line break inside a <pre> (a template's own line breaks are the source's layout). */
+const NL = '\n';
+
 /** The approved and the new definition side by side; the new one with the detector's findings marked. */
 function sideBySide(deps: ConsoleDeps, row: PinRow): SafeHtml {
   const lock = readLockfile(path.join(deps.dataDir, LOCKFILE_NAME));
@@ -40,10 +43,10 @@ function sideBySide(deps: ConsoleDeps, row: PinRow): SafeHtml {
   const right = lines.filter((l) => !l.startsWith('- '));
   const line = (l: string, side: 'old' | 'new') => {
     const text = l.slice(2);
-    if (l.startsWith('- ')) return html`<del>${text}</del> `;
+    if (l.startsWith('- ')) return html`<del>${text}</del>${NL}`;
     if (l.startsWith('+ '))
-      return html`<ins>${side === 'new' ? highlightFindings(text, 'tool-description') : text}</ins> `;
-    return html`${text} `;
+      return html`<ins>${side === 'new' ? highlightFindings(text, 'tool-description') : text}</ins>${NL}`;
+    return html`${text}${NL}`;
   };
   return html`<div class="diff">
     <div>
@@ -85,7 +88,7 @@ export async function pinsPage(
         return html`<section class="tile">
           <div class="bar">
             <strong class="grow"><code>${r.upstream}</code> · <code>${r.key}</code></strong>
-            ${badge(r.state)} ${r.scan ? badge(r.scan.verdict === 'clean' ? 'allow' : 'deny') : ''}
+            ${badge(r.state)} ${r.scan ? badge(r.scan.verdict) : ''}
           </div>
           ${rules.length ? html`<div class="notice error" role="alert">The scan found: ${rules.join(', ')}${r.scan ? ` (${r.scan.verdict})` : ''}.</div>` : ''}
           ${sideBySide(deps, r)}
