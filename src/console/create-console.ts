@@ -78,12 +78,15 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
     const user = c.get('consoleUser');
     const body = await readFormBody(c.req.raw, FORM_BODY_LIMIT);
     const fields = body.ok ? body.fields : {};
-    if (!deps.signin.csrf.verify(c.req.header('cookie'), formPurpose(user, c.req.path), fields.csrf)) {
+    // The path as the browser sent it (still percent-encoded, as the form's action was written):
+    // the router's decoded path would not match an action naming `a@b` or a pin key with a `/`.
+    const action = new URL(c.req.url).pathname;
+    if (!deps.signin.csrf.verify(c.req.header('cookie'), formPurpose(user, action), fields.csrf)) {
       await recordAction(deps, c, {
         reason: 'console-csrf-refused',
         decision: 'deny',
         outcome: 'denied',
-        details: { path: c.req.path },
+        details: { path: action },
       });
       return csrfRefusedPage(c.get('requestId'));
     }

@@ -41,6 +41,7 @@ describe('the console’s forms', () => {
     const db = openOAuthTables(t);
     await addUser(db, 'alice', 'alice long password');
     await addUser(db, 'bob', 'bob long password');
+    await addUser(db, 'zoë.ops@example.org', 'zoe long password');
     clientId = (
       await addClient(db, { grant: 'authorization_code', redirectUris: ['https://app.example/cb'] })
     ).clientId;
@@ -168,6 +169,9 @@ describe('the console’s forms', () => {
     const added = await post('/admin/people', '/admin/people', { name: 'carol', role: 'member' });
     assert.match(added, /\/setup\/psl_[A-Za-z0-9_-]{43}/);
     assert.match(await post('/admin/people', '/admin/people/bob/reset-link'), /\/setup\/psl_/);
+    // A name the form action must percent-encode: its token still matches the path as sent.
+    const zoe = `/admin/people/${encodeURIComponent('zoë.ops@example.org')}/reset-link`;
+    assert.match(await post('/admin/people', zoe), /A new setup link for zoë\.ops@example\.org/);
     assert.match(await post('/admin/people', '/admin/people/bob/disable'), /Disabled bob/);
     const created = await post('/admin/people', '/admin/keys', {
       owner: 'alice',
