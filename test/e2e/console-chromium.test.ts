@@ -73,6 +73,22 @@ describe('the console at work, in Chromium', { skip: chromiumMissing }, () => {
     for (let i = 0; i < 3; i++)
       await client.callTool({ name: 'memory_delete', arguments: { id: 'note_x' } }).catch(() => undefined);
 
+    // And a destructive call of alice's, waiting for her (not for the admin) to approve it.
+    const writer = await connectClient(
+      t.url,
+      (await t.key({ owner: 'alice', scopes: ['memory:write', 'memory:delete'] })).key,
+    );
+    try {
+      const saved = await writer.callTool({
+        name: 'memory_save',
+        arguments: { title: 'Board minutes', content: 'Draft, do not share.' },
+      });
+      const id = (saved.structuredContent as { id: string }).id;
+      await writer.callTool({ name: 'memory_delete', arguments: { id } });
+    } finally {
+      await writer.close();
+    }
+
     const origin = t.gw.url.origin;
     await page.goto(`${origin}/admin`);
     await page.getByLabel('Account name').fill('root');
@@ -102,6 +118,18 @@ describe('the console at work, in Chromium', { skip: chromiumMissing }, () => {
     await held.getByLabel('Reason (recorded)').fill('reviewed: test fixture output');
     await held.getByRole('button', { name: 'Release' }).click();
     await page.getByText(/Released q_/).waitFor();
+
+    await page.goto(`${origin}/admin/approvals`);
+    const waiting = page.locator('table.grid tbody tr', { hasText: 'alice' }).first();
+    await waiting.waitFor();
+    assert.match(await waiting.innerText(), /Deletes the note Board minutes of \d{4}-\d{2}-\d{2}/);
+    assert.match(await waiting.innerText(), /for alice to decide/);
+    assert.equal(
+      await waiting.getByRole('link', { name: 'Review' }).count(),
+      0,
+      'the admin cannot decide it',
+    );
+    await shot('18-approvals-pending');
 
     await page.goto(`${origin}/admin/upstreams`);
     assert.match(await page.locator('table.grid').innerText(), /rug\s+up\s+stdio/);
