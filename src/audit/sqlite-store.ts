@@ -269,6 +269,14 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
         add('time < @until', 'until', query.until);
         add('tool = @tool', 'tool', query.tool);
         add('decision = @decision', 'decision', query.decision);
+        add('outcome = @outcome', 'outcome', query.outcome);
+        add('client_id = @clientId', 'clientId', query.clientId);
+        add('upstream = @upstream', 'upstream', query.upstream);
+        add(
+          'EXISTS (SELECT 1 FROM json_each(reasons_json) WHERE json_each.value = @reason)',
+          'reason',
+          query.reason,
+        );
         add('seq > @afterSeq', 'afterSeq', query.afterSeq);
         const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
         const order = query.newest ? 'DESC' : 'ASC';

@@ -1,3 +1,4 @@
+import { catalogueConfigSchema } from '../catalogue/index.js';
 import { z } from 'zod';
 import { oauthConfigSchema } from '../oauth/index.js';
 import { policyConfigSchema } from '../policy/index.js';
@@ -185,7 +186,15 @@ const loggingSchema = z
     level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
-      .describe('Log level (JSON lines on stdout).'),
+      .describe('Log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe(
+        'How log lines look on stdout: `json` (one JSON object a line, for collectors), `pretty` (coloured, ' +
+          'one short line each, for people), or `auto`: pretty when stdout is a terminal, JSON otherwise. ' +
+          '`portcullis start --log-format` overrides it.',
+      ),
   })
   .describe('Logging.');
 
@@ -391,6 +400,7 @@ export const configSchema = z
     sessions: sessionsSchema.prefault({}),
     storage: storageConfigSchema.prefault({}),
     securityTxt: securityTxtSchema.prefault({}),
+    catalogue: catalogueConfigSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     tools: toolsConfigSchema.prefault({}),
     safety: safetySchema.prefault({}),

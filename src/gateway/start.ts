@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
@@ -19,8 +20,10 @@ import {
 import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
-import { createSignIn } from '../signin/index.js';
-import { createPersonCeilings, ensurePerson } from '../users/index.js';
+import { createSetupRoutes, createSignIn } from '../signin/index.js';
+import { createConsole } from '../console/index.js';
+import { createCatalogueRoutes } from '../catalogue/index.js';
+import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
 import { createUpstreamManager } from '../upstreams/index.js';
@@ -34,12 +37,17 @@ export interface StartOptions {
   readonly port?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** Overrides `logging.format` (the CLI's `--log-format`). */
+  readonly logFormat?: 'auto' | 'json' | 'pretty';
 }
 
 /** What the first start in an empty data directory created, to show the operator once. */
 export interface FirstRun {
   readonly adminKey: string;
   readonly adminKeyId: string;
+  /** The one-time link where the `admin` person sets a password, and when it stops working. */
+  readonly setupUrl: string;
+  readonly setupExpiresAt: Date;
 }
 
 export interface RunningGateway {
@@ -91,7 +99,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const signingSecrets = readSigningSecrets(layout.signingKeys);
   output.setKnownSecrets(signingSecrets);
 
-  const logger = opts.logger ?? createLogger(config.logging.level, { redact: (v) => output.redactValue(v) });
+  const logger =
+    opts.logger ??
+    createLogger(config.logging.level, {
+      redact: (v) => output.redactValue(v),
+      format: opts.logFormat ?? config.logging.format,
+    });
   const warnings = problems.map((p) => p.message);
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
 
@@ -175,14 +188,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
     await upstreams.start();
 
-    let firstRun: FirstRun | undefined;
+    let firstKey: { adminKey: string; adminKeyId: string } | undefined;
     if (fresh) {
       const { record, key } = await createApiKey(
         storage.apiKeys,
         { owner: FIRST_RUN_OWNER, label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
         new Date(),
       );
-      firstRun = { adminKey: key, adminKeyId: record.id };
+      firstKey = { adminKey: key, adminKeyId: record.id };
       await audit?.log.append({
         correlationId: randomUUID(),
         principal: 'portcullis:first-start',
@@ -200,8 +213,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const oauthDb = openOAuthDatabase(config.storage, opts.dataDir);
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
-    // role like every person's credential (and the operator can lower it); no password yet.
-    if (firstRun) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
+    // role like every person's credential (and the operator can lower it); no password yet:
+    // they set one through the setup link printed once below.
+    if (firstKey) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
 
     let metricsUrl: URL | undefined;
     if (config.metrics.enabled) {
@@ -219,6 +233,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    let firstRun: FirstRun | undefined;
+    if (firstKey) {
+      const link = await issueSetupLink(oauthDb.users, FIRST_RUN_OWNER, new Date());
+      firstRun = {
+        ...firstKey,
+        setupUrl: setupLinkUrl(publicUrl, link.token),
+        setupExpiresAt: link.expiresAt,
+      };
+    }
 
     // One sign-in for people, built once, for every page that has them sign in (the OAuth
     // pages, /account, /approvals): one throttle, so one guess budget per account.
@@ -329,6 +352,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // signed in at /account is signed in here.
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
+      notes: storage.notes,
       signin,
       audit: audit && {
         append: async (entry) => void (await audit.log.append(entry)),
@@ -338,6 +362,51 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
     // ---- end approvals
+    const setup = createSetupRoutes({
+      users: oauthDb.users,
+      signin,
+      limits: config.oauth.login,
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: audit && (async (entry) => void (await audit.log.append(entry))),
+      logger,
+      now: () => new Date(),
+    });
+
+    // ---- Console (issue 14): /admin for people with the admin role; only with the audit log on,
+    // since every console action is recorded in it.
+    const operatorConsole =
+      audit &&
+      createConsole({
+        signin,
+        users: oauthDb.users,
+        oauth: oauthDb.oauth,
+        apiKeys: storage.apiKeys,
+        confirmations: storage.confirmations,
+        quarantine: storage.quarantine,
+        notes: storage.notes,
+        audit: {
+          log: audit.log,
+          store: audit.store,
+          publicKey: audit.keys.publicKey,
+          argsKey: audit.keys.argsHmacKey,
+        },
+        upstreams,
+        dataDir: opts.dataDir,
+        roles: [...policy.roles.keys()].sort(),
+        publicUrl,
+        logger,
+        now: () => new Date(),
+      });
+    // ---- end console
+    const catalogueRoutes = createCatalogueRoutes({
+      config: config.catalogue,
+      catalogue,
+      policy,
+      signin,
+      publicUrl,
+      securityContact: config.securityTxt.contact,
+      now: () => new Date(),
+    });
 
     const app = createApp(
       {
@@ -353,6 +422,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         oauth,
         limits,
         approvals,
+        setup,
+        catalogue: catalogueRoutes,
+        // The console's context carries more than the app's; its routes set it themselves.
+        ...(operatorConsole
+          ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }
+          : {}),
       },
       hostOriginPolicy(config, publicUrl, port),
     );

@@ -144,6 +144,11 @@ export interface ConfirmationStore {
   getApproval(id: string): Promise<PendingApproval | undefined>;
   /** The newest approval for this binding, tool and argument hash that is not yet used. */
   findApproval(binding: string, tool: string, argsHash: string): Promise<PendingApproval | undefined>;
+  /**
+   * Approvals newest first, for the operator's console: with `pending`, only those still pending
+   * and unexpired at `now`; otherwise every one kept (decided and used ones until purged).
+   */
+  listApprovals(filter: { pending: boolean; now: Date; limit: number }): Promise<PendingApproval[]>;
   /** pending → approved | denied, if still pending and unexpired at `at`; false otherwise. */
   decideApproval(id: string, status: 'approved' | 'denied', at: Date): Promise<boolean>;
   /** approved | denied → used (the retry consumed the answer); false if it was not. Single use. */

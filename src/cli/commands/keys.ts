@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApiKey } from '../../auth/index.js';
+import { createApiKey, SCOPE_PATTERN as SCOPE } from '../../auth/index.js';
 import type { ApiKeyRecord } from '../../storage/index.js';
 import { parseDuration } from '../duration.js';
 import { withAdminAudit } from '../local-audit.js';
@@ -9,7 +9,6 @@ import { printJson, printJsonLines, printOut, printTable, text } from '../print.
 import { UsageError } from '../usage-error.js';
 import { USER_NAME_PATTERN } from '../../users/index.js';
 
-const SCOPE = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
 
 /** Validates `--scopes a,b` into a list; every scope is a plain `resource:action` token. */

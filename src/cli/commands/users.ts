@@ -5,13 +5,17 @@ import { dataDirLayout } from '../../data-dir/index.js';
 import { disableUser } from '../../oauth/index.js';
 import { openLocalOAuth } from '../open-local.js';
 import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
-import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
+import {
+  hashPassword,
+  issueSetupLink,
+  MIN_PASSWORD_LENGTH,
+  setupLinkUrl,
+  USER_NAME_PATTERN,
+} from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { withAdminAudit } from '../local-audit.js';
 import { UsageError } from '../usage-error.js';
 import { printErr, printJsonLines, printOut, printTable, text } from '../print.js';
-
-const MIN_PASSWORD = 12;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -92,8 +96,8 @@ export function register(program: Command): void {
             : generated
               ? randomBytes(15).toString('base64url')
               : await readStdin();
-        if (federatedIssuer === null && password.length < MIN_PASSWORD)
-          throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
+        if (federatedIssuer === null && password.length < MIN_PASSWORD_LENGTH)
+          throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
         if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
         const passwordHash = federatedIssuer === null ? await hashPassword(password) : null;
         const tenant = opts.tenant ?? name;
@@ -188,6 +192,58 @@ export function register(program: Command): void {
       printTable(
         ['NAME', 'TENANT', 'KIND', 'ROLE', 'STATUS', 'LAST LOGIN'],
         rows.map((r) => [r.name, r.tenant, r.kind, r.role ?? '-', r.status, r.lastLoginAt ?? '-']),
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  withDataDir(
+    users
+      .command('reset-link')
+      .description(
+        'Make a one-time link (15 minutes, works once) where a local person sets a new password; ' +
+          'any earlier link of theirs stops working.',
+      )
+      .argument('<name>', 'account name')
+      .option(
+        '--url <url>',
+        'the gateway’s address as people reach it (default: server.publicUrl, else host:port)',
+      ),
+  ).action(async (name: string, opts: { dataDir?: string; url?: string }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+    let base: URL;
+    try {
+      const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+      base = new URL(
+        opts.url ??
+          config.server.publicUrl ??
+          `${config.server.tls ? 'https' : 'http'}://${host}:${config.server.port}`,
+      );
+    } catch {
+      throw new UsageError(`--url must be an absolute URL, got ${opts.url}`);
+    }
+    if (base.protocol !== 'https:' && base.protocol !== 'http:')
+      throw new UsageError('--url must be http(s)');
+    const db = openLocalOAuth(dataDir);
+    try {
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      if (user.federatedIssuer)
+        throw new UsageError(`${name} signs in through the identity provider; there is no password to set`);
+      if (user.disabledAt) throw new UsageError(`${name} is disabled`);
+      const link = await withAdminAudit(dataDir, async (audit) => {
+        const made = await issueSetupLink(db.users, name, new Date());
+        await audit.record({
+          reason: 'setup-link-created',
+          tenant: user.tenant,
+          details: { user: name, expiresAt: made.expiresAt.toISOString() },
+        });
+        return made;
+      });
+      printOut(
+        text`One-time link for ${name} to set a password (works once, until ${link.expiresAt.toISOString()}):\n\n  ${setupLinkUrl(base, link.token)}\n\n`,
       );
     } finally {
       await db.close();

@@ -117,6 +117,11 @@ export function openMemoryStorage(): Storage {
         approvals.set(a.id, a);
       },
       getApproval: async (id) => approvals.get(id),
+      listApprovals: async ({ pending, now, limit }) =>
+        [...approvals.values()]
+          .filter((a) => !pending || (a.status === 'pending' && a.expiresAt > now))
+          .sort((a, b) => +b.createdAt - +a.createdAt || b.id.localeCompare(a.id))
+          .slice(0, limit),
       findApproval: async (binding, tool, argsHash) =>
         [...approvals.values()]
           .filter((a) => a.binding === binding && a.tool === tool && a.argsHash === argsHash)

@@ -212,6 +212,12 @@ export function openSqliteStorage(file: string): Storage {
        VALUES (@id, @binding, @subject, @tenant, @client_id, @tool, @upstream, @args_hash, @args, @created_at, @expires_at, @status, @decided_at)`,
     ),
     get: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
+    listPending: db.prepare<[number, number], ApprovalRow>(
+      "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?",
+    ),
+    listAll: db.prepare<[number], ApprovalRow>(
+      'SELECT * FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?',
+    ),
     find: db.prepare<[string, string, string], ApprovalRow>(
       `SELECT * FROM approvals WHERE binding = ? AND tool = ? AND args_hash = ? AND status != 'used'
         ORDER BY created_at DESC, id DESC LIMIT 1`,
@@ -249,6 +255,8 @@ export function openSqliteStorage(file: string): Storage {
       const r = c.get.get(id);
       return r && rowToApproval(r);
     },
+    listApprovals: async ({ pending, now, limit }) =>
+      (pending ? c.listPending.all(now.getTime(), limit) : c.listAll.all(limit)).map(rowToApproval),
     findApproval: async (binding, tool, argsHash) => {
       const r = c.find.get(binding, tool, argsHash);
       return r && rowToApproval(r);
