@@ -23,7 +23,16 @@ import { createSignIn } from '../signin/index.js';
 import { createPersonCeilings, ensurePerson } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
-import { createUpstreamManager } from '../upstreams/index.js';
+import { createUpstreamManager, type PersonCredentialSource } from '../upstreams/index.js';
+import {
+  createConnectionRoutes,
+  createConnections,
+  loadKek,
+  openVault,
+  type Connections,
+  type UpstreamOAuthClient,
+} from '../connections/index.js';
+import { accountNav } from '../oauth/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
 
@@ -34,6 +43,8 @@ export interface StartOptions {
   readonly port?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** The OAuth client of upstream authorization servers (person-oauth upstreams). */
+  readonly upstreamOAuth?: UpstreamOAuthClient;
 }
 
 /** What the first start in an empty data directory created, to show the operator once. */
@@ -153,6 +164,32 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       );
     }
 
+    // ---- Connections (issue 13): the vault opens before any upstream starts, and a wrong
+    // key-encryption key stops the start here (fail closed), never later at a person's call.
+    const personal = config.upstreams.some((u) => u.auth);
+    const vault = personal
+      ? await openVault(
+          storage.connections,
+          await loadKek({ ref: config.connections.keyEncryptionKey, keysDir: layout.keys, env }),
+          new Date(),
+        )
+      : undefined;
+    /** Set once the public URL is known; until then (start-up listing) no person call can come. */
+    let connections: Connections | undefined;
+    const personCredentials: PersonCredentialSource = {
+      resolve: async (upstream, principal) =>
+        connections
+          ? connections.resolve(upstream, principal)
+          : {
+              kind: 'none',
+              reason: 'missing',
+              message: `The server "${upstream}" is not ready yet; try again.`,
+            },
+      refused: async (upstream, id, detail) => connections?.refused(upstream, id, detail),
+    };
+    const connectionSecrets = new Set<string>();
+    // ---- end connections
+
     const builtIns = createBuiltInTools(config.tools, storage.notes);
     closers.push(() => builtIns.close());
     const catalogue = createCatalogue(builtIns.tools);
@@ -170,9 +207,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       knownSecrets: signingSecrets,
       logger,
       metrics,
+      personCredentials,
     });
     closers.push(() => upstreams.close());
-    upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
+    const learnSecrets = () =>
+      output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets(), ...connectionSecrets]);
+    upstreams.onSecret(learnSecrets);
     await upstreams.start();
 
     let firstRun: FirstRun | undefined;
@@ -232,6 +272,45 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       logger,
       now: () => new Date(),
     });
+    let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
+    if (vault) {
+      const built = createConnections({
+        upstreams: config.upstreams,
+        store: storage.connections,
+        vault,
+        config: config.connections,
+        ...(opts.upstreamOAuth ? { oauth: opts.upstreamOAuth } : {}),
+        testSecret: (upstream, value) => upstreams.testPersonCredential(upstream, value),
+        publicUrl,
+        env,
+        onSecret(value) {
+          if (connectionSecrets.has(value)) return;
+          connectionSecrets.add(value);
+          learnSecrets();
+        },
+        audit: audit && (async (entry) => void (await audit.log.append(entry))),
+        logger,
+        now: () => new Date(),
+      });
+      closers.push(async () => built.close());
+      built.onDisconnect((upstream, person) => upstreams.stopPersonSessions(upstream, person));
+      const learned = await built.learnStored();
+      if (learned.failed > 0)
+        logger.error(
+          { alert: 'connection-unopenable', failed: learned.failed },
+          'stored connections that do not open were marked broken',
+        );
+      connections = built;
+      connectionRoutes = createConnectionRoutes({
+        connections: built,
+        signin,
+        nav: accountNav,
+        formTargets: config.upstreams.flatMap((u) =>
+          u.auth?.mode === 'person-oauth' && u.auth.issuer ? [new URL(u.auth.issuer).origin] : [],
+        ),
+        logger,
+      });
+    }
     const policy = compilePolicy(config.policy);
     // ---- OAuth (issue #3): authorization server, resource-server checks, pages. When OAuth is
     // off, a JWT on /mcp is refused like any malformed key.
@@ -347,6 +426,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         oauth,
         limits,
         approvals,
+        ...(connectionRoutes ? { connections: connectionRoutes } : {}),
       },
       hostOriginPolicy(config, publicUrl, port),
     );

@@ -33,6 +33,8 @@ export interface AppDeps {
   readonly limits?: RateLimits | undefined;
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
+  /** People's own upstream credentials, /account/connections (issue 13); absent when no upstream takes them. */
+  readonly connections?: Hono<{ Variables: { requestId: string } }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -105,6 +107,10 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // ---- Approvals (issue #7): the page where a person approves one pending tool call.
   if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
   // ---- end approvals
+
+  // ---- Connections (issue 13): people connect their own upstream accounts.
+  if (deps.connections) app.route('/', deps.connections);
+  // ---- end connections
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {
