@@ -92,7 +92,8 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
 
   function open(key: string, ctx: ToolContext, connectionId: string, value: string): Session {
     const principal = ctx.principal;
-    let session: Session;
+    /** The session being built (the listing callback runs only after start() has awaited). */
+    const box: { session?: Session } = {};
     const httpAuth: HttpAuth = {
       // Asked on every request: the connection refreshes before expiry, and a disconnection or
       // reconnection is seen on the very next request of this session.
@@ -115,10 +116,10 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
     const supervisor = deps.supervise(
       { label: connectionId, ...(config.stdio ? { env: env ?? {} } : { auth: httpAuth }) },
       (listing) => {
-        session.listing = listing;
+        if (box.session) box.session.listing = listing;
       },
     );
-    session = {
+    const session: Session = {
       supervisor,
       connectionId,
       version: config.stdio ? versionOf(value) : connectionId,
@@ -126,6 +127,7 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
       listing: undefined,
       lastUsed: now(),
     };
+    box.session = session;
     sessions.set(key, session);
     deps.logger.info({ upstream: config.name, connection: connectionId }, 'person session started');
     return session;
