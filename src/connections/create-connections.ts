@@ -282,7 +282,19 @@ export function createConnections(deps: ConnectionsDeps): Connections {
         `The person's ${upstream} connection is ${r.state}${r.brokenReason ? ` (${r.brokenReason})` : ''}. ${reconnectText(upstream)}`,
       );
     }
-    let payload = open(r);
+    let payload: Payload;
+    try {
+      payload = open(r);
+    } catch (err) {
+      // A row that does not open for this person (copied from another, or tampered with) is
+      // never anyone's credential: it is marked broken and the person is asked to reconnect.
+      log.error(
+        { alert: 'connection-unopenable', connection: r.id, err },
+        'a stored connection does not open',
+      );
+      await markBroken(r, 'The stored credential cannot be opened.', 'vault-open-failed');
+      return none('broken', `The person's ${upstream} connection cannot be used. ${reconnectText(upstream)}`);
+    }
     if (payload.kind === 'oauth') {
       const dueAt = (r.expiresAt?.getTime() ?? Infinity) - deps.config.refreshBeforeSeconds * 1000;
       if (forceRefresh.has(r.id) || deps.now().getTime() >= dueAt) {

@@ -526,11 +526,6 @@ function checkPersonAuth(
       issue(['header'], 'header and scheme apply to http upstreams only');
     if (u.http && !auth.header) issue(['header'], 'an http upstream takes the key in a header: set header');
     if (u.http && auth.env) issue(['env'], 'env applies to stdio upstreams only');
-    if (u.stdio && auth.env && auth.env in u.stdio.secretEnv)
-      issue(
-        ['env'],
-        `${auth.env} is also in stdio.secretEnv; the person's key and the shared one would collide`,
-      );
   }
   if (auth.fallback === 'shared') {
     const shared = u.http ? u.http.auth !== undefined : Object.keys(u.stdio?.secretEnv ?? {}).length > 0;
