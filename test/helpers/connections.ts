@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type { UpstreamOAuthClient } from '../../src/connections/index.js';
 import path from 'node:path';
 import { formOf, TestBrowser } from './oauth-browser.js';
 
@@ -41,4 +42,63 @@ export async function pasteKey(browser: TestBrowser, upstream: string, key: stri
   const page = await browser.navigate('/account/connections');
   const { csrf, action } = formEndingWith(page.body, `/${upstream}/secret`);
   return browser.navigate(action, { form: { csrf, secret: key } });
+}
+
+/**
+ * STAND-IN for the real UpstreamOAuthClient (connections/upstream-oauth/, built on branch
+ * h/oauthc): it speaks no protocol, only the contract, so the connections side (pending state,
+ * binding to the person, single use, sealing) can be attacked before the real client exists.
+ * The lead swaps it for the real client against test/fixtures/upstream-as.ts at merge.
+ */
+export function standInOAuthClient(): UpstreamOAuthClient & { issued: string[]; revoked: string[] } {
+  const issued: string[] = [];
+  const revoked: string[] = [];
+  return {
+    issued,
+    revoked,
+    async beginAuthorization(settings, redirectUri) {
+      const state = randomBytes(16).toString('base64url');
+      const url = `https://as.example/authorize?client_id=${settings.clientId}&state=${state}`;
+      return {
+        ok: true,
+        value: {
+          url,
+          pending: {
+            state,
+            codeVerifier: randomBytes(32).toString('base64url'),
+            redirectUri,
+            issuer: 'https://as.example',
+          },
+        },
+      };
+    },
+    async completeAuthorization(_settings, pending, callback) {
+      if (callback.searchParams.get('state') !== pending.state)
+        return { ok: false, reason: 'mismatch', detail: 'state' };
+      const code = callback.searchParams.get('code') ?? '';
+      if (!code.startsWith('code-for-')) return { ok: false, reason: 'refused', detail: 'invalid_grant' };
+      const accessToken = `at-${randomBytes(12).toString('hex')}`;
+      issued.push(accessToken);
+      return {
+        ok: true,
+        value: {
+          accessToken,
+          refreshToken: `rt-${randomBytes(12).toString('hex')}`,
+          expiresAt: Date.now() + 3_600_000,
+          scopes: ['repo'],
+          subject: code.slice('code-for-'.length),
+        },
+      };
+    },
+    async refresh() {
+      return { ok: false, reason: 'refused', detail: 'stand-in does not refresh' };
+    },
+    async revoke(_settings, token) {
+      revoked.push(token);
+      return { ok: true, value: true };
+    },
+    async exchangeToken() {
+      return { ok: false, reason: 'refused', detail: 'stand-in does not exchange' };
+    },
+  };
 }
