@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { isPortcullisError } from '../errors/index.js';
 import * as audit from './commands/audit.js';
 import * as clients from './commands/clients.js';
+import * as connections from './commands/connections.js';
 import * as docs from './commands/docs.js';
 import * as doctor from './commands/doctor.js';
 import * as grants from './commands/grants.js';
@@ -40,6 +41,7 @@ function buildProgram(): Command {
     doctor,
     users,
     clients,
+    connections,
     grants,
     docs,
   ])

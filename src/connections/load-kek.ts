@@ -41,12 +41,17 @@ export async function loadKek(opts: {
   return parseKek(fs.readFileSync(file, 'utf8'), file);
 }
 
-/** Replaces the KEK file atomically with a new random key (rotation); returns it. */
-export function writeNewKekFile(keysDir: string): Buffer {
+/**
+ * Rotation of the default KEK file: a new random key, handed to `wrap` (which stores the data
+ * key under it) before the file is atomically replaced, so the file on disk always holds a key
+ * that opens the vault.
+ */
+export async function writeNewKekFile<T>(keysDir: string, wrap: (key: Buffer) => Promise<T>): Promise<T> {
   const key = randomBytes(32);
+  const result = await wrap(key);
   const file = kekFile(keysDir);
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, `${key.toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
   fs.renameSync(tmp, file);
-  return key;
+  return result;
 }
