@@ -153,6 +153,17 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
     }
     session.lastUsed = now();
     await session.started;
+    // Which upstream identity this call uses, by connection id (never the credential), under
+    // the call's request id: the audit record of the call carries the same id.
+    deps.logger.info(
+      {
+        requestId: ctx.requestId,
+        upstream: config.name,
+        connection: cred.connectionId,
+        upstreamSubject: cred.upstreamSubject,
+      },
+      'upstream call with the person’s own connection',
+    );
     return { supervisor: session.supervisor, session };
   }
 

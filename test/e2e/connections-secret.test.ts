@@ -41,6 +41,7 @@ describe("people's own keys for a stdio upstream", () => {
   const log = capturingLogger();
   const ALICE_KEY = `alice-${'a1'.repeat(12)}`;
   const BOB_KEY = `bob-${'b2'.repeat(12)}`;
+  const CAROL_KEY = `carol-${'c7'.repeat(12)}`;
   let alice: Client;
   let bob: Client;
   let aliceBrowser: TestBrowser;
@@ -110,6 +111,29 @@ describe("people's own keys for a stdio upstream", () => {
     assert.equal(pid(textOf(await call(alice, 'crm__whoami'))), pid(ra), 'the session is kept between calls');
   });
 
+  it('at most sessions.maxPerUpstream processes run: a third person stops the longest idle', async () => {
+    const db = openOAuthTables(t);
+    await addUser(db, 'carol', 'carol password 333');
+    await db.close();
+    const carolBrowser = await signedInOnConnections(new URL(t.url).origin, {
+      name: 'carol',
+      password: 'carol password 333',
+    });
+    await pasteKey(carolBrowser, 'crm', CAROL_KEY);
+    const carol = await connectClient(t.url, (await t.key({ owner: 'carol', scopes: ['crm:read'] })).key);
+    try {
+      assert.ok(textOf(await call(carol, 'crm__whoami')).startsWith(keyLabel(CAROL_KEY)));
+      const stopped = log.lines.filter(
+        (l) => l.includes('person session stopped') && l.includes('"why":"cap"'),
+      );
+      assert.equal(stopped.length, 1);
+      // The stopped person's next call starts a fresh process with their own key again.
+      assert.ok(textOf(await call(alice, 'crm__whoami')).startsWith(keyLabel(ALICE_KEY)));
+    } finally {
+      await carol.close();
+    }
+  });
+
   it('a server that echoes the key gets it redacted from the result', async () => {
     const r = textOf(await call(alice, 'crm__echo_key'));
     assert.ok(!r.includes(ALICE_KEY), r);
@@ -134,10 +158,22 @@ describe("people's own keys for a stdio upstream", () => {
   it('the keys appear in no log line and in no byte of the data directory', async () => {
     const logs = log.lines.join('\n');
     const disk = bytesUnder(t.dataDir);
-    for (const k of [ALICE_KEY, BOB_KEY]) {
+    for (const k of [ALICE_KEY, BOB_KEY, CAROL_KEY]) {
       assert.ok(!logs.includes(k), 'not in the logs');
       assert.ok(!disk.includes(Buffer.from(k)), 'not on disk');
     }
     assert.ok(logs.includes('person session started'), 'the sessions were logged (by connection id)');
+    const used = log.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'upstream call with the person’s own connection');
+    assert.ok(
+      used.length >= 4 &&
+        used.every(
+          (l) =>
+            typeof l.connection === 'string' &&
+            String(l.connection).startsWith('conn_') &&
+            typeof l.requestId === 'string',
+        ),
+    );
   });
 });
