@@ -27,6 +27,11 @@ export interface ToolContext {
    * upstream is then refused. Rejects when the caller refused or could not answer.
    */
   readonly requestInput?: (request: InputRequest) => Promise<Record<string, unknown>>;
+  /**
+   * Told which of the person's own upstream connections the call goes out with (by id, never
+   * the credential), for the call's audit record.
+   */
+  readonly onUpstreamIdentity?: (identity: { connectionId: string; upstreamSubject: string | null }) => void;
 }
 
 /** What an upstream may ask a caller during a call (MCP client features). */

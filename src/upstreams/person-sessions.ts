@@ -164,6 +164,7 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
       },
       'upstream call with the person’s own connection',
     );
+    ctx.onUpstreamIdentity?.({ connectionId: cred.connectionId, upstreamSubject: cred.upstreamSubject });
     return { supervisor: session.supervisor, session };
   }
 

@@ -163,6 +163,17 @@ describe("people's own keys for a stdio upstream", () => {
       assert.ok(!disk.includes(Buffer.from(k)), 'not on disk');
     }
     assert.ok(logs.includes('person session started'), 'the sessions were logged (by connection id)');
+    const calls = (await t.audit.log.query({ tool: 'crm__whoami', limit: 100 })).filter(
+      (r) => r.event === 'tool-call',
+    );
+    const ok = calls.filter((r) => r.outcome === 'ok');
+    assert.ok(ok.length >= 4);
+    assert.ok(
+      ok.every((r) => r.connectionId?.startsWith('conn_')),
+      'each record names the connection used',
+    );
+    assert.ok(calls.filter((r) => r.outcome !== 'ok').every((r) => r.connectionId === undefined));
+    assert.equal(new Set(ok.filter((r) => r.principal === 'alice').map((r) => r.connectionId)).size, 1);
     const used = log.lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => l.msg === 'upstream call with the person’s own connection');

@@ -25,6 +25,7 @@ export const execute: CallStage = async (ctx, next) => {
       ...(req.requestInput ? { requestInput: req.requestInput } : {}),
       ...(req.progressToken !== undefined ? { progressToken: req.progressToken } : {}),
       ...(req.logLevel ? { logLevel: req.logLevel } : {}),
+      onUpstreamIdentity: (identity) => (ctx.upstreamIdentity = identity),
     });
   } catch (err) {
     if (err instanceof ToolInputError) {
