@@ -117,10 +117,7 @@ describe("people's own keys for an HTTP upstream", () => {
       text = textOf(await call(alice, 'back__memory_search', { query: 'zebra' }));
     }
     assert.match(text, /broken.*reconnect their back account/s);
-    assert.match(
-      textOf(await call(bob, 'back__memory_search', { query: 'zebra' })),
-      /No matching notes/,
-    );
+    assert.match(textOf(await call(bob, 'back__memory_search', { query: 'zebra' })), /No matching notes/);
     assert.ok(!log.lines.join('\n').includes(aliceBackKey.key), 'the key is in no log line');
   });
 });
