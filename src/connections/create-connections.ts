@@ -64,6 +64,8 @@ export interface Connections extends PersonCredentialSource {
   readonly pageUrl: string;
   /** Called after a disconnection, to stop that person's running sessions (set by the gateway). */
   onDisconnect(listener: (upstream: string, person: Person) => Promise<void>): void;
+  /** Called after a person connects (or reconnects) an upstream. */
+  onConnect(listener: (upstream: string, person: Person) => void): void;
   /**
    * Opens every stored credential once, so the redactor knows each value before any call: a
    * result that echoes another person's key is scrubbed too. A row that does not open is
@@ -126,6 +128,7 @@ export function createConnections(deps: ConnectionsDeps): Connections {
   /** Connections the upstream answered 401 to: refreshed (or broken) at the next resolve. */
   const forceRefresh = new Set<string>();
   const disconnectListeners: ((upstream: string, person: Person) => Promise<void>)[] = [];
+  const connectListeners: ((upstream: string, person: Person) => void)[] = [];
   const log = deps.logger.child({ component: 'connections' });
 
   const record = async (
@@ -363,6 +366,7 @@ export function createConnections(deps: ConnectionsDeps): Connections {
       'connection made',
     );
     for (const l of disconnectListeners) await l(config.name, person);
+    for (const l of connectListeners) l(config.name, person);
     return connection;
   }
 
@@ -549,6 +553,7 @@ export function createConnections(deps: ConnectionsDeps): Connections {
       return r;
     },
     onDisconnect: (l) => void disconnectListeners.push(l),
+    onConnect: (l) => void connectListeners.push(l),
     async learnStored() {
       let opened = 0;
       let failed = 0;

@@ -294,6 +294,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
       closers.push(async () => built.close());
       built.onDisconnect((upstream, person) => upstreams.stopPersonSessions(upstream, person));
+      // An upstream only people's sessions can list is listed by the first one that connects,
+      // and at start by the connection used last (below, once connections are served).
+      built.onConnect((upstream, person) => void upstreams.listThroughPerson(upstream, person));
       const learned = await built.learnStored();
       if (learned.failed > 0)
         logger.error(
@@ -301,6 +304,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
           'stored connections that do not open were marked broken',
         );
       connections = built;
+      for (const upstream of upstreams.listsThroughPeople()) {
+        const [latest] = (await storage.connections.list({ upstream }))
+          .filter((r) => r.state === 'connected')
+          .sort((a, b) => +(b.lastUsedAt ?? b.createdAt) - +(a.lastUsedAt ?? a.createdAt));
+        if (latest)
+          void upstreams.listThroughPerson(upstream, { tenant: latest.tenant, subject: latest.subject });
+      }
       connectionRoutes = createConnectionRoutes({
         connections: built,
         signin,

@@ -80,6 +80,14 @@ export interface UpstreamManagerOptions {
   readonly personCredentials?: PersonCredentialSource;
 }
 
+/**
+ * An upstream that takes people's credentials over HTTP and has no credential of its own cannot
+ * list its tools by itself (such servers refuse unauthenticated requests): a connected person's
+ * session lists it instead, through the same pinning as any listing.
+ */
+const listsThroughPeople = (config: UpstreamConfig) =>
+  config.auth !== undefined && config.http !== undefined && config.http.auth === undefined;
+
 /** How alerts and logs name each kind of pinned item. */
 const KIND_TEXT = {
   tool: 'tool definition',
@@ -131,6 +139,13 @@ export interface UpstreamManager {
   onSurfaceEvent(listener: (upstream: string, event: SurfaceEvent) => void): void;
   /** Stops a person's sessions of an upstream (after a disconnection), so the next call starts afresh. */
   stopPersonSessions(upstream: string, person: { tenant: string; subject: string }): Promise<void>;
+  /**
+   * Opens a person's session of an upstream listed through people's sessions (see
+   * `listsThroughPeople`), when nothing has listed it yet: their listing then serves it.
+   */
+  listThroughPerson(upstream: string, person: { tenant: string; subject: string }): Promise<void>;
+  /** Upstreams whose tools are listed through a person's session: http, `auth`, no shared credential. */
+  listsThroughPeople(): string[];
   /**
    * Tries a pasted key (person-secret) with the upstream's configured test call, in a session of
    * its own that is closed afterwards: undefined when it worked, else words for the person.
@@ -627,7 +642,11 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
             superviseUpstream({
               ...superviseDeps(config),
               person,
-              onListing: onPersonListing,
+              onListing(listing) {
+                onPersonListing(listing);
+                // The only way such an upstream is listed; hashed, scanned and pinned as any listing.
+                if (listsThroughPeople(config)) onListing(config.name, listing);
+              },
               onStateChange: () => {},
             }),
           approvedTools: (listing) => approvedTools(config.name, listing),
@@ -654,7 +673,11 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         fs.watchFile(lockPath, { interval: pollMs, persistent: false }, onLockChange);
         watching = true;
       }
-      await Promise.all([...supervisors.values()].map((s) => s.start()));
+      await Promise.all(
+        [...supervisors.values()]
+          .filter((s) => !listsThroughPeople(configs.get(s.name)!))
+          .map((s) => s.start()),
+      );
     },
     health: () => [...supervisors.values()].map((s) => s.health()),
     pins() {
@@ -677,6 +700,12 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     onSurfaceEvent: (listener) => void surfaceListeners.push(listener),
     reloadPins,
     stopPersonSessions: async (upstream, person) => persons.get(upstream)?.stop(person),
+    async listThroughPerson(upstream, person) {
+      const config = configs.get(upstream);
+      if (!config || !listsThroughPeople(config) || listings.has(upstream)) return;
+      await persons.get(upstream)?.warm(person);
+    },
+    listsThroughPeople: () => options.upstreams.filter(listsThroughPeople).map((u) => u.name),
     async testPersonCredential(upstream, value) {
       const config = configs.get(upstream);
       const auth = config?.auth;

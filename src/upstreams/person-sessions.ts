@@ -21,6 +21,11 @@ import type { Listing, SuperviseDeps, UpstreamSupervisor } from './supervise-ups
 export interface PersonSessions {
   call(toolName: string, args: unknown, ctx: ToolContext): Promise<unknown>;
   request(method: string, params: Record<string, unknown>, ctx: ToolContext): Promise<unknown>;
+  /**
+   * Opens a person's session without a call (after they connect, or at start), so its listing
+   * can serve the upstream when nothing else can list it. Never rejects.
+   */
+  warm(person: { tenant: string; subject: string }): Promise<void>;
   /** Stops every session of one person (a disconnection), or all of them. */
   stop(person?: { tenant: string; subject: string }): Promise<void>;
   /** Open sessions, for health and tests. */
@@ -191,6 +196,24 @@ export function createPersonSessions(deps: PersonSessionsDeps): PersonSessions {
     async request(method, params, ctx) {
       const { supervisor } = await sessionFor(ctx);
       return supervisor.request(method, params, ctx);
+    },
+    async warm(person) {
+      const principal = {
+        subject: person.subject,
+        tenant: person.tenant,
+        credentialId: 'connection-warm-up',
+        authMethod: 'oauth' as const,
+        scopes: new Set<string>(),
+        binding: 'connection-warm-up',
+      };
+      try {
+        await sessionFor({ principal, requestId: 'connection-warm-up', signal: AbortSignal.timeout(60_000) });
+      } catch (err) {
+        deps.logger.info(
+          { upstream: config.name, err },
+          'a person session could not be opened ahead of a call',
+        );
+      }
     },
     async stop(person) {
       if (!person) {

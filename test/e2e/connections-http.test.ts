@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { pasteKey, signedInOnConnections } from '../helpers/connections.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import { addUser, openOAuthTables } from '../helpers/oauth-gateway.js';
 import {
   call,
   capturingLogger,
   connectClient,
+  eventually,
   textOf,
   upstreamsConfig,
 } from '../helpers/upstream-servers.js';
@@ -119,5 +121,72 @@ describe("people's own keys for an HTTP upstream", () => {
     assert.match(text, /broken.*reconnect their back account/s);
     assert.match(textOf(await call(bob, 'back__memory_search', { query: 'zebra' })), /No matching notes/);
     assert.ok(!log.lines.join('\n').includes(aliceBackKey.key), 'the key is in no log line');
+  });
+});
+
+describe('an HTTP upstream that only people can list', () => {
+  let back: TestGateway;
+  const dataDir = tempDir();
+  after(async () => {
+    await back?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('is listed through the first person who connects, and at the next start through a connection', async () => {
+    back = await startTestGateway();
+    const aliceBackKey = (await back.key({ owner: 'alice-back', scopes: ['memory:read', 'memory:write'] }))
+      .key;
+    let front = await startTestGateway({
+      dataDir,
+      config: upstreamsConfig([
+        {
+          name: 'back',
+          http: { url: back.url, allowHttp: true, allowAddresses: ['127.0.0.1/32'] },
+          auth: { mode: 'person-secret', header: 'Authorization', scheme: 'Bearer', label: 'your key' },
+          pinning: 'trust-on-first-use',
+          tools: { '*': { class: 'read', labels: [] } },
+        },
+      ]),
+    });
+    const db = openOAuthTables(front);
+    await addUser(db, 'alice', 'alice password 1');
+    await db.close();
+    const names = async (t: TestGateway) => {
+      const c = await connectClient(t.url, (await t.key({ owner: 'alice', scopes: ['back:read'] })).key);
+      try {
+        return (await c.listTools()).tools.map((x) => x.name);
+      } finally {
+        await c.close();
+      }
+    };
+    assert.ok(
+      !(await names(front)).some((n) => n.startsWith('back__')),
+      'nothing to list before anyone connects',
+    );
+    const browser = await signedInOnConnections(new URL(front.url).origin, {
+      name: 'alice',
+      password: 'alice password 1',
+    });
+    await pasteKey(browser, 'back', aliceBackKey);
+    const t1 = front;
+    await eventually(
+      async () => ((await names(t1)).includes('back__memory_search') ? true : undefined),
+      'listed',
+    );
+    await front.gw.close();
+
+    front = await startTestGateway({ dataDir });
+    const t2 = front;
+    await eventually(
+      async () => ((await names(t2)).includes('back__memory_search') ? true : undefined),
+      'listed at start',
+    );
+    const c = await connectClient(
+      front.url,
+      (await front.key({ owner: 'alice', scopes: ['back:read'] })).key,
+    );
+    assert.match(textOf(await call(c, 'back__memory_search', { query: 'anything' })), /No matching notes/);
+    await c.close();
+    await front.gw.close();
   });
 });
