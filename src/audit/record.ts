@@ -68,6 +68,8 @@ export const PERSONAL_FIELDS = [
   'clientId',
   'credentialId',
   'args',
+  'connectionId',
+  'upstreamSubject',
 ] as const;
 export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 export type Commitments = Partial<Record<PersonalField, string>>;
@@ -83,6 +85,10 @@ export interface AuditEntry {
   /** A token id or key id, never the token or key itself. */
   readonly credentialId?: string;
   readonly authMethod?: AuditAuthMethod;
+  /** The person's own upstream connection the call used (connections/), by id, never the credential. */
+  readonly connectionId?: string;
+  /** Who that connection acts as at the upstream, when known. */
+  readonly upstreamSubject?: string;
   readonly event: AuditEvent;
   readonly tool?: string;
   readonly upstream?: string;

@@ -81,6 +81,9 @@ export const AUDIT_MIGRATIONS: readonly string[] = [
    );`,
   `ALTER TABLE audit_records ADD COLUMN erasure_json TEXT;`,
   `CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+  // People's own upstream connections (issue 13): which one a call used, erasable like the rest.
+  `ALTER TABLE audit_records ADD COLUMN connection_id TEXT;
+   ALTER TABLE audit_records ADD COLUMN upstream_subject TEXT;`,
 ];
 
 interface RecordRow {
@@ -95,6 +98,8 @@ interface RecordRow {
   client_id: string | null;
   credential_id: string | null;
   auth_method: string | null;
+  connection_id: string | null;
+  upstream_subject: string | null;
   event: string;
   tool: string | null;
   upstream: string | null;
@@ -155,10 +160,12 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const insertRecord =
     db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
     principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
-    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json)
+    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json,
+    connection_id, upstream_subject)
     VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
     @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
-    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json)`);
+    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json,
+    @connection_id, @upstream_subject)`);
   const insertCheckpoint = db.prepare(
     'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
   );
@@ -183,7 +190,8 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   );
   const eraseOf = db.prepare(
     `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
-     credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ? AND erased = 0`,
+     credential_id = NULL, args_json = NULL, connection_id = NULL, upstream_subject = NULL, salt = NULL,
+     erased = 1 WHERE principal = ? AND erased = 0`,
   );
 
   /** Only inside a transaction: the chain as it stands, for a writer to extend. */
@@ -338,6 +346,8 @@ function toRow(r: AuditRecord): RecordRow {
     client_id: r.clientId ?? null,
     credential_id: r.credentialId ?? null,
     auth_method: r.authMethod ?? null,
+    connection_id: r.connectionId ?? null,
+    upstream_subject: r.upstreamSubject ?? null,
     event: r.event,
     tool: r.tool ?? null,
     upstream: r.upstream ?? null,
@@ -371,6 +381,8 @@ function fromRow(row: RecordRow): AuditRecord {
     clientId: row.client_id,
     credentialId: row.credential_id,
     authMethod: row.auth_method,
+    connectionId: row.connection_id,
+    upstreamSubject: row.upstream_subject,
     event: row.event,
     tool: row.tool,
     upstream: row.upstream,

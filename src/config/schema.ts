@@ -7,6 +7,7 @@ import { secretRefSchema } from '../secrets/index.js';
 import { storageConfigSchema } from '../storage/index.js';
 import { toolsConfigSchema } from '../tools/index.js';
 import { upstreamsConfigSchema } from '../upstreams/index.js';
+import { connectionsConfigSchema } from '../connections/index.js';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
@@ -410,6 +411,7 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
     upstreams: upstreamsConfigSchema,
+    connections: connectionsConfigSchema.prefault({}),
     oauth: oauthConfigSchema.prefault({}),
     policy: policyConfigSchema.prefault({}),
   })

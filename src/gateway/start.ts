@@ -26,7 +26,16 @@ import { createCatalogueRoutes } from '../catalogue/index.js';
 import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
-import { createUpstreamManager } from '../upstreams/index.js';
+import { createUpstreamManager, type PersonCredentialSource } from '../upstreams/index.js';
+import {
+  createConnectionRoutes,
+  createConnections,
+  loadKek,
+  openVault,
+  type Connections,
+  type UpstreamOAuthClient,
+} from '../connections/index.js';
+import { accountNav } from '../oauth/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
 
@@ -39,6 +48,8 @@ export interface StartOptions {
   readonly logger?: Logger;
   /** Overrides `logging.format` (the CLI's `--log-format`). */
   readonly logFormat?: 'auto' | 'json' | 'pretty';
+  /** The OAuth client of upstream authorization servers (person-oauth upstreams). */
+  readonly upstreamOAuth?: UpstreamOAuthClient;
 }
 
 /** What the first start in an empty data directory created, to show the operator once. */
@@ -166,6 +177,32 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       );
     }
 
+    // ---- Connections (issue 13): the vault opens before any upstream starts, and a wrong
+    // key-encryption key stops the start here (fail closed), never later at a person's call.
+    const personal = config.upstreams.some((u) => u.auth);
+    const vault = personal
+      ? await openVault(
+          storage.connections,
+          await loadKek({ ref: config.connections.keyEncryptionKey, keysDir: layout.keys, env }),
+          new Date(),
+        )
+      : undefined;
+    /** Set once the public URL is known; until then (start-up listing) no person call can come. */
+    let connections: Connections | undefined;
+    const personCredentials: PersonCredentialSource = {
+      resolve: async (upstream, principal) =>
+        connections
+          ? connections.resolve(upstream, principal)
+          : {
+              kind: 'none',
+              reason: 'missing',
+              message: `The server "${upstream}" is not ready yet; try again.`,
+            },
+      refused: async (upstream, id, detail) => connections?.refused(upstream, id, detail),
+    };
+    const connectionSecrets = new Set<string>();
+    // ---- end connections
+
     const builtIns = createBuiltInTools(config.tools, storage.notes);
     closers.push(() => builtIns.close());
     const catalogue = createCatalogue(builtIns.tools);
@@ -183,9 +220,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       knownSecrets: signingSecrets,
       logger,
       metrics,
+      personCredentials,
     });
     closers.push(() => upstreams.close());
-    upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
+    const learnSecrets = () =>
+      output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets(), ...connectionSecrets]);
+    upstreams.onSecret(learnSecrets);
     await upstreams.start();
 
     let firstKey: { adminKey: string; adminKeyId: string } | undefined;
@@ -255,6 +295,55 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       logger,
       now: () => new Date(),
     });
+    let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
+    if (vault) {
+      const built = createConnections({
+        upstreams: config.upstreams,
+        store: storage.connections,
+        vault,
+        config: config.connections,
+        ...(opts.upstreamOAuth ? { oauth: opts.upstreamOAuth } : {}),
+        testSecret: (upstream, value) => upstreams.testPersonCredential(upstream, value),
+        publicUrl,
+        env,
+        onSecret(value) {
+          if (connectionSecrets.has(value)) return;
+          connectionSecrets.add(value);
+          learnSecrets();
+        },
+        audit: audit && (async (entry) => void (await audit.log.append(entry))),
+        logger,
+        now: () => new Date(),
+      });
+      closers.push(async () => built.close());
+      built.onDisconnect((upstream, person) => upstreams.stopPersonSessions(upstream, person));
+      // An upstream only people's sessions can list is listed by the first one that connects,
+      // and at start by the connection used last (below, once connections are served).
+      built.onConnect((upstream, person) => void upstreams.listThroughPerson(upstream, person));
+      const learned = await built.learnStored();
+      if (learned.failed > 0)
+        logger.error(
+          { alert: 'connection-unopenable', failed: learned.failed },
+          'stored connections that do not open were marked broken',
+        );
+      connections = built;
+      for (const upstream of upstreams.listsThroughPeople()) {
+        const [latest] = (await storage.connections.list({ upstream }))
+          .filter((r) => r.state === 'connected')
+          .sort((a, b) => +(b.lastUsedAt ?? b.createdAt) - +(a.lastUsedAt ?? a.createdAt));
+        if (latest)
+          void upstreams.listThroughPerson(upstream, { tenant: latest.tenant, subject: latest.subject });
+      }
+      connectionRoutes = createConnectionRoutes({
+        connections: built,
+        signin,
+        nav: accountNav,
+        formTargets: config.upstreams.flatMap((u) =>
+          u.auth?.mode === 'person-oauth' && u.auth.issuer ? [new URL(u.auth.issuer).origin] : [],
+        ),
+        logger,
+      });
+    }
     const policy = compilePolicy(config.policy);
     // ---- OAuth (issue #3): authorization server, resource-server checks, pages. When OAuth is
     // off, a JWT on /mcp is refused like any malformed key.
@@ -428,6 +517,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         ...(operatorConsole
           ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }
           : {}),
+        ...(connectionRoutes ? { connections: connectionRoutes } : {}),
       },
       hostOriginPolicy(config, publicUrl, port),
     );

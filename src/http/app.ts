@@ -39,6 +39,8 @@ export interface AppDeps {
   readonly catalogue?: Hono<{ Variables: RequestIdVariables }>;
   /** The one-time setup links' page, /setup/<token> (issue 14). */
   readonly setup?: Hono<{ Variables: RequestIdVariables }>;
+  /** People's own upstream credentials, /account/connections (issue 13); absent when no upstream takes them. */
+  readonly connections?: Hono<{ Variables: { requestId: string } }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -128,6 +130,10 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.setup) app.route('/', deps.setup);
   if (deps.catalogue) app.route('/', deps.catalogue);
   if (deps.console) app.route('/', deps.console);
+
+  // ---- Connections (issue 13): people connect their own upstream accounts.
+  if (deps.connections) app.route('/', deps.connections);
+  // ---- end connections
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {

@@ -206,6 +206,8 @@ export interface CallContext {
   /** From here on a tool may have acted: a lost record is a 500, not a retry invitation. */
   effectful: boolean;
   out?: ToolOutput;
+  /** The person's own upstream connection the call used (audit record). */
+  upstreamIdentity?: { connectionId: string; upstreamSubject: string | null };
   // check output
   structured?: Record<string, unknown>;
   // secure output

@@ -32,6 +32,11 @@ export interface ToolContext {
    * 2026-07-28 request's own, a 2025 session's from its initialize. Absent: none.
    */
   readonly clientCapabilities?: Readonly<Record<string, unknown>>;
+  /**
+   * Told which of the person's own upstream connections the call goes out with (by id, never
+   * the credential), for the call's audit record.
+   */
+  readonly onUpstreamIdentity?: (identity: { connectionId: string; upstreamSubject: string | null }) => void;
 }
 
 /** What an upstream may ask a caller during a call (MCP client features). */

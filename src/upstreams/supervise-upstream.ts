@@ -12,7 +12,7 @@ import { relayedCapabilities, requestEnvelope, splitRequired } from './build-env
 import { protocolMode, type UpstreamConfig } from './config.js';
 import { createHttpAuth, type ResolvedHttpAuth } from './create-http-auth.js';
 import { isUpstreamError, UpstreamError } from './errors.js';
-import { createHttpChannel } from './http-channel.js';
+import { createHttpChannel, type HttpAuth } from './http-channel.js';
 import {
   discover,
   initialize,
@@ -88,6 +88,16 @@ export interface SuperviseDeps {
   readonly onEvent?: (event: ServerEvent) => void;
   /** Redacts a string relayed to a caller (progress and log messages) of every known secret. */
   readonly redactText?: (text: string) => string;
+  /**
+   * One person's session (connections): their credential instead of the upstream's own, which
+   * this session never resolves. stdio: `env` joins the process environment; http: `auth`
+   * gives the request headers. `label` names the session in logs (a connection id, never a secret).
+   */
+  readonly person?: {
+    readonly label: string;
+    readonly env?: Readonly<Record<string, string>>;
+    readonly auth?: HttpAuth;
+  };
 }
 
 export interface UpstreamSupervisor {
@@ -159,7 +169,10 @@ export function describeTarget(config: UpstreamConfig): string {
  */
 export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   const { config, logger } = deps;
-  const log = logger.child({ upstream: config.name });
+  const log = logger.child({
+    upstream: config.name,
+    ...(deps.person ? { connection: deps.person.label } : {}),
+  });
   const transport = config.stdio ? 'stdio' : 'http';
   const sandboxed = transport === 'stdio' && config.sandbox !== 'off';
 
@@ -232,7 +245,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
 
   async function openStdio(): Promise<Channel> {
     const stdio = config.stdio!;
-    const env = buildProcessEnv(stdio, deps.env, await resolveAll(stdio.secretEnv), sandboxed);
+    const secrets = deps.person ? { ...deps.person.env } : await resolveAll(stdio.secretEnv);
+    if (deps.person) for (const value of Object.values(secrets)) learnSecret(value);
+    const env = buildProcessEnv(stdio, deps.env, secrets, sandboxed);
     const started = startProcess(
       {
         command: stdio.command,
@@ -271,7 +286,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       timeoutMs: config.callTimeoutSeconds * 1000 + 5000,
     });
     let auth: ResolvedHttpAuth | undefined;
-    if (http.auth?.bearer)
+    if (deps.person) {
+      // A person's session: only their credential, never the upstream's own.
+    } else if (http.auth?.bearer)
       auth = { kind: 'bearer', token: (await resolveAll({ t: http.auth.bearer.secret })).t! };
     else if (http.auth?.header) {
       auth = {
@@ -306,14 +323,15 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       url: http.url,
       guard,
       headers: http.headers,
-      auth:
-        auth &&
-        createHttpAuth(auth, {
-          guard: tokenGuard,
-          upstream: config.name,
-          now: Date.now,
-          onToken: learnSecret,
-        }),
+      auth: deps.person
+        ? deps.person.auth
+        : auth &&
+          createHttpAuth(auth, {
+            guard: tokenGuard,
+            upstream: config.name,
+            now: Date.now,
+            onToken: learnSecret,
+          }),
     });
   }
 

@@ -8,6 +8,7 @@ import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printJsonLines, printOut, printTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 import { USER_NAME_PATTERN } from '../../users/index.js';
+import { registerRotateVault } from './connections.js';
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
 
@@ -192,6 +193,8 @@ export function register(program: Command): void {
       await storage.close();
     }
   });
+
+  registerRotateVault(keys);
 
   // The OAuth token-signing key (issue #3): a new key signs, old ones stay published until
   // every token they signed has expired.

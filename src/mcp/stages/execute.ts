@@ -27,6 +27,7 @@ export const execute: CallStage = async (ctx, next) => {
       ...(req.clientCapabilities ? { clientCapabilities: req.clientCapabilities } : {}),
       ...(req.progressToken !== undefined ? { progressToken: req.progressToken } : {}),
       ...(req.logLevel ? { logLevel: req.logLevel } : {}),
+      onUpstreamIdentity: (identity) => (ctx.upstreamIdentity = identity),
     });
   } catch (err) {
     if (err instanceof ToolInputError) {

@@ -8,6 +8,7 @@ import type {
   Storage,
 } from '../contracts.js';
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
+import { openMemoryConnections } from './memory-connections.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
 
@@ -162,6 +163,7 @@ export function openMemoryStorage(): Storage {
         }
       },
     },
+    connections: openMemoryConnections(),
     ping: async () => {},
     close: async () => {},
   };

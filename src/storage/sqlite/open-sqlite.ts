@@ -20,6 +20,7 @@ import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contrac
 import { migrate } from '../../migrate/index.js';
 import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase } from './open-database.js';
+import { createSqliteConnections } from './sqlite-connections.js';
 
 interface ApiKeyRow {
   id: string;
@@ -379,6 +380,7 @@ export function openSqliteStorage(file: string): Storage {
     quarantine,
     confirmations,
     taint,
+    connections: createSqliteConnections(db),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
