@@ -28,6 +28,25 @@ export const connectionsConfigSchema = z
       .max(3600)
       .default(120)
       .describe('An upstream access token this close to expiry is refreshed before the call that needs it.'),
+    oauthEgress: z
+      .strictObject({
+        allowAddresses: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            'CIDRs an upstream authorization server may sit on although they are internal (a company IdP). ' +
+              'Link-local is refused whatever is listed.',
+          ),
+        allowHttpHosts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('Authorization server hosts that may be reached over plain http (development only).'),
+      })
+      .prefault({})
+      .describe(
+        "How the gateway reaches upstreams' authorization servers: https to public addresses only, no " +
+          'redirects, 256 KiB answers, unless listed here.',
+      ),
   })
   .describe("People's own upstream credentials: the vault and the connect flow (see docs/upstreams.md).");
 

@@ -21,3 +21,9 @@ export {
 } from './vault.js';
 export { createConnectionRoutes, type ConnectionRoutesDeps } from './connection-routes.js';
 export type * from './upstream-oauth-contract.js';
+export {
+  createUpstreamOAuthClient,
+  createUpstreamOAuthGuard,
+  type UpstreamOAuthClientOptions,
+  type UpstreamOAuthEgressOptions,
+} from './upstream-oauth/index.js';

@@ -34,6 +34,8 @@ import {
   openVault,
   type Connections,
   type UpstreamOAuthClient,
+  createUpstreamOAuthClient,
+  createUpstreamOAuthGuard,
 } from '../connections/index.js';
 import { accountNav } from '../oauth/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
@@ -296,13 +298,19 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
     let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
+    // The gateway's OAuth client of upstreams' authorization servers, through its own guard.
+    const upstreamOAuthClient = () => {
+      const guard = createUpstreamOAuthGuard(config.connections.oauthEgress);
+      closers.push(() => guard.close());
+      return createUpstreamOAuthClient({ guard });
+    };
     if (vault) {
       const built = createConnections({
         upstreams: config.upstreams,
         store: storage.connections,
         vault,
         config: config.connections,
-        ...(opts.upstreamOAuth ? { oauth: opts.upstreamOAuth } : {}),
+        oauth: opts.upstreamOAuth ?? upstreamOAuthClient(),
         testSecret: (upstream, value) => upstreams.testPersonCredential(upstream, value),
         publicUrl,
         env,

@@ -17,7 +17,8 @@ import { NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
  * lives on the server, bound to the person who pressed Connect, single use. And every form of
  * the connections page refuses a POST without its CSRF token, or with another person's.
  *
- * Uses the STAND-IN OAuth client (test/helpers/connections.ts) until the real one is merged.
+ * Uses the protocol-free stand-in client (test/helpers/connections.ts) on purpose: it isolates the
+ * connections side's pending state; test/e2e/connections-oauth.test.ts runs the real client.
  */
 describe('the connect callback cannot be hijacked, and every form needs its CSRF token', () => {
   let t: TestGateway;

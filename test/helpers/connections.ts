@@ -45,10 +45,10 @@ export async function pasteKey(browser: TestBrowser, upstream: string, key: stri
 }
 
 /**
- * STAND-IN for the real UpstreamOAuthClient (connections/upstream-oauth/, built on branch
- * h/oauthc): it speaks no protocol, only the contract, so the connections side (pending state,
- * binding to the person, single use, sealing) can be attacked before the real client exists.
- * The lead swaps it for the real client against test/fixtures/upstream-as.ts at merge.
+ * A protocol-free UpstreamOAuthClient: only the contract, so the connections side (pending state,
+ * binding to the person, single use, sealing) is attacked on its own. The real client
+ * (connections/upstream-oauth/) runs against test/fixtures/upstream-as.ts in
+ * test/e2e/connections-oauth.test.ts.
  */
 export function standInOAuthClient(): UpstreamOAuthClient & { issued: string[]; revoked: string[] } {
   const issued: string[] = [];
