@@ -61,6 +61,11 @@ export interface UserStore {
   deleteSession(idHash: string): Promise<void>;
   /** Ends every session of a user (disabling a user signs them out everywhere). */
   deleteSessionsOf(userName: string): Promise<void>;
+  /**
+   * Deletes the user with their sessions and setup links (erasure: `users delete`); false when no
+   * such user exists. Their API keys, grants and connections are other stores' (see the CLI).
+   */
+  delete(name: string): Promise<boolean>;
   /** Returns false when no such user exists. */
   setPassword(name: string, passwordHash: string): Promise<boolean>;
   /** Stores a new setup link and drops every earlier one of the same person (one live link each). */

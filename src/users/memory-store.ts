@@ -45,6 +45,12 @@ export function openMemoryUserStore(): UserStore {
     deleteSessionsOf: async (userName) => {
       for (const [k, s] of sessions) if (s.userName === userName) sessions.delete(k);
     },
+    delete: async (name) => {
+      if (!users.delete(name)) return false;
+      for (const [k, s] of sessions) if (s.userName === name) sessions.delete(k);
+      for (const [k, l] of links) if (l.userName === name) links.delete(k);
+      return true;
+    },
     setPassword: async (name, passwordHash) => {
       const u = users.get(name);
       if (!u) return false;

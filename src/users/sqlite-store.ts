@@ -97,6 +97,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     >('SELECT * FROM account_sessions WHERE id_hash = ? AND expires_at > ?'),
     deleteSession: db.prepare<[string]>('DELETE FROM account_sessions WHERE id_hash = ?'),
     deleteSessionsOf: db.prepare<[string]>('DELETE FROM account_sessions WHERE user_name = ?'),
+    deleteUser: db.prepare<[string]>('DELETE FROM users WHERE name = ?'),
     setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE name = ?'),
     dropLinksOf: db.prepare<[string]>('DELETE FROM setup_links WHERE user_name = ?'),
     insertLink: db.prepare<[string, string, number, number]>(
@@ -110,6 +111,11 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
       'UPDATE setup_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_name',
     ),
   };
+  const deleteUser = db.transaction((name: string): boolean => {
+    stmt.deleteSessionsOf.run(name);
+    stmt.dropLinksOf.run(name);
+    return stmt.deleteUser.run(name).changes > 0;
+  });
   const createLink = db.transaction((l: SetupLink) => {
     stmt.dropLinksOf.run(l.userName);
     stmt.insertLink.run(l.tokenHash, l.userName, l.createdAt.getTime(), l.expiresAt.getTime());
@@ -158,6 +164,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     deleteSessionsOf: async (userName) => {
       stmt.deleteSessionsOf.run(userName);
     },
+    delete: async (name) => deleteUser(name),
     setPassword: async (name, passwordHash) => stmt.setPassword.run(passwordHash, name).changes > 0,
     createSetupLink: async (link) => {
       createLink(link);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { disableUser } from '../../oauth/index.js';
-import { openLocalOAuth } from '../open-local.js';
+import { openLocalOAuth, openLocalStorage } from '../open-local.js';
 import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
 import {
   hashPassword,
@@ -270,6 +270,58 @@ export function register(program: Command): void {
       });
       printOut(text`Disabled ${name}; every app connected to the account is disconnected.\n`);
     } finally {
+      await db.close();
+    }
+  });
+
+  withDataDir(
+    users
+      .command('delete')
+      .description(
+        'Delete a person: their account, sign-in sessions and setup links, every grant, API key and ' +
+          'upstream connection. Their audit records stay until `audit erase --principal NAME`.',
+      )
+      .argument('<name>', 'account name')
+      .option('--yes', 'do it (without it, say what would be removed)'),
+  ).action(async (name: string, opts: { dataDir?: string; yes?: boolean }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = openLocalOAuth(dataDir);
+    const storage = openLocalStorage(dataDir);
+    try {
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      const now = new Date();
+      const keys = (await storage.apiKeys.list()).filter(
+        (k) => k.owner === name && k.tenant === user.tenant && k.revokedAt === null,
+      );
+      const connections = await storage.connections.list({ subject: name, tenant: user.tenant });
+      const grants = await db.oauth.listGrants({ accountId: name }, now);
+      if (!opts.yes) {
+        printOut(
+          text`Would delete ${name} with ${grants.length} grant(s), ${keys.length} API key(s) and ` +
+            text`${connections.length} upstream connection(s). Run again with --yes.\n`,
+        );
+        return;
+      }
+      await withAdminAudit(dataDir, async (audit) => {
+        // Recorded first: if the record cannot be written, nothing is deleted.
+        await audit.record({
+          reason: 'user-deleted',
+          tenant: user.tenant,
+          details: { user: name, grants: grants.length, keys: keys.length, connections: connections.length },
+        });
+        for (const g of grants) await db.oauth.revokeByGrantId(g.id);
+        for (const k of keys) await storage.apiKeys.revoke(k.id, now);
+        await storage.connections.deleteOf(name, user.tenant);
+        await db.users.delete(name);
+      });
+      printOut(
+        text`Deleted ${name}: ${grants.length} grant(s) and ${keys.length} API key(s) revoked, ` +
+          text`${connections.length} upstream connection(s) removed (their tokens are not revoked at the upstream; ` +
+          text`Disconnect on the connections page does that). Erase their audit data with \`portcullis audit erase --principal ${name}\`.\n`,
+      );
+    } finally {
+      await storage.close();
       await db.close();
     }
   });

@@ -232,6 +232,43 @@ for (const [name, open] of backends) {
       assert.equal(await users.setPassword('nobody', 'scrypt$y'), false);
       await db.close();
     });
+
+    it('deleting a user removes them with their sessions and setup links, and nobody else', async () => {
+      const db = open();
+      const { users } = db;
+      const person = (name: string) => ({
+        name,
+        tenant: name,
+        passwordHash: null,
+        federatedIssuer: null,
+        federatedSubject: null,
+        role: 'member',
+        createdAt: at(1),
+        disabledAt: null,
+        lastLoginAt: null,
+      });
+      await users.insert(person('dora'));
+      await users.insert(person('eve'));
+      for (const [hash, name] of [
+        ['sd', 'dora'],
+        ['se', 'eve'],
+      ] as const)
+        await users.createSession({ idHash: hash, userName: name, createdAt: at(1), expiresAt: at(100) });
+      await users.createSetupLink({
+        tokenHash: 'ld',
+        userName: 'dora',
+        createdAt: at(1),
+        expiresAt: at(100),
+      });
+      assert.equal(await users.delete('dora'), true);
+      assert.equal(await users.find('dora'), undefined);
+      assert.equal(await users.findSession('sd', at(2)), undefined);
+      assert.equal(await users.findSetupLink('ld', at(2)), undefined);
+      assert.equal(await users.delete('dora'), false);
+      assert.equal((await users.find('eve'))?.name, 'eve');
+      assert.equal((await users.findSession('se', at(2)))?.userName, 'eve');
+      await db.close();
+    });
   });
 }
 
