@@ -1,4 +1,5 @@
 import type { Principal } from './principal.js';
+import { rememberPresentedToken } from './presented-token.js';
 import type { AuthResult, RevocationReason } from './result.js';
 import { verifyAccessToken, type VerifiedAccessToken, type VerifyOptions } from './verify-access-token.js';
 
@@ -51,7 +52,9 @@ export function createAccessTokenAuthenticator(deps: {
       if (!verified.ok) return { ok: false, reason: verified.reason };
       const revoked = await deps.revocation.check(verified.token, now);
       if (revoked) return { ok: false, reason: revoked, credentialId: verified.token.jti };
-      return { ok: true, principal: principalFromToken(verified.token) };
+      const principal = principalFromToken(verified.token);
+      rememberPresentedToken(principal, token);
+      return { ok: true, principal };
     },
   };
 }

@@ -1,3 +1,4 @@
+import { carryPresentedToken } from './presented-token.js';
 import type { ApiKeyStore } from '../storage/index.js';
 import { API_KEY_PREFIX, apiKeyMatches, parseApiKeyId } from './api-key.js';
 import type { AccessTokenAuthenticator } from './authenticate-access-token.js';
@@ -26,7 +27,7 @@ async function capByRole(principal: Principal, people: RoleCeilings | undefined)
     return principal;
   }
   const scopes = await people.cap(principal.subject, principal.scopes);
-  return scopes ? { ...principal, scopes } : principal;
+  return scopes ? carryPresentedToken(principal, { ...principal, scopes }) : principal;
 }
 
 /** What authentication reads from a request: nothing else of it is trusted here. */

@@ -3,6 +3,7 @@ export type { AuthFailureReason, AuthResult, RevocationReason } from './result.j
 export { createApiKey, rotateApiKey, SCOPE_PATTERN, type CreateKeyRequest } from './create-api-key.js';
 export { generateApiKey, hashApiKey, parseApiKeyId, apiKeyMatches, API_KEY_PREFIX } from './api-key.js';
 export type { Principal, AuthMethod } from './principal.js';
+export { presentedToken } from './presented-token.js';
 export {
   verifyAccessToken,
   type TokenFailureReason,

@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/index.js';
-import type { Principal } from '../auth/index.js';
+import { presentedToken, type Principal } from '../auth/index.js';
 import { resolveSecretAsync, type VaultClient } from '../secrets/index.js';
 import type { ConnectionRecord, ConnectionStore } from '../storage/index.js';
 import type {
   PersonCredential,
   PersonCredentialSource,
   PersonOAuthConfig,
+  TokenExchangeConfig,
   PersonSecretConfig,
   UpstreamConfig,
 } from '../upstreams/index.js';
@@ -125,6 +126,8 @@ export function createConnections(deps: ConnectionsDeps): Connections {
   const redirectUri = new URL('/account/connections/callback', deps.publicUrl).href;
   const pending = new Map<string, Pending>();
   const refreshing = new Map<string, Promise<void>>();
+  /** Exchanged upstream tokens by the caller token's id (`jti`), until shortly before they expire. */
+  const exchanged = new Map<string, { value: string; subject: string | null; until: number }>();
   /** Connections the upstream answered 401 to: refreshed (or broken) at the next resolve. */
   const forceRefresh = new Set<string>();
   const disconnectListeners: ((upstream: string, person: Person) => Promise<void>)[] = [];
@@ -160,8 +163,71 @@ export function createConnections(deps: ConnectionsDeps): Connections {
     return deps.vault.seal(JSON.stringify(p), bindingOf(r));
   };
 
-  async function settingsOf(config: UpstreamConfig): Promise<UpstreamOAuthSettings> {
-    const auth = config.auth as PersonOAuthConfig;
+  /**
+   * token-exchange (RFC 8693): the caller's own Portcullis access token is exchanged at the
+   * upstream's AS for an upstream token of the same person. Only an OAuth token can be exchanged
+   * (an API key is not a token any AS can read); the result is kept in memory for its lifetime,
+   * keyed by the caller token's id, so a new caller token is exchanged anew.
+   */
+  async function exchange(
+    config: UpstreamConfig,
+    auth: TokenExchangeConfig,
+    principal: Principal,
+    fallback: boolean,
+  ): Promise<PersonCredential> {
+    const upstream = config.name;
+    const token = principal.authMethod === 'oauth' ? presentedToken(principal) : undefined;
+    if (token === undefined) {
+      return fallback
+        ? { kind: 'shared' }
+        : none(
+            'missing',
+            `The server "${upstream}" acts with the caller's own sign-in, exchanged at its authorization server, and this call came with an API key. Connect the client with OAuth (sign in as the person) and try again.`,
+          );
+    }
+    // Stable per person and upstream: names the identity in the audit record and keeps the person's session.
+    const connectionId = `tx_${createHash('sha256')
+      .update(JSON.stringify([principal.tenant, principal.subject, upstream]))
+      .digest('base64url')
+      .slice(0, 16)}`;
+    const key = `${upstream}\u0000${principal.credentialId}`;
+    const hit = exchanged.get(key);
+    if (hit && hit.until > deps.now().getTime())
+      return { kind: 'person', connectionId, upstreamSubject: hit.subject, value: hit.value };
+    if (!deps.oauth)
+      return none(
+        'broken',
+        `The server "${upstream}" needs token exchange, and this gateway has no OAuth client.`,
+      );
+    const result = await deps.oauth.exchangeToken(await settingsOf(config, auth), {
+      token,
+      tokenType: 'urn:ietf:params:oauth:token-type:access_token',
+    });
+    if (!result.ok) {
+      log.warn({ upstream, reason: result.reason, detail: result.detail }, 'token exchange failed');
+      return none(
+        result.reason === 'unavailable' ? 'expired' : 'broken',
+        result.reason === 'unavailable'
+          ? `The ${upstream} server's authorization server cannot be reached; try again shortly.`
+          : `The ${upstream} server's authorization server refused to act for this person (${result.reason}).`,
+      );
+    }
+    deps.onSecret(result.value.accessToken);
+    const value = `Bearer ${result.value.accessToken}`;
+    const lifetime = (result.value.expiresAt ?? deps.now().getTime() + 300_000) - deps.now().getTime();
+    if (exchanged.size >= 10_000) exchanged.clear();
+    exchanged.set(key, {
+      value,
+      subject: result.value.subject ?? null,
+      until: deps.now().getTime() + Math.max(0, lifetime - deps.config.refreshBeforeSeconds * 1000),
+    });
+    return { kind: 'person', connectionId, upstreamSubject: result.value.subject ?? null, value };
+  }
+
+  async function settingsOf(
+    config: UpstreamConfig,
+    auth: PersonOAuthConfig | TokenExchangeConfig = config.auth as PersonOAuthConfig,
+  ): Promise<UpstreamOAuthSettings> {
     const secret = auth.clientSecret
       ? await resolveSecretAsync(auth.clientSecret, {
           env: deps.env,
@@ -262,14 +328,7 @@ export function createConnections(deps: ConnectionsDeps): Connections {
             `The server "${upstream}" acts with a person's own account, and no person is behind this call.`,
           );
     }
-    if (config.auth.mode === 'token-exchange') {
-      return fallback
-        ? { kind: 'shared' }
-        : none(
-            'missing',
-            `The server "${upstream}" needs token exchange, which this gateway cannot do yet for this call.`,
-          );
-    }
+    if (config.auth.mode === 'token-exchange') return exchange(config, config.auth, principal, fallback);
     let r = await deps.store.find(principal.tenant, principal.subject, upstream);
     if (!r) {
       if (fallback) return { kind: 'shared' };

@@ -273,7 +273,6 @@ const tokenExchangeSchema = z
       ),
     clientId: z.string().min(1).max(512).describe('The client id the gateway is registered under there.'),
     clientSecret: secretRefSchema.optional().describe('Reference to the client secret.'),
-    audience: z.string().min(1).max(2048).optional().describe('RFC 8693 `audience` to ask for.'),
     scopes: z.array(scopeTokenSchema).max(50).default([]).describe('Scopes to ask for.'),
     subjectToken: z
       .enum(['access-token'])
