@@ -122,6 +122,21 @@ describe('the console’s forms', () => {
     );
   });
 
+  it('exports the selection as OCSF events for an admin', async () => {
+    const res = await admin.request('/admin/search/export?format=ocsf');
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-disposition') ?? '', /\.ocsf\.jsonl"/);
+    const events = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { class_uid: number; metadata: { version: string; sequence: number } });
+    assert.ok(events.length > 0);
+    for (const e of events) {
+      assert.ok([3001, 3002, 6003].includes(e.class_uid), String(e.class_uid));
+      assert.equal(e.metadata.version, '1.3.0');
+    }
+  });
+
   it('no console page can be framed', async () => {
     for (const path of [
       '/admin',

@@ -1,11 +1,13 @@
 import {
   AuditQueryError,
   parseFilters,
+  toOcsf,
   verifyAuditStore,
   type AuditQuery,
   type AuditRecord,
   type VerifyResult,
 } from '../../audit/index.js';
+import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { html, type SafeHtml } from '../../ui/index.js';
 import { bucketRecords } from '../bucket-records.js';
 import { timelineChart } from '../charts.js';
@@ -219,6 +221,9 @@ export async function auditSearchPage(
         <a class="button secondary small" href="/admin/search/export${searchLink(a, { format: 'csv' })}"
           >Export CSV</a
         >
+        <a class="button secondary small" href="/admin/search/export${searchLink(a, { format: 'ocsf' })}"
+          >Export OCSF</a
+        >
       </div>
       ${records.length === 0 ? html`<p class="empty">No records match.</p>` : recordTable(records)}`,
   });
@@ -274,10 +279,14 @@ function csvOf(r: AuditRecord): string {
   return csvRow(CSV_COLUMNS.map((k) => row[k]));
 }
 
-/** The selection as JSON lines (the records as stored) or CSV; the export is on the record first. */
+/**
+ * The selection as JSON lines (the records as stored), OCSF events (docs/siem.md) or CSV; the
+ * export is on the record first.
+ */
 export async function auditExport(c: ConsoleContext, deps: ConsoleDeps): Promise<Response> {
   const a = asked(c);
-  const format = c.req.query('format') === 'csv' ? 'csv' : 'jsonl';
+  const wanted = c.req.query('format');
+  const format = wanted === 'csv' || wanted === 'ocsf' ? wanted : 'jsonl';
   let filters: Omit<AuditQuery, 'limit'>;
   try {
     filters = queryOf(a, deps.now());
@@ -289,7 +298,11 @@ export async function auditExport(c: ConsoleContext, deps: ConsoleDeps): Promise
   const body =
     format === 'csv'
       ? csvRow(CSV_COLUMNS) + records.map(csvOf).join('')
-      : records.map((r) => `${JSON.stringify(r)}\n`).join('');
+      : format === 'ocsf'
+        ? records
+            .map((r) => `${JSON.stringify(toOcsf(r, { productVersion: PORTCULLIS_VERSION }))}\n`)
+            .join('')
+        : records.map((r) => `${JSON.stringify(r)}\n`).join('');
   await recordAction(deps, c, {
     reason: 'admin-export',
     details: { format, records: records.length, ...a },
@@ -299,7 +312,7 @@ export async function auditExport(c: ConsoleContext, deps: ConsoleDeps): Promise
   return new Response(body, {
     headers: {
       'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      'content-disposition': `attachment; filename="portcullis-audit-${stamp}.${format === 'csv' ? 'csv' : 'jsonl'}"`,
+      'content-disposition': `attachment; filename="portcullis-audit-${stamp}${format === 'csv' ? '.csv' : format === 'ocsf' ? '.ocsf.jsonl' : '.jsonl'}"`,
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     },
