@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import { formEndingWith, signedInOnConnections } from '../helpers/connections.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { addUser, codeFlow, openOAuthTables, registerClient } from '../helpers/oauth-gateway.js';
-import { TestBrowser } from '../helpers/oauth-browser.js';
+import { addUser, openOAuthTables } from '../helpers/oauth-gateway.js';
+import { startTokenExchangeSetup, type TokenExchangeSetup } from '../helpers/token-exchange.js';
+import type { TestBrowser } from '../helpers/oauth-browser.js';
 import { call, connectClient, eventually, textOf, upstreamsConfig } from '../helpers/upstream-servers.js';
 import {
-  ACCESS_TOKEN_TYPE,
   GATEWAY_CLIENT_ID,
   startUpstreamAs,
   testOnlySignIn,
@@ -15,8 +15,6 @@ import {
   type UpstreamAs,
 } from '../fixtures/upstream-as.js';
 import { startPersonUpstream, type PersonUpstream } from '../fixtures/person-upstream-server.js';
-import { createUpstreamOAuthClient } from '../../src/connections/index.js';
-import { loopbackGuard, settingsFor } from '../helpers/upstream-oauth.js';
 
 const CLIENT_SECRET = 'gateway-secret-at-the-upstream-as-0c9f';
 
@@ -145,111 +143,37 @@ describe('people connect their own upstream account with OAuth, and each call ac
  * key cannot be exchanged, and is told so.
  */
 describe("token exchange: the caller's own sign-in becomes their upstream token", () => {
-  let as: UpstreamAs;
-  let upstream: PersonUpstream;
-  let t: TestGateway;
-  const accepted: Record<string, 'alice' | 'bob'> = {};
-  const clients: Client[] = [];
-
-  before(async () => {
-    as = await startUpstreamAs({
-      clientSecret: CLIENT_SECRET,
-      scopes: ['files:read'],
-      subjectTokens: accepted,
-    });
-    upstream = await startPersonUpstream({ issuer: as.issuer });
-    as.resources.add(upstream.url);
-    as.serve(['http://127.0.0.1:9/unused']);
-    // The gateway lists the upstream with a listing credential of its own (the operator's), used
-    // for nothing else: here an upstream token obtained once by exchange for a listing identity.
-    accepted['operator-listing-token'] = 'bob';
-    const guard = loopbackGuard();
-    const listing = await createUpstreamOAuthClient({ guard }).exchangeToken(
-      settingsFor(upstream.url, { issuer: as.issuer, clientSecret: CLIENT_SECRET }),
-      { token: 'operator-listing-token', tokenType: ACCESS_TOKEN_TYPE },
-    );
-    await guard.close();
-    assert.ok(listing.ok);
-    delete accepted['operator-listing-token'];
-    t = await startTestGateway({
-      env: { UPSTREAM_AS_SECRET: CLIENT_SECRET, TX_LISTING_TOKEN: listing.value.accessToken },
-      config: upstreamsConfig(
-        [
-          {
-            name: 'tx',
-            http: {
-              url: upstream.url,
-              allowHttp: true,
-              allowAddresses: ['127.0.0.1/32'],
-              auth: { bearer: { secret: 'env:TX_LISTING_TOKEN' } },
-            },
-            auth: {
-              mode: 'token-exchange',
-              issuer: as.issuer,
-              clientId: GATEWAY_CLIENT_ID,
-              clientSecret: 'env:UPSTREAM_AS_SECRET',
-              scopes: ['files:read'],
-            },
-            pinning: 'trust-on-first-use',
-            tools: { whoami: { class: 'read', labels: [] } },
-          },
-        ],
-        { connections: { oauthEgress: { allowAddresses: ['127.0.0.1/32'], allowHttpHosts: ['127.0.0.1'] } } },
-      ),
-    });
-    const db = openOAuthTables(t);
-    await addUser(db, 'alice', 'alice password 1');
-    await addUser(db, 'bob', 'bob password 22');
-    await db.close();
-  });
-  after(async () => {
-    for (const c of clients) await c.close().catch(() => undefined);
-    await t?.close();
-    await upstream?.close();
-    await as?.close();
-  });
-
-  async function signedIn(name: 'alice' | 'bob', password: string): Promise<Client> {
-    const origin = t.gw.url.origin;
-    const client = await registerClient(origin);
-    const tokens = await codeFlow(origin, new TestBrowser(origin), client, {
-      scope: 'tx:read',
-      resource: t.url,
-      person: { name, password },
-    });
-    accepted[tokens.access_token] = name; // the upstream AS trusts this gateway's tokens for that person
-    const c = await connectClient(t.url, tokens.access_token);
-    clients.push(c);
-    return c;
-  }
+  let setup: TokenExchangeSetup;
+  before(async () => (setup = await startTokenExchangeSetup()));
+  after(() => setup?.close());
 
   it('each person reaches the upstream as themselves through their own token; an API key is told why not', async () => {
-    const alice = await signedIn('alice', 'alice password 1');
-    const bob = await signedIn('bob', 'bob password 22');
+    const { client: alice } = await setup.signedIn('alice');
+    const { client: bob } = await setup.signedIn('bob');
     await eventually(async () => {
       const text = textOf(await call(alice, 'tx__whoami', {}));
       return text.includes(UPSTREAM_SUBJECTS.alice) ? text : undefined;
     }, "alice's exchanged token at the upstream");
     assert.match(textOf(await call(bob, 'tx__whoami', {})), new RegExp(UPSTREAM_SUBJECTS.bob));
-    const exchanges = as.requests.filter(
+    const exchanges = setup.as.requests.filter(
       (r) => r.grantType === 'urn:ietf:params:oauth:grant-type:token-exchange',
     );
     assert.ok(exchanges.length >= 2);
     assert.ok(
-      exchanges.every((r) => r.resource === upstream.url),
+      exchanges.every((r) => r.resource === setup.upstream.url),
       'asked for exactly this upstream',
     );
     // A second call reuses the exchanged token (no new exchange per call).
-    const before = exchanges.length;
+    const before = setup.exchanges();
     await call(alice, 'tx__whoami', {});
-    assert.equal(
-      as.requests.filter((r) => r.grantType === 'urn:ietf:params:oauth:grant-type:token-exchange').length,
-      before,
-    );
+    assert.equal(setup.exchanges(), before);
 
-    const keyed = await connectClient(t.url, (await t.key({ owner: 'alice', scopes: ['tx:read'] })).key);
-    clients.push(keyed);
+    const keyed = await connectClient(
+      setup.t.url,
+      (await setup.t.key({ owner: 'alice', scopes: ['tx:read'] })).key,
+    );
     const refused = await call(keyed, 'tx__whoami', {});
+    await keyed.close();
     assert.equal(refused.isError, true);
     assert.match(textOf(refused), /API key/);
   });
