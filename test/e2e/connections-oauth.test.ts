@@ -33,7 +33,12 @@ describe('people connect their own upstream account with OAuth, and each call ac
   const clients: Client[] = [];
 
   before(async () => {
-    as = await startUpstreamAs({ clientSecret: CLIENT_SECRET, scopes: ['files:read'] });
+    // Access tokens live 8 s and are renewed 5 s before expiry: the refresh below happens for real.
+    as = await startUpstreamAs({
+      clientSecret: CLIENT_SECRET,
+      scopes: ['files:read'],
+      accessTokenTtlSeconds: 8,
+    });
     upstream = await startPersonUpstream({ issuer: as.issuer });
     as.resources.add(upstream.url);
     t = await startTestGateway({
@@ -55,7 +60,12 @@ describe('people connect their own upstream account with OAuth, and each call ac
             tools: { whoami: { class: 'read', labels: [] } },
           },
         ],
-        { connections: { oauthEgress: { allowAddresses: ['127.0.0.1/32'], allowHttpHosts: ['127.0.0.1'] } } },
+        {
+          connections: {
+            refreshBeforeSeconds: 5,
+            oauthEgress: { allowAddresses: ['127.0.0.1/32'], allowHttpHosts: ['127.0.0.1'] },
+          },
+        },
       ),
     });
     origin = new URL(t.url).origin;
@@ -133,6 +143,22 @@ describe('people connect their own upstream account with OAuth, and each call ac
     assert.ok(
       as.requests.some((r) => r.endpoint === 'revocation'),
       'revoked at the upstream AS',
+    );
+  });
+
+  it('renews the access token server-side before it expires, without the person noticing', async () => {
+    const bob = await client('bob');
+    const refreshes = () => as.requests.filter((r) => r.grantType === 'refresh_token').length;
+    const before = refreshes();
+    // Past the renewal point (8 s lifetime, renewed 5 s early) but before expiry.
+    await new Promise((r) => setTimeout(r, 3500));
+    const out = await call(bob, 'ws__whoami', {});
+    assert.notEqual(out.isError, true, textOf(out));
+    assert.match(textOf(out), new RegExp(UPSTREAM_SUBJECTS.bob));
+    assert.ok(refreshes() > before, 'a refresh_token grant reached the upstream AS');
+    assert.ok(
+      !upstream.calls.some((c) => c.outcome === 'invalid-token'),
+      'no call went out with an expired token',
     );
   });
 });
