@@ -1,7 +1,7 @@
 // Shared fixtures for the audit tests. Not exported from index.ts.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { keyIdOf, type AuditKeys } from './keys.js';
-import type { AuditEntry } from './record.js';
+import type { AuditEntry, AuditRecord } from './record.js';
 
 export function makeTestKeys(): AuditKeys {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -37,5 +37,37 @@ export function frozenClock(start = Date.parse('2025-01-01T00:00:00.000Z')) {
     advance(ms: number) {
       t += ms;
     },
+  };
+}
+
+/**
+ * Committed-looking records for sink and mapping tests, numbered 1, 2, 3… per generator (no chain:
+ * the hashes are placeholders). `base` sets the fields every record of the generator shares.
+ */
+export function recordMaker(
+  base: Partial<AuditRecord> = {},
+): (overrides?: Partial<AuditRecord>) => AuditRecord {
+  let seq = 0;
+  return (overrides = {}) => {
+    seq += 1;
+    return {
+      seq,
+      time: new Date().toISOString(),
+      prevHash: '0'.repeat(64),
+      hash: '1'.repeat(64),
+      commitments: {},
+      correlationId: `c-${seq}`,
+      principal: 'alice',
+      event: 'tool-call',
+      tool: 'memory_save',
+      decision: 'allow',
+      reasons: [],
+      outcome: 'ok',
+      latencyMs: 1,
+      bytesIn: 1,
+      bytesOut: 1,
+      ...base,
+      ...overrides,
+    };
   };
 }

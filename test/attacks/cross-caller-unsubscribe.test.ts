@@ -4,31 +4,16 @@
 // the other person's updates. Before the fix, bob's unsubscribe reached the server, the server
 // stopped announcing changes, and alice's session never heard of the next one.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import {
+  FILE_RESOURCE_SERVER as SERVER,
+  FILE_SCOPES as SCOPES,
+  OWN_FILE as OWN,
+  OWN_FILE_URI as URI,
+  resourceSubscriber as session,
+} from '../helpers/resource-subscriber.js';
 import { eventually, NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
-
-const SERVER = path.resolve(import.meta.dirname, '../fixtures/file-resource-server.js');
-const OWN = 'file:///srv/docs/public/readme.txt';
-const URI = `portcullis://files/${OWN}`;
-const SCOPES = ['files:resources', 'files:read'];
-
-/** A 2025-11-25 session (it declares elicitation, so the gateway keeps one) and the updates it hears. */
-async function session(t: TestGateway, key: string) {
-  const client = new Client({ name: 'subscriber', version: '1.0.0' }, { capabilities: { elicitation: {} } });
-  const updates: string[] = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(t.url), {
-      requestInit: { headers: { authorization: `Bearer ${key}` } },
-    }),
-  );
-  return { client, updates };
-}
 
 describe('attack: one caller’s unsubscribe switching off another’s resource updates', () => {
   let t: TestGateway;

@@ -2,30 +2,16 @@
 // Its open stream must hear nothing more (no resources/updated, no list changes): notifications
 // flow between requests, so each is checked against the credential the session last used.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import {
+  FILE_RESOURCE_SERVER as SERVER,
+  FILE_SCOPES as SCOPES,
+  OWN_FILE as OWN,
+  OWN_FILE_URI as URI,
+  resourceSubscriber as session,
+} from '../helpers/resource-subscriber.js';
 import { eventually, NODE, upstreamsConfig } from '../helpers/upstream-servers.js';
-
-const SERVER = path.resolve(import.meta.dirname, '../fixtures/file-resource-server.js');
-const OWN = 'file:///srv/docs/public/readme.txt';
-const URI = `portcullis://files/${OWN}`;
-const SCOPES = ['files:resources', 'files:read'];
-
-async function session(t: TestGateway, key: string) {
-  const client = new Client({ name: 'subscriber', version: '1.0.0' }, { capabilities: { elicitation: {} } });
-  const updates: string[] = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.push(n.params.uri));
-  await client.connect(
-    new StreamableHTTPClientTransport(new URL(t.url), {
-      requestInit: { headers: { authorization: `Bearer ${key}` } },
-    }),
-  );
-  return { client, updates };
-}
 
 describe('attack: a revoked caller’s subscription outliving its key', () => {
   let t: TestGateway;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { createSyslogSink, syslogSeverityOf, toOcsf, type AuditRecord } from '../../src/audit/index.js';
+import { recordMaker } from '../../src/audit/test-support.js';
 import { createEgressGuard, INTERNAL_NETWORK_RANGES } from '../../src/egress/index.js';
 import { auditTip, legacyToolCall } from '../helpers/audit-records.js';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
@@ -19,28 +20,7 @@ import { startSyslogReceiver } from '../helpers/syslog-receiver.js';
  * Each legitimate delivery beside them still works.
  */
 
-let seq = 0;
-function record(overrides: Partial<AuditRecord> = {}): AuditRecord {
-  seq += 1;
-  return {
-    seq,
-    time: new Date().toISOString(),
-    prevHash: '0'.repeat(64),
-    hash: '1'.repeat(64),
-    commitments: {},
-    correlationId: `c-${seq}`,
-    principal: 'alice',
-    event: 'tool-call',
-    tool: 'memory_save',
-    decision: 'allow',
-    reasons: [],
-    outcome: 'ok',
-    latencyMs: 1,
-    bytesIn: 1,
-    bytesOut: 1,
-    ...overrides,
-  };
-}
+const record = recordMaker();
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSyslogSink, syslogSeverityOf, toOcsf, type AuditRecord } from '../../src/audit/index.js';
+import { recordMaker } from '../../src/audit/test-support.js';
 import { createEgressGuard, INTERNAL_NETWORK_RANGES } from '../../src/egress/index.js';
 import { tempDir } from '../helpers/gateway.js';
 import { TEST_CERT } from '../helpers/oauth-tls.js';
@@ -15,28 +16,7 @@ import { startSyslogReceiver } from '../helpers/syslog-receiver.js';
  * still works.
  */
 
-let seq = 0;
-function record(overrides: Partial<AuditRecord> = {}): AuditRecord {
-  seq += 1;
-  return {
-    seq,
-    time: new Date().toISOString(),
-    prevHash: '0'.repeat(64),
-    hash: '1'.repeat(64),
-    commitments: {},
-    correlationId: `c-${seq}`,
-    principal: 'alice',
-    event: 'tool-call',
-    tool: 'memory_save',
-    decision: 'allow',
-    reasons: [],
-    outcome: 'ok',
-    latencyMs: 1,
-    bytesIn: 1,
-    bytesOut: 1,
-    ...overrides,
-  };
-}
+const record = recordMaker();
 
 function sinkTo(port: number, ca: string, host = '127.0.0.1') {
   const guard = createEgressGuard({ allowHosts: [host], allowAddresses: INTERNAL_NETWORK_RANGES });

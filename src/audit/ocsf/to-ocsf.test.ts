@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { AuditRecord } from '../record.js';
+import { recordMaker } from '../test-support.js';
 import { syslogSeverityOf, toOcsf } from './to-ocsf.js';
 
 /*
@@ -94,49 +95,36 @@ function validate(event: Record<string, unknown>): void {
   assert.equal(event.category_uid, Math.floor((event.class_uid as number) / 1000));
 }
 
-let seq = 0;
-function record(overrides: Partial<AuditRecord>): AuditRecord {
-  seq += 1;
-  return {
-    seq,
-    time: '2026-12-01T10:00:00.000Z',
-    prevHash: 'a'.repeat(64),
-    hash: 'b'.repeat(64),
-    commitments: {},
-    correlationId: `corr-${seq}`,
-    principal: 'alice',
-    tenant: 'default',
-    clientId: 'claude',
-    credentialId: 'key_1',
-    authMethod: 'api-key',
-    event: 'tool-call',
-    tool: 'memory_save',
-    decision: 'allow',
-    reasons: [],
-    outcome: 'ok',
-    latencyMs: 12,
-    bytesIn: 40,
-    bytesOut: 80,
-    ...overrides,
-  };
-}
+const record = recordMaker({
+  time: '2026-12-01T10:00:00.000Z',
+  prevHash: 'a'.repeat(64),
+  hash: 'b'.repeat(64),
+  tenant: 'default',
+  clientId: 'claude',
+  credentialId: 'key_1',
+  authMethod: 'api-key',
+  latencyMs: 12,
+  bytesIn: 40,
+  bytesOut: 80,
+});
 const ctx = { productVersion: '0.1.0' };
 
 test('a tool call becomes an API Activity event that meets the class requirements', () => {
-  const event = toOcsf(
-    record({ args: { hash: 'c'.repeat(64), shape: { content: 'string(12)' } }, upstream: 'github' }),
-    ctx,
-  );
+  const source = record({
+    args: { hash: 'c'.repeat(64), shape: { content: 'string(12)' } },
+    upstream: 'github',
+  });
+  const event = toOcsf(source, ctx);
   validate(event);
   assert.equal(event.class_uid, 6003);
   assert.deepEqual(event.api, {
     operation: 'tools/call',
     service: { name: 'github' },
-    request: { uid: `corr-${seq}` },
+    request: { uid: source.correlationId },
   });
   assert.equal(event.status_id, 1);
   const unmapped = (event.unmapped as { portcullis: Record<string, unknown> }).portcullis;
-  assert.equal(unmapped.seq, seq);
+  assert.equal(unmapped.seq, source.seq);
   assert.deepEqual(unmapped.args, { hash: 'c'.repeat(64), shape: { content: 'string(12)' } });
 });
 
