@@ -83,7 +83,7 @@ export const AUDIT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 ];
 
-interface RecordRow {
+export interface RecordRow {
   seq: number;
   time: string;
   prev_hash: string;
@@ -317,7 +317,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   };
 }
 
-function toRow(r: AuditRecord): RecordRow {
+export function toRow(r: AuditRecord): RecordRow {
   return {
     seq: r.seq,
     time: r.time,
@@ -350,7 +350,7 @@ function toRow(r: AuditRecord): RecordRow {
 }
 
 /** Rows back to records; a NULL column is an absent field, as it was before storage. */
-function fromRow(row: RecordRow): AuditRecord {
+export function fromRow(row: RecordRow): AuditRecord {
   const record: Record<string, unknown> = {
     seq: row.seq,
     time: row.time,

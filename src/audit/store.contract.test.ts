@@ -7,7 +7,9 @@ import { GENESIS_HASH, sealRecord } from './chain.js';
 import { signSeal } from './checkpoint.js';
 import { createMemoryAuditStore } from './memory-store.js';
 import type { AuditEntry, AuditRecord } from './record.js';
+import { openPostgresAuditStore } from './postgres-store.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
+import { createPgTestSchema } from '../storage/postgres/test-support.js';
 import { iterateRecords, type AuditBatch, type AuditStore, type ChainState } from './store.js';
 import { makeTestKeys, sampleEntry } from './test-support.js';
 
@@ -45,7 +47,8 @@ function headOf(records: AuditRecord[]) {
 /** A builder that ignores the state: the batch is fixed in advance. */
 const fixed = (batch: AuditBatch) => () => batch;
 
-const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]> = [
+type Opened = { store: AuditStore; cleanup: () => void | Promise<void> };
+const backends: Array<[string, () => Opened | Promise<Opened>]> = [
   ['memory', () => ({ store: createMemoryAuditStore(), cleanup: () => undefined })],
   [
     'sqlite',
@@ -57,17 +60,24 @@ const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]
       };
     },
   ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      return { store: await openPostgresAuditStore(t.config), cleanup: () => t.drop() };
+    },
+  ],
 ];
 
 for (const [name, open] of backends) {
   describe(`audit store contract (${name})`, () => {
     async function withStore(fn: (store: AuditStore) => Promise<void>) {
-      const { store, cleanup } = open();
+      const { store, cleanup } = await open();
       try {
         await fn(store);
       } finally {
         await store.close();
-        cleanup();
+        await cleanup();
       }
     }
 

@@ -137,7 +137,7 @@ export function register(program: Command): void {
         scopes = new Set(opts.scopes.split(',').filter(Boolean));
         scopeSource = 'given with --scopes';
       } else {
-        const storage = openStorage(config.storage, dataDir);
+        const storage = await openStorage(config.storage, dataDir);
         try {
           const now = new Date();
           const keys = (await storage.apiKeys.list()).filter(

@@ -1,0 +1,85 @@
+import type { PgSchema } from '../../migrate/index.js';
+
+/**
+ * The core tables in PostgreSQL, as ordered, append-only migrations (component `core`, like
+ * SQLite's). Times are milliseconds since the epoch in BIGINT, as in SQLite, so both backends map
+ * rows the same way. docs/storage.md describes them.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    label TEXT NOT NULL,
+    scopes JSONB NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT,
+    last_used_at BIGINT,
+    revoked_at BIGINT
+  );
+  CREATE TABLE notes (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    title TEXT NOT NULL,
+    content TEXT NOT NULL,
+    tags JSONB NOT NULL,
+    created_at BIGINT NOT NULL,
+    -- The 'simple' configuration lower-cases and never stems, like SQLite's unicode61.
+    search TSVECTOR GENERATED ALWAYS AS (
+      to_tsvector('simple', title || ' ' || content || ' ' || tags::text)
+    ) STORED
+  );
+  CREATE INDEX notes_by_owner ON notes (tenant, owner, created_at);
+  CREATE INDEX notes_search ON notes USING GIN (search);
+  CREATE TABLE quarantine (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    principal TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'released', 'discarded')),
+    decided_at BIGINT,
+    result TEXT,
+    findings TEXT NOT NULL
+  );
+  CREATE INDEX quarantine_by_status ON quarantine (status, created_at);
+  CREATE TABLE confirmation_nonces (
+    nonce TEXT PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    binding TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    client_id TEXT,
+    tool TEXT NOT NULL,
+    upstream TEXT,
+    args_hash TEXT NOT NULL,
+    args TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'used')),
+    decided_at BIGINT
+  );
+  CREATE INDEX approvals_by_call ON approvals (binding, tool, args_hash, created_at);
+  CREATE TABLE taint (
+    person TEXT NOT NULL,
+    label TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (person, label)
+  );
+  CREATE INDEX taint_by_expiry ON taint (expires_at);
+  CREATE TABLE tool_effects (
+    correlation_id TEXT PRIMARY KEY,
+    at BIGINT NOT NULL
+  );
+  CREATE INDEX tool_effects_by_age ON tool_effects (at);
+  `,
+];
+
+export const CORE_PG_SCHEMA: PgSchema = { component: 'core', migrations: MIGRATIONS };
