@@ -16,6 +16,7 @@ import type pg from 'pg';
 import type { Seal } from './checkpoint.js';
 import type { PgSchema } from '../migrate/index.js';
 import { migratePgComponents, openPgPools, type PgStorageConfig } from '../storage/postgres/index.js';
+import { isPortcullisError } from '../errors/index.js';
 import { AuditError } from './errors.js';
 import { CALL_END_EVENTS } from './record.js';
 import { fromRow, toRow, type RecordRow } from './sqlite-store.js';
@@ -283,7 +284,8 @@ export async function openPostgresAuditStore(
     const pools = await openPgPools(config, env);
     return createPostgresAuditStore(pools.write, pools.read, pools.schema, () => pools.close());
   } catch (err) {
-    if (err instanceof AuditError) throw err;
+    // A refused role or a newer schema already says what is wrong.
+    if (err instanceof AuditError || isPortcullisError(err)) throw err;
     throw new AuditError('storage-failure', 'cannot open the PostgreSQL audit store', {
       detail: String(err),
       cause: err,

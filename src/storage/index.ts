@@ -9,7 +9,7 @@ export { storageConfigSchema, type StorageConfig } from './config.js';
 export type * from './contracts.js';
 export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
 export { openMemoryStorage, openPostgresStorage, openSqliteStorage };
-export { openSqliteDatabase } from './sqlite/open-database.js';
+export { openSqliteDatabase, openSqliteReadConnection } from './sqlite/open-database.js';
 
 /** Opens the backend the configuration names. */
 export async function openStorage(config: StorageConfig, dataDir: string): Promise<Storage> {
