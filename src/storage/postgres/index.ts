@@ -24,3 +24,4 @@ export function asPgConfig(config: StorageConfig): PgStorageConfig {
   }
   return config as PgStorageConfig;
 }
+export { inspectPgRoles, type PgRoleReport } from './inspect-roles.js';
