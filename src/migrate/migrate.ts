@@ -68,7 +68,9 @@ export function migrate(
   return step!;
 }
 
-const DRY_RUN = Symbol('dry run');
+/** Thrown to roll a dry run back; never escapes `migrate`. */
+class DryRunRollback extends Error {}
+const DRY_RUN = new DryRunRollback('dry run');
 
 function legacyVersion(db: Database.Database, schema: SqliteSchema): number {
   if (schema.legacy === 'user-version') return db.pragma('user_version', { simple: true }) as number;
