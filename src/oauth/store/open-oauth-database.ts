@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { migrate } from '../../migrate/index.js';
-import { openSqliteDatabase, type StorageConfig } from '../../storage/index.js';
+import { openSqliteDatabase, openSqliteReadConnection, type StorageConfig } from '../../storage/index.js';
 import {
   asPgConfig,
   migratePgComponents,
@@ -35,10 +35,13 @@ export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
     migrate(conn, { component: 'oauth', migrations: OAUTH_MIGRATIONS });
     migrate(conn, { component: 'users', migrations: USER_MIGRATIONS });
   });
+  // Look-ups go through a connection opened read-only (a write through it fails at SQLite).
+  const read = openSqliteReadConnection(file);
   return {
-    oauth: createSqliteOAuthStore(db),
-    users: createSqliteUserStore(db),
+    oauth: createSqliteOAuthStore(db, read),
+    users: createSqliteUserStore(db, read),
     close: async () => {
+      read.close();
       db.close();
     },
   };
