@@ -65,6 +65,8 @@ function addFilterOptions(cmd: Command): Command {
 /** The audit file of a data directory, which must exist: a missing log is a usage error. */
 function existingAuditFile(dataDirFlag: string | undefined): { dataDir: string; file: string } {
   const dataDir = resolveDataDir(dataDirFlag);
+  // On PostgreSQL the audit log is in the database, not in a file of the data directory.
+  if (storageOf(dataDir).driver === 'postgres') return { dataDir, file: '' };
   const file = auditFileOf(dataDir);
   if (!existsSync(file)) throw new UsageError(`no audit log at ${file} (is --data-dir right?)`);
   return { dataDir, file };
