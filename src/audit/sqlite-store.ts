@@ -146,10 +146,14 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     migrate(db, { component: 'audit', migrations: AUDIT_MIGRATIONS, legacy: 'version-rows' });
   } catch (err) {
     db.close();
-    throw new AuditError('storage-failure', 'cannot migrate the audit database', {
-      detail: `${options.file}: ${String(err)}`,
-      cause: err,
-    });
+    const newer = /newer than this Portcullis/.test(String(err));
+    throw new AuditError(
+      'storage-failure',
+      newer
+        ? 'the audit database has a schema newer than this Portcullis; upgrade Portcullis'
+        : 'cannot migrate the audit database',
+      { detail: `${options.file}: ${String(err)}`, cause: err },
+    );
   }
 
   const insertRecord =

@@ -35,10 +35,12 @@ function sqliteFiles(dataDir: string, sqliteFile: string, auditFile: string): [s
   ];
 }
 
-const describeStep = (s: MigrationStep) =>
+const describeStep = (s: MigrationStep, dryRun: boolean) =>
   s.from === s.to
     ? `${s.component}: at version ${s.to}, nothing pending`
-    : `${s.component}: ${s.to - s.from} pending (version ${s.from} → ${s.to})`;
+    : dryRun
+      ? `${s.component}: ${s.to - s.from} pending (version ${s.from} → ${s.to})`
+      : `${s.component}: applied ${s.to - s.from} (version ${s.from} → ${s.to})`;
 
 /**
  * `portcullis migrate [--dry-run]`: applies the pending schema migrations of every store (the
@@ -86,10 +88,13 @@ export function register(program: Command): void {
           continue;
         }
         let found: MigrationStep[] = [];
+        const isNew = !fs.existsSync(file);
         const db = openSqliteDatabase(file, (conn) => {
           found = components.map((c) => migrate(conn, c, { dryRun }));
         });
         db.close();
+        // Personal data and key hashes: owner-only, as the gateway creates them.
+        if (isNew) fs.chmodSync(file, 0o600);
         steps.push(...found.map((s) => ({ ...s, where: file })));
       }
     }
@@ -99,7 +104,7 @@ export function register(program: Command): void {
     }
     const pending = steps.filter((s) => s.from !== s.to).length;
     printOut(
-      `${steps.map((s) => `${s.where}  ${describeStep(s)}`).join('\n')}\n${
+      `${steps.map((s) => `${s.where}  ${describeStep(s, dryRun)}`).join('\n')}\n${
         dryRun
           ? `${pending} component(s) with pending migrations; nothing changed (dry run).`
           : `${pending} component(s) migrated.`

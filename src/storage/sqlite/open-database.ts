@@ -24,10 +24,17 @@ export function openSqliteDatabase(
     return db;
   } catch (err) {
     db?.close();
-    throw new PortcullisError('storage-failure', `Cannot open the database at ${file}`, {
-      detail: String(err),
-      cause: err,
-    });
+    const newer = /newer than this Portcullis/.test(String(err));
+    throw new PortcullisError(
+      'storage-failure',
+      newer
+        ? `The database at ${file} has a schema newer than this Portcullis; upgrade Portcullis.`
+        : `Cannot open the database at ${file}`,
+      {
+        detail: String(err),
+        cause: err,
+      },
+    );
   }
 }
 
