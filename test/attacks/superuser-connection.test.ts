@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { openPostgresAuditStore } from '../../src/audit/index.js';
 import { openPostgresOAuthDatabase } from '../../src/oauth/index.js';
 import { storageConfigSchema } from '../../src/storage/index.js';
@@ -36,6 +37,25 @@ describe('a superuser database connection', () => {
     await assert.rejects(openPostgresStorage(config({ migrateUrl: PG_TEST_ADMIN_URL }, t)), superuser);
     await assert.rejects(openPostgresOAuthDatabase(config({ url: PG_TEST_ADMIN_URL }, t)), superuser);
     await assert.rejects(openPostgresAuditStore(config({ url: PG_TEST_ADMIN_URL }, t)), superuser);
+  });
+
+  it('is refused for a role that may SET ROLE to a superuser', async () => {
+    const t = await createPgTestSchema();
+    schemas.push(t);
+    const admin = new pg.Client({ connectionString: t.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${t.schema}_su SUPERUSER NOLOGIN`);
+      await admin.query(`GRANT ${t.schema}_su TO ${t.schema}`);
+      await assert.rejects(openPostgresStorage(t.config), /is a PostgreSQL superuser/);
+    } finally {
+      await admin.query(`REVOKE ${t.schema}_su FROM ${t.schema}`);
+      await admin.query(`DROP ROLE ${t.schema}_su`);
+      await admin.end();
+    }
+    const storage = await openPostgresStorage(t.config);
+    await storage.ping();
+    await storage.close();
   });
 
   it('stops the gateway from starting, while its own roles start it', async () => {

@@ -85,7 +85,9 @@ export interface RoleFacts {
 export async function roleFacts(pool: pg.Pool, schema: string): Promise<RoleFacts> {
   const { rows } = await pool.query<{ user: string; superuser: boolean; can_write: boolean }>(
     `SELECT current_user AS user,
-            (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user) AS superuser,
+            -- A member of a superuser role can SET ROLE to it: that counts as a superuser too.
+            EXISTS (SELECT 1 FROM pg_roles r WHERE (r.rolsuper OR r.rolbypassrls)
+                     AND pg_has_role(current_user, r.oid, 'MEMBER')) AS superuser,
             EXISTS (SELECT 1 FROM pg_tables t WHERE t.schemaname = $1
                      AND has_table_privilege(format('%I.%I', t.schemaname, t.tablename), 'INSERT')) AS can_write`,
     [schema],
@@ -102,7 +104,7 @@ export function refuseSuperuser(facts: RoleFacts, which: string): void {
   if (facts.superuser) {
     throw new PortcullisError(
       'config-invalid',
-      `The ${which} database role "${facts.user}" is a PostgreSQL superuser (or bypasses row security); Portcullis refuses to run on one. Create a role of its own (docs/storage.md, "Roles").`,
+      `The ${which} database role "${facts.user}" is a PostgreSQL superuser (or bypasses row security, or may become a role that does); Portcullis refuses to run on one. Create a role of its own (docs/storage.md, "Roles").`,
     );
   }
 }
