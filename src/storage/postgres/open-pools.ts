@@ -119,17 +119,33 @@ export async function openPgPools(
 ): Promise<PgPools> {
   const writeUrl = resolvePgUrl(config.url, env);
   const readUrl = config.readUrl ? resolvePgUrl(config.readUrl, env) : writeUrl;
-  const write = new pg.Pool(poolConfig(config, writeUrl));
-  const read = new pg.Pool(poolConfig(config, readUrl, { readOnly: true }));
-  // An idle connection that breaks (the server restarted) must not crash the process.
-  write.on('error', () => undefined);
-  read.on('error', () => undefined);
+  // The stores of one process (core, OAuth and users, audit) share one pair of pools, so a
+  // process holds at most 2 × pool.max connections, however many stores it opens.
+  const key = JSON.stringify([writeUrl, readUrl, config.schema, config.pool.max, config.tls ?? null]);
+  let entry = shared.get(key);
+  if (!entry) {
+    const write = new pg.Pool(poolConfig(config, writeUrl));
+    const read = new pg.Pool(poolConfig(config, readUrl, { readOnly: true }));
+    // An idle connection that breaks (the server restarted) must not crash the process.
+    write.on('error', () => undefined);
+    read.on('error', () => undefined);
+    entry = { write, read, users: 0 };
+    shared.set(key, entry);
+  }
+  const opened = entry;
+  opened.users += 1;
+  let closed = false;
   const close = async () => {
-    await Promise.allSettled([write.end(), read.end()]);
+    if (closed) return;
+    closed = true;
+    opened.users -= 1;
+    if (opened.users > 0) return;
+    shared.delete(key);
+    await Promise.allSettled([opened.write.end(), opened.read.end()]);
   };
   try {
-    refuseSuperuser(await roleFacts(write, config.schema), 'storage.url');
-    refuseSuperuser(await roleFacts(read, config.schema), 'storage.readUrl');
+    refuseSuperuser(await roleFacts(opened.write, config.schema), 'storage.url');
+    refuseSuperuser(await roleFacts(opened.read, config.schema), 'storage.readUrl');
   } catch (err) {
     await close();
     if (err instanceof PortcullisError) throw err;
@@ -138,8 +154,10 @@ export async function openPgPools(
       cause: err,
     });
   }
-  return { write, read, schema: config.schema, close };
+  return { write: opened.write, read: opened.read, schema: config.schema, close };
 }
+
+const shared = new Map<string, { write: pg.Pool; read: pg.Pool; users: number }>();
 
 /** Runs `work` in one transaction on a client of `pool`; rolls back when it throws. */
 export async function inTransaction<T>(
