@@ -104,7 +104,8 @@ export function register(program: Command): void {
       .description(
         'Report what this machine provides for sandboxing stdio upstream servers (bubblewrap, ' +
           'namespaces, resource limits) and which configured upstreams it affects, and what `start` ' +
-          'would warn about or refuse in the configuration. Exit 1 if a configured upstream or the ' +
+          'would warn about or refuse in the configuration, and the database roles (superuser or not; ' +
+          'whether the read path can write). Exit 1 if a configured upstream, a database role or the ' +
           'configuration would be refused.',
       )
       .option('--json', 'one JSON document'),

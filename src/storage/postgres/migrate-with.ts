@@ -40,12 +40,19 @@ export async function migratePgComponents(
     }
   } catch (err) {
     if (err instanceof PortcullisError) throw err;
+    const text = String(err);
+    const code = (err as { code?: string }).code ?? '';
+    const unreachable =
+      ['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', '28000', '28P01', '3D000'].includes(code) ||
+      /timeout|terminated/i.test(text);
     throw new PortcullisError(
       'storage-failure',
-      /newer than this Portcullis/.test(String(err))
+      /newer than this Portcullis/.test(text)
         ? `The PostgreSQL schema ${config.schema} is newer than this Portcullis; upgrade Portcullis.`
-        : `Cannot migrate the PostgreSQL schema ${config.schema}.`,
-      { detail: String(err), cause: err },
+        : unreachable
+          ? `Cannot connect to the PostgreSQL database (${config.migrateUrl ? 'storage.migrateUrl' : 'storage.url'}): ${code || 'no answer'}.`
+          : `Cannot migrate the PostgreSQL schema ${config.schema}.`,
+      { detail: text, cause: err },
     );
   } finally {
     await pool.end();
