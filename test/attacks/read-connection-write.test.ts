@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { openSqliteReadConnection, openSqliteStorage } from '../../src/storage/index.js';
 import { openPgPools, openPostgresStorage, type PgStorageConfig } from '../../src/storage/postgres/index.js';
 import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
@@ -68,6 +69,33 @@ describe('a write through the read connection', () => {
     } finally {
       await pools.close();
       await storage.close();
+    }
+  });
+
+  it('PostgreSQL with an owner role: the write role changes rows but cannot drop or alter tables', async () => {
+    const t = await createPgTestSchema();
+    schemas.push(t);
+    const writer = `${t.schema}_rw`;
+    const admin = new pg.Client({ connectionString: t.adminUrl });
+    await admin.connect();
+    await admin.query(`CREATE ROLE ${writer} LOGIN NOSUPERUSER`);
+    const writeUrl = new URL(t.writeUrl);
+    writeUrl.username = writer;
+    const config = { ...t.config, url: writeUrl.toString(), migrateUrl: t.writeUrl } as PgStorageConfig;
+    const storage = await openPostgresStorage(config);
+    const pools = await openPgPools(config);
+    try {
+      await assert.rejects(pools.write.query('DROP TABLE tool_effects'), /must be owner/);
+      await assert.rejects(pools.write.query('ALTER TABLE notes DROP COLUMN owner'), /must be owner/);
+      await assert.rejects(pools.write.query('CREATE TABLE planted (x int)'), /permission denied/);
+      await storage.notes.save(owner, note, { correlationId: 'req_1', at: new Date(2) });
+      assert.equal(await storage.effects.committed('req_1'), true);
+    } finally {
+      await pools.close();
+      await storage.close();
+      await admin.query(`DROP OWNED BY ${writer}`);
+      await admin.query(`DROP ROLE ${writer}`);
+      await admin.end();
     }
   });
 
