@@ -5,12 +5,15 @@ import { FORM_BODY_LIMIT, readFormBody } from '../wire/index.js';
 import type { OAuthEnv as Env } from '../oauth/index.js';
 import { revealHidden } from '../safety/index.js';
 import type { SignIn, SignInForm } from '../signin/index.js';
-import type { ConfirmationStore, PendingApproval } from '../storage/index.js';
+import type { ConfirmationStore, NoteStore, PendingApproval } from '../storage/index.js';
 import { csrfRefusedPage, errorPage, html, pageResponse, STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 import type { UserRecord } from '../users/index.js';
+import { describeCall } from './describe-call.js';
 
 export interface ApprovalPageDeps {
   readonly store: ConfirmationStore;
+  /** The built-in notes, read to say what a `memory_delete` would delete. */
+  readonly notes: NoteStore;
   /** The one sign-in of every page: same throttle, session cookie and form as /account. */
   readonly signin: SignIn;
   /** Appends the page's decision to the audit log; undefined when the log is off. */
@@ -96,6 +99,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
       // shown as stored
     }
     const shown = revealHidden(args);
+    const described = await describeCall(a, deps.notes);
     const hidden = shown.filter((p) => p.kind === 'hidden').length;
     return pageResponse(
       {
@@ -123,6 +127,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
                   </li>`
                 : ''
             }
+            ${described ? html`<li id="what-it-changes">${described.detail}</li>` : ''}
             <li>
               <div class="what">Arguments</div>
               ${

@@ -18,3 +18,4 @@ export {
   type ElicitAnswer,
   type SessionHooks,
 } from './confirm-call.js';
+export { describeCall, type CallDescription } from './describe-call.js';

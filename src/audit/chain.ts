@@ -111,6 +111,8 @@ export function sealRecord(entry: AuditEntry, at: ChainPosition, erasure?: Audit
     clientId: entry.clientId,
     credentialId: entry.credentialId,
     authMethod: entry.authMethod,
+    connectionId: entry.connectionId,
+    upstreamSubject: entry.upstreamSubject,
     event: entry.event,
     tool: entry.tool,
     upstream: entry.upstream,

@@ -36,7 +36,12 @@ export { exportJsonl } from './export-jsonl.js';
 export { closeInterruptedCalls, type EffectState } from './close-interrupted.js';
 export { AuditError } from './errors.js';
 export type { AuditSink } from './sinks/sink.js';
-export { createJsonlFileSink, type JsonlFileSinkOptions } from './sinks/jsonl-file-sink.js';
+export {
+  createJsonlFileExport,
+  createJsonlFileSink,
+  type JsonlFileExportOptions,
+  type JsonlFileSinkOptions,
+} from './sinks/jsonl-file-sink.js';
 export { createStdoutSink } from './sinks/stdout-sink.js';
 export { createSyslogSink, formatSyslogMessage, type SyslogSinkOptions } from './sinks/syslog-sink.js';
 export {

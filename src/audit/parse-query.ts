@@ -1,5 +1,5 @@
 import { PortcullisError } from '../errors/index.js';
-import type { AuditDecision } from './record.js';
+import type { AuditDecision, AuditOutcome } from './record.js';
 import type { AuditQuery } from './store.js';
 
 /** A filter that cannot be understood; the CLI exits 2 and the admin API answers 400. */
@@ -12,6 +12,16 @@ export class AuditQueryError extends PortcullisError<typeof AuditQueryError.code
 }
 
 const DECISIONS: readonly AuditDecision[] = ['allow', 'deny', 'confirm', 'error'];
+const OUTCOMES: readonly AuditOutcome[] = [
+  'ok',
+  'denied',
+  'invalid',
+  'failed',
+  'rate-limited',
+  'unauthenticated',
+  'pending',
+  'interrupted',
+];
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?$/;
 
@@ -51,6 +61,10 @@ export interface FilterOptions {
   until?: string;
   tool?: string;
   decision?: string;
+  outcome?: string;
+  client?: string;
+  upstream?: string;
+  reason?: string;
 }
 
 /** Query filters from text (command-line options or HTTP query parameters). */
@@ -61,6 +75,18 @@ export function parseFilters(opts: FilterOptions, now: Date): Omit<AuditQuery, '
   if (opts.until !== undefined) filters.until = parseTimeBound(opts.until, now);
   if (opts.tool !== undefined) filters.tool = opts.tool;
   if (opts.decision !== undefined) filters.decision = parseDecision(opts.decision);
+  if (opts.outcome !== undefined) {
+    if (!(OUTCOMES as readonly string[]).includes(opts.outcome))
+      throw new AuditQueryError(`invalid outcome "${opts.outcome}": use one of ${OUTCOMES.join(', ')}`);
+    filters.outcome = opts.outcome as AuditOutcome;
+  }
+  if (opts.client !== undefined) filters.clientId = opts.client;
+  if (opts.upstream !== undefined) filters.upstream = opts.upstream;
+  if (opts.reason !== undefined) {
+    if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(opts.reason))
+      throw new AuditQueryError(`invalid reason "${opts.reason}": reasons are kebab-case words`);
+    filters.reason = opts.reason;
+  }
   if (filters.since !== undefined && filters.until !== undefined && filters.since >= filters.until) {
     throw new AuditQueryError('since must be before until');
   }

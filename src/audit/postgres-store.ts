@@ -68,6 +68,11 @@ export const AUDIT_PG_SCHEMA: PgSchema = {
     );
     CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq BIGINT NOT NULL);
     `,
+    // People's own upstream connections (issue 13): which one a call used, erasable like the rest.
+    `
+    ALTER TABLE audit_records ADD COLUMN connection_id TEXT;
+    ALTER TABLE audit_records ADD COLUMN upstream_subject TEXT;
+    `,
   ],
 };
 
@@ -204,6 +209,15 @@ export function createPostgresAuditStore(
         add('time', '<', query.until);
         add('tool', '=', query.tool);
         add('decision', '=', query.decision);
+        add('outcome', '=', query.outcome);
+        add('client_id', '=', query.clientId);
+        add('upstream', '=', query.upstream);
+        if (query.reason !== undefined) {
+          params.push(query.reason);
+          where.push(
+            `EXISTS (SELECT 1 FROM json_array_elements_text(reasons_json::json) AS reason WHERE reason = $${params.length})`,
+          );
+        }
         add('seq', '>', query.afterSeq);
         params.push(query.limit);
         const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
@@ -247,7 +261,8 @@ export function createPostgresAuditStore(
           if (seqs.length === 0) return seqs;
           await c.query(
             `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
-               credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = $1 AND erased = 0`,
+               credential_id = NULL, args_json = NULL, connection_id = NULL, upstream_subject = NULL, salt = NULL,
+               erased = 1 WHERE principal = $1 AND erased = 0`,
             [principal],
           );
           await writeBatch(c, state, build(state, seqs));

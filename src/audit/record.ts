@@ -68,6 +68,8 @@ export const PERSONAL_FIELDS = [
   'clientId',
   'credentialId',
   'args',
+  'connectionId',
+  'upstreamSubject',
 ] as const;
 export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 export type Commitments = Partial<Record<PersonalField, string>>;
@@ -83,6 +85,10 @@ export interface AuditEntry {
   /** A token id or key id, never the token or key itself. */
   readonly credentialId?: string;
   readonly authMethod?: AuditAuthMethod;
+  /** The person's own upstream connection the call used (connections/), by id, never the credential. */
+  readonly connectionId?: string;
+  /** Who that connection acts as at the upstream, when known. */
+  readonly upstreamSubject?: string;
   readonly event: AuditEvent;
   readonly tool?: string;
   readonly upstream?: string;
@@ -126,6 +132,15 @@ export interface AuditErasure {
 }
 
 const MAX_SHAPE_DEPTH = 8;
+/**
+ * Keys a shape names in all, and the longest key it names. Keys come from the caller: a call with
+ * 50 000 keys, or one key of a megabyte, would otherwise make a record as large as the request
+ * body (and a SIEM message no receiver takes). What is past the budget is counted, not named.
+ */
+const MAX_SHAPE_KEYS = 256;
+const MAX_SHAPE_KEY_LENGTH = 128;
+/** The key under which a shape counts the keys it does not name. */
+export const SHAPE_OMITTED_KEY = '…';
 
 /**
  * Describes tool-call arguments for the audit record: a keyed hash, the shape, and the payload only
@@ -155,11 +170,11 @@ export function describeArgs(raw: JsonValue, hmacKey: Buffer, options: { fullPay
   // the record describes their well-formed form (each lone surrogate as U+FFFD).
   const args = wellFormed(raw);
   const hash = createHmac('sha256', hmacKey).update(canonicalJson(args)).digest('hex');
-  const shape = shapeOf(args, 0);
+  const shape = shapeOf(args, 0, { keys: MAX_SHAPE_KEYS });
   return options.fullPayload ? { hash, shape, payload: args } : { hash, shape };
 }
 
-function shapeOf(value: JsonValue, depth: number): ArgShape {
+function shapeOf(value: JsonValue, depth: number, budget: { keys: number }): ArgShape {
   if (value === null) return 'null';
   if (Array.isArray(value)) return `array(${value.length})`;
   switch (typeof value) {
@@ -171,12 +186,19 @@ function shapeOf(value: JsonValue, depth: number): ArgShape {
     default: {
       if (depth >= MAX_SHAPE_DEPTH) return 'object';
       const out: { [key: string]: ArgShape } = {};
+      let omitted = 0;
       for (const key of Object.keys(value).sort()) {
         const item = value[key];
-        if (item !== undefined) {
-          Object.defineProperty(out, key, { value: shapeOf(item, depth + 1), enumerable: true });
+        if (item === undefined) continue;
+        if (budget.keys <= 0 || key.length > MAX_SHAPE_KEY_LENGTH || key === SHAPE_OMITTED_KEY) {
+          omitted += 1;
+          continue;
         }
+        budget.keys -= 1;
+        Object.defineProperty(out, key, { value: shapeOf(item, depth + 1, budget), enumerable: true });
       }
+      if (omitted > 0)
+        Object.defineProperty(out, SHAPE_OMITTED_KEY, { value: `keys(${omitted})`, enumerable: true });
       return out;
     }
   }

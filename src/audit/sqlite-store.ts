@@ -81,6 +81,9 @@ export const AUDIT_MIGRATIONS: readonly string[] = [
    );`,
   `ALTER TABLE audit_records ADD COLUMN erasure_json TEXT;`,
   `CREATE TABLE audit_open_intents (correlation_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
+  // People's own upstream connections (issue 13): which one a call used, erasable like the rest.
+  `ALTER TABLE audit_records ADD COLUMN connection_id TEXT;
+   ALTER TABLE audit_records ADD COLUMN upstream_subject TEXT;`,
 ];
 
 export interface RecordRow {
@@ -95,6 +98,8 @@ export interface RecordRow {
   client_id: string | null;
   credential_id: string | null;
   auth_method: string | null;
+  connection_id: string | null;
+  upstream_subject: string | null;
   event: string;
   tool: string | null;
   upstream: string | null;
@@ -159,10 +164,12 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   const insertRecord =
     db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
     principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
-    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json)
+    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json,
+    connection_id, upstream_subject)
     VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
     @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
-    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json)`);
+    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json,
+    @connection_id, @upstream_subject)`);
   const insertCheckpoint = db.prepare(
     'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
   );
@@ -187,7 +194,8 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   );
   const eraseOf = db.prepare(
     `UPDATE audit_records SET session_id = NULL, principal = NULL, tenant = NULL, client_id = NULL,
-     credential_id = NULL, args_json = NULL, salt = NULL, erased = 1 WHERE principal = ? AND erased = 0`,
+     credential_id = NULL, args_json = NULL, connection_id = NULL, upstream_subject = NULL, salt = NULL,
+     erased = 1 WHERE principal = ? AND erased = 0`,
   );
 
   /** Only inside a transaction: the chain as it stands, for a writer to extend. */
@@ -273,6 +281,14 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
         add('time < @until', 'until', query.until);
         add('tool = @tool', 'tool', query.tool);
         add('decision = @decision', 'decision', query.decision);
+        add('outcome = @outcome', 'outcome', query.outcome);
+        add('client_id = @clientId', 'clientId', query.clientId);
+        add('upstream = @upstream', 'upstream', query.upstream);
+        add(
+          'EXISTS (SELECT 1 FROM json_each(reasons_json) WHERE json_each.value = @reason)',
+          'reason',
+          query.reason,
+        );
         add('seq > @afterSeq', 'afterSeq', query.afterSeq);
         const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
         const order = query.newest ? 'DESC' : 'ASC';
@@ -334,6 +350,8 @@ export function toRow(r: AuditRecord): RecordRow {
     client_id: r.clientId ?? null,
     credential_id: r.credentialId ?? null,
     auth_method: r.authMethod ?? null,
+    connection_id: r.connectionId ?? null,
+    upstream_subject: r.upstreamSubject ?? null,
     event: r.event,
     tool: r.tool ?? null,
     upstream: r.upstream ?? null,
@@ -367,6 +385,8 @@ export function fromRow(row: RecordRow): AuditRecord {
     clientId: row.client_id,
     credentialId: row.credential_id,
     authMethod: row.auth_method,
+    connectionId: row.connection_id,
+    upstreamSubject: row.upstream_subject,
     event: row.event,
     tool: row.tool,
     upstream: row.upstream,

@@ -123,7 +123,7 @@ for (const [name, open] of backends) {
       });
     });
 
-    test('queries filter by principal, time, tool and decision, and page', async () => {
+    test('queries filter by principal, time, tool, decision and reason, and page', async () => {
       await withStore(async (store) => {
         const records = chainOf(20);
         await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
@@ -142,6 +142,18 @@ for (const [name, open] of backends) {
           denies.map((r) => r.seq),
           [5, 10, 15],
         );
+        const scoped = await store.query({ reason: 'scope-missing', principal: 'alice', limit: 100 });
+        assert.deepEqual(
+          scoped.map((r) => r.seq),
+          [10, 20],
+        );
+        assert.deepEqual(await store.query({ reason: 'scope', limit: 100 }), [], 'a reason matches whole');
+        assert.deepEqual(
+          (await store.query({ outcome: 'denied', limit: 100 })).map((r) => r.seq),
+          [5, 10, 15, 20],
+        );
+        assert.deepEqual(await store.query({ clientId: 'app-1', limit: 100 }), []);
+        assert.deepEqual(await store.query({ upstream: 'files', limit: 100 }), []);
         const newest = await store.query({ limit: 3, newest: true });
         assert.deepEqual(
           newest.map((r) => r.seq),

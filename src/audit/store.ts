@@ -4,7 +4,7 @@
  * PostgreSQL one must pass the same contract suite (store.contract.test.ts).
  */
 import type { Seal } from './checkpoint.js';
-import type { AuditDecision, AuditRecord } from './record.js';
+import type { AuditDecision, AuditOutcome, AuditRecord } from './record.js';
 
 /** One group commit: the records, the new signed head and any checkpoints due, in one transaction. */
 export interface AuditBatch {
@@ -42,6 +42,11 @@ export interface AuditQuery {
   readonly until?: string;
   readonly tool?: string;
   readonly decision?: AuditDecision;
+  readonly outcome?: AuditOutcome;
+  readonly clientId?: string;
+  readonly upstream?: string;
+  /** Only records whose reasons include this one. */
+  readonly reason?: string;
   /** Only records with a greater seq (for paging). */
   readonly afterSeq?: number;
   /** Maximum number of records returned. */

@@ -26,6 +26,7 @@ function principalFromToken(token: VerifiedAccessToken): Principal {
     clientId: token.clientId,
     // Stable across refreshes of one grant, distinct per client and person.
     binding: `oauth:${JSON.stringify([token.clientId, token.subject])}`,
+    expiresAt: token.expiresAt,
     ...(isClientCredentials(token) ? { clientCredentials: true } : {}),
   };
 }

@@ -99,6 +99,7 @@ async function authenticateCredential(
       authMethod: 'api-key',
       scopes: new Set(record.scopes),
       binding: `api-key:${record.id}`,
+      ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
     },
   };
 }

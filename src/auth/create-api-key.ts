@@ -1,6 +1,9 @@
 import { generateApiKey } from './api-key.js';
 import type { ApiKeyRecord, ApiKeyStore } from '../storage/index.js';
 
+/** A scope as keys and clients carry it: a plain `resource:action` token (e.g. `memory:read`). */
+export const SCOPE_PATTERN = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
+
 export interface CreateKeyRequest {
   readonly owner: string;
   readonly tenant?: string;
@@ -30,4 +33,25 @@ export async function createApiKey(
   };
   await store.insert(record);
   return { record, key: generated.key };
+}
+
+/**
+ * Replaces a live key by a new one with the same owner, tenant, label, scopes and expiry, and
+ * revokes the old one: what an operator does when a key may have leaked. Undefined when no live
+ * key has that id.
+ */
+export async function rotateApiKey(
+  store: ApiKeyStore,
+  id: string,
+  now: Date,
+): Promise<{ old: ApiKeyRecord; record: ApiKeyRecord; key: string } | undefined> {
+  const old = await store.findById(id);
+  if (!old || old.revokedAt || (old.expiresAt && old.expiresAt <= now)) return undefined;
+  const created = await createApiKey(
+    store,
+    { owner: old.owner, tenant: old.tenant, label: old.label, scopes: old.scopes, expiresAt: old.expiresAt },
+    now,
+  );
+  await store.revoke(old.id, now);
+  return { old, ...created };
 }

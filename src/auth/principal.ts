@@ -27,4 +27,6 @@ export interface Principal {
    * call (so nobody to confirm anything in-band).
    */
   readonly clientCredentials?: true;
+  /** When the credential stops being valid (an OAuth token's `exp`, an API key's expiry), if it does. */
+  readonly expiresAt?: Date;
 }

@@ -3,6 +3,7 @@ import { PORTCULLIS_VERSION } from '../config/index.js';
 import { isPortcullisError } from '../errors/index.js';
 import * as audit from './commands/audit.js';
 import * as clients from './commands/clients.js';
+import * as connections from './commands/connections.js';
 import * as docs from './commands/docs.js';
 import * as doctor from './commands/doctor.js';
 import * as grants from './commands/grants.js';
@@ -43,6 +44,7 @@ function buildProgram(): Command {
     doctor,
     users,
     clients,
+    connections,
     grants,
     docs,
   ])

@@ -1,3 +1,4 @@
+import { catalogueConfigSchema } from '../catalogue/index.js';
 import { z } from 'zod';
 import { oauthConfigSchema } from '../oauth/index.js';
 import { policyConfigSchema } from '../policy/index.js';
@@ -6,6 +7,7 @@ import { secretRefSchema } from '../secrets/index.js';
 import { storageConfigSchema } from '../storage/index.js';
 import { toolsConfigSchema } from '../tools/index.js';
 import { upstreamsConfigSchema } from '../upstreams/index.js';
+import { connectionsConfigSchema } from '../connections/index.js';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
@@ -185,7 +187,15 @@ const loggingSchema = z
     level: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info')
-      .describe('Log level (JSON lines on stdout).'),
+      .describe('Log level.'),
+    format: z
+      .enum(['auto', 'json', 'pretty'])
+      .default('auto')
+      .describe(
+        'How log lines look on stdout: `json` (one JSON object a line, for collectors), `pretty` (coloured, ' +
+          'one short line each, for people), or `auto`: pretty when stdout is a terminal, JSON otherwise. ' +
+          '`portcullis start --log-format` overrides it.',
+      ),
   })
   .describe('Logging.');
 
@@ -246,7 +256,12 @@ const siemSinkSchema = z
       kind: z
         .literal('syslog')
         .describe('A syslog receiver over TLS (RFC 5425), octet-counted RFC 5424 messages.'),
-      host: z.string().min(1).max(253).describe('Receiver host name or address (through the egress guard).'),
+      host: z
+        .string()
+        .min(1)
+        .max(253)
+        .regex(/^[A-Za-z0-9.:-]+$/, 'a host name or an IP address (no scheme, port, path or brackets)')
+        .describe('Receiver host name or address (through the egress guard).'),
       port: z
         .number()
         .int()
@@ -386,6 +401,7 @@ export const configSchema = z
     sessions: sessionsSchema.prefault({}),
     storage: storageConfigSchema.prefault({}),
     securityTxt: securityTxtSchema.prefault({}),
+    catalogue: catalogueConfigSchema.prefault({}),
     logging: loggingSchema.prefault({}),
     tools: toolsConfigSchema.prefault({}),
     safety: safetySchema.prefault({}),
@@ -395,6 +411,7 @@ export const configSchema = z
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
     upstreams: upstreamsConfigSchema,
+    connections: connectionsConfigSchema.prefault({}),
     oauth: oauthConfigSchema.prefault({}),
     policy: policyConfigSchema.prefault({}),
   })

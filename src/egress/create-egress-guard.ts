@@ -35,6 +35,15 @@ export interface EgressRequestInit {
   readonly headers?: Readonly<Record<string, string>>;
   readonly body?: string | Uint8Array;
   readonly signal?: AbortSignal;
+  /**
+   * Sees each piece of the final response's body as it arrives, with its status and headers (the
+   * body is still bounded by `maxBytes` and the deadline, and still returned whole): for answers
+   * that stream, such as an MCP server's event stream, read while they come.
+   */
+  readonly onChunk?: (
+    chunk: Uint8Array,
+    response: { readonly status: number; readonly headers: Headers },
+  ) => void;
 }
 
 export interface EgressResponse {
@@ -198,7 +207,9 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
         res.body.destroy();
         throw tooLarge(host, maxBytes);
       }
-      const bytes = await readBody(res.body, maxBytes, host);
+      const onChunk = init.onChunk;
+      const seen = { status: res.statusCode, headers: resHeaders };
+      const bytes = await readBody(res.body, maxBytes, host, onChunk && ((chunk) => onChunk(chunk, seen)));
       const contentType = resHeaders.get('content-type');
       return {
         status: res.statusCode,
@@ -213,6 +224,10 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   async function connectTls(target: TlsTarget): Promise<Duplex> {
     if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
       throw new EgressError('egress-invalid-url', 'Refused: the port is not a TCP port.');
+    // A host name or an address, nothing a URL parser would read as more: `siem.example/@10.0.0.1`
+    // or `a.example#x` would otherwise connect to a host other than the one written.
+    if (!/^[A-Za-z0-9.:-]+$/.test(target.host))
+      throw new EgressError('egress-invalid-url', 'Refused: the host is not a host name or an IP address.');
     const literal = target.host.includes(':') ? `[${target.host}]` : target.host;
     const url = checkUrl(`https://${literal}:${target.port}/`, policy);
     const connect = createCheckedConnector(

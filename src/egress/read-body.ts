@@ -8,6 +8,8 @@ export async function readBody(
   body: AsyncIterable<Uint8Array> & { destroy(err?: Error): unknown },
   maxBytes: number,
   host: string,
+  /** Each chunk within the cap, as it arrives. */
+  onChunk?: (chunk: Uint8Array) => void,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -18,6 +20,7 @@ export async function readBody(
       throw tooLarge(host, maxBytes);
     }
     chunks.push(chunk);
+    onChunk?.(chunk);
   }
   return Buffer.concat(chunks, total);
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import {
   closeInterruptedCalls,
   createAuditLog,
+  createJsonlFileExport,
   createJsonlFileSink,
   createStdoutSink,
   createSyslogSink,
@@ -153,11 +154,13 @@ function siemSinks(
         ),
     };
     if (spec.kind === 'jsonl') {
-      return createJsonlFileSink({
+      // Nothing is refused for good by a file: no dead-letter file, every failure is retried.
+      return createJsonlFileExport({
         name,
+        readFrom,
         file: path.resolve(dataDir, spec.file),
         encode,
-        onError: (err) => logger.error({ err, sink: name }, 'SIEM export to a file failed'),
+        onFailure: delivery.onFailure,
       });
     }
     if (spec.kind === 'https') {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Hono } from 'hono';
 import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
@@ -19,11 +20,24 @@ import {
 import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
-import { createSignIn } from '../signin/index.js';
-import { createPersonCeilings, ensurePerson } from '../users/index.js';
+import { createSetupRoutes, createSignIn } from '../signin/index.js';
+import { createConsole } from '../console/index.js';
+import { createCatalogueRoutes } from '../catalogue/index.js';
+import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { createBuiltInTools, createCatalogue } from '../tools/index.js';
-import { createUpstreamManager } from '../upstreams/index.js';
+import { createUpstreamManager, type PersonCredentialSource } from '../upstreams/index.js';
+import {
+  createConnectionRoutes,
+  createConnections,
+  loadKek,
+  openVault,
+  type Connections,
+  type UpstreamOAuthClient,
+  createUpstreamOAuthClient,
+  createUpstreamOAuthGuard,
+} from '../connections/index.js';
+import { accountNav } from '../oauth/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
 
@@ -34,12 +48,19 @@ export interface StartOptions {
   readonly port?: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly logger?: Logger;
+  /** Overrides `logging.format` (the CLI's `--log-format`). */
+  readonly logFormat?: 'auto' | 'json' | 'pretty';
+  /** The OAuth client of upstream authorization servers (person-oauth upstreams). */
+  readonly upstreamOAuth?: UpstreamOAuthClient;
 }
 
 /** What the first start in an empty data directory created, to show the operator once. */
 export interface FirstRun {
   readonly adminKey: string;
   readonly adminKeyId: string;
+  /** The one-time link where the `admin` person sets a password, and when it stops working. */
+  readonly setupUrl: string;
+  readonly setupExpiresAt: Date;
 }
 
 export interface RunningGateway {
@@ -91,7 +112,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const signingSecrets = readSigningSecrets(layout.signingKeys);
   output.setKnownSecrets(signingSecrets);
 
-  const logger = opts.logger ?? createLogger(config.logging.level, { redact: (v) => output.redactValue(v) });
+  const logger =
+    opts.logger ??
+    createLogger(config.logging.level, {
+      redact: (v) => output.redactValue(v),
+      format: opts.logFormat ?? config.logging.format,
+    });
   const warnings = problems.map((p) => p.message);
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
 
@@ -153,6 +179,32 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       );
     }
 
+    // ---- Connections (issue 13): the vault opens before any upstream starts, and a wrong
+    // key-encryption key stops the start here (fail closed), never later at a person's call.
+    const personal = config.upstreams.some((u) => u.auth);
+    const vault = personal
+      ? await openVault(
+          storage.connections,
+          await loadKek({ ref: config.connections.keyEncryptionKey, keysDir: layout.keys, env }),
+          new Date(),
+        )
+      : undefined;
+    /** Set once the public URL is known; until then (start-up listing) no person call can come. */
+    let connections: Connections | undefined;
+    const personCredentials: PersonCredentialSource = {
+      resolve: async (upstream, principal) =>
+        connections
+          ? connections.resolve(upstream, principal)
+          : {
+              kind: 'none',
+              reason: 'missing',
+              message: `The server "${upstream}" is not ready yet; try again.`,
+            },
+      refused: async (upstream, id, detail) => connections?.refused(upstream, id, detail),
+    };
+    const connectionSecrets = new Set<string>();
+    // ---- end connections
+
     const builtIns = createBuiltInTools(config.tools, storage.notes);
     closers.push(() => builtIns.close());
     const catalogue = createCatalogue(builtIns.tools);
@@ -170,19 +222,22 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       knownSecrets: signingSecrets,
       logger,
       metrics,
+      personCredentials,
     });
     closers.push(() => upstreams.close());
-    upstreams.onSecret(() => output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets()]));
+    const learnSecrets = () =>
+      output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets(), ...connectionSecrets]);
+    upstreams.onSecret(learnSecrets);
     await upstreams.start();
 
-    let firstRun: FirstRun | undefined;
+    let firstKey: { adminKey: string; adminKeyId: string } | undefined;
     if (fresh) {
       const { record, key } = await createApiKey(
         storage.apiKeys,
         { owner: FIRST_RUN_OWNER, label: 'first-run admin key', scopes: [...ADMIN_SCOPES], expiresAt: null },
         new Date(),
       );
-      firstRun = { adminKey: key, adminKeyId: record.id };
+      firstKey = { adminKey: key, adminKeyId: record.id };
       await audit?.log.append({
         correlationId: randomUUID(),
         principal: 'portcullis:first-start',
@@ -200,8 +255,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const oauthDb = await openOAuthDatabase(config.storage, opts.dataDir);
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
-    // role like every person's credential (and the operator can lower it); no password yet.
-    if (firstRun) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
+    // role like every person's credential (and the operator can lower it); no password yet:
+    // they set one through the setup link printed once below.
+    if (firstKey) await ensurePerson(oauthDb.users, { name: FIRST_RUN_OWNER, role: 'admin' }, new Date());
 
     let metricsUrl: URL | undefined;
     if (config.metrics.enabled) {
@@ -219,6 +275,15 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    let firstRun: FirstRun | undefined;
+    if (firstKey) {
+      const link = await issueSetupLink(oauthDb.users, FIRST_RUN_OWNER, new Date());
+      firstRun = {
+        ...firstKey,
+        setupUrl: setupLinkUrl(publicUrl, link.token),
+        setupExpiresAt: link.expiresAt,
+      };
+    }
 
     // One sign-in for people, built once, for every page that has them sign in (the OAuth
     // pages, /account, /approvals): one throttle, so one guess budget per account.
@@ -232,6 +297,61 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       logger,
       now: () => new Date(),
     });
+    let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
+    // The gateway's OAuth client of upstreams' authorization servers, through its own guard.
+    const upstreamOAuthClient = () => {
+      const guard = createUpstreamOAuthGuard(config.connections.oauthEgress);
+      closers.push(() => guard.close());
+      return createUpstreamOAuthClient({ guard });
+    };
+    if (vault) {
+      const built = createConnections({
+        upstreams: config.upstreams,
+        store: storage.connections,
+        vault,
+        config: config.connections,
+        oauth: opts.upstreamOAuth ?? upstreamOAuthClient(),
+        testSecret: (upstream, value) => upstreams.testPersonCredential(upstream, value),
+        publicUrl,
+        env,
+        onSecret(value) {
+          if (connectionSecrets.has(value)) return;
+          connectionSecrets.add(value);
+          learnSecrets();
+        },
+        audit: audit && (async (entry) => void (await audit.log.append(entry))),
+        logger,
+        now: () => new Date(),
+      });
+      closers.push(async () => built.close());
+      built.onDisconnect((upstream, person) => upstreams.stopPersonSessions(upstream, person));
+      // An upstream only people's sessions can list is listed by the first one that connects,
+      // and at start by the connection used last (below, once connections are served).
+      built.onConnect((upstream, person) => void upstreams.listThroughPerson(upstream, person));
+      const learned = await built.learnStored();
+      if (learned.failed > 0)
+        logger.error(
+          { alert: 'connection-unopenable', failed: learned.failed },
+          'stored connections that do not open were marked broken',
+        );
+      connections = built;
+      for (const upstream of upstreams.listsThroughPeople()) {
+        const [latest] = (await storage.connections.list({ upstream }))
+          .filter((r) => r.state === 'connected')
+          .sort((a, b) => +(b.lastUsedAt ?? b.createdAt) - +(a.lastUsedAt ?? a.createdAt));
+        if (latest)
+          void upstreams.listThroughPerson(upstream, { tenant: latest.tenant, subject: latest.subject });
+      }
+      connectionRoutes = createConnectionRoutes({
+        connections: built,
+        signin,
+        nav: accountNav,
+        formTargets: config.upstreams.flatMap((u) =>
+          u.auth?.mode === 'person-oauth' && u.auth.issuer ? [new URL(u.auth.issuer).origin] : [],
+        ),
+        logger,
+      });
+    }
     const policy = compilePolicy(config.policy);
     // ---- OAuth (issue #3): authorization server, resource-server checks, pages. When OAuth is
     // off, a JWT on /mcp is refused like any malformed key.
@@ -314,6 +434,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         maxPerPrincipal: config.sessions.maxPerPrincipal,
         maxTotal: config.sessions.maxTotal,
       },
+      // API keys are looked up again; an OAuth session stops hearing when its last token expires.
+      credentialValid: async (credential) => {
+        if (credential.authMethod !== 'api-key') return true;
+        const record = await storage.apiKeys.findById(credential.credentialId);
+        return record !== undefined && record.revokedAt === null;
+      },
     });
     closers.push(() => mcp.close());
     // An upstream's list changes and resource updates reach the clients that may hear of them.
@@ -323,6 +449,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     // signed in at /account is signed in here.
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
+      notes: storage.notes,
       signin,
       audit: audit && {
         append: async (entry) => void (await audit.log.append(entry)),
@@ -332,6 +459,51 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
     // ---- end approvals
+    const setup = createSetupRoutes({
+      users: oauthDb.users,
+      signin,
+      limits: config.oauth.login,
+      clientAddress: (c) => clientAddress(c, config.server.trustProxy),
+      audit: audit && (async (entry) => void (await audit.log.append(entry))),
+      logger,
+      now: () => new Date(),
+    });
+
+    // ---- Console (issue 14): /admin for people with the admin role; only with the audit log on,
+    // since every console action is recorded in it.
+    const operatorConsole =
+      audit &&
+      createConsole({
+        signin,
+        users: oauthDb.users,
+        oauth: oauthDb.oauth,
+        apiKeys: storage.apiKeys,
+        confirmations: storage.confirmations,
+        quarantine: storage.quarantine,
+        notes: storage.notes,
+        audit: {
+          log: audit.log,
+          store: audit.store,
+          publicKey: audit.keys.publicKey,
+          argsKey: audit.keys.argsHmacKey,
+        },
+        upstreams,
+        dataDir: opts.dataDir,
+        roles: [...policy.roles.keys()].sort(),
+        publicUrl,
+        logger,
+        now: () => new Date(),
+      });
+    // ---- end console
+    const catalogueRoutes = createCatalogueRoutes({
+      config: config.catalogue,
+      catalogue,
+      policy,
+      signin,
+      publicUrl,
+      securityContact: config.securityTxt.contact,
+      now: () => new Date(),
+    });
 
     const app = createApp(
       {
@@ -347,6 +519,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         oauth,
         limits,
         approvals,
+        setup,
+        catalogue: catalogueRoutes,
+        // The console's context carries more than the app's; its routes set it themselves.
+        ...(operatorConsole
+          ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }
+          : {}),
+        ...(connectionRoutes ? { connections: connectionRoutes } : {}),
       },
       hostOriginPolicy(config, publicUrl, port),
     );

@@ -17,7 +17,18 @@ import { HTTP_STATUS, rateLimitedResponse, unauthorizedResponse, wireErrorRespon
 export const AUDIT_READ_SCOPE = 'admin:audit';
 
 /** The query parameters the audit API reads; anything else is ignored and not recorded. */
-const QUERY_PARAMS = ['principal', 'since', 'until', 'tool', 'decision', 'limit'] as const;
+const QUERY_PARAMS = [
+  'principal',
+  'since',
+  'until',
+  'tool',
+  'decision',
+  'outcome',
+  'client',
+  'upstream',
+  'reason',
+  'limit',
+] as const;
 
 /**
  * The audit query as an admin API: `GET /admin/audit?principal=&since=1h&until=&tool=&decision=&limit=`

@@ -33,6 +33,14 @@ export interface AppDeps {
   readonly limits?: RateLimits | undefined;
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
+  /** The operator console, /admin (issue 14); its /admin/audit stays the JSON API below. */
+  readonly console?: Hono<{ Variables: RequestIdVariables }>;
+  /** /catalogue and /catalogue.json (issue 14): what the gateway serves. */
+  readonly catalogue?: Hono<{ Variables: RequestIdVariables }>;
+  /** The one-time setup links' page, /setup/<token> (issue 14). */
+  readonly setup?: Hono<{ Variables: RequestIdVariables }>;
+  /** People's own upstream credentials, /account/connections (issue 13); absent when no upstream takes them. */
+  readonly connections?: Hono<{ Variables: { requestId: string } }>;
   /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
   readonly upstreams?: { health(): readonly UpstreamHealth[] };
 }
@@ -89,7 +97,21 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   if (deps.limits) {
     const perAddress = limitOAuth(deps.limits, config.server.trustProxy);
     // A wildcard covers its base path too (`/account/*` matches `/account`).
-    for (const path of ['/oauth/*', '/account/*', '/approvals/*']) app.use(path, perAddress);
+    for (const path of [
+      '/oauth/*',
+      '/account/*',
+      '/approvals/*',
+      '/setup/*',
+      '/catalogue',
+      '/catalogue.json',
+      '/catalogue/*',
+    ])
+      app.use(path, perAddress);
+    // The console's pages too; /admin/audit is authenticated per request and limited as /mcp is.
+    app.use(
+      '/admin/*',
+      limitOAuth(deps.limits, config.server.trustProxy, (path) => path === '/admin/audit'),
+    );
   }
 
   // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
@@ -105,6 +127,13 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // ---- Approvals (issue #7): the page where a person approves one pending tool call.
   if (deps.approvals) app.route('/', deps.approvals as unknown as Hono<{ Variables: RequestIdVariables }>);
   // ---- end approvals
+  if (deps.setup) app.route('/', deps.setup);
+  if (deps.catalogue) app.route('/', deps.catalogue);
+  if (deps.console) app.route('/', deps.console);
+
+  // ---- Connections (issue 13): people connect their own upstream accounts.
+  if (deps.connections) app.route('/', deps.connections);
+  // ---- end connections
 
   app.all('/mcp', (c) =>
     deps.mcp.handle(c.req.raw, {

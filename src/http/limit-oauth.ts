@@ -8,8 +8,14 @@ import { rateLimitedResponse } from '../wire/index.js';
  * endpoints do password checks, key operations and storage writes, and are reachable without
  * a credential.
  */
-export function limitOAuth(limits: RateLimits, trustProxy: boolean): MiddlewareHandler {
+export function limitOAuth(
+  limits: RateLimits,
+  trustProxy: boolean,
+  /** Paths under the mounted prefix that are not pages (the console's JSON API). */
+  skip: (path: string) => boolean = () => false,
+): MiddlewareHandler {
   return async function limitOAuthMiddleware(c, next) {
+    if (skip(c.req.path)) return next();
     const refusal = await limits.checkOAuth(clientAddress(c, trustProxy));
     if (refusal) return rateLimitedResponse(refusal, null);
     await next();

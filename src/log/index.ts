@@ -1,1 +1,2 @@
-export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { createLogger, logsPretty, type Logger, type LoggerOptions } from './logger.js';
+export { prettyLine } from './pretty.js';

@@ -1,9 +1,20 @@
 import { pino, type Logger } from 'pino';
+import { prettyStream } from './pretty.js';
 
 export interface LoggerOptions {
   readonly destination?: NodeJS.WritableStream;
   /** Scrubs secrets from every logged object (the output guard's redactor). */
   readonly redact?: <T>(value: T) => T;
+  /**
+   * `json`: JSON lines. `pretty`: coloured short lines for a person. `auto` (the default): pretty
+   * when stdout is a terminal, JSON otherwise. Ignored when `destination` is given.
+   */
+  readonly format?: 'auto' | 'json' | 'pretty';
+}
+
+/** Whether the logger writes for a person: `pretty`, or `auto` on a terminal. */
+export function logsPretty(format: LoggerOptions['format'] = 'auto'): boolean {
+  return format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true);
 }
 
 /** How deep a chain of `cause`s is followed, and how deep objects are searched for errors. */
@@ -55,7 +66,7 @@ export function plainErrors(value: unknown, depth = 0, seen = new WeakSet<object
 }
 
 /**
- * The process logger: JSON lines on stdout. Credentials are never passed to it; as a second line
+ * The process logger: JSON lines on stdout (or pretty lines for a person, see `format`). Credentials are never passed to it; as a second line
  * of defence every log object and message goes through the redactor, and header paths that could
  * carry a credential are censored outright. Errors keep their message, stack, fields and causes,
  * redacted like everything else.
@@ -92,7 +103,10 @@ export function createLogger(level: string, options: LoggerOptions = {}): Logger
         },
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    options.destination ??
+      (logsPretty(options.format)
+        ? prettyStream(process.stdout, process.stdout.isTTY === true)
+        : pino.destination({ dest: 1, sync: false })),
   );
 }
 

@@ -26,6 +26,13 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 /** The longest resource URI accepted (the gateway's namespace prefix included). */
 const MAX_URI_LENGTH = 8192;
+/**
+ * The longest tool or prompt name accepted (MCP asks for 1–128 characters; the gateway's
+ * namespace prefix comes on top). A longer one is malformed and its record names no tool: the
+ * name would otherwise go into the audit record whole, so one call could write a megabyte to the
+ * log and a message no SIEM accepts.
+ */
+const MAX_NAME_LENGTH = 512;
 
 /**
  * What each call method names and passes on: the target's name (the record's `tool` field) and
@@ -40,6 +47,8 @@ function readParams(
     case 'prompts/get': {
       const { name, arguments: args } = params;
       if (typeof name !== 'string') return { problem: `${method} needs a string "name".` };
+      if (name.length > MAX_NAME_LENGTH)
+        return { problem: `${method} "name" is longer than ${MAX_NAME_LENGTH} characters.` };
       if (args !== undefined && !isObject(args))
         return { problem: `${method} "arguments" must be an object.`, name };
       return { name, args: args ?? {} };
@@ -56,7 +65,9 @@ function readParams(
       if (!isObject(ref)) return { problem: 'completion/complete needs an object "ref".' };
       const name =
         ref.type === 'ref/prompt' && typeof ref.name === 'string'
-          ? ref.name
+          ? ref.name.length <= MAX_NAME_LENGTH
+            ? ref.name
+            : undefined
           : ref.type === 'ref/resource' && typeof ref.uri === 'string' && ref.uri.length <= MAX_URI_LENGTH
             ? ref.uri
             : undefined;

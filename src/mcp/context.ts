@@ -41,11 +41,13 @@ export type ToolCallOutcome =
   | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
   /**
    * A JSON-RPC error: -32602 (in-band) for malformed params or an unknown tool, -32603 for an
-   * internal failure (HTTP 500 where the HTTP status is still to be sent).
+   * internal failure (HTTP 500 where the HTTP status is still to be sent), -32021 (HTTP 400) for
+   * a capability an upstream needs that the caller did not declare.
    */
   | {
       readonly kind: 'rpc-error';
-      readonly code: typeof JSON_RPC.invalidParams | typeof JSON_RPC.internalError;
+      readonly code:
+        typeof JSON_RPC.invalidParams | typeof JSON_RPC.internalError | typeof JSON_RPC.missingCapability;
       readonly message: string;
       /** The error's data, e.g. the URI of a resource not found (2026-07-28 SEP-2164). */
       readonly data?: Record<string, unknown>;
@@ -127,6 +129,8 @@ export interface ToolCallRequest {
   /** Where the target's progress and log notifications go, when the caller can receive them. */
   readonly notify?: ToolContext['notify'];
   readonly requestInput?: ToolContext['requestInput'];
+  /** The client features the caller declared (relayed to a 2026-07-28 upstream, intersected). */
+  readonly clientCapabilities?: ToolContext['clientCapabilities'];
   readonly progressToken?: string | number;
   readonly logLevel?: LogLevel;
   /** Called once an upstream target starts running: from then on the call may stream (relay.ts). */
@@ -202,6 +206,8 @@ export interface CallContext {
   /** From here on a tool may have acted: a lost record is a 500, not a retry invitation. */
   effectful: boolean;
   out?: ToolOutput;
+  /** The person's own upstream connection the call used (audit record). */
+  upstreamIdentity?: { connectionId: string; upstreamSubject: string | null };
   // check output
   structured?: Record<string, unknown>;
   // secure output

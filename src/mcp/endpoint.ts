@@ -7,7 +7,12 @@ import { createSurfaceNotifier } from './notify-surface.js';
 import { createParkedCalls } from './park-call.js';
 import { createServerFactory } from './server-factory.js';
 import type { SurfaceEvent } from '../tools/index.js';
-import { createSessionManager, type SessionLimits, type SessionManager } from './sessions.js';
+import {
+  createSessionManager,
+  type SessionCredential,
+  type SessionLimits,
+  type SessionManager,
+} from './sessions.js';
 
 export interface McpEndpointOptions {
   readonly pipeline: McpPipeline;
@@ -17,6 +22,8 @@ export interface McpEndpointOptions {
   readonly bodyLimitBytes: number;
   readonly jsonMaxDepth: number;
   readonly sessions: SessionLimits;
+  /** Whether a session's last credential still holds, checked before each notification it is sent. */
+  readonly credentialValid?: (credential: SessionCredential) => Promise<boolean>;
 }
 
 export interface McpEndpoint {
@@ -49,7 +56,12 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     maxRequestBodySize: opts.bodyLimitBytes,
   });
   const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now });
-  const notifier = createSurfaceNotifier({ handler, sessions, logger });
+  const notifier = createSurfaceNotifier({
+    handler,
+    sessions,
+    logger,
+    ...(opts.credentialValid ? { credentialValid: opts.credentialValid } : {}),
+  });
   const env: EndpointEnv = {
     pipeline,
     handler,

@@ -1,7 +1,7 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { CONFIRM_KEY, confirmSchema } from '../approvals/index.js';
 import type { ToolCallOutcome } from './context.js';
-import { HTTP_STATUS } from '../wire/index.js';
+import { HTTP_STATUS, JSON_RPC } from '../wire/index.js';
 import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;
@@ -29,10 +29,23 @@ export function frameModernToolCall(
       body = { result: { ...confirmationRequest(outcome), ...meta }, jsonrpc: '2.0', id };
       break;
     case 'rpc-error':
-      body = { jsonrpc: '2.0', id, error: { code: outcome.code, message: outcome.message } };
+      body = {
+        jsonrpc: '2.0',
+        id,
+        error: {
+          code: outcome.code,
+          message: outcome.message,
+          ...(outcome.data !== undefined ? { data: outcome.data } : {}),
+        },
+      };
   }
+  // The one handler error with an HTTP status of its own (2026-07-28 basic/lifecycle), as the SDK's.
+  const status =
+    outcome.kind === 'rpc-error' && outcome.code === JSON_RPC.missingCapability
+      ? HTTP_STATUS.badRequest
+      : HTTP_STATUS.ok;
   return new Response(JSON.stringify(body), {
-    status: HTTP_STATUS.ok,
+    status,
     headers: { 'content-type': 'application/json' },
   });
 }

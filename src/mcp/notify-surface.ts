@@ -1,7 +1,7 @@
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { Logger } from 'pino';
 import type { SurfaceEvent } from '../tools/index.js';
-import type { SessionManager } from './sessions.js';
+import type { Session, SessionCredential, SessionManager } from './sessions.js';
 
 /** The shortest gap between two notifications about the same thing; more are folded into one. */
 const MIN_GAP_MS = 1000;
@@ -15,11 +15,35 @@ const MIN_GAP_MS = 1000;
  */
 export function createSurfaceNotifier(deps: {
   readonly handler: Pick<McpHttpHandler, 'notify'>;
-  readonly sessions: Pick<SessionManager, 'all'>;
+  readonly sessions: Pick<SessionManager, 'all' | 'drop'>;
+  /**
+   * Whether the credential a session was last seen with still holds (an API key not revoked). A
+   * session hears nothing once it does not: notifications flow between requests, so without this
+   * a revoked key would keep hearing until the session idled out.
+   */
+  readonly credentialValid?: (credential: SessionCredential) => Promise<boolean>;
   readonly logger: Logger;
   readonly now?: () => number;
 }): { notify(event: SurfaceEvent): void; close(): void } {
   const now = deps.now ?? Date.now;
+
+  /** Sends to one session if its credential still holds; closes the session when it does not. */
+  const send = (session: Session, n: { method: string; params?: Record<string, unknown> }) => {
+    const { credential } = session;
+    const run = async () => {
+      // An expired credential needs no lookup (OAuth tokens: the session resumes with a new token).
+      const valid =
+        (credential.expiresAt === undefined || credential.expiresAt > now()) &&
+        (deps.credentialValid ? await deps.credentialValid(credential) : true);
+      if (!valid) {
+        if (credential.expiresAt === undefined || credential.expiresAt > now())
+          await deps.sessions.drop(session.id, 'credential-revoked');
+        return;
+      }
+      await session.notify(n);
+    };
+    run().catch(() => undefined);
+  };
   const lastSent = new Map<string, number>();
   const trailing = new Map<string, NodeJS.Timeout>();
 
@@ -31,16 +55,13 @@ export function createSurfaceNotifier(deps: {
         resources: 'resourcesChanged',
       } as const;
       deps.handler.notify[modern[event.list]]();
-      for (const s of deps.sessions.all())
-        s.notify({ method: `notifications/${event.list}/list_changed` }).catch(() => undefined);
+      for (const s of deps.sessions.all()) send(s, { method: `notifications/${event.list}/list_changed` });
       return;
     }
     deps.handler.notify.resourceUpdated(event.uri);
     for (const s of deps.sessions.all()) {
       if (s.subscriptions.has(event.uri))
-        s.notify({ method: 'notifications/resources/updated', params: { uri: event.uri } }).catch(
-          () => undefined,
-        );
+        send(s, { method: 'notifications/resources/updated', params: { uri: event.uri } });
     }
   };
 

@@ -1,20 +1,34 @@
 import { randomBytes } from 'node:crypto';
 import type { ClientCapabilities } from '@modelcontextprotocol/server';
+import { CONFIRM_KEY } from '../approvals/index.js';
 import type { InputRequest } from '../tools/index.js';
 import type { ToolCallOutcome } from './context.js';
 
 /**
  * 2026-07-28 callers cannot be asked anything mid-call: a server asks by answering the request
- * with `input_required`, and the client retries with `inputResponses`. When an upstream (which
- * speaks 2025 to the gateway) asks during a call, the call is parked here: the client's request is
- * answered `input_required`, labelled as the upstream's, with a `requestState` that names the
- * parked call; the upstream's request waits. The retry (call stage) delivers the answers and is
- * answered with what happens next: another question, or the call's outcome. The state is 256
- * random bits, single use, bound to the caller's credential and the call's target, and expires.
+ * with `input_required`, and the client retries with `inputResponses`. When an upstream asks
+ * during a call, the call is parked here: the client's request is answered `input_required`,
+ * labelled as the upstream's, with a `requestState` that names the parked call; the upstream's
+ * side waits. The retry (call stage) delivers the answers and is answered with what happens
+ * next: another question, or the call's outcome. The state is 256 random bits, single use, bound
+ * to the caller's credential and the call's target, and expires.
+ *
+ * The upstream may speak either era. 2025: its server-to-client request waits on the shared
+ * connection and gets the answer. 2026-07-28: it answered `input_required` itself, with its own
+ * keys and `requestState`; the upstream side (upstreams/answer-input-required.ts) asks here under
+ * those keys and retries upstream with the answers and the state. That state stays in the
+ * waiting call and never reaches the caller, so the gateway's state here is the only one a
+ * caller holds: it cannot hand in another upstream's or another caller's.
  */
 
 /** The prefix of a parked call's requestState (the gateway's confirmations use another form). */
 export const PARKED_STATE_PREFIX = 'pcr1.';
+
+/**
+ * An upstream's own input-request key is kept when it is plain (2026-07-28 upstreams name their
+ * requests); anything else, or a key the gateway's confirmation uses, gets a key of ours.
+ */
+const SAFE_KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** How long a parked call waits for the client's retry. */
 const PARK_TTL_MS = 5 * 60_000;
@@ -174,12 +188,30 @@ export function createParkedCalls(opts: { maxParked?: number } = {}): ParkedCall
   return {
     start({ binding, target, caps, outcome }) {
       const queue = askQueue();
+      /** Keys handed out for this call and not yet answered: two questions never share one. */
+      const open = new Set<string>();
+      const keyOf = (request: InputRequest) => {
+        const own = request.key;
+        const key =
+          own !== undefined && SAFE_KEY.test(own) && own !== CONFIRM_KEY && !open.has(own)
+            ? own
+            : `upstream_${++keys}`;
+        open.add(key);
+        return key;
+      };
       return {
         questions: {
           ask: (request) =>
-            new Promise((resolve, reject) =>
-              queue.push({ key: `upstream_${++keys}`, request, resolve, reject }),
-            ),
+            new Promise((resolve, reject) => {
+              const key = keyOf(request);
+              const done =
+                <T>(settle: (v: T) => void) =>
+                (v: T) => {
+                  open.delete(key);
+                  settle(v);
+                };
+              queue.push({ key, request, resolve: done(resolve), reject: done(reject) });
+            }),
         },
         next: () => step(binding, target, caps, outcome, queue),
       };

@@ -13,9 +13,21 @@ import type { LogLevel } from '../tools/index.js';
  * with any other credential finds nothing. The session is never proof of identity; every request
  * on it is authenticated afresh before it gets here.
  */
+/**
+ * The credential a session was last authenticated with (never the credential itself). Updated on
+ * every request of the session, so notifications sent between requests can be checked against it.
+ */
+export interface SessionCredential {
+  readonly authMethod: Principal['authMethod'];
+  readonly credentialId: string;
+  /** Epoch ms after which the credential no longer holds; undefined when it does not expire. */
+  readonly expiresAt: number | undefined;
+}
+
 export interface Session {
   readonly id: string;
   readonly binding: string;
+  credential: SessionCredential;
   readonly transport: WebStandardStreamableHTTPServerTransport;
   lastSeen: number;
   /** The least severe upstream log level relayed on this session (`logging/setLevel`). */
@@ -24,6 +36,8 @@ export interface Session {
   readonly subscriptions: Set<string>;
   /** Sends a notification on the session's own stream. */
   readonly notify: (notification: { method: string; params?: Record<string, unknown> }) => Promise<void>;
+  /** What the client declared at initialize (what a 2026-07-28 upstream may be told it can answer). */
+  readonly clientCapabilities: () => Readonly<Record<string, unknown>>;
 }
 
 export interface SessionLimits {
@@ -48,9 +62,17 @@ export interface SessionManager {
   open(principal: Principal): Promise<OpenSessionResult>;
   /** Every open session (for notifications that are not about one request). */
   all(): Iterable<Session>;
+  /** Closes one session (its credential was revoked). */
+  drop(id: string, why: string): Promise<void>;
   readonly size: number;
   close(): Promise<void>;
 }
+
+const credentialOf = (p: Principal): SessionCredential => ({
+  authMethod: p.authMethod,
+  credentialId: p.credentialId,
+  expiresAt: p.expiresAt?.getTime(),
+});
 
 export function createSessionManager(deps: {
   factory: McpServerFactory;
@@ -90,6 +112,7 @@ export function createSessionManager(deps: {
         return undefined;
       }
       s.lastSeen = now();
+      s.credential = credentialOf(principal);
       return s;
     },
 
@@ -120,10 +143,13 @@ export function createSessionManager(deps: {
           sessions.set(id, {
             id,
             binding: principal.binding,
+            credential: credentialOf(principal),
             transport,
             lastSeen: now(),
             subscriptions: new Set(),
             notify: (n) => ('server' in server ? server.server : server).notification(n),
+            clientCapabilities: () =>
+              ('server' in server ? server.server : server).getClientCapabilities() ?? {},
           });
         },
         onsessionclosed: (id) => {
@@ -141,6 +167,7 @@ export function createSessionManager(deps: {
     },
 
     all: () => sessions.values(),
+    drop,
 
     async close() {
       clearInterval(timer);

@@ -27,3 +27,4 @@ export { openOAuthForDataDir } from './open-for-data-dir.js';
 export { rotateSigningKeyFile } from './rotate-signing-key.js';
 export { loadCookieKeys } from './cookie-keys.js';
 export type { OAuthEnv } from './http-env.js';
+export { accountNav } from './pages/views.js';

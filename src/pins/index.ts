@@ -21,3 +21,4 @@ export {
 export { approveItems, pinStateOf, rejectItems, type PinState } from './pin-state.js';
 export { diffDefinitions } from './diff-definitions.js';
 export { pinReport, type PinRow } from './pin-report.js';
+export { decidePins, type PinDecision, type PinDecisionResult } from './decide-pins.js';

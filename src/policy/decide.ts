@@ -123,6 +123,27 @@ export function toolRuleFor(policy: Policy, name: string): Policy['toolRules'][n
   return mostSpecificRule(policy.toolRules, name);
 }
 
+/** A tool's class and labels once the operator's tool rule is laid over the catalogue's. */
+export function classifyTool(
+  policy: Policy,
+  tool: PolicyTool,
+): { readonly class: ToolClass; readonly labels: readonly ToolLabel[] } {
+  const rule = toolRuleFor(policy, tool.name)?.rule;
+  return { class: rule?.class ?? tool.class, labels: rule?.labels ?? tool.labels };
+}
+
+/**
+ * Whether every call of the tool waits for its person (the rule of `decide`'s step 4, without
+ * the caller): its class is in `confirm.classes` or its rule says `confirm: true`, unless the
+ * rule says `confirm: false`. Tool-chain rules can add a confirmation for one person's context.
+ */
+export function confirmsAlways(policy: Policy, tool: PolicyTool): boolean {
+  const byRule = toolRuleFor(policy, tool.name)?.rule.confirm;
+  return (
+    byRule === true || (byRule === undefined && policy.confirmClasses.has(classifyTool(policy, tool).class))
+  );
+}
+
 /** Whether the scopes let the caller use the tool: its own scope, or a policy grant. */
 function holdsScope(policy: Policy, scopes: ReadonlySet<string>, tool: PolicyTool): boolean {
   const holds = holder(policy, scopes);
@@ -147,10 +168,7 @@ function holdsScope(policy: Policy, scopes: ReadonlySet<string>, tool: PolicyToo
 export function decide(input: DecisionInput): Decision {
   const { policy, tool } = input;
   const toolRule = toolRuleFor(policy, tool.name);
-  const classification = {
-    class: toolRule?.rule.class ?? tool.class,
-    labels: toolRule?.rule.labels ?? tool.labels,
-  };
+  const classification = classifyTool(policy, tool);
   const base = {
     classification,
     matched: { ...(toolRule ? { toolRule: toolRule.pattern } : {}), flows: [] },
@@ -187,9 +205,7 @@ export function decide(input: DecisionInput): Decision {
   const matched = { ...base.matched, flows };
   if (effect === 'deny') return { classification, matched, effect, reasons, obligations: {} };
 
-  const confirmByRule = toolRule?.rule.confirm;
-  const confirmByClass = policy.confirmClasses.has(classification.class);
-  if (confirmByRule === true || (confirmByRule === undefined && confirmByClass)) {
+  if (confirmsAlways(policy, tool)) {
     reasons.push('confirmation-required');
     effect = 'confirm';
   }

@@ -1,5 +1,7 @@
 export {
+  classifyTool,
   compilePolicy,
+  confirmsAlways,
   decide,
   expandRoles,
   toolRuleFor,

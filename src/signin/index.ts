@@ -6,3 +6,4 @@ export {
   type SignInForm,
 } from './create-signin.js';
 export type { Sessions } from './sessions.js';
+export { createSetupRoutes, type SetupRouteDeps } from './setup-routes.js';

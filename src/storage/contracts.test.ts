@@ -258,6 +258,13 @@ for (const [name, open] of backends) {
       });
       await assert.rejects(s.confirmations.insertApproval(approval));
       assert.deepEqual(await s.confirmations.getApproval('a1'), approval);
+      const listed = (pending: boolean, now: number) =>
+        s.confirmations
+          .listApprovals({ pending, now: new Date(now), limit: 10 })
+          .then((l) => l.map((a) => a.id));
+      assert.deepEqual(await listed(true, 3_000), ['a2', 'a1'], 'newest first');
+      assert.deepEqual(await listed(true, 601_000), [], 'expired ones are not pending');
+      assert.deepEqual(await listed(false, 601_000), ['a2', 'a1']);
       assert.equal((await s.confirmations.findApproval('api-key:k1', 'memory_delete', 'h1'))?.id, 'a1');
       assert.equal(await s.confirmations.findApproval('api-key:k2', 'memory_delete', 'h1'), undefined);
       assert.equal(await s.confirmations.findApproval('api-key:k1', 'memory_get', 'h1'), undefined);
@@ -278,6 +285,7 @@ for (const [name, open] of backends) {
       assert.equal(decided?.status, 'approved');
       assert.equal(decided?.args, null, 'the arguments are dropped once decided');
       assert.deepEqual(decided?.decidedAt, new Date(5_000));
+      assert.deepEqual(await listed(true, 5_000), ['a2'], 'decided ones are not pending');
       assert.equal(await s.confirmations.useApproval('a1'), true);
       assert.equal(await s.confirmations.useApproval('a1'), false, 'used once');
       assert.equal(await s.confirmations.findApproval('api-key:k1', 'memory_delete', 'h1'), undefined);

@@ -144,6 +144,11 @@ export interface ConfirmationStore {
   getApproval(id: string): Promise<PendingApproval | undefined>;
   /** The newest approval for this binding, tool and argument hash that is not yet used. */
   findApproval(binding: string, tool: string, argsHash: string): Promise<PendingApproval | undefined>;
+  /**
+   * Approvals newest first, for the operator's console: with `pending`, only those still pending
+   * and unexpired at `now`; otherwise every one kept (decided and used ones until purged).
+   */
+  listApprovals(filter: { pending: boolean; now: Date; limit: number }): Promise<PendingApproval[]>;
   /** pending → approved | denied, if still pending and unexpired at `at`; false otherwise. */
   decideApproval(id: string, status: 'approved' | 'denied', at: Date): Promise<boolean>;
   /** approved | denied → used (the retry consumed the answer); false if it was not. Single use. */
@@ -167,6 +172,90 @@ export interface TaintStore {
   purge(now: Date): Promise<void>;
 }
 
+/** How a person's credential for one upstream was obtained (the upstream's `auth.mode`). */
+export type ConnectionMode = 'person-oauth' | 'person-secret' | 'token-exchange';
+
+/**
+ * - `connected`: usable;
+ * - `expired`: the access token ran out and there is no refresh token: connect again;
+ * - `broken`: the upstream refused it (a refused refresh, a revoked key): connect again.
+ */
+export type ConnectionState = 'connected' | 'expired' | 'broken';
+
+/**
+ * One person's credential for one upstream: at most one per (tenant, subject, upstream). The
+ * credential itself is only ever stored sealed (connections/vault.ts: AES-256-GCM, bound to
+ * tenant + subject + upstream + id), so a copied row opens for nobody else.
+ */
+export interface ConnectionRecord {
+  /** Random, `conn_…`; named in audit records and by `connections revoke`. */
+  readonly id: string;
+  readonly tenant: string;
+  /** The person (the Portcullis account name, the OAuth `sub`). */
+  readonly subject: string;
+  readonly upstream: string;
+  readonly mode: ConnectionMode;
+  readonly state: ConnectionState;
+  /** Who the credential acts as at the upstream, when known (shown as "connected as X"). */
+  readonly upstreamSubject: string | null;
+  readonly scopes: readonly string[];
+  readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
+  /** When the access token expires (person-oauth); null when unknown or never. */
+  readonly expiresAt: Date | null;
+  /** Why it is broken, in words for the person (no secret); null unless broken. */
+  readonly brokenReason: string | null;
+  /** The sealed credential (vault format `v1.…`); never the plaintext. */
+  readonly sealed: string;
+}
+
+/** What may change on a connection after it is made. */
+export type ConnectionPatch = Partial<
+  Pick<
+    ConnectionRecord,
+    'state' | 'upstreamSubject' | 'scopes' | 'lastUsedAt' | 'expiresAt' | 'brokenReason' | 'sealed'
+  >
+>;
+
+/**
+ * The vault's data key, wrapped (AES-256-GCM) under one key-encryption key. The same data key
+ * may be wrapped under two KEKs while a rotation is under way, so gateways with either KEK open it.
+ */
+export interface WrappedDataKey {
+  readonly dataKeyId: string;
+  /** SHA-256 fingerprint of the KEK (hex, 16 chars): which KEK opens this wrap. */
+  readonly kekId: string;
+  readonly wrapped: string;
+  readonly createdAt: Date;
+}
+
+export interface ConnectionStore {
+  /**
+   * Stores a new connection, replacing the person's existing one for that upstream (a
+   * reconnection); returns the replaced record, if any, so its tokens can be revoked.
+   */
+  put(record: ConnectionRecord): Promise<ConnectionRecord | undefined>;
+  get(id: string): Promise<ConnectionRecord | undefined>;
+  /** The person's connection for an upstream. Both parts of the person come from the credential. */
+  find(tenant: string, subject: string, upstream: string): Promise<ConnectionRecord | undefined>;
+  list(filter: { tenant?: string; subject?: string; upstream?: string }): Promise<ConnectionRecord[]>;
+  /** Applies the patch; false when no such connection. */
+  update(id: string, patch: ConnectionPatch): Promise<boolean>;
+  /**
+   * Replaces the sealed credential only if it is still `expected` (compare-and-set), so two
+   * replicas refreshing at once cannot both rotate a refresh token; false if it had changed.
+   */
+  swapSealed(id: string, expected: string, patch: ConnectionPatch & { sealed: string }): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  /** Deletes every connection of a person (erasure); returns how many. */
+  deleteOf(subject: string, tenant?: string): Promise<number>;
+  dataKeys(): Promise<WrappedDataKey[]>;
+  /** Adds a wrap; a wrap of the same data key under the same KEK is kept as it was. */
+  addDataKey(key: WrappedDataKey): Promise<void>;
+  /** Removes every wrap not under `kekId` (the end of a rotation); returns how many. */
+  retireDataKeys(kekId: string): Promise<number>;
+}
+
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
@@ -174,6 +263,7 @@ export interface Storage {
   readonly quarantine: QuarantineStore;
   readonly confirmations: ConfirmationStore;
   readonly taint: TaintStore;
+  readonly connections: ConnectionStore;
   /** Resolves when the backend can serve requests (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ export { createMemoryTools } from './memory/tools.js';
 export {
   isLogLevel,
   LOG_LEVELS,
+  MissingCapabilityError,
   ToolInputError,
   type Checked,
   type ContentBlock,

@@ -27,6 +27,16 @@ export interface ToolContext {
    * upstream is then refused. Rejects when the caller refused or could not answer.
    */
   readonly requestInput?: (request: InputRequest) => Promise<Record<string, unknown>>;
+  /**
+   * The client features the caller declared it can serve (elicitation, sampling, roots): a
+   * 2026-07-28 request's own, a 2025 session's from its initialize. Absent: none.
+   */
+  readonly clientCapabilities?: Readonly<Record<string, unknown>>;
+  /**
+   * Told which of the person's own upstream connections the call goes out with (by id, never
+   * the credential), for the call's audit record.
+   */
+  readonly onUpstreamIdentity?: (identity: { connectionId: string; upstreamSubject: string | null }) => void;
 }
 
 /** What an upstream may ask a caller during a call (MCP client features). */
@@ -37,6 +47,8 @@ export interface InputRequest {
   readonly params: Record<string, unknown>;
   /** The upstream that asks: shown to the person, so its request cannot pass for the gateway's. */
   readonly upstream: string;
+  /** A 2026-07-28 upstream's own key for the request, kept for the caller's input_required. */
+  readonly key?: string;
 }
 
 /** RFC 5424 severities as MCP logging names them, least severe first. */
@@ -119,4 +131,19 @@ export interface Tool {
  */
 export class ToolInputError extends Error {
   override readonly name = 'ToolInputError';
+}
+
+/**
+ * The call needs a client capability its caller did not declare (2026-07-28 basic/lifecycle,
+ * `MissingRequiredClientCapabilityError`): answered as the JSON-RPC error -32021 naming them, so
+ * the client can declare them and retry, not as a tool result.
+ */
+export class MissingCapabilityError extends Error {
+  override readonly name = 'MissingCapabilityError';
+  constructor(
+    message: string,
+    readonly requiredCapabilities: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+  ) {
+    super(message);
+  }
 }

@@ -6,6 +6,8 @@ export interface PageOptions {
   readonly body: SafeHtml;
   /** Wider card for tables (connected apps, admin lists). */
   readonly wide?: boolean;
+  /** The widest card, for the operator console. */
+  readonly console?: boolean;
   /** Links in the header (e.g. "Connected apps", "Sign out" when signed in). */
   readonly nav?: SafeHtml;
   /**
@@ -48,7 +50,7 @@ export function renderPage(opts: PageOptions): string {
           ${opts.nav ? html`<nav>${opts.nav}</nav>` : ''}
         </header>
         <main>
-          <div class="card${opts.wide ? ' wide' : ''}">${opts.body}</div>
+          <div class="card${opts.console ? ' console' : opts.wide ? ' wide' : ''}">${opts.body}</div>
         </main>
         <footer>Protected by Portcullis</footer>
       </body>

@@ -72,6 +72,61 @@ table.apps td:nth-child(2) { width: 42%; }
 table.apps td:nth-child(3) { white-space: nowrap; }
 header.top nav form { margin: 0; }
 .empty { text-align: center; color: var(--muted); padding: 2rem 0; }
+/* The operator console (/admin): a wider card, tabs, stat tiles, tables, charts, diffs. */
+.card.console { max-width: 1160px; padding: 1.5rem 1.75rem; }
+nav.tabs { display: flex; gap: .25rem; flex-wrap: wrap; border-bottom: 1px solid var(--line); margin: -.25rem 0 1.25rem; }
+nav.tabs a { padding: .5rem .8rem; color: var(--muted); text-decoration: none; border-bottom: 2px solid transparent; font-size: .95rem; }
+nav.tabs a.on { color: var(--ink); border-bottom-color: var(--brand); font-weight: 600; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(160px, 1fr)); gap: .75rem; margin: 0 0 1.25rem; }
+.tile { border: 1px solid var(--line); border-radius: 10px; padding: .75rem .9rem; }
+.tile .n { font-size: 1.6rem; font-weight: 700; line-height: 1.2; }
+.tile .l { color: var(--muted); font-size: .82rem; }
+.tile.alert .n { color: var(--danger); }
+.tile a { color: inherit; text-decoration: none; }
+svg.spark { width: 100%; height: 28px; display: block; margin-top: .35rem; }
+figure.chart { margin: 0 0 1.25rem; }
+svg.timeline { width: 100%; height: auto; display: block; }
+svg .calls, .key.calls { fill: color-mix(in srgb, var(--brand) 70%, transparent); background: color-mix(in srgb, var(--brand) 70%, transparent); }
+svg .denials, .key.denials { fill: var(--danger); background: var(--danger); }
+svg .axis { stroke: var(--line); }
+svg .tick { fill: var(--muted); font-size: 10px; font-family: ui-monospace, monospace; }
+figcaption { color: var(--muted); font-size: .82rem; margin-top: .25rem; }
+.key { display: inline-block; width: .7rem; height: .7rem; border-radius: 2px; vertical-align: -1px; margin-left: .5rem; }
+table.grid { width: 100%; border-collapse: collapse; font-size: .9rem; }
+table.grid th { text-align: left; font-size: .75rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; padding: .45rem .4rem; border-bottom: 1px solid var(--line); white-space: nowrap; }
+table.grid td { padding: .5rem .4rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+table.grid td code { overflow-wrap: normal; word-break: normal; }
+table.grid td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.grid form { margin: 0; display: flex; gap: .35rem; flex-wrap: wrap; }
+table.grid button, .small { padding: .3rem .6rem; font-size: .82rem; }
+.badge { display: inline-block; border-radius: 999px; padding: 0 .5rem; font-size: .75rem; font-weight: 600; border: 1px solid var(--line); white-space: nowrap; }
+.badge.allow, .badge.up, .badge.approved, .badge.released { color: var(--ok); border-color: color-mix(in srgb, var(--ok) 40%, transparent); }
+.badge.deny, .badge.error, .badge.down, .badge.broken, .badge.denied, .badge.blocked, .badge.discarded { color: var(--danger); border-color: color-mix(in srgb, var(--danger) 40%, transparent); }
+.badge.malicious { color: var(--danger); border-color: color-mix(in srgb, var(--danger) 40%, transparent); }
+.badge.clean { color: var(--ok); }
+.badge.confirm, .badge.suspicious, .badge.pending, .badge.starting, .badge.changed, .badge.new { color: #9a6700; border-color: #d4a72c; }
+form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(150px, 1fr)); gap: .5rem .75rem; align-items: end; margin: 0 0 1rem; }
+form.filters label { margin: 0 0 .2rem; font-size: .78rem; }
+form.filters input, form.filters select, form.inline input, form.inline select, textarea {
+  width: 100%; padding: .45rem .55rem; border: 1px solid var(--line); border-radius: 8px; font: inherit; font-size: .9rem; color: inherit; background: var(--paper);
+}
+form.inline { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; margin: .5rem 0 1rem; }
+form.inline > div { flex: 1; min-width: 140px; }
+form.inline label { margin: 0 0 .2rem; font-size: .78rem; }
+.bar { display: flex; gap: .75rem; align-items: center; flex-wrap: wrap; margin: 0 0 1rem; }
+.bar .grow { flex: 1; }
+h2 { font-size: 1.05rem; margin: 1.5rem 0 .6rem; }
+dl.fields { display: grid; grid-template-columns: max-content 1fr; gap: .35rem 1rem; margin: 0 0 1rem; font-size: .92rem; }
+dl.fields dt { color: var(--muted); }
+dl.fields dd { margin: 0; overflow-wrap: anywhere; }
+pre.block { font: .8rem ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: var(--wash); border: 1px solid var(--line); border-radius: 8px; padding: .75rem; white-space: pre-wrap; overflow-wrap: anywhere; margin: 0 0 1rem; }
+.diff { display: grid; grid-template-columns: 1fr 1fr; gap: .75rem; }
+.diff h3 { font-size: .85rem; color: var(--muted); margin: 0 0 .3rem; }
+mark { background: color-mix(in srgb, var(--danger) 22%, transparent); color: inherit; border-radius: 3px; padding: 0 .1em; }
+ins { background: color-mix(in srgb, var(--ok) 18%, transparent); text-decoration: none; }
+del { background: color-mix(in srgb, var(--danger) 18%, transparent); }
+p.change { margin: .25rem 0 0; }
+blockquote { margin: .35rem 0 0; padding: .5rem .75rem; border-left: 3px solid var(--line); overflow-wrap: anywhere; }
 footer { text-align: center; color: var(--muted); font-size: .8rem; padding: 1rem; }
 `;
 

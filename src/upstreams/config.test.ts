@@ -137,3 +137,43 @@ describe('upstream configuration', () => {
     assert.equal(nextRestart(RESTART_POLICY.failuresToOpen).circuitOpen, true);
   });
 });
+
+describe("people's own credentials in the upstream configuration", () => {
+  const http = { url: 'https://mcp.example.com/mcp' };
+  it('accepts a GitHub-style person-oauth and a stdio person-secret upstream, with safe defaults', () => {
+    const [gh, crm] = upstreamsConfigSchema.parse([
+      { name: 'github', http, auth: { mode: 'person-oauth', clientId: 'Iv1.abc', scopes: ['repo'] } },
+      { name: 'crm', stdio, auth: { mode: 'person-secret', env: 'CRM_KEY', label: 'your CRM key' } },
+    ]);
+    assert.equal(gh!.auth?.mode, 'person-oauth');
+    assert.equal(gh!.auth?.fallback, undefined, 'no fallback to the shared credential unless asked');
+    assert.deepEqual(gh!.sessions, { maxPerUpstream: 20, idleSeconds: 600 });
+    assert.equal(crm!.auth?.mode === 'person-secret' && crm!.auth.maxLength, 4096);
+  });
+
+  it('refuses combinations that cannot work, naming the path', () => {
+    assert.match(
+      issues([{ name: 'a', stdio, auth: { mode: 'person-oauth', clientId: 'c' } }]).join(),
+      /0\.auth\.mode: person-oauth needs an http upstream/,
+    );
+    assert.match(
+      issues([{ name: 'a', stdio, auth: { mode: 'person-secret', label: 'k' } }]).join(),
+      /0\.auth\.env: a stdio upstream takes the key in an environment variable/,
+    );
+    assert.match(
+      issues([{ name: 'a', http, auth: { mode: 'person-secret', label: 'k' } }]).join(),
+      /0\.auth\.header: an http upstream takes the key in a header/,
+    );
+    assert.match(
+      issues([{ name: 'a', http, auth: { mode: 'person-oauth', clientId: 'c', fallback: 'shared' } }]).join(),
+      /0\.auth\.fallback: fallback: shared needs a shared credential/,
+    );
+    assert.match(
+      issues([
+        { name: 'a', http, auth: { mode: 'person-oauth', clientId: 'c', clientSecret: 'hunter2' } },
+      ]).join(),
+      /0\.auth\.clientSecret: must be a secret reference/,
+    );
+    assert.match(issues([{ name: 'a', http, auth: { mode: 'magic' } }]).join(), /0\.auth\.mode/);
+  });
+});

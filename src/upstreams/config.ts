@@ -167,6 +167,133 @@ const httpSchema = z
   })
   .describe('Reach a remote server over Streamable HTTP, through the egress guard.');
 
+const scopeTokenSchema = z
+  .string()
+  .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { message: 'an OAuth scope token (RFC 6749 §3.3)' });
+
+const fallbackSchema = z
+  .literal('shared')
+  .optional()
+  .describe(
+    'What a call of a person with no connection uses: absent (the default), nothing: the model is told to ' +
+      "ask the person to connect. `shared`: the upstream's own credential (http.auth, stdio.secretEnv).",
+  );
+
+const personOAuthSchema = z
+  .strictObject({
+    mode: z.literal('person-oauth'),
+    issuer: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "The upstream's authorization server. Default: discovered from the server's RFC 9728 metadata " +
+          '(`/.well-known/oauth-protected-resource`).',
+      ),
+    clientId: z
+      .string()
+      .min(1)
+      .max(512)
+      .describe('The client id the gateway is registered under at that server.'),
+    clientSecret: secretRefSchema
+      .optional()
+      .describe('Reference to the client secret; absent for a public client (PKCE only).'),
+    scopes: z
+      .array(scopeTokenSchema)
+      .max(50)
+      .default([])
+      .describe('The minimum scopes to ask for, exactly these (the connect page lists them).'),
+    scopeText: z
+      .record(scopeTokenSchema, z.string().min(1).max(200))
+      .default({})
+      .describe(
+        'Plain words for each scope, shown on the connect page (e.g. repo: "Read and write your repositories").',
+      ),
+    fallback: fallbackSchema,
+  })
+  .describe(
+    "Each person connects their own account at the upstream's authorization server (OAuth 2.1: code + " +
+      'PKCE, `resource` = the server URL); tokens are kept encrypted and refreshed by the gateway.',
+  );
+
+const personSecretSchema = z
+  .strictObject({
+    mode: z.literal('person-secret'),
+    label: z
+      .string()
+      .min(1)
+      .max(120)
+      .describe('What the key is, in plain words, for the paste form (e.g. "your Acme CRM API key").'),
+    env: envName
+      .optional()
+      .describe("stdio: the environment variable the key is given in (only in that person's process)."),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional()
+      .describe('http: the request header the key is sent in (e.g. X-API-Key).'),
+    scheme: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/)
+      .optional()
+      .describe(
+        'http: a scheme put before the key in the header, e.g. Bearer for `Authorization: Bearer <key>`.',
+      ),
+    maxLength: z
+      .number()
+      .int()
+      .min(8)
+      .max(16_384)
+      .default(4096)
+      .describe('Longest key accepted, in characters.'),
+    testCall: z
+      .strictObject({
+        tool: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+$/)
+          .describe("The upstream tool (its own name, not the gateway's)."),
+        arguments: z.record(z.string(), z.unknown()).default({}).describe('Its arguments.'),
+      })
+      .optional()
+      .describe(
+        'A harmless call made with a pasted key before it is kept (a key the call fails with is refused). ' +
+          'Pick a read-only tool such as "whoami".',
+      ),
+    fallback: fallbackSchema,
+  })
+  .describe('Each person pastes their own API key for this upstream on the connections page.');
+
+const tokenExchangeSchema = z
+  .strictObject({
+    mode: z.literal('token-exchange'),
+    issuer: z
+      .url({ protocol: /^https?$/ })
+      .optional()
+      .describe(
+        "The upstream's authorization server (its token endpoint is discovered from RFC 8414 metadata).",
+      ),
+    clientId: z.string().min(1).max(512).describe('The client id the gateway is registered under there.'),
+    clientSecret: secretRefSchema.optional().describe('Reference to the client secret.'),
+    audience: z.string().min(1).max(2048).optional().describe('RFC 8693 `audience` to ask for.'),
+    scopes: z.array(scopeTokenSchema).max(50).default([]).describe('Scopes to ask for.'),
+    subjectToken: z
+      .enum(['access-token'])
+      .default('access-token')
+      .describe("What is exchanged: the caller's Portcullis access token."),
+    fallback: fallbackSchema,
+  })
+  .describe(
+    "RFC 8693 token exchange: the caller's Portcullis token is exchanged at the upstream's authorization " +
+      'server for an upstream token of the same person (enterprise setups). Nothing to connect by hand.',
+  );
+
+const personAuthSchema = z
+  .discriminatedUnion('mode', [personOAuthSchema, personSecretSchema, tokenExchangeSchema])
+  .describe(
+    "Whose credential reaches the server. Absent: the upstream's own (http.auth, stdio.secretEnv), the " +
+      "same for every caller. Set: each person's own — person-oauth, person-secret or token-exchange " +
+      '(see docs/upstreams.md, "People\'s own credentials").',
+  );
+
 const toolRuleSchema = z
   .strictObject({
     class: z
@@ -219,6 +346,28 @@ const upstreamSchema = z
       ),
     stdio: stdioSchema.optional(),
     http: httpSchema.optional(),
+    auth: personAuthSchema.optional(),
+    sessions: z
+      .strictObject({
+        maxPerUpstream: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(20)
+          .describe(
+            'Most per-person sessions (stdio: processes) open at once; the longest idle is stopped for a new one.',
+          ),
+        idleSeconds: z
+          .number()
+          .int()
+          .min(10)
+          .max(86_400)
+          .default(600)
+          .describe('A per-person session unused this long is stopped (started again on the next call).'),
+      })
+      .prefault({})
+      .describe("Per-person sessions of an upstream with `auth` (one each person's credential is used on)."),
     sandbox: z
       .union([z.literal('off'), sandboxSchema])
       .prefault({})
@@ -302,6 +451,16 @@ const upstreamSchema = z
           'on here is declared to the server; anything else it asks is refused. Relayed only to the caller ' +
           'whose call the request belongs to, and only when that caller can answer.',
       ),
+    protocol: z
+      .enum(['auto', '2026-07-28', '2025'])
+      .optional()
+      .describe(
+        'Which MCP era the gateway speaks to the server. `auto` probes with the 2026-07-28 ' +
+          '`server/discover` and falls back to the 2025 `initialize` handshake (2025-11-25 … 2024-11-05); ' +
+          '`2026-07-28` requires the stateless era; `2025` only initializes. Default: `auto` over HTTP, ' +
+          '`2025` over stdio (some 2025 stdio servers exit on any request before `initialize`; with ' +
+          '`auto` such a server is restarted once and spoken to in 2025).',
+      ),
     pinning: z
       .enum(['require-approval', 'trust-on-first-use'])
       .default('require-approval')
@@ -352,11 +511,41 @@ const upstreamSchema = z
         message: `must be "" (serve names unchanged) or left out (serve them as ${u.name}__…)`,
       });
     }
+    checkPersonAuth(u, ctx);
     if (u.http && u.sandbox !== 'off' && (u.sandbox.writable.length > 0 || u.sandbox.readable.length > 0)) {
       ctx.addIssue({ code: 'custom', path: ['sandbox'], message: 'sandbox applies to stdio upstreams only' });
     }
   })
   .describe('One upstream MCP server.');
+
+/** The combinations of `auth` with a transport that cannot work, named at their path. */
+function checkPersonAuth(
+  u: { stdio?: { secretEnv: Record<string, string> }; http?: { auth?: unknown }; auth?: PersonAuthConfig },
+  ctx: z.RefinementCtx,
+): void {
+  const auth = u.auth;
+  if (!auth) return;
+  const issue = (path: string[], message: string) =>
+    ctx.addIssue({ code: 'custom', path: ['auth', ...path], message });
+  if ((auth.mode === 'person-oauth' || auth.mode === 'token-exchange') && !u.http)
+    issue(['mode'], `${auth.mode} needs an http upstream (a stdio server has no authorization server)`);
+  if (auth.mode === 'person-secret') {
+    if (u.stdio && !auth.env)
+      issue(['env'], 'a stdio upstream takes the key in an environment variable: set env');
+    if (u.stdio && (auth.header || auth.scheme))
+      issue(['header'], 'header and scheme apply to http upstreams only');
+    if (u.http && !auth.header) issue(['header'], 'an http upstream takes the key in a header: set header');
+    if (u.http && auth.env) issue(['env'], 'env applies to stdio upstreams only');
+  }
+  if (auth.fallback === 'shared') {
+    const shared = u.http ? u.http.auth !== undefined : Object.keys(u.stdio?.secretEnv ?? {}).length > 0;
+    if (!shared)
+      issue(
+        ['fallback'],
+        'fallback: shared needs a shared credential (http.auth or stdio.secretEnv) to fall back to',
+      );
+  }
+}
 
 export const upstreamsConfigSchema = z
   .array(upstreamSchema)
@@ -386,6 +575,18 @@ export const upstreamsConfigSchema = z
   );
 
 export type UpstreamConfig = z.output<typeof upstreamSchema>;
+
+/** The era negotiation an upstream gets: its `protocol`, or the transport's safe default. */
+export function protocolMode(
+  config: Pick<UpstreamConfig, 'protocol' | 'http'>,
+): 'auto' | '2026-07-28' | '2025' {
+  return config.protocol ?? (config.http ? 'auto' : '2025');
+}
+
+export type PersonAuthConfig = z.output<typeof personAuthSchema>;
+export type PersonOAuthConfig = z.output<typeof personOAuthSchema>;
+export type PersonSecretConfig = z.output<typeof personSecretSchema>;
+export type TokenExchangeConfig = z.output<typeof tokenExchangeSchema>;
 export type StdioConfig = z.output<typeof stdioSchema>;
 export type HttpConfig = z.output<typeof httpSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;

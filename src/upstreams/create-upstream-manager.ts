@@ -41,9 +41,12 @@ import type {
   ResourceTemplateDefinition,
   ToolDefinition,
 } from './mcp-client.js';
+import type { PersonCredentialSource } from './person-credentials.js';
+import { createPersonSessions, type PersonSessions } from './person-sessions.js';
 import {
   describeTarget,
   superviseUpstream,
+  type SuperviseDeps,
   type Listing,
   type UpstreamHealth,
   type UpstreamSupervisor,
@@ -70,7 +73,20 @@ export interface UpstreamManagerOptions {
   /** How often the lockfile is checked for approvals made by the CLI (default 1000 ms; 0: never). */
   readonly lockfilePollMs?: number;
   readonly clientVersion?: string;
+  /**
+   * People's own credentials (connections/), for upstreams with `auth`. Without it such an
+   * upstream's calls are refused (never made with the shared credential).
+   */
+  readonly personCredentials?: PersonCredentialSource;
 }
+
+/**
+ * An upstream that takes people's credentials over HTTP and has no credential of its own cannot
+ * list its tools by itself (such servers refuse unauthenticated requests): a connected person's
+ * session lists it instead, through the same pinning as any listing.
+ */
+const listsThroughPeople = (config: UpstreamConfig) =>
+  config.auth !== undefined && config.http !== undefined && config.http.auth === undefined;
 
 /** How alerts and logs name each kind of pinned item. */
 const KIND_TEXT = {
@@ -121,6 +137,20 @@ export interface UpstreamManager {
    * and blocked, added, removed) — for the gateway to tell the callers who may see it.
    */
   onSurfaceEvent(listener: (upstream: string, event: SurfaceEvent) => void): void;
+  /** Stops a person's sessions of an upstream (after a disconnection), so the next call starts afresh. */
+  stopPersonSessions(upstream: string, person: { tenant: string; subject: string }): Promise<void>;
+  /**
+   * Opens a person's session of an upstream listed through people's sessions (see
+   * `listsThroughPeople`), when nothing has listed it yet: their listing then serves it.
+   */
+  listThroughPerson(upstream: string, person: { tenant: string; subject: string }): Promise<void>;
+  /** Upstreams whose tools are listed through a person's session: http, `auth`, no shared credential. */
+  listsThroughPeople(): string[];
+  /**
+   * Tries a pasted key (person-secret) with the upstream's configured test call, in a session of
+   * its own that is closed afterwards: undefined when it worked, else words for the person.
+   */
+  testPersonCredential(upstream: string, value: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -432,7 +462,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
             classification: classifyTool(upstream, definition.name, config.tools, definition.annotations),
             ajv,
             maxOutputBytes: config.maxOutputBytes,
-            call: (name, args, ctx) => supervisor.call(name, args, ctx),
+            call: (name, args, ctx) => (persons.get(upstream) ?? supervisor).call(name, args, ctx),
           }),
         );
         toolKeys.push(definition.name);
@@ -459,7 +489,8 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
             capabilities: caps,
             prompts,
             resourceTemplates,
-            request: (method, params, ctx) => supervisor.request(method, params, ctx),
+            request: (method, params, ctx) =>
+              (persons.get(upstream) ?? supervisor).request(method, params, ctx),
             subscribe: (uri) => supervisor.subscribe(uri),
             unsubscribe: (uri) => supervisor.unsubscribe(uri),
             redact: (value) => redactDefinition(value).value,
@@ -526,41 +557,101 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     publish(upstream);
   }
 
+  /** The hooks every supervisor of an upstream shares (its own, and each person's session). */
+  const superviseDeps = (config: UpstreamConfig): Omit<SuperviseDeps, 'onListing' | 'onStateChange'> => ({
+    config,
+    env: options.env,
+    logger,
+    probe,
+    hide: [options.dataDir],
+    clientVersion: options.clientVersion ?? '0.1.0',
+    ...(options.vault ? { vault: options.vault } : {}),
+    redactText: (text) => relayRedactor.redact(text).text,
+    onEvent(event) {
+      // Tool and prompt list changes reach listeners through publish, once re-listing and
+      // re-pinning decided what is still served; resources are live data, announced as they come.
+      if (event.kind === 'resource-updated') {
+        emit(config.name, {
+          kind: 'resource-updated',
+          uri: joinResourceUri(config.name, event.uri, config.name === unprefixed),
+        });
+      } else if (event.list === 'resources') emit(config.name, event);
+    },
+    onSecret(value) {
+      if (secrets.has(value)) return;
+      secrets.add(value);
+      redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
+      relayRedactor = createRedactor({ secrets: [...(options.knownSecrets ?? []), ...secrets] });
+      scrubStoredSecrets(safeReadLock());
+      for (const [name, raw] of rawListings) onListing(name, raw);
+      for (const l of secretListeners) l(value);
+    },
+  });
+
   const supervisors = new Map<string, UpstreamSupervisor>(
     options.upstreams.map((config) => [
       config.name,
       superviseUpstream({
-        config,
-        env: options.env,
-        logger,
-        probe,
-        hide: [options.dataDir],
-        clientVersion: options.clientVersion ?? '0.1.0',
-        ...(options.vault ? { vault: options.vault } : {}),
+        ...superviseDeps(config),
         onListing: (listing) => onListing(config.name, listing),
-        redactText: (text) => relayRedactor.redact(text).text,
-        onEvent(event) {
-          // Tool and prompt list changes reach listeners through publish, once re-listing and
-          // re-pinning decided what is still served; resources are live data, announced as they come.
-          if (event.kind === 'resource-updated') {
-            emit(config.name, {
-              kind: 'resource-updated',
-              uri: joinResourceUri(config.name, event.uri, config.name === unprefixed),
-            });
-          } else if (event.list === 'resources') emit(config.name, event);
-        },
         onStateChange: (h) => options.metrics?.setUpstreamUp(h.name, h.state === 'up'),
-        onSecret(value) {
-          if (secrets.has(value)) return;
-          secrets.add(value);
-          redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
-          relayRedactor = createRedactor({ secrets: [...(options.knownSecrets ?? []), ...secrets] });
-          scrubStoredSecrets(safeReadLock());
-          for (const [name, raw] of rawListings) onListing(name, raw);
-          for (const l of secretListeners) l(value);
-        },
       }),
     ]),
+  );
+
+  /**
+   * The tools of a person session's listing that are served as approved: the same redaction,
+   * hashing and lockfile as the shared listing, so a session describing a tool otherwise than
+   * the approved pin cannot have it called.
+   */
+  function approvedTools(upstream: string, raw: Listing): ReadonlySet<string> {
+    const { listing, leaks } = redactListing(raw);
+    const items = itemsOf(upstream, listing, leaks);
+    const pins = lock.upstreams[upstream];
+    const instructions = items[INSTRUCTIONS_KEY];
+    if (instructions && pinStateOf(pins, INSTRUCTIONS_KEY, instructions.hash) !== 'approved')
+      return new Set();
+    return new Set(
+      listing.tools
+        .filter((t) => items[t.name] && pinStateOf(pins, t.name, items[t.name]!.hash) === 'approved')
+        .map((t) => t.name),
+    );
+  }
+
+  const refuseAll: PersonCredentialSource = {
+    resolve: async () => ({
+      kind: 'none',
+      reason: 'missing',
+      message:
+        'This server needs your own account connected, and connections are not available on this gateway.',
+    }),
+    refused: async () => {},
+  };
+  /** Per-person sessions of the upstreams with `auth`. */
+  const persons = new Map<string, PersonSessions>(
+    options.upstreams
+      .filter((config) => config.auth)
+      .map((config) => [
+        config.name,
+        createPersonSessions({
+          config,
+          source: options.personCredentials ?? refuseAll,
+          logger,
+          shared: supervisors.get(config.name)!,
+          supervise: (person, onPersonListing) =>
+            superviseUpstream({
+              ...superviseDeps(config),
+              person,
+              onListing(listing) {
+                onPersonListing(listing);
+                // The only way such an upstream is listed; hashed, scanned and pinned as any listing.
+                if (listsThroughPeople(config)) onListing(config.name, listing);
+              },
+              onStateChange: () => {},
+            }),
+          approvedTools: (listing) => approvedTools(config.name, listing),
+        }),
+      ]),
   );
 
   const reloadPins = () => {
@@ -582,7 +673,11 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         fs.watchFile(lockPath, { interval: pollMs, persistent: false }, onLockChange);
         watching = true;
       }
-      await Promise.all([...supervisors.values()].map((s) => s.start()));
+      await Promise.all(
+        [...supervisors.values()]
+          .filter((s) => !listsThroughPeople(configs.get(s.name)!))
+          .map((s) => s.start()),
+      );
     },
     health: () => [...supervisors.values()].map((s) => s.health()),
     pins() {
@@ -604,8 +699,56 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     onSecret: (listener) => void secretListeners.push(listener),
     onSurfaceEvent: (listener) => void surfaceListeners.push(listener),
     reloadPins,
+    stopPersonSessions: async (upstream, person) => persons.get(upstream)?.stop(person),
+    async listThroughPerson(upstream, person) {
+      const config = configs.get(upstream);
+      if (!config || !listsThroughPeople(config) || listings.has(upstream)) return;
+      await persons.get(upstream)?.warm(person);
+    },
+    listsThroughPeople: () => options.upstreams.filter(listsThroughPeople).map((u) => u.name),
+    async testPersonCredential(upstream, value) {
+      const config = configs.get(upstream);
+      const auth = config?.auth;
+      if (auth?.mode !== 'person-secret' || !auth.testCall) return undefined;
+      let listing: Listing | undefined;
+      const header = auth.header?.toLowerCase();
+      const supervisor = superviseUpstream({
+        ...superviseDeps(config!),
+        person: {
+          label: 'key-test',
+          ...(auth.env ? { env: { [auth.env]: value } } : {}),
+          ...(header ? { auth: { headers: async () => ({ [header]: value }), invalidate() {} } } : {}),
+        },
+        onListing: (l) => (listing = l),
+        onStateChange: () => {},
+      });
+      try {
+        await supervisor.start();
+        if (supervisor.health().state !== 'up' || !listing) return `${upstream} did not accept it.`;
+        if (!approvedTools(upstream, listing).has(auth.testCall.tool))
+          return `the test tool "${auth.testCall.tool}" of ${upstream} is not an approved definition.`;
+        const result = (await supervisor.call(auth.testCall.tool, auth.testCall.arguments, {
+          principal: {
+            subject: 'portcullis:key-test',
+            tenant: 'portcullis:key-test',
+            credentialId: 'key-test',
+            authMethod: 'api-key',
+            scopes: new Set(),
+            binding: 'key-test',
+          },
+          requestId: 'key-test',
+          signal: AbortSignal.timeout(config!.callTimeoutSeconds * 1000),
+        })) as { isError?: unknown };
+        return result.isError === true ? `${upstream} refused the test call.` : undefined;
+      } catch {
+        return `${upstream} refused the test call.`;
+      } finally {
+        await supervisor.close();
+      }
+    },
     async close() {
       if (watching) fs.unwatchFile(lockPath, onLockChange);
+      await Promise.all([...persons.values()].map((p) => p.close()));
       await Promise.all([...supervisors.values()].map((s) => s.close()));
     },
   };

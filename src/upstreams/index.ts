@@ -2,6 +2,10 @@
 export {
   upstreamsConfigSchema,
   type HttpConfig,
+  type PersonAuthConfig,
+  type PersonOAuthConfig,
+  type PersonSecretConfig,
+  type TokenExchangeConfig,
   type SandboxConfig,
   type StdioConfig,
   type ToolRule,
@@ -17,3 +21,4 @@ export { describeTarget, type UpstreamHealth, type UpstreamState } from './super
 export { classifyTool, type Classification } from './classify-tool.js';
 export { UpstreamError, isUpstreamError, type UpstreamErrorCode } from './errors.js';
 export { buildInventory, type InventoryEntry, type InventoryTool } from './build-inventory.js';
+export type { PersonCredential, PersonCredentialSource, UpstreamIdentity } from './person-credentials.js';

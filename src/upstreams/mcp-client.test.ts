@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { listPrompts, listResourceTemplates, readCapabilities } from './mcp-client.js';
-import type { RpcConnection } from './rpc-connection.js';
+import { discover, listPrompts, listResourceTemplates, readCapabilities } from './mcp-client.js';
+import { UpstreamError } from './errors.js';
+import type { Channel, RpcConnection } from './rpc-connection.js';
 
 /** A connection whose server answers each method with the given pages, in order. */
 function serving(pages: Record<string, unknown[]>): RpcConnection {
@@ -14,6 +15,7 @@ function serving(pages: Record<string, unknown[]>): RpcConnection {
       return pages[method]?.[i];
     },
     notify: async () => {},
+    setEnvelope: () => {},
     close: async () => {},
   };
 }
@@ -113,5 +115,71 @@ describe('listing prompts and resource templates', () => {
       listPrompts(conn, { timeoutMs: 1000, maxPages: 5 }),
       /paginated prompts\/list without end/,
     );
+  });
+});
+
+/** A connection whose server answers `server/discover` with `answer` (thrown when an Error). */
+function discovering(answer: unknown) {
+  const envelopes: unknown[] = [];
+  const versions: unknown[] = [];
+  const conn: RpcConnection = {
+    closed: new Promise(() => {}),
+    async request(method) {
+      assert.equal(method, 'server/discover');
+      if (answer instanceof Error) throw answer;
+      return answer;
+    },
+    notify: async () => {},
+    setEnvelope: (meta) => envelopes.push(meta),
+    close: async () => {},
+  };
+  const channel = {
+    setProtocolVersion: (v: string | undefined) => versions.push(v),
+  } as unknown as Channel;
+  return { conn, channel, envelopes, versions };
+}
+
+describe('negotiating the era with server/discover', () => {
+  const opts = { timeoutMs: 1000, clientVersion: '9.9.9' };
+
+  it('a server listing 2026-07-28 is spoken to in it: identity from the result, envelope kept', async () => {
+    const d = discovering({
+      resultType: 'complete',
+      supportedVersions: ['2026-07-28'],
+      capabilities: { tools: { listChanged: true }, prompts: {} },
+      instructions: 'Be nice.',
+      _meta: { 'io.modelcontextprotocol/serverInfo': { name: 'srv', version: '2' } },
+    });
+    const id = await discover(d.conn, d.channel, opts);
+    assert.equal(id?.era, 'modern');
+    assert.equal(id?.protocolVersion, '2026-07-28');
+    assert.equal(id?.name, 'srv');
+    assert.equal(id?.instructions, 'Be nice.');
+    assert.equal(id?.listChanged, true);
+    assert.deepEqual(d.versions, ['2026-07-28']);
+    assert.equal(d.envelopes.length, 1);
+    assert.deepEqual((d.envelopes[0] as Record<string, unknown>)['io.modelcontextprotocol/clientInfo'], {
+      name: 'portcullis',
+      version: '9.9.9',
+    });
+  });
+
+  it('an error, an HTTP refusal or a result without 2026-07-28 means a 2025 server: all undone', async () => {
+    for (const answer of [
+      new UpstreamError('upstream-rpc-error', 'Method not found'),
+      new UpstreamError('upstream-http-error', 'HTTP 400'),
+      { supportedVersions: ['2025-11-25'], capabilities: {} },
+      { capabilities: {} },
+    ]) {
+      const d = discovering(answer);
+      assert.equal(await discover(d.conn, d.channel, opts), undefined);
+      assert.deepEqual(d.versions, ['2026-07-28', undefined]);
+      assert.equal(d.envelopes.at(-1), undefined);
+    }
+  });
+
+  it('a server that went away is not taken for a 2025 one: the failure is thrown', async () => {
+    const d = discovering(new UpstreamError('upstream-closed', 'gone'));
+    await assert.rejects(discover(d.conn, d.channel, opts), /gone/);
   });
 });

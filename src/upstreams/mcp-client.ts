@@ -1,8 +1,10 @@
+import { SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { promptKey, templateKey } from '../pins/index.js';
-import { UpstreamError } from './errors.js';
+import { MODERN_REVISION, requestEnvelope } from './build-envelope.js';
+import { isUpstreamError, UpstreamError } from './errors.js';
 import type { Channel, RpcConnection } from './rpc-connection.js';
 
-/** MCP revisions this client speaks, newest first (2025-era `initialize` handshake). */
+/** MCP revisions this client speaks at `initialize`, newest first (the 2025 era). */
 export const SUPPORTED_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
 
 /** The parts of a tool definition that are pinned and served; everything else is dropped. */
@@ -60,6 +62,8 @@ export interface ServerCapabilities {
 
 export interface ServerIdentity {
   readonly protocolVersion: string;
+  /** 2026-07-28 (`server/discover`, no session, an envelope on every request) or the 2025 era. */
+  readonly era: 'modern' | 'legacy';
   readonly name: string | undefined;
   readonly version: string | undefined;
   readonly instructions: string | undefined;
@@ -124,6 +128,7 @@ export async function initialize(
   const capabilities = readCapabilities(result.capabilities);
   return {
     protocolVersion: version,
+    era: 'legacy',
     name: optString(info.name, 200),
     version: optString(info.version, 100),
     instructions: optString(result.instructions, 64 * 1024),
@@ -131,6 +136,63 @@ export async function initialize(
     capabilities,
   };
 }
+
+/**
+ * Probes with the 2026-07-28 `server/discover` (basic/lifecycle): the identity when the server
+ * lists 2026-07-28 among its `supportedVersions`, undefined when it answers in a way that says
+ * it does not speak it (an error, an HTTP refusal, a result without that revision). From a
+ * modern answer on, every request on `conn` carries the envelope (capabilities: none; a call
+ * adds its caller's). A transport failure is thrown: the server may not have survived the probe.
+ */
+export async function discover(
+  conn: RpcConnection,
+  channel: Channel,
+  options: { timeoutMs: number; clientVersion: string },
+): Promise<ServerIdentity | undefined> {
+  channel.setProtocolVersion?.(MODERN_REVISION);
+  conn.setEnvelope(requestEnvelope({ clientVersion: options.clientVersion, capabilities: {} }));
+  let result: unknown;
+  try {
+    result = await conn.request('server/discover', {}, { timeoutMs: options.timeoutMs });
+  } catch (err) {
+    conn.setEnvelope(undefined);
+    channel.setProtocolVersion?.(undefined);
+    if (isUpstreamError(err) && NOT_MODERN.has(err.code)) return undefined;
+    throw err;
+  }
+  const versions =
+    isObject(result) && Array.isArray(result.supportedVersions) ? result.supportedVersions : [];
+  if (!isObject(result) || !versions.includes(MODERN_REVISION)) {
+    conn.setEnvelope(undefined);
+    channel.setProtocolVersion?.(undefined);
+    return undefined;
+  }
+  // The server identifies itself in the result's `_meta` (spec PR #3002); older drafts in the body.
+  const meta = isObject(result._meta) ? result._meta : {};
+  const info = isObject(meta[SERVER_INFO_META_KEY])
+    ? meta[SERVER_INFO_META_KEY]
+    : isObject(result.serverInfo)
+      ? result.serverInfo
+      : {};
+  const capabilities = readCapabilities(result.capabilities);
+  return {
+    protocolVersion: MODERN_REVISION,
+    era: 'modern',
+    name: optString(info.name, 200),
+    version: optString(info.version, 100),
+    instructions: optString(result.instructions, 64 * 1024),
+    listChanged: capabilities.tools?.listChanged ?? false,
+    capabilities,
+  };
+}
+
+/** Answers to the probe that mean "not a 2026-07-28 server" rather than "broken". */
+const NOT_MODERN: ReadonlySet<string> = new Set([
+  'upstream-rpc-error',
+  'upstream-http-error',
+  'upstream-protocol-error',
+  'upstream-timeout',
+]);
 
 /** Names the gateway can serve and pin: the same safe characters for tools, prompts and arguments. */
 const SAFE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;

@@ -232,4 +232,38 @@ describe('the upstream JSON-RPC connection over stdio', () => {
     f.say('{"jsonrpc":"2.0","id":2,"result":{}}\n{"jsonrpc":"2.0","id":3,"result":{}}\n');
     await Promise.all([listing, a, b]);
   });
+
+  it('2026-07-28: every request carries the envelope, a request adds its own part, an error keeps its code and data', async () => {
+    const f = fakeChild();
+    const conn = createRpcConnection(createStdioChannel(f.child, 4096), { upstream: 'u' });
+    conn.setEnvelope({ v: '2026-07-28', caps: {} });
+    const listing = conn.request('tools/list', undefined, { timeoutMs: 5000 });
+    const call = conn.request(
+      'tools/call',
+      { name: 'x', _meta: { kept: 1 } },
+      { timeoutMs: 5000, progressToken: 'ours', meta: { caps: { sampling: {} }, level: 'info' } },
+    );
+    await tick();
+    assert.deepEqual(f.written[0].params, { _meta: { v: '2026-07-28', caps: {} } });
+    assert.deepEqual(f.written[1].params, {
+      name: 'x',
+      _meta: { kept: 1, v: '2026-07-28', caps: { sampling: {} }, level: 'info', progressToken: 'ours' },
+    });
+    f.say('{"jsonrpc":"2.0","id":1,"result":{"tools":[]}}\n');
+    f.say(
+      '{"jsonrpc":"2.0","id":2,"error":{"code":-32021,"message":"needs sampling","data":{"requiredCapabilities":{"sampling":{}}}}}\n',
+    );
+    await listing;
+    await assert.rejects(call, (err: unknown) => {
+      assert.ok(isUpstreamError(err));
+      assert.deepEqual(err.rpc, { code: -32021, data: { requiredCapabilities: { sampling: {} } } });
+      return true;
+    });
+    // Back to 2025: no envelope, and `meta` alone adds nothing.
+    conn.setEnvelope(undefined);
+    void conn.request('ping', undefined, { timeoutMs: 5000, meta: { caps: {} } }).catch(() => {});
+    await tick();
+    assert.equal(f.written[2].params, undefined);
+    await conn.close();
+  });
 });

@@ -9,9 +9,17 @@ export type RpcMessage = Record<string, unknown>;
  */
 export interface Channel {
   send(message: RpcMessage, signal?: AbortSignal): Promise<void>;
+  /**
+   * Opens the server's stream for messages that belong to no request (the standalone GET stream
+   * of 2025 Streamable HTTP), kept open until the channel closes. Absent where there is none.
+   */
+  listen?(): void;
   close(): Promise<void>;
-  /** The negotiated MCP revision, for transports that must repeat it (HTTP header). */
-  setProtocolVersion?(version: string): void;
+  /**
+   * The negotiated MCP revision, for transports that must repeat it (HTTP headers; 2026-07-28
+   * also sends its standard headers and no session). Undefined while nothing is negotiated.
+   */
+  setProtocolVersion?(version: string | undefined): void;
   /**
    * `origin` is the id of the request on whose own response stream the message came (HTTP);
    * undefined when the transport cannot tell (stdio).
@@ -32,6 +40,11 @@ export interface RpcConnection {
     options: RequestOptions,
   ): Promise<unknown>;
   notify(method: string, params?: Record<string, unknown>): Promise<void>;
+  /**
+   * 2026-07-28: the per-request `_meta` envelope every later request carries (build-envelope.ts),
+   * under what `RequestOptions.meta` adds for one request. Undefined: the 2025 era, no envelope.
+   */
+  setEnvelope(meta: Readonly<Record<string, unknown>> | undefined): void;
   close(): Promise<void>;
   /** Settles with the reason once the connection is closed, by either side. */
   readonly closed: Promise<string>;
@@ -52,6 +65,8 @@ export interface RequestOptions {
    * Over stdio, a message no stream names is attributed to the one caller request in flight.
    */
   readonly forCaller?: boolean;
+  /** `_meta` entries of this request over the envelope (the caller's capabilities, log level). */
+  readonly meta?: Readonly<Record<string, unknown>>;
   /** A relayed server request (RpcConnectionOptions.relayed) attributable to this request alone. */
   readonly onInputRequest?: (method: InputRequestMethod, params: Record<string, unknown>) => Promise<unknown>;
 }
@@ -110,6 +125,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
   const pending = new Map<number, Pending>();
   const byToken = new Map<string, number>();
   let nextId = 1;
+  let envelope: Readonly<Record<string, unknown>> | undefined;
   let closedReason: string | undefined;
   let markClosed!: (reason: string) => void;
   const closed = new Promise<string>((resolve) => (markClosed = resolve));
@@ -262,14 +278,15 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
     if (!p) return;
     forget(msg.id);
     if ('error' in msg && typeof msg.error === 'object' && msg.error !== null) {
-      const e = msg.error as { code?: unknown; message?: unknown };
+      const e = msg.error as { code?: unknown; message?: unknown; data?: unknown };
       const text = typeof e.message === 'string' ? e.message.slice(0, 2000) : 'unknown error';
       p.reject(
         new UpstreamError(
           'upstream-rpc-error',
           `The upstream server "${options.upstream}" returned an error: ${text}`,
           {
-            detail: `code ${String(e.code)}`,
+            detail: `code ${String(e.code).slice(0, 20)}`,
+            rpc: { code: e.code, data: e.data },
           },
         ),
       );
@@ -290,7 +307,7 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
     async request(
       method,
       params,
-      { timeoutMs, signal, progressToken, onNotification, onInputRequest, forCaller },
+      { timeoutMs, signal, progressToken, onNotification, onInputRequest, forCaller, meta },
     ) {
       if (closedReason !== undefined) {
         throw new UpstreamError(
@@ -305,10 +322,13 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       const id = nextId++;
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
-      const cancel = (reason: string) =>
+      // 2026-07-28 over HTTP, a request is cancelled by closing its stream (the aborted POST).
+      const cancel = (reason: string) => {
+        if (envelope && channel.perRequestStreams) return;
         void channel
           .send({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason } })
           .catch(() => {});
+      };
       const settled = new Promise<unknown>((resolve, reject) => {
         pending.set(id, {
           resolve,
@@ -337,14 +357,21 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
         };
         signal?.addEventListener('abort', onAbort, { once: true });
       });
-      // MCP basic/utilities/progress: the token rides in the request's `_meta`.
+      // MCP basic/utilities/progress: the token rides in the request's `_meta`, as does the
+      // 2026-07-28 envelope.
+      const extra = {
+        ...envelope,
+        ...(envelope ? meta : {}),
+        ...(progressToken !== undefined ? { progressToken } : {}),
+      };
       const sent =
-        progressToken === undefined
+        Object.keys(extra).length === 0
           ? params
-          : {
-              ...params,
-              _meta: { ...(isObject(params?._meta) ? params._meta : {}), progressToken },
-            };
+          : { ...params, _meta: { ...(isObject(params?._meta) ? params._meta : {}), ...extra } };
+      // Over HTTP the answer arrives while `send` is still reading the response, and the
+      // connection may close meanwhile: `settled` can reject before it is awaited (or, when the
+      // send fails, never be awaited), so it is marked handled here; the await below still sees it.
+      settled.catch(() => {});
       try {
         await channel.send({ jsonrpc: '2.0', id, method, ...(sent ? { params: sent } : {}) }, signal);
         return await settled;
@@ -354,11 +381,12 @@ export function createRpcConnection(channel: Channel, options: RpcConnectionOpti
       } finally {
         clearTimeout(timer);
         if (onAbort) signal?.removeEventListener('abort', onAbort);
-        // A send that failed leaves `settled` rejected by nobody; keep it from being unhandled.
-        settled.catch(() => {});
       }
     },
     notify: (method, params) => channel.send({ jsonrpc: '2.0', method, ...(params ? { params } : {}) }),
+    setEnvelope(meta) {
+      envelope = meta;
+    },
     async close() {
       shutDown('closed by the gateway');
       await channel.close();

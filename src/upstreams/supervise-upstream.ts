@@ -4,14 +4,17 @@ import { isPortcullisError } from '../errors/index.js';
 import { createRedactor, type Redactor } from '../safety/index.js';
 import { startProcess, SandboxError, type ChildHandle, type SandboxProbe } from '../sandbox/index.js';
 import { resolveSecretAsync, type VaultClient } from '../secrets/index.js';
-import { ToolInputError, type ToolContext } from '../tools/index.js';
+import { MissingCapabilityError, ToolInputError, type ToolContext } from '../tools/index.js';
+import { answerInputRequired, isInputRequired } from './answer-input-required.js';
 import { nextRestart } from './backoff.js';
 import { buildProcessEnv } from './build-env.js';
-import type { UpstreamConfig } from './config.js';
+import { relayedCapabilities, requestEnvelope, splitRequired } from './build-envelope.js';
+import { protocolMode, type UpstreamConfig } from './config.js';
 import { createHttpAuth, type ResolvedHttpAuth } from './create-http-auth.js';
-import { isUpstreamError } from './errors.js';
-import { createHttpChannel } from './http-channel.js';
+import { isUpstreamError, UpstreamError } from './errors.js';
+import { createHttpChannel, type HttpAuth } from './http-channel.js';
 import {
+  discover,
   initialize,
   listPrompts,
   listResourceTemplates,
@@ -85,6 +88,16 @@ export interface SuperviseDeps {
   readonly onEvent?: (event: ServerEvent) => void;
   /** Redacts a string relayed to a caller (progress and log messages) of every known secret. */
   readonly redactText?: (text: string) => string;
+  /**
+   * One person's session (connections): their credential instead of the upstream's own, which
+   * this session never resolves. stdio: `env` joins the process environment; http: `auth`
+   * gives the request headers. `label` names the session in logs (a connection id, never a secret).
+   */
+  readonly person?: {
+    readonly label: string;
+    readonly env?: Readonly<Record<string, string>>;
+    readonly auth?: HttpAuth;
+  };
 }
 
 export interface UpstreamSupervisor {
@@ -132,6 +145,9 @@ function clientCapabilities(config: UpstreamConfig): Record<string, unknown> {
   };
 }
 
+/** Longest wait for the answer to `server/discover` under `protocol: auto` before trying 2025. */
+const PROBE_TIMEOUT_MS = 10_000;
+
 /** Lines kept from a server's stderr to explain a crash. */
 const STDERR_LINES = 20;
 
@@ -153,7 +169,10 @@ export function describeTarget(config: UpstreamConfig): string {
  */
 export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   const { config, logger } = deps;
-  const log = logger.child({ upstream: config.name });
+  const log = logger.child({
+    upstream: config.name,
+    ...(deps.person ? { connection: deps.person.label } : {}),
+  });
   const transport = config.stdio ? 'stdio' : 'http';
   const sandboxed = transport === 'stdio' && config.sandbox !== 'off';
 
@@ -171,6 +190,8 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   let retryAt: number | undefined;
   let relisting: Promise<void> | undefined;
   let relistAgain = false;
+  /** `protocol: auto` over stdio: the server did not survive the 2026-07-28 probe; 2025 from now on. */
+  let legacyOnly = false;
   let redactor: Redactor = createRedactor();
   const secrets = new Set<string>();
   const stderrTail: string[] = [];
@@ -224,7 +245,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
 
   async function openStdio(): Promise<Channel> {
     const stdio = config.stdio!;
-    const env = buildProcessEnv(stdio, deps.env, await resolveAll(stdio.secretEnv), sandboxed);
+    const secrets = deps.person ? { ...deps.person.env } : await resolveAll(stdio.secretEnv);
+    if (deps.person) for (const value of Object.values(secrets)) learnSecret(value);
+    const env = buildProcessEnv(stdio, deps.env, secrets, sandboxed);
     const started = startProcess(
       {
         command: stdio.command,
@@ -263,7 +286,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       timeoutMs: config.callTimeoutSeconds * 1000 + 5000,
     });
     let auth: ResolvedHttpAuth | undefined;
-    if (http.auth?.bearer)
+    if (deps.person) {
+      // A person's session: only their credential, never the upstream's own.
+    } else if (http.auth?.bearer)
       auth = { kind: 'bearer', token: (await resolveAll({ t: http.auth.bearer.secret })).t! };
     else if (http.auth?.header) {
       auth = {
@@ -298,14 +323,15 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       url: http.url,
       guard,
       headers: http.headers,
-      auth:
-        auth &&
-        createHttpAuth(auth, {
-          guard: tokenGuard,
-          upstream: config.name,
-          now: Date.now,
-          onToken: learnSecret,
-        }),
+      auth: deps.person
+        ? deps.person.auth
+        : auth &&
+          createHttpAuth(auth, {
+            guard: tokenGuard,
+            upstream: config.name,
+            now: Date.now,
+            onToken: learnSecret,
+          }),
     });
   }
 
@@ -432,11 +458,9 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         },
       });
       conn = connection;
-      identity = await initialize(connection, channel, {
-        timeoutMs,
-        clientVersion: deps.clientVersion,
-        capabilities: clientCapabilities(config),
-      });
+      identity = await negotiate(connection, channel, timeoutMs);
+      // A 2025 HTTP server announces changes on its standalone stream (2026-07-28: not yet).
+      if (identity.era === 'legacy') channel.listen?.();
       const listed = await listEverything(connection, identity);
       if (conn !== connection || (state as UpstreamState) === 'stopped') return;
       failures = 0;
@@ -447,6 +471,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         {
           server: identity.name,
           version: identity.version,
+          protocolVersion: identity.protocolVersion,
           tools: listed.tools.length,
           prompts: listed.prompts.length,
           resourceTemplates: listed.resourceTemplates.length,
@@ -454,7 +479,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
         'upstream connected',
       );
       deps.onListing({ identity, ...listed });
-      if (identity.capabilities.resources?.subscribe) {
+      if (identity.era === 'legacy' && identity.capabilities.resources?.subscribe) {
         for (const uri of subscriptions.keys()) {
           void connection.request('resources/subscribe', { uri }, { timeoutMs }).catch((err: unknown) => {
             log.warn(
@@ -471,6 +496,10 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       });
     } catch (err) {
       if (conn === connection) teardown();
+      if (err === RETRY_AS_LEGACY) {
+        log.info('the server stopped on the 2026-07-28 probe; starting it again and speaking 2025 to it');
+        return connect();
+      }
       if (err instanceof SandboxError && err.code === 'sandbox-unavailable') {
         lastError = err.publicMessage;
         setState('refused');
@@ -482,6 +511,48 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       }
       scheduleRestart(describeError(err));
     }
+  }
+
+  /**
+   * The era handshake (DESIGN.md, protocol): `server/discover` unless the operator chose 2025,
+   * then `initialize` unless the operator chose 2026-07-28. Under `auto`, a server that closes on
+   * the probe (a 2025 stdio server may exit on any request before `initialize`) is started again
+   * and spoken to in 2025 from then on.
+   */
+  async function negotiate(connection: RpcConnection, channel: Channel, timeoutMs: number) {
+    const mode = protocolMode(config);
+    if (mode !== '2025' && !legacyOnly) {
+      let modern: ServerIdentity | undefined;
+      try {
+        modern = await discover(connection, channel, {
+          timeoutMs: mode === 'auto' ? Math.min(timeoutMs, PROBE_TIMEOUT_MS) : timeoutMs,
+          clientVersion: deps.clientVersion,
+        });
+      } catch (err) {
+        if (
+          mode === 'auto' &&
+          transport === 'stdio' &&
+          isUpstreamError(err) &&
+          err.code === 'upstream-closed'
+        ) {
+          legacyOnly = true;
+          throw RETRY_AS_LEGACY;
+        }
+        throw err;
+      }
+      if (modern) return modern;
+      if (mode === '2026-07-28') {
+        throw new UpstreamError(
+          'upstream-protocol-error',
+          `The upstream server "${config.name}" does not speak MCP 2026-07-28 (its \`protocol\` is set to it).`,
+        );
+      }
+    }
+    return initialize(connection, channel, {
+      timeoutMs,
+      clientVersion: deps.clientVersion,
+      capabilities: clientCapabilities(config),
+    });
   }
 
   async function relist(): Promise<void> {
@@ -537,11 +608,11 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   /** The caller's answer to what this upstream asked, labelled as this upstream's request. */
   const inputRelay =
     (ask: NonNullable<ToolContext['requestInput']>) =>
-    (method: InputRequestMethod, params: Record<string, unknown>) => {
+    (method: InputRequestMethod, params: Record<string, unknown>, key?: string) => {
       if (method === 'elicitation/create' && params.mode === 'url' && !config.inputRequests.urlElicitation)
         return Promise.reject(new Error('URL elicitation is not relayed for this server.'));
       log.info({ method }, 'relaying a request of the upstream to the person behind the call');
-      return ask({ method, params, upstream: config.name });
+      return ask({ method, params, upstream: config.name, ...(key !== undefined ? { key } : {}) });
     };
 
   async function request(
@@ -552,16 +623,49 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     const connection = conn;
     if (!connection || state !== 'up') throw unavailable();
     const relay = createCallRelay(ctx, { redact: deps.redactText ?? ((t) => redactor.redact(t).text) });
-    try {
-      return await connection.request(method, params, {
+    // 2026-07-28: the request declares what its caller can answer, as far as the operator relays it.
+    const modern = identity?.era === 'modern';
+    const callerDeclared = ctx.clientCapabilities ?? {};
+    const declared = modern ? relayedCapabilities(callerDeclared, config.inputRequests) : {};
+    const send = (p: Record<string, unknown>) =>
+      connection.request(method, p, {
         timeoutMs: config.callTimeoutSeconds * 1000,
         signal: ctx.signal,
         forCaller: true,
+        ...(modern
+          ? {
+              meta: requestEnvelope({
+                clientVersion: deps.clientVersion,
+                capabilities: declared,
+                ...(ctx.logLevel ? { logLevel: ctx.logLevel } : {}),
+              }),
+            }
+          : {}),
         ...(relay.progressToken !== undefined ? { progressToken: relay.progressToken } : {}),
         ...(relay.onNotification ? { onNotification: relay.onNotification } : {}),
         ...(ctx.requestInput ? { onInputRequest: inputRelay(ctx.requestInput) } : {}),
       });
+    try {
+      const result = await send(params);
+      if (!modern) return result;
+      const ask = ctx.requestInput ? inputRelay(ctx.requestInput) : undefined;
+      const final = isInputRequired(result)
+        ? await answerInputRequired(result, {
+            upstream: config.name,
+            params,
+            send,
+            ask: ask && ((r) => ask(r.method, r.params, r.key)),
+            declared,
+            callerDeclared,
+            onRound: (keys) =>
+              log.info({ requestId: ctx.requestId, method, keys }, 'the upstream asked the caller for input'),
+          })
+        : result;
+      return completeResult(final);
     } catch (err) {
+      if (modern && isUpstreamError(err) && err.rpc?.code === MISSING_CAPABILITY) {
+        throw missingCapability(err, callerDeclared);
+      }
       if (isUpstreamError(err)) {
         const name = typeof params.name === 'string' ? params.name : undefined;
         log.warn(
@@ -585,6 +689,29 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     }
   }
 
+  /**
+   * A 2026-07-28 server's -32021: what the caller could declare and retry with goes back to it as
+   * -32021 naming just that; what no declaration of the caller can supply here (the operator
+   * does not relay it) is a tool error that says so.
+   */
+  function missingCapability(err: UpstreamError, callerDeclared: Readonly<Record<string, unknown>>): Error {
+    const split = splitRequired(err.rpc?.data, callerDeclared);
+    log.warn(
+      { detail: err.detail, required: split && safe(JSON.stringify(split)) },
+      'the upstream needs a client capability',
+    );
+    if (split && split.gateway.length === 0 && Object.keys(split.caller).length > 0) {
+      return new MissingCapabilityError(
+        `The upstream server "${config.name}" needs client capabilities this request did not declare: ${Object.keys(split.caller).join(', ')}.`,
+        split.caller,
+      );
+    }
+    const names = split ? split.gateway.join(', ') : 'a client capability';
+    return new ToolInputError(
+      `The upstream server "${config.name}" needs ${names}, which the gateway does not relay to this server (see its inputRequests).`,
+    );
+  }
+
   return {
     name: config.name,
     async start() {
@@ -603,7 +730,8 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     async subscribe(uri) {
       subscriptions.set(uri, (subscriptions.get(uri) ?? 0) + 1);
       const connection = conn;
-      if (!connection || state !== 'up') return;
+      // 2026-07-28 has no resources/subscribe (updates come on subscriptions/listen, not opened yet).
+      if (!connection || state !== 'up' || identity?.era === 'modern') return;
       await connection.request(
         'resources/subscribe',
         { uri },
@@ -616,7 +744,7 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       if (holders > 1) return void subscriptions.set(uri, holders - 1);
       subscriptions.delete(uri);
       const connection = conn;
-      if (!connection || state !== 'up') return;
+      if (!connection || state !== 'up' || identity?.era === 'modern') return;
       await connection.request(
         'resources/unsubscribe',
         { uri },
@@ -636,6 +764,27 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
       if (tokenGuard !== guard) await tokenGuard?.close();
     },
   };
+}
+
+/** The JSON-RPC code of `MissingRequiredClientCapabilityError` (2026-07-28 basic/lifecycle). */
+const MISSING_CAPABILITY = -32021;
+
+/** Thrown by negotiate() when a stdio server closed on the probe: connect again, in 2025. */
+const RETRY_AS_LEGACY = new Error('retry as a 2025 server');
+
+/**
+ * A 2026-07-28 result the gateway can serve: `complete` (the discriminator is the gateway's to
+ * set again for its own caller, so it is dropped here); any other kind is not one it can relay.
+ */
+function completeResult(result: unknown): unknown {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return result;
+  const { resultType, ...rest } = result as Record<string, unknown>;
+  if (resultType === undefined || resultType === 'complete') return rest;
+  throw new UpstreamError(
+    'upstream-protocol-error',
+    'The upstream server answered with a result the gateway cannot relay.',
+    { detail: `resultType ${JSON.stringify(resultType).slice(0, 40)}` },
+  );
 }
 
 function describeError(err: unknown): string {

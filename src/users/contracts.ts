@@ -33,6 +33,18 @@ export interface AccountSession {
   readonly expiresAt: Date;
 }
 
+/**
+ * A one-time link where a person sets their password (the first run's `admin`, or anyone after
+ * `portcullis users reset-link`). Only a hash of the link's token is stored; it works once,
+ * until `expiresAt`.
+ */
+export interface SetupLink {
+  readonly tokenHash: string;
+  readonly userName: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+}
+
 export interface UserStore {
   /** Throws when the name is taken. */
   insert(user: UserRecord): Promise<void>;
@@ -49,4 +61,20 @@ export interface UserStore {
   deleteSession(idHash: string): Promise<void>;
   /** Ends every session of a user (disabling a user signs them out everywhere). */
   deleteSessionsOf(userName: string): Promise<void>;
+  /**
+   * Deletes the user with their sessions and setup links (erasure: `users delete`); false when no
+   * such user exists. Their API keys, grants and connections are other stores' (see the CLI).
+   */
+  delete(name: string): Promise<boolean>;
+  /** Returns false when no such user exists. */
+  setPassword(name: string, passwordHash: string): Promise<boolean>;
+  /** Stores a new setup link and drops every earlier one of the same person (one live link each). */
+  createSetupLink(link: SetupLink): Promise<void>;
+  /** The link, when it exists, is unused and unexpired at `now`. */
+  findSetupLink(tokenHash: string, now: Date): Promise<SetupLink | undefined>;
+  /**
+   * Marks the link used if it is unused and unexpired at `now`, and returns its person; undefined
+   * otherwise. Atomic: of two concurrent uses exactly one wins.
+   */
+  useSetupLink(tokenHash: string, now: Date): Promise<string | undefined>;
 }

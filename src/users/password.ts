@@ -8,6 +8,8 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 const MAX_PASSWORD_LENGTH = 1024;
+/** The shortest password a person may set (CLI and setup page alike). */
+export const MIN_PASSWORD_LENGTH = 12;
 
 function derive(password: string, salt: Buffer, p: { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { PgSchema } from '../migrate/index.js';
+import { inTransaction } from '../storage/postgres/open-pools.js';
 import type { UserRecord, UserStore } from './contracts.js';
 
 /** The users tables in PostgreSQL (component `users`); the same shape as SQLite's, roles included. */
@@ -27,6 +28,17 @@ export const USERS_PG_SCHEMA: PgSchema = {
       expires_at BIGINT NOT NULL
     );
     CREATE INDEX account_sessions_by_user ON account_sessions (user_name);
+    `,
+    // One-time setup links (issue 14): the first run's admin sets a password through one.
+    `
+    CREATE TABLE setup_links (
+      token_hash TEXT PRIMARY KEY,
+      user_name TEXT NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      used_at BIGINT
+    );
+    CREATE INDEX setup_links_by_user ON setup_links (user_name);
     `,
   ],
 };
@@ -104,5 +116,42 @@ export function createPostgresUserStore(write: pg.Pool, read: pg.Pool): UserStor
     deleteSessionsOf: async (userName) => {
       await write.query('DELETE FROM account_sessions WHERE user_name = $1', [userName]);
     },
+    delete: (name) =>
+      inTransaction(write, async (client) => {
+        await client.query('DELETE FROM account_sessions WHERE user_name = $1', [name]);
+        await client.query('DELETE FROM setup_links WHERE user_name = $1', [name]);
+        return ((await client.query('DELETE FROM users WHERE name = $1', [name])).rowCount ?? 0) > 0;
+      }),
+    setPassword: (name, passwordHash) =>
+      changed('UPDATE users SET password_hash = $1 WHERE name = $2', [passwordHash, name]),
+    createSetupLink: (l) =>
+      inTransaction(write, async (client) => {
+        // A new link replaces the person's earlier ones.
+        await client.query('DELETE FROM setup_links WHERE user_name = $1', [l.userName]);
+        await client.query(
+          'INSERT INTO setup_links (token_hash, user_name, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+          [l.tokenHash, l.userName, l.createdAt.getTime(), l.expiresAt.getTime()],
+        );
+      }),
+    findSetupLink: async (hash, now) =>
+      (
+        await read.query<Row>(
+          'SELECT * FROM setup_links WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2',
+          [hash, now.getTime()],
+        )
+      ).rows.map((r) => ({
+        tokenHash: r.token_hash as string,
+        userName: r.user_name as string,
+        createdAt: new Date(r.created_at as number),
+        expiresAt: new Date(r.expires_at as number),
+      }))[0],
+    // One UPDATE with its condition: of two concurrent uses, exactly one changes the row.
+    useSetupLink: async (hash, now) =>
+      (
+        await write.query<Row>(
+          'UPDATE setup_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_name',
+          [now.getTime(), hash],
+        )
+      ).rows[0]?.user_name as string | undefined,
   };
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AccountSession, UserRecord, UserStore } from './contracts.js';
+import type { AccountSession, SetupLink, UserRecord, UserStore } from './contracts.js';
 
 /**
  * The users tables, as append-only migrations. They live in the gateway's one SQLite file; the
@@ -32,6 +32,17 @@ export const USER_MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE users ADD COLUMN role TEXT;
   UPDATE users SET role = 'member' WHERE federated_issuer IS NULL;
+  `,
+  // One-time setup links (issue 14): the first run's admin sets a password through one.
+  `
+  CREATE TABLE setup_links (
+    token_hash TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  ) STRICT;
+  CREATE INDEX setup_links_by_user ON setup_links (user_name);
   `,
 ];
 
@@ -86,7 +97,29 @@ export function createSqliteUserStore(db: Database.Database, read: Database.Data
     >('SELECT * FROM account_sessions WHERE id_hash = ? AND expires_at > ?'),
     deleteSession: db.prepare<[string]>('DELETE FROM account_sessions WHERE id_hash = ?'),
     deleteSessionsOf: db.prepare<[string]>('DELETE FROM account_sessions WHERE user_name = ?'),
+    deleteUser: db.prepare<[string]>('DELETE FROM users WHERE name = ?'),
+    setPassword: db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE name = ?'),
+    dropLinksOf: db.prepare<[string]>('DELETE FROM setup_links WHERE user_name = ?'),
+    insertLink: db.prepare<[string, string, number, number]>(
+      'INSERT INTO setup_links (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
+    ),
+    findLink: db.prepare<
+      [string, number],
+      { token_hash: string; user_name: string; created_at: number; expires_at: number }
+    >('SELECT * FROM setup_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?'),
+    useLink: db.prepare<[number, string, number], { user_name: string }>(
+      'UPDATE setup_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_name',
+    ),
   };
+  const deleteUser = db.transaction((name: string): boolean => {
+    stmt.deleteSessionsOf.run(name);
+    stmt.dropLinksOf.run(name);
+    return stmt.deleteUser.run(name).changes > 0;
+  });
+  const createLink = db.transaction((l: SetupLink) => {
+    stmt.dropLinksOf.run(l.userName);
+    stmt.insertLink.run(l.tokenHash, l.userName, l.createdAt.getTime(), l.expiresAt.getTime());
+  });
   return {
     insert: async (u) => {
       stmt.insert.run({
@@ -131,5 +164,22 @@ export function createSqliteUserStore(db: Database.Database, read: Database.Data
     deleteSessionsOf: async (userName) => {
       stmt.deleteSessionsOf.run(userName);
     },
+    delete: async (name) => deleteUser(name),
+    setPassword: async (name, passwordHash) => stmt.setPassword.run(passwordHash, name).changes > 0,
+    createSetupLink: async (link) => {
+      createLink(link);
+    },
+    findSetupLink: async (hash, now) => {
+      const r = stmt.findLink.get(hash, now.getTime());
+      return (
+        r && {
+          tokenHash: r.token_hash,
+          userName: r.user_name,
+          createdAt: new Date(r.created_at),
+          expiresAt: new Date(r.expires_at),
+        }
+      );
+    },
+    useSetupLink: async (hash, now) => stmt.useLink.get(now.getTime(), hash, now.getTime())?.user_name,
   };
 }

@@ -18,6 +18,8 @@ export const JSON_RPC = {
   forbidden: -32003,
   /** SEP-2243 `HeaderMismatch`: headers absent or disagreeing with the body; HTTP 400. */
   headerMismatch: -32020,
+  /** 2026-07-28 `MissingRequiredClientCapability`: the call needs a capability not declared; HTTP 400. */
+  missingCapability: -32021,
   /** The SDK's `ProtocolErrorCode.UnsupportedProtocolVersion` (a 2026-07-28 revision not served). */
   unsupportedProtocolVersion: -32022,
   rateLimited: -32029,

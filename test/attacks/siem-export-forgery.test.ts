@@ -168,6 +168,23 @@ describe('syslog export: a receiver that is not the configured one gets nothing'
     await guard.close();
   });
 
+  it('refuses a host written so that a URL parser reads another host out of it', async () => {
+    const guard = createEgressGuard({ allowHosts: ['*'], allowAddresses: INTERNAL_NETWORK_RANGES });
+    for (const host of [
+      '127.0.0.1/@10.0.0.1',
+      '127.0.0.1#.example',
+      '127.0.0.1?x',
+      'user@127.0.0.1',
+      ' 127.0.0.1',
+    ])
+      await assert.rejects(guard.connectTls({ host, port: genuine.port, ca: TEST_CERT }), {
+        code: 'egress-invalid-url',
+      });
+    const ok = await guard.connectTls({ host: '127.0.0.1', port: genuine.port, ca: TEST_CERT });
+    ok.destroy();
+    await guard.close();
+  });
+
   it('delivers to the genuine receiver beside them', async () => {
     const s = sinkTo(genuine.port, TEST_CERT);
     s.sink.write([record({ tool: 'memory_search' })]);

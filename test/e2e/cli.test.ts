@@ -139,13 +139,18 @@ describe('the portcullis command', () => {
     assert.equal(r.code, 2);
   });
 
-  it('the first start initialises, prints the endpoint, a working admin key once and a client snippet', async () => {
+  it('the first start initialises, prints the endpoint, a working admin key once and a setup link', async () => {
     const dir = path.join(fresh(), 'data');
     const { child, banner } = await startCli(['--data-dir', dir, '--port', '0']);
     try {
       const url = /MCP endpoint: (\S+)/.exec(banner)![1]!;
       const key = /(pcs_[a-z0-9]{16}_[A-Za-z0-9_-]{43})/.exec(banner)![1]!;
-      assert.match(banner, /"mcpServers"/);
+      const setup = /(http:\/\/\S+\/setup\/psl_[A-Za-z0-9_-]{43})\n/.exec(banner)?.[1];
+      assert.ok(setup, banner);
+      assert.equal((await fetch(setup)).status, 200, 'the setup link opens the password form');
+      // The key is printed once, labelled, and never inside a client snippet a scanner flags.
+      assert.doesNotMatch(banner, /"mcpServers"|"Authorization"\s*:/);
+      assert.equal(banner.split(key).length, 2);
       const client = new Client({ name: 'cli-test', version: '1' }, { versionNegotiation: { mode: 'auto' } });
       await client.connect(
         new StreamableHTTPClientTransport(new URL(url), {

@@ -52,8 +52,12 @@ export function startCli(
     child.stderr.on('data', (d: Buffer) => {
       banner += d.toString();
       // The banner is written at once; it is complete once the endpoint line and, on a first
-      // start, the client snippet have arrived (warnings, if any, follow in the same write).
-      if (/MCP endpoint: \S+\n/.test(banner) && (!banner.includes('First start') || /\n\}\n/.test(banner))) {
+      // start, the client set-up line after the setup link have arrived (warnings, if any,
+      // follow in the same write).
+      if (
+        /MCP endpoint: \S+\n/.test(banner) &&
+        (!banner.includes('First start') || /Client set-up.*\n/.test(banner))
+      ) {
         clearTimeout(timer);
         resolve({ child, banner, stdout: () => stdout });
       }

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { createApiKey } from '../../src/auth/index.js';
 import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
-import { startGateway, type BuiltAudit, type RunningGateway } from '../../src/gateway/index.js';
+import {
+  startGateway,
+  type BuiltAudit,
+  type RunningGateway,
+  type StartOptions,
+} from '../../src/gateway/index.js';
 
 export interface TestGateway {
   readonly gw: RunningGateway;
@@ -31,7 +36,13 @@ export function tempDir(prefix = 'portcullis-test-'): string {
 
 /** Starts the real gateway on 127.0.0.1 with a free port and a fresh data directory. */
 export async function startTestGateway(
-  opts: { env?: NodeJS.ProcessEnv; config?: string; dataDir?: string; logger?: Logger } = {},
+  opts: {
+    env?: NodeJS.ProcessEnv;
+    config?: string;
+    dataDir?: string;
+    logger?: Logger;
+    upstreamOAuth?: StartOptions['upstreamOAuth'];
+  } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? tempDir();
   if (opts.config !== undefined) {
@@ -56,6 +67,7 @@ export async function startTestGateway(
       ...opts.env,
     },
     logger: opts.logger ?? pino({ level: 'silent' }),
+    ...(opts.upstreamOAuth ? { upstreamOAuth: opts.upstreamOAuth } : {}),
   });
   if (!gw.audit) throw new Error('test gateways run with the audit log on');
   return {

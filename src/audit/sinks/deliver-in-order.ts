@@ -70,6 +70,8 @@ export function deliverInOrder(options: OrderedDeliveryOptions): OrderedDelivery
   /** Seq the next `write` should start at; anything else is a gap to fill from the store. */
   let expected: number | undefined;
   let catchingUp = false;
+  /** Set by a `write` that lands while a catch-up read is in flight (see `nextBatch`). */
+  let wroteDuringRead = false;
   let delivered = 0;
   let failures = 0;
   let deadLettered = 0;
@@ -87,14 +89,19 @@ export function deliverInOrder(options: OrderedDeliveryOptions): OrderedDelivery
       queue = [];
     }
     if (!catchingUp) queue.push(...records);
+    else wroteDuringRead = true;
     expected = last.seq + 1;
     wake?.();
   }
 
   async function nextBatch(): Promise<AuditRecord[]> {
     if (!catchingUp) return queue.slice(0, batchSize);
+    wroteDuringRead = false;
     const batch = await options.readFrom(cursor ?? 1, batchSize);
-    if (batch.length < batchSize) {
+    // A record committed (and handed to `write`) while this read was in flight may be missing from
+    // it, and its write was not queued: read once more rather than leave it waiting for the next
+    // record, which may never come (the last records before a shutdown).
+    if (batch.length < batchSize && !wroteDuringRead) {
       // Caught up with the store. A write that lands after this read starts past the store's tip as
       // read here, so it is seen as a gap and sends the sink back to catching up: nothing is missed.
       catchingUp = false;
@@ -151,6 +158,14 @@ export function deliverInOrder(options: OrderedDeliveryOptions): OrderedDelivery
         if (batch.length > 0) retry = batch;
         failures += 1;
         options.onFailure?.(err);
+        if (err instanceof PermanentDeliveryError && batch.length > 1) {
+          // One record the receiver refuses (an oversize message a caller provoked with a huge tool
+          // name) must not take the records batched with it to the dead-letter file: halve the
+          // batch until the refused record is alone, and only that one is dead-lettered.
+          retry = batch.slice(0, Math.ceil(batch.length / 2));
+          refusals = 0;
+          continue;
+        }
         if (err instanceof PermanentDeliveryError && options.deadLetterFile !== undefined) {
           refusals += 1;
           if (refusals >= permanentAttempts) {

@@ -1,5 +1,10 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { AuditRecord } from '../record.js';
+import {
+  deliverInOrder,
+  type OrderedDeliveryOptions,
+  type OrderedDeliveryStats,
+} from './deliver-in-order.js';
 import type { AuditSink } from './sink.js';
 
 export interface JsonlFileSinkOptions {
@@ -24,7 +29,15 @@ export function createJsonlFileSink(options: JsonlFileSinkOptions): AuditSink & 
 
   const write = async (lines: string): Promise<void> => {
     handle ??= open(options.file, 'a', 0o600);
-    const fh = await handle;
+    let fh: FileHandle;
+    try {
+      fh = await handle;
+    } catch (err) {
+      // Not kept: a file that could not be opened once (its directory not there yet) is opened
+      // again for the next batch, instead of every later batch failing on the same rejection.
+      handle = undefined;
+      throw err;
+    }
     await fh.write(lines);
     await fh.datasync();
   };
@@ -44,6 +57,53 @@ export function createJsonlFileSink(options: JsonlFileSinkOptions): AuditSink & 
     async close() {
       await chain;
       if (handle) await (await handle).close();
+    },
+  };
+}
+
+export interface JsonlFileExportOptions extends Omit<OrderedDeliveryOptions, 'deliver' | 'deadLetterFile'> {
+  readonly file: string;
+  /** One record as one line (no newline). */
+  readonly encode: (record: AuditRecord) => string;
+  readonly name?: string;
+}
+
+/**
+ * A SIEM export to a JSON-lines file (`audit.siem` kind `jsonl`): the same promise as the syslog
+ * and https exports — in seq order, nothing dropped — because a log shipper reading the file
+ * cannot tell a batch that was never written from one that never happened. Appends go through
+ * `deliverInOrder`, so a failed append (disk full, the directory gone) is retried with back-off
+ * and the export catches up from the store instead of skipping the batch. A failed append is cut
+ * back to the file's previous length first, so a torn line never glues onto the retry's first.
+ */
+export function createJsonlFileExport(
+  options: JsonlFileExportOptions,
+): AuditSink & { stats(): OrderedDeliveryStats } {
+  let handle: FileHandle | undefined;
+  const delivery = deliverInOrder({
+    ...options,
+    async deliver(batch) {
+      handle ??= await open(options.file, 'a', 0o600);
+      const fh = handle;
+      const size = (await fh.stat()).size;
+      try {
+        await fh.write(batch.map((r) => `${options.encode(r)}\n`).join(''));
+        await fh.datasync();
+      } catch (err) {
+        await fh.truncate(size).catch(() => undefined);
+        handle = undefined;
+        await fh.close().catch(() => undefined);
+        throw err;
+      }
+    },
+  });
+  return {
+    name: options.name ?? 'jsonl-file',
+    write: delivery.write,
+    stats: delivery.stats,
+    async close() {
+      await delivery.close();
+      await handle?.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -209,4 +209,24 @@ test('when the dead-letter file cannot be written, the refused batch is kept and
   assert.equal(delivery.stats().deadLettered, 0);
   assert.equal(delivery.stats().delivered, 0);
   await log.close();
+});
+
+test('the JSON-lines file sink opens its file again after a failed open, instead of failing for good', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pc-sink-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'later', 'audit.jsonl');
+  const sink = createJsonlFileSink({ file });
+  const store = createMemoryAuditStore();
+  const log = await createAuditLog({ store, keys, sinks: [sink] });
+  await log.append(sampleEntry(1));
+  for (let i = 0; i < 100 && sink.failures() === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(sink.failures(), 1, 'no directory yet: the first batch fails (and is reported)');
+  await mkdir(path.dirname(file));
+  await log.append(sampleEntry(2));
+  await log.close();
+  const seqs = (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { seq: number }).seq);
+  assert.deepEqual(seqs, [2]);
 });

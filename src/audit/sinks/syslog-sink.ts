@@ -20,6 +20,12 @@ export interface SyslogSinkOptions extends Omit<OrderedDeliveryOptions, 'deliver
   readonly facility?: number;
   /** Largest syslog message sent; a record encoding to more is refused (dead-lettered). Default 64 KiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * How long the socket may take to accept one batch. A receiver that stops reading (or a path
+   * that silently drops packets) would otherwise hold the export forever with no failure counted.
+   * Default 30 s.
+   */
+  readonly writeTimeoutMs?: number;
   readonly name?: string;
 }
 
@@ -57,6 +63,7 @@ export function formatSyslogMessage(
 export function createSyslogSink(options: SyslogSinkOptions): AuditSink & { stats(): OrderedDeliveryStats } {
   const facility = options.facility ?? 13;
   const maxBytes = options.maxMessageBytes ?? 64 * 1024;
+  const writeTimeout = options.writeTimeoutMs ?? 30_000;
   let socket: Duplex | undefined;
 
   const drop = (s: Duplex) => {
@@ -94,11 +101,18 @@ export function createSyslogSink(options: SyslogSinkOptions): AuditSink & { stat
       const s = await open();
       await new Promise<void>((resolve, reject) => {
         const onAbort = () => {
+          clearTimeout(timer);
           drop(s);
           reject(new Error('syslog delivery stopped'));
         };
+        const timer = setTimeout(() => {
+          stop.removeEventListener('abort', onAbort);
+          drop(s);
+          reject(new Error(`the syslog receiver did not take the batch within ${writeTimeout} ms`));
+        }, writeTimeout);
         stop.addEventListener('abort', onAbort, { once: true });
         s.write(Buffer.concat(frames), (err) => {
+          clearTimeout(timer);
           stop.removeEventListener('abort', onAbort);
           if (err) {
             drop(s);

@@ -59,7 +59,11 @@ function addFilterOptions(cmd: Command): Command {
     .option('--since <time>', 'only records at or after this time: 30m, 1h, 7d or ISO-8601')
     .option('--until <time>', 'only records before this time: 30m, 1h, 7d or ISO-8601')
     .option('--tool <tool>', 'only calls of this tool')
-    .option('--decision <decision>', 'only this decision: allow, deny, confirm or error');
+    .option('--decision <decision>', 'only this decision: allow, deny, confirm or error')
+    .option('--outcome <outcome>', 'only this outcome: ok, denied, invalid, failed, rate-limited, …')
+    .option('--client <client>', 'only records of this OAuth client id')
+    .option('--upstream <upstream>', 'only records of this upstream server')
+    .option('--reason <reason>', 'only records with this reason (e.g. scope-missing)');
 }
 
 /** The audit file of a data directory, which must exist: a missing log is a usage error. */

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createApiKey } from '../../auth/index.js';
+import { createApiKey, SCOPE_PATTERN as SCOPE } from '../../auth/index.js';
 import type { ApiKeyRecord } from '../../storage/index.js';
 import { parseDuration } from '../duration.js';
 import { withAdminAudit } from '../local-audit.js';
@@ -8,8 +8,8 @@ import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printJsonLines, printOut, printTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
 import { USER_NAME_PATTERN } from '../../users/index.js';
+import { registerRotateVault } from './connections.js';
 
-const SCOPE = /^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/;
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N} ._@+-]{0,127}$/u;
 
 /** Validates `--scopes a,b` into a list; every scope is a plain `resource:action` token. */
@@ -193,6 +193,8 @@ export function register(program: Command): void {
       await storage.close();
     }
   });
+
+  registerRotateVault(keys);
 
   // The OAuth token-signing key (issue #3): a new key signs, old ones stay published until
   // every token they signed has expired.

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import {
-  approveItems,
+  decidePins,
   diffDefinitions,
   INSTRUCTIONS_KEY,
   LOCKFILE_NAME,
@@ -9,8 +9,6 @@ import {
   pinReport,
   readLockfile,
   readObserved,
-  rejectItems,
-  writeLockfile,
   type PinRow,
 } from '../../pins/index.js';
 import { withAdminAudit } from '../local-audit.js';
@@ -46,49 +44,6 @@ function renderPinDiff(dataDir: string, upstream: string | undefined): string {
     out.push(...diffDefinitions(before, after).map((l) => `  ${shown(l)}`), '');
   }
   return out.length ? out.join('\n') : 'Nothing to review: every definition listed is approved.\n';
-}
-
-type Decision = 'approve' | 'reject';
-
-/**
- * Approves or rejects what the gateway last observed of an upstream: one item, or all that are
- * not approved. A bulk approval skips items the scan calls malicious; those must be named.
- */
-function decidePins(
-  dataDir: string,
-  decision: Decision,
-  upstream: string,
-  key: string | undefined,
-  now: Date,
-): { done: string[]; skipped: string[] } {
-  const f = files(dataDir);
-  const lock = readLockfile(f.lock);
-  const observed = readObserved(f.observed);
-  const seen = observed.upstreams[upstream];
-  if (!seen) {
-    throw new UsageError(
-      `nothing observed for upstream "${upstream}"; start the gateway so it can list that server's definitions`,
-    );
-  }
-  const rows = pinReport(lock, observed, upstream).filter(
-    (r) => r.state !== 'removed' && r.state !== 'approved',
-  );
-  let chosen = rows;
-  const skipped: string[] = [];
-  if (key !== undefined) {
-    if (!seen.items[key]) throw new UsageError(`upstream "${upstream}" does not list "${key}"`);
-    chosen = rows.filter((r) => r.key === key);
-  } else if (decision === 'approve') {
-    chosen = rows.filter((r) => r.scan?.verdict !== 'malicious');
-    skipped.push(...rows.filter((r) => r.scan?.verdict === 'malicious').map((r) => r.key));
-  }
-  const keys = chosen.map((r) => r.key);
-  const next =
-    decision === 'approve'
-      ? approveItems(lock, upstream, seen.items, keys, now)
-      : rejectItems(lock, upstream, seen.items, keys, now);
-  if (keys.length > 0) writeLockfile(f.lock, next);
-  return { done: keys, skipped };
 }
 
 export function register(program: Command): void {
@@ -161,6 +116,13 @@ export function register(program: Command): void {
       const dataDir = resolveDataDir(opts.dataDir);
       const { done, skipped } = await withAdminAudit(dataDir, async (audit) => {
         const result = decidePins(dataDir, decision, server, tool, new Date());
+        if (!result.ok) {
+          throw new UsageError(
+            result.problem === 'not-observed'
+              ? `nothing observed for upstream "${server}"; start the gateway so it can list that server's definitions`
+              : `upstream "${server}" does not list "${tool}"`,
+          );
+        }
         if (result.done.length > 0) {
           await audit.record({
             reason: decision === 'approve' ? 'pin-approved' : 'pin-rejected',

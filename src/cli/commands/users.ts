@@ -3,15 +3,19 @@ import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { disableUser } from '../../oauth/index.js';
-import { openLocalOAuth } from '../open-local.js';
+import { openLocalOAuth, openLocalStorage } from '../open-local.js';
 import { compilePolicy, DEFAULT_PERSON_ROLE } from '../../policy/index.js';
-import { hashPassword, USER_NAME_PATTERN } from '../../users/index.js';
+import {
+  hashPassword,
+  issueSetupLink,
+  MIN_PASSWORD_LENGTH,
+  setupLinkUrl,
+  USER_NAME_PATTERN,
+} from '../../users/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { withAdminAudit } from '../local-audit.js';
 import { UsageError } from '../usage-error.js';
 import { printErr, printJsonLines, printOut, printTable, text } from '../print.js';
-
-const MIN_PASSWORD = 12;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -92,8 +96,8 @@ export function register(program: Command): void {
             : generated
               ? randomBytes(15).toString('base64url')
               : await readStdin();
-        if (federatedIssuer === null && password.length < MIN_PASSWORD)
-          throw new UsageError(`the password must be at least ${MIN_PASSWORD} characters`);
+        if (federatedIssuer === null && password.length < MIN_PASSWORD_LENGTH)
+          throw new UsageError(`the password must be at least ${MIN_PASSWORD_LENGTH} characters`);
         if (await db.users.find(name)) throw new UsageError(`a user named ${name} exists already`);
         const passwordHash = federatedIssuer === null ? await hashPassword(password) : null;
         const tenant = opts.tenant ?? name;
@@ -196,6 +200,58 @@ export function register(program: Command): void {
 
   withDataDir(
     users
+      .command('reset-link')
+      .description(
+        'Make a one-time link (15 minutes, works once) where a local person sets a new password; ' +
+          'any earlier link of theirs stops working.',
+      )
+      .argument('<name>', 'account name')
+      .option(
+        '--url <url>',
+        'the gateway’s address as people reach it (default: server.publicUrl, else host:port)',
+      ),
+  ).action(async (name: string, opts: { dataDir?: string; url?: string }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+    let base: URL;
+    try {
+      const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
+      base = new URL(
+        opts.url ??
+          config.server.publicUrl ??
+          `${config.server.tls ? 'https' : 'http'}://${host}:${config.server.port}`,
+      );
+    } catch {
+      throw new UsageError(`--url must be an absolute URL, got ${opts.url}`);
+    }
+    if (base.protocol !== 'https:' && base.protocol !== 'http:')
+      throw new UsageError('--url must be http(s)');
+    const db = await openLocalOAuth(dataDir);
+    try {
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      if (user.federatedIssuer)
+        throw new UsageError(`${name} signs in through the identity provider; there is no password to set`);
+      if (user.disabledAt) throw new UsageError(`${name} is disabled`);
+      const link = await withAdminAudit(dataDir, async (audit) => {
+        const made = await issueSetupLink(db.users, name, new Date());
+        await audit.record({
+          reason: 'setup-link-created',
+          tenant: user.tenant,
+          details: { user: name, expiresAt: made.expiresAt.toISOString() },
+        });
+        return made;
+      });
+      printOut(
+        text`One-time link for ${name} to set a password (works once, until ${link.expiresAt.toISOString()}):\n\n  ${setupLinkUrl(base, link.token)}\n\n`,
+      );
+    } finally {
+      await db.close();
+    }
+  });
+
+  withDataDir(
+    users
       .command('disable')
       .description(
         'Disable a user: no more logins, every grant withdrawn, their apps refused at the next call.',
@@ -214,6 +270,58 @@ export function register(program: Command): void {
       });
       printOut(text`Disabled ${name}; every app connected to the account is disconnected.\n`);
     } finally {
+      await db.close();
+    }
+  });
+
+  withDataDir(
+    users
+      .command('delete')
+      .description(
+        'Delete a person: their account, sign-in sessions and setup links, every grant, API key and ' +
+          'upstream connection. Their audit records stay until `audit erase --principal NAME`.',
+      )
+      .argument('<name>', 'account name')
+      .option('--yes', 'do it (without it, say what would be removed)'),
+  ).action(async (name: string, opts: { dataDir?: string; yes?: boolean }) => {
+    const dataDir = resolveDataDir(opts.dataDir);
+    const db = await openLocalOAuth(dataDir);
+    const storage = await openLocalStorage(dataDir);
+    try {
+      const user = await db.users.find(name);
+      if (!user) throw new UsageError(`no user named ${name}`);
+      const now = new Date();
+      const keys = (await storage.apiKeys.list()).filter(
+        (k) => k.owner === name && k.tenant === user.tenant && k.revokedAt === null,
+      );
+      const connections = await storage.connections.list({ subject: name, tenant: user.tenant });
+      const grants = await db.oauth.listGrants({ accountId: name }, now);
+      if (!opts.yes) {
+        printOut(
+          text`Would delete ${name} with ${grants.length} grant(s), ${keys.length} API key(s) and ` +
+            text`${connections.length} upstream connection(s). Run again with --yes.\n`,
+        );
+        return;
+      }
+      await withAdminAudit(dataDir, async (audit) => {
+        // Recorded first: if the record cannot be written, nothing is deleted.
+        await audit.record({
+          reason: 'user-deleted',
+          tenant: user.tenant,
+          details: { user: name, grants: grants.length, keys: keys.length, connections: connections.length },
+        });
+        for (const g of grants) await db.oauth.revokeByGrantId(g.id);
+        for (const k of keys) await storage.apiKeys.revoke(k.id, now);
+        await storage.connections.deleteOf(name, user.tenant);
+        await db.users.delete(name);
+      });
+      printOut(
+        text`Deleted ${name}: ${grants.length} grant(s) and ${keys.length} API key(s) revoked, ` +
+          text`${connections.length} upstream connection(s) removed (their tokens are not revoked at the upstream; ` +
+          text`Disconnect on the connections page does that). Erase their audit data with \`portcullis audit erase --principal ${name}\`.\n`,
+      );
+    } finally {
+      await storage.close();
       await db.close();
     }
   });

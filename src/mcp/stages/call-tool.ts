@@ -142,7 +142,10 @@ function relayOf(
 ):
   | {
       relay: CallRelay;
-      request: Pick<ToolCallRequest, 'notify' | 'requestInput' | 'progressToken' | 'logLevel'>;
+      request: Pick<
+        ToolCallRequest,
+        'notify' | 'requestInput' | 'progressToken' | 'logLevel' | 'clientCapabilities'
+      >;
     }
   | undefined {
   const meta = isObject(params?._meta) ? params._meta : {};
@@ -155,11 +158,20 @@ function relayOf(
   const answers = era === 'modern' && Object.keys(declaredCapabilities(params)).length > 0;
   if (progressToken === undefined && logLevel === undefined && !answers) return undefined;
   const relay = createCallRelay(ctx.env.redact);
+  // What the caller can answer: its request's own declaration (2026-07-28), or its session's from
+  // initialize (2025); without a session a 2025 caller cannot be asked anything.
+  const clientCapabilities =
+    era === 'modern'
+      ? declaredCapabilities(params)
+      : ctx.session
+        ? clientFeatures(ctx.session.clientCapabilities())
+        : {};
   return {
     relay,
     request: {
       notify: relay.notify,
       requestInput: relay.requestInput,
+      clientCapabilities,
       ...(progressToken !== undefined ? { progressToken } : {}),
       ...(logLevel ? { logLevel } : {}),
     },
@@ -176,7 +188,11 @@ function targetName(method: string, params: Record<string, unknown>): string | u
 /** The client features a 2026-07-28 request declares it can serve (elicitation, sampling, roots). */
 function declaredCapabilities(params: Record<string, unknown> | undefined): Record<string, unknown> {
   const meta = isObject(params?._meta) ? params._meta : {};
-  const caps = meta[CLIENT_CAPABILITIES_META_KEY];
+  return clientFeatures(meta[CLIENT_CAPABILITIES_META_KEY]);
+}
+
+/** The client features among declared capabilities (elicitation, sampling, roots). */
+function clientFeatures(caps: unknown): Record<string, unknown> {
   if (!isObject(caps)) return {};
   return Object.fromEntries(
     (['elicitation', 'sampling', 'roots'] as const).filter((k) => isObject(caps[k])).map((k) => [k, caps[k]]),

@@ -1,4 +1,5 @@
-import { ToolInputError } from '../../tools/index.js';
+import { MissingCapabilityError, ToolInputError } from '../../tools/index.js';
+import { JSON_RPC } from '../protocol.js';
 import { errorResult, given, internalError, resultEnding, type CallStage } from '../context.js';
 import { finish } from './finish.js';
 import { recordTaint } from './record-taint.js';
@@ -23,8 +24,10 @@ export const execute: CallStage = async (ctx, next) => {
       signal: req.signal,
       ...(req.notify ? { notify: req.notify } : {}),
       ...(req.requestInput ? { requestInput: req.requestInput } : {}),
+      ...(req.clientCapabilities ? { clientCapabilities: req.clientCapabilities } : {}),
       ...(req.progressToken !== undefined ? { progressToken: req.progressToken } : {}),
       ...(req.logLevel ? { logLevel: req.logLevel } : {}),
+      onUpstreamIdentity: (identity) => (ctx.upstreamIdentity = identity),
     });
   } catch (err) {
     if (err instanceof ToolInputError) {
@@ -32,6 +35,20 @@ export const execute: CallStage = async (ctx, next) => {
       await recordTaint(ctx);
       const secured = deps.output.secure(tool, errorResult(err.message)).result;
       return finish(ctx, resultEnding(ctx, secured, 'failed', 'tool-error'));
+    }
+    if (err instanceof MissingCapabilityError) {
+      ctx.reasons.push('tool-input-error');
+      return finish(ctx, {
+        decision: ctx.auditDecision,
+        outcome: 'failed',
+        errorCode: 'missing-capability',
+        answer: {
+          kind: 'rpc-error',
+          code: JSON_RPC.missingCapability,
+          message: err.message,
+          data: { requiredCapabilities: err.requiredCapabilities },
+        },
+      });
     }
     if (req.signal.aborted) {
       deps.logger.info(

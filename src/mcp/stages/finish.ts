@@ -31,6 +31,10 @@ export function callEntry(
     event: CALL_EVENT[ctx.method],
     ...(ctx.name !== undefined ? { tool: ctx.name.toWellFormed() } : {}),
     ...(ctx.tool?.upstream ? { upstream: ctx.tool.upstream } : {}),
+    ...(ctx.upstreamIdentity ? { connectionId: ctx.upstreamIdentity.connectionId } : {}),
+    ...(ctx.upstreamIdentity?.upstreamSubject
+      ? { upstreamSubject: ctx.upstreamIdentity.upstreamSubject }
+      : {}),
     ...(ctx.tool ? { scope: ctx.tool.scope } : {}),
     ...(ctx.described ? { args: ctx.described } : {}),
     reasons: [...ctx.reasons],

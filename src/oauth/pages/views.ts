@@ -161,6 +161,7 @@ export function connectedAppsView(opts: {
 
 export function accountNav(csrf: string): SafeHtml {
   return html`<a href="/account">Connected apps</a>
+    <a href="/account/connections">Your accounts</a>
     <form method="post" action="/account/logout">
       <input type="hidden" name="csrf" value="${csrf}" /><button class="secondary" type="submit">
         Sign out

@@ -212,6 +212,82 @@ for (const [name, open] of backends) {
       assert.equal(await users.findSession('h2', at(50)), undefined);
       await db.close();
     });
+
+    it('setup links work once, until they expire, and a new link replaces the old one', async () => {
+      const db = await open();
+      const { users } = db;
+      await users.insert({
+        name: 'admin',
+        tenant: 'admin',
+        passwordHash: null,
+        federatedIssuer: null,
+        federatedSubject: null,
+        role: 'admin',
+        createdAt: at(1),
+        disabledAt: null,
+        lastLoginAt: null,
+      });
+      await users.createSetupLink({
+        tokenHash: 'l1',
+        userName: 'admin',
+        createdAt: at(1),
+        expiresAt: at(10),
+      });
+      assert.equal((await users.findSetupLink('l1', at(5)))?.userName, 'admin');
+      assert.equal(await users.findSetupLink('l1', at(10)), undefined, 'expired');
+      assert.equal(await users.useSetupLink('l1', at(10)), undefined, 'expired links cannot be used');
+      await users.createSetupLink({
+        tokenHash: 'l2',
+        userName: 'admin',
+        createdAt: at(2),
+        expiresAt: at(20),
+      });
+      assert.equal(await users.findSetupLink('l1', at(5)), undefined, 'the new link replaced the old');
+      const uses = await Promise.all([users.useSetupLink('l2', at(5)), users.useSetupLink('l2', at(5))]);
+      assert.deepEqual(uses.filter(Boolean), ['admin'], 'exactly one use wins');
+      assert.equal(await users.findSetupLink('l2', at(6)), undefined);
+      assert.equal(await users.setPassword('admin', 'scrypt$y'), true);
+      assert.equal((await users.find('admin'))?.passwordHash, 'scrypt$y');
+      assert.equal(await users.setPassword('nobody', 'scrypt$y'), false);
+      await db.close();
+    });
+
+    it('deleting a user removes them with their sessions and setup links, and nobody else', async () => {
+      const db = await open();
+      const { users } = db;
+      const person = (name: string) => ({
+        name,
+        tenant: name,
+        passwordHash: null,
+        federatedIssuer: null,
+        federatedSubject: null,
+        role: 'member',
+        createdAt: at(1),
+        disabledAt: null,
+        lastLoginAt: null,
+      });
+      await users.insert(person('dora'));
+      await users.insert(person('eve'));
+      for (const [hash, name] of [
+        ['sd', 'dora'],
+        ['se', 'eve'],
+      ] as const)
+        await users.createSession({ idHash: hash, userName: name, createdAt: at(1), expiresAt: at(100) });
+      await users.createSetupLink({
+        tokenHash: 'ld',
+        userName: 'dora',
+        createdAt: at(1),
+        expiresAt: at(100),
+      });
+      assert.equal(await users.delete('dora'), true);
+      assert.equal(await users.find('dora'), undefined);
+      assert.equal(await users.findSession('sd', at(2)), undefined);
+      assert.equal(await users.findSetupLink('ld', at(2)), undefined);
+      assert.equal(await users.delete('dora'), false);
+      assert.equal((await users.find('eve'))?.name, 'eve');
+      assert.equal((await users.findSession('se', at(2)))?.userName, 'eve');
+      await db.close();
+    });
   });
 }
 

@@ -8,6 +8,7 @@ import type {
   Storage,
 } from '../contracts.js';
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
+import { openMemoryConnections } from './memory-connections.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
 
@@ -117,6 +118,11 @@ export function openMemoryStorage(): Storage {
         approvals.set(a.id, a);
       },
       getApproval: async (id) => approvals.get(id),
+      listApprovals: async ({ pending, now, limit }) =>
+        [...approvals.values()]
+          .filter((a) => !pending || (a.status === 'pending' && a.expiresAt > now))
+          .sort((a, b) => +b.createdAt - +a.createdAt || b.id.localeCompare(a.id))
+          .slice(0, limit),
       findApproval: async (binding, tool, argsHash) =>
         [...approvals.values()]
           .filter((a) => a.binding === binding && a.tool === tool && a.argsHash === argsHash)
@@ -157,6 +163,7 @@ export function openMemoryStorage(): Storage {
         }
       },
     },
+    connections: openMemoryConnections(),
     ping: async () => {},
     close: async () => {},
   };

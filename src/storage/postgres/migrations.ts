@@ -80,6 +80,36 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX tool_effects_by_age ON tool_effects (at);
   `,
+  `
+  -- People's own upstream credentials (issue 13). \`sealed\` is AES-256-GCM under the vault's
+  -- data key, bound to tenant + subject + upstream + id; never plaintext.
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    upstream TEXT NOT NULL,
+    mode TEXT NOT NULL CHECK (mode IN ('person-oauth', 'person-secret', 'token-exchange')),
+    state TEXT NOT NULL CHECK (state IN ('connected', 'expired', 'broken')),
+    upstream_subject TEXT,
+    scopes JSONB NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    expires_at BIGINT,
+    broken_reason TEXT,
+    sealed TEXT NOT NULL
+  );
+  CREATE UNIQUE INDEX connections_by_person ON connections (tenant, subject, upstream);
+  CREATE INDEX connections_by_upstream ON connections (upstream);
+  CREATE INDEX connections_by_subject ON connections (subject);
+  -- The vault's data key, wrapped under each key-encryption key that may open it.
+  CREATE TABLE vault_data_keys (
+    data_key_id TEXT NOT NULL,
+    kek_id TEXT NOT NULL,
+    wrapped TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (data_key_id, kek_id)
+  );
+  `,
 ];
 
 export const CORE_PG_SCHEMA: PgSchema = { component: 'core', migrations: MIGRATIONS };

@@ -16,6 +16,7 @@ import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contrac
 import { PortcullisError } from '../../errors/index.js';
 import { CORE_PG_SCHEMA } from './migrations.js';
 import { migratePgComponents } from './migrate-with.js';
+import { createPostgresConnections } from './postgres-connections.js';
 import { inTransaction, openPgPools, type PgPools, type PgStorageConfig } from './open-pools.js';
 
 type Row = Record<string, unknown>;
@@ -251,6 +252,18 @@ export function createPostgresStorage(pools: PgPools): Storage {
     },
     getApproval: async (id) =>
       (await rows(read, 'SELECT * FROM approvals WHERE id = $1', [id])).map(toApproval)[0],
+    listApprovals: async ({ pending, now, limit }) =>
+      (pending
+        ? await rows(
+            read,
+            `SELECT * FROM approvals WHERE status = 'pending' AND expires_at > $1
+              ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2`,
+            [ms(now), limit],
+          )
+        : await rows(read, 'SELECT * FROM approvals ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $1', [
+            limit,
+          ])
+      ).map(toApproval),
     findApproval: async (binding, tool, argsHash) =>
       (
         await rows(
@@ -306,6 +319,7 @@ export function createPostgresStorage(pools: PgPools): Storage {
     quarantine: guard(quarantine),
     confirmations: guard(confirmations),
     taint: guard(taint),
+    connections: guard(createPostgresConnections(write, read)),
     ping: async () => {
       await guard({ ping: async () => void (await write.query('SELECT 1')) }).ping();
     },

@@ -100,6 +100,35 @@ const MIGRATIONS: readonly string[] = [
   ) STRICT, WITHOUT ROWID;
   CREATE INDEX tool_effects_by_age ON tool_effects (at);
   `,
+  `
+  -- People's own upstream credentials (issue 13). \`sealed\` is AES-256-GCM under the vault's
+  -- data key, bound to tenant + subject + upstream + id; never plaintext.
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    upstream TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    state TEXT NOT NULL,
+    upstream_subject TEXT,
+    scopes TEXT NOT NULL,              -- JSON array of strings
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER,
+    expires_at INTEGER,
+    broken_reason TEXT,
+    sealed TEXT NOT NULL
+  ) STRICT;
+  CREATE UNIQUE INDEX connections_by_person ON connections (tenant, subject, upstream);
+  CREATE INDEX connections_by_upstream ON connections (upstream);
+  -- The vault's data key, wrapped under each key-encryption key that may open it.
+  CREATE TABLE vault_data_keys (
+    data_key_id TEXT NOT NULL,
+    kek_id TEXT NOT NULL,
+    wrapped TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (data_key_id, kek_id)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 export const CORE_SCHEMA: SqliteSchema = {

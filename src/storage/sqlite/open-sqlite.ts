@@ -20,6 +20,7 @@ import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contrac
 import { migrate } from '../../migrate/index.js';
 import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase, openSqliteReadConnection } from './open-database.js';
+import { createSqliteConnections } from './sqlite-connections.js';
 
 interface ApiKeyRow {
   id: string;
@@ -218,6 +219,12 @@ export function openSqliteStorage(file: string): Storage {
        VALUES (@id, @binding, @subject, @tenant, @client_id, @tool, @upstream, @args_hash, @args, @created_at, @expires_at, @status, @decided_at)`,
     ),
     get: rdb.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
+    listPending: rdb.prepare<[number, number], ApprovalRow>(
+      "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?",
+    ),
+    listAll: rdb.prepare<[number], ApprovalRow>(
+      'SELECT * FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?',
+    ),
     find: rdb.prepare<[string, string, string], ApprovalRow>(
       `SELECT * FROM approvals WHERE binding = ? AND tool = ? AND args_hash = ? AND status != 'used'
         ORDER BY created_at DESC, id DESC LIMIT 1`,
@@ -255,6 +262,8 @@ export function openSqliteStorage(file: string): Storage {
       const r = c.get.get(id);
       return r && rowToApproval(r);
     },
+    listApprovals: async ({ pending, now, limit }) =>
+      (pending ? c.listPending.all(now.getTime(), limit) : c.listAll.all(limit)).map(rowToApproval),
     findApproval: async (binding, tool, argsHash) => {
       const r = c.find.get(binding, tool, argsHash);
       return r && rowToApproval(r);
@@ -377,6 +386,7 @@ export function openSqliteStorage(file: string): Storage {
     quarantine,
     confirmations,
     taint,
+    connections: createSqliteConnections(db),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },

@@ -1,0 +1,155 @@
+import path from 'node:path';
+import {
+  decidePins,
+  diffDefinitions,
+  LOCKFILE_NAME,
+  OBSERVED_FILE_NAME,
+  pinReport,
+  readLockfile,
+  readObserved,
+  type PinRow,
+} from '../../pins/index.js';
+import { html, type SafeHtml } from '../../ui/index.js';
+import { highlightFindings } from '../highlight.js';
+import {
+  badge,
+  consolePage,
+  Forms,
+  notice,
+  recordAction,
+  type ConsoleContext,
+  type ConsoleDeps,
+} from '../kit.js';
+
+/** Every pinned item of the data directory (the same report as `portcullis pins list`). */
+export function pinRows(deps: ConsoleDeps): PinRow[] {
+  return pinReport(
+    readLockfile(path.join(deps.dataDir, LOCKFILE_NAME)),
+    readObserved(path.join(deps.dataDir, OBSERVED_FILE_NAME)),
+  );
+}
+
+/** A line break inside a <pre> (a template's own line breaks are the source's layout). */
+const NL = '\n';
+
+/** The approved and the new definition side by side; the new one with the detector's findings marked. */
+function sideBySide(deps: ConsoleDeps, row: PinRow): SafeHtml {
+  const lock = readLockfile(path.join(deps.dataDir, LOCKFILE_NAME));
+  const observed = readObserved(path.join(deps.dataDir, OBSERVED_FILE_NAME));
+  const before = lock.upstreams[row.upstream]?.approved[row.key]?.definition;
+  const after = observed.upstreams[row.upstream]?.items[row.key]?.definition;
+  const lines = diffDefinitions(before, after);
+  const left = lines.filter((l) => !l.startsWith('+ '));
+  const right = lines.filter((l) => !l.startsWith('- '));
+  const line = (l: string, side: 'old' | 'new') => {
+    const text = l.slice(2);
+    if (l.startsWith('- ')) return html`<del>${text}</del>${NL}`;
+    if (l.startsWith('+ '))
+      return html`<ins>${side === 'new' ? highlightFindings(text, 'tool-description') : text}</ins>${NL}`;
+    return html`${text}${NL}`;
+  };
+  return html`<div class="diff">
+    <div>
+      <h3>Approved</h3>
+      <pre class="block">
+${before === undefined ? html`<em>nothing approved yet</em>` : left.map((l) => line(l, 'old'))}</pre>
+    </div>
+    <div>
+      <h3>Listed now</h3>
+      <pre class="block">${right.map((l) => line(l, 'new'))}</pre>
+    </div>
+  </div>`;
+}
+
+/** New and changed definitions, diffed side by side with findings marked; approve or reject each. */
+export async function pinsPage(
+  c: ConsoleContext,
+  deps: ConsoleDeps,
+  message?: SafeHtml,
+  status?: number,
+): Promise<Response> {
+  const forms = new Forms(deps, c);
+  const rows = pinRows(deps);
+  const open = rows.filter((r) => r.state !== 'approved' && r.state !== 'removed');
+  return consolePage(c, forms, {
+    title: 'Pins',
+    tab: '/admin/pins',
+    ...(status ? { status } : {}),
+    body: html`<h1>Pinned definitions</h1>
+      <p class="lead">
+        A new or changed tool, prompt or template of an upstream is blocked until someone approves it here or
+        with <code>portcullis pins approve</code>.
+      </p>
+      ${message ?? ''}
+      ${open.length === 0 ? html`<p class="empty">Nothing to review: every definition listed is approved.</p>` : ''}
+      ${open.map((r) => {
+        const action = `/admin/pins/${encodeURIComponent(r.upstream)}/${encodeURIComponent(r.key)}`;
+        const rules = [...new Set((r.scan?.findings ?? []).map((f) => f.rule))];
+        return html`<section class="tile">
+          <div class="bar">
+            <strong class="grow"><code>${r.upstream}</code> · <code>${r.key}</code></strong>
+            ${badge(r.state)} ${r.scan ? badge(r.scan.verdict) : ''}
+          </div>
+          ${rules.length ? html`<div class="notice error" role="alert">The scan found: ${rules.join(', ')}${r.scan ? ` (${r.scan.verdict})` : ''}.</div>` : ''}
+          ${sideBySide(deps, r)}
+          <form class="inline" method="post" action="${action}">
+            ${forms.field(action)}
+            <button class="primary small" type="submit" name="decision" value="approve">Approve</button>
+            <button class="danger small" type="submit" name="decision" value="reject">Reject</button>
+          </form>
+        </section>`;
+      })}
+      <h2>All definitions</h2>
+      ${
+        rows.length === 0
+          ? html`<p class="fine">No upstream definitions observed or approved yet.</p>`
+          : html`<table class="grid">
+              <thead>
+                <tr>
+                  <th>Upstream</th>
+                  <th>Item</th>
+                  <th>State</th>
+                  <th>Approved</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${rows.map(
+                  (r) =>
+                    html`<tr>
+                      <td><code>${r.upstream}</code></td>
+                      <td><code>${r.key}</code></td>
+                      <td>${badge(r.state)}</td>
+                      <td class="mono">${r.approvedAt ?? '—'}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+      }`,
+  });
+}
+
+export async function decidePin(c: ConsoleContext, deps: ConsoleDeps): Promise<Response> {
+  const decision = c.get('consoleForm').decision;
+  const upstream = c.req.param('upstream') ?? '';
+  const key = c.req.param('key') ?? '';
+  if (decision !== 'approve' && decision !== 'reject') {
+    return pinsPage(c, deps, notice('error', 'Choose approve or reject.'), 400);
+  }
+  const row = pinRows(deps).find((r) => r.upstream === upstream && r.key === key && r.state !== 'removed');
+  if (!row) return pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  await recordAction(deps, c, {
+    reason: decision === 'approve' ? 'pin-approved' : 'pin-rejected',
+    upstream,
+    details: { items: [key] },
+  });
+  const result = decidePins(deps.dataDir, decision, upstream, key, deps.now());
+  if (!result.ok) return pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  return pinsPage(
+    c,
+    deps,
+    notice(
+      'ok',
+      `${decision === 'approve' ? 'Approved' : 'Rejected'} ${upstream} ${key}; the gateway applies it within a second.`,
+    ),
+  );
+}
