@@ -268,6 +268,45 @@ for (const [name, open] of backends) {
       });
     });
 
+    test('the connection a call used round-trips, and goes with the person on erasure', async () => {
+      await withStore(async (store) => {
+        const records = chainFrom(
+          [1, 2, 3].map((i) =>
+            sampleEntry(i, {
+              connectionId: `conn_${i}`,
+              upstreamSubject: `user${i}@upstream`,
+              upstream: 'crm',
+            }),
+          ),
+        );
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
+        assert.deepEqual(await store.readFrom(1, 10), records);
+        assert.deepEqual(
+          (await store.query({ upstream: 'crm', limit: 10 })).map((r) => r.connectionId),
+          ['conn_1', 'conn_2', 'conn_3'],
+        );
+        const event = sealRecord(sampleEntry(4, { principal: 'cli:root' }), {
+          seq: 4,
+          prevHash: records[2]!.hash,
+          time: records[2]!.time,
+          salt: 'b2'.repeat(32),
+        });
+        assert.deepEqual(
+          await store.erasePrincipal('alice', () => ({
+            records: [event],
+            head: headOf([event]),
+            checkpoints: [],
+          })),
+          [2],
+        );
+        const [bob1, alice, bob3] = await store.readFrom(1, 3);
+        assert.equal(alice!.connectionId, undefined);
+        assert.equal(alice!.upstreamSubject, undefined);
+        assert.equal(alice!.hash, records[1]!.hash, 'the chain still holds');
+        assert.deepEqual([bob1!.connectionId, bob3!.upstreamSubject], ['conn_1', 'user3@upstream']);
+      });
+    });
+
     test('an erasure whose event cannot be appended erases nothing', async () => {
       await withStore(async (store) => {
         const records = chainOf(6);

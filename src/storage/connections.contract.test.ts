@@ -4,12 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ConnectionRecord, Storage } from './index.js';
-import { openMemoryStorage, openSqliteStorage } from './index.js';
+import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from './index.js';
+import { createPgTestSchema, type PgTestSchema } from './postgres/test-support.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const schemas: PgTestSchema[] = [];
+after(async () => {
+  dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  for (const s of schemas) await s.drop();
+});
 
-const backends: [string, () => Storage][] = [
+const backends: [string, () => Storage | Promise<Storage>][] = [
   ['memory', () => openMemoryStorage()],
   [
     'sqlite',
@@ -17,6 +22,14 @@ const backends: [string, () => Storage][] = [
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-conn-'));
       dirs.push(dir);
       return openSqliteStorage(path.join(dir, 'test.db'));
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      schemas.push(t);
+      return openPostgresStorage(t.config);
     },
   ],
 ];
@@ -41,7 +54,7 @@ const conn = (id: string, over: Partial<ConnectionRecord> = {}): ConnectionRecor
 for (const [name, open] of backends) {
   describe(`connection store contract (${name})`, () => {
     it('keeps one connection per person and upstream; a new one replaces the old and returns it', async () => {
-      const s = open();
+      const s = await open();
       assert.equal(await s.connections.put(conn('c1')), undefined);
       await s.connections.put(conn('c2', { upstream: 'github', mode: 'person-oauth', scopes: ['repo'] }));
       await s.connections.put(conn('c3', { subject: 'bob' }));
@@ -59,7 +72,7 @@ for (const [name, open] of backends) {
     });
 
     it('lists by person and upstream, oldest first, and round-trips every field', async () => {
-      const s = open();
+      const s = await open();
       const full = conn('c1', {
         mode: 'person-oauth',
         state: 'broken',
@@ -90,7 +103,7 @@ for (const [name, open] of backends) {
     });
 
     it('updates fields, and swaps the sealed value only while it is the expected one', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.put(conn('c1'));
       assert.equal(await s.connections.update('c1', { state: 'expired', lastUsedAt: new Date(7_000) }), true);
       assert.equal(await s.connections.update('nope', { state: 'expired' }), false);
@@ -110,8 +123,33 @@ for (const [name, open] of backends) {
       await s.close();
     });
 
+    it('of two refreshes at once from the same sealed value, exactly one wins', async () => {
+      const s = await open();
+      await s.connections.put(conn('c1'));
+      const wins = await Promise.all(
+        ['v1.dk.a', 'v1.dk.b'].map((sealed) => s.connections.swapSealed('c1', 'v1.dk.c1', { sealed })),
+      );
+      assert.deepEqual(wins.filter(Boolean), [true]);
+      assert.ok(['v1.dk.a', 'v1.dk.b'].includes((await s.connections.get('c1'))!.sealed));
+      await s.close();
+    });
+
+    it('two reconnections at once each replace one record: none is lost, one remains', async () => {
+      const s = await open();
+      await s.connections.put(conn('c1'));
+      const replaced = await Promise.all([s.connections.put(conn('c2')), s.connections.put(conn('c3'))]);
+      const remaining = (await s.connections.list({})).map((r) => r.id);
+      assert.equal(remaining.length, 1);
+      assert.deepEqual(
+        [...replaced.map((r) => r?.id), remaining[0]].sort(),
+        ['c1', 'c2', 'c3'],
+        'every record but the last is handed back for revocation exactly once',
+      );
+      await s.close();
+    });
+
     it('deletes one connection, and every connection of a person (erasure)', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.put(conn('c1'));
       await s.connections.put(conn('c2', { upstream: 'github' }));
       await s.connections.put(conn('c3', { subject: 'bob' }));
@@ -132,7 +170,7 @@ for (const [name, open] of backends) {
     });
 
     it('keeps data-key wraps per KEK, ignores a duplicate, and retires the others', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.addDataKey({
         dataKeyId: 'dk1',
         kekId: 'a',
