@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
 import pg from 'pg';
 import { openPostgresOAuthDatabase } from '../../src/oauth/index.js';
+import { openPostgresStorage } from '../../src/storage/index.js';
 import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
 import { runCli } from '../helpers/cli.js';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
@@ -113,5 +114,66 @@ describe('the gateway on PostgreSQL', () => {
     assert.equal(storage.write.superuser, false);
     assert.equal(storage.read.canWrite, false, 'the read role has SELECT only');
     assert.equal(storage.read.readOnlyTransactions, true);
+  });
+
+  it('deletes a person with their key, upstream connection and setup link, and nobody else', async () => {
+    const cli = (...args: string[]) => runCli([...args, '--data-dir', t.dataDir]);
+    for (const name of ['dora', 'eve']) assert.equal((await cli('users', 'add', name)).code, 0);
+    const dora = await t.key({ owner: 'dora', tenant: 'dora' });
+    const eve = await t.key({ owner: 'eve', tenant: 'eve' });
+    const storage = await openPostgresStorage(db.config);
+    const oauth = await openPostgresOAuthDatabase(db.config);
+    try {
+      for (const subject of ['dora', 'eve']) {
+        await storage.connections.put({
+          id: `conn_${subject.padEnd(16, 'x')}`,
+          tenant: subject,
+          subject,
+          upstream: 'crm',
+          mode: 'person-secret',
+          state: 'connected',
+          upstreamSubject: null,
+          scopes: [],
+          createdAt: new Date(),
+          lastUsedAt: null,
+          expiresAt: null,
+          brokenReason: null,
+          sealed: 'v1.not-a-real-sealed-value',
+        });
+        await oauth.users.createSetupLink({
+          tokenHash: `link-${subject}`,
+          userName: subject,
+          createdAt: new Date(),
+          expiresAt: new Date(Date.now() + 600_000),
+        });
+      }
+
+      const done = await cli('users', 'delete', 'dora', '--yes');
+      assert.equal(done.code, 0, done.stderr);
+      assert.match(done.stdout, /Deleted dora/);
+      assert.equal(
+        (await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: dora.key })).status,
+        401,
+      );
+      assert.equal(
+        (await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { key: eve.key })).status,
+        200,
+      );
+      assert.equal(await oauth.users.find('dora'), undefined);
+      assert.equal(await oauth.users.findSetupLink('link-dora', new Date()), undefined);
+      assert.equal((await oauth.users.findSetupLink('link-eve', new Date()))?.userName, 'eve');
+      assert.deepEqual(
+        (await storage.connections.list({})).map((c) => c.subject),
+        ['eve'],
+      );
+      const audit = await cli('audit', 'query', '--json', '--reason', 'user-deleted');
+      assert.equal(audit.code, 0, audit.stderr);
+      assert.match(audit.stdout, /user-deleted/);
+      const verify = await cli('audit', 'verify');
+      assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    } finally {
+      await storage.close();
+      await oauth.close();
+    }
   });
 });
