@@ -103,7 +103,7 @@ export function createSqliteUserStore(db: Database.Database, read: Database.Data
     insertLink: db.prepare<[string, string, number, number]>(
       'INSERT INTO setup_links (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
-    findLink: db.prepare<
+    findLink: read.prepare<
       [string, number],
       { token_hash: string; user_name: string; created_at: number; expires_at: number }
     >('SELECT * FROM setup_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?'),

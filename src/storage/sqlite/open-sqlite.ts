@@ -386,7 +386,7 @@ export function openSqliteStorage(file: string): Storage {
     quarantine,
     confirmations,
     taint,
-    connections: createSqliteConnections(db),
+    connections: createSqliteConnections(db, rdb),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
