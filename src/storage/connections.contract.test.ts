@@ -172,6 +172,24 @@ for (const [name, open] of backends) {
       await s.close();
     });
 
+    it('of two first data keys at once, exactly one is added', async () => {
+      const s = await open();
+      await Promise.all([1, 2, 3, 4].map(() => s.connections.update('-', {})));
+      const added = await Promise.all(
+        ['dk1', 'dk2', 'dk3'].map((dataKeyId) =>
+          s.connections.addFirstDataKey({
+            dataKeyId,
+            kekId: 'a',
+            wrapped: `w-${dataKeyId}`,
+            createdAt: new Date(1),
+          }),
+        ),
+      );
+      assert.deepEqual(added.filter(Boolean), [true]);
+      assert.equal((await s.connections.dataKeys()).length, 1);
+      await s.close();
+    });
+
     it('keeps data-key wraps per KEK, ignores a duplicate, and retires the others', async () => {
       const s = await open();
       await s.connections.addDataKey({
@@ -198,6 +216,16 @@ for (const [name, open] of backends) {
           ['a', 'w-a'],
           ['b', 'w-b'],
         ],
+      );
+      assert.equal(
+        await s.connections.addFirstDataKey({
+          dataKeyId: 'dk2',
+          kekId: 'c',
+          wrapped: 'w-c',
+          createdAt: new Date(4),
+        }),
+        false,
+        'a first data key only into an empty vault',
       );
       assert.equal(await s.connections.retireDataKeys('b'), 1);
       assert.deepEqual(

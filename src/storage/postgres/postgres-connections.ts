@@ -161,6 +161,20 @@ export function createPostgresConnections(write: pg.Pool, read: pg.Pool): Connec
         [k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime()],
       );
     },
+    // NOT EXISTS alone would let two READ COMMITTED inserts both see an empty table: the lock
+    // (per schema) makes the second wait and then see the first one's key.
+    addFirstDataKey: (k) =>
+      inTransaction(write, async (client) => {
+        await client.query(
+          "SELECT pg_advisory_xact_lock(hashtext('portcullis.vault'), hashtext(current_schema()))",
+        );
+        const added = await client.query(
+          `INSERT INTO vault_data_keys (data_key_id, kek_id, wrapped, created_at)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM vault_data_keys)`,
+          [k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime()],
+        );
+        return (added.rowCount ?? 0) > 0;
+      }),
     retireDataKeys: async (kekId) =>
       (await write.query('DELETE FROM vault_data_keys WHERE kek_id <> $1', [kekId])).rowCount ?? 0,
   };

@@ -5,6 +5,7 @@ import type {
   ConnectionRecord,
   ConnectionState,
   ConnectionStore,
+  WrappedDataKey,
 } from '../contracts.js';
 
 interface ConnectionRow {
@@ -94,6 +95,7 @@ export function createSqliteConnections(
     addKey: db.prepare<[string, string, string, number]>(
       'INSERT INTO vault_data_keys (data_key_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
+    anyKey: db.prepare<[], { one: number }>('SELECT 1 AS one FROM vault_data_keys LIMIT 1'),
     retire: db.prepare<[string]>('DELETE FROM vault_data_keys WHERE kek_id != ?'),
   };
   const put = db.transaction((r: ConnectionRecord) => {
@@ -115,6 +117,12 @@ export function createSqliteConnections(
       sealed: r.sealed,
     });
     return old && rowToConnection(old);
+  });
+  /** Under BEGIN IMMEDIATE: a second process waits, then sees the first one's key. */
+  const addFirst = db.transaction((k: WrappedDataKey): boolean => {
+    if (s.anyKey.get()) return false;
+    s.addKey.run(k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime());
+    return true;
   });
   const update = (id: string, patch: ConnectionPatch, expected?: string): boolean => {
     const values = patchValues(patch);
@@ -168,6 +176,7 @@ export function createSqliteConnections(
     addDataKey: async (k) => {
       s.addKey.run(k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime());
     },
+    addFirstDataKey: async (k) => addFirst.immediate(k),
     retireDataKeys: async (kekId) => s.retire.run(kekId).changes,
   };
 }
