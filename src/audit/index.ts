@@ -28,6 +28,8 @@ export {
   type ChainState,
 } from './store.js';
 export { openSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
+export { createPostgresAuditStore, openPostgresAuditStore, AUDIT_PG_SCHEMA } from './postgres-store.js';
+export { openAuditStore } from './open-audit-store.js';
 export { createMemoryAuditStore } from './memory-store.js';
 export { createAuditLog, type AuditLog, type AuditLogOptions, type ErasureActor } from './audit-log.js';
 export { exportJsonl } from './export-jsonl.js';

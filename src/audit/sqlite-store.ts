@@ -86,7 +86,7 @@ export const AUDIT_MIGRATIONS: readonly string[] = [
    ALTER TABLE audit_records ADD COLUMN upstream_subject TEXT;`,
 ];
 
-interface RecordRow {
+export interface RecordRow {
   seq: number;
   time: string;
   prev_hash: string;
@@ -151,10 +151,14 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     migrate(db, { component: 'audit', migrations: AUDIT_MIGRATIONS, legacy: 'version-rows' });
   } catch (err) {
     db.close();
-    throw new AuditError('storage-failure', 'cannot migrate the audit database', {
-      detail: `${options.file}: ${String(err)}`,
-      cause: err,
-    });
+    const newer = /newer than this Portcullis/.test(String(err));
+    throw new AuditError(
+      'storage-failure',
+      newer
+        ? 'the audit database has a schema newer than this Portcullis; upgrade Portcullis'
+        : 'cannot migrate the audit database',
+      { detail: `${options.file}: ${String(err)}`, cause: err },
+    );
   }
 
   const insertRecord =
@@ -333,7 +337,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   };
 }
 
-function toRow(r: AuditRecord): RecordRow {
+export function toRow(r: AuditRecord): RecordRow {
   return {
     seq: r.seq,
     time: r.time,
@@ -368,7 +372,7 @@ function toRow(r: AuditRecord): RecordRow {
 }
 
 /** Rows back to records; a NULL column is an absent field, as it was before storage. */
-function fromRow(row: RecordRow): AuditRecord {
+export function fromRow(row: RecordRow): AuditRecord {
   const record: Record<string, unknown> = {
     seq: row.seq,
     time: row.time,

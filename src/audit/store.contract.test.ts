@@ -7,7 +7,9 @@ import { GENESIS_HASH, sealRecord } from './chain.js';
 import { signSeal } from './checkpoint.js';
 import { createMemoryAuditStore } from './memory-store.js';
 import type { AuditEntry, AuditRecord } from './record.js';
+import { openPostgresAuditStore } from './postgres-store.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
+import { createPgTestSchema } from '../storage/postgres/test-support.js';
 import { iterateRecords, type AuditBatch, type AuditStore, type ChainState } from './store.js';
 import { makeTestKeys, sampleEntry } from './test-support.js';
 
@@ -45,7 +47,8 @@ function headOf(records: AuditRecord[]) {
 /** A builder that ignores the state: the batch is fixed in advance. */
 const fixed = (batch: AuditBatch) => () => batch;
 
-const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]> = [
+type Opened = { store: AuditStore; cleanup: () => void | Promise<void> };
+const backends: Array<[string, () => Opened | Promise<Opened>]> = [
   ['memory', () => ({ store: createMemoryAuditStore(), cleanup: () => undefined })],
   [
     'sqlite',
@@ -57,17 +60,24 @@ const backends: Array<[string, () => { store: AuditStore; cleanup: () => void }]
       };
     },
   ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      return { store: await openPostgresAuditStore(t.config), cleanup: () => t.drop() };
+    },
+  ],
 ];
 
 for (const [name, open] of backends) {
   describe(`audit store contract (${name})`, () => {
     async function withStore(fn: (store: AuditStore) => Promise<void>) {
-      const { store, cleanup } = open();
+      const { store, cleanup } = await open();
       try {
         await fn(store);
       } finally {
         await store.close();
-        cleanup();
+        await cleanup();
       }
     }
 
@@ -255,6 +265,45 @@ for (const [name, open] of backends) {
         assert.deepEqual(await store.query({ principal: 'alice', limit: 10 }), []);
         assert.equal((await store.query({ principal: 'bob', limit: 10 })).length, 3);
         assert.deepEqual(await store.erasePrincipal('alice', () => assert.fail('nothing left to erase')), []);
+      });
+    });
+
+    test('the connection a call used round-trips, and goes with the person on erasure', async () => {
+      await withStore(async (store) => {
+        const records = chainFrom(
+          [1, 2, 3].map((i) =>
+            sampleEntry(i, {
+              connectionId: `conn_${i}`,
+              upstreamSubject: `user${i}@upstream`,
+              upstream: 'crm',
+            }),
+          ),
+        );
+        await store.appendBatch(fixed({ records, head: headOf(records), checkpoints: [] }));
+        assert.deepEqual(await store.readFrom(1, 10), records);
+        assert.deepEqual(
+          (await store.query({ upstream: 'crm', limit: 10 })).map((r) => r.connectionId),
+          ['conn_1', 'conn_2', 'conn_3'],
+        );
+        const event = sealRecord(sampleEntry(4, { principal: 'cli:root' }), {
+          seq: 4,
+          prevHash: records[2]!.hash,
+          time: records[2]!.time,
+          salt: 'b2'.repeat(32),
+        });
+        assert.deepEqual(
+          await store.erasePrincipal('alice', () => ({
+            records: [event],
+            head: headOf([event]),
+            checkpoints: [],
+          })),
+          [2],
+        );
+        const [bob1, alice, bob3] = await store.readFrom(1, 3);
+        assert.equal(alice!.connectionId, undefined);
+        assert.equal(alice!.upstreamSubject, undefined);
+        assert.equal(alice!.hash, records[1]!.hash, 'the chain still holds');
+        assert.deepEqual([bob1!.connectionId, bob3!.upstreamSubject], ['conn_1', 'user3@upstream']);
       });
     });
 

@@ -11,7 +11,7 @@ import {
   createAuditLog,
   describeArgs,
   ensureAuditKeys,
-  openSqliteAuditStore,
+  openAuditStore,
   type AuditEntry,
   type AuditLog,
   type AuditStore,
@@ -40,6 +40,11 @@ function configOf(dataDir: string): Config {
     : configSchema.parse({});
 }
 
+/** The data directory's storage settings (the audit log is in PostgreSQL when they say so). */
+export function storageOf(dataDir: string): Config['storage'] {
+  return configOf(dataDir).storage;
+}
+
 /** Where the data directory's audit log is (`audit.file`, relative to the data directory). */
 export function auditFileOf(dataDir: string): string {
   return path.resolve(dataDir, configOf(dataDir).audit.file);
@@ -58,7 +63,7 @@ export interface OpenedAuditLog {
 export async function openAuditLog(dataDir: string): Promise<OpenedAuditLog> {
   const config = configOf(dataDir);
   const keys = await ensureAuditKeys(dataDirLayout(dataDir).keys);
-  const store: AuditStore = openSqliteAuditStore({ file: path.resolve(dataDir, config.audit.file) });
+  const store: AuditStore = await openAuditStore(config.storage, config.audit.file, dataDir);
   let log: AuditLog;
   try {
     log = await createAuditLog({ store, keys, checkpointEvery: config.audit.checkpointEvery });

@@ -11,6 +11,7 @@ import * as init from './commands/init.js';
 import * as inspect from './commands/inspect.js';
 import * as inventory from './commands/inventory.js';
 import * as keys from './commands/keys.js';
+import * as migrateCommand from './commands/migrate.js';
 import * as pins from './commands/pins.js';
 import * as policy from './commands/policy.js';
 import * as quarantine from './commands/quarantine.js';
@@ -32,6 +33,7 @@ function buildProgram(): Command {
     start,
     init,
     keys,
+    migrateCommand,
     audit,
     quarantine,
     inspect,

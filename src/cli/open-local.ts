@@ -6,7 +6,7 @@ import { openStorage, type Storage } from '../storage/index.js';
 import { UsageError } from './usage-error.js';
 
 /** Opens the storage of an initialised data directory for an admin command. */
-export function openLocalStorage(dataDir: string): Storage {
+export async function openLocalStorage(dataDir: string): Promise<Storage> {
   if (!isInitialised(dataDir)) {
     throw new UsageError(
       `${dataDir} is not an initialised data directory; run \`portcullis init\` or \`portcullis start\` first.`,
@@ -25,7 +25,7 @@ function localConfig(dataDir: string, notInitialised: string): Config {
 }
 
 /** Opens the OAuth and user tables of an initialised data directory for an admin command. */
-export function openLocalOAuth(dataDir: string): OAuthDatabase {
+export async function openLocalOAuth(dataDir: string): Promise<OAuthDatabase> {
   const config = localConfig(
     dataDir,
     `${dataDir} is not an initialised data directory; run \`portcullis init\` or \`portcullis start\` first.`,

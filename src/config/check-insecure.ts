@@ -63,6 +63,18 @@ export function checkInsecureSettings(config: Config): ConfigProblem[] {
         'vulnerability here has nobody to tell. Set securityTxt.contact (`portcullis init --security-contact`).',
     });
   }
+  for (const [name, ref] of [
+    ['url', config.storage.url],
+    ['readUrl', config.storage.readUrl],
+    ['migrateUrl', config.storage.migrateUrl],
+  ] as const) {
+    if (config.storage.driver === 'postgres' && ref && /^postgres(ql)?:\/\/[^/@]*:[^/@]*@/.test(ref)) {
+      problems.push({
+        severity: 'warning',
+        message: `storage.${name} is a literal URL with a password: the configuration file now holds a secret. Use env:NAME or file:/path.`,
+      });
+    }
+  }
   if (config.storage.driver === 'memory') {
     problems.push({
       severity: 'warning',

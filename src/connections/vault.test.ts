@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { openMemoryStorage, openSqliteStorage } from '../storage/index.js';
+import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from '../storage/index.js';
+import { createPgTestSchema } from '../storage/postgres/test-support.js';
 import { isConnectionError } from './errors.js';
 import { createVault, kekId, openVault, parseKek, rewrapVault } from './vault.js';
 
@@ -52,6 +53,26 @@ describe('the connections vault', () => {
     assert.equal(again.dataKeyId, first.dataKeyId);
     assert.equal(again.open(sealed, alice), 'v');
     assert.equal((await store.dataKeys()).length, 1);
+  });
+
+  it('two replicas opening an empty vault at once on PostgreSQL agree on one data key', async () => {
+    const db = await createPgTestSchema();
+    const replicas = [await openPostgresStorage(db.config), await openPostgresStorage(db.config)];
+    try {
+      // Warm each pool, as on running replicas, so the two starts really overlap.
+      for (const r of replicas)
+        await Promise.all(
+          [1, 2, 3, 4].map(() => Promise.all([r.connections.dataKeys(), r.connections.update('-', {})])),
+        );
+      const kek = randomBytes(32);
+      const [a, b] = await Promise.all(replicas.map((r) => openVault(r.connections, kek, now)));
+      assert.equal(a!.dataKeyId, b!.dataKeyId);
+      assert.equal(b!.open(a!.seal('v', alice), alice), 'v', 'what one replica seals the other opens');
+      assert.equal((await replicas[0]!.connections.dataKeys()).length, 1);
+    } finally {
+      for (const r of replicas) await r.close();
+      await db.drop();
+    }
   });
 
   it('fails closed with a clear error under a wrong KEK, and makes no second data key', async () => {

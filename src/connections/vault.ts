@@ -135,7 +135,8 @@ export async function openVault(store: ConnectionStore, kek: Buffer, now: Date):
   if (wraps.length === 0) {
     const dataKeyId = `dk${randomBytes(6).toString('hex')}`;
     const dataKey = randomBytes(32);
-    await store.addDataKey({
+    // Only if still empty: another gateway starting at the same moment may have made one first.
+    await store.addFirstDataKey({
       dataKeyId,
       kekId: id,
       wrapped: wrapDataKey(kek, dataKeyId, dataKey),

@@ -11,7 +11,7 @@ import {
   ensureAuditKeys,
   syslogSeverityOf,
   toOcsf,
-  openSqliteAuditStore,
+  openAuditStore,
   type AuditKeys,
   type AuditLog,
   type AuditSink,
@@ -53,7 +53,7 @@ export async function buildAudit(deps: {
 }): Promise<BuiltAudit> {
   const { config, dataDir, logger, metrics } = deps;
   const keys = await ensureAuditKeys(path.join(dataDir, 'keys'));
-  const store = openSqliteAuditStore({ file: path.resolve(dataDir, config.audit.file) });
+  const store = await openAuditStore(config.storage, config.audit.file, dataDir);
   const sinks: AuditSink[] = [];
   if (config.audit.jsonlFile) {
     sinks.push(

@@ -129,7 +129,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   };
 
   try {
-    const storage = openStorage(config.storage, opts.dataDir);
+    const storage = await openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
 
@@ -252,7 +252,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
     }
 
-    const oauthDb = openOAuthDatabase(config.storage, opts.dataDir);
+    const oauthDb = await openOAuthDatabase(config.storage, opts.dataDir);
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
     // role like every person's credential (and the operator can lower it); no password yet:

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import type { MigrationStep } from './migrate-postgres.js';
 
 /**
  * One component's tables in a SQLite file, as ordered, append-only migrations. Each component
@@ -28,9 +29,14 @@ const LEGACY_VERSIONS_TABLE = 'schema_migrations_by_version';
  * leaves the file as it was. A file whose version is newer than the code is refused: this
  * Portcullis would not know its tables.
  */
-export function migrate(db: Database.Database, schema: SqliteSchema): void {
+export function migrate(
+  db: Database.Database,
+  schema: SqliteSchema,
+  options: { dryRun?: boolean } = {},
+): MigrationStep {
   const { component, migrations } = schema;
-  db.transaction(() => {
+  let step: MigrationStep | undefined;
+  const run = db.transaction(() => {
     adoptVersionRows(db);
     db.exec(
       'CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL) STRICT',
@@ -44,14 +50,27 @@ export function migrate(db: Database.Database, schema: SqliteSchema): void {
         `${component} schema version ${current} is newer than this Portcullis (${migrations.length}); upgrade Portcullis`,
       );
     }
+    step = { component, from: current, to: migrations.length };
+    // A dry run stops here; throwing rolls back the bookkeeping the reads above may have done.
+    if (options.dryRun) throw DRY_RUN;
     for (let v = current; v < migrations.length; v++) db.exec(migrations[v]!);
     if (row?.version !== migrations.length) {
       db.prepare(
         'INSERT INTO schema_migrations (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
       ).run(component, migrations.length);
     }
-  }).immediate();
+  });
+  try {
+    run.immediate();
+  } catch (err) {
+    if (err !== DRY_RUN) throw err;
+  }
+  return step!;
 }
+
+/** Thrown to roll a dry run back; never escapes `migrate`. */
+class DryRunRollback extends Error {}
+const DRY_RUN = new DryRunRollback('dry run');
 
 function legacyVersion(db: Database.Database, schema: SqliteSchema): number {
   if (schema.legacy === 'user-version') return db.pragma('user_version', { simple: true }) as number;

@@ -8,6 +8,7 @@ export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './cre
 export {
   openMemoryOAuthDatabase,
   openOAuthDatabase,
+  openPostgresOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthDatabase,
   type OAuthStore,

@@ -4,12 +4,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ConnectionRecord, Storage } from './index.js';
-import { openMemoryStorage, openSqliteStorage } from './index.js';
+import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from './index.js';
+import { createPgTestSchema, type PgTestSchema } from './postgres/test-support.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const schemas: PgTestSchema[] = [];
+after(async () => {
+  dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  for (const s of schemas) await s.drop();
+});
 
-const backends: [string, () => Storage][] = [
+const backends: [string, () => Storage | Promise<Storage>][] = [
   ['memory', () => openMemoryStorage()],
   [
     'sqlite',
@@ -17,6 +22,14 @@ const backends: [string, () => Storage][] = [
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-conn-'));
       dirs.push(dir);
       return openSqliteStorage(path.join(dir, 'test.db'));
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      schemas.push(t);
+      return openPostgresStorage(t.config);
     },
   ],
 ];
@@ -41,7 +54,7 @@ const conn = (id: string, over: Partial<ConnectionRecord> = {}): ConnectionRecor
 for (const [name, open] of backends) {
   describe(`connection store contract (${name})`, () => {
     it('keeps one connection per person and upstream; a new one replaces the old and returns it', async () => {
-      const s = open();
+      const s = await open();
       assert.equal(await s.connections.put(conn('c1')), undefined);
       await s.connections.put(conn('c2', { upstream: 'github', mode: 'person-oauth', scopes: ['repo'] }));
       await s.connections.put(conn('c3', { subject: 'bob' }));
@@ -59,7 +72,7 @@ for (const [name, open] of backends) {
     });
 
     it('lists by person and upstream, oldest first, and round-trips every field', async () => {
-      const s = open();
+      const s = await open();
       const full = conn('c1', {
         mode: 'person-oauth',
         state: 'broken',
@@ -90,7 +103,7 @@ for (const [name, open] of backends) {
     });
 
     it('updates fields, and swaps the sealed value only while it is the expected one', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.put(conn('c1'));
       assert.equal(await s.connections.update('c1', { state: 'expired', lastUsedAt: new Date(7_000) }), true);
       assert.equal(await s.connections.update('nope', { state: 'expired' }), false);
@@ -110,8 +123,36 @@ for (const [name, open] of backends) {
       await s.close();
     });
 
+    it('of two refreshes at once from the same sealed value, exactly one wins', async () => {
+      const s = await open();
+      await s.connections.put(conn('c1'));
+      const wins = await Promise.all(
+        ['v1.dk.a', 'v1.dk.b'].map((sealed) => s.connections.swapSealed('c1', 'v1.dk.c1', { sealed })),
+      );
+      assert.deepEqual(wins.filter(Boolean), [true]);
+      assert.ok(['v1.dk.a', 'v1.dk.b'].includes((await s.connections.get('c1'))!.sealed));
+      await s.close();
+    });
+
+    it('reconnections at once each replace one record: none is lost, one remains', async () => {
+      const s = await open();
+      await s.connections.put(conn('c1'));
+      // Open the connections first, so the puts below really overlap on a pooled backend.
+      await Promise.all([1, 2, 3, 4].map(() => s.connections.update('c1', {})));
+      const ids = ['c2', 'c3', 'c4', 'c5'];
+      const replaced = await Promise.all(ids.map((id) => s.connections.put(conn(id))));
+      const remaining = (await s.connections.list({})).map((r) => r.id);
+      assert.equal(remaining.length, 1);
+      assert.deepEqual(
+        [...replaced.map((r) => r?.id), remaining[0]].sort(),
+        ['c1', ...ids],
+        'every record but the last is handed back for revocation exactly once',
+      );
+      await s.close();
+    });
+
     it('deletes one connection, and every connection of a person (erasure)', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.put(conn('c1'));
       await s.connections.put(conn('c2', { upstream: 'github' }));
       await s.connections.put(conn('c3', { subject: 'bob' }));
@@ -131,8 +172,26 @@ for (const [name, open] of backends) {
       await s.close();
     });
 
+    it('of two first data keys at once, exactly one is added', async () => {
+      const s = await open();
+      await Promise.all([1, 2, 3, 4].map(() => s.connections.update('-', {})));
+      const added = await Promise.all(
+        ['dk1', 'dk2', 'dk3'].map((dataKeyId) =>
+          s.connections.addFirstDataKey({
+            dataKeyId,
+            kekId: 'a',
+            wrapped: `w-${dataKeyId}`,
+            createdAt: new Date(1),
+          }),
+        ),
+      );
+      assert.deepEqual(added.filter(Boolean), [true]);
+      assert.equal((await s.connections.dataKeys()).length, 1);
+      await s.close();
+    });
+
     it('keeps data-key wraps per KEK, ignores a duplicate, and retires the others', async () => {
-      const s = open();
+      const s = await open();
       await s.connections.addDataKey({
         dataKeyId: 'dk1',
         kekId: 'a',
@@ -157,6 +216,16 @@ for (const [name, open] of backends) {
           ['a', 'w-a'],
           ['b', 'w-b'],
         ],
+      );
+      assert.equal(
+        await s.connections.addFirstDataKey({
+          dataKeyId: 'dk2',
+          kekId: 'c',
+          wrapped: 'w-c',
+          createdAt: new Date(4),
+        }),
+        false,
+        'a first data key only into an empty vault',
       );
       assert.equal(await s.connections.retireDataKeys('b'), 1);
       assert.deepEqual(

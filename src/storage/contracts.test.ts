@@ -4,12 +4,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { ApiKeyRecord, Note, Storage } from './index.js';
-import { EFFECT_JOURNAL_RETENTION_MS, openMemoryStorage, openSqliteStorage } from './index.js';
+import {
+  EFFECT_JOURNAL_RETENTION_MS,
+  openMemoryStorage,
+  openPostgresStorage,
+  openSqliteStorage,
+} from './index.js';
+import { createPgTestSchema, type PgTestSchema } from './postgres/test-support.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const schemas: PgTestSchema[] = [];
+after(async () => {
+  dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true }));
+  for (const s of schemas) await s.drop();
+});
 
-const backends: [string, () => Storage][] = [
+const backends: [string, () => Storage | Promise<Storage>][] = [
   ['memory', () => openMemoryStorage()],
   [
     'sqlite',
@@ -17,6 +27,14 @@ const backends: [string, () => Storage][] = [
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-store-'));
       dirs.push(dir);
       return openSqliteStorage(path.join(dir, 'test.db'));
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      schemas.push(t);
+      return openPostgresStorage(t.config);
     },
   ],
 ];
@@ -48,7 +66,7 @@ const B = { tenant: 't1', owner: 'bob' };
 for (const [name, open] of backends) {
   describe(`storage contract: ${name}`, () => {
     it('stores, finds, lists and revokes API keys', async () => {
-      const s = open();
+      const s = await open();
       await s.apiKeys.insert(key('k1', { expiresAt: new Date(5_000) }));
       await s.apiKeys.insert(key('k2', { createdAt: new Date(2_000), scopes: ['a', 'b'] }));
       await assert.rejects(s.apiKeys.insert(key('k1')));
@@ -73,7 +91,7 @@ for (const [name, open] of backends) {
     });
 
     it('keeps notes per owner: get, search and delete never cross owners', async () => {
-      const s = open();
+      const s = await open();
       await s.notes.save(A, note('n1', 'alpha bravo charlie', { title: 'First', tags: ['x'] }));
       await s.notes.save(B, note('n2', 'alpha delta'));
       assert.deepEqual(
@@ -98,7 +116,7 @@ for (const [name, open] of backends) {
     });
 
     it('journals the call behind a note write in the same write, and only writes that happened', async () => {
-      const s = open();
+      const s = await open();
       const mark = (correlationId: string, at = 10_000) => ({ correlationId, at: new Date(at) });
       await s.notes.save(A, note('e1', 'journaled'), mark('req_save'));
       await s.notes.save(A, note('e2', 'not journaled'));
@@ -122,7 +140,7 @@ for (const [name, open] of backends) {
     });
 
     it('search requires every word, honours the limit and returns a snippet', async () => {
-      const s = open();
+      const s = await open();
       for (let i = 0; i < 5; i++)
         await s.notes.save(A, note(`m${i}`, `meeting notes number ${i} about budgets`));
       await s.notes.save(A, note('other', 'meeting without the b-word'));
@@ -134,7 +152,7 @@ for (const [name, open] of backends) {
     });
 
     it('keeps quarantined results until a person releases or discards them', async () => {
-      const s = open();
+      const s = await open();
       const item = {
         id: 'q1',
         tenant: 't',
@@ -172,7 +190,7 @@ for (const [name, open] of backends) {
     });
 
     it('query syntax in a search is plain text', async () => {
-      const s = open();
+      const s = await open();
       await s.notes.save(A, note('q1', 'the title column is not a filter'));
       for (const q of [
         'title:column',
@@ -198,7 +216,7 @@ for (const [name, open] of backends) {
     });
 
     it('records a confirmation nonce once: the second use is a replay, until it is purged', async () => {
-      const s = open();
+      const s = await open();
       assert.equal(await s.confirmations.useNonce('n1', new Date(10_000)), true);
       assert.equal(await s.confirmations.useNonce('n1', new Date(10_000)), false);
       assert.equal(await s.confirmations.useNonce('n2', new Date(20_000)), true);
@@ -215,7 +233,7 @@ for (const [name, open] of backends) {
     });
 
     it('keeps pending approvals: decided once before expiry, used once, matched by call', async () => {
-      const s = open();
+      const s = await open();
       const approval = {
         id: 'a1',
         binding: 'api-key:k1',
@@ -278,7 +296,7 @@ for (const [name, open] of backends) {
     });
 
     it('keeps taint labels per person until they expire, never moving an expiry earlier', async () => {
-      const s = open();
+      const s = await open();
       const alice = '["t1","alice"]';
       await s.taint.record(alice, ['untrusted-source', 'private-data'], new Date(10_000));
       await s.taint.record('["t1","bob"]', ['private-data'], new Date(10_000));

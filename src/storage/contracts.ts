@@ -252,6 +252,12 @@ export interface ConnectionStore {
   dataKeys(): Promise<WrappedDataKey[]>;
   /** Adds a wrap; a wrap of the same data key under the same KEK is kept as it was. */
   addDataKey(key: WrappedDataKey): Promise<void>;
+  /**
+   * Adds the vault's first data key only if there is no wrap at all yet, atomically: of two
+   * gateways opening an empty vault at once, one key wins and both then open it. False if a wrap
+   * already existed (the key was not added).
+   */
+  addFirstDataKey(key: WrappedDataKey): Promise<boolean>;
   /** Removes every wrap not under `kekId` (the end of a rotation); returns how many. */
   retireDataKeys(kekId: string): Promise<number>;
 }

@@ -2,20 +2,23 @@ import path from 'node:path';
 import type { StorageConfig } from './config.js';
 import type { Storage } from './contracts.js';
 import { openMemoryStorage } from './memory/open-memory.js';
+import { asPgConfig, openPostgresStorage } from './postgres/index.js';
 import { openSqliteStorage } from './sqlite/open-sqlite.js';
 
 export { storageConfigSchema, type StorageConfig } from './config.js';
 export type * from './contracts.js';
 export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
-export { openMemoryStorage, openSqliteStorage };
-export { openSqliteDatabase } from './sqlite/open-database.js';
+export { openMemoryStorage, openPostgresStorage, openSqliteStorage };
+export { openSqliteDatabase, openSqliteReadConnection } from './sqlite/open-database.js';
 
 /** Opens the backend the configuration names. */
-export function openStorage(config: StorageConfig, dataDir: string): Storage {
+export async function openStorage(config: StorageConfig, dataDir: string): Promise<Storage> {
   switch (config.driver) {
     case 'memory':
       return openMemoryStorage();
     case 'sqlite':
       return openSqliteStorage(path.resolve(dataDir, config.sqliteFile));
+    case 'postgres':
+      return openPostgresStorage(asPgConfig(config));
   }
 }

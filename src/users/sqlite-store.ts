@@ -74,15 +74,15 @@ function rowToUser(r: UserRow): UserRecord {
   };
 }
 
-/** The user store over an open, migrated database handle. */
-export function createSqliteUserStore(db: Database.Database): UserStore {
+/** The user store over an open, migrated database handle; look-ups on `read` (opened read-only). */
+export function createSqliteUserStore(db: Database.Database, read: Database.Database = db): UserStore {
   const stmt = {
     insert: db.prepare(
       `INSERT INTO users (name, tenant, password_hash, federated_issuer, federated_subject, role, created_at, disabled_at, last_login_at)
        VALUES (@name, @tenant, @password_hash, @federated_issuer, @federated_subject, @role, @created_at, @disabled_at, @last_login_at)`,
     ),
-    find: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
-    list: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY name'),
+    find: read.prepare<[string], UserRow>('SELECT * FROM users WHERE name = ?'),
+    list: read.prepare<[], UserRow>('SELECT * FROM users ORDER BY name'),
     disable: db.prepare<[number, string]>(
       'UPDATE users SET disabled_at = COALESCE(disabled_at, ?) WHERE name = ?',
     ),
@@ -91,7 +91,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     createSession: db.prepare(
       'INSERT INTO account_sessions (id_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
-    findSession: db.prepare<
+    findSession: read.prepare<
       [string, number],
       { id_hash: string; user_name: string; created_at: number; expires_at: number }
     >('SELECT * FROM account_sessions WHERE id_hash = ? AND expires_at > ?'),
@@ -103,7 +103,7 @@ export function createSqliteUserStore(db: Database.Database): UserStore {
     insertLink: db.prepare<[string, string, number, number]>(
       'INSERT INTO setup_links (token_hash, user_name, created_at, expires_at) VALUES (?, ?, ?, ?)',
     ),
-    findLink: db.prepare<
+    findLink: read.prepare<
       [string, number],
       { token_hash: string; user_name: string; created_at: number; expires_at: number }
     >('SELECT * FROM setup_links WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?'),

@@ -27,7 +27,7 @@ describe('users delete removes a person with everything that acts for them', () 
   it('revokes their keys, drops their connections, deletes the account, and leaves eve alone', async () => {
     const dora = await t.key({ owner: 'dora', tenant: 'dora' });
     const eve = await t.key({ owner: 'eve', tenant: 'eve' });
-    const storage = openLocalStorage(dir);
+    const storage = await openLocalStorage(dir);
     const connection = (subject: string) => ({
       id: `conn_${subject.padEnd(16, 'x')}`,
       tenant: subject,

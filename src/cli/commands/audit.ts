@@ -11,6 +11,7 @@ import {
   exportJsonl,
   toOcsf,
   loadAuditKeys,
+  openPostgresAuditStore,
   openSqliteAuditStore,
   verifyAuditStore,
   AuditQueryError,
@@ -25,7 +26,8 @@ import {
 } from '../../audit/index.js';
 import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { CommandFailed } from '../command-failed.js';
-import { auditFileOf, cliPrincipal, openAuditLog } from '../local-audit.js';
+import { auditFileOf, cliPrincipal, openAuditLog, storageOf } from '../local-audit.js';
+import { asPgConfig } from '../../storage/postgres/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { jsonStdout, printJsonLines, printOut, renderTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
@@ -67,6 +69,8 @@ function addFilterOptions(cmd: Command): Command {
 /** The audit file of a data directory, which must exist: a missing log is a usage error. */
 function existingAuditFile(dataDirFlag: string | undefined): { dataDir: string; file: string } {
   const dataDir = resolveDataDir(dataDirFlag);
+  // On PostgreSQL the audit log is in the database, not in a file of the data directory.
+  if (storageOf(dataDir).driver === 'postgres') return { dataDir, file: '' };
   const file = auditFileOf(dataDir);
   if (!existsSync(file)) throw new UsageError(`no audit log at ${file} (is --data-dir right?)`);
   return { dataDir, file };
@@ -86,8 +90,12 @@ async function withStore(
   dataDirFlag: string | undefined,
   action: (store: AuditStore, dataDir: string) => Promise<void>,
 ): Promise<void> {
-  const { dataDir, file } = existingAuditFile(dataDirFlag);
-  const store = openSqliteAuditStore({ file });
+  const dataDir = resolveDataDir(dataDirFlag);
+  const storage = storageOf(dataDir);
+  const store =
+    storage.driver === 'postgres'
+      ? await openPostgresAuditStore(asPgConfig(storage))
+      : openSqliteAuditStore({ file: existingAuditFile(dataDirFlag).file });
   try {
     await action(store, dataDir);
   } finally {

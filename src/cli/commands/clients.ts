@@ -95,7 +95,7 @@ export function register(program: Command): void {
         }
       }
       const dataDir = resolveDataDir(opts.dataDir);
-      const db = openLocalOAuth(dataDir);
+      const db = await openLocalOAuth(dataDir);
       try {
         const created = await withAdminAudit(dataDir, async (audit) => {
           const made = await createClient(
@@ -139,7 +139,7 @@ export function register(program: Command): void {
       .description('List registered and operator-created clients.')
       .option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
-    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
+    const db = await openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = await listClients(db.oauth);
       if (opts.json) {
@@ -175,7 +175,7 @@ export function register(program: Command): void {
       .argument('<client-id>', 'client id (or a metadata-document URL)'),
   ).action(async (clientId: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openLocalOAuth(dataDir);
+    const db = await openLocalOAuth(dataDir);
     try {
       const known = await withAdminAudit(dataDir, async (audit) => {
         const found = await revokeClient(db.oauth, clientId, new Date());

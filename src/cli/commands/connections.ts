@@ -52,7 +52,7 @@ export function register(program: Command): void {
   ).action(async (opts: { dataDir?: string; user?: string; upstream?: string; json?: boolean }) => {
     if (opts.upstream !== undefined && !UPSTREAM.test(opts.upstream))
       throw new UsageError(`invalid upstream name "${opts.upstream}"`);
-    const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+    const storage = await openLocalStorage(resolveDataDir(opts.dataDir));
     try {
       const rows = (
         await storage.connections.list({
@@ -94,7 +94,7 @@ export function register(program: Command): void {
       throw new UsageError('give a connection id or --user, not both');
     if (id !== undefined && !CONNECTION_ID.test(id)) throw new UsageError(`invalid connection id "${id}"`);
     const dataDir = resolveDataDir(opts.dataDir);
-    const storage = openLocalStorage(dataDir);
+    const storage = await openLocalStorage(dataDir);
     try {
       const removed = await withAdminAudit(dataDir, async (audit) => {
         const targets = id
@@ -151,7 +151,7 @@ export function registerRotateVault(keys: Command): void {
     const layout = dataDirLayout(dataDir);
     const config = loadConfig({ file: layout.config, required: true });
     const ref = config.connections.keyEncryptionKey;
-    const storage = openLocalStorage(dataDir);
+    const storage = await openLocalStorage(dataDir);
     try {
       const current = await loadKek({ ref, keysDir: layout.keys, env: process.env });
       await withAdminAudit(dataDir, async (audit) => {

@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { checkInsecureSettings, configSchema, loadConfig, type ConfigProblem } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
+import type { StorageConfig } from '../../storage/index.js';
+import { asPgConfig, inspectPgRoles, type PgRoleReport } from '../../storage/postgres/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printOut } from '../print.js';
@@ -15,6 +17,42 @@ export interface DoctorReport {
   /** Stdio upstreams of the configuration that will be refused here, and those run unconfined. */
   readonly refused: readonly string[];
   readonly unsandboxed: readonly string[];
+  /** The database connections: which role each uses and whether the read path can write. */
+  readonly storage: StorageReport;
+}
+
+export type StorageReport =
+  | { readonly driver: 'memory' }
+  | { readonly driver: 'sqlite'; readonly readPath: 'read-only connection' }
+  | ({ readonly driver: 'postgres'; readonly schema: string } & PgRoleReport);
+
+function renderStorage(s: StorageReport): string[] {
+  const lines = ['', 'Database', `  driver          ${s.driver}`];
+  if (s.driver === 'memory') return [...lines, '  (nothing is kept on exit)'];
+  if (s.driver === 'sqlite')
+    return [...lines, '  read path       read-only connection (SQLite opened readonly)'];
+  lines.push(`  schema          ${s.schema}`);
+  if ('error' in s.write) lines.push(`  write role      UNREACHABLE: ${s.write.error}`);
+  else
+    lines.push(
+      `  write role      ${s.write.user}${s.write.superuser ? ' — SUPERUSER: start refuses it' : ' (not a superuser)'}`,
+    );
+  if ('error' in s.read) lines.push(`  read role       UNREACHABLE: ${s.read.error}`);
+  else {
+    const how = s.read.canWrite
+      ? s.read.readOnlyTransactions
+        ? 'read-only transactions only: the role itself may write (set storage.readUrl to a SELECT-only role)'
+        : 'WRITABLE'
+      : 'SELECT only';
+    lines.push(
+      `  read role       ${s.read.user}${s.read.superuser ? ' — SUPERUSER: start refuses it' : ''} — ${how}`,
+    );
+  }
+  if (s.synchronousCommit && s.synchronousCommit !== 'on' && s.synchronousCommit !== 'remote_apply')
+    lines.push(
+      `  WARNING: synchronous_commit is ${s.synchronousCommit}: an acknowledged audit record may be lost in a crash`,
+    );
+  return lines;
 }
 
 const yes = (ok: boolean, detail: string) => (ok ? `yes — ${detail}` : 'no');
@@ -44,11 +82,19 @@ function renderDoctor(r: DoctorReport): string {
   }
   if (r.unsandboxed.length)
     lines.push('', `WARNING: running unconfined ("sandbox: off"): ${r.unsandboxed.join(', ')}`);
+  lines.push(...renderStorage(r.storage));
   if (r.config.length) {
     lines.push('', 'Configuration');
     for (const p of r.config) lines.push(`  ${p.severity === 'fatal' ? 'REFUSED' : 'WARNING'}: ${p.message}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+async function storageReport(storage: StorageConfig): Promise<StorageReport> {
+  if (storage.driver === 'memory') return { driver: 'memory' };
+  if (storage.driver === 'sqlite') return { driver: 'sqlite', readPath: 'read-only connection' };
+  const pg = asPgConfig(storage);
+  return { driver: 'postgres', schema: pg.schema, ...(await inspectPgRoles(pg)) };
 }
 
 export function register(program: Command): void {
@@ -58,11 +104,12 @@ export function register(program: Command): void {
       .description(
         'Report what this machine provides for sandboxing stdio upstream servers (bubblewrap, ' +
           'namespaces, resource limits) and which configured upstreams it affects, and what `start` ' +
-          'would warn about or refuse in the configuration. Exit 1 if a configured upstream or the ' +
+          'would warn about or refuse in the configuration, and the database roles (superuser or not; ' +
+          'whether the read path can write). Exit 1 if a configured upstream, a database role or the ' +
           'configuration would be refused.',
       )
       .option('--json', 'one JSON document'),
-  ).action((opts: { dataDir?: string; json?: boolean }) => {
+  ).action(async (opts: { dataDir?: string; json?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const configFile = dataDirLayout(dataDir).config;
     const config = fs.existsSync(configFile) ? loadConfig({ file: configFile }) : configSchema.parse({});
@@ -74,10 +121,15 @@ export function register(program: Command): void {
       sandbox,
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
       unsandboxed: stdio.filter((u) => u.sandbox === 'off').map((u) => u.name),
+      storage: await storageReport(config.storage),
     };
     if (opts.json) printJson(report, 2);
     else printOut(renderDoctor(report));
-    if (report.refused.length || report.config.some((p) => p.severity === 'fatal')) {
+    const s = report.storage;
+    const badRole =
+      s.driver === 'postgres' &&
+      (('error' in s.write ? false : s.write.superuser) || ('error' in s.read ? false : s.read.superuser));
+    if (report.refused.length || badRole || report.config.some((p) => p.severity === 'fatal')) {
       throw new CommandFailed('part of this configuration would be refused here (see above)');
     }
   });

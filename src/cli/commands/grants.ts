@@ -17,7 +17,7 @@ export function register(program: Command): void {
       .option('--user <name>', 'only this person’s grants')
       .option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; user?: string; json?: boolean }) => {
-    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
+    const db = await openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = await db.oauth.listGrants(opts.user ? { accountId: opts.user } : {}, new Date());
       if (opts.json) {
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       .argument('<id>', 'grant id'),
   ).action(async (id: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openLocalOAuth(dataDir);
+    const db = await openLocalOAuth(dataDir);
     try {
       const grant = await db.oauth.find('Grant', id, new Date());
       if (!grant) throw new UsageError(`no live grant with id ${id}`);

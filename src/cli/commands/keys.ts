@@ -48,7 +48,7 @@ function publicView(r: ApiKeyRecord, now: Date) {
  * no person (a service, a CI job) keeps the owner's name as the tenant unless `--tenant` says.
  */
 async function keyTenant(dataDir: string, owner: string, requested: string | undefined): Promise<string> {
-  const db = openLocalOAuth(dataDir);
+  const db = await openLocalOAuth(dataDir);
   let person;
   try {
     person = await db.users.find(owner);
@@ -104,7 +104,7 @@ export function register(program: Command): void {
       }
       const dataDir = resolveDataDir(opts.dataDir);
       const tenant = await keyTenant(dataDir, opts.owner, opts.tenant);
-      const storage = openLocalStorage(dataDir);
+      const storage = await openLocalStorage(dataDir);
       try {
         const now = new Date();
         const { record, key } = await withAdminAudit(dataDir, async (audit) => {
@@ -148,7 +148,7 @@ export function register(program: Command): void {
       .description('List API keys (never the keys themselves).')
       .option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
-    const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+    const storage = await openLocalStorage(resolveDataDir(opts.dataDir));
     try {
       const now = new Date();
       const rows = (await storage.apiKeys.list()).map((r) => publicView(r, now));
@@ -182,7 +182,7 @@ export function register(program: Command): void {
       .argument('<id>', 'key id'),
   ).action(async (id: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const storage = openLocalStorage(dataDir);
+    const storage = await openLocalStorage(dataDir);
     try {
       await withAdminAudit(dataDir, async (audit) => {
         if (!(await storage.apiKeys.revoke(id, new Date()))) throw new UsageError(`no API key with id ${id}`);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { PortcullisError } from '../../errors/index.js';
-import { openSqliteOAuthDatabase } from '../../oauth/index.js';
+import { openOAuthDatabase, openSqliteOAuthDatabase } from '../../oauth/index.js';
 import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
 import {
   checkPolicy,
@@ -137,7 +137,7 @@ export function register(program: Command): void {
         scopes = new Set(opts.scopes.split(',').filter(Boolean));
         scopeSource = 'given with --scopes';
       } else {
-        const storage = openStorage(config.storage, dataDir);
+        const storage = await openStorage(config.storage, dataDir);
         try {
           const now = new Date();
           const keys = (await storage.apiKeys.list()).filter(
@@ -159,8 +159,14 @@ export function register(program: Command): void {
       const compiled = compilePolicy(config.policy);
       // As at authentication: a person's role caps every credential acting for them.
       const dbFile = path.resolve(dataDir, config.storage.sqliteFile);
-      if (config.storage.driver !== 'memory' && fs.existsSync(dbFile)) {
-        const db = openSqliteOAuthDatabase(dbFile);
+      if (
+        config.storage.driver === 'postgres' ||
+        (config.storage.driver === 'sqlite' && fs.existsSync(dbFile))
+      ) {
+        const db =
+          config.storage.driver === 'postgres'
+            ? await openOAuthDatabase(config.storage, dataDir)
+            : openSqliteOAuthDatabase(dbFile);
         try {
           const capped = await createPersonCeilings(db.users, compiled.roles).cap(owner, scopes);
           if (capped) {

@@ -24,9 +24,9 @@ function summary(i: QuarantineItem) {
 async function withItem<T>(
   dataDir: string | undefined,
   id: string,
-  fn: (item: QuarantineItem, s: ReturnType<typeof openLocalStorage>) => Promise<T>,
+  fn: (item: QuarantineItem, s: Awaited<ReturnType<typeof openLocalStorage>>) => Promise<T>,
 ) {
-  const storage = openLocalStorage(resolveDataDir(dataDir));
+  const storage = await openLocalStorage(resolveDataDir(dataDir));
   try {
     const item = await storage.quarantine.get(id);
     if (!item) throw new UsageError(`no quarantined result with id ${id}`);
@@ -59,7 +59,7 @@ export function register(program: Command): void {
     const limit = Number(opts.limit);
     if (!/^\d+$/.test(opts.limit) || limit < 1 || limit > 10_000)
       throw new UsageError('--limit must be 1–10000');
-    const storage = openLocalStorage(resolveDataDir(opts.dataDir));
+    const storage = await openLocalStorage(resolveDataDir(opts.dataDir));
     try {
       const items = await storage.quarantine.list({
         ...(opts.status ? { status: opts.status as QuarantineStatus } : {}),

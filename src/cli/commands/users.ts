@@ -83,7 +83,7 @@ export function register(program: Command): void {
       if (federatedSubject !== undefined && (opts.passwordStdin || federatedSubject === ''))
         throw new UsageError('--federated-subject takes a non-empty `sub` and no password');
       const dataDir = resolveDataDir(opts.dataDir);
-      const db = openLocalOAuth(dataDir);
+      const db = await openLocalOAuth(dataDir);
       try {
         const role = opts.role ?? DEFAULT_PERSON_ROLE;
         checkRole(dataDir, role);
@@ -143,7 +143,7 @@ export function register(program: Command): void {
       .argument('<role>', 'admin, member or a policy.roles name'),
   ).action(async (name: string, role: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openLocalOAuth(dataDir);
+    const db = await openLocalOAuth(dataDir);
     try {
       checkRole(dataDir, role);
       const user = await db.users.find(name);
@@ -170,7 +170,7 @@ export function register(program: Command): void {
   withDataDir(
     users.command('list').description('List users (never their passwords).').option('--json', 'JSON lines'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
-    const db = openLocalOAuth(resolveDataDir(opts.dataDir));
+    const db = await openLocalOAuth(resolveDataDir(opts.dataDir));
     try {
       const rows = (await db.users.list()).map((u) => ({
         name: u.name,
@@ -226,7 +226,7 @@ export function register(program: Command): void {
     }
     if (base.protocol !== 'https:' && base.protocol !== 'http:')
       throw new UsageError('--url must be http(s)');
-    const db = openLocalOAuth(dataDir);
+    const db = await openLocalOAuth(dataDir);
     try {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);
@@ -259,7 +259,7 @@ export function register(program: Command): void {
       .argument('<name>', 'account name'),
   ).action(async (name: string, opts: { dataDir?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openLocalOAuth(dataDir);
+    const db = await openLocalOAuth(dataDir);
     try {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);
@@ -285,8 +285,8 @@ export function register(program: Command): void {
       .option('--yes', 'do it (without it, say what would be removed)'),
   ).action(async (name: string, opts: { dataDir?: string; yes?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const db = openLocalOAuth(dataDir);
-    const storage = openLocalStorage(dataDir);
+    const db = await openLocalOAuth(dataDir);
+    const storage = await openLocalStorage(dataDir);
     try {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);

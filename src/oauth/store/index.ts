@@ -4,6 +4,7 @@ export { createSqliteOAuthStore } from './sqlite-store.js';
 export {
   openMemoryOAuthDatabase,
   openOAuthDatabase,
+  openPostgresOAuthDatabase,
   openSqliteOAuthDatabase,
   type OAuthDatabase,
 } from './open-oauth-database.js';

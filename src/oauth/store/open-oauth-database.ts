@@ -1,6 +1,14 @@
 import path from 'node:path';
 import { migrate } from '../../migrate/index.js';
-import { openSqliteDatabase, type StorageConfig } from '../../storage/index.js';
+import { openSqliteDatabase, openSqliteReadConnection, type StorageConfig } from '../../storage/index.js';
+import {
+  asPgConfig,
+  migratePgComponents,
+  openPgPools,
+  type PgStorageConfig,
+} from '../../storage/postgres/index.js';
+import { createPostgresUserStore, USERS_PG_SCHEMA } from '../../users/postgres-store.js';
+import { createPostgresOAuthStore, OAUTH_PG_SCHEMA } from './postgres-store.js';
 import {
   createSqliteUserStore,
   openMemoryUserStore,
@@ -27,10 +35,13 @@ export function openSqliteOAuthDatabase(file: string): OAuthDatabase {
     migrate(conn, { component: 'oauth', migrations: OAUTH_MIGRATIONS });
     migrate(conn, { component: 'users', migrations: USER_MIGRATIONS });
   });
+  // Look-ups go through a connection opened read-only (a write through it fails at SQLite).
+  const read = openSqliteReadConnection(file);
   return {
-    oauth: createSqliteOAuthStore(db),
-    users: createSqliteUserStore(db),
+    oauth: createSqliteOAuthStore(db, read),
+    users: createSqliteUserStore(db, read),
     close: async () => {
+      read.close();
       db.close();
     },
   };
@@ -40,9 +51,28 @@ export function openMemoryOAuthDatabase(): OAuthDatabase {
   return { oauth: openMemoryOAuthStore(), users: openMemoryUserStore(), close: async () => {} };
 }
 
+/** The OAuth and user tables in PostgreSQL: migrated over the owner connection, then on their own pools. */
+export async function openPostgresOAuthDatabase(
+  config: PgStorageConfig,
+  env?: NodeJS.ProcessEnv,
+): Promise<OAuthDatabase> {
+  await migratePgComponents(config, [OAUTH_PG_SCHEMA, USERS_PG_SCHEMA], env ? { env } : {});
+  const pools = await openPgPools(config, env);
+  return {
+    oauth: createPostgresOAuthStore(pools.write, pools.read),
+    users: createPostgresUserStore(pools.write, pools.read),
+    close: () => pools.close(),
+  };
+}
+
 /** The OAuth and user stores on the backend the `storage` section names, beside the core tables. */
-export function openOAuthDatabase(storage: StorageConfig, dataDir: string): OAuthDatabase {
-  return storage.driver === 'memory'
-    ? openMemoryOAuthDatabase()
-    : openSqliteOAuthDatabase(path.resolve(dataDir, storage.sqliteFile));
+export async function openOAuthDatabase(storage: StorageConfig, dataDir: string): Promise<OAuthDatabase> {
+  switch (storage.driver) {
+    case 'memory':
+      return openMemoryOAuthDatabase();
+    case 'postgres':
+      return openPostgresOAuthDatabase(asPgConfig(storage));
+    case 'sqlite':
+      return openSqliteOAuthDatabase(path.resolve(dataDir, storage.sqliteFile));
+  }
 }

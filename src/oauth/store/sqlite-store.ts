@@ -53,7 +53,8 @@ interface Row {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
-export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
+/** `read`: a connection opened read-only for every look-up (defaults to `db`). */
+export function createSqliteOAuthStore(db: Database.Database, read: Database.Database = db): OAuthStore {
   const stmt = {
     upsert: db.prepare(
       `INSERT INTO oauth_models (model, id, payload, grant_id, uid, user_code, account_id, client_id, expires_at)
@@ -62,13 +63,13 @@ export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
          uid = excluded.uid, user_code = excluded.user_code, account_id = excluded.account_id,
          client_id = excluded.client_id, expires_at = excluded.expires_at`,
     ),
-    find: db.prepare<[string, string, number], Row>(
+    find: read.prepare<[string, string, number], Row>(
       'SELECT id, payload, expires_at, consumed_at FROM oauth_models WHERE model = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)',
     ),
-    findByUid: db.prepare<[string, string, number], Row>(
+    findByUid: read.prepare<[string, string, number], Row>(
       'SELECT id, payload, expires_at, consumed_at FROM oauth_models WHERE model = ? AND uid = ? AND (expires_at IS NULL OR expires_at > ?)',
     ),
-    findByUserCode: db.prepare<[string, string, number], Row>(
+    findByUserCode: read.prepare<[string, string, number], Row>(
       'SELECT id, payload, expires_at, consumed_at FROM oauth_models WHERE model = ? AND user_code = ? AND (expires_at IS NULL OR expires_at > ?)',
     ),
     consume: db.prepare<[number, string, string]>(
@@ -78,12 +79,12 @@ export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
     revokeGrant: db.prepare<[string, string]>(
       "DELETE FROM oauth_models WHERE grant_id = ? OR (model = 'Grant' AND id = ?)",
     ),
-    grants: db.prepare<[{ now: number; account: string | null; client: string | null }], Row>(
+    grants: read.prepare<[{ now: number; account: string | null; client: string | null }], Row>(
       `SELECT id, payload, expires_at, consumed_at FROM oauth_models
         WHERE model = 'Grant' AND (expires_at IS NULL OR expires_at > @now)
           AND (@account IS NULL OR account_id = @account) AND (@client IS NULL OR client_id = @client)`,
     ),
-    clients: db.prepare<[], Row>(
+    clients: read.prepare<[], Row>(
       "SELECT id, payload, expires_at, consumed_at FROM oauth_models WHERE model = 'Client' ORDER BY id",
     ),
     deleteClient: db.prepare<[string, string]>(
@@ -92,13 +93,13 @@ export function createSqliteOAuthStore(db: Database.Database): OAuthStore {
     markRevoked: db.prepare<[string, number]>(
       'INSERT INTO oauth_revoked_clients (client_id, revoked_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
     ),
-    isRevoked: db.prepare<[string], { one: number }>(
+    isRevoked: read.prepare<[string], { one: number }>(
       'SELECT 1 AS one FROM oauth_revoked_clients WHERE client_id = ?',
     ),
     bump: db.prepare("UPDATE oauth_meta SET value = value + 1 WHERE key = 'revocation_epoch'"),
-    epoch: db.prepare<[], { value: number }>("SELECT value FROM oauth_meta WHERE key = 'revocation_epoch'"),
+    epoch: read.prepare<[], { value: number }>("SELECT value FROM oauth_meta WHERE key = 'revocation_epoch'"),
     purge: db.prepare<[number]>('DELETE FROM oauth_models WHERE expires_at IS NOT NULL AND expires_at <= ?'),
-    countRegistered: db.prepare<[number], { n: number }>(
+    countRegistered: read.prepare<[number], { n: number }>(
       `SELECT COUNT(*) AS n FROM oauth_models WHERE model = 'Client' AND (expires_at IS NULL OR expires_at > ?)
           AND json_extract(payload, '$.portcullis_created_by') IS NULL`,
     ),

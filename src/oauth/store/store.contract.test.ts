@@ -5,13 +5,24 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { USER_MIGRATIONS } from '../../users/index.js';
-import { openMemoryOAuthDatabase, openSqliteOAuthDatabase, type OAuthDatabase } from './index.js';
+import { createPgTestSchema, type PgTestSchema } from '../../storage/postgres/test-support.js';
+import {
+  openMemoryOAuthDatabase,
+  openPostgresOAuthDatabase,
+  openSqliteOAuthDatabase,
+  type OAuthDatabase,
+} from './index.js';
 import { OAUTH_MIGRATIONS } from './sqlite-store.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
-const backends: [string, () => OAuthDatabase][] = [
+const schemas: PgTestSchema[] = [];
+after(async () => {
+  for (const s of schemas) await s.drop();
+});
+
+const backends: [string, () => OAuthDatabase | Promise<OAuthDatabase>][] = [
   ['memory', openMemoryOAuthDatabase],
   [
     'sqlite',
@@ -19,6 +30,14 @@ const backends: [string, () => OAuthDatabase][] = [
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portcullis-oauth-'));
       dirs.push(dir);
       return openSqliteOAuthDatabase(path.join(dir, 'test.db'));
+    },
+  ],
+  [
+    'postgres',
+    async () => {
+      const t = await createPgTestSchema();
+      schemas.push(t);
+      return openPostgresOAuthDatabase(t.config);
     },
   ],
 ];
@@ -35,7 +54,7 @@ const grant = (accountId: string, clientId: string, iat: number) => ({
 for (const [name, open] of backends) {
   describe(`OAuth store contract: ${name}`, () => {
     it('keeps models apart, honours expiry, and looks up by uid and user code', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('Session', 's1', { uid: 'u1', accountId: 'alice' }, at(100));
       await oauth.upsert('Interaction', 's1', { uid: 'u9' }, null);
@@ -54,7 +73,7 @@ for (const [name, open] of backends) {
     });
 
     it('marks one-time artefacts consumed, keeping the first time', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('RefreshToken', 'r1', { grantId: 'g1' }, null);
       await oauth.consume('RefreshToken', 'r1', at(10));
@@ -64,7 +83,7 @@ for (const [name, open] of backends) {
     });
 
     it('revokes a grant with every artefact issued under it, and moves the revocation epoch', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('Grant', 'g1', grant('alice', 'c1', 5), null);
       await oauth.upsert('RefreshToken', 'r1', { grantId: 'g1' }, null);
@@ -84,7 +103,7 @@ for (const [name, open] of backends) {
     });
 
     it('lists live grants per account and per client, newest first, with their scopes', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('Grant', 'g1', grant('alice', 'c1', 5), null);
       await oauth.upsert('Grant', 'g2', grant('alice', 'c2', 9), at(1000));
@@ -105,7 +124,7 @@ for (const [name, open] of backends) {
     });
 
     it('revokes clients for good: registration, grants and tokens gone, the id remembered', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('Client', 'c1', { client_id: 'c1', client_name: 'One' }, null);
       await oauth.upsert('Client', 'c2', { client_id: 'c2' }, null);
@@ -132,7 +151,7 @@ for (const [name, open] of backends) {
     });
 
     it('counts live registered clients apart from operator ones, and keeps a used one for good', async () => {
-      const db = open();
+      const db = await open();
       const { oauth } = db;
       await oauth.upsert('Client', 'op', { client_id: 'op', portcullis_created_by: 'operator' }, null);
       await oauth.upsert('Client', 'r1', { client_id: 'r1' }, at(100));
@@ -153,7 +172,7 @@ for (const [name, open] of backends) {
     });
 
     it('stores users and account sessions; disabling keeps the first time', async () => {
-      const db = open();
+      const db = await open();
       const { users } = db;
       const u = {
         name: 'alice',
@@ -195,7 +214,7 @@ for (const [name, open] of backends) {
     });
 
     it('setup links work once, until they expire, and a new link replaces the old one', async () => {
-      const db = open();
+      const db = await open();
       const { users } = db;
       await users.insert({
         name: 'admin',
@@ -234,7 +253,7 @@ for (const [name, open] of backends) {
     });
 
     it('deleting a user removes them with their sessions and setup links, and nobody else', async () => {
-      const db = open();
+      const db = await open();
       const { users } = db;
       const person = (name: string) => ({
         name,

@@ -61,6 +61,11 @@ export function openMemoryConnections(): ConnectionStore {
       if (keys.some((x) => x.dataKeyId === k.dataKeyId && x.kekId === k.kekId)) return;
       keys.push({ ...k });
     },
+    addFirstDataKey: async (k) => {
+      if (keys.length > 0) return false;
+      keys.push({ ...k });
+      return true;
+    },
     retireDataKeys: async (kekId) => {
       const before = keys.length;
       for (let i = keys.length - 1; i >= 0; i--) if (keys[i]!.kekId !== kekId) keys.splice(i, 1);

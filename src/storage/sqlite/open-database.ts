@@ -24,7 +24,31 @@ export function openSqliteDatabase(
     return db;
   } catch (err) {
     db?.close();
-    throw new PortcullisError('storage-failure', `Cannot open the database at ${file}`, {
+    const newer = /newer than this Portcullis/.test(String(err));
+    throw new PortcullisError(
+      'storage-failure',
+      newer
+        ? `The database at ${file} has a schema newer than this Portcullis; upgrade Portcullis.`
+        : `Cannot open the database at ${file}`,
+      {
+        detail: String(err),
+        cause: err,
+      },
+    );
+  }
+}
+
+/**
+ * A second connection to an existing, migrated file, opened read-only: the read path of the
+ * stores. SQLite refuses every write on it (SQLITE_READONLY), whatever the SQL says.
+ */
+export function openSqliteReadConnection(file: string): Database.Database {
+  try {
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 5000');
+    return db;
+  } catch (err) {
+    throw new PortcullisError('storage-failure', `Cannot open the database at ${file} for reading`, {
       detail: String(err),
       cause: err,
     });

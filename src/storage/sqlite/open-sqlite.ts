@@ -19,7 +19,7 @@ import type {
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
 import { migrate } from '../../migrate/index.js';
 import { CORE_SCHEMA } from './migrations.js';
-import { openSqliteDatabase } from './open-database.js';
+import { openSqliteDatabase, openSqliteReadConnection } from './open-database.js';
 import { createSqliteConnections } from './sqlite-connections.js';
 
 interface ApiKeyRow {
@@ -122,14 +122,17 @@ function toFtsQuery(terms: readonly string[]): string {
 /** Opens (creating if needed) the SQLite database, in WAL mode, migrated to the latest schema. */
 export function openSqliteStorage(file: string): Storage {
   const db = openSqliteDatabase(file, (conn) => migrate(conn, CORE_SCHEMA));
+  // Every read goes through a connection opened read-only: a bug that writes through it fails
+  // at the database (SQLITE_READONLY) instead of changing state.
+  const rdb = openSqliteReadConnection(file);
 
   const stmt = {
     insertKey: db.prepare(
       `INSERT INTO api_keys (id, hash, owner, tenant, label, scopes, created_at, expires_at, last_used_at, revoked_at)
        VALUES (@id, @hash, @owner, @tenant, @label, @scopes, @created_at, @expires_at, @last_used_at, @revoked_at)`,
     ),
-    keyById: db.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?'),
-    listKeys: db.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
+    keyById: rdb.prepare<[string], ApiKeyRow>('SELECT * FROM api_keys WHERE id = ?'),
+    listKeys: rdb.prepare<[], ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at, id'),
     revokeKey: db.prepare<[number, string]>(
       'UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?',
     ),
@@ -138,21 +141,24 @@ export function openSqliteStorage(file: string): Storage {
       'INSERT OR IGNORE INTO tool_effects (correlation_id, at) VALUES (?, ?)',
     ),
     forgetEffects: db.prepare<[number]>('DELETE FROM tool_effects WHERE at < ?'),
-    effectById: db.prepare<[string], { n: number }>(
+    effectById: rdb.prepare<[string], { n: number }>(
       'SELECT 1 AS n FROM tool_effects WHERE correlation_id = ?',
     ),
     insertNote: db.prepare(
       `INSERT INTO notes (id, tenant, owner, title, content, tags, created_at)
        VALUES (@id, @tenant, @owner, @title, @content, @tags, @created_at)`,
     ),
-    getNote: db.prepare<
+    getNote: rdb.prepare<
       [string, string, string],
       { id: string; title: string; content: string; tags: string; created_at: number }
     >('SELECT id, title, content, tags, created_at FROM notes WHERE id = ? AND tenant = ? AND owner = ?'),
     deleteNote: db.prepare<[string, string, string]>(
       'DELETE FROM notes WHERE id = ? AND tenant = ? AND owner = ?',
     ),
-    searchNotes: db.prepare<[string, string, string, number], { id: string; title: string; content: string }>(
+    searchNotes: rdb.prepare<
+      [string, string, string, number],
+      { id: string; title: string; content: string }
+    >(
       `SELECT n.id, n.title, n.content FROM notes_fts
          JOIN notes n ON n.rowid = notes_fts.rowid
         WHERE notes_fts MATCH ? AND n.tenant = ? AND n.owner = ?
@@ -165,11 +171,11 @@ export function openSqliteStorage(file: string): Storage {
       `INSERT INTO quarantine (id, tenant, principal, tool, correlation_id, created_at, status, decided_at, result, findings)
        VALUES (@id, @tenant, @principal, @tool, @correlation_id, @created_at, @status, @decided_at, @result, @findings)`,
     ),
-    get: db.prepare<[string], QuarantineRow>('SELECT * FROM quarantine WHERE id = ?'),
-    listAll: db.prepare<[number], QuarantineRow>(
+    get: rdb.prepare<[string], QuarantineRow>('SELECT * FROM quarantine WHERE id = ?'),
+    listAll: rdb.prepare<[number], QuarantineRow>(
       'SELECT * FROM quarantine ORDER BY created_at DESC, id LIMIT ?',
     ),
-    listByStatus: db.prepare<[string, number], QuarantineRow>(
+    listByStatus: rdb.prepare<[string, number], QuarantineRow>(
       'SELECT * FROM quarantine WHERE status = ? ORDER BY created_at DESC, id LIMIT ?',
     ),
     release: db.prepare<[number, string]>(
@@ -212,14 +218,14 @@ export function openSqliteStorage(file: string): Storage {
       `INSERT INTO approvals (id, binding, subject, tenant, client_id, tool, upstream, args_hash, args, created_at, expires_at, status, decided_at)
        VALUES (@id, @binding, @subject, @tenant, @client_id, @tool, @upstream, @args_hash, @args, @created_at, @expires_at, @status, @decided_at)`,
     ),
-    get: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
-    listPending: db.prepare<[number, number], ApprovalRow>(
+    get: rdb.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
+    listPending: rdb.prepare<[number, number], ApprovalRow>(
       "SELECT * FROM approvals WHERE status = 'pending' AND expires_at > ? ORDER BY created_at DESC, id DESC LIMIT ?",
     ),
-    listAll: db.prepare<[number], ApprovalRow>(
+    listAll: rdb.prepare<[number], ApprovalRow>(
       'SELECT * FROM approvals ORDER BY created_at DESC, id DESC LIMIT ?',
     ),
-    find: db.prepare<[string, string, string], ApprovalRow>(
+    find: rdb.prepare<[string, string, string], ApprovalRow>(
       `SELECT * FROM approvals WHERE binding = ? AND tool = ? AND args_hash = ? AND status != 'used'
         ORDER BY created_at DESC, id DESC LIMIT 1`,
     ),
@@ -272,7 +278,7 @@ export function openSqliteStorage(file: string): Storage {
   };
 
   const tq = {
-    live: db.prepare<[string, number], { label: string }>(
+    live: rdb.prepare<[string, number], { label: string }>(
       'SELECT label FROM taint WHERE person = ? AND expires_at > ? ORDER BY label',
     ),
     record: db.prepare<[string, string, number]>(
@@ -380,11 +386,12 @@ export function openSqliteStorage(file: string): Storage {
     quarantine,
     confirmations,
     taint,
-    connections: createSqliteConnections(db),
+    connections: createSqliteConnections(db, rdb),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
     close: async () => {
+      rdb.close();
       db.close();
     },
   };

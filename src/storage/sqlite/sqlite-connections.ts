@@ -5,6 +5,7 @@ import type {
   ConnectionRecord,
   ConnectionState,
   ConnectionStore,
+  WrappedDataKey,
 } from '../contracts.js';
 
 interface ConnectionRow {
@@ -62,8 +63,23 @@ function patchValues(patch: ConnectionPatch): Record<string, unknown> {
   return out;
 }
 
-/** The connection store over the core SQLite file (tables of core migration 6). */
-export function createSqliteConnections(db: Database.Database): ConnectionStore {
+/**
+ * The connection store over the core SQLite file (tables of core migration 6); look-ups on `read`
+ * (opened read-only), writes and the reconnection's transaction on `db`.
+ */
+export function createSqliteConnections(
+  db: Database.Database,
+  read: Database.Database = db,
+): ConnectionStore {
+  const r = {
+    get: read.prepare<[string], ConnectionRow>('SELECT * FROM connections WHERE id = ?'),
+    find: read.prepare<[string, string, string], ConnectionRow>(
+      'SELECT * FROM connections WHERE tenant = ? AND subject = ? AND upstream = ?',
+    ),
+    keys: read.prepare<[], { data_key_id: string; kek_id: string; wrapped: string; created_at: number }>(
+      'SELECT * FROM vault_data_keys ORDER BY created_at, kek_id',
+    ),
+  };
   const s = {
     insert: db.prepare(
       `INSERT INTO connections (id, tenant, subject, upstream, mode, state, upstream_subject, scopes, created_at, last_used_at, expires_at, broken_reason, sealed)
@@ -76,12 +92,10 @@ export function createSqliteConnections(db: Database.Database): ConnectionStore 
     deleteById: db.prepare<[string]>('DELETE FROM connections WHERE id = ?'),
     deleteOf: db.prepare<[string]>('DELETE FROM connections WHERE subject = ?'),
     deleteOfIn: db.prepare<[string, string]>('DELETE FROM connections WHERE subject = ? AND tenant = ?'),
-    keys: db.prepare<[], { data_key_id: string; kek_id: string; wrapped: string; created_at: number }>(
-      'SELECT * FROM vault_data_keys ORDER BY created_at, kek_id',
-    ),
     addKey: db.prepare<[string, string, string, number]>(
       'INSERT INTO vault_data_keys (data_key_id, kek_id, wrapped, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
     ),
+    anyKey: db.prepare<[], { one: number }>('SELECT 1 AS one FROM vault_data_keys LIMIT 1'),
     retire: db.prepare<[string]>('DELETE FROM vault_data_keys WHERE kek_id != ?'),
   };
   const put = db.transaction((r: ConnectionRecord) => {
@@ -104,6 +118,12 @@ export function createSqliteConnections(db: Database.Database): ConnectionStore 
     });
     return old && rowToConnection(old);
   });
+  /** Under BEGIN IMMEDIATE: a second process waits, then sees the first one's key. */
+  const addFirst = db.transaction((k: WrappedDataKey): boolean => {
+    if (s.anyKey.get()) return false;
+    s.addKey.run(k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime());
+    return true;
+  });
   const update = (id: string, patch: ConnectionPatch, expected?: string): boolean => {
     const values = patchValues(patch);
     const columns = Object.keys(values);
@@ -120,19 +140,19 @@ export function createSqliteConnections(db: Database.Database): ConnectionStore 
   return {
     put: async (r) => put.immediate(r),
     get: async (id) => {
-      const r = s.get.get(id);
-      return r && rowToConnection(r);
+      const row = r.get.get(id);
+      return row && rowToConnection(row);
     },
     find: async (tenant, subject, upstream) => {
-      const r = s.find.get(tenant, subject, upstream);
-      return r && rowToConnection(r);
+      const row = r.find.get(tenant, subject, upstream);
+      return row && rowToConnection(row);
     },
     list: async (f) => {
       const where: string[] = [];
       if (f.tenant !== undefined) where.push('tenant = @tenant');
       if (f.subject !== undefined) where.push('subject = @subject');
       if (f.upstream !== undefined) where.push('upstream = @upstream');
-      return db
+      return read
         .prepare<Record<string, string>, ConnectionRow>(
           `SELECT * FROM connections${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`,
         )
@@ -147,7 +167,7 @@ export function createSqliteConnections(db: Database.Database): ConnectionStore 
     deleteOf: async (subject, tenant) =>
       (tenant === undefined ? s.deleteOf.run(subject) : s.deleteOfIn.run(subject, tenant)).changes,
     dataKeys: async () =>
-      s.keys.all().map((k) => ({
+      r.keys.all().map((k) => ({
         dataKeyId: k.data_key_id,
         kekId: k.kek_id,
         wrapped: k.wrapped,
@@ -156,6 +176,7 @@ export function createSqliteConnections(db: Database.Database): ConnectionStore 
     addDataKey: async (k) => {
       s.addKey.run(k.dataKeyId, k.kekId, k.wrapped, k.createdAt.getTime());
     },
+    addFirstDataKey: async (k) => addFirst.immediate(k),
     retireDataKeys: async (kekId) => s.retire.run(kekId).changes,
   };
 }
