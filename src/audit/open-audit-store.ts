@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { StorageConfig } from '../storage/index.js';
-import { asPgConfig } from '../storage/postgres/index.js';
+import { asPgConfig } from '../storage/index.js';
 import { openPostgresAuditStore } from './postgres-store.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
 import type { AuditStore } from './store.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createPgTestSchema } from '../storage/postgres/test-support.js';
+import { createPgTestSchema } from '../storage/index.js';
 import { ensureAuditKeys } from './keys.js';
 import { openPostgresAuditStore } from './postgres-store.js';
 import { verifyAuditStore } from './verify-store.js';

@@ -5,7 +5,7 @@ import { createAuditLog } from './audit-log.js';
 import { loadAuditKeys } from './keys.js';
 import { openPostgresAuditStore } from './postgres-store.js';
 import { sampleEntry } from './test-support.js';
-import type { PgStorageConfig } from '../storage/postgres/index.js';
+import type { PgStorageConfig } from '../storage/index.js';
 
 const [configJson, keysDir, countArg, tag] = process.argv.slice(2);
 if (!configJson || !keysDir || !countArg || !tag)

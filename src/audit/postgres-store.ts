@@ -15,7 +15,7 @@
 import type pg from 'pg';
 import type { Seal } from './checkpoint.js';
 import type { PgSchema } from '../migrate/index.js';
-import { migratePgComponents, openPgPools, type PgStorageConfig } from '../storage/postgres/index.js';
+import { migratePgComponents, openPgPools, type PgStorageConfig } from '../storage/index.js';
 import { isPortcullisError } from '../errors/index.js';
 import { AuditError } from './errors.js';
 import { CALL_END_EVENTS } from './record.js';

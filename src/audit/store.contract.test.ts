@@ -9,7 +9,7 @@ import { createMemoryAuditStore } from './memory-store.js';
 import type { AuditEntry, AuditRecord } from './record.js';
 import { openPostgresAuditStore } from './postgres-store.js';
 import { openSqliteAuditStore } from './sqlite-store.js';
-import { createPgTestSchema } from '../storage/postgres/test-support.js';
+import { createPgTestSchema } from '../storage/index.js';
 import { iterateRecords, type AuditBatch, type AuditStore, type ChainState } from './store.js';
 import { makeTestKeys, sampleEntry } from './test-support.js';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from '../storage/index.js';
-import { createPgTestSchema } from '../storage/postgres/test-support.js';
+import { createPgTestSchema } from '../storage/index.js';
 import { isConnectionError } from './errors.js';
 import { createVault, kekId, openVault, parseKek, rewrapVault } from './vault.js';
 

@@ -28,3 +28,5 @@ export { rotateSigningKeyFile } from './rotate-signing-key.js';
 export { loadCookieKeys } from './cookie-keys.js';
 export type { OAuthEnv } from './http-env.js';
 export { accountNav } from './pages/views.js';
+export { OAUTH_MIGRATIONS } from './store/sqlite-store.js';
+export { OAUTH_PG_SCHEMA } from './store/postgres-store.js';

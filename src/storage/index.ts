@@ -22,3 +22,17 @@ export async function openStorage(config: StorageConfig, dataDir: string): Promi
       return openPostgresStorage(asPgConfig(config));
   }
 }
+export {
+  asPgConfig,
+  CORE_PG_SCHEMA,
+  inspectPgRoles,
+  inTransaction,
+  migratePgComponents,
+  openPgPools,
+  type PgPools,
+  type PgRoleReport,
+  type PgStorageConfig,
+} from './postgres/index.js';
+export { CORE_SCHEMA } from './sqlite/migrations.js';
+/** For the contract suites of other folders' PostgreSQL stores: a throwaway schema and roles. */
+export { createPgTestSchema, type PgTestSchema } from './postgres/test-support.js';

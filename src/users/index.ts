@@ -19,3 +19,4 @@ export {
   SETUP_LINK_TTL_MS,
   SETUP_TOKEN_PATTERN,
 } from './setup-link.js';
+export { createPostgresUserStore, USERS_PG_SCHEMA } from './postgres-store.js';

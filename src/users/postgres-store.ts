@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PgSchema } from '../migrate/index.js';
-import { inTransaction } from '../storage/postgres/open-pools.js';
+import { inTransaction } from '../storage/index.js';
 import type { UserRecord, UserStore } from './contracts.js';
 
 /** The users tables in PostgreSQL (component `users`); the same shape as SQLite's, roles included. */

@@ -27,7 +27,7 @@ import {
 import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { auditFileOf, cliPrincipal, openAuditLog, storageOf } from '../local-audit.js';
-import { asPgConfig } from '../../storage/postgres/index.js';
+import { asPgConfig } from '../../storage/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { jsonStdout, printJsonLines, printOut, renderTable, text } from '../print.js';
 import { UsageError } from '../usage-error.js';

@@ -4,7 +4,7 @@ import { checkInsecureSettings, configSchema, loadConfig, type ConfigProblem } f
 import { dataDirLayout } from '../../data-dir/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
 import type { StorageConfig } from '../../storage/index.js';
-import { asPgConfig, inspectPgRoles, type PgRoleReport } from '../../storage/postgres/index.js';
+import { asPgConfig, inspectPgRoles, type PgRoleReport } from '../../storage/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printOut } from '../print.js';

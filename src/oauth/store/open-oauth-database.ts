@@ -1,13 +1,8 @@
 import path from 'node:path';
 import { migrate } from '../../migrate/index.js';
 import { openSqliteDatabase, openSqliteReadConnection, type StorageConfig } from '../../storage/index.js';
-import {
-  asPgConfig,
-  migratePgComponents,
-  openPgPools,
-  type PgStorageConfig,
-} from '../../storage/postgres/index.js';
-import { createPostgresUserStore, USERS_PG_SCHEMA } from '../../users/postgres-store.js';
+import { asPgConfig, migratePgComponents, openPgPools, type PgStorageConfig } from '../../storage/index.js';
+import { createPostgresUserStore, USERS_PG_SCHEMA } from '../../users/index.js';
 import { createPostgresOAuthStore, OAUTH_PG_SCHEMA } from './postgres-store.js';
 import {
   createSqliteUserStore,

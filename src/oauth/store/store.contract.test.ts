@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { USER_MIGRATIONS } from '../../users/index.js';
-import { createPgTestSchema, type PgTestSchema } from '../../storage/postgres/test-support.js';
+import { createPgTestSchema, type PgTestSchema } from '../../storage/index.js';
 import {
   openMemoryOAuthDatabase,
   openPostgresOAuthDatabase,

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkInsecureSettings, configSchema } from '../config/index.js';
-import { storageConfigSchema } from './config.js';
-import { openPostgresStorage } from './postgres/index.js';
-import type { PgStorageConfig } from './postgres/index.js';
+import { openPostgresStorage, storageConfigSchema, type PgStorageConfig } from '../storage/index.js';
+import { checkInsecureSettings, configSchema } from './index.js';
 
 describe('the storage settings', () => {
   it('need a URL for postgres, of the right shape, and a plain schema name', () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { migratePgComponents } from '../storage/postgres/index.js';
-import { createPgTestSchema, type PgTestSchema } from '../storage/postgres/test-support.js';
-import { openPostgresStorage } from '../storage/index.js';
-import { migrate } from './index.js';
+import { migrate } from '../../migrate/index.js';
+import { openPostgresStorage } from '../index.js';
+import { migratePgComponents } from './index.js';
+import { createPgTestSchema, type PgTestSchema } from './test-support.js';
 
 const STEPS = ['CREATE TABLE a (x INTEGER)', 'CREATE TABLE b (y INTEGER)'];
 const schemas: PgTestSchema[] = [];
