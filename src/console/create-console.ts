@@ -19,7 +19,7 @@ import {
 import { decidePin, pinsPage } from './pages/pins.js';
 import { decideQuarantine, quarantinePage } from './pages/quarantine.js';
 import { recordPage } from './pages/record.js';
-import { upstreamsPage } from './pages/upstreams.js';
+import { restartUpstream, upstreamsPage } from './pages/upstreams.js';
 
 /** The role the console is for. */
 export const CONSOLE_ROLE = 'admin';
@@ -127,5 +127,6 @@ export function createConsole(deps: ConsoleDeps): Hono<ConsoleEnv> {
   app.post('/admin/keys/:id/revoke', (c) => revokeKey(c, deps));
   app.post('/admin/clients/:id/revoke', (c) => revokeClientAction(c, deps));
   app.get('/admin/upstreams', (c) => upstreamsPage(c, deps));
+  app.post('/admin/upstreams/:name/restart', (c) => restartUpstream(c, deps));
   return app;
 }

@@ -25,7 +25,7 @@ export interface ConsoleDeps {
     readonly publicKey: KeyObject;
     readonly argsKey: Buffer;
   };
-  readonly upstreams: { health(): readonly UpstreamHealth[] };
+  readonly upstreams: { health(): readonly UpstreamHealth[]; restart(name: string): Promise<boolean> };
   /** Holds the pin lockfile and the last observation (the running gateway polls the lockfile). */
   readonly dataDir: string;
   /** Role names a person may be given (built-in and `policy.roles`). */

@@ -123,6 +123,8 @@ export interface UpstreamManager {
   /** Starts every upstream and waits for each first listing (or failure). Never rejects for an upstream. */
   start(): Promise<void>;
   health(): UpstreamHealth[];
+  /** Restarts one upstream now (the console's Restart); false when there is no such upstream. */
+  restart(name: string): Promise<boolean>;
   /** Pin state of everything the upstreams currently list. */
   pins(): PinnedItemStatus[];
   /** Secret values resolved for upstreams so far: feed them to the redactor. */
@@ -680,6 +682,12 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       );
     },
     health: () => [...supervisors.values()].map((s) => s.health()),
+    async restart(name) {
+      const supervisor = supervisors.get(name);
+      if (!supervisor) return false;
+      await supervisor.restart();
+      return true;
+    },
     pins() {
       const out: PinnedItemStatus[] = [];
       for (const [upstream, entry] of Object.entries(observed)) {

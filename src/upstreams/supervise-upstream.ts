@@ -119,6 +119,11 @@ export interface UpstreamSupervisor {
   unsubscribe(uri: string): Promise<void>;
   /** Lists tools again now (on list_changed and on the periodic timer). */
   relist(): Promise<void>;
+  /**
+   * The operator's restart (console): drops the connection (and process), forgets the failure
+   * count so an open circuit closes, and connects again now. Resolves when that attempt ends.
+   */
+  restart(): Promise<void>;
   health(): UpstreamHealth;
   close(): Promise<void>;
 }
@@ -753,6 +758,16 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     },
     relist,
     health,
+    async restart() {
+      if (state === 'stopped' || state === 'refused') return;
+      clearTimeout(retryTimer);
+      failures = 0;
+      retryAt = undefined;
+      teardown();
+      restarts++;
+      log.info('upstream restarted by the operator');
+      await connect();
+    },
     async close() {
       setState('stopped');
       clearTimeout(retryTimer);

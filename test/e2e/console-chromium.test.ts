@@ -134,6 +134,13 @@ describe('the console at work, in Chromium', { skip: chromiumMissing }, () => {
     await page.goto(`${origin}/admin/upstreams`);
     assert.match(await page.locator('table.grid').innerText(), /rug\s+up\s+stdio/);
     await shot('16-upstreams-live');
+    // Restart from the console: recorded, the process replaced, the upstream up again.
+    await page.getByRole('button', { name: 'Restart' }).click();
+    await page.getByText(/Restarted rug: now up/).waitFor();
+    assert.match(await page.locator('table.grid').innerText(), /rug\s+up\s+stdio/);
+    assert.ok(
+      (await t.audit.log.query({ limit: 1000 })).some((r) => r.reasons.includes('upstream-restarted')),
+    );
 
     await page.goto(`${origin}/admin/search?since=1h&decision=deny`);
     await page.locator('table.grid').waitFor();

@@ -65,6 +65,7 @@ describe('the console’s forms', () => {
     `/admin/keys/${keyId}/rotate`,
     `/admin/keys/${keyId}/revoke`,
     `/admin/clients/${encodeURIComponent(clientId)}/revoke`,
+    '/admin/upstreams/files/restart',
   ];
 
   it('refuses every form without its token, records each refusal, and changes nothing', async () => {
