@@ -14,6 +14,10 @@ export interface ApprovalPageDeps {
   readonly store: ConfirmationStore;
   /** The built-in notes, read to say what a `memory_delete` would delete. */
   readonly notes: NoteStore;
+  /** Served tools by name (the catalogue), for an upstream tool's `approvalText`. */
+  readonly toolNamed?: (
+    name: string,
+  ) => { readonly approvalText?: string; readonly upstream?: string } | undefined;
   /** The one sign-in of every page: same throttle, session cookie and form as /account. */
   readonly signin: SignIn;
   /** Appends the page's decision to the audit log; undefined when the log is off. */
@@ -99,7 +103,7 @@ export function createApprovalRoutes(deps: ApprovalPageDeps): Hono<Env> {
       // shown as stored
     }
     const shown = revealHidden(args);
-    const described = await describeCall(a, deps.notes);
+    const described = await describeCall(a, deps.notes, deps.toolNamed);
     const hidden = shown.filter((p) => p.kind === 'hidden').length;
     return pageResponse(
       {

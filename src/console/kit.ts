@@ -19,6 +19,10 @@ export interface ConsoleDeps {
   readonly confirmations: ConfirmationStore;
   readonly quarantine: QuarantineStore;
   readonly notes: NoteStore;
+  /** Served tools by name, for an upstream tool's `approvalText` on the approvals page. */
+  readonly toolNamed?: (
+    name: string,
+  ) => { readonly approvalText?: string; readonly upstream?: string } | undefined;
   readonly audit: {
     readonly log: AuditLog;
     readonly store: AuditStore;

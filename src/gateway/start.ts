@@ -450,6 +450,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const approvals = createApprovalRoutes({
       store: storage.confirmations,
       notes: storage.notes,
+      toolNamed: (name) => catalogue.get(name),
       signin,
       audit: audit && {
         append: async (entry) => void (await audit.log.append(entry)),
@@ -481,6 +482,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         confirmations: storage.confirmations,
         quarantine: storage.quarantine,
         notes: storage.notes,
+        toolNamed: (name) => catalogue.get(name),
         audit: {
           log: audit.log,
           store: audit.store,

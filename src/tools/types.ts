@@ -117,6 +117,8 @@ export interface Tool {
   readonly labels: readonly ToolLabel[];
   /** The upstream server this tool is fronted from; undefined for built-ins. */
   readonly upstream?: string;
+  /** The operator's template of what a call changes, for the approval page (`{arg}` placeholders). */
+  readonly approvalText?: string;
   readonly inputSchema: ObjectJsonSchema;
   readonly outputSchema?: ObjectJsonSchema;
   checkArgs(args: unknown): Checked<unknown>;

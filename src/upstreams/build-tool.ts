@@ -187,6 +187,9 @@ export function buildUpstreamTool(input: {
     class: input.classification.class,
     labels: input.classification.labels,
     upstream,
+    ...(input.classification.approvalText !== undefined
+      ? { approvalText: input.classification.approvalText }
+      : {}),
     inputSchema,
     ...(outputSchema ? { outputSchema } : {}),
     checkArgs,

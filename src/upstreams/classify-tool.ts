@@ -10,6 +10,8 @@ export interface Classification {
   readonly rule: string | undefined;
   /** The upstream's annotations claimed more harm than the rule; the class was raised to match. */
   readonly raisedByAnnotation: boolean;
+  /** The operator's words for the approval page (the matched rule's `approvalText`). */
+  readonly approvalText?: string;
 }
 
 const RANK: Record<ToolClass, number> = { read: 0, write: 1, destructive: 2 };
@@ -51,5 +53,6 @@ export function classifyTool(
     scope: match?.rule.scope ?? `${upstream}:${cls}`,
     rule: match?.pattern,
     raisedByAnnotation: cls !== configured,
+    ...(match?.rule.approvalText !== undefined ? { approvalText: match.rule.approvalText } : {}),
   };
 }

@@ -308,6 +308,15 @@ const toolRuleSchema = z
       .regex(/^[a-z0-9][a-z0-9_.-]*(:[a-z0-9_.*-]+)*$/)
       .optional()
       .describe('Scope needed to see and call the tool, instead of the default `<upstream>:<class>`.'),
+    approvalText: z
+      .string()
+      .min(1)
+      .max(500)
+      .optional()
+      .describe(
+        'What the approval page says a call will change, in your words: `{name}` is replaced by that ' +
+          'argument (shown as text, cut at 120 characters), e.g. "Deletes the issue #{number} of {repo}".',
+      ),
   })
   .describe('Classification for the tools whose name matches the pattern.');
 

@@ -15,7 +15,7 @@ export async function approvalsPage(c: ConsoleContext, deps: ConsoleDeps): Promi
   const history = (await deps.confirmations.listApprovals({ pending: false, now, limit: 100 })).filter(
     (a) => a.status !== 'pending' || a.expiresAt <= now,
   );
-  const described = await Promise.all(pending.map((a) => describeCall(a, deps.notes)));
+  const described = await Promise.all(pending.map((a) => describeCall(a, deps.notes, deps.toolNamed)));
   return consolePage(c, forms, {
     title: 'Approvals',
     tab: '/admin/approvals',
