@@ -26,6 +26,8 @@ describe('users delete removes a person with everything that acts for them', () 
 
   it('revokes their keys, drops their connections, deletes the account, and leaves eve alone', async () => {
     const dora = await t.key({ owner: 'dora', tenant: 'dora' });
+    // A key made under another tenant before the person existed is still the person's.
+    const doraElsewhere = await t.key({ owner: 'dora', tenant: 'shared' });
     const eve = await t.key({ owner: 'eve', tenant: 'eve' });
     const storage = await openLocalStorage(dir);
     const connection = (subject: string) => ({
@@ -51,7 +53,7 @@ describe('users delete removes a person with everything that acts for them', () 
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(
       dry.stdout,
-      /Would delete dora with 0 grant\(s\), 1 API key\(s\) and 1 upstream connection\(s\)/,
+      /Would delete dora with 0 grant\(s\), 2 API key\(s\) and 1 upstream connection\(s\)/,
     );
     assert.equal(
       (await postMcp(t.url, list, { key: dora.key })).status,
@@ -63,6 +65,7 @@ describe('users delete removes a person with everything that acts for them', () 
     assert.equal(done.code, 0, done.stderr);
     assert.match(done.stdout, /Deleted dora/);
     assert.equal((await postMcp(t.url, list, { key: dora.key })).status, 401, "dora's key no longer works");
+    assert.equal((await postMcp(t.url, list, { key: doraElsewhere.key })).status, 401, 'nor her other one');
     assert.equal((await postMcp(t.url, list, { key: eve.key })).status, 200, "eve's still does");
 
     const users = (await cli('users', 'list', '--json')).stdout;

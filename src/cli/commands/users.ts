@@ -291,10 +291,10 @@ export function register(program: Command): void {
       const user = await db.users.find(name);
       if (!user) throw new UsageError(`no user named ${name}`);
       const now = new Date();
-      const keys = (await storage.apiKeys.list()).filter(
-        (k) => k.owner === name && k.tenant === user.tenant && k.revokedAt === null,
-      );
-      const connections = await storage.connections.list({ subject: name, tenant: user.tenant });
+      // Names are global, so every key owned by the name and every connection of that subject is
+      // the person's, whatever tenant it was made under (a key made before the person existed).
+      const keys = (await storage.apiKeys.list()).filter((k) => k.owner === name && k.revokedAt === null);
+      const connections = await storage.connections.list({ subject: name });
       const grants = await db.oauth.listGrants({ accountId: name }, now);
       if (!opts.yes) {
         printOut(
@@ -312,7 +312,7 @@ export function register(program: Command): void {
         });
         for (const g of grants) await db.oauth.revokeByGrantId(g.id);
         for (const k of keys) await storage.apiKeys.revoke(k.id, now);
-        await storage.connections.deleteOf(name, user.tenant);
+        await storage.connections.deleteOf(name);
         await db.users.delete(name);
       });
       printOut(
