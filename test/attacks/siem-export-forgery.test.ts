@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSyslogSink, syslogSeverityOf, toOcsf, type AuditRecord } from '../../src/audit/index.js';
 import { recordMaker } from '../../src/audit/test-support.js';
 import { createEgressGuard, INTERNAL_NETWORK_RANGES } from '../../src/egress/index.js';
 import { tempDir } from '../helpers/gateway.js';
-import { TEST_CERT } from '../helpers/oauth-tls.js';
+import { makeSelfSignedCert, TEST_CERT } from '../helpers/oauth-tls.js';
 import { startSyslogReceiver } from '../helpers/syslog-receiver.js';
 
 /*
@@ -76,37 +74,17 @@ describe('syslog export: a caller-controlled value cannot forge extra messages',
 
 describe('syslog export: a receiver that is not the configured one gets nothing', () => {
   const dir = tempDir('pc-siem-cert-');
+  let elsewhere: ReturnType<typeof makeSelfSignedCert>;
   let impostor: Awaited<ReturnType<typeof startSyslogReceiver>>;
   let genuine: Awaited<ReturnType<typeof startSyslogReceiver>>;
   before(async () => {
     // A certificate that is valid, but for another name: what a receiver on a hijacked address has.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=elsewhere.test',
-        '-addext',
-        'subjectAltName=DNS:elsewhere.test',
-      ],
-      { stdio: 'ignore' },
-    );
-    impostor = await startSyslogReceiver({
-      cert: fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'),
-      key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'),
+    elsewhere = makeSelfSignedCert(dir, {
+      commonName: 'elsewhere.test',
+      subjectAltName: 'DNS:elsewhere.test',
+      days: 2,
     });
+    impostor = await startSyslogReceiver({ cert: elsewhere.cert, key: elsewhere.key });
     genuine = await startSyslogReceiver();
   });
   after(async () => {
@@ -116,7 +94,7 @@ describe('syslog export: a receiver that is not the configured one gets nothing'
   });
 
   it('refuses a receiver whose certificate names another host, even one signed by the trusted CA', async () => {
-    const s = sinkTo(impostor.port, fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8'));
+    const s = sinkTo(impostor.port, elsewhere.cert);
     s.sink.write([record()]);
     await new Promise((r) => setTimeout(r, 400));
     await s.close();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { postMcp, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { makeSelfSignedCert } from '../helpers/oauth-tls.js';
 
 const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
 
@@ -14,29 +14,7 @@ describe('built-in TLS', () => {
   const dir = tempDir('portcullis-tls-');
   before(async () => {
     // A throwaway self-signed certificate for 127.0.0.1, made with the system's openssl.
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'key.pem'),
-        '-out',
-        path.join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    makeSelfSignedCert(dir, { commonName: '127.0.0.1', subjectAltName: 'IP:127.0.0.1' });
     ca = fs.readFileSync(path.join(dir, 'cert.pem'));
     t = await startTestGateway({
       env: {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -66,5 +67,46 @@ export async function startHttpsServer(
     origin: `https://localhost:${port}`,
     hits,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A throwaway self-signed P-256 certificate made with the system's openssl, for a test that needs
+ * one other than TEST_CERT (another name, its own CA). Writes `cert.pem` and `key.pem` into `dir`.
+ */
+export function makeSelfSignedCert(
+  dir: string,
+  opts: { commonName: string; subjectAltName: string; days?: number },
+): { certFile: string; keyFile: string; cert: string; key: string } {
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      String(opts.days ?? 1),
+      '-subj',
+      `/CN=${opts.commonName}`,
+      '-addext',
+      `subjectAltName=${opts.subjectAltName}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    certFile,
+    keyFile,
+    cert: fs.readFileSync(certFile, 'utf8'),
+    key: fs.readFileSync(keyFile, 'utf8'),
   };
 }
