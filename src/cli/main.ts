@@ -64,6 +64,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
+      // Generated ids (oidc-provider's grant ids among them) may begin with '-'.
+      if (err.code === 'commander.unknownOption')
+        printErr(
+          "portcullis: a value that begins with '-' goes after '--', e.g. `portcullis grants revoke -- -AbC…`\n",
+        );
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof CommandFailed) {

@@ -130,7 +130,13 @@ describe('OAuth administration from the command line, beside a running gateway',
     assert.equal(grants.length, 1);
     assert.equal(grants[0].clientId, client.clientId);
     assert.deepEqual(grants[0].scopes, ['memory:read']);
-    assert.equal((await cli('grants', 'revoke', grants[0].id)).code, 0);
+    // Grant ids are oidc-provider's base64url and may begin with '-', which a shell parser takes
+    // for an option: such a value goes after `--`, and the refusal says so.
+    const dashed = await runCli(['grants', 'revoke', '--data-dir', dir, '-not-an-option']);
+    assert.equal(dashed.code, 2);
+    assert.match(dashed.stderr, /begins with '-'.*after '--'/s);
+    const revoked = await runCli(['grants', 'revoke', '--data-dir', dir, '--', grants[0].id]);
+    assert.equal(revoked.code, 0, revoked.stderr);
     assert.equal((await postMcp(t.url, list, { key: tokens.access_token })).status, 401);
 
     const again = await codeFlow(t.gw.url.origin, new TestBrowser(t.gw.url.origin), client, {
