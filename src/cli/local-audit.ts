@@ -45,6 +45,11 @@ export function storageOf(dataDir: string): Config['storage'] {
   return configOf(dataDir).storage;
 }
 
+/** The data directory's key directory (`keys.dir`, relative to the data directory). */
+export function keysDirOf(dataDir: string): string {
+  return dataDirLayout(dataDir, configOf(dataDir).keys.dir).keys;
+}
+
 /** Where the data directory's audit log is (`audit.file`, relative to the data directory). */
 export function auditFileOf(dataDir: string): string {
   return path.resolve(dataDir, configOf(dataDir).audit.file);
@@ -62,7 +67,7 @@ export interface OpenedAuditLog {
  */
 export async function openAuditLog(dataDir: string): Promise<OpenedAuditLog> {
   const config = configOf(dataDir);
-  const keys = await ensureAuditKeys(dataDirLayout(dataDir).keys);
+  const keys = await ensureAuditKeys(dataDirLayout(dataDir, config.keys.dir).keys);
   const store: AuditStore = await openAuditStore(config.storage, config.audit.file, dataDir);
   let log: AuditLog;
   try {

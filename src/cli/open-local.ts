@@ -36,5 +36,5 @@ export async function openLocalOAuth(dataDir: string): Promise<OAuthDatabase> {
 /** Rotates the OAuth signing keys of an initialised data directory. */
 export function rotateLocalSigningKey(dataDir: string, now: Date): { added: string; published: string[] } {
   const config = localConfig(dataDir, `${dataDir} is not an initialised data directory.`);
-  return rotateSigningKeyFile(dataDirLayout(dataDir).signingKeys, config.oauth, now);
+  return rotateSigningKeyFile(dataDirLayout(dataDir, config.keys.dir).signingKeys, config.oauth, now);
 }

@@ -380,6 +380,31 @@ const alertsSchema = z
     'Security alerts (denial spikes, call-volume anomalies, private data flowing to an external sink).',
   );
 
+const keysSchema = z
+  .strictObject({
+    dir: z
+      .string()
+      .min(1)
+      .default('keys')
+      .describe(
+        'Directory of the key files (token signing, cookies, audit signing and argument HMAC, confirmations, ' +
+          'connections KEK), relative to the data dir. Replicas mount one copy of it (a Kubernetes Secret, read-only) ' +
+          'so that every replica signs and verifies with the same keys. Files that exist are only read.',
+      ),
+    reloadSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(3600)
+      .default(10)
+      .describe(
+        'How often the token-signing key file is checked for a rotation made elsewhere (`keys rotate-signing` on ' +
+          'another replica or from a shell); a token naming a key this process does not hold also triggers a check ' +
+          '(at most once a second). The new key signs from then on, without a restart.',
+      ),
+  })
+  .describe('Where the gateway keys live, and how a rotation reaches a running gateway.');
+
 const redisSchema = z
   .strictObject({
     url: z
@@ -410,6 +435,7 @@ export const configSchema = z
     metrics: metricsSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
+    keys: keysSchema.prefault({}),
     upstreams: upstreamsConfigSchema,
     connections: connectionsConfigSchema.prefault({}),
     oauth: oauthConfigSchema.prefault({}),

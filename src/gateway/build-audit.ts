@@ -26,6 +26,7 @@ import {
   webhookFetch,
   type EgressGuard,
 } from '../egress/index.js';
+import { dataDirLayout } from '../data-dir/index.js';
 import { PortcullisError } from '../errors/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { EFFECT_JOURNAL_RETENTION_MS, type EffectJournal } from '../storage/index.js';
@@ -52,7 +53,7 @@ export async function buildAudit(deps: {
   effects: EffectJournal;
 }): Promise<BuiltAudit> {
   const { config, dataDir, logger, metrics } = deps;
-  const keys = await ensureAuditKeys(path.join(dataDir, 'keys'));
+  const keys = await ensureAuditKeys(dataDirLayout(dataDir, config.keys.dir).keys);
   const store = await openAuditStore(config.storage, config.audit.file, dataDir);
   const sinks: AuditSink[] = [];
   if (config.audit.jsonlFile) {

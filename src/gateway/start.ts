@@ -97,6 +97,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       port: opts.port ?? loaded.server.port,
     },
   };
+  // The key files: `keys.dir`, one copy shared by every replica.
+  const keyFiles = dataDirLayout(opts.dataDir, config.keys.dir);
   const problems = checkInsecureSettings(config);
   const fatal = problems.find((p) => p.severity === 'fatal');
   if (fatal) throw new PortcullisError('config-invalid', fatal.message);
@@ -109,7 +111,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     injectionActions: config.safety.injectionActions,
     piiTools: config.safety.piiTools,
   });
-  const signingSecrets = readSigningSecrets(layout.signingKeys);
+  const signingSecrets = readSigningSecrets(keyFiles.signingKeys);
   output.setKnownSecrets(signingSecrets);
 
   const logger =
@@ -185,7 +187,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const vault = personal
       ? await openVault(
           storage.connections,
-          await loadKek({ ref: config.connections.keyEncryptionKey, keysDir: layout.keys, env }),
+          await loadKek({ ref: config.connections.keyEncryptionKey, keysDir: keyFiles.keys, env }),
           new Date(),
         )
       : undefined;
@@ -290,7 +292,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const signin = createSignIn({
       users: oauthDb.users,
       limits: config.oauth.login,
-      csrfKey: loadCookieKeys(config.oauth.cookieKeys, layout.keys, env)[0]!,
+      csrfKey: loadCookieKeys(config.oauth.cookieKeys, keyFiles.keys, env)[0]!,
       cookies: { secure: publicUrl.protocol === 'https:' },
       clientAddress: (c) => clientAddress(c, config.server.trustProxy),
       audit: audit && (async (entry) => void (await audit.log.append(entry))),
@@ -363,8 +365,9 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       apiKeys: storage.apiKeys,
       catalogue,
       roles: policy.roles,
-      signingKeysFile: layout.signingKeys,
-      keysDir: layout.keys,
+      signingKeysFile: keyFiles.signingKeys,
+      signingKeysReloadMs: config.keys.reloadSeconds * 1000,
+      keysDir: keyFiles.keys,
       allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
       trustProxy: config.server.trustProxy,
       signin,
@@ -374,6 +377,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
     if (oauth) closers.push(() => oauth.close());
+    // A rotation made elsewhere brings new private keys; the redactor (and the upstream
+    // definitions' scrub, which holds this same array) learns them at once.
+    oauth?.onSigningKeys((keys) => {
+      for (const k of keys)
+        if (typeof k.d === 'string' && !signingSecrets.includes(k.d)) signingSecrets.push(k.d);
+      learnSecrets();
+    });
     const accessTokens: AccessTokenAuthenticator = oauth?.accessTokens ?? {
       authenticate: async () => ({ ok: false, reason: 'credential-malformed' }),
     };
@@ -396,7 +406,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       policy,
       taint: createTaintTracker(storage.taint, { windowMs: timings.taintWindowMs }),
       confirm: {
-        key: loadConfirmationKey(layout.keys),
+        key: loadConfirmationKey(keyFiles.keys),
         store: storage.confirmations,
         inBandTtlMs: timings.inBandTtlMs,
         approvalTtlMs: timings.approvalTtlMs,

@@ -1,5 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { createLocalJWKSet, createRemoteJWKSet, customFetch } from 'jose';
+import { createRemoteJWKSet, customFetch } from 'jose';
+import type Provider from 'oidc-provider';
 import type { Logger } from 'pino';
 import {
   createAccessTokenAuthenticator,
@@ -28,7 +29,8 @@ import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
 import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './resource-metadata.js';
-import { readSigningKeys, toPublicJwks } from './signing-keys.js';
+import { watchSigningKeys } from './signing-key-ring.js';
+import type { StoredSigningKey } from './signing-keys.js';
 import type { OAuthDatabase } from './store/index.js';
 import type { OAuthEnv as Env } from './http-env.js';
 
@@ -44,6 +46,8 @@ export interface OAuthServerDeps {
   /** The compiled roles (built-in and `policy.roles`): people's scope ceilings. */
   readonly roles: ReadonlyMap<string, ScopeCeiling>;
   readonly signingKeysFile: string;
+  /** How often the signing key file is checked for a rotation made elsewhere (`keys.reloadSeconds`). */
+  readonly signingKeysReloadMs: number;
   readonly keysDir: string;
   /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
   readonly allowedOrigins: ReadonlySet<string>;
@@ -67,6 +71,8 @@ export interface OAuthServer {
   readonly challenge: MiddlewareHandler;
   /** The resource server's check of Bearer JWTs on /mcp. */
   readonly accessTokens: AccessTokenAuthenticator;
+  /** Hears each new signing key set after a rotation (built-in AS only). */
+  onSigningKeys(listener: (keys: readonly StoredSigningKey[]) => void): void;
   close(): Promise<void>;
 }
 
@@ -143,6 +149,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
         verify,
         revocation: createRevocationCheck(deps.db.oauth, { requireGrant: false }),
       }),
+      onSigningKeys: () => {},
       close: async () => {
         for (const g of guards) await g.close();
       },
@@ -150,7 +157,10 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   }
 
   // ---- built-in authorization server ----
-  const signingKeys = readSigningKeys(deps.signingKeysFile);
+  const ring = watchSigningKeys(deps.signingKeysFile, {
+    intervalMs: deps.signingKeysReloadMs,
+    logger: deps.logger,
+  });
   const cookieKeys = loadCookieKeys(config.cookieKeys, deps.keysDir, deps.env);
   const secure = deps.publicUrl.protocol === 'https:';
   let initialAccessToken: string | undefined;
@@ -182,27 +192,38 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   guards.push(clientGuard);
   const recordClientEvent = createClientEventRecorder(deps.audit, deps.logger);
 
-  const provider = createProvider({
-    config,
-    issuer,
-    resource: deps.resource,
-    store: deps.db.oauth,
-    users: deps.db.users,
-    people,
-    signingKeys,
-    cookieKeys,
-    clientGuard,
-    toolScopes: scopes,
-    defaultScopeCandidates: () => defaultScopeCandidates(deps.catalogue.entries().map((e) => e.tool)),
-    recordClientEvent,
-    allowedOrigins: deps.allowedOrigins,
-    initialAccessToken,
-    secure,
-    trustProxy: deps.trustProxy,
-    logger: deps.logger,
-    now: deps.now,
+  // oidc-provider takes its keys at construction, so a rotation builds a new instance over the
+  // same store (every grant, session and interaction lives there) and swaps it in; `provider`
+  // below forwards to whichever instance is current, for the pages and federation that hold it.
+  const build = (signingKeys: readonly StoredSigningKey[]) =>
+    createProvider({
+      config,
+      issuer,
+      resource: deps.resource,
+      store: deps.db.oauth,
+      users: deps.db.users,
+      people,
+      signingKeys,
+      cookieKeys,
+      clientGuard,
+      toolScopes: scopes,
+      defaultScopeCandidates: () => defaultScopeCandidates(deps.catalogue.entries().map((e) => e.tool)),
+      recordClientEvent,
+      allowedOrigins: deps.allowedOrigins,
+      initialAccessToken,
+      secure,
+      trustProxy: deps.trustProxy,
+      logger: deps.logger,
+      now: deps.now,
+    });
+  let current = build(ring.keys());
+  let currentHandler = createProviderHandler(current, { hsts: secure });
+  ring.onChange((keys) => {
+    current = build(keys);
+    currentHandler = createProviderHandler(current, { hsts: secure });
   });
-  const toProvider = createProviderHandler(provider, { hsts: secure });
+  const provider = forwardTo(() => current);
+  const toProvider: typeof currentHandler = (c, path) => currentHandler(c, path);
 
   const federation = config.federation
     ? createFederation({
@@ -275,7 +296,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
 
   verify = {
     ...base,
-    keys: createLocalJWKSet(toPublicJwks(signingKeys)),
+    keys: ring.getKey,
     algorithms: ['ES256'],
     issuer,
     requireTyp: true,
@@ -290,9 +311,28 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
       verify,
       revocation: createRevocationCheck(deps.db.oauth, { requireGrant: true }),
     }),
+    onSigningKeys: (listener) => ring.onChange(listener),
     close: async () => {
+      ring.close();
       clearInterval(purge);
       for (const g of guards) await g.close();
     },
   };
+}
+
+/**
+ * A stand-in for the current oidc-provider instance. Methods are bound to the instance (they
+ * look their state up by `this`); classes such as `provider.Client` are returned as they are,
+ * statics included — methods written as methods have no `prototype`, classes do.
+ */
+function forwardTo(current: () => Provider): Provider {
+  return new Proxy({} as Provider, {
+    get(_target, prop) {
+      const target = current();
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' && !('prototype' in value)
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }

@@ -26,7 +26,7 @@ import {
 } from '../../audit/index.js';
 import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { CommandFailed } from '../command-failed.js';
-import { auditFileOf, cliPrincipal, openAuditLog, storageOf } from '../local-audit.js';
+import { auditFileOf, cliPrincipal, keysDirOf, openAuditLog, storageOf } from '../local-audit.js';
 import { asPgConfig } from '../../storage/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { jsonStdout, printJsonLines, printOut, renderTable, text } from '../print.js';
@@ -114,7 +114,7 @@ export function register(program: Command): void {
       ),
   ).action((opts: { dataDir?: string }) =>
     withStore(opts.dataDir, async (store, dataDir) => {
-      const keys = await loadAuditKeys(path.join(dataDir, 'keys'));
+      const keys = await loadAuditKeys(keysDirOf(dataDir));
       const result = await verifyAuditStore(store, keys.publicKey);
       if (result.ok) {
         const first = result.count === 0 ? undefined : result.lastSeq - result.count + 1;

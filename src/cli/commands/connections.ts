@@ -148,8 +148,8 @@ export function registerRotateVault(keys: Command): void {
       ),
   ).action(async (opts: { dataDir?: string; to?: string; retire?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
-    const layout = dataDirLayout(dataDir);
-    const config = loadConfig({ file: layout.config, required: true });
+    const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
+    const layout = dataDirLayout(dataDir, config.keys.dir);
     const ref = config.connections.keyEncryptionKey;
     const storage = await openLocalStorage(dataDir);
     try {

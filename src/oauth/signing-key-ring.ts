@@ -1,0 +1,102 @@
+import fs from 'node:fs';
+import { createLocalJWKSet, errors, type JWTVerifyGetKey } from 'jose';
+import type { Logger } from 'pino';
+import { readSigningKeys, toPublicJwks, type StoredSigningKey } from './signing-keys.js';
+
+/**
+ * The token-signing keys of a running gateway, kept in step with their file. `keys
+ * rotate-signing` may run on another replica or in a shell; every process sharing the key
+ * directory picks the new set up by itself:
+ *
+ * - the file is checked every `intervalMs` (a `stat`, and a read only when it changed);
+ * - a token naming a key this process does not hold checks at once, at most once a second, so a
+ *   token signed on a replica that rotated first verifies here too, and a flood of made-up key
+ *   ids costs one `stat` a second;
+ * - a file that does not parse (a non-atomic copy caught half-written) keeps the previous set
+ *   and is logged; the next check tries again.
+ *
+ * Listeners hear each new set (the authorization server rebuilds its signer; the redactor learns
+ * the new private parts).
+ */
+export interface SigningKeyRing {
+  /** The current key set, newest first (the first key signs). */
+  keys(): readonly StoredSigningKey[];
+  /** jose's key lookup over the current public keys, re-checking the file for an unknown kid. */
+  readonly getKey: JWTVerifyGetKey;
+  /** Re-reads the file if it changed on disk; true when the key set changed. */
+  refresh(): boolean;
+  onChange(listener: (keys: readonly StoredSigningKey[]) => void): void;
+  close(): void;
+}
+
+const UNKNOWN_KID_CHECK_MS = 1_000;
+
+const fingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
+const kids = (keys: readonly StoredSigningKey[]) =>
+  keys.map((k) => `${k.kid}${k.retiredAt ? '~' : ''}`).join(',');
+
+export function watchSigningKeys(
+  file: string,
+  opts: { intervalMs: number; logger: Logger; now?: () => number },
+): SigningKeyRing {
+  const now = opts.now ?? Date.now;
+  let keys = readSigningKeys(file);
+  let seen = fingerprint(fs.statSync(file));
+  let jwks = createLocalJWKSet(toPublicJwks(keys));
+  let lastForced = 0;
+  const listeners: ((keys: readonly StoredSigningKey[]) => void)[] = [];
+
+  const refresh = (): boolean => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch (err) {
+      opts.logger.error({ err, file }, 'signing key file unreadable; keeping the keys in use');
+      return false;
+    }
+    const fp = fingerprint(st);
+    if (fp === seen) return false;
+    let next: StoredSigningKey[];
+    try {
+      next = readSigningKeys(file);
+    } catch (err) {
+      opts.logger.error({ err, file }, 'signing key file does not parse; keeping the keys in use');
+      return false;
+    }
+    seen = fp;
+    if (kids(next) === kids(keys)) return false;
+    keys = next;
+    jwks = createLocalJWKSet(toPublicJwks(keys));
+    opts.logger.info({ signingKid: keys[0]!.kid, published: keys.length }, 'signing keys reloaded');
+    for (const l of listeners) {
+      try {
+        l(keys);
+      } catch (err) {
+        opts.logger.error({ err }, 'signing key listener failed');
+      }
+    }
+    return true;
+  };
+
+  const timer = setInterval(refresh, opts.intervalMs);
+  timer.unref();
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await jwks(header, token);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey) || now() - lastForced < UNKNOWN_KID_CHECK_MS) throw err;
+      lastForced = now();
+      if (!refresh()) throw err;
+      return jwks(header, token);
+    }
+  };
+
+  return {
+    keys: () => keys,
+    getKey,
+    refresh,
+    onChange: (l) => void listeners.push(l),
+    close: () => clearInterval(timer),
+  };
+}
