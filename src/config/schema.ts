@@ -8,6 +8,7 @@ import { storageConfigSchema } from '../storage/index.js';
 import { toolsConfigSchema } from '../tools/index.js';
 import { upstreamsConfigSchema } from '../upstreams/index.js';
 import { connectionsConfigSchema } from '../connections/index.js';
+import { telemetryConfigSchema } from '../telemetry/index.js';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
@@ -408,6 +409,7 @@ export const configSchema = z
     rateLimits: rateLimitConfigSchema.prefault({}),
     audit: auditSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    telemetry: telemetryConfigSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
     upstreams: upstreamsConfigSchema,

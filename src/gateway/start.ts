@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
-import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
+import { checkInsecureSettings, loadConfig, PORTCULLIS_VERSION, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
@@ -22,6 +22,7 @@ import { compilePolicy, createTaintTracker, policyTimings } from '../policy/inde
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
 import { createConsole } from '../console/index.js';
+import { startTelemetry } from '../telemetry/index.js';
 import { createCatalogueRoutes } from '../catalogue/index.js';
 import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
@@ -132,6 +133,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const storage = await openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
+    // OTLP traces and metrics (telemetry.otlp): undefined, and no SDK loaded, when off. Its
+    // collector token is a known secret from here on.
+    const telemetry = await startTelemetry(config.telemetry.otlp, {
+      env,
+      dataDir: opts.dataDir,
+      version: PORTCULLIS_VERSION,
+      logger,
+    });
+    if (telemetry) {
+      closers.push(() => telemetry.close());
+      output.setKnownSecrets([...signingSecrets, ...telemetry.secrets]);
+    }
 
     const egressFor = (hosts: string[]): EgressGuard => {
       const guard = createEgressGuard({ allowHosts: hosts });
@@ -226,7 +239,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     });
     closers.push(() => upstreams.close());
     const learnSecrets = () =>
-      output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets(), ...connectionSecrets]);
+      output.setKnownSecrets([
+        ...signingSecrets,
+        ...(telemetry?.secrets ?? []),
+        ...upstreams.knownSecrets(),
+        ...connectionSecrets,
+      ]);
     upstreams.onSecret(learnSecrets);
     await upstreams.start();
 
@@ -422,6 +440,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       alerts,
       logger,
       now: () => new Date(),
+      ...(telemetry ? { tracer: telemetry.tracer } : {}),
     });
     const mcp = createMcpEndpoint({
       pipeline,
