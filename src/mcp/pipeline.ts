@@ -153,7 +153,7 @@ function traceCall(tracer: CallTracer, ctx: CallContext): Promise<ToolCallOutcom
     trace.end(summarise(ctx));
     return outcome;
   };
-  return runStages(CALL_STAGES, ctx, fail, trace.stage).then(ended, (err: unknown) => {
+  return runStages(CALL_STAGES, ctx, fail, (stage) => trace.stage(stage)).then(ended, (err: unknown) => {
     trace.end(summarise(ctx));
     throw err;
   });

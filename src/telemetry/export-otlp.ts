@@ -28,7 +28,7 @@ export function exportOtlp(opts: {
 }): { tracer: CallTracer; close(): Promise<void> } {
   // The SDK reports export failures through one global handler; they go to our (redacting) log.
   setGlobalErrorHandler((err) =>
-    opts.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'OTLP export failed'),
+    opts.logger.warn({ err: err instanceof Error ? err.message : JSON.stringify(err) }, 'OTLP export failed'),
   );
   const agent = new GuardedAgent(opts.connect);
   const base = opts.endpoint.href.replace(/\/+$/, '');
@@ -78,7 +78,10 @@ export function exportOtlp(opts: {
   return {
     tracer: {
       begin(method): CallTrace {
-        const root = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes: { 'mcp.method.name': method } });
+        const root = tracer.startSpan(method, {
+          kind: SpanKind.SERVER,
+          attributes: { 'mcp.method.name': method },
+        });
         const parent = trace.setSpan(ROOT_CONTEXT, root);
         let ended = false;
         return {

@@ -38,7 +38,8 @@ export async function startTelemetry(
   const endpoint = new URL(config.endpoint ?? '');
   const host = endpoint.hostname.replace(/^\[|\]$/g, '');
   if (!config.allowPrivateAddress) {
-    const range = isIP(host) !== 0 ? classifyAddress(host) : /^localhost\.?$/i.test(host) ? 'loopback' : undefined;
+    const range =
+      isIP(host) !== 0 ? classifyAddress(host) : /^localhost\.?$/i.test(host) ? 'loopback' : undefined;
     if (range !== undefined)
       throw new PortcullisError(
         'config-invalid',
@@ -51,9 +52,13 @@ export async function startTelemetry(
     try {
       headers[name.toLowerCase()] = resolveSecret(ref, deps.env);
     } catch (err) {
-      throw new PortcullisError('config-invalid', `telemetry.otlp.headers.${name}: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new PortcullisError(
+        'config-invalid',
+        `telemetry.otlp.headers.${name}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
   let ca: string | undefined;
@@ -61,7 +66,9 @@ export async function startTelemetry(
     try {
       ca = readFileSync(path.resolve(deps.dataDir, config.ca), 'utf8');
     } catch (err) {
-      throw new PortcullisError('config-invalid', 'telemetry.otlp.ca: the CA file cannot be read.', { cause: err });
+      throw new PortcullisError('config-invalid', 'telemetry.otlp.ca: the CA file cannot be read.', {
+        cause: err,
+      });
     }
   }
   const guard = createEgressGuard({

@@ -49,10 +49,14 @@ describe('attack: a secret in arguments, output or names leaks into exported tel
   it('never exports an argument value, an output text or a caller-chosen name', async () => {
     const { key } = await t.key({ owner: 'mallory' });
     const saved = await readRpc(
-      await postMcp(t.url, call('memory_save', { title: SECRET, content: `the key is ${SECRET}` }, 1), { key }),
+      await postMcp(t.url, call('memory_save', { title: SECRET, content: `the key is ${SECRET}` }, 1), {
+        key,
+      }),
     );
     assert.equal(saved.result?.isError, undefined, JSON.stringify(saved));
-    const found = await readRpc(await postMcp(t.url, call('memory_search', { query: 'the key is' }, 2), { key }));
+    const found = await readRpc(
+      await postMcp(t.url, call('memory_search', { query: 'the key is' }, 2), { key }),
+    );
     // The output does carry the secret back (it is the person's own note): the copy must not.
     assert.ok(JSON.stringify(found.result).includes('the key is'));
     const unknown = await readRpc(await postMcp(t.url, call(`${SECRET}_tool`, {}, 3), { key }));

@@ -69,13 +69,19 @@ describe('OpenTelemetry over OTLP/HTTP: a trace per call, a span per stage, and 
     assert.equal(typeof attrs['portcullis.correlation_id'], 'string');
     // The record it belongs to carries the same correlation id.
     const records = await t.audit.store.readFrom(1, 100);
-    assert.ok(records.some((r) => r.correlationId === attrs['portcullis.correlation_id'] && r.tool === 'memory_save'));
+    assert.ok(
+      records.some((r) => r.correlationId === attrs['portcullis.correlation_id'] && r.tool === 'memory_save'),
+    );
 
     const stages = await until('every stage span', () => {
-      const kids = collector.spans().filter((s) => s.traceId === root.traceId && s.parentSpanId === root.spanId);
+      const kids = collector
+        .spans()
+        .filter((s) => s.traceId === root.traceId && s.parentSpanId === root.spanId);
       return kids.length >= 15 ? kids : undefined;
     });
-    const byStart = [...stages].sort((a, b) => (BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1));
+    const byStart = [...stages].sort((a, b) =>
+      BigInt(a.startTimeUnixNano) < BigInt(b.startTimeUnixNano) ? -1 : 1,
+    );
     assert.deepEqual(
       byStart.map((s) => s.name),
       [
@@ -117,7 +123,9 @@ describe('OpenTelemetry over OTLP/HTTP: a trace per call, a span per stage, and 
     const denied = await until('the denied call span', () =>
       collector
         .spans()
-        .find((s) => s.name === 'tools/call memory_save' && spanAttributes(s)['portcullis.decision'] === 'deny'),
+        .find(
+          (s) => s.name === 'tools/call memory_save' && spanAttributes(s)['portcullis.decision'] === 'deny',
+        ),
     );
     assert.ok((spanAttributes(denied)['portcullis.reasons'] as string[]).includes('scope-missing'));
 
@@ -126,10 +134,13 @@ describe('OpenTelemetry over OTLP/HTTP: a trace per call, a span per stage, and 
       const denials = m.get('portcullis.denials');
       return denials && m.get('portcullis.calls') && m.get('portcullis.stage.duration') ? m : undefined;
     });
-    const points = (name: string) => metrics.get(name)!.flatMap((m: any) => (m.sum ?? m.histogram).dataPoints);
+    const points = (name: string) =>
+      metrics.get(name)!.flatMap((m: any) => (m.sum ?? m.histogram).dataPoints);
     assert.ok(
       points('portcullis.denials').some((p: any) =>
-        p.attributes.some((a: any) => a.key === 'portcullis.reason' && a.value.stringValue === 'scope-missing'),
+        p.attributes.some(
+          (a: any) => a.key === 'portcullis.reason' && a.value.stringValue === 'scope-missing',
+        ),
       ),
     );
     assert.ok(
@@ -154,7 +165,10 @@ describe('telemetry.otlp refuses, at start, a collector the egress guard would n
 
   it('a private-network collector by address, and a plain-http endpoint', async () => {
     await assert.rejects(startTestGateway({ config: otlpConfig('https://10.1.2.3:4318') }), /private/);
-    await assert.rejects(startTestGateway({ config: otlpConfig('http://collector.example:4318') }), /endpoint/);
+    await assert.rejects(
+      startTestGateway({ config: otlpConfig('http://collector.example:4318') }),
+      /endpoint/,
+    );
   });
 
   it('on without an endpoint, or a header given as a value instead of a secret reference', async () => {
@@ -173,9 +187,43 @@ describe('telemetry.otlp refuses, at start, a collector the egress guard would n
   it('a header whose secret is not set names the header and the reference, never a value', async () => {
     await assert.rejects(
       startTestGateway({
-        config: otlpConfig('https://collector.example', ['headers:', '  x-token: env:PORTCULLIS_TEST_UNSET_OTLP']),
+        config: otlpConfig('https://collector.example', [
+          'headers:',
+          '  x-token: env:PORTCULLIS_TEST_UNSET_OTLP',
+        ]),
       }),
       (err: Error) => /headers\.x-token/.test(err.message) && /PORTCULLIS_TEST_UNSET_OTLP/.test(err.message),
     );
+  });
+});
+
+describe('telemetry off (the default) costs nothing', () => {
+  it('a gateway started and used without telemetry never loads the OpenTelemetry SDK or exporters', async () => {
+    const gateway = new URL('../../src/gateway/index.js', import.meta.url).href;
+    const helper = new URL('../helpers/gateway.js', import.meta.url).href;
+    // A child process, so that nothing this test file loaded counts: every module it resolves is
+    // seen by a resolve hook, then a real call goes through the pipeline.
+    const script = `
+      import { registerHooks } from 'node:module';
+      const seen = [];
+      registerHooks({ resolve(spec, ctx, next) { if (spec.includes('@opentelemetry/')) seen.push(spec); return next(spec, ctx); } });
+      await import(${JSON.stringify(gateway)});
+      const { startTestGateway, postMcp } = await import(${JSON.stringify(helper)});
+      const t = await startTestGateway();
+      const { key } = await t.key();
+      const res = await postMcp(t.url, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'memory_search', arguments: { query: 'x' } } }, { key });
+      await res.text();
+      await t.close();
+      console.log(JSON.stringify({ status: res.status, seen: seen.filter((s) => !s.startsWith('@opentelemetry/api')) }));
+    `;
+    const { execFile } = await import('node:child_process');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout) =>
+        err ? reject(new Error(err.message)) : resolve(stdout),
+      ),
+    );
+    const { status, seen } = JSON.parse(out.trim().split('\n').at(-1)!) as { status: number; seen: string[] };
+    assert.equal(status, 200);
+    assert.deepEqual(seen, []);
   });
 });
