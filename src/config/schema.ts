@@ -8,6 +8,7 @@ import { storageConfigSchema } from '../storage/index.js';
 import { toolsConfigSchema } from '../tools/index.js';
 import { upstreamsConfigSchema } from '../upstreams/index.js';
 import { connectionsConfigSchema } from '../connections/index.js';
+import { telemetryConfigSchema } from '../telemetry/index.js';
 import { isSecurityContactUri, SECURITY_CONTACT_RULE } from './security-contact.js';
 
 /**
@@ -369,6 +370,34 @@ const metricsSchema = z
   })
   .describe('Prometheus /metrics, on a separate listener so it is never exposed with /mcp.');
 
+const consoleSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe(
+            'Console listener address (keep it private: an admin network, or loopback behind a tunnel).',
+          ),
+        port: port.describe('Console listener port (0 picks a free port).'),
+        publicUrl: z
+          .url({ protocol: /^https?$/ })
+          .optional()
+          .describe(
+            'The console’s external URL when it sits behind a proxy (default: derived from host and port, with ' +
+              'the main listener’s scheme).',
+          ),
+      })
+      .optional()
+      .describe(
+        'Serve the console (/admin, and the /admin/audit API) only on this separate listener, with the same TLS ' +
+          'files, headers, CSRF and sign-in as the main one; the main listener then answers 404 for /admin*.',
+      ),
+  })
+  .describe('The operator console (/admin).');
+
 const alertsSchema = z
   .strictObject({
     webhookUrl: z
@@ -432,7 +461,9 @@ export const configSchema = z
     safety: safetySchema.prefault({}),
     rateLimits: rateLimitConfigSchema.prefault({}),
     audit: auditSchema.prefault({}),
+    console: consoleSchema.prefault({}),
     metrics: metricsSchema.prefault({}),
+    telemetry: telemetryConfigSchema.prefault({}),
     alerts: alertsSchema.prefault({}),
     redis: redisSchema.prefault({}),
     keys: keysSchema.prefault({}),

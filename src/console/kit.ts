@@ -34,7 +34,7 @@ export interface ConsoleDeps {
   readonly dataDir: string;
   /** Role names a person may be given (built-in and `policy.roles`). */
   readonly roles: readonly string[];
-  /** Where setup links point. */
+  /** The main listener's URL: where setup links and approval pages are (the console may have its own). */
   readonly publicUrl: URL;
   readonly logger: Logger;
   readonly now: () => Date;

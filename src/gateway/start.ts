@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Hono } from 'hono';
-import { checkInsecureSettings, loadConfig, type Config } from '../config/index.js';
+import { checkInsecureSettings, loadConfig, PORTCULLIS_VERSION, type Config } from '../config/index.js';
 import { dataDirLayout, initDataDir, isInitialised } from '../data-dir/index.js';
 import { createEgressGuard, webhookFetch, type EgressGuard } from '../egress/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { bindListener, clientAddress, createApp, hostOriginPolicy } from '../http/index.js';
+import {
+  bindListener,
+  clientAddress,
+  createApp,
+  createConsoleApp,
+  hostOriginPolicy,
+  type BoundListener,
+} from '../http/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { createMcpEndpoint, createMcpPipeline } from '../mcp/index.js';
 import { createApiKey, type AccessTokenAuthenticator } from '../auth/index.js';
@@ -22,6 +28,7 @@ import { compilePolicy, createTaintTracker, policyTimings } from '../policy/inde
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
 import { createConsole } from '../console/index.js';
+import { startTelemetry } from '../telemetry/index.js';
 import { createCatalogueRoutes } from '../catalogue/index.js';
 import { createPersonCeilings, ensurePerson, issueSetupLink, setupLinkUrl } from '../users/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
@@ -68,6 +75,8 @@ export interface RunningGateway {
   readonly mcpUrl: URL;
   /** Where Prometheus metrics are served, when enabled. */
   readonly metricsUrl: URL | undefined;
+  /** The console's home page (`/admin`): on its own listener when `console.listen` is set. */
+  readonly consoleUrl: URL;
   readonly config: Config;
   readonly storage: Storage;
   /** Undefined when audit.enabled is false. */
@@ -134,6 +143,18 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const storage = await openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
+    // OTLP traces and metrics (telemetry.otlp): undefined, and no SDK loaded, when off. Its
+    // collector token is a known secret from here on.
+    const telemetry = await startTelemetry(config.telemetry.otlp, {
+      env,
+      dataDir: opts.dataDir,
+      version: PORTCULLIS_VERSION,
+      logger,
+    });
+    if (telemetry) {
+      closers.push(() => telemetry.close());
+      output.setKnownSecrets([...signingSecrets, ...telemetry.secrets]);
+    }
 
     const egressFor = (hosts: string[]): EgressGuard => {
       const guard = createEgressGuard({ allowHosts: hosts });
@@ -228,7 +249,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     });
     closers.push(() => upstreams.close());
     const learnSecrets = () =>
-      output.setKnownSecrets([...signingSecrets, ...upstreams.knownSecrets(), ...connectionSecrets]);
+      output.setKnownSecrets([
+        ...signingSecrets,
+        ...(telemetry?.secrets ?? []),
+        ...upstreams.knownSecrets(),
+        ...connectionSecrets,
+      ]);
     upstreams.onSecret(learnSecrets);
     await upstreams.start();
 
@@ -277,6 +303,22 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const scheme = config.server.tls ? 'https' : 'http';
     const hostForUrl = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
     const publicUrl = new URL(config.server.publicUrl ?? `${scheme}://${hostForUrl}:${port}`);
+    // The console's own listener (`console.listen`), bound now for the same reason: its URL is
+    // where the setup page sends an admin. Same TLS files and connection limits as the main one.
+    const consoleListen = config.console.listen;
+    let consoleListener: BoundListener | undefined;
+    let consoleUrl = new URL('/admin', publicUrl);
+    if (consoleListen) {
+      const bound = await bindListener({
+        ...config.server,
+        host: consoleListen.host,
+        port: consoleListen.port,
+      });
+      consoleListener = bound;
+      closers.push(() => bound.close());
+      const h = consoleListen.host.includes(':') ? `[${consoleListen.host}]` : consoleListen.host;
+      consoleUrl = new URL('/admin', consoleListen.publicUrl ?? `${scheme}://${h}:${bound.port}`);
+    }
     let firstRun: FirstRun | undefined;
     if (firstKey) {
       const link = await issueSetupLink(oauthDb.users, FIRST_RUN_OWNER, new Date());
@@ -432,6 +474,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       alerts,
       logger,
       now: () => new Date(),
+      ...(telemetry ? { tracer: telemetry.tracer } : {}),
     });
     const mcp = createMcpEndpoint({
       pipeline,
@@ -471,6 +514,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     });
     // ---- end approvals
     const setup = createSetupRoutes({
+      consoleHome: consoleListener ? consoleUrl.href : '/admin',
       users: oauthDb.users,
       signin,
       limits: config.oauth.login,
@@ -517,31 +561,39 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       now: () => new Date(),
     });
 
-    const app = createApp(
-      {
-        config,
-        publicUrl,
-        mcp,
-        pipeline,
-        storage,
-        audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
-        metrics,
-        logger,
-        upstreams,
-        oauth,
-        limits,
-        approvals,
-        setup,
-        catalogue: catalogueRoutes,
-        // The console's context carries more than the app's; its routes set it themselves.
-        ...(operatorConsole
-          ? { console: operatorConsole as unknown as Hono<{ Variables: { requestId: string } }> }
-          : {}),
-        ...(connectionRoutes ? { connections: connectionRoutes } : {}),
-      },
-      hostOriginPolicy(config, publicUrl, port),
-    );
+    const appDeps = {
+      config,
+      publicUrl,
+      mcp,
+      pipeline,
+      storage,
+      audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
+      metrics,
+      logger,
+      upstreams,
+      oauth,
+      limits,
+      approvals,
+      setup,
+      catalogue: catalogueRoutes,
+      ...(operatorConsole ? { console: operatorConsole } : {}),
+      consoleElsewhere: consoleListener !== undefined,
+      ...(connectionRoutes ? { connections: connectionRoutes } : {}),
+    };
+    const app = createApp(appDeps, hostOriginPolicy(config, publicUrl, port));
     listener.serve((r, bindings) => app.fetch(r, bindings));
+    if (consoleListener) {
+      // Its own Host/Origin policy: the console's host and origin only, none of the main one's.
+      const own = {
+        ...config,
+        server: { ...config.server, host: consoleListen!.host, allowedHosts: [], allowedOrigins: [] },
+      };
+      const consoleApp = createConsoleApp(appDeps, hostOriginPolicy(own, consoleUrl, consoleListener.port));
+      consoleListener.serve((r, bindings) => consoleApp.fetch(r, bindings));
+      const bound = consoleListener;
+      closers.push(() => bound.close());
+      logger.info({ url: consoleUrl.href }, 'console listening on its own listener');
+    }
     // At shutdown the listener stops first, before the capabilities it serves (the earlier
     // registration only covers a start that fails before this point).
     closers.push(() => listener.close());
@@ -551,6 +603,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       url: publicUrl,
       mcpUrl: new URL('/mcp', publicUrl),
       metricsUrl,
+      consoleUrl,
       config,
       storage,
       audit,

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { AuditLog } from '../audit/index.js';
@@ -16,8 +16,13 @@ import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
+import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 
-export interface AppDeps {
+/**
+ * What the app serves. `CV` is the console's own context variables (it sets more than the
+ * request id), so the console mounts with its own type instead of a cast.
+ */
+export interface AppDeps<CV extends RequestIdVariables = RequestIdVariables> {
   readonly config: Config;
   readonly publicUrl: URL;
   readonly mcp: McpEndpoint;
@@ -34,7 +39,12 @@ export interface AppDeps {
   /** The out-of-band approval page, /approvals/<id> (issue #7). */
   readonly approvals?: Hono<OAuthEnv>;
   /** The operator console, /admin (issue 14); its /admin/audit stays the JSON API below. */
-  readonly console?: Hono<{ Variables: RequestIdVariables }>;
+  readonly console?: Hono<{ Variables: CV }>;
+  /**
+   * The console is served on its own listener (`console.listen`, `createConsoleApp`): here
+   * /admin* is not found, whatever is mounted.
+   */
+  readonly consoleElsewhere?: boolean;
   /** /catalogue and /catalogue.json (issue 14): what the gateway serves. */
   readonly catalogue?: Hono<{ Variables: RequestIdVariables }>;
   /** The one-time setup links' page, /setup/<token> (issue 14). */
@@ -76,11 +86,16 @@ function bodyLimitFor(path: string): number | undefined {
   return path.startsWith('/oauth/') && !page ? OAUTH_BODY_LIMIT : FORM_BODY_LIMIT;
 }
 
-/** The HTTP application: every route, with the middleware every request passes. */
-export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Variables: RequestIdVariables }> {
-  const { config, logger } = deps;
-  const app = new Hono<{ Variables: RequestIdVariables }>();
-
+/**
+ * The middleware every request passes, on every listener: request id, metrics, security
+ * headers, Host/Origin, the body cap, and the per-address budget of the pages people sign in on.
+ */
+function useCommon(
+  app: Hono<{ Variables: RequestIdVariables }>,
+  deps: Pick<AppDeps, 'config' | 'publicUrl' | 'metrics' | 'limits'>,
+  policy: HostOriginPolicy,
+): void {
+  const { config } = deps;
   app.use(requestId());
   app.use(async function countRequests(c, next) {
     await next();
@@ -113,6 +128,77 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       limitOAuth(deps.limits, config.server.trustProxy, (path) => path === '/admin/audit'),
     );
   }
+}
+
+/** The console's routes: its pages and the /admin/audit JSON API (for API keys). */
+function mountConsole<CV extends RequestIdVariables>(
+  app: Hono<{ Variables: RequestIdVariables }>,
+  deps: AppDeps<CV>,
+): void {
+  if (deps.console) app.route('/', deps.console);
+  if (deps.audit) {
+    app.route(
+      '/admin',
+      createAdminAuditRoutes({
+        pipeline: deps.pipeline,
+        audit: deps.audit,
+        trustProxy: deps.config.server.trustProxy,
+      }),
+    );
+  }
+}
+
+/** The last word of every listener: a JSON 404, and no internal detail in a 500. */
+function useEndings(app: Hono<{ Variables: RequestIdVariables }>, logger: Logger): void {
+  app.notFound((c) => c.json({ error: 'not_found' }, HTTP_STATUS.notFound));
+  app.onError((err, c) => {
+    if (c.req.raw.signal.aborted) {
+      // The connection broke under a route that was reading or writing it: the client's doing.
+      logger.debug({ err, requestId: c.get('requestId') }, 'client went away mid-request');
+      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
+    return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
+  });
+}
+
+/**
+ * The console's own listener (`console.listen`): the same middleware as the main app, with its
+ * own Host/Origin policy, and nothing but the console. Everything else is not found here.
+ */
+export function createConsoleApp<CV extends RequestIdVariables>(
+  deps: AppDeps<CV>,
+  policy: HostOriginPolicy,
+): Hono<{ Variables: RequestIdVariables }> {
+  const app = new Hono<{ Variables: RequestIdVariables }>();
+  useCommon(app, deps, policy);
+  // The pages' one stylesheet (the page CSP allows styles from 'self' only).
+  app.get(STYLESHEET_PATH, (c) =>
+    c.body(STYLESHEET, HTTP_STATUS.ok, {
+      'content-type': 'text/css; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+    }),
+  );
+  mountConsole(app, deps);
+  useEndings(app, deps.logger);
+  return app;
+}
+
+/** The HTTP application: every route, with the middleware every request passes. */
+export function createApp<CV extends RequestIdVariables>(
+  deps: AppDeps<CV>,
+  policy: HostOriginPolicy,
+): Hono<{ Variables: RequestIdVariables }> {
+  const { config, logger } = deps;
+  const app = new Hono<{ Variables: RequestIdVariables }>();
+  useCommon(app, deps, policy);
+  // With the console on its own listener, /admin* is not found here before any route can answer
+  // (the same 404 as any unknown path: no redirect, nothing that names the other listener).
+  if (deps.consoleElsewhere) {
+    const notFound = (c: Context) => c.json({ error: 'not_found' }, HTTP_STATUS.notFound);
+    app.all('/admin', notFound);
+    app.all('/admin/*', notFound);
+  }
 
   // ---- OAuth (issue #3): the /mcp challenges get `resource_metadata` and `scope`; the
   // authorization server (/oauth), RFC 9728/8414 metadata and the account pages are mounted.
@@ -129,7 +215,7 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
   // ---- end approvals
   if (deps.setup) app.route('/', deps.setup);
   if (deps.catalogue) app.route('/', deps.catalogue);
-  if (deps.console) app.route('/', deps.console);
+  if (!deps.consoleElsewhere) mountConsole(app, deps);
 
   // ---- Connections (issue 13): people connect their own upstream accounts.
   if (deps.connections) app.route('/', deps.connections);
@@ -141,17 +227,6 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       ip: clientAddress(c, config.server.trustProxy),
     }),
   );
-  if (deps.audit) {
-    app.route(
-      '/admin',
-      createAdminAuditRoutes({
-        pipeline: deps.pipeline,
-        audit: deps.audit,
-        trustProxy: config.server.trustProxy,
-      }),
-    );
-  }
-
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
     try {
@@ -183,15 +258,6 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
     return c.text(`${lines.join('\n')}\n`, HTTP_STATUS.ok, { 'content-type': 'text/plain; charset=utf-8' });
   });
 
-  app.notFound((c) => c.json({ error: 'not_found' }, HTTP_STATUS.notFound));
-  app.onError((err, c) => {
-    if (c.req.raw.signal.aborted) {
-      // The connection broke under a route that was reading or writing it: the client's doing.
-      logger.debug({ err, requestId: c.get('requestId') }, 'client went away mid-request');
-      return new Response(null, { status: CLIENT_CLOSED_REQUEST });
-    }
-    logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
-    return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
-  });
+  useEndings(app, logger);
   return app;
 }

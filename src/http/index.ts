@@ -1,5 +1,5 @@
 // The gateway's HTTP surface: the Hono app and the listener's connection limits.
-export { createApp, hostOriginPolicy, type AppDeps } from './app.js';
+export { createApp, createConsoleApp, hostOriginPolicy, type AppDeps } from './app.js';
 export { bindListener, type BoundListener } from './bind-listener.js';
 export { clientAddress } from './client-address.js';
 export {

@@ -8,6 +8,7 @@ import type { Decision, Policy, PolicyTool, TaintTracker } from '../policy/index
 import type { RateLimitRefusal, RateLimits, ToolCallRateDecision } from '../ratelimit/index.js';
 import type { OutputGuard, SecuredOutput, ToolResult } from '../safety/index.js';
 import type { ApiKeyStore, QuarantineStore } from '../storage/index.js';
+import type { CallTracer } from '../telemetry/index.js';
 import type {
   Catalogue,
   ListedPrompt,
@@ -162,6 +163,8 @@ export interface PipelineDeps {
   readonly accessTokens?: AccessTokenAuthenticator;
   /** People's roles: the ceiling of every credential that acts for a person (src/users). */
   readonly people?: RoleCeilings;
+  /** OTLP telemetry (telemetry.otlp); absent when off, and then no call is traced at all. */
+  readonly tracer?: CallTracer;
 }
 
 /** What the pipeline prepares once, at start-up, for every call. */
@@ -215,6 +218,8 @@ export interface CallContext {
   result?: ToolResult;
   /** finish() ran: the record is written and the answer given. */
   concluded: boolean;
+  /** The call's one record, as finish() committed it (telemetry summarises it). */
+  record?: AuditEntry;
 }
 
 /** A call as it enters the stages: nothing found yet, nothing run. */

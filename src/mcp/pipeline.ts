@@ -1,8 +1,10 @@
 import { decide } from '../policy/index.js';
 import { globToRegExp } from '../glob/index.js';
 import { createConfirmStage } from '../approvals/index.js';
+import type { CallSummary, CallTracer } from '../telemetry/index.js';
 import {
   startCall,
+  type CallContext,
   type CallEnv,
   type CallStage,
   type McpPipeline,
@@ -94,24 +96,67 @@ type Row<S> = readonly [name: string, stage: S];
 /**
  * Runs a flow: each stage gets the context and `next`, the rest of the flow. `onError` turns an
  * exception in a stage into its end (the call's record); without it, exceptions propagate.
+ * `observe`, when given, is told when each stage begins and returns the function that ends it:
+ * a stage ends when it hands on or returns, whichever comes first (telemetry's stage spans).
  */
 export function runStages<C, R>(
   rows: readonly Row<Stage<C, R>>[],
   ctx: C,
   onError?: (ctx: C, err: unknown) => Promise<R>,
+  observe?: (stage: string) => () => void,
 ): Promise<R> {
   const dispatch = async (i: number): Promise<R> => {
     const row = rows[i];
     if (!row) throw new Error('pipeline: the last stage handed on; a flow must end in a terminal stage');
-    const next = () => dispatch(i + 1);
-    if (!onError) return row[1](ctx, next);
+    const stop = observe?.(row[0]);
+    const next = stop ? () => (stop(), dispatch(i + 1)) : () => dispatch(i + 1);
     try {
       return await row[1](ctx, next);
     } catch (err) {
+      if (!onError) throw err;
       return await onError(ctx, err);
+    } finally {
+      stop?.();
     }
   };
   return dispatch(0);
+}
+
+/**
+ * What telemetry may know of a finished call (telemetry/call-tracer.ts): taken from its record,
+ * field by field, never the arguments. A resource's target is its URI, chosen by the caller and
+ * able to carry data, so it is left out, as is a name nothing in the catalogue answered to.
+ */
+function summarise(ctx: CallContext): CallSummary {
+  const record = ctx.record;
+  const target = ctx.method === 'resources/read' ? undefined : ctx.tool?.name;
+  return {
+    method: ctx.method,
+    correlationId: ctx.req.meta.requestId,
+    ...(target !== undefined ? { target } : {}),
+    ...(ctx.tool?.upstream !== undefined ? { upstream: ctx.tool.upstream } : {}),
+    ...(ctx.tool ? { toolClass: ctx.tool.class } : {}),
+    decision: record?.decision ?? 'error',
+    outcome: record?.outcome ?? 'failed',
+    reasons: [...ctx.reasons],
+    ...(record?.errorCode !== undefined ? { errorCode: record.errorCode } : {}),
+    latencyMs: record?.latencyMs ?? Date.now() - ctx.started,
+  };
+}
+
+/** One call through CALL_STAGES, traced: the trace ends with the call (after a 2025 resume). */
+function traceCall(tracer: CallTracer, ctx: CallContext): Promise<ToolCallOutcome> {
+  const trace = tracer.begin(ctx.method);
+  const ended = (outcome: ToolCallOutcome): ToolCallOutcome => {
+    if (outcome.kind === 'elicit')
+      return { ...outcome, resume: async (answer, hooks) => ended(await outcome.resume(answer, hooks)) };
+    trace.end(summarise(ctx));
+    return outcome;
+  };
+  return runStages(CALL_STAGES, ctx, fail, (stage) => trace.stage(stage)).then(ended, (err: unknown) => {
+    trace.end(summarise(ctx));
+    throw err;
+  });
 }
 
 /** Runs one request to /mcp through REQUEST_STAGES. */
@@ -159,7 +204,8 @@ export function createMcpPipeline(deps: PipelineDeps): McpPipeline {
         bytesOut: 0,
       }),
     callTool(req): Promise<ToolCallOutcome> {
-      return runStages(CALL_STAGES, startCall(env, req), fail);
+      const ctx = startCall(env, req);
+      return deps.tracer ? traceCall(deps.tracer, ctx) : runStages(CALL_STAGES, ctx, fail);
     },
   };
 }

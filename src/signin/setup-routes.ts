@@ -23,6 +23,8 @@ export interface SetupRouteDeps {
   readonly audit: ((entry: AuditEntry) => Promise<void>) | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Where an admin lands once their password is set: the console (its own listener, if any). */
+  readonly consoleHome?: string;
 }
 
 type Env = { Variables: { requestId: string } };
@@ -95,12 +97,20 @@ export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
     return { tokenHash, userName: user.name };
   }
 
+  const consoleOrigin =
+    deps.consoleHome !== undefined && URL.canParse(deps.consoleHome)
+      ? new URL(deps.consoleHome).origin
+      : undefined;
+
   function form(c: Context<Env>, link: { tokenHash: string; userName: string }, error?: string): Response {
     const { token, setCookie } = csrf.issue(c.req.header('cookie'), purpose(link.tokenHash));
     return pageResponse(
       {
         title: 'Set your password',
         status: error ? 400 : 200,
+        // The answer redirects an admin to the console; on its own listener that is another
+        // origin, and Chromium applies form-action to the redirect after a submission.
+        ...(consoleOrigin ? { formTargets: [consoleOrigin] } : {}),
         body: html`<h1>Set your password</h1>
           <p class="lead">
             Choose the password for <strong>${link.userName}</strong>. This link works once, and only for a
@@ -170,7 +180,7 @@ export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
     await deps.users.recordLogin(user.name, now);
     deps.logger.info({ user: user.name }, 'password set through a setup link');
     c.header('set-cookie', await sessions.start(user));
-    return c.redirect(user.role === 'admin' ? '/admin' : '/account', 303);
+    return c.redirect(user.role === 'admin' ? (deps.consoleHome ?? '/admin') : '/account', 303);
   });
   return app;
 }

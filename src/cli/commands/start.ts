@@ -15,7 +15,7 @@ function renderStartBanner(gw: RunningGateway): string {
     ``,
     `Portcullis is running.`,
     `  MCP endpoint: ${gw.mcpUrl.href}`,
-    `  Console:      ${new URL('/admin', gw.url).href}`,
+    `  Console:      ${gw.consoleUrl.href}`,
   ];
   if (gw.firstRun) {
     const minutes = Math.round((gw.firstRun.setupExpiresAt.getTime() - Date.now()) / 60_000);

@@ -55,7 +55,11 @@ export async function approvalsPage(c: ConsoleContext, deps: ConsoleDeps): Promi
                       <td>
                         ${
                           a.subject === user.name && a.tenant === user.tenant
-                            ? html`<a class="button primary small" href="/approvals/${a.id}">Review</a>`
+                            ? html`<a
+                                class="button primary small"
+                                href="${new URL(`/approvals/${a.id}`, deps.publicUrl).href}"
+                                >Review</a
+                              >`
                             : html`<span class="fine">for ${a.subject} to decide</span>`
                         }
                       </td>

@@ -66,6 +66,7 @@ export async function finish(ctx: CallContext, end: Ending): Promise<ToolCallOut
     end.bytesOut,
   );
   ctx.concluded = true;
+  ctx.record = final;
   const ok = await commitRecord(env.deps, final);
   env.deps.alerts.observe({
     at: Date.now(),
