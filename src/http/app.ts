@@ -7,12 +7,12 @@ import type { Metrics } from '../metrics/index.js';
 import type { OAuthEnv, OAuthServer } from '../oauth/index.js';
 import type { RateLimits } from '../ratelimit/index.js';
 import type { Storage } from '../storage/index.js';
-import type { UpstreamHealth } from '../upstreams/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
 import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
+import { checkReadiness, type ReadinessProbes } from './readiness.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
@@ -41,8 +41,8 @@ export interface AppDeps {
   readonly setup?: Hono<{ Variables: RequestIdVariables }>;
   /** People's own upstream credentials, /account/connections (issue 13); absent when no upstream takes them. */
   readonly connections?: Hono<{ Variables: { requestId: string } }>;
-  /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
-  readonly upstreams?: { health(): readonly UpstreamHealth[] };
+  /** What /readyz asks: storage, the audit store, Redis and the upstreams (readiness.ts). */
+  readonly readiness: ReadinessProbes;
 }
 
 /** Hosts and origins this gateway answers to, derived from the configuration once at start. */
@@ -152,23 +152,13 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
     );
   }
 
+  // Liveness only: the process answers. Readiness asks each dependency (readiness.ts); a replica
+  // whose database or audit store is down answers 503 so the load balancer routes around it.
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await deps.storage.ping();
-      const upstreams = (deps.upstreams?.health() ?? []).map((u) => ({
-        name: u.name,
-        state: u.state,
-        restarts: u.restarts,
-      }));
-      // The gateway serves its other tools while an upstream restarts, so it stays ready; the
-      // state of each upstream is there for the orchestrator's and the operator's eyes.
-      const degraded = upstreams.some((u) => u.state !== 'up');
-      return c.json({ status: degraded ? 'degraded' : 'ready', ...(upstreams.length ? { upstreams } : {}) });
-    } catch (err) {
-      logger.warn({ err }, 'readiness check failed');
-      return c.json({ status: 'not-ready' }, HTTP_STATUS.serviceUnavailable);
-    }
+    const ready = await checkReadiness(deps.readiness);
+    if (ready.status === 'not-ready') logger.warn({ checks: ready.checks }, 'readiness check failed');
+    return c.json(ready, ready.status === 'not-ready' ? HTTP_STATUS.serviceUnavailable : HTTP_STATUS.ok);
   });
 
   app.get('/.well-known/security.txt', (c) => {
