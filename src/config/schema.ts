@@ -141,7 +141,7 @@ const serverSchema = z
       .describe(
         'On SIGTERM/SIGINT the listener stops accepting and in-flight requests get this long to finish ' +
           '(then their connections are cut) before the audit log is flushed and the pools closed. ' +
-          'Keep it below the orchestrator\'s grace period (Kubernetes: terminationGracePeriodSeconds).',
+          "Keep it below the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds).",
       ),
   })
   .describe('HTTP listener.');

@@ -51,7 +51,10 @@ async function probe(check: () => Promise<void>, timeoutMs: number): Promise<Dep
       state: 'down',
       latencyMs: Math.round(performance.now() - started),
       // The first line only, and no URL: a driver's message may name the host and the role.
-      error: message.split('\n')[0]!.replace(/\w+:\/\/\S+/g, '<url>').slice(0, 200),
+      error: message
+        .split('\n')[0]!
+        .replace(/\w+:\/\/\S+/g, '<url>')
+        .slice(0, 200),
     };
   } finally {
     clearTimeout(timer);

@@ -106,7 +106,14 @@ export async function startRoundRobinProxy(): Promise<RoundRobinProxy> {
         tried.add(i);
         let answered = false;
         const out = http.request(
-          { host: '127.0.0.1', port: targets[i], method: req.method, path: req.url, headers: req.headers, agent },
+          {
+            host: '127.0.0.1',
+            port: targets[i],
+            method: req.method,
+            path: req.url,
+            headers: req.headers,
+            agent,
+          },
           (upstream) => {
             answered = true;
             served[i] = (served[i] ?? 0) + 1;
@@ -160,9 +167,13 @@ async function freePort(): Promise<number> {
 /** A private redis-server on a free port, with nothing saved to disk. */
 async function startRedis(): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => {
@@ -225,19 +236,23 @@ const viaProxy = (url: string, port: number) => {
 };
 
 async function spawnReplica(index: number, dataDir: string, port: number): Promise<Replica> {
-  const child = spawn(process.execPath, [BIN, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)], {
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORTCULLIS_METRICS__PORT: '0',
-      // Every test request comes from 127.0.0.1 through the proxy: the per-address budgets would
-      // count all of them as one client.
-      PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000',
-      PORTCULLIS_RATE_LIMITS__REGISTRATION__POINTS: '100000',
-      PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '100000',
+  const child = spawn(
+    process.execPath,
+    [BIN, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORTCULLIS_METRICS__PORT: '0',
+        // Every test request comes from 127.0.0.1 through the proxy: the per-address budgets would
+        // count all of them as one client.
+        PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000',
+        PORTCULLIS_RATE_LIMITS__REGISTRATION__POINTS: '100000',
+        PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '100000',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -284,14 +299,20 @@ async function spawnReplica(index: number, dataDir: string, port: number): Promi
 export async function startReplicas(n: number, extraYaml = ''): Promise<ReplicaSet> {
   const db = await createPgTestSchema();
   const redis = await startRedis();
-  const pgProxy = await startCuttableProxy({ host: '127.0.0.1', port: Number(new URL(db.adminUrl).port || 5432) });
+  const pgProxy = await startCuttableProxy({
+    host: '127.0.0.1',
+    port: Number(new URL(db.adminUrl).port || 5432),
+  });
   const redisProxy = await startCuttableProxy({ host: '127.0.0.1', port: redis.port });
   const lb = await startRoundRobinProxy();
   const storageYaml =
     `storage:\n  driver: postgres\n  url: ${viaProxy(db.writeUrl, pgProxy.port)}\n` +
     `  readUrl: ${viaProxy(db.readUrl, pgProxy.port)}\n  schema: ${db.schema}\n`;
   const config =
-    `server:\n  publicUrl: ${lb.url}\n` + storageYaml + `redis:\n  url: redis://127.0.0.1:${redisProxy.port}\n` + extraYaml;
+    `server:\n  publicUrl: ${lb.url}\n` +
+    storageYaml +
+    `redis:\n  url: redis://127.0.0.1:${redisProxy.port}\n` +
+    extraYaml;
   const dirs = Array.from({ length: n }, (_, i) => tempDir(`portcullis-replica${i}-`));
   initDataDir(dirs[0]!);
   fs.writeFileSync(path.join(dirs[0]!, 'portcullis.yaml'), config);
@@ -310,7 +331,8 @@ export async function startReplicas(n: number, extraYaml = ''): Promise<ReplicaS
       r.child.once('exit', (code) => resolve(code));
       r.child.kill(signal);
     });
-  const out = (i: number) => lb.setTargets(replicas.map((r) => (r.index === i || !r.alive ? undefined : r.port)));
+  const out = (i: number) =>
+    lb.setTargets(replicas.map((r) => (r.index === i || !r.alive ? undefined : r.port)));
   return {
     replicas,
     lb,
