@@ -521,7 +521,6 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         publicUrl,
         mcp,
         pipeline,
-        storage,
         audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
         metrics,
         logger,

@@ -6,7 +6,7 @@ import type { McpEndpoint, McpPipeline } from '../mcp/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthEnv, OAuthServer } from '../oauth/index.js';
 import type { RateLimits } from '../ratelimit/index.js';
-import type { Storage } from '../storage/index.js';
+import { isStorageOutage } from '../storage/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
@@ -22,7 +22,6 @@ export interface AppDeps {
   readonly publicUrl: URL;
   readonly mcp: McpEndpoint;
   readonly pipeline: McpPipeline;
-  readonly storage: Storage;
   /** The audit log and the key of its argument hashes; undefined when audit.enabled is false. */
   readonly audit: { readonly log: AuditLog; readonly argsKey: Buffer } | undefined;
   readonly metrics: Metrics;
@@ -44,6 +43,9 @@ export interface AppDeps {
   /** What /readyz asks: storage, the audit store, Redis and the upstreams (readiness.ts). */
   readonly readiness: ReadinessProbes;
 }
+
+/** How long a client is asked to wait while the database cannot be reached. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /** Hosts and origins this gateway answers to, derived from the configuration once at start. */
 export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: number): HostOriginPolicy {
@@ -179,6 +181,20 @@ export function createApp(deps: AppDeps, policy: HostOriginPolicy): Hono<{ Varia
       // The connection broke under a route that was reading or writing it: the client's doing.
       logger.debug({ err, requestId: c.get('requestId') }, 'client went away mid-request');
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
+    }
+    if (isStorageOutage(err)) {
+      // The database is down (or this replica lost it): nothing that needs it ran, and nothing
+      // ran unaudited (the audit log is in it). A wait-and-retry, not an internal error; the
+      // pools reconnect by themselves once it is back.
+      logger.warn(
+        { alert: 'storage-unavailable', err, requestId: c.get('requestId') },
+        'database unreachable',
+      );
+      const message = `Service unavailable: the gateway's database cannot be reached; nothing was run. Try again later (correlation id ${c.get('requestId')}).`;
+      const headers = { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) };
+      return c.req.path === '/mcp'
+        ? wireErrorResponse('storage-unavailable', message, { headers })
+        : c.json({ error: 'service_unavailable', message }, HTTP_STATUS.serviceUnavailable, headers);
     }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
