@@ -12,11 +12,13 @@ import { legacyToolCall } from '../helpers/audit-records.js';
 import { runCli } from '../helpers/cli.js';
 import { postMcp, readRpc } from '../helpers/gateway.js';
 import { TestBrowser } from '../helpers/oauth-browser.js';
-import { addUser } from '../helpers/oauth-gateway.js';
+import { addUser, codeFlow, registerClient, tokenRequest } from '../helpers/oauth-gateway.js';
 import { approvalLink, decideOnPage } from '../helpers/policy-approval.js';
 import { startReplicas, type ReplicaSet } from '../helpers/replicas.js';
 
 const ALICE = { name: 'alice', password: 'correct horse battery' };
+/** The load phase: long enough for a few hundred calls on a loaded 2-core machine. */
+const LOAD_MS = 12_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One answered (or cut) call as the client saw it. */
@@ -144,6 +146,44 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     slowSite?.close();
   });
 
+  it('a person logs in through OAuth on replica 1; the token works on replicas 2 and 3, and refreshes on another', async () => {
+    set.lb.pin(0);
+    const client = await registerClient(set.lb.url);
+    const tokens = await codeFlow(set.lb.url, new TestBrowser(set.lb.url), client, {
+      scope: 'memory:read memory:write',
+      resource: set.mcpUrl,
+      person: ALICE,
+    });
+    for (const replica of [1, 2]) {
+      set.lb.pin(replica);
+      const saved = await call(tokens.access_token, 'memory_save', {
+        content: `saved on replica ${replica + 1}`,
+      });
+      assert.match(saved.body.result?.structuredContent?.id ?? '', /^note_/, JSON.stringify(saved.body));
+    }
+    set.lb.pin(2);
+    const refreshed = await tokenRequest(set.lb.url, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token,
+      client_id: client.clientId,
+      resource: set.mcpUrl,
+    });
+    assert.equal(refreshed.status, 200, JSON.stringify(refreshed.body));
+    set.lb.pin(1);
+    const again = await call(refreshed.body.access_token as string, 'memory_save', {
+      content: 'saved on replica 2 again',
+    });
+    set.lb.pin(undefined);
+    assert.match(again.body.result?.structuredContent?.id ?? '', /^note_/, JSON.stringify(again.body));
+    const notes = await admin.query(
+      `SELECT owner FROM ${set.db.schema}.notes WHERE content LIKE 'saved on replica %'`,
+    );
+    assert.deepEqual(
+      notes.rows.map((r) => r.owner),
+      ['alice', 'alice', 'alice'],
+    );
+  });
+
   it('a key revoked through replica 1 is refused on its next call at replica 3', async () => {
     const k = await key('rita');
     set.lb.pin(2);
@@ -205,7 +245,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   });
 
   it('under concurrent load through every replica the audit chain verifies and holds one record per answered call', async () => {
-    const { seen, ids } = await load(20_000, 6);
+    const { seen, ids } = await load(LOAD_MS, 6);
     const answered = seen.filter((s) => s.status !== 'cut');
     assert.ok(answered.length > 100, `only ${answered.length} calls answered`);
     assert.ok(
@@ -222,7 +262,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, /intact/i);
     console.log(
-      `# load: ${answered.length} calls in 20 s (${(answered.length / 20).toFixed(1)}/s), served ${set.lb.served}`,
+      `# load: ${answered.length} calls in ${LOAD_MS / 1000} s (${(answered.length / (LOAD_MS / 1000)).toFixed(1)}/s), served ${set.lb.served}`,
     );
   });
 
@@ -305,8 +345,8 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   });
 
   it('kill -9 of one replica mid-load loses no answered call’s audit record', async () => {
-    const { seen, ids } = await load(8_000, 6, async () => {
-      await sleep(3_000);
+    const { seen, ids } = await load(6_000, 6, async () => {
+      await sleep(2_000);
       await set.kill(1);
     });
     const answered = seen.filter((s) => s.ok);
