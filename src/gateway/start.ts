@@ -123,7 +123,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
   // Not refused (containers in CI run as root), but said loudly: a bug in the gateway, or in a
   // library under it, would then own the machine.
-  const root = runningAsRoot();
+  const root = runningAsRoot(process.getuid?.());
   if (root) {
     logger.warn({ alert: 'running-as-root' }, `RUNNING AS ROOT: ${root}`);
     warnings.push(root);

@@ -235,7 +235,12 @@ const viaProxy = (url: string, port: number) => {
   return u.toString();
 };
 
-async function spawnReplica(index: number, dataDir: string, port: number): Promise<Replica> {
+async function spawnReplica(
+  index: number,
+  dataDir: string,
+  port: number,
+  extraEnv: NodeJS.ProcessEnv,
+): Promise<Replica> {
   const child = spawn(
     process.execPath,
     [BIN, 'start', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', String(port)],
@@ -249,6 +254,7 @@ async function spawnReplica(index: number, dataDir: string, port: number): Promi
         PORTCULLIS_RATE_LIMITS__OAUTH__POINTS: '100000',
         PORTCULLIS_RATE_LIMITS__REGISTRATION__POINTS: '100000',
         PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '100000',
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -294,9 +300,14 @@ async function spawnReplica(index: number, dataDir: string, port: number): Promi
  * front of both. They share every key: the first replica's data directory is initialised (which
  * makes the keys) and started, then its `keys/` directory and configuration are copied into the
  * others' before they start, as an operator mounts one Secret into every pod. `extraYaml` is
- * appended to the configuration (rate limits, policy…).
+ * appended to the configuration (rate limits, policy…); `opts.env` adds PORTCULLIS_* variables.
  */
-export async function startReplicas(n: number, extraYaml = ''): Promise<ReplicaSet> {
+export async function startReplicas(
+  n: number,
+  extraYaml = '',
+  opts: { env?: NodeJS.ProcessEnv } = {},
+): Promise<ReplicaSet> {
+  const env = opts.env ?? {};
   const db = await createPgTestSchema();
   const redis = await startRedis();
   const pgProxy = await startCuttableProxy({
@@ -317,12 +328,14 @@ export async function startReplicas(n: number, extraYaml = ''): Promise<ReplicaS
   initDataDir(dirs[0]!);
   fs.writeFileSync(path.join(dirs[0]!, 'portcullis.yaml'), config);
   const ports = await Promise.all(dirs.map(() => freePort()));
-  const replicas: Replica[] = [await spawnReplica(0, dirs[0]!, ports[0]!)];
+  const replicas: Replica[] = [await spawnReplica(0, dirs[0]!, ports[0]!, env)];
   for (let i = 1; i < n; i++) {
     fs.cpSync(path.join(dirs[0]!, 'keys'), path.join(dirs[i]!, 'keys'), { recursive: true });
     fs.copyFileSync(path.join(dirs[0]!, 'portcullis.yaml'), path.join(dirs[i]!, 'portcullis.yaml'));
   }
-  replicas.push(...(await Promise.all(dirs.slice(1).map((d, i) => spawnReplica(i + 1, d, ports[i + 1]!)))));
+  replicas.push(
+    ...(await Promise.all(dirs.slice(1).map((d, i) => spawnReplica(i + 1, d, ports[i + 1]!, env)))),
+  );
   lb.setTargets(ports);
 
   const stopChild = (r: Replica, signal: NodeJS.Signals) =>

@@ -121,7 +121,7 @@ export function register(program: Command): void {
     const stdio = config.upstreams.filter((u) => u.stdio);
     const report: DoctorReport = {
       node: process.version,
-      process: { uid: process.getuid?.() ?? null, rootWarning: runningAsRoot() ?? null },
+      process: { uid: process.getuid?.() ?? null, rootWarning: runningAsRoot(process.getuid?.()) ?? null },
       config: checkInsecureSettings(config),
       sandbox,
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
