@@ -53,7 +53,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     const res = await postMcp(url, legacyToolCall(name, args), { key: k });
     const body =
       res.headers.get('content-type')?.includes('json') || res.status === 200 ? await readRpc(res) : {};
-    return { res, body: body as Awaited<ReturnType<typeof readRpc>> };
+    return { res, body: body };
   };
   /** The tool-call records of these calls, by correlation id. */
   const toolCallRecords = async (credentialIds: readonly string[]) =>
@@ -262,7 +262,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     assert.equal(verify.code, 0, verify.stderr + verify.stdout);
     assert.match(verify.stdout, /intact/i);
     console.log(
-      `# load: ${answered.length} calls in ${LOAD_MS / 1000} s (${(answered.length / (LOAD_MS / 1000)).toFixed(1)}/s), served ${set.lb.served}`,
+      `# load: ${answered.length} calls in ${LOAD_MS / 1000} s (${(answered.length / (LOAD_MS / 1000)).toFixed(1)}/s), served ${set.lb.served.join(',')}`,
     );
   });
 

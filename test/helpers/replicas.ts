@@ -261,14 +261,14 @@ async function spawnReplica(
   );
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`replica ${index} did not start:\n${stderr}`)), 60_000);
     const check = () => {
       if (/MCP endpoint: \S+\n/.test(stderr)) {
         clearTimeout(timer);
-        child.stderr!.off('data', check);
+        child.stderr.off('data', check);
         child.off('exit', exited);
         resolve();
       }
@@ -277,7 +277,7 @@ async function spawnReplica(
       clearTimeout(timer);
       reject(new Error(`replica ${index} exited with ${code}:\n${stderr}`));
     };
-    child.stderr!.on('data', check);
+    child.stderr.on('data', check);
     child.once('exit', exited);
   });
   return {
