@@ -146,6 +146,15 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     slowSite?.close();
   });
 
+  it('each replica warns in its banner and log when it runs as root, and only then', () => {
+    for (const r of set.replicas) {
+      if (process.getuid?.() === 0) {
+        assert.match(r.stderr(), /WARNING: the gateway runs as root \(uid 0\)/);
+        assert.match(r.stdout(), /"alert":"running-as-root"/);
+      } else assert.doesNotMatch(r.stderr() + r.stdout(), /runs as root/);
+    }
+  });
+
   it('a person logs in through OAuth on replica 1; the token works on replicas 2 and 3, and refreshes on another', async () => {
     set.lb.pin(0);
     const client = await registerClient(set.lb.url);
@@ -245,9 +254,16 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
   });
 
   it('under concurrent load through every replica the audit chain verifies and holds one record per answered call', async () => {
+    const servedBefore = [...set.lb.served];
     const { seen, ids } = await load(LOAD_MS, 6);
     const answered = seen.filter((s) => s.status !== 'cut');
-    assert.ok(answered.length > 100, `only ${answered.length} calls answered`);
+    // The count depends on the machine (a loaded 2-core CI runner does a few dozen); what
+    // matters is that every replica took part and every answer has its one record.
+    assert.ok(answered.length >= 30, `only ${answered.length} calls answered`);
+    assert.ok(
+      set.lb.served.every((n, i) => n - (servedBefore[i] ?? 0) >= 5),
+      `every replica served load: ${set.lb.served.join(',')}`,
+    );
     assert.ok(
       answered.every((s) => s.ok),
       JSON.stringify(answered.filter((s) => !s.ok).slice(0, 3)),
@@ -351,7 +367,7 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     });
     const answered = seen.filter((s) => s.ok);
     const records = new Set((await toolCallRecords(ids)).map((r) => r.correlation_id));
-    assert.ok(answered.length > 50);
+    assert.ok(answered.length >= 20, `only ${answered.length} calls answered`);
     const missing = answered.filter((s) => !records.has(s.requestId!));
     assert.deepEqual(missing, [], 'every 200 the client saw has its record');
     const verify = await runCli(['audit', 'verify', '--data-dir', set.replicas[0]!.dataDir]);
