@@ -398,6 +398,10 @@ describe('three replicas on one PostgreSQL and one Redis', () => {
     assert.equal(res.status, 200);
     assert.equal(body.result.isError, undefined, JSON.stringify(body));
     assert.equal(await exited, 0);
+    assert.match(
+      r.stderr(),
+      /Received SIGTERM, shutting down: no new connections; calls in flight get up to 10 s/,
+    );
     assert.ok(late === 'refused' || late === 503, String(late));
     const records = await toolCallRecords([k.id]);
     assert.deepEqual(
