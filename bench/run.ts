@@ -142,6 +142,16 @@ function runLoad(
   });
 }
 
+// `npm run bench -- replicas`: 1, 2 and 3 replicas on PostgreSQL + Redis instead (replicas.ts).
+if (process.argv[2] === 'replicas') {
+  const { benchReplicas } = await import('./replicas.js');
+  await benchReplicas({
+    duration: DURATION,
+    runLoad: (url, headers, seconds) => runLoad(url, headers, seconds),
+  });
+  process.exit();
+}
+
 const rounds: Measured[][] = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const measured: Measured[] = [];

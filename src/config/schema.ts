@@ -133,6 +133,17 @@ const serverSchema = z
       .default(32)
       .describe('Deepest nesting of arrays/objects accepted in a JSON-RPC body; deeper gets 400.'),
     connections: connectionsSchema.prefault({}),
+    shutdownDrainSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(300)
+      .default(10)
+      .describe(
+        'On SIGTERM/SIGINT the listener stops accepting and in-flight requests get this long to finish ' +
+          '(then their connections are cut) before the audit log is flushed and the pools closed. ' +
+          "Keep it below the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds).",
+      ),
   })
   .describe('HTTP listener.');
 

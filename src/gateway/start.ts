@@ -46,6 +46,7 @@ import {
 } from '../connections/index.js';
 import { accountNav } from '../oauth/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
+import { runningAsRoot } from './running-as-root.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
 
 export interface StartOptions {
@@ -131,6 +132,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     });
   const warnings = problems.map((p) => p.message);
   for (const w of warnings) logger.warn(`INSECURE SETTING: ${w}`);
+  // Not refused (containers in CI run as root), but said loudly: a bug in the gateway, or in a
+  // library under it, would then own the machine.
+  const root = runningAsRoot(process.getuid?.());
+  if (root) {
+    logger.warn({ alert: 'running-as-root' }, `RUNNING AS ROOT: ${root}`);
+    warnings.push(root);
+  }
 
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
@@ -570,6 +578,12 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit && { log: audit.log, argsKey: audit.keys.argsHmacKey },
       metrics,
       logger,
+      readiness: {
+        storage: () => storage.ping(),
+        audit: audit && (async () => void (await audit.store.head())),
+        redis: counters.ping,
+        upstreams: () => upstreams.health(),
+      },
       upstreams,
       oauth,
       limits,
@@ -596,7 +610,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     }
     // At shutdown the listener stops first, before the capabilities it serves (the earlier
     // registration only covers a start that fails before this point).
-    closers.push(() => listener.close());
+    closers.push(() => listener.close(config.server.shutdownDrainSeconds * 1000));
     logger.info({ url: publicUrl.href, dataDir: opts.dataDir }, 'portcullis listening');
 
     return {

@@ -6,13 +6,13 @@ import type { McpEndpoint, McpPipeline } from '../mcp/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthEnv, OAuthServer } from '../oauth/index.js';
 import type { RateLimits } from '../ratelimit/index.js';
-import type { Storage } from '../storage/index.js';
-import type { UpstreamHealth } from '../upstreams/index.js';
+import { isStorageOutage } from '../storage/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
 import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
+import { checkReadiness, type ReadinessProbes } from './readiness.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
@@ -27,7 +27,6 @@ export interface AppDeps<CV extends RequestIdVariables = RequestIdVariables> {
   readonly publicUrl: URL;
   readonly mcp: McpEndpoint;
   readonly pipeline: McpPipeline;
-  readonly storage: Storage;
   /** The audit log and the key of its argument hashes; undefined when audit.enabled is false. */
   readonly audit: { readonly log: AuditLog; readonly argsKey: Buffer } | undefined;
   readonly metrics: Metrics;
@@ -51,9 +50,12 @@ export interface AppDeps<CV extends RequestIdVariables = RequestIdVariables> {
   readonly setup?: Hono<{ Variables: RequestIdVariables }>;
   /** People's own upstream credentials, /account/connections (issue 13); absent when no upstream takes them. */
   readonly connections?: Hono<{ Variables: { requestId: string } }>;
-  /** Upstream servers, reported by /readyz (a down upstream degrades, never fails, readiness). */
-  readonly upstreams?: { health(): readonly UpstreamHealth[] };
+  /** What /readyz asks: storage, the audit store, Redis and the upstreams (readiness.ts). */
+  readonly readiness: ReadinessProbes;
 }
+
+/** How long a client is asked to wait while the database cannot be reached. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /** Hosts and origins this gateway answers to, derived from the configuration once at start. */
 export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: number): HostOriginPolicy {
@@ -157,6 +159,20 @@ function useEndings(app: Hono<{ Variables: RequestIdVariables }>, logger: Logger
       logger.debug({ err, requestId: c.get('requestId') }, 'client went away mid-request');
       return new Response(null, { status: CLIENT_CLOSED_REQUEST });
     }
+    if (isStorageOutage(err)) {
+      // The database is down (or this replica lost it): nothing that needs it ran, and nothing
+      // ran unaudited (the audit log is in it). A wait-and-retry, not an internal error; the
+      // pools reconnect by themselves once it is back.
+      logger.warn(
+        { alert: 'storage-unavailable', err, requestId: c.get('requestId') },
+        'database unreachable',
+      );
+      const message = `Service unavailable: the gateway's database cannot be reached; nothing was run. Try again later (correlation id ${c.get('requestId')}).`;
+      const headers = { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) };
+      return c.req.path === '/mcp'
+        ? wireErrorResponse('storage-unavailable', message, { headers })
+        : c.json({ error: 'service_unavailable', message }, HTTP_STATUS.serviceUnavailable, headers);
+    }
     logger.error({ err, requestId: c.get('requestId') }, 'unhandled error');
     return wireErrorResponse('internal', `Internal error (correlation id ${c.get('requestId')}).`);
   });
@@ -227,23 +243,13 @@ export function createApp<CV extends RequestIdVariables>(
       ip: clientAddress(c, config.server.trustProxy),
     }),
   );
+  // Liveness only: the process answers. Readiness asks each dependency (readiness.ts); a replica
+  // whose database or audit store is down answers 503 so the load balancer routes around it.
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    try {
-      await deps.storage.ping();
-      const upstreams = (deps.upstreams?.health() ?? []).map((u) => ({
-        name: u.name,
-        state: u.state,
-        restarts: u.restarts,
-      }));
-      // The gateway serves its other tools while an upstream restarts, so it stays ready; the
-      // state of each upstream is there for the orchestrator's and the operator's eyes.
-      const degraded = upstreams.some((u) => u.state !== 'up');
-      return c.json({ status: degraded ? 'degraded' : 'ready', ...(upstreams.length ? { upstreams } : {}) });
-    } catch (err) {
-      logger.warn({ err }, 'readiness check failed');
-      return c.json({ status: 'not-ready' }, HTTP_STATUS.serviceUnavailable);
-    }
+    const ready = await checkReadiness(deps.readiness);
+    if (ready.status === 'not-ready') logger.warn({ checks: ready.checks }, 'readiness check failed');
+    return c.json(ready, ready.status === 'not-ready' ? HTTP_STATUS.serviceUnavailable : HTTP_STATUS.ok);
   });
 
   app.get('/.well-known/security.txt', (c) => {

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import type { Config } from '../config/index.js';
+import { HTTP_STATUS } from '../wire/index.js';
 import { defaultMaxPerAddress, limitConnections, listenerOptions } from './limit-connections.js';
 
 type FetchHandler = (request: Request, env: unknown) => Response | Promise<Response>;
@@ -18,8 +19,12 @@ export interface BoundListener {
    * anything in between, and a request that nonetheless came first is answered 503.
    */
   serve(fetch: FetchHandler): void;
-  /** Stops listening and ends open connections; calling it again waits for the same close. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections, answers any further request on an open connection 503, lets the
+   * requests in flight finish for up to `drainMs`, then ends every connection (an event stream a
+   * client holds open is not waited for). Calling it again waits for the same close.
+   */
+  close(drainMs?: number): Promise<void>;
 }
 
 /** Binds the MCP/HTTP listener (TLS when configured) with its connection limits and timeouts. */
@@ -38,6 +43,9 @@ export function bindListener(server: Config['server']): Promise<BoundListener> {
   listener.on('request', notYet);
   limitConnections(listener, limits);
   let closed: Promise<void> | undefined;
+  let draining = false;
+  let inFlight = 0;
+  let drained: (() => void) | undefined;
   return new Promise((resolve, reject) => {
     listener.once('error', reject);
     listener.listen(port, host, () => {
@@ -46,13 +54,45 @@ export function bindListener(server: Config['server']): Promise<BoundListener> {
         serve(fetch) {
           listener.off('request', notYet);
           const handle = getRequestListener(fetch, { hostname: host });
-          listener.on('request', (req, res) => void handle(req, res));
+          listener.on('request', (req, res) => {
+            if (draining) {
+              // A request on a kept-alive connection after shutdown began: the load balancer
+              // retries it on another replica.
+              res
+                .writeHead(HTTP_STATUS.serviceUnavailable, {
+                  connection: 'close',
+                  'retry-after': '1',
+                  'content-type': 'application/json',
+                })
+                .end(JSON.stringify({ error: 'shutting_down' }));
+              return;
+            }
+            // A client's open event stream (GET) has no end to wait for; every other request does.
+            const stream = req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream');
+            if (!stream) {
+              inFlight += 1;
+              res.once('close', () => {
+                inFlight -= 1;
+                if (inFlight === 0) drained?.();
+              });
+            }
+            void handle(req, res);
+          });
         },
-        close: () =>
+        close: (drainMs = 0) =>
           (closed ??= new Promise<void>((done) => {
+            draining = true;
             listener.close(() => done());
-            // Streams (SSE) would hold the server open; end them.
-            listener.closeAllConnections();
+            listener.closeIdleConnections();
+            // Streams (SSE) and requests still running after the drain would hold it open; end them.
+            const cut = () => listener.closeAllConnections();
+            if (inFlight === 0 || drainMs <= 0) return cut();
+            const timer = setTimeout(cut, drainMs);
+            drained = () => {
+              clearTimeout(timer);
+              // Let the last answer's bytes leave before its connection is ended.
+              setImmediate(cut);
+            };
           })),
       });
     });

@@ -5,6 +5,8 @@ import type { RateLimitBackend } from './limiter.js';
 /** Where the counters live, and how to let go of them at shutdown. */
 export interface RateLimitCounters {
   readonly backend: RateLimitBackend;
+  /** Resolves when Redis answers PING (undefined without Redis, when there is nothing to ask). */
+  readonly ping: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -18,7 +20,7 @@ export function openRateLimitCounters(
   env: NodeJS.ProcessEnv,
   onUnavailable: (err: Error) => void,
 ): RateLimitCounters {
-  if (!redis.url) return { backend: { kind: 'memory' }, close: async () => {} };
+  if (!redis.url) return { backend: { kind: 'memory' }, ping: undefined, close: async () => {} };
   const client = new Redis(redis.url, {
     lazyConnect: false,
     maxRetriesPerRequest: 1,
@@ -28,6 +30,7 @@ export function openRateLimitCounters(
   client.on('error', onUnavailable);
   return {
     backend: { kind: 'redis', client },
+    ping: async () => void (await client.ping()),
     close: async () => {
       client.disconnect();
     },

@@ -8,6 +8,7 @@ import { openSqliteStorage } from './sqlite/open-sqlite.js';
 export { storageConfigSchema, type StorageConfig } from './config.js';
 export type * from './contracts.js';
 export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
+export { isStorageOutage } from './is-outage.js';
 export { openMemoryStorage, openPostgresStorage, openSqliteStorage };
 export { openSqliteDatabase, openSqliteReadConnection } from './sqlite/open-database.js';
 

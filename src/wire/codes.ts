@@ -49,6 +49,8 @@ export const WIRE_CODES = {
   internal: { status: 500, jsonRpc: JSON_RPC.internalError },
   /** The audit log cannot commit: the call did not run; retry after the wait. */
   'audit-unavailable': { status: 503, jsonRpc: JSON_RPC.internalError },
+  /** The database cannot be reached: nothing was run; retry after the wait (another replica may serve it). */
+  'storage-unavailable': { status: 503, jsonRpc: JSON_RPC.internalError },
   'too-many-sessions': { status: 503, jsonRpc: JSON_RPC.serverError },
 } as const satisfies Record<string, { readonly status: number; readonly jsonRpc: number }>;
 

@@ -63,7 +63,18 @@ describe('health, readiness and security.txt', () => {
 
   it('answers /healthz and /readyz', async () => {
     assert.deepEqual(await (await fetch(new URL('/healthz', t.url))).json(), { status: 'ok' });
-    assert.deepEqual(await (await fetch(new URL('/readyz', t.url))).json(), { status: 'ready' });
+    const ready = await fetch(new URL('/readyz', t.url));
+    assert.equal(ready.status, 200);
+    const body = (await ready.json()) as { status: string; checks: Record<string, { state: string }> };
+    assert.equal(body.status, 'ready');
+    assert.deepEqual(
+      Object.entries(body.checks).map(([name, c]) => [name, c.state]),
+      [
+        ['storage', 'up'],
+        ['audit', 'up'],
+      ],
+      'no Redis is configured, so none is asked',
+    );
   });
 
   it('serves an RFC 9116 security.txt with the configured contact and a future expiry', async () => {

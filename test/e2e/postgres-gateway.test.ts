@@ -109,7 +109,14 @@ describe('the gateway on PostgreSQL', () => {
     );
 
     const doctor = await runCli(['doctor', '--json', '--data-dir', t.dataDir]);
-    const storage = (JSON.parse(doctor.stdout) as { storage: Record<string, any> }).storage;
+    const report = JSON.parse(doctor.stdout) as {
+      storage: Record<string, any>;
+      process: { uid: number; rootWarning: string | null };
+    };
+    const storage = report.storage;
+    // CI runs as root: doctor says so, as start does, without refusing.
+    assert.equal(report.process.uid, process.getuid!());
+    assert.equal(report.process.rootWarning !== null, process.getuid!() === 0);
     assert.equal(storage.driver, 'postgres');
     assert.equal(storage.write.superuser, false);
     assert.equal(storage.read.canWrite, false, 'the read role has SELECT only');

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { checkInsecureSettings, configSchema, loadConfig, type ConfigProblem } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
+import { runningAsRoot } from '../../gateway/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
 import type { StorageConfig } from '../../storage/index.js';
 import { asPgConfig, inspectPgRoles, type PgRoleReport } from '../../storage/index.js';
@@ -11,6 +12,8 @@ import { printJson, printOut } from '../print.js';
 
 export interface DoctorReport {
   readonly node: string;
+  /** The user doctor runs as, and the warning `start` gives when that is root. */
+  readonly process: { readonly uid: number | null; readonly rootWarning: string | null };
   /** What `start` would refuse (fatal) or warn about in this configuration. */
   readonly config: readonly ConfigProblem[];
   readonly sandbox: SandboxProbe;
@@ -61,6 +64,7 @@ function renderDoctor(r: DoctorReport): string {
   const s = r.sandbox;
   const lines = [
     `Node.js           ${r.node}`,
+    `User              ${r.process.uid === null ? 'unknown' : `uid ${r.process.uid}`}${r.process.rootWarning ? ` — WARNING: ${r.process.rootWarning}` : ''}`,
     '',
     'Sandbox for stdio upstream servers',
     `  platform        ${s.platform}`,
@@ -117,6 +121,7 @@ export function register(program: Command): void {
     const stdio = config.upstreams.filter((u) => u.stdio);
     const report: DoctorReport = {
       node: process.version,
+      process: { uid: process.getuid?.() ?? null, rootWarning: runningAsRoot(process.getuid?.()) ?? null },
       config: checkInsecureSettings(config),
       sandbox,
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),

@@ -69,7 +69,9 @@ export function register(program: Command): void {
       });
       printErr(renderStartBanner(gw));
       const stop = (signal: string) => {
-        printErr(`\nReceived ${signal}, shutting down…\n`);
+        printErr(
+          `\nReceived ${signal}, shutting down: no new connections; calls in flight get up to ${gw.config.server.shutdownDrainSeconds} s…\n`,
+        );
         gw.close().then(
           () => process.exit(0),
           () => process.exit(1),
