@@ -321,6 +321,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         ...config.server,
         host: consoleListen.host,
         port: consoleListen.port,
+      }).catch((err: unknown) => {
+        throw new PortcullisError(
+          'config-invalid',
+          `console.listen: cannot listen on ${consoleListen.host}:${consoleListen.port} ` +
+            `(${(err as NodeJS.ErrnoException).code ?? 'error'}); it must be a free port, not the main listener's.`,
+          { cause: err },
+        );
       });
       consoleListener = bound;
       closers.push(() => bound.close());

@@ -125,6 +125,20 @@ describe('the console on the main listener (the default)', () => {
   });
 });
 
+describe('console.listen on a port already taken', () => {
+  it('refuses to start with an error naming the setting', async () => {
+    const t = await startTestGateway();
+    try {
+      await assert.rejects(
+        startTestGateway({ env: { PORTCULLIS_CONSOLE__LISTEN__PORT: t.gw.url.port } }),
+        (err: Error) => /console\.listen/.test(err.message) && /EADDRINUSE/.test(err.message),
+      );
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('the console on its own listener, in Chromium', { skip: chromiumMissing }, () => {
   it('the setup link on the main listener ends on the console’s overview; signing in again works there', async () => {
     const t = await separate();

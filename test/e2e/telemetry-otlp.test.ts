@@ -227,3 +227,75 @@ describe('telemetry off (the default) costs nothing', () => {
     assert.deepEqual(seen, []);
   });
 });
+
+describe('a call a person confirms in a 2025 session is one trace, ended when the call ends', () => {
+  it('has the stages before the question and after the answer, and the record’s decision', async () => {
+    const { Client } = await import('@modelcontextprotocol/sdk/client/index.js');
+    const { StreamableHTTPClientTransport } =
+      await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    const { ElicitRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const { ACCEPT } = await import('../helpers/policy-clients.js');
+    const collector = await startOtlpCollector();
+    const dataDir = tempDir();
+    fs.writeFileSync(path.join(dataDir, 'otlp-ca.pem'), TEST_CERT);
+    const t = await startTestGateway({
+      dataDir,
+      config: [
+        'policy:',
+        '  tools:',
+        '    memory_delete: { approval: in-band }',
+        otlpConfig(collector.origin, [
+          'allowPrivateAddress: true',
+          'ca: otlp-ca.pem',
+          'exportIntervalMs: 200',
+        ]),
+      ].join('\n'),
+    });
+    const client = new Client(
+      { name: 'otlp-session', version: '1.0.0' },
+      { capabilities: { elicitation: { form: {} } } },
+    );
+    try {
+      client.setRequestHandler(ElicitRequestSchema, async () => ACCEPT);
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(t.url), {
+          requestInit: { headers: { authorization: `Bearer ${(await t.key()).key}` } },
+        }),
+      );
+      const saved = (await client.callTool({
+        name: 'memory_save',
+        arguments: { content: 'to delete' },
+      })) as unknown as {
+        structuredContent: { id: string };
+      };
+      const deleted = await client.callTool({
+        name: 'memory_delete',
+        arguments: { id: saved.structuredContent.id },
+      });
+      assert.deepEqual(deleted.structuredContent, { deleted: true });
+      const root = await until('the confirmed call', () =>
+        collector.spans().find((s) => s.name === 'tools/call memory_delete'),
+      );
+      const attrs = spanAttributes(root);
+      assert.equal(attrs['portcullis.decision'], 'confirm');
+      assert.equal(attrs['portcullis.outcome'], 'ok');
+      assert.ok((attrs['portcullis.reasons'] as string[]).includes('confirmation-accepted'));
+      const names = await until('the stages after the answer', () => {
+        const kids = collector
+          .spans()
+          .filter((s) => s.parentSpanId === root.spanId)
+          .map((s) => s.name);
+        return kids.includes('finish') ? kids : undefined;
+      });
+      for (const stage of ['decide', 'confirm', 'audit intent', 'execute', 'finish'])
+        assert.ok(names.includes(stage), stage);
+      // The root span covers the whole call, the person's answer included.
+      const execute = collector.spans().find((s) => s.parentSpanId === root.spanId && s.name === 'execute');
+      assert.ok(BigInt(root.endTimeUnixNano) >= BigInt(execute.endTimeUnixNano));
+    } finally {
+      await client.close();
+      await t.close();
+      await collector.close();
+    }
+  });
+});
