@@ -443,7 +443,9 @@ if (PROFILE_SECONDS > 0) {
   }
   ablation = ablationFromProfile(profileFile, profiledCalls ?? 0);
   fs.rmSync(path.dirname(profileFile), { recursive: true, force: true });
-  process.stdout.write(`\nablation: CPU per control in c (${profiledCalls ?? 0} calls profiled; idle excluded)\n`);
+  process.stdout.write(
+    `\nablation: CPU per control in c (${profiledCalls ?? 0} calls profiled; idle excluded)\n`,
+  );
   printTable([
     ['control', 'CPU ms', '% of busy CPU', 'µs per call'],
     ...ablation.map((a) => [a.control, String(a.cpuMs), String(a.share), String(a.microsPerCall)]),
