@@ -10,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectInjection, type InjectionKind } from '../src/safety/index.js';
+import { detectInjectionExhaustive } from '../src/safety/detect-injection.js';
 
 interface Item {
   readonly text: string;
@@ -81,6 +82,10 @@ function evaluate(file: string): void {
     const t0 = process.hrtime.bigint();
     const report = detectInjection(item.text, { kind: item.kind });
     const micros = Number(process.hrtime.bigint() - t0) / 1000;
+    // The keyword prefilter must not change any result: compare with every rule run.
+    const exhaustive = detectInjectionExhaustive(item.text, { kind: item.kind });
+    if (JSON.stringify(exhaustive) !== JSON.stringify(report))
+      prefilterMismatches.push(item.text.slice(0, 120));
     const flagged = report.verdict !== 'clean';
     const key = `${item.label}/${item.category}`;
     const cat = byCategory.get(key) ?? empty();
@@ -103,9 +108,16 @@ function evaluate(file: string): void {
   console.log(line('  OVERALL', total));
 }
 
+const prefilterMismatches: string[] = [];
 const files = corpusFiles();
 if (files.length === 0) {
   console.error('eval-detector: no corpus files found');
   process.exit(1);
 }
 for (const file of files) evaluate(file);
+console.log(
+  prefilterMismatches.length === 0
+    ? '\nkeyword prefilter: identical reports on every item'
+    : `\nkeyword prefilter: ${prefilterMismatches.length} item(s) differ:\n${prefilterMismatches.join('\n')}`,
+);
+if (prefilterMismatches.length > 0) process.exitCode = 1;

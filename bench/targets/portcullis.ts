@@ -1,6 +1,7 @@
 // Target (c): Portcullis itself with every control built so far, on SQLite in a fresh data
 // directory. The API key goes to the orchestrator on stdout.
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -52,10 +53,28 @@ for (const n of SEED_NOTES) {
   });
   if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
 }
+// BENCH_PROFILE_FILE: a CPU profile from SIGUSR2 (sent once the load starts, so start-up and
+// seeding are not in it) to SIGTERM, for the ablation table.
+const profileFile = process.env.BENCH_PROFILE_FILE;
+let profiler: Session | undefined;
+if (profileFile) {
+  process.on('SIGUSR2', () => {
+    profiler = new Session();
+    profiler.connect();
+    void profiler.post('Profiler.enable').then(() => profiler!.post('Profiler.start'));
+  });
+}
 process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
 process.on('SIGTERM', () => {
-  void gw.close().then(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    process.exit(0);
-  });
+  const saved = profiler
+    ? profiler
+        .post('Profiler.stop')
+        .then(({ profile }) => fs.writeFileSync(profileFile!, JSON.stringify(profile)))
+    : Promise.resolve();
+  void saved
+    .then(() => gw.close())
+    .then(() => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
 });

@@ -60,6 +60,14 @@ interface Rule {
   readonly weight: Readonly<Record<InjectionKind, number>>;
   /** A match right after "don't", "never"… is advice, not an instruction: skip it. */
   readonly negatable?: boolean;
+  /**
+   * The keyword prefilter: an alternation of literals at least one of which every match of `re`
+   * contains (same case-insensitivity). Most text contains none of a rule's keywords, and one
+   * literal scan is far cheaper than the rule's own backtracking, so a text without them skips
+   * the rule. Derived by hand from each alternative of `re`; detection-equivalence.test.ts and
+   * `npm run eval:detector` check that results are identical with and without it.
+   */
+  readonly need: string;
 }
 
 const both = (w: number): Record<InjectionKind, number> => ({ 'tool-output': w, 'tool-description': w });
@@ -95,6 +103,7 @@ const RULES: readonly Rule[] = [
         `\\b(?:previous|prior|earlier|original|above|old|all)\\b${gap(15)}\\b${DIRECTIVES}\\b${gap(15)}\\b(?:are|is|were|have been|has been)\\s+(?:now\\s+)?(?:void|null|cancel+ed|revoked|obsolete|outdated|superseded|overridden|replaced|deprecated|invalid|lifted|suspended|no longer (?:valid|apply|applicable|relevant|in effect))`,
       ].join('|'),
     ),
+    need: String.raw`instruction|directive|prompt|rule|guideline|command|order|programming|constraint|restriction|guidance|polic|task|context|training|filter|guardrail|safeguard|message|ignore|disregard|forget|overlook|override|bypass|abandon|discard|neglect|aside|throw|follow|cancel`,
     weight: both(0.8),
     negatable: true,
   },
@@ -113,6 +122,7 @@ const RULES: readonly Rule[] = [
       ].join('|'),
       'giu',
     ),
+    need: String.raw`ignor|oubli|olvid|esque[cç]|dimentic|vergiss|missacht|negeer|vergeet|αγνο|이전|앞의|위의|모든|निर्देश|игнорир|забудь|忽略|无视|忘记|忘掉|無視|忘れ`,
     weight: both(0.8),
   },
   {
@@ -131,6 +141,7 @@ const RULES: readonly Rule[] = [
         String.raw`\byou\s+(?:must|will|shall|have to)\s+(?:now\s+)?(?:obey|listen to)\s+(?:me|my)\b`,
       ].join('|'),
     ),
+    need: String.raw`you are now|from now on|unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|dan|pretend|imagine|do anything now|new|system|i am|i'm|creator|developer|programmer|owner|master|maker|god|obey|listen to`,
     weight: both(0.6),
   },
   {
@@ -138,6 +149,7 @@ const RULES: readonly Rule[] = [
     re: rx(
       String.raw`\b(?:enter\w*|switch\w*\s+(?:to|into)|activat\w*|enabl\w*|unlock\w*|now in)\s+(?:the\s+)?['"]?(?:developer|debug|god|admin|administrator|maintenance|unrestricted|sudo|root|dan|jailbreak|test)\s+mode\b|\bsystem override\b|\boverride (?:mode|protocol|code)\b`,
     ),
+    need: String.raw`mode|override`,
     weight: both(0.4),
   },
   {
@@ -154,6 +166,7 @@ const RULES: readonly Rule[] = [
       ].join('|'),
       'gim',
     ),
+    need: String.raw`[<[#]|system|admin`,
     weight: both(0.55),
   },
   {
@@ -166,6 +179,7 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:ai|assistant|model|agent|llm)s?\s+(?:reading|processing|summari[sz]ing|seeing)\s+this\b`,
       ].join('|'),
     ),
+    need: String.raw`tool|function|command|before|prior to|reading|processing|summari|seeing`,
     weight: { 'tool-output': 0.45, 'tool-description': 0.15 },
     negatable: true,
   },
@@ -180,6 +194,7 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:bcc|cc|blind copy)\b${gap(40)}\b[\w.+-]+@[\w-]+\.\w+`,
       ].join('|'),
     ),
+    need: String.raw`prompt|instruction|password|phrase|secret|key|access|token|credential|session|cookie|history|log|transcript|message|env|code|user|url|link|query|request|parameter|@`,
     weight: both(0.6),
     negatable: true,
   },
@@ -191,6 +206,7 @@ const RULES: readonly Rule[] = [
         String.raw`\brepeat\b${gap(20)}\b(?:everything|all|the (?:text|words|instructions)|your instructions)\b${gap(20)}\b(?:above|before this|so far|verbatim)\b`,
       ].join('|'),
     ),
+    need: String.raw`prompt|instruction|password|passcode|phrase|secret|key|credential|history|repeat`,
     weight: both(0.5),
     negatable: true,
   },
@@ -200,6 +216,7 @@ const RULES: readonly Rule[] = [
       String.raw`(?:cuál es|cual es|quel est|qual è|qual é|was ist|wie lautet|какой|каков)\s+(?:\p{L}+\s+){0,2}?(?:contraseña|mot de passe|password|passwort|senha|пароль)|(?:パスワード|密码|密碼|비밀번호)[^。？?\n]{0,10}?(?:何|什么|多少|뭐|무엇|教え|告诉)`,
       'giu',
     ),
+    need: String.raw`l es|quel est|qual |was ist|wie lautet|како|パスワード|密码|密碼|비밀번호`,
     weight: both(0.5),
   },
   {
@@ -211,6 +228,7 @@ const RULES: readonly Rule[] = [
         String.raw`|<img\b[^>]{0,200}?\bsrc\s*=\s*["']?https?://[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7B|<|\$|\[)|[A-Z_]{4,}\b)`,
       'g',
     ),
+    need: String.raw`\]\(|<img`,
     weight: both(0.75),
   },
   {
@@ -218,6 +236,7 @@ const RULES: readonly Rule[] = [
     re: rx(
       String.raw`\b(?:read|cat|open|load|include|send|pass|attach|get|access|fetch|upload|contents? of|copy|print|paste)\b[^!?\n]{0,60}?(?:~/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials|\.netrc\b|/etc/(?:passwd|shadow)\b|\bmcp\.json\b|\.git-credentials\b|\.kube/config\b|\.docker/config\.json|claude_desktop_config\.json|\.npmrc\b|\.pypirc\b|wallet\.dat\b)`,
     ),
+    need: String.raw`\.ssh|id_|credentials|\.netrc|/etc/|mcp\.json|\.kube|\.docker|claude_desktop|\.npmrc|\.pypirc|wallet\.dat`,
     weight: both(0.55),
   },
   {
@@ -229,6 +248,7 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:tell|inform|remind|advise|urge|instruct|convince|persuade)\s+the\s+user\s+(?:to|that)\b`,
       ].join('|'),
     ),
+    need: String.raw`your|summari|answer|respond|repl|describ|user`,
     weight: { 'tool-output': 0.45, 'tool-description': 0.3 },
   },
   {
@@ -236,6 +256,7 @@ const RULES: readonly Rule[] = [
     re: rx(
       String.raw`\b(?:incorporate|integrate|blend|meld|inject|enlist|absorb|embed|interweave|weave|amalgamate|fuse|infuse|append)\b${gap(60)}\b(?:code|snippet|excerpt|script|block|section)\b`,
     ),
+    need: String.raw`code|snippet|excerpt|script|block|section`,
     weight: { 'tool-output': 0.35, 'tool-description': 0.35 },
   },
   {
@@ -249,6 +270,7 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:xmrig|cryptonight|stratum\+tcp|miner_url|cryptomine)\b`,
       ].join('|'),
     ),
+    need: String.raw`environ|cookie|psutil|passwd|ssh|getenv|keychain|contacts\.csv|\.history|exec|eval|/dev/|-rf|mkfs|:\(\)|xmrig|cryptonight|stratum\+tcp|miner_url|cryptomine`,
     weight: both(0.35),
   },
   {
@@ -263,6 +285,7 @@ const RULES: readonly Rule[] = [
         String.raw`\bkeep\s+(?:this|these|it)\s+(?:a\s+)?(?:secret|hidden|confidential)\s+from\b`,
       ].join('|'),
     ),
+    need: String.raw`user|human|operator|do not|don|never|without|silently|secretly|covertly|quietly|invisibly|keep`,
     weight: { 'tool-output': 0.45, 'tool-description': 0.6 },
   },
   {
@@ -277,6 +300,7 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:the|this)\s+(?:\w+\s+)?tool\s+(?:is\s+)?(?:deprecated|broken|disabled|unavailable|no longer works)\b${gap(40)}\b(?:use|call)\b`,
       ].join('|'),
     ),
+    need: String.raw`tool|function|email|message|payment|transfer|instead of|recipient|destination|address|target|account|iban|parameter`,
     weight: { 'tool-output': 0.3, 'tool-description': 0.65 },
   },
 ];
@@ -448,11 +472,15 @@ interface Hit {
   readonly end: number;
 }
 
-function runRules(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
+/** Each rule's prefilter, compiled with the rule's own flags (case-insensitivity, `u`). */
+const NEEDS: readonly RegExp[] = RULES.map((r) => new RegExp(r.need, r.re.flags.replace(/[gmd]/g, '')));
+
+function runRules(view: View, raw: string, kind: InjectionKind, hits: Hit[], prefilter: boolean): void {
   const rawLength = raw.length;
-  for (const r of RULES) {
+  for (const [i, r] of RULES.entries()) {
     const w = r.weight[kind];
     if (w === 0) continue;
+    if (prefilter && !NEEDS[i]!.test(view.text)) continue;
     r.re.lastIndex = 0;
     for (let m = r.re.exec(view.text); m !== null; m = r.re.exec(view.text)) {
       if (m[0].length === 0) {
@@ -503,11 +531,39 @@ function rawChecks(raw: string, hits: Hit[]): void {
 }
 
 /**
+ * Whether `raw` has 40 base64 characters in a row: every BASE64_RUN match needs that, and a plain
+ * loop finds out far faster than the look-behind pattern scanning text that has none.
+ */
+function hasBase64Run(raw: string): boolean {
+  let run = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    const b64 =
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2b ||
+      c === 0x2f ||
+      c === 0x5f ||
+      c === 0x2d;
+    run = b64 ? run + 1 : 0;
+    if (run >= 40) return true;
+  }
+  return false;
+}
+
+/**
  * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
  * payload that only says its instructions in base64 is an attack on the filter itself.
  */
-function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hit[]): void {
-  if (depth > 1 || raw.length < 40) return;
+function encodedChecks(
+  raw: string,
+  kind: InjectionKind,
+  depth: number,
+  hits: Hit[],
+  prefilter: boolean,
+): void {
+  if (depth > 1 || raw.length < 40 || !hasBase64Run(raw)) return;
   for (const m of raw.matchAll(BASE64_RUN)) {
     const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     if (decoded.length < 20) continue;
@@ -517,7 +573,7 @@ function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hi
       if ((c >= 0x20 && c < 0x7f) || c === 10 || c === 9 || c > 0xa0) printable++;
     }
     if (printable / decoded.length < 0.9) continue;
-    const inner = scan(decoded, kind, depth + 1);
+    const inner = scan(decoded, kind, depth + 1, prefilter);
     if (inner.score >= SUSPICIOUS_THRESHOLD) {
       hits.push({
         rule: 'encoded-instructions',
@@ -529,11 +585,11 @@ function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hi
   }
 }
 
-function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport {
+function scan(raw: string, kind: InjectionKind, depth: number, prefilter: boolean): InjectionReport {
   const hits: Hit[] = [];
-  runRules(buildView(raw), raw, kind, hits);
+  runRules(buildView(raw), raw, kind, hits, prefilter);
   rawChecks(raw, hits);
-  encodedChecks(raw, kind, depth, hits);
+  encodedChecks(raw, kind, depth, hits, prefilter);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
   // hundred times is no more evidence than saying it once.
   const strongest = new Map<InjectionRule, number>();
@@ -552,5 +608,13 @@ function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport 
  * invisible-character and mixed-script checks need to see what sanitising would remove.
  */
 export function detectInjection(text: string, options: DetectOptions): InjectionReport {
-  return scan(text, options.kind, 0);
+  return scan(text, options.kind, 0, true);
+}
+
+/**
+ * The detector with every rule run on every text (no keyword prefilter). Not for production:
+ * it exists so the equivalence test and the evaluation can show the prefilter changes nothing.
+ */
+export function detectInjectionExhaustive(text: string, options: DetectOptions): InjectionReport {
+  return scan(text, options.kind, 0, false);
 }

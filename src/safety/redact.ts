@@ -73,6 +73,12 @@ interface PatternRule {
   readonly group?: number;
   readonly accept?: (match: string) => boolean;
   readonly ruleFor?: (match: RegExpExecArray) => RedactionRule;
+  /**
+   * The prefilter: literals at least one of which every match of `re` contains, compared
+   * case-insensitively. A text containing none of any rule's literals cannot match any rule and
+   * is returned as it is without running the rules (most tool output: prose, ids, titles).
+   */
+  readonly need: string;
 }
 
 // Every pattern starts behind a negative look-behind for its own token alphabet, so inside a long
@@ -151,50 +157,79 @@ function ibanValid(raw: string): boolean {
 const SECRET_RULES: readonly PatternRule[] = [
   {
     rule: 'aws-access-key-id',
+    need: 'AKIA|ASIA|ABIA|ACCA|A3T',
     re: /(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])/dg,
   },
   {
     // 40 base64 characters only count as an AWS secret key near a keyword that says so.
     rule: 'aws-secret-key',
+    need: 'aws|secret',
     re: /(?<![A-Za-z0-9_])(?:aws[\w .-]{0,20}?(?:secret|private)[\w .-]{0,20}?|secret_?access_?key)["']?\s{0,5}[:=]\s{0,5}["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/dgi,
     group: 1,
   },
-  { rule: 'gcp-api-key', re: new RegExp(`(?<![${B64URL}])AIza[${B64URL}]{35}(?![${B64URL}])`, 'dg') },
+  {
+    rule: 'gcp-api-key',
+    need: 'AIza',
+    re: new RegExp(`(?<![${B64URL}])AIza[${B64URL}]{35}(?![${B64URL}])`, 'dg'),
+  },
   {
     rule: 'github-token',
+    need: 'gh[pousr]_|github_pat_',
     re: /(?<![A-Za-z0-9_])(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})/dg,
   },
-  { rule: 'slack-token', re: /(?<![A-Za-z0-9-])xox[abprs]-[A-Za-z0-9-]{10,250}/dg },
-  { rule: 'stripe-key', re: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,250}/dg },
-  { rule: 'anthropic-key', re: new RegExp(`(?<![${B64URL}])sk-ant-[${B64URL}]{20,250}`, 'dg') },
+  { rule: 'slack-token', need: 'xox', re: /(?<![A-Za-z0-9-])xox[abprs]-[A-Za-z0-9-]{10,250}/dg },
+  {
+    rule: 'stripe-key',
+    need: 'k_live_|k_test_',
+    re: /(?<![A-Za-z0-9_])[sr]k_(?:live|test)_[A-Za-z0-9]{16,250}/dg,
+  },
+  {
+    rule: 'anthropic-key',
+    need: 'sk-ant-',
+    re: new RegExp(`(?<![${B64URL}])sk-ant-[${B64URL}]{20,250}`, 'dg'),
+  },
   {
     rule: 'openai-key',
+    need: 'sk-',
     re: new RegExp(`(?<![${B64URL}])sk-(?!ant-)[${B64URL}]{20,250}`, 'dg'),
     // "sk-" starts ordinary hyphenated words too; real keys mix letters and digits.
     accept: hasLetterAndDigit,
   },
-  { rule: 'portcullis-api-key', re: new RegExp(`(?<![${B64URL}])pcs_[${B64URL}]{16,250}`, 'dg') },
+  {
+    rule: 'portcullis-api-key',
+    need: 'pcs_',
+    re: new RegExp(`(?<![${B64URL}])pcs_[${B64URL}]{16,250}`, 'dg'),
+  },
   {
     // The whole block, headers included; an unterminated block (cut-off output) is redacted to
     // the end of its body. The body class stops at any "-----", so a scan ends at the next marker.
     rule: 'private-key',
+    need: '-----BEGIN',
     re: /-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:[A-Za-z0-9+/=\s:,.]|-(?!----))*(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?/dg,
   },
   {
     rule: 'jwt',
+    need: 'eyJ',
     re: new RegExp(`(?<![${B64URL}.])eyJ[${B64URL}]{8,}\\.[${B64URL}]{2,}\\.[${B64URL}]*`, 'dg'),
     accept: isJwt,
   },
-  { rule: 'bearer-token', re: /(?<![A-Za-z0-9])Bearer\s{1,5}([A-Za-z0-9._~+/-]{20,2048}=*)/dg, group: 1 },
+  {
+    rule: 'bearer-token',
+    need: 'Bearer',
+    re: /(?<![A-Za-z0-9])Bearer\s{1,5}([A-Za-z0-9._~+/-]{20,2048}=*)/dg,
+    group: 1,
+  },
   {
     // Only the password is replaced: the scheme, user and host stay readable.
     rule: 'url-credentials',
+    need: '://',
     re: /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,20}):\/\/[^\s:@/]{0,256}:([^\s@/]{1,256})@/dg,
     group: 2,
     ruleFor: (m) => (DB_SCHEMES.test(m[1] ?? '') ? 'database-url' : 'url-credentials'),
   },
   {
     rule: 'generic-secret',
+    need: 'passw|pwd|secret|token|key|credential',
     re: /(?<![A-Za-z0-9_])[A-Za-z0-9_.-]{0,40}?(?:passw(?:or)?d|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?|client[_-]?secret)[A-Za-z0-9_.-]{0,20}["']?\s{0,5}[:=]\s{0,5}["']?([^\s"'`,;(){}<>$]{8,200})/dgi,
     group: 1,
     accept: looksRandom,
@@ -204,20 +239,24 @@ const SECRET_RULES: readonly PatternRule[] = [
 const PII_RULES: Record<keyof PiiOptions, PatternRule> = {
   email: {
     rule: 'email',
+    need: '@',
     re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/dg,
   },
   phone: {
     // E.164-ish: a leading "+" and 8–15 digits, with the usual separators between them.
     rule: 'phone',
+    need: '\\+',
     re: /(?<![\w+])\+[1-9](?:[ .()-]{0,2}\d){7,14}(?!\d)/dg,
   },
   card: {
     rule: 'card-number',
+    need: '\\d',
     re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/dg,
     accept: (m) => luhn(m.replace(/[ -]/g, '')),
   },
   iban: {
     rule: 'iban',
+    need: '[A-Z]{2}\\d{2}',
     re: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])/dg,
     accept: ibanValid,
   },
@@ -268,7 +307,13 @@ function compileSecrets(secrets: readonly string[]): RegExp | undefined {
   return new RegExp(alternatives.join('|'), 'dg');
 }
 
-function collect(text: string, rules: readonly PatternRule[], found: RedactionFinding[]): void {
+function collect(
+  text: string,
+  rules: readonly PatternRule[],
+  prefilter: RegExp | undefined,
+  found: RedactionFinding[],
+): void {
+  if (prefilter && !prefilter.test(text)) return;
   for (const r of rules) {
     r.re.lastIndex = 0;
     for (let m = r.re.exec(text); m !== null; m = r.re.exec(text)) {
@@ -286,17 +331,22 @@ function collect(text: string, rules: readonly PatternRule[], found: RedactionFi
  * Rules are compiled once here; `redact` runs each in a single linear pass, then keeps the
  * earliest, longest of any overlapping matches and replaces each with `[REDACTED:rule]`.
  */
-export function createRedactor(options: RedactorOptions = {}): Redactor {
+export function createRedactor(options: RedactorOptions = {}, internal = { prefilter: true }): Redactor {
   const secretRe = compileSecrets(options.secrets ?? []);
   const rules: PatternRule[] = options.patterns === false ? [] : [...SECRET_RULES];
-  if (secretRe) rules.unshift({ rule: 'known-secret', re: secretRe });
+  if (secretRe) rules.unshift({ rule: 'known-secret', re: secretRe, need: secretRe.source });
   for (const key of Object.keys(PII_RULES) as (keyof PiiOptions)[]) {
     if (options.pii?.[key]) rules.push(PII_RULES[key]);
   }
+  // One scan for every rule's literals; case-insensitive, so it is never stricter than a rule.
+  // (`internal.prefilter: false` exists only for the test that shows it changes no result.)
+  const prefilter =
+    internal.prefilter && rules.length > 0 ? new RegExp(rules.map((r) => r.need).join('|'), 'i') : undefined;
 
   function redact(text: string): { text: string; findings: RedactionFinding[] } {
     const found: RedactionFinding[] = [];
-    collect(text, rules, found);
+    if (rules.length === 0) return { text, findings: [] };
+    collect(text, rules, prefilter, found);
     if (found.length === 0) return { text, findings: [] };
     found.sort((a, b) => a.start - b.start || b.end - a.end);
     const kept: RedactionFinding[] = [];

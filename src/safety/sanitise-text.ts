@@ -37,6 +37,7 @@ export const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cs}]/gu;
 // Variation selectors legitimately pick one glyph form (emoji vs text, CJK variants), one at a
 // time. A run of them carries no glyph meaning and is a known channel for smuggling bytes.
 const SELECTOR_RUN_RE = /\p{Variation_Selector}+/gu;
+const PLAIN_TEXT = /^[\x20-\x7e\t\n]*$/;
 
 /**
  * Makes text safe to show a model or a terminal: strips escape sequences, controls, invisible and
@@ -50,6 +51,9 @@ const SELECTOR_RUN_RE = /\p{Variation_Selector}+/gu;
  */
 export function sanitiseText(input: string): SanitisedText {
   const removed: SanitiseCounts = { ansi: 0, invisible: 0, control: 0 };
+  // Printable ASCII, tab and newline: no escape, control, CR, invisible or selector character can
+  // be in it, and NFKC leaves it as it is, so every step below would return it unchanged.
+  if (PLAIN_TEXT.test(input)) return { text: input, removed };
   let text = input.replace(ANSI_RE, () => {
     removed.ansi += 1;
     return '';

@@ -1,0 +1,94 @@
+// The ablation table: what each control costs, read from a CPU profile of the Portcullis target
+// under load. Every sample is charged to the innermost control on its stack (walking from the
+// sampled function towards the root, the first frame whose file belongs to a control), so
+// shared code (zod, SQLite, node core) is charged to whoever called it. Idle time is left out.
+import fs from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Control → files (path fragments of dist/src) whose frames count as that control. */
+const CONTROLS: readonly (readonly [string, readonly string[]])[] = [
+  ['authentication', ['/src/auth/', '/mcp/stages/authenticate.js']],
+  ['rate limits', ['/src/ratelimit/', '/mcp/stages/rate-limit.js']],
+  ['policy (decide, taint)', ['/src/policy/', '/mcp/stages/decide.js', '/mcp/stages/record-taint.js']],
+  [
+    'validation (arguments)',
+    [
+      '/mcp/stages/validate.js',
+      '/mcp/stages/check-shape.js',
+      '/src/tools/define-tool.js:check',
+      '/tools/text-schema.js',
+    ],
+  ],
+  [
+    'output stage',
+    [
+      '/src/safety/',
+      '/mcp/stages/secure-output.js',
+      '/mcp/stages/check-output.js',
+      '/mcp/stages/quarantine.js',
+    ],
+  ],
+  ['audit', ['/src/audit/', '/mcp/stages/record.js', '/mcp/stages/audit-intent.js', '/mcp/stages/finish.js']],
+  ['tool work (memory_search)', ['/src/tools/memory/', '/src/storage/']],
+  ['metrics', ['/src/metrics/', 'prom-client']],
+];
+
+export interface AblationRow {
+  readonly control: string;
+  readonly cpuMs: number;
+  readonly share: number;
+  readonly microsPerCall: number;
+}
+
+export function ablationFromProfile(file: string, calls: number): AblationRow[] {
+  const p = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const charged = new Map<number, string>();
+  const controlOf = (id: number): string => {
+    const known = charged.get(id);
+    if (known) return known;
+    let found = 'HTTP, protocol and the rest';
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)!.callFrame;
+      if (!f.url && (f.functionName === '(idle)' || f.functionName === '(program)')) {
+        found = f.functionName;
+        break;
+      }
+      const where = `${f.url}:${f.functionName}`;
+      const hit = CONTROLS.find(([, parts]) => parts.some((part) => where.includes(part)));
+      if (hit) {
+        found = hit[0];
+        break;
+      }
+    }
+    charged.set(id, found);
+    return found;
+  };
+  const us = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const c = controlOf(p.samples[i]!);
+    us.set(c, (us.get(c) ?? 0) + (p.timeDeltas[i] ?? 0));
+  }
+  us.delete('(idle)');
+  const busy = [...us.values()].reduce((a, b) => a + b, 0);
+  return [...us.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([control, v]) => ({
+      control,
+      cpuMs: Math.round(v / 1000),
+      share: Math.round((v / busy) * 1000) / 10,
+      microsPerCall: Math.round(v / Math.max(1, calls)),
+    }));
+}
