@@ -14,7 +14,7 @@ if (files.length === 0) {
 }
 const child = spawn(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=120000', ...files.sort()],
+  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=300000', ...files.sort()],
   { stdio: 'inherit' },
 );
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 1)));
