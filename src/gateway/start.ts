@@ -17,7 +17,8 @@ import {
   logAlertHandler,
   webhookAlertHandler,
 } from '../metrics/index.js';
-import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
+import { createRateLimits, rateLimitBackend } from '../ratelimit/index.js';
+import { openSharedState, type SharedState } from '../shared-state/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
@@ -74,6 +75,8 @@ export interface RunningGateway {
   readonly audit: BuiltAudit | undefined;
   readonly firstRun: FirstRun | undefined;
   readonly warnings: readonly string[];
+  /** Redis, when `redis.url` is set (its `ping()` is the readiness probe). */
+  readonly sharedState: SharedState | undefined;
   close(): Promise<void>;
 }
 
@@ -159,13 +162,26 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       closers.push(async () => clearInterval(pruneTimer));
     }
 
-    const counters = openRateLimitCounters(config.redis, env, (err) =>
-      logger.warn({ err: err.message }, 'redis unavailable; rate limits count per replica'),
-    );
-    closers.push(() => counters.close());
+    // ---- Shared state (issue 16): Redis, when configured, for what replicas share and may lose.
+    // Its failures are logged at most every 30 s; every user of it has a local fallback.
+    let redisWarnedAt = 0;
+    const shared = openSharedState(config.redis, env, {
+      onError: (err) => {
+        if (Date.now() - redisWarnedAt < 30_000) return;
+        redisWarnedAt = Date.now();
+        logger.warn(
+          { err: err.message },
+          'redis unavailable: limits and throttles count per replica, sessions stay on their replica',
+        );
+      },
+    });
+    if (shared) closers.push(() => shared.close());
+    if (shared && !(await shared.ready(3000)))
+      logger.warn('redis not reachable at start; its users fall back until it is (docs/storage.md)');
     const limits = config.rateLimits.enabled
-      ? createRateLimits(config.rateLimits, counters.backend)
+      ? createRateLimits(config.rateLimits, rateLimitBackend(shared))
       : undefined;
+    // ---- end shared state
 
     const alerts = createAlertDetector();
     alerts.onAlert(logAlertHandler(logger));
@@ -296,6 +312,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit && (async (entry) => void (await audit.log.append(entry))),
       logger,
       now: () => new Date(),
+      sharedState: shared, // issue 16: one guess budget across replicas
     });
     let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
     // The gateway's OAuth client of upstreams' authorization servers, through its own guard.
@@ -468,6 +485,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit && (async (entry) => void (await audit.log.append(entry))),
       logger,
       now: () => new Date(),
+      sharedState: shared, // issue 16: one budget of wrong links across replicas
     });
 
     // ---- Console (issue 14): /admin for people with the admin role; only with the audit log on,
@@ -546,6 +564,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit,
       firstRun,
       warnings,
+      sharedState: shared,
       close: closeAll,
     };
   } catch (err) {
