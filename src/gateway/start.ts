@@ -457,6 +457,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         const record = await storage.apiKeys.findById(credential.credentialId);
         return record !== undefined && record.revokedAt === null;
       },
+      sharedState: shared, // issue 16: 2025 session records shared by replicas
     });
     closers.push(() => mcp.close());
     // An upstream's list changes and resource updates reach the clients that may hear of them.

@@ -157,7 +157,10 @@ export function createServerFactory(
     server.setRequestHandler('logging/setLevel', async (request, ctx) => {
       const { principal } = stateOf(ctx);
       const session = ctx.sessionId ? findSession(ctx.sessionId, principal) : undefined;
-      if (session) session.logLevel = request.params.level;
+      if (session) {
+        session.logLevel = request.params.level;
+        session.changed();
+      }
       return {};
     });
 
@@ -208,6 +211,7 @@ export function createServerFactory(
         await pipeline.subscribe(principal, meta, uri, action, action === 'subscribe' ? !held : held);
         if (action === 'subscribe') session.subscriptions.add(uri);
         else session.subscriptions.delete(uri);
+        session.changed();
         return {};
       };
     server.setRequestHandler('resources/subscribe', subscription('subscribe'));

@@ -3,9 +3,26 @@ import { given, requestMeta, type RequestStage } from '../context.js';
 import { METHOD } from '../protocol.js';
 import { toAuthInfo } from '../request-state.js';
 import { withHeaders } from '../render-http.js';
+import type { InitializeParams } from '../sessions.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The parts of an initialize a session keeps (and another replica replays), when they have the
+ * shape the spec gives them; anything else goes to the SDK's stateless handler, which refuses it.
+ */
+function initializeParams(params: Record<string, unknown> | undefined): InitializeParams | undefined {
+  if (!params || typeof params.protocolVersion !== 'string' || !isObject(params.capabilities))
+    return undefined;
+  const info = params.clientInfo;
+  if (!isObject(info) || typeof info.name !== 'string' || typeof info.version !== 'string') return undefined;
+  return {
+    protocolVersion: params.protocolVersion,
+    capabilities: params.capabilities,
+    clientInfo: info as InitializeParams['clientInfo'],
+  };
+}
 
 /**
  * The hand-to-sdk stage: the SDK speaks the negotiated revision, reading the parsed body and,
@@ -40,12 +57,9 @@ export const handToSdk: RequestStage = async (ctx) => {
     );
 
   const { message } = checked;
-  if (
-    message.method === METHOD.initialize &&
-    isObject(message.params?.capabilities) &&
-    'elicitation' in message.params.capabilities
-  ) {
-    const opened = await env.sessions.open(principal);
+  const init = message.method === METHOD.initialize ? initializeParams(message.params) : undefined;
+  if (init && 'elicitation' in init.capabilities) {
+    const opened = await env.sessions.open(principal, init);
     if (!opened.ok) {
       return wireErrorResponse('too-many-sessions', 'Too many open sessions; try again later.', {
         id: message.id ?? null,
