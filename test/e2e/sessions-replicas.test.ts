@@ -2,34 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postMcp, readRpc, type TestGateway } from '../helpers/gateway.js';
 import { eventually } from '../helpers/redis.js';
-import { startReplicas, type Replicas } from '../helpers/replicas.js';
-
-const initialize = {
-  jsonrpc: '2.0',
-  id: 0,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: { elicitation: { form: {} } },
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
-
-export async function openSession(url: string, key: string): Promise<string> {
-  const res = await postMcp(url, initialize, { key });
-  assert.equal(res.status, 200);
-  await res.text();
-  const id = res.headers.get('mcp-session-id');
-  assert.ok(id);
-  await (
-    await postMcp(
-      url,
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      { key, headers: { 'mcp-session-id': id } },
-    )
-  ).text();
-  return id;
-}
+import { openSession, startReplicas, type Replicas } from '../helpers/replicas.js';
 
 const onSession = (url: string, key: string, sid: string, body: unknown) =>
   postMcp(url, body, { key, headers: { 'mcp-session-id': sid } });

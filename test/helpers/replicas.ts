@@ -3,9 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
 import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
-import { startTestGateway, tempDir, type TestGateway } from './gateway.js';
+import { postMcp, startTestGateway, tempDir, type TestGateway } from './gateway.js';
 import { SHARED_REDIS_URL } from './redis.js';
 
 export interface Replicas {
@@ -53,4 +54,32 @@ export async function startReplicas(
       }
     },
   };
+}
+
+const initialize = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: { elicitation: { form: {} } },
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
+
+/** Opens a 2025 stateful session (the client declares elicitation) on `url`; returns its id. */
+export async function openSession(url: string, key: string): Promise<string> {
+  const res = await postMcp(url, initialize, { key });
+  assert.equal(res.status, 200);
+  await res.text();
+  const id = res.headers.get('mcp-session-id');
+  assert.ok(id);
+  await (
+    await postMcp(
+      url,
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { key, headers: { 'mcp-session-id': id } },
+    )
+  ).text();
+  return id;
 }

@@ -1,8 +1,8 @@
 // Needs Redis at 127.0.0.1:6379; outages use a private redis-server of the test's own.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventually, sharedStateFor, startPrivateRedis, testPrefix } from '../../test/helpers/redis.js';
-import { createSharedLoginThrottle } from './throttle.js';
+import { eventually, sharedStateFor, startPrivateRedis, testPrefix } from '../helpers/redis.js';
+import { createSharedLoginThrottle } from '../../src/users/index.js';
 
 const policy = { maxFailuresPerAccount: 4, maxFailuresPerAddress: 50, windowMs: 60_000, lockoutMs: 300_000 };
 
