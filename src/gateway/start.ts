@@ -8,7 +8,14 @@ import { bindListener, clientAddress, createApp, hostOriginPolicy } from '../htt
 import { createLogger, type Logger } from '../log/index.js';
 import { createMcpEndpoint, createMcpPipeline } from '../mcp/index.js';
 import { createApiKey, type AccessTokenAuthenticator } from '../auth/index.js';
-import { createOAuthServer, loadCookieKeys, openOAuthDatabase, readSigningSecrets } from '../oauth/index.js';
+import {
+  createOAuthServer,
+  loadCookieKeys,
+  openOAuthDatabase,
+  readSigningSecrets,
+  revocationSignal,
+  withRevocationFanout,
+} from '../oauth/index.js';
 import { createOutputGuard } from '../safety/index.js';
 import {
   createAlertDetector,
@@ -268,7 +275,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
     }
 
-    const oauthDb = await openOAuthDatabase(config.storage, opts.dataDir);
+    // Issue 16: every revocation is published to the other replicas (their caches drop at once).
+    const revocations = shared && revocationSignal(shared);
+    const oauthDb = withRevocationFanout(
+      await openOAuthDatabase(config.storage, opts.dataDir),
+      revocations,
+      () =>
+        logger.warn('revocation not published (redis unavailable); other replicas see it within a second'),
+    );
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
     // role like every person's credential (and the operator can lower it); no password yet:
@@ -389,6 +403,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit?.log,
       logger,
       now: () => new Date(),
+      revocations,
     });
     if (oauth) closers.push(() => oauth.close());
     const accessTokens: AccessTokenAuthenticator = oauth?.accessTokens ?? {
