@@ -47,7 +47,9 @@ const MAX_RECORD_BYTES = 256 * 1024;
  * - `<prefix>sessions:binding:<hb>` and `<prefix>sessions:all` — sorted sets of `h` by last use,
  *   for the per-credential and total caps across replicas (entries idle past the TTL are pruned
  *   before counting);
- * - channel `<prefix>session-closed` — `h` of a session ended anywhere, so its holder lets go.
+ * - channel `<prefix>session-closed` — `h` of a session ended anywhere, so its holder lets go;
+ * - channel `<prefix>session-answer-misrouted` — `h` of a session whose answer to a server
+ *   request reached a replica that did not ask, so the asking replica cancels its questions.
  * `h` is a SHA-256 of the session id, `hb` of the binding: someone reading Redis learns neither.
  */
 export interface SessionRecords {
@@ -65,6 +67,9 @@ export interface SessionRecords {
   /** Live sessions across replicas; undefined if Redis failed. */
   total(): Promise<number | undefined>;
   onClosed(listener: (hash: string) => void): void;
+  /** Tells the replica holding the session that an answer for it landed elsewhere. */
+  misrouted(hash: string): Promise<void>;
+  onMisrouted(listener: (hash: string) => void): void;
 }
 
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('base64url');
@@ -82,9 +87,15 @@ export function createSessionRecords(deps: {
   const bindingKey = (binding: string) => shared.key('sessions', 'binding', sha(binding));
   const allKey = shared.key('sessions', 'all');
   const listeners: ((hash: string) => void)[] = [];
+  const misroutedListeners: ((hash: string) => void)[] = [];
   shared.subscribe('session-closed', {
     message: (hash) => {
       for (const l of listeners) l(hash);
+    },
+  });
+  shared.subscribe('session-answer-misrouted', {
+    message: (hash) => {
+      for (const l of misroutedListeners) l(hash);
     },
   });
 
@@ -175,6 +186,12 @@ export function createSessionRecords(deps: {
     },
     onClosed(listener) {
       listeners.push(listener);
+    },
+    async misrouted(hash) {
+      await shared.publish('session-answer-misrouted', hash);
+    },
+    onMisrouted(listener) {
+      misroutedListeners.push(listener);
     },
   };
 }

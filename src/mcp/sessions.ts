@@ -41,6 +41,26 @@ export interface Session {
   readonly clientCapabilities: () => Readonly<Record<string, unknown>>;
   /** Call after `logLevel` or `subscriptions` changed, so the shared record (other replicas) has it. */
   changed(): void;
+  /** Server-to-client requests this replica is waiting on for the session (`askOn`). */
+  readonly asking: Set<AbortController>;
+}
+
+/**
+ * Runs one server-to-client request of a session (an elicitation, an upstream's question), so
+ * that it can be cancelled when its answer is reported to have reached another replica.
+ */
+export async function askOn<T>(
+  session: Session | undefined,
+  ask: (signal: AbortSignal | undefined) => Promise<T>,
+): Promise<T> {
+  if (!session) return ask(undefined);
+  const controller = new AbortController();
+  session.asking.add(controller);
+  try {
+    return await ask(controller.signal);
+  } finally {
+    session.asking.delete(controller);
+  }
 }
 
 /** What a 2025 client sent in its initialize: all a replica needs to rebuild the session. */
@@ -79,6 +99,13 @@ export interface SessionManager {
   all(): Iterable<Session>;
   /** Ends one session everywhere (its credential was revoked). */
   drop(id: string, why: string): Promise<void>;
+  /** Whether sessions are shared by replicas (records in Redis). */
+  readonly shared: boolean;
+  /**
+   * An answer for the session reached this replica, which asked nothing: the replica that asked
+   * is told to cancel its questions (the asking call ends now, declined, instead of at its timeout).
+   */
+  misrouted(id: string): Promise<void>;
   readonly size: number;
   /** Lets go of the sessions held here; their records stay, so another replica can take them. */
   close(): Promise<void>;
@@ -153,6 +180,16 @@ export function createSessionManager(deps: {
     const id = byHash.get(hash);
     if (id) void evict(id, 'closed-elsewhere');
   });
+  records?.onMisrouted((hash) => {
+    const id = byHash.get(hash);
+    const h = id ? held.get(id) : undefined;
+    if (!h || h.session.asking.size === 0) return;
+    logger.warn(
+      { sessionId: id },
+      'an answer for this session reached another replica; its questions are cancelled',
+    );
+    for (const c of h.session.asking) c.abort(new Error('the answer reached another replica'));
+  });
 
   const sweep = () => {
     // Idle here only: the client may have moved to another replica, whose use keeps the record.
@@ -185,6 +222,7 @@ export function createSessionManager(deps: {
             transport,
             lastSeen: now(),
             subscriptions: new Set(),
+            asking: new Set(),
             notify: (n) => sdk.notification(n),
             clientCapabilities: () => sdk.getClientCapabilities() ?? init.capabilities,
             changed: () => {
@@ -350,6 +388,10 @@ export function createSessionManager(deps: {
     },
 
     all: () => [...held.values()].map((h) => h.session),
+    shared: records !== undefined,
+    misrouted: async (id) => {
+      await records?.misrouted(records.hashOf(id));
+    },
     drop: async (id, why) => {
       const h = held.get(id);
       if (h) await end(id, h.session.binding, why);

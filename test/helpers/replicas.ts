@@ -18,12 +18,14 @@ export interface Replicas {
 
 export async function startReplicas(
   n: number,
-  opts: { redisUrl?: string; env?: NodeJS.ProcessEnv } = {},
+  opts: { redisUrl?: string; env?: NodeJS.ProcessEnv; config?: string } = {},
 ): Promise<Replicas> {
   const redisUrl = opts.redisUrl ?? SHARED_REDIS_URL;
   const db = await createPgTestSchema();
   const prefix = `portcullis-test:${randomUUID()}:`;
-  const config = `storage:\n  driver: postgres\n  url: ${db.writeUrl}\n  readUrl: ${db.readUrl}\n  schema: ${db.schema}\n`;
+  const config =
+    `storage:\n  driver: postgres\n  url: ${db.writeUrl}\n  readUrl: ${db.readUrl}\n  schema: ${db.schema}\n` +
+    (opts.config ?? '');
   const env = { PORTCULLIS_REDIS__URL: redisUrl, PORTCULLIS_REDIS__PREFIX: prefix, ...opts.env };
   const replicas: TestGateway[] = [];
   // One after the other: the first runs the migrations. The others get a copy of its keys (what
