@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postMcp, readRpc, type TestGateway } from '../helpers/gateway.js';
-import { eventually } from '../helpers/redis.js';
+import { eventually, startPrivateRedis } from '../helpers/redis.js';
 import { openSession, startReplicas, type Replicas } from '../helpers/replicas.js';
+
+const initialize = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-11-25',
+    capabilities: { elicitation: { form: {} } },
+    clientInfo: { name: 'raw', version: '1' },
+  },
+};
 
 const onSession = (url: string, key: string, sid: string, body: unknown) =>
   postMcp(url, body, { key, headers: { 'mcp-session-id': sid } });
@@ -131,6 +142,54 @@ describe('2025 sessions across replicas', () => {
         3000,
         'the oldest session to be closed everywhere',
       );
+    }
+  });
+});
+
+describe('2025 sessions when Redis goes down', () => {
+  it('a session keeps working on its replica, is a prompt 404 elsewhere, and new ones open; sharing resumes after', async (t) => {
+    const redis = await startPrivateRedis(t);
+    const set = await startReplicas(2, { redisUrl: redis.url });
+    t.after(() => set.close());
+    const [a, b] = set.replicas as [TestGateway, TestGateway];
+    const { key } = await a.key({ owner: 'gina' });
+    const sid = await openSession(a.url, key);
+    await redis.kill();
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+    const onA = await onSession(a.url, key, sid, list);
+    assert.equal(onA.status, 200, 'the holder keeps serving it');
+    await onA.text();
+    const started = Date.now();
+    const onB = await onSession(b.url, key, sid, list);
+    assert.equal(onB.status, 404, 'elsewhere it is unknown: the client initialises again');
+    await onB.text();
+    assert.ok(Date.now() - started < 3000, 'answered promptly, not after a hang');
+    const fresh = await openSession(a.url, key);
+    const onFresh = await onSession(a.url, key, fresh, list);
+    assert.equal(onFresh.status, 200, 'new sessions open on the replica, held locally');
+    await onFresh.text();
+    await redis.restart();
+    await eventually(() => a.gw.sharedState!.ping(), 10_000, 'redis back');
+    await eventually(() => a.gw.sharedState!.subscriptionFresh(), 10_000, 'A resubscribed');
+    const again = await openSession(a.url, key);
+    const moved = await onSession(b.url, key, again, list);
+    assert.equal(moved.status, 200, 'a session opened after the outage moves again');
+    await moved.text();
+  });
+});
+
+describe('the total session cap across replicas', () => {
+  it('counts every replica’s sessions: the third of two allowed is refused with 503 wherever it is opened', async (t) => {
+    const set = await startReplicas(2, { env: { PORTCULLIS_SESSIONS__MAX_TOTAL: '2' } });
+    t.after(() => set.close());
+    const [a, b] = set.replicas as [TestGateway, TestGateway];
+    const keys = await Promise.all([1, 2, 3].map((i) => a.key({ owner: `total${i}` })));
+    await openSession(a.url, keys[0]!.key);
+    await openSession(b.url, keys[1]!.key);
+    for (const r of [a, b]) {
+      const res = await postMcp(r.url, initialize, { key: keys[2]!.key });
+      assert.equal(res.status, 503);
+      await res.text();
     }
   });
 });
