@@ -1,7 +1,14 @@
 import { loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, isInitialised } from '../data-dir/index.js';
 import { PortcullisError } from '../errors/index.js';
-import { openOAuthForDataDir, rotateSigningKeyFile, type OAuthDatabase } from '../oauth/index.js';
+import {
+  openOAuthForDataDir,
+  revocationSignal,
+  rotateSigningKeyFile,
+  withRevocationFanout,
+  type OAuthDatabase,
+} from '../oauth/index.js';
+import { openSharedState } from '../shared-state/index.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { UsageError } from './usage-error.js';
 
@@ -30,7 +37,21 @@ export async function openLocalOAuth(dataDir: string): Promise<OAuthDatabase> {
     dataDir,
     `${dataDir} is not an initialised data directory; run \`portcullis init\` or \`portcullis start\` first.`,
   );
-  return openOAuthForDataDir(dataDir, config.storage);
+  const db = await openOAuthForDataDir(dataDir, config.storage);
+  // Replicas on Redis skip the revocation epoch while messages arrive: the CLI publishes too, so
+  // `grants revoke` / `clients revoke` / `users disable` stop the next call on every replica. A
+  // message that cannot be sent is seen through the epoch within a second.
+  const shared = openSharedState(config.redis, process.env);
+  if (!shared) return db;
+  await shared.ready(2000);
+  const fanned = withRevocationFanout(db, revocationSignal(shared));
+  return {
+    ...fanned,
+    close: async () => {
+      await db.close();
+      await shared.close();
+    },
+  };
 }
 
 /** Rotates the OAuth signing keys of an initialised data directory. */

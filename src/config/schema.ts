@@ -454,11 +454,23 @@ const redisSchema = z
       })
       .optional()
       .describe(
-        'Redis for rate-limit counters shared by replicas (redis://host:port/db, no password in the URL).',
+        'Redis for state shared by replicas (redis://host:port/db, or rediss:// for TLS; no password in the URL).',
       ),
     password: secretRefSchema.optional().describe('Redis password, as a secret reference.'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only, at most 64')
+      .default('portcullis:')
+      .describe(
+        'Prefix of every Redis key and channel of this gateway, so several deployments can share one Redis. ' +
+          'Every replica of one deployment must use the same prefix.',
+      ),
   })
-  .describe('Redis (optional). Without it, counters live in this process.');
+  .describe(
+    'Redis (optional): fast state shared by replicas and allowed to be lost — rate counters, login ' +
+      'throttles, 2025 session records, invalidation messages (docs/storage.md has the key schema). ' +
+      'Without it, all of that lives in this process.',
+  );
 
 export const configSchema = z
   .strictObject({

@@ -14,7 +14,14 @@ import {
 import { createLogger, type Logger } from '../log/index.js';
 import { createMcpEndpoint, createMcpPipeline } from '../mcp/index.js';
 import { createApiKey, type AccessTokenAuthenticator } from '../auth/index.js';
-import { createOAuthServer, loadCookieKeys, openOAuthDatabase, readSigningSecrets } from '../oauth/index.js';
+import {
+  createOAuthServer,
+  loadCookieKeys,
+  openOAuthDatabase,
+  readSigningSecrets,
+  revocationSignal,
+  withRevocationFanout,
+} from '../oauth/index.js';
 import { createOutputGuard } from '../safety/index.js';
 import {
   createAlertDetector,
@@ -23,7 +30,8 @@ import {
   logAlertHandler,
   webhookAlertHandler,
 } from '../metrics/index.js';
-import { createRateLimits, openRateLimitCounters } from '../ratelimit/index.js';
+import { createRateLimits, rateLimitBackend } from '../ratelimit/index.js';
+import { openSharedState, type SharedState } from '../shared-state/index.js';
 import { compilePolicy, createTaintTracker, policyTimings } from '../policy/index.js';
 import { createApprovalRoutes, loadConfirmationKey } from '../approvals/index.js';
 import { createSetupRoutes, createSignIn } from '../signin/index.js';
@@ -84,6 +92,8 @@ export interface RunningGateway {
   readonly audit: BuiltAudit | undefined;
   readonly firstRun: FirstRun | undefined;
   readonly warnings: readonly string[];
+  /** Redis, when `redis.url` is set (its `ping()` is the readiness probe). */
+  readonly sharedState: SharedState | undefined;
   close(): Promise<void>;
 }
 
@@ -190,13 +200,26 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       closers.push(async () => clearInterval(pruneTimer));
     }
 
-    const counters = openRateLimitCounters(config.redis, env, (err) =>
-      logger.warn({ err: err.message }, 'redis unavailable; rate limits count per replica'),
-    );
-    closers.push(() => counters.close());
+    // ---- Shared state (issue 16): Redis, when configured, for what replicas share and may lose.
+    // Its failures are logged at most every 30 s; every user of it has a local fallback.
+    let redisWarnedAt = 0;
+    const shared = openSharedState(config.redis, env, {
+      onError: (err) => {
+        if (Date.now() - redisWarnedAt < 30_000) return;
+        redisWarnedAt = Date.now();
+        logger.warn(
+          { err: err.message },
+          'redis unavailable: limits and throttles count per replica, sessions stay on their replica',
+        );
+      },
+    });
+    if (shared) closers.push(() => shared.close());
+    if (shared && !(await shared.ready(3000)))
+      logger.warn('redis not reachable at start; its users fall back until it is (docs/storage.md)');
     const limits = config.rateLimits.enabled
-      ? createRateLimits(config.rateLimits, counters.backend)
+      ? createRateLimits(config.rateLimits, rateLimitBackend(shared))
       : undefined;
+    // ---- end shared state
 
     const alerts = createAlertDetector();
     alerts.onAlert(logAlertHandler(logger));
@@ -288,7 +311,14 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       });
     }
 
-    const oauthDb = await openOAuthDatabase(config.storage, opts.dataDir);
+    // Issue 16: every revocation is published to the other replicas (their caches drop at once).
+    const revocations = shared && revocationSignal(shared);
+    const oauthDb = withRevocationFanout(
+      await openOAuthDatabase(config.storage, opts.dataDir),
+      revocations,
+      () =>
+        logger.warn('revocation not published (redis unavailable); other replicas see it within a second'),
+    );
     closers.push(() => oauthDb.close());
     // The first-run key's owner is a person with the admin role, so the key is capped by a
     // role like every person's credential (and the operator can lower it); no password yet:
@@ -355,6 +385,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit && (async (entry) => void (await audit.log.append(entry))),
       logger,
       now: () => new Date(),
+      sharedState: shared, // issue 16: one guess budget across replicas
     });
     let connectionRoutes: ReturnType<typeof createConnectionRoutes> | undefined;
     // The gateway's OAuth client of upstreams' authorization servers, through its own guard.
@@ -432,6 +463,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit?.log,
       logger,
       now: () => new Date(),
+      revocations,
     });
     if (oauth) closers.push(() => oauth.close());
     // A rotation made elsewhere brings new private keys; the redactor (and the upstream
@@ -508,6 +540,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         const record = await storage.apiKeys.findById(credential.credentialId);
         return record !== undefined && record.revokedAt === null;
       },
+      sharedState: shared, // issue 16: 2025 session records shared by replicas
     });
     closers.push(() => mcp.close());
     // An upstream's list changes and resource updates reach the clients that may hear of them.
@@ -537,6 +570,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit: audit && (async (entry) => void (await audit.log.append(entry))),
       logger,
       now: () => new Date(),
+      sharedState: shared, // issue 16: one budget of wrong links across replicas
     });
 
     // ---- Console (issue 14): /admin for people with the admin role; only with the audit log on,
@@ -588,7 +622,11 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       readiness: {
         storage: () => storage.ping(),
         audit: audit && (async () => void (await audit.store.head())),
-        redis: counters.ping,
+        redis:
+          shared &&
+          (async () => {
+            if (!(await shared.ping())) throw new Error('redis did not answer PING');
+          }),
         upstreams: () => upstreams.health(),
       },
       upstreams,
@@ -630,6 +668,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       audit,
       firstRun,
       warnings,
+      sharedState: shared,
       close: closeAll,
     };
   } catch (err) {

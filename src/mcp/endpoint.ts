@@ -6,7 +6,9 @@ import { HEADER } from './protocol.js';
 import { createSurfaceNotifier } from './notify-surface.js';
 import { createParkedCalls } from './park-call.js';
 import { createServerFactory } from './server-factory.js';
+import type { SharedState } from '../shared-state/index.js';
 import type { SurfaceEvent } from '../tools/index.js';
+import { createSessionRecords } from './session-records.js';
 import {
   createSessionManager,
   type SessionCredential,
@@ -24,6 +26,8 @@ export interface McpEndpointOptions {
   readonly sessions: SessionLimits;
   /** Whether a session's last credential still holds, checked before each notification it is sent. */
   readonly credentialValid?: (credential: SessionCredential) => Promise<boolean>;
+  /** Redis: 2025 session records shared by replicas (a session opened on one works on all). */
+  readonly sharedState?: SharedState | undefined;
 }
 
 export interface McpEndpoint {
@@ -55,7 +59,15 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
     onerror,
     maxRequestBodySize: opts.bodyLimitBytes,
   });
-  const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now });
+  const records =
+    opts.sharedState &&
+    createSessionRecords({
+      shared: opts.sharedState,
+      idleTtlMs: opts.sessions.idleTtlMs,
+      now: Date.now,
+      onProblem: (what, err) => logger.warn({ err }, what),
+    });
+  const sessions = createSessionManager({ factory, limits: opts.sessions, logger, now: Date.now, records });
   const notifier = createSurfaceNotifier({
     handler,
     sessions,

@@ -16,7 +16,7 @@ import {
 import type { Principal } from '../auth/index.js';
 import type { CallNotification, InputRequest, SurfaceMethod } from '../tools/index.js';
 import { createParkedCalls, labelled, stepOutcome, type ParkedCalls } from './park-call.js';
-import type { Session } from './sessions.js';
+import { askOn, type Session } from './sessions.js';
 import { frameSurfaceResult, type SurfaceResults } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
@@ -99,6 +99,7 @@ export function createServerFactory(
     const settle = async (ctx: ServerContext): Promise<ToolCallOutcome | undefined> => {
       const state = fromAuthInfo(ctx.http?.authInfo);
       const running = state?.running;
+      const session = ctx.sessionId && state ? findSession(ctx.sessionId, state.principal) : undefined;
       if (running) {
         // The call is running upstream: its notifications go out on this request's stream. What
         // the upstream asks goes to the person: on a 2025 session, on this stream; on 2026-07-28,
@@ -116,7 +117,7 @@ export function createServerFactory(
         }
         running.relay.attach({
           notify,
-          ...(ctx.sessionId ? { input: (r: InputRequest) => askPerson(server, ctx, r) } : {}),
+          ...(ctx.sessionId ? { input: (r: InputRequest) => askPerson(server, ctx, r, session) } : {}),
         });
         return running.outcome;
       }
@@ -129,11 +130,13 @@ export function createServerFactory(
       } else {
         try {
           answer = readElicitAnswer(
-            await ctx.mcpReq.elicitInput(
-              url && elicitationId
-                ? { mode: 'url', message: outcome.message, url, elicitationId }
-                : { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
-              { timeout: outcome.timeoutMs },
+            await askOn(session, (signal) =>
+              ctx.mcpReq.elicitInput(
+                url && elicitationId
+                  ? { mode: 'url', message: outcome.message, url, elicitationId }
+                  : { mode: 'form', message: outcome.message, requestedSchema: confirmSchema() },
+                { timeout: outcome.timeoutMs, ...(signal ? { signal } : {}) },
+              ),
             ),
           );
         } catch {
@@ -157,7 +160,10 @@ export function createServerFactory(
     server.setRequestHandler('logging/setLevel', async (request, ctx) => {
       const { principal } = stateOf(ctx);
       const session = ctx.sessionId ? findSession(ctx.sessionId, principal) : undefined;
-      if (session) session.logLevel = request.params.level;
+      if (session) {
+        session.logLevel = request.params.level;
+        session.changed();
+      }
       return {};
     });
 
@@ -208,6 +214,7 @@ export function createServerFactory(
         await pipeline.subscribe(principal, meta, uri, action, action === 'subscribe' ? !held : held);
         if (action === 'subscribe') session.subscriptions.add(uri);
         else session.subscriptions.delete(uri);
+        session.changed();
         return {};
       };
     server.setRequestHandler('resources/subscribe', subscription('subscribe'));
@@ -248,9 +255,20 @@ async function askPerson(
   server: Server,
   ctx: ServerContext,
   r: InputRequest,
+  session: Session | undefined,
+): Promise<Record<string, unknown>> {
+  return askOn(session, (signal) =>
+    askOnStream(server, ctx, r, { timeout: INPUT_TIMEOUT_MS, ...(signal ? { signal } : {}) }),
+  );
+}
+
+async function askOnStream(
+  server: Server,
+  ctx: ServerContext,
+  r: InputRequest,
+  options: { timeout: number; signal?: AbortSignal },
 ): Promise<Record<string, unknown>> {
   const caps = server.getClientCapabilities() ?? {};
-  const options = { timeout: INPUT_TIMEOUT_MS };
   switch (r.method) {
     case 'elicitation/create':
       if (r.params.mode === 'url' ? !caps.elicitation?.url : !caps.elicitation)

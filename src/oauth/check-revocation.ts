@@ -1,5 +1,6 @@
 import type { RevocationCheck, RevocationReason, VerifiedAccessToken } from '../auth/index.js';
 import { isOperatorClient } from './client-metadata.js';
+import type { RevocationSignal } from './revocation-fanout.js';
 import type { OAuthStore } from './store/index.js';
 
 export interface RevocationCheckOptions {
@@ -12,7 +13,16 @@ export interface RevocationCheckOptions {
   readonly requireGrant: boolean;
   /** Most cached "still valid" answers kept. */
   readonly maxEntries?: number;
+  /** Revocations pushed by other replicas (Redis); without it the epoch is read on every call. */
+  readonly signal?: RevocationSignal | undefined;
+  readonly now?: () => number;
 }
+
+/**
+ * Longest the epoch goes unread while revocation messages are trusted: bounds how late a
+ * revocation whose message was lost (a writer that could not reach Redis) is seen.
+ */
+const TRUST_EPOCH_MS = 1000;
 
 /**
  * The resource server's revocation check, run on every request after the JWT verifies.
@@ -21,12 +31,25 @@ export interface RevocationCheckOptions {
  * cache is dropped whenever the store's revocation epoch moves, and every revocation — by this
  * process, or by the CLI in another process sharing the database — moves it. So a revocation
  * stops the very next call, and a valid token costs one epoch read instead of two lookups.
- * (The scale-out issue replaces the epoch read with a pushed invalidation across replicas.)
+ *
+ * With replicas on Redis, every revocation is also published (revocation-fanout.ts) and a
+ * message drops the cache at once. While the subscription is known fresh (`signal.fresh()`:
+ * subscribed, and Redis answered its heartbeat within the last second), a call skips the epoch
+ * read, and the epoch is read at least every second anyway. When Redis is down or the
+ * subscription dropped, `fresh()` is false and every call reads the epoch again, as without
+ * Redis: a revocation still stops the next call.
  */
 export function createRevocationCheck(store: OAuthStore, opts: RevocationCheckOptions): RevocationCheck {
   const maxEntries = opts.maxEntries ?? 10_000;
+  const clock = opts.now ?? Date.now;
   let epoch: number | undefined;
+  let epochReadAt = 0;
   let valid = new Map<string, number>(); // key → expiry (ms) of the cached answer
+  // A message, or a lost or regained subscription: forget everything, read the epoch next call.
+  opts.signal?.onInvalidate(() => {
+    epoch = undefined;
+    valid = new Map();
+  });
 
   async function decide(token: VerifiedAccessToken, now: Date): Promise<RevocationReason | undefined> {
     if (await store.isClientRevoked(token.clientId)) return 'client-revoked';
@@ -47,10 +70,16 @@ export function createRevocationCheck(store: OAuthStore, opts: RevocationCheckOp
 
   return {
     async check(token, now) {
-      const current = await store.revocationEpoch();
-      if (current !== epoch) {
-        epoch = current;
-        valid = new Map();
+      const at = clock();
+      const trusted =
+        epoch !== undefined && opts.signal?.fresh() === true && at - epochReadAt < TRUST_EPOCH_MS;
+      if (!trusted) {
+        const current = await store.revocationEpoch();
+        epochReadAt = at;
+        if (current !== epoch) {
+          epoch = current;
+          valid = new Map();
+        }
       }
       const key = token.grantId !== undefined ? `g:${token.grantId}` : `c:${token.clientId}:${token.subject}`;
       const until = valid.get(key);

@@ -18,6 +18,7 @@ import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 import { createPersonCeilings } from '../users/index.js';
 import { addOAuthChallenge } from './add-challenge.js';
 import { createRevocationCheck } from './check-revocation.js';
+import type { RevocationSignal } from './revocation-fanout.js';
 import type { OAuthConfig } from './config.js';
 import { loadCookieKeys } from './cookie-keys.js';
 import { createProvider } from './create-provider.js';
@@ -62,6 +63,8 @@ export interface OAuthServerDeps {
   readonly audit?: ControlPlaneAudit | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Revocations pushed between replicas (Redis); without it every call reads the epoch. */
+  readonly revocations?: RevocationSignal | undefined;
 }
 
 export interface OAuthServer {
@@ -147,7 +150,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
       challenge,
       accessTokens: createAccessTokenAuthenticator({
         verify,
-        revocation: createRevocationCheck(deps.db.oauth, { requireGrant: false }),
+        revocation: createRevocationCheck(deps.db.oauth, { requireGrant: false, signal: deps.revocations }),
       }),
       onSigningKeys: () => {},
       close: async () => {
@@ -309,7 +312,7 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
     challenge,
     accessTokens: createAccessTokenAuthenticator({
       verify,
-      revocation: createRevocationCheck(deps.db.oauth, { requireGrant: true }),
+      revocation: createRevocationCheck(deps.db.oauth, { requireGrant: true, signal: deps.revocations }),
     }),
     onSigningKeys: (listener) => ring.onChange(listener),
     close: async () => {

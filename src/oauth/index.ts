@@ -30,3 +30,9 @@ export type { OAuthEnv } from './http-env.js';
 export { accountNav } from './pages/views.js';
 export { OAUTH_MIGRATIONS } from './store/sqlite-store.js';
 export { OAUTH_PG_SCHEMA } from './store/postgres-store.js';
+export {
+  publishRevocations,
+  revocationSignal,
+  withRevocationFanout,
+  type RevocationSignal,
+} from './revocation-fanout.js';

@@ -20,4 +20,4 @@ export {
 } from './tiers.js';
 export { rateLimitHeaders, refusalHeaders, refusalMessage } from './headers.js';
 export { addressKey } from './address-key.js';
-export { openRateLimitCounters, type RateLimitCounters } from './backend.js';
+export { rateLimitBackend } from './backend.js';

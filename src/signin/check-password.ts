@@ -21,17 +21,17 @@ export async function checkPasswordLogin(
   deps: { users: UserStore; throttle: LoginThrottle; now: Date },
 ): Promise<PasswordLoginResult> {
   const at = deps.now.getTime();
-  const verdict = deps.throttle.check(input.name, input.address, at);
+  const verdict = await deps.throttle.check(input.name, input.address, at);
   if (!verdict.allowed) return { ok: false, reason: 'login-throttled', retryAfterMs: verdict.retryAfterMs };
   const user = input.name ? await deps.users.find(input.name) : undefined;
   const hash = user?.passwordHash ?? (await dummyPasswordHash);
   const matches = await verifyPassword(input.password, hash);
   if (!user || !user.passwordHash || !matches) {
-    deps.throttle.fail(input.name, input.address, at);
+    await deps.throttle.fail(input.name, input.address, at);
     return { ok: false, reason: 'login-failed' };
   }
   if (user.disabledAt) return { ok: false, reason: 'login-disabled' };
-  deps.throttle.succeed(input.name);
+  await deps.throttle.succeed(input.name);
   await deps.users.recordLogin(user.name, deps.now);
   return { ok: true, user };
 }

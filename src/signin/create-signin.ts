@@ -11,7 +11,15 @@ import {
   type CookiePolicy,
   type Csrf,
 } from '../ui/index.js';
-import { createLoginThrottle, type UserRecord, type UserStore } from '../users/index.js';
+import type { SharedState } from '../shared-state/index.js';
+import {
+  createLoginThrottle,
+  createSharedLoginThrottle,
+  type LoginThrottle,
+  type ThrottlePolicy,
+  type UserRecord,
+  type UserStore,
+} from '../users/index.js';
 import { checkPasswordLogin, loginFailureMessage, type PasswordLoginResult } from './check-password.js';
 import { loginView, type LoginViewOptions } from './login-view.js';
 import { createSessions, type Sessions } from './sessions.js';
@@ -35,6 +43,23 @@ export interface SignInDeps {
   readonly audit: ((entry: AuditEntry) => Promise<void>) | undefined;
   readonly logger: Logger;
   readonly now: () => Date;
+  /** Redis, when replicas share throttles; without it the throttle counts in this process. */
+  readonly sharedState?: SharedState | undefined;
+}
+
+/**
+ * A throttle named `name`: shared by every replica through Redis when there is one (a guesser
+ * spreading attempts over replicas still has one budget), else this process's own.
+ */
+export function openLoginThrottle(
+  policy: ThrottlePolicy,
+  name: string,
+  deps: { sharedState?: SharedState | undefined; logger: Logger },
+): LoginThrottle {
+  if (!deps.sharedState) return createLoginThrottle(policy);
+  return createSharedLoginThrottle(policy, deps.sharedState, name, (err) =>
+    deps.logger.debug({ err: err.message, throttle: name }, 'redis unavailable; throttle counts per replica'),
+  );
 }
 
 /** One page's sign-in form: where it posts, what it is for, and what it shows around it. */
@@ -87,12 +112,16 @@ const requestIdOf = (c: Context): string => String(c.get('requestId'));
 export function createSignIn(deps: SignInDeps): SignIn {
   const csrf = createCsrf(deps.csrfKey, deps.cookies);
   const sessions = createSessions({ users: deps.users, policy: deps.cookies, now: deps.now });
-  const throttle = createLoginThrottle({
-    maxFailuresPerAccount: deps.limits.maxFailuresPerAccount,
-    maxFailuresPerAddress: deps.limits.maxFailuresPerAddress,
-    windowMs: deps.limits.windowSeconds * 1000,
-    lockoutMs: deps.limits.lockoutSeconds * 1000,
-  });
+  const throttle = openLoginThrottle(
+    {
+      maxFailuresPerAccount: deps.limits.maxFailuresPerAccount,
+      maxFailuresPerAddress: deps.limits.maxFailuresPerAddress,
+      windowMs: deps.limits.windowSeconds * 1000,
+      lockoutMs: deps.limits.lockoutSeconds * 1000,
+    },
+    'login',
+    deps,
+  );
 
   /**
    * Writes the attempt to the audit chain. A sign-in whose record cannot be written does not

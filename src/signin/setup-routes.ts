@@ -3,8 +3,8 @@ import type { Logger } from 'pino';
 import type { AuditEntry } from '../audit/index.js';
 import { addressKey } from '../ratelimit/index.js';
 import { csrfRefusedPage, errorPage, html, pageResponse } from '../ui/index.js';
+import type { SharedState } from '../shared-state/index.js';
 import {
-  createLoginThrottle,
   hashPassword,
   MIN_PASSWORD_LENGTH,
   SETUP_TOKEN_PATTERN,
@@ -12,7 +12,7 @@ import {
   type UserStore,
 } from '../users/index.js';
 import { FORM_BODY_LIMIT, readFormBody } from '../wire/index.js';
-import type { LoginLimits, SignIn } from './create-signin.js';
+import { openLoginThrottle, type LoginLimits, type SignIn } from './create-signin.js';
 
 export interface SetupRouteDeps {
   readonly users: UserStore;
@@ -25,6 +25,8 @@ export interface SetupRouteDeps {
   readonly now: () => Date;
   /** Where an admin lands once their password is set: the console (its own listener, if any). */
   readonly consoleHome?: string;
+  /** Redis, when replicas share the budget of wrong links. */
+  readonly sharedState?: SharedState | undefined;
 }
 
 type Env = { Variables: { requestId: string } };
@@ -42,13 +44,17 @@ type Env = { Variables: { requestId: string } };
  */
 export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
   const app = new Hono<Env>();
-  const throttle = createLoginThrottle({
-    // One counter per address: a guesser can lock out only themselves, never a person's link.
-    maxFailuresPerAccount: deps.limits.maxFailuresPerAddress,
-    maxFailuresPerAddress: deps.limits.maxFailuresPerAddress,
-    windowMs: deps.limits.windowSeconds * 1000,
-    lockoutMs: deps.limits.lockoutSeconds * 1000,
-  });
+  const throttle = openLoginThrottle(
+    {
+      // One counter per address: a guesser can lock out only themselves, never a person's link.
+      maxFailuresPerAccount: deps.limits.maxFailuresPerAddress,
+      maxFailuresPerAddress: deps.limits.maxFailuresPerAddress,
+      windowMs: deps.limits.windowSeconds * 1000,
+      lockoutMs: deps.limits.lockoutSeconds * 1000,
+    },
+    'setup-link',
+    deps,
+  );
   const { csrf, sessions } = deps.signin;
   const purpose = (tokenHash: string) => `setup:${tokenHash}`;
 
@@ -70,7 +76,7 @@ export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
   async function lookUp(c: Context<Env>): Promise<{ tokenHash: string; userName: string } | Response> {
     const address = addressKey(deps.clientAddress(c));
     const at = deps.now().getTime();
-    const verdict = throttle.check(address, address, at);
+    const verdict = await throttle.check(address, address, at);
     if (!verdict.allowed) {
       const minutes = Math.max(1, Math.ceil(verdict.retryAfterMs / 60_000));
       return errorPage(
@@ -85,7 +91,7 @@ export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
     const link = tokenHash ? await deps.users.findSetupLink(tokenHash, deps.now()) : undefined;
     const user = link && (await deps.users.find(link.userName));
     if (!link || !user || user.disabledAt || user.federatedIssuer) {
-      throttle.fail(address, address, at);
+      await throttle.fail(address, address, at);
       await record(c, { decision: 'deny', outcome: 'denied', reasons: ['setup-link-refused'] });
       return errorPage(
         'Link not valid',

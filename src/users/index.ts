@@ -4,6 +4,7 @@ export { createSqliteUserStore, USER_MIGRATIONS } from './sqlite-store.js';
 export { dummyPasswordHash, hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from './password.js';
 export {
   createLoginThrottle,
+  createSharedLoginThrottle,
   type LoginThrottle,
   type ThrottlePolicy,
   type ThrottleVerdict,

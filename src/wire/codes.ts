@@ -52,6 +52,8 @@ export const WIRE_CODES = {
   /** The database cannot be reached: nothing was run; retry after the wait (another replica may serve it). */
   'storage-unavailable': { status: 503, jsonRpc: JSON_RPC.internalError },
   'too-many-sessions': { status: 503, jsonRpc: JSON_RPC.serverError },
+  /** A 2025 session's answer to a server request that this replica did not ask (no affinity). */
+  'answer-misrouted': { status: 409, jsonRpc: JSON_RPC.invalidRequest },
 } as const satisfies Record<string, { readonly status: number; readonly jsonRpc: number }>;
 
 export type WireCode = keyof typeof WIRE_CODES;

@@ -3,9 +3,30 @@ import { given, requestMeta, type RequestStage } from '../context.js';
 import { METHOD } from '../protocol.js';
 import { toAuthInfo } from '../request-state.js';
 import { withHeaders } from '../render-http.js';
+import type { InitializeParams } from '../sessions.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON-RPC response or error (the client answering a request of the server). */
+const isAnswer = (v: unknown): boolean =>
+  isObject(v) && !('method' in v) && 'id' in v && ('result' in v || 'error' in v);
+
+/**
+ * The parts of an initialize a session keeps (and another replica replays), when they have the
+ * shape the spec gives them; anything else goes to the SDK's stateless handler, which refuses it.
+ */
+function initializeParams(params: Record<string, unknown> | undefined): InitializeParams | undefined {
+  if (!params || typeof params.protocolVersion !== 'string' || !isObject(params.capabilities))
+    return undefined;
+  const info = params.clientInfo;
+  if (!isObject(info) || typeof info.name !== 'string' || typeof info.version !== 'string') return undefined;
+  return {
+    protocolVersion: params.protocolVersion,
+    capabilities: params.capabilities,
+    clientInfo: info as InitializeParams['clientInfo'],
+  };
+}
 
 /**
  * The hand-to-sdk stage: the SDK speaks the negotiated revision, reading the parsed body and,
@@ -33,6 +54,18 @@ export const handToSdk: RequestStage = async (ctx) => {
   });
   const extraHeaders = toolCall?.kind === 'result' ? toolCall.headers : undefined;
 
+  // An answer to a question this replica did not ask (no session affinity at the balancer): the
+  // SDK would drop it silently and the asking replica would wait out its timeout. Say so, and
+  // have the asking replica cancel the question now.
+  if (session && env.sessions.shared && isAnswer(parsedBody) && session.asking.size === 0) {
+    await env.sessions.misrouted(session.id);
+    return wireErrorResponse(
+      'answer-misrouted',
+      'This answer reached a gateway replica that did not ask the question, which is now cancelled. ' +
+        'Route requests by Mcp-Session-Id (session affinity) at the load balancer.',
+      { id: checked.message.id ?? null },
+    );
+  }
   if (session)
     return withHeaders(
       await session.transport.handleRequest(forward, { authInfo, parsedBody }),
@@ -40,12 +73,9 @@ export const handToSdk: RequestStage = async (ctx) => {
     );
 
   const { message } = checked;
-  if (
-    message.method === METHOD.initialize &&
-    isObject(message.params?.capabilities) &&
-    'elicitation' in message.params.capabilities
-  ) {
-    const opened = await env.sessions.open(principal);
+  const init = message.method === METHOD.initialize ? initializeParams(message.params) : undefined;
+  if (init && 'elicitation' in init.capabilities) {
+    const opened = await env.sessions.open(principal, init);
     if (!opened.ok) {
       return wireErrorResponse('too-many-sessions', 'Too many open sessions; try again later.', {
         id: message.id ?? null,

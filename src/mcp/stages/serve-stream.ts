@@ -8,6 +8,6 @@ export const serveStream: RequestStage = async (ctx, next) => {
   const principal = given(ctx.principal, 'principal');
   const authInfo = toAuthInfo({ principal, meta: requestMeta(ctx, 0) });
   if (!ctx.sessionId) return ctx.env.handler.fetch(ctx.request, { authInfo });
-  const session = ctx.env.sessions.find(ctx.sessionId, principal);
+  const session = await ctx.env.sessions.load(ctx.sessionId, principal);
   return session ? session.transport.handleRequest(ctx.request, { authInfo }) : sessionNotFound();
 };
