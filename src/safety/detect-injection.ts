@@ -6,6 +6,8 @@
  * See DESIGN.md for what it cannot do.
  */
 
+import { committedModel, MODEL_THRESHOLDS, scoreWithModel } from './injection-model.js';
+
 export type InjectionKind = 'tool-output' | 'tool-description';
 
 /** The closed set of rule names a finding can carry. */
@@ -28,7 +30,9 @@ export type InjectionRule =
   | 'invisible-tags'
   | 'zero-width-in-word'
   | 'bidi-override'
-  | 'mixed-script-word';
+  | 'mixed-script-word'
+  /** The trained model (injection-model.ts) on its own; the span is the window it scored highest. */
+  | 'model';
 
 export type InjectionVerdict = 'clean' | 'suspicious' | 'malicious';
 
@@ -48,6 +52,11 @@ export interface InjectionReport {
 
 export interface DetectOptions {
   readonly kind: InjectionKind;
+  /**
+   * `hybrid` (the default): the rules and the trained model, either of which can flag a text.
+   * `rules`: the rules alone, for evaluation and for comparing the two.
+   */
+  readonly engine?: 'hybrid' | 'rules';
 }
 
 export const SUSPICIOUS_THRESHOLD = 0.4;
@@ -506,7 +515,13 @@ function rawChecks(raw: string, hits: Hit[]): void {
  * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
  * payload that only says its instructions in base64 is an attack on the filter itself.
  */
-function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hit[]): void {
+function encodedChecks(
+  raw: string,
+  kind: InjectionKind,
+  depth: number,
+  engine: 'hybrid' | 'rules',
+  hits: Hit[],
+): void {
   if (depth > 1 || raw.length < 40) return;
   for (const m of raw.matchAll(BASE64_RUN)) {
     const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
@@ -517,7 +532,7 @@ function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hi
       if ((c >= 0x20 && c < 0x7f) || c === 10 || c === 9 || c > 0xa0) printable++;
     }
     if (printable / decoded.length < 0.9) continue;
-    const inner = scan(decoded, kind, depth + 1);
+    const inner = scan(decoded, kind, depth + 1, engine);
     if (inner.score >= SUSPICIOUS_THRESHOLD) {
       hits.push({
         rule: 'encoded-instructions',
@@ -529,11 +544,33 @@ function encodedChecks(raw: string, kind: InjectionKind, depth: number, hits: Hi
   }
 }
 
-function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport {
+// The model's contribution when it alone says "injection": from just suspicious at its threshold
+// up to 0.95 at certainty, so a confident model call with any rule support reads as malicious.
+function modelHit(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
+  const threshold = MODEL_THRESHOLDS[kind];
+  if (threshold >= 1) return;
+  const m = scoreWithModel(view.text, kind, committedModel());
+  if (m.probability < threshold) return;
+  hits.push({
+    rule: 'model',
+    weight: SUSPICIOUS_THRESHOLD + (0.95 - SUSPICIOUS_THRESHOLD) * ((m.probability - threshold) / (1 - threshold)),
+    start: toRaw(view, m.start, raw.length),
+    end: m.end === 0 ? 0 : endToRaw(view, m.end, raw),
+  });
+}
+
+/** The normalised text the rules and the model read (see buildView). */
+export function detectionView(raw: string): string {
+  return buildView(raw).text;
+}
+
+function scan(raw: string, kind: InjectionKind, depth: number, engine: 'hybrid' | 'rules'): InjectionReport {
   const hits: Hit[] = [];
-  runRules(buildView(raw), raw, kind, hits);
+  const view = buildView(raw);
+  runRules(view, raw, kind, hits);
   rawChecks(raw, hits);
-  encodedChecks(raw, kind, depth, hits);
+  encodedChecks(raw, kind, depth, engine, hits);
+  if (engine === 'hybrid') modelHit(view, raw, kind, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
   // hundred times is no more evidence than saying it once.
   const strongest = new Map<InjectionRule, number>();
@@ -552,5 +589,5 @@ function scan(raw: string, kind: InjectionKind, depth: number): InjectionReport 
  * invisible-character and mixed-script checks need to see what sanitising would remove.
  */
 export function detectInjection(text: string, options: DetectOptions): InjectionReport {
-  return scan(text, options.kind, 0);
+  return scan(text, options.kind, 0, options.engine ?? 'hybrid');
 }
