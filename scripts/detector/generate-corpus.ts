@@ -6,10 +6,10 @@
 // train, 3 validation and 4 frozen; held-out families feed only frozen. Vocabulary pools are
 // partitioned too (grammar.ts `pick`), and so are embedding carriers, so frozen figures measure
 // text whose templates, wording and surroundings the model never trained on.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATTACKS, BENIGN, MULTILINGUAL_ATTACKS, type Family, type Kind } from './families.js';
+import { ATTACKS, BENIGN, COMPOSED, HIDE, MORE_ATTACKS, MULTILINGUAL_ATTACKS, type Family, type Kind } from './families.js';
 import { expand, pick, rng, tidy, type Ctx, type Split } from './grammar.js';
 import { SLOTS } from './slots.js';
 
@@ -72,6 +72,8 @@ const DESCRIPTION_CARRIERS: Record<string, Carrier> = {
     `${expand(c, '[Looks up a record.|Returns data for the given id.|Processes the input.]')}\n\nArgs:\n  ${expand(c, '[query|input|sidenote|context]')}: ${b}`,
   docstring: (c, b) => `"""${b}\n\n:param ${expand(c, '[a|text|city|path]')}: the input\n:returns: the result\n"""`,
   prefixed: (c, b) => `${expand(c, '{toolName}')} - ${b}`,
+  headed: (c, b) =>
+    `${expand(c, '[Returns the weather for a city.|Looks up a customer by id.|Converts currencies.|Searches the wiki.|Creates a task in the tracker.|Reads a spreadsheet.|Sends a notification.|Summarises a web page.]')} ${b}`,
 };
 
 // Disguises an attacker uses to slip past filters. Benign text gets the neutral ones (encoded
@@ -127,16 +129,18 @@ export function generate(seed: number, perTemplate: number): CorpusItem[] {
   const rand = rng(seed);
   const items: CorpusItem[] = [];
   const seen = new Set<string>();
-  const families = [...ATTACKS, MULTILINGUAL_ATTACKS, ...BENIGN];
+  const families = [...ATTACKS, ...MORE_ATTACKS, MULTILINGUAL_ATTACKS, ...COMPOSED, ...BENIGN];
+  const slots = { ...SLOTS, hide: HIDE };
   // Benign families have fewer templates than attacks; more items per template keeps the two
   // labels in about the same proportion.
-  const attackTemplates = [...ATTACKS, MULTILINGUAL_ATTACKS].reduce((n, f) => n + f.templates.length, 0);
-  const benignTemplates = BENIGN.reduce((n, f) => n + f.templates.length, 0);
+  const all = families;
+  const attackTemplates = all.filter((f) => f.label === 'attack').reduce((n, f) => n + f.templates.length, 0);
+  const benignTemplates = all.filter((f) => f.label === 'benign').reduce((n, f) => n + f.templates.length, 0);
   for (const family of families) {
     const share = family.label === 'benign' ? attackTemplates / benignTemplates : 1;
     family.templates.forEach((template, ti) => {
       const split = templateSplit(family, ti);
-      const ctx: Ctx = { split, rand, slots: SLOTS };
+      const ctx: Ctx = { split, rand, slots };
       const target = Math.round(perTemplate * share);
       for (let attempt = 0, made = 0; made < target && attempt < target * 4; attempt++) {
         const kind = family.kinds[Math.floor(rand() * family.kinds.length)]!;
@@ -172,6 +176,58 @@ export function generate(seed: number, perTemplate: number): CorpusItem[] {
   return items;
 }
 
+/**
+ * Benign text this project wrote itself: paragraphs of its docs (which describe attacks at
+ * length) and chunks of its source. Split by file, so no file feeds two splits. The safety
+ * folder is left out: its rules quote attack phrases as regex source.
+ */
+export function repoText(root: string, rand: () => number, max: number): CorpusItem[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) walk(full);
+      else if (/\.(md|ts)$/.test(e.name) && !e.name.endsWith('.test.ts')) files.push(full);
+    }
+  };
+  walk(path.join(root, 'src'));
+  walk(path.join(root, 'docs'));
+  files.push(path.join(root, 'README.md'), path.join(root, 'CHANGELOG.md'));
+  const chunks: CorpusItem[] = [];
+  for (const file of files.sort()) {
+    const rel = path.relative(root, file);
+    if (rel.startsWith('src/safety/') || rel === 'docs/configuration.md') continue;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < rel.length; i++) h = Math.imul(h ^ rel.charCodeAt(i), 16777619);
+    const bucket = (h >>> 0) % 5;
+    const split: Split = bucket < 3 ? 'train' : bucket === 3 ? 'validation' : 'frozen';
+    const text = readFileSync(file, 'utf8');
+    const isCode = rel.endsWith('.ts');
+    const parts = isCode ? text.split(/\n(?=\S)/) : text.split(/\n\s*\n/);
+    let cur = '';
+    const limit = 200 + Math.floor(rand() * 1000);
+    for (const part of parts) {
+      cur = cur ? `${cur}\n${isCode ? '' : '\n'}${part}` : part;
+      if (cur.length >= limit) {
+        chunks.push({
+          text: cur.slice(0, 2000),
+          label: 'benign',
+          category: isCode ? 'repo-code' : 'repo-docs',
+          kind: 'tool-output',
+          family: 'repo-text',
+          template: `repo:${rel}`,
+          split,
+          carrier: 'plain',
+        });
+        cur = '';
+      }
+    }
+  }
+  // A deterministic sample: every k-th chunk.
+  const step = Math.max(1, Math.ceil(chunks.length / max));
+  return chunks.filter((_c, i) => i % step === 0);
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const arg = (name: string, fallback: number): number => {
@@ -181,8 +237,8 @@ function main(): void {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`${name} needs a positive integer`);
     return v;
   };
-  const items = generate(arg('--seed', 18), arg('--per-template', 40));
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const items = [...generate(arg('--seed', 18), arg('--per-template', 40)), ...repoText(root, rng(7), 1500)];
   const dir = path.join(root, 'test', 'corpora', 'detector');
   mkdirSync(dir, { recursive: true });
   for (const split of ['train', 'validation', 'frozen'] as const) {

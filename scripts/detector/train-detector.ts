@@ -1,7 +1,9 @@
-// Trains the injection model (src/safety/injection-model.ts) on test/corpora/detector/train.jsonl,
-// picks a probability threshold per kind on validation.jsonl, and writes the weights module
-// src/safety/injection-model-weights.ts. Deterministic for a given seed.
-// Usage: node dist/scripts/detector/train-detector.js [--epochs N] [--l2 X] [--target-fpr X]
+// Trains the injection model (src/safety/injection-model.ts) on test/corpora/detector/
+// {train,validation}.jsonl, picks a probability threshold per kind from predictions
+// cross-validated by template (each fold's model never saw the templates it is scored on), and
+// writes the weights module src/safety/injection-model-weights.ts. Deterministic for a seed.
+// Usage: node dist/scripts/detector/train-detector.js [--epochs N] [--l2 X] [--rate X]
+//   [--folds N] [--target-fpr X] [--dry-run]
 //
 // Logistic regression, AdaGrad, L2, multiple-instance over windows: a benign text is negative in
 // every window, an attack is positive in its strongest window (the instruction is somewhere in
@@ -27,6 +29,7 @@ import { rng } from './grammar.js';
 
 interface Row {
   readonly text: string;
+  readonly template: string;
   readonly label: 'attack' | 'benign';
   readonly kind: ModelKind;
   readonly category: string;
@@ -49,6 +52,7 @@ export function loadRows(file: string): Row[] {
       const o = JSON.parse(l) as Record<string, unknown>;
       return {
         text: String(o.text),
+        template: String(o.template),
         label: o.label === 'attack' ? 'attack' : 'benign',
         kind: o.kind === 'tool-description' ? 'tool-description' : 'tool-output',
         category: typeof o.category === 'string' ? o.category : 'uncategorised',
@@ -130,7 +134,7 @@ function train(examples: Example[], opts: TrainOptions): { w: Float32Array; bias
         bias[ex.kind] -= (opts.rate * err) / Math.sqrt(bg2[ex.kind]);
       }
     }
-    console.log(`epoch ${epoch + 1}: mean loss ${(loss / examples.length).toFixed(4)}`);
+    if (epoch === opts.epochs - 1) console.log(`  last epoch: mean loss ${(loss / examples.length).toFixed(4)}`);
   }
   return { w, bias };
 }
@@ -146,29 +150,43 @@ function quantise(w: Float32Array): { q: Int16Array; scale: number } {
 
 /**
  * The lowest probability threshold at which the model adds at most `targetFpr` false positives
- * (as a share of the validation benign items of `kind`) to those the rules already make: the
- * rules are kept as they are, so their own false positives are not the model's budget.
+ * (as a share of the benign items of `kind`) to those the rules already make: the rules stay as
+ * they are, so their own false positives are not the model's budget.
  */
-function pickThreshold(rows: Row[], model: ModelWeights, kind: ModelKind, targetFpr: number): Pick {
-  const ofKind = rows.filter((r) => r.kind === kind);
-  const rulesFlag = ofKind.map((r) => detectInjection(r.text, { kind, engine: 'rules' }).verdict !== 'clean');
-  const probs = ofKind.map((r) => scoreWithModel(detectionView(r.text), kind, model).probability);
-  const benign = ofKind.map((r, i) => ({ r, i })).filter(({ r }) => r.label === 'benign');
-  const attacks = ofKind.map((r, i) => ({ r, i })).filter(({ r }) => r.label === 'attack');
+function pickThreshold(rows: Row[], probs: number[], rulesFlag: boolean[], kind: ModelKind, targetFpr: number): Pick {
+  const idx = rows.map((_r, i) => i).filter((i) => rows[i]!.kind === kind);
+  const benign = idx.filter((i) => rows[i]!.label === 'benign');
+  const attacks = idx.filter((i) => rows[i]!.label === 'attack');
   // Only benign items the rules leave clean can be the model's false positives.
-  const open = benign.filter(({ i }) => !rulesFlag[i]).map(({ i }) => probs[i]!);
+  const open = benign.filter((i) => !rulesFlag[i]).map((i) => probs[i]!);
   open.sort((a, b) => b - a);
   const allowed = Math.floor(targetFpr * benign.length);
   const threshold = Math.min(0.999, Math.max(0.05, (open[allowed] ?? 0) + 1e-6));
-  const flaggedBenign = benign.filter(({ i }) => rulesFlag[i] || probs[i]! >= threshold).length;
-  const caught = attacks.filter(({ i }) => rulesFlag[i] || probs[i]! >= threshold).length;
-  return { threshold, tpr: caught / Math.max(1, attacks.length), fpr: flaggedBenign / Math.max(1, benign.length) };
+  const flagged = (i: number): boolean => rulesFlag[i]! || probs[i]! >= threshold;
+  return {
+    threshold,
+    tpr: attacks.filter(flagged).length / Math.max(1, attacks.length),
+    fpr: benign.filter(flagged).length / Math.max(1, benign.length),
+  };
 }
 
 interface Pick {
   readonly threshold: number;
   readonly tpr: number;
   readonly fpr: number;
+}
+
+function templateFold(template: string, folds: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < template.length; i++) h = Math.imul(h ^ template.charCodeAt(i), 16777619);
+  return (h >>> 0) % folds;
+}
+
+function quantised(w: Float32Array, bias: Record<ModelKind, number>): { model: ModelWeights; q: Int16Array; scale: number } {
+  const { q, scale } = quantise(w);
+  const dq = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) dq[i] = q[i]! * scale;
+  return { model: { weights: dq, bias }, q, scale };
 }
 
 function main(): void {
@@ -181,41 +199,56 @@ function main(): void {
     return v;
   };
   const dir = path.join(repoRoot, 'test', 'corpora', 'detector');
-  const trainRows = loadRows(path.join(dir, 'train.jsonl'));
-  const validation = loadRows(path.join(dir, 'validation.jsonl'));
+  // Train and validation together, cross-validated by template: every threshold is chosen on
+  // predictions for templates the fold's model never saw. frozen.jsonl is not read here.
+  const rows = [...loadRows(path.join(dir, 'train.jsonl')), ...loadRows(path.join(dir, 'validation.jsonl'))];
   const t0 = Date.now();
-  const examples = trainRows.map(toExample);
+  const examples = rows.map(toExample);
+  const views = rows.map((r) => detectionView(r.text));
+  const rulesFlag = rows.map((r) => detectInjection(r.text, { kind: r.kind, engine: 'rules' }).verdict !== 'clean');
   console.log(`features for ${examples.length} items in ${Date.now() - t0} ms`);
   const opts: TrainOptions = {
     epochs: num('--epochs', 8),
-    l2: num('--l2', 1e-5),
+    l2: num('--l2', 1e-4),
     rate: num('--rate', 0.2),
     seed: num('--seed', 18),
   };
-  const { w, bias } = train(examples, opts);
-  const { q, scale } = quantise(w);
-  const dq = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) dq[i] = q[i]! * scale;
-  const model: ModelWeights = { weights: dq, bias };
+  const folds = num('--folds', 5);
+  const oof = new Array<number>(rows.length).fill(0);
+  for (let f = 0; f < folds; f++) {
+    const inFold = rows.map((r) => templateFold(r.template, folds) === f);
+    const { w, bias } = train(
+      examples.filter((_e, i) => !inFold[i]),
+      opts,
+    );
+    const { model } = quantised(w, bias);
+    rows.forEach((r, i) => {
+      if (inFold[i]) oof[i] = scoreWithModel(views[i]!, r.kind, model).probability;
+    });
+    console.log(`fold ${f + 1}/${folds} done`);
+  }
   const targetFpr = num('--target-fpr', 0.015);
   const picks = {
-    'tool-output': pickThreshold(validation, model, 'tool-output', targetFpr),
-    'tool-description': pickThreshold(validation, model, 'tool-description', targetFpr),
+    'tool-output': pickThreshold(rows, oof, rulesFlag, 'tool-output', targetFpr),
+    'tool-description': pickThreshold(rows, oof, rulesFlag, 'tool-description', targetFpr),
   };
   for (const [kind, p] of Object.entries(picks)) {
     console.log(
-      `${kind}: threshold ${p.threshold.toFixed(4)}, validation hybrid TPR ${(100 * p.tpr).toFixed(1)}% FPR ${(100 * p.fpr).toFixed(1)}%`,
+      `${kind}: threshold ${p.threshold.toFixed(4)}, cross-validated hybrid TPR ${(100 * p.tpr).toFixed(1)}% FPR ${(100 * p.fpr).toFixed(1)}%`,
     );
   }
-  const thresholds = { 'tool-output': picks['tool-output'].threshold, 'tool-description': picks['tool-description'].threshold };
   if (args.includes('--dry-run')) return;
+  const { w, bias } = train(examples, opts);
+  const { q, scale } = quantised(w, bias);
+  const thresholds = { 'tool-output': picks['tool-output'].threshold, 'tool-description': picks['tool-description'].threshold };
   const b64 = Buffer.from(q.buffer).toString('base64');
   const out = path.join(repoRoot, 'src', 'safety', 'injection-model-weights.ts');
   writeFileSync(
     out,
     [
-      '// Generated by scripts/detector/train-detector.ts from test/corpora/detector/train.jsonl',
-      `// (thresholds from validation.jsonl; options ${JSON.stringify(opts)}). Do not edit: retrain.`,
+      '// Generated by scripts/detector/train-detector.ts from test/corpora/detector/{train,validation}.jsonl',
+      `// (thresholds cross-validated by template; options ${JSON.stringify({ ...opts, folds, targetFpr })}).`,
+      '// Do not edit: retrain.',
       'export const MODEL: {',
       '  readonly weights: string;',
       '  readonly scale: number;',
