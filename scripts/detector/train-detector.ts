@@ -18,6 +18,7 @@ import {
   detectionView,
   DIMENSIONS,
   featureIndex,
+  MODEL_MIN_LENGTH,
   featurePosition,
   scoreWithModel,
   STRIDE,
@@ -91,6 +92,15 @@ function train(examples: Example[], opts: TrainOptions): { w: Float32Array; bias
   const bg2: Record<ModelKind, number> = { 'tool-output': 1e-6, 'tool-description': 1e-6 };
   const rand = rng(opts.seed);
   const order = examples.map((_e, i) => i);
+  // Each kind's attacks and benign items weigh the same in total, so the per-kind bias learns no
+  // prior from how many of each the corpus happens to hold (short texts are mostly bias).
+  const counts = new Map<string, number>();
+  for (const ex of examples) counts.set(`${ex.kind}/${ex.y}`, (counts.get(`${ex.kind}/${ex.y}`) ?? 0) + 1);
+  const classWeight = (ex: Example): number => {
+    const own = counts.get(`${ex.kind}/${ex.y}`) ?? 1;
+    const other = counts.get(`${ex.kind}/${1 - ex.y}`) ?? own;
+    return (own + other) / (2 * own);
+  };
   const margin = (x: Int32Array, kind: ModelKind): number => {
     let s = 0;
     for (let j = 0; j < x.length; j++) s += w[x[j]!]!;
@@ -122,7 +132,7 @@ function train(examples: Example[], opts: TrainOptions): { w: Float32Array; bias
         const z = margin(x, ex.kind);
         const p = 1 / (1 + Math.exp(-z));
         loss += -(ex.y * Math.log(p + 1e-12) + (1 - ex.y) * Math.log(1 - p + 1e-12));
-        const err = p - ex.y;
+        const err = (p - ex.y) * classWeight(ex);
         const v = 1 / Math.sqrt(x.length);
         for (let j = 0; j < x.length; j++) {
           const f = x[j]!;
@@ -223,7 +233,8 @@ function main(): void {
     );
     const { model } = quantised(w, bias);
     rows.forEach((r, i) => {
-      if (inFold[i]) oof[i] = scoreWithModel(views[i]!, r.kind, model).probability;
+      // The detector does not ask the model about short texts; neither does the threshold.
+      if (inFold[i] && views[i]!.length >= MODEL_MIN_LENGTH) oof[i] = scoreWithModel(views[i]!, r.kind, model).probability;
     });
     console.log(`fold ${f + 1}/${folds} done`);
   }

@@ -6,7 +6,7 @@
  * See DESIGN.md for what it cannot do.
  */
 
-import { committedModel, MODEL_THRESHOLDS, scoreWithModel } from './injection-model.js';
+import { committedModel, MODEL_MIN_LENGTH, MODEL_THRESHOLDS, scoreWithModel } from './injection-model.js';
 
 export type InjectionKind = 'tool-output' | 'tool-description';
 
@@ -544,16 +544,18 @@ function encodedChecks(
   }
 }
 
-// The model's contribution when it alone says "injection": from just suspicious at its threshold
-// up to 0.95 at certainty, so a confident model call with any rule support reads as malicious.
+// What the model adds when it says "injection": enough to make a text suspicious on its own, never
+// malicious on its own (a malicious verdict blocks trust-on-first-use, and the model cannot say
+// why). One fixed weight, so repeating a text does not change its score.
+const MODEL_WEIGHT = 0.5;
 function modelHit(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
   const threshold = MODEL_THRESHOLDS[kind];
-  if (threshold >= 1) return;
+  if (threshold >= 1 || view.text.length < MODEL_MIN_LENGTH) return;
   const m = scoreWithModel(view.text, kind, committedModel());
   if (m.probability < threshold) return;
   hits.push({
     rule: 'model',
-    weight: SUSPICIOUS_THRESHOLD + (0.95 - SUSPICIOUS_THRESHOLD) * ((m.probability - threshold) / (1 - threshold)),
+    weight: MODEL_WEIGHT,
     start: toRaw(view, m.start, raw.length),
     end: m.end === 0 ? 0 : endToRaw(view, m.end, raw),
   });

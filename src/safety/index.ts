@@ -33,6 +33,7 @@ export {
   DIMENSIONS,
   featureIndex,
   featurePosition,
+  MODEL_MIN_LENGTH,
   MODEL_THRESHOLDS,
   scoreWithModel,
   STRIDE,

@@ -12,6 +12,11 @@ export type ModelKind = 'tool-output' | 'tool-description';
 export const HASH_BITS = 18;
 export const DIMENSIONS = 1 << HASH_BITS;
 const MASK = DIMENSIONS - 1;
+/**
+ * Below this many view characters a text is mostly the model's bias: names, enum values and
+ * "Greets someone." are left to the rules.
+ */
+export const MODEL_MIN_LENGTH = 24;
 /** Window length and stride in view characters. */
 export const WINDOW = 512;
 export const STRIDE = 256;
