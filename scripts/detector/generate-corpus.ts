@@ -151,6 +151,14 @@ export function generate(seed: number, perTemplate: number): CorpusItem[] {
           obfuscation = pick(ctx, Object.keys(obfs));
           body = obfs[obfuscation]!(ctx, body);
         }
+        // Padding with ordinary sentences (both labels alike): an instruction inside a long page
+        // must still stand out, so the model has to learn it against a mostly harmless window.
+        if (kind === 'tool-output' && rand() < 0.35) {
+          const pad = (): string =>
+            Array.from({ length: 1 + Math.floor(rand() * 5) }, () => filler(ctx)).join(' ');
+          const where = rand();
+          body = where < 0.33 ? `${pad()} ${body}` : where < 0.66 ? `${body} ${pad()}` : `${pad()} ${body} ${pad()}`;
+        }
         const carriers = carriersFor(kind);
         const names = Object.keys(carriers);
         // Plain text half the time: short items must be learnt on their own, not only framed.
