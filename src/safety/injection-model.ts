@@ -65,8 +65,10 @@ function isWordChar(c: number): boolean {
 // Characters after which the next word starts a clause, where imperatives sit.
 const isClauseEnd = (c: number): boolean =>
   c === 46 || c === 33 || c === 63 || c === 10 || c === 58 || c === 59 || c === 62 || c === 93 || c === 0x3002 || c === 0xff1a;
-// Leetspeak digits read as the letters they stand for.
-const DELEET: Record<number, number> = { 48: 111, 49: 105, 51: 101, 52: 97, 53: 115, 55: 116 };
+// Leetspeak digits read as the letters they stand for (0 → o, 1 → i, 3 → e, 4 → a, 5 → s, 7 → t);
+// 0 in the table means "not a leet digit".
+const DELEET = new Uint8Array(128);
+for (const [digit, letter] of ['0o', '1i', '3e', '4a', '5s', '7t']) DELEET[digit!.charCodeAt(0)] = letter!.charCodeAt(0);
 
 /** Feature buffers, reused across calls: index into the weights and view position per feature. */
 let featIndex = new Int32Array(4096);
@@ -114,10 +116,10 @@ export function collectFeatures(text: string): number {
     if (isSpace(c)) c = 32;
     if (isWordChar(c)) {
       word = Math.imul(word ^ c, FNV_PRIME);
-      const d = DELEET[c];
-      if (d !== undefined) hasLeet = true;
+      const d = c < 128 ? DELEET[c]! : 0;
+      if (d !== 0) hasLeet = true;
       else if (c >= 97) hasLetter = true;
-      wordDeleet = Math.imul(wordDeleet ^ (d ?? c), FNV_PRIME);
+      wordDeleet = Math.imul(wordDeleet ^ (d || c), FNV_PRIME);
       wordLen++;
     } else if (wordLen > 0) {
       const pos = i - 1;
