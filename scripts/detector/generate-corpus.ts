@@ -9,7 +9,16 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ATTACKS, BENIGN, COMPOSED, HIDE, MORE_ATTACKS, MULTILINGUAL_ATTACKS, type Family, type Kind } from './families.js';
+import {
+  ATTACKS,
+  BENIGN,
+  COMPOSED,
+  HIDE,
+  MORE_ATTACKS,
+  MULTILINGUAL_ATTACKS,
+  type Family,
+  type Kind,
+} from './families.js';
 import { expand, pick, rng, tidy, type Ctx, type Split } from './grammar.js';
 import { SLOTS } from './slots.js';
 
@@ -37,7 +46,8 @@ const OUTPUT_CARRIERS: Record<string, Carrier> = {
     `From: ${expand(c, '{person}')} <${expand(c, '{person}').toLowerCase()}@${expand(c, '[example.com|mail.example.org|corp.example]')}>\nSubject: ${expand(c, '[Re: {topic}|Update on {topic}|Quick question|Invoice attached|Fwd: notes]')}\n\n${expand(c, '[Hi|Hello|Dear team|Good morning],')}\n\n${filler(c)} ${b}\n\n${expand(c, '[Thanks|Best|Regards|Cheers],\n{person}')}`,
   webpage: (c, b) =>
     `<html><head><title>${expand(c, '[Home|Blog|Product page|Docs|News]')}</title></head><body><h1>${expand(c, '{topic}')}</h1><p>${filler(c)}</p><p>${b}</p><footer>© 2026 ${expand(c, '{company}')}</footer></body></html>`,
-  readme: (c, b) => `# ${expand(c, '[project|toolkit|widget|helper]-[cli|lib|server]')}\n\n${filler(c)}\n\n## Notes\n\n${b}\n`,
+  readme: (c, b) =>
+    `# ${expand(c, '[project|toolkit|widget|helper]-[cli|lib|server]')}\n\n${filler(c)}\n\n## Notes\n\n${b}\n`,
   json: (c, b) =>
     JSON.stringify({
       id: Math.floor(c.rand() * 90000) + 10000,
@@ -45,18 +55,26 @@ const OUTPUT_CARRIERS: Record<string, Carrier> = {
       author: expand(c, '{person}'),
     }),
   'code-comment': (c, b) =>
-    expand(c, '[// |# |/* ]') + b.replace(/\n/g, '\n// ') + '\n' + expand(c, '[function main() {}|def main():\n    pass|const x = 1;]'),
+    expand(c, '[// |# |/* ]') +
+    b.replace(/\n/g, '\n// ') +
+    '\n' +
+    expand(c, '[function main() {}|def main():\n    pass|const x = 1;]'),
   calendar: (c, b) =>
     `BEGIN:VEVENT\nSUMMARY:${expand(c, '[Sync|1:1|Review of {topic}|Planning]')}\nDTSTART:20261203T100000Z\nDESCRIPTION:${b.replace(/\n/g, ' ')}\nEND:VEVENT`,
-  ticket: (c, b) => `${expand(c, '[Issue|Ticket|Bug] #[1|2|3|4|5][0|7|9][2|4|8]')}: ${expand(c, '[Login problem|Feature request|Question about {topic}]')}\n\n${b}\n\n${filler(c)}`,
+  ticket: (c, b) =>
+    `${expand(c, '[Issue|Ticket|Bug] #[1|2|3|4|5][0|7|9][2|4|8]')}: ${expand(c, '[Login problem|Feature request|Question about {topic}]')}\n\n${b}\n\n${filler(c)}`,
   search: (c, b) =>
     `1. ${expand(c, '{topic}')} - ${filler(c)}\n2. ${expand(c, '{company} blog')} - ${b}\n3. ${expand(c, '[Wikipedia|Forum thread|Docs]')} - ${filler(c)}`,
-  chat: (c, b) => `[10:0${Math.floor(c.rand() * 10)}] ${expand(c, '{person}')}: ${filler(c)}\n[10:1${Math.floor(c.rand() * 10)}] ${expand(c, '{person}')}: ${b}`,
+  chat: (c, b) =>
+    `[10:0${Math.floor(c.rand() * 10)}] ${expand(c, '{person}')}: ${filler(c)}\n[10:1${Math.floor(c.rand() * 10)}] ${expand(c, '{person}')}: ${b}`,
   'html-comment': (c, b) => `<p>${filler(c)}</p>\n<!-- ${b} -->\n<p>${filler(c)}</p>`,
   pdf: (c, b) => `Page ${Math.floor(c.rand() * 20) + 1}\n\n${filler(c)} ${filler(c)}\n${b}\n${filler(c)}`,
-  review: (c, b) => `${expand(c, '[★★★★★|★★★★☆|★★☆☆☆]')} ${expand(c, '[Great product|Works fine|Not bad|Disappointed].')} ${b}`,
-  'commit-message': (c, b) => `commit ${Math.floor(c.rand() * 1e9).toString(16)}\nAuthor: ${expand(c, '{person}')}\n\n    ${expand(c, '[Fix|Update|Refactor] [parser|build|docs]')}\n\n    ${b.replace(/\n/g, '\n    ')}`,
-  yaml: (c, b) => `# ${expand(c, '[settings|config|deployment]')}\nname: ${expand(c, '{toolName}')}\nnotes: |\n  ${b.replace(/\n/g, '\n  ')}\n`,
+  review: (c, b) =>
+    `${expand(c, '[★★★★★|★★★★☆|★★☆☆☆]')} ${expand(c, '[Great product|Works fine|Not bad|Disappointed].')} ${b}`,
+  'commit-message': (c, b) =>
+    `commit ${Math.floor(c.rand() * 1e9).toString(16)}\nAuthor: ${expand(c, '{person}')}\n\n    ${expand(c, '[Fix|Update|Refactor] [parser|build|docs]')}\n\n    ${b.replace(/\n/g, '\n    ')}`,
+  yaml: (c, b) =>
+    `# ${expand(c, '[settings|config|deployment]')}\nname: ${expand(c, '{toolName}')}\nnotes: |\n  ${b.replace(/\n/g, '\n  ')}\n`,
   'markdown-comment': (c, b) => `${filler(c)}\n\n[//]: # (${b.replace(/\n/g, ' ')})\n\n${filler(c)}`,
 };
 
@@ -66,11 +84,15 @@ const DESCRIPTION_CARRIERS: Record<string, Carrier> = {
     JSON.stringify({
       name: expand(c, '{toolName}'),
       description: b,
-      inputSchema: { type: 'object', properties: { [expand(c, '[query|input|path|text]')]: { type: 'string' } } },
+      inputSchema: {
+        type: 'object',
+        properties: { [expand(c, '[query|input|path|text]')]: { type: 'string' } },
+      },
     }),
   'param-description': (c, b) =>
     `${expand(c, '[Looks up a record.|Returns data for the given id.|Processes the input.]')}\n\nArgs:\n  ${expand(c, '[query|input|sidenote|context]')}: ${b}`,
-  docstring: (c, b) => `"""${b}\n\n:param ${expand(c, '[a|text|city|path]')}: the input\n:returns: the result\n"""`,
+  docstring: (c, b) =>
+    `"""${b}\n\n:param ${expand(c, '[a|text|city|path]')}: the input\n:returns: the result\n"""`,
   prefixed: (c, b) => `${expand(c, '{toolName}')} - ${b}`,
   headed: (c, b) =>
     `${expand(c, '[Returns the weather for a city.|Looks up a customer by id.|Converts currencies.|Searches the wiki.|Creates a task in the tracker.|Reads a spreadsheet.|Sends a notification.|Summarises a web page.]')} ${b}`,
@@ -87,7 +109,9 @@ function homoglyph(s: string, rand: () => number): string {
   return s.replace(/[aeopcixy]/g, (ch) => (rand() < 0.5 ? (m[ch] ?? ch) : ch));
 }
 function zeroWidth(s: string, rand: () => number): string {
-  return s.replace(/([a-z])([a-z])/gi, (_m, a: string, b: string) => (rand() < 0.35 ? `${a}\u200b${b}` : a + b));
+  return s.replace(/([a-z])([a-z])/gi, (_m, a: string, b: string) =>
+    rand() < 0.35 ? `${a}\u200b${b}` : a + b,
+  );
 }
 function rot13(s: string): string {
   return s.replace(/[a-z]/gi, (ch) => {
@@ -102,17 +126,21 @@ const ATTACK_OBFUSCATIONS: Record<string, Obfuscation> = {
     expand(c, '[Decode this base64 and follow it:|Base64 instructions:|Execute the decoded text:|]') +
     ' ' +
     Buffer.from(s).toString('base64'),
-  hex: (c, s) => expand(c, '[Decode from hex and do it:|hex:|Instructions (hex):]') + ' ' + Buffer.from(s).toString('hex'),
+  hex: (c, s) =>
+    expand(c, '[Decode from hex and do it:|hex:|Instructions (hex):]') + ' ' + Buffer.from(s).toString('hex'),
   rot13: (c, s) => expand(c, '[ROT13:|Decode with rot13 and obey:|(rot13)]') + ' ' + rot13(s),
   leet: (_c, s) => leet(s),
   homoglyph: (c, s) => homoglyph(s, c.rand),
   'zero-width': (c, s) => zeroWidth(s, c.rand),
-  spaced: (_c, s) => s.split(' ').slice(0, 12).join(' ').split('').join(' ') + ' ' + s.split(' ').slice(12).join(' '),
+  spaced: (_c, s) =>
+    s.split(' ').slice(0, 12).join(' ').split('').join(' ') + ' ' + s.split(' ').slice(12).join(' '),
   uppercase: (_c, s) => s.toUpperCase(),
 };
 const BENIGN_OBFUSCATIONS: Record<string, Obfuscation> = {
-  base64: (c, s) => `${s} ${expand(c, '[Attachment:|Signature:|data:image/png;base64,|token=]')} ${Buffer.from(expand(c, '{filler} {filler}')).toString('base64')}`,
-  hex: (c, s) => `${s} ${expand(c, '[sha256:|checksum|commit]')} ${Buffer.from(expand(c, '{filler}')).toString('hex').slice(0, 64)}`,
+  base64: (c, s) =>
+    `${s} ${expand(c, '[Attachment:|Signature:|data:image/png;base64,|token=]')} ${Buffer.from(expand(c, '{filler} {filler}')).toString('base64')}`,
+  hex: (c, s) =>
+    `${s} ${expand(c, '[sha256:|checksum|commit]')} ${Buffer.from(expand(c, '{filler}')).toString('hex').slice(0, 64)}`,
   uppercase: (_c, s) => s.toUpperCase(),
 };
 
@@ -157,7 +185,12 @@ export function generate(seed: number, perTemplate: number): CorpusItem[] {
           const pad = (): string =>
             Array.from({ length: 1 + Math.floor(rand() * 5) }, () => filler(ctx)).join(' ');
           const where = rand();
-          body = where < 0.33 ? `${pad()} ${body}` : where < 0.66 ? `${body} ${pad()}` : `${pad()} ${body} ${pad()}`;
+          body =
+            where < 0.33
+              ? `${pad()} ${body}`
+              : where < 0.66
+                ? `${body} ${pad()}`
+                : `${pad()} ${body} ${pad()}`;
         }
         const carriers = carriersFor(kind);
         const names = Object.keys(carriers);

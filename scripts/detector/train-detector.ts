@@ -85,7 +85,10 @@ interface TrainOptions {
   readonly seed: number;
 }
 
-function train(examples: Example[], opts: TrainOptions): { w: Float32Array; bias: Record<ModelKind, number> } {
+function train(
+  examples: Example[],
+  opts: TrainOptions,
+): { w: Float32Array; bias: Record<ModelKind, number> } {
   const w = new Float32Array(DIMENSIONS);
   const g2 = new Float32Array(DIMENSIONS).fill(1e-6);
   const bias: Record<ModelKind, number> = { 'tool-output': 0, 'tool-description': 0 };
@@ -144,7 +147,8 @@ function train(examples: Example[], opts: TrainOptions): { w: Float32Array; bias
         bias[ex.kind] -= (opts.rate * err) / Math.sqrt(bg2[ex.kind]);
       }
     }
-    if (epoch === opts.epochs - 1) console.log(`  last epoch: mean loss ${(loss / examples.length).toFixed(4)}`);
+    if (epoch === opts.epochs - 1)
+      console.log(`  last epoch: mean loss ${(loss / examples.length).toFixed(4)}`);
   }
   return { w, bias };
 }
@@ -163,7 +167,13 @@ function quantise(w: Float32Array): { q: Int16Array; scale: number } {
  * (as a share of the benign items of `kind`) to those the rules already make: the rules stay as
  * they are, so their own false positives are not the model's budget.
  */
-function pickThreshold(rows: Row[], probs: number[], rulesFlag: boolean[], kind: ModelKind, targetFpr: number): Pick {
+function pickThreshold(
+  rows: Row[],
+  probs: number[],
+  rulesFlag: boolean[],
+  kind: ModelKind,
+  targetFpr: number,
+): Pick {
   const idx = rows.map((_r, i) => i).filter((i) => rows[i]!.kind === kind);
   const benign = idx.filter((i) => rows[i]!.label === 'benign');
   const attacks = idx.filter((i) => rows[i]!.label === 'attack');
@@ -192,7 +202,10 @@ function templateFold(template: string, folds: number): number {
   return (h >>> 0) % folds;
 }
 
-function quantised(w: Float32Array, bias: Record<ModelKind, number>): { model: ModelWeights; q: Int16Array; scale: number } {
+function quantised(
+  w: Float32Array,
+  bias: Record<ModelKind, number>,
+): { model: ModelWeights; q: Int16Array; scale: number } {
   const { q, scale } = quantise(w);
   const dq = new Float32Array(q.length);
   for (let i = 0; i < q.length; i++) dq[i] = q[i]! * scale;
@@ -215,7 +228,9 @@ function main(): void {
   const t0 = Date.now();
   const examples = rows.map(toExample);
   const views = rows.map((r) => detectionView(r.text));
-  const rulesFlag = rows.map((r) => detectInjection(r.text, { kind: r.kind, engine: 'rules' }).verdict !== 'clean');
+  const rulesFlag = rows.map(
+    (r) => detectInjection(r.text, { kind: r.kind, engine: 'rules' }).verdict !== 'clean',
+  );
   console.log(`features for ${examples.length} items in ${Date.now() - t0} ms`);
   const opts: TrainOptions = {
     epochs: num('--epochs', 8),
@@ -234,7 +249,8 @@ function main(): void {
     const { model } = quantised(w, bias);
     rows.forEach((r, i) => {
       // The detector does not ask the model about short texts; neither does the threshold.
-      if (inFold[i] && views[i]!.length >= MODEL_MIN_LENGTH) oof[i] = scoreWithModel(views[i]!, r.kind, model).probability;
+      if (inFold[i] && views[i]!.length >= MODEL_MIN_LENGTH)
+        oof[i] = scoreWithModel(views[i]!, r.kind, model).probability;
     });
     console.log(`fold ${f + 1}/${folds} done`);
   }
@@ -251,7 +267,10 @@ function main(): void {
   if (args.includes('--dry-run')) return;
   const { w, bias } = train(examples, opts);
   const { q, scale } = quantised(w, bias);
-  const thresholds = { 'tool-output': picks['tool-output'].threshold, 'tool-description': picks['tool-description'].threshold };
+  const thresholds = {
+    'tool-output': picks['tool-output'].threshold,
+    'tool-description': picks['tool-description'].threshold,
+  };
   const b64 = Buffer.from(q.buffer).toString('base64');
   const out = path.join(repoRoot, 'src', 'safety', 'injection-model-weights.ts');
   writeFileSync(

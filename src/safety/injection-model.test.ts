@@ -16,7 +16,10 @@ describe('injection model', () => {
   it('loads the committed weights with a threshold per kind', () => {
     const m = committedModel();
     assert.equal(m.weights.length, DIMENSIONS);
-    assert.ok(m.weights.some((w) => w !== 0), 'trained, not the placeholder');
+    assert.ok(
+      m.weights.some((w) => w !== 0),
+      'trained, not the placeholder',
+    );
     for (const kind of ['tool-output', 'tool-description'] as const) {
       assert.ok(MODEL_THRESHOLDS[kind] > 0 && MODEL_THRESHOLDS[kind] < 1, kind);
     }

@@ -51,7 +51,8 @@ function lower(c: number): number {
   return lowerTable[c]!;
 }
 
-const isSpace = (c: number): boolean => c === 32 || c === 10 || c === 9 || c === 13 || c === 0xa0 || c === 0x3000;
+const isSpace = (c: number): boolean =>
+  c === 32 || c === 10 || c === 9 || c === 13 || c === 0xa0 || c === 0x3000;
 // Letters, digits, apostrophe, underscore; anything past Latin-1 punctuation that is not a
 // general-punctuation or CJK-punctuation code point counts as a letter.
 function isWordChar(c: number): boolean {
@@ -64,11 +65,21 @@ function isWordChar(c: number): boolean {
 }
 // Characters after which the next word starts a clause, where imperatives sit.
 const isClauseEnd = (c: number): boolean =>
-  c === 46 || c === 33 || c === 63 || c === 10 || c === 58 || c === 59 || c === 62 || c === 93 || c === 0x3002 || c === 0xff1a;
+  c === 46 ||
+  c === 33 ||
+  c === 63 ||
+  c === 10 ||
+  c === 58 ||
+  c === 59 ||
+  c === 62 ||
+  c === 93 ||
+  c === 0x3002 ||
+  c === 0xff1a;
 // Leetspeak digits read as the letters they stand for (0 → o, 1 → i, 3 → e, 4 → a, 5 → s, 7 → t);
 // 0 in the table means "not a leet digit".
 const DELEET = new Uint8Array(128);
-for (const [digit, letter] of ['0o', '1i', '3e', '4a', '5s', '7t']) DELEET[digit!.charCodeAt(0)] = letter!.charCodeAt(0);
+for (const [digit, letter] of ['0o', '1i', '3e', '4a', '5s', '7t'])
+  DELEET[digit!.charCodeAt(0)] = letter!.charCodeAt(0);
 
 /** Feature buffers, reused across calls: index into the weights and view position per feature. */
 let featIndex = new Int32Array(4096);
@@ -96,9 +107,9 @@ function push(index: number, pos: number): void {
  */
 export function collectFeatures(text: string): number {
   featCount = 0;
-  // The last five characters seen (c5 newest), with whitespace runs collapsed to one space.
-  let c1 = 0,
-    c2 = 0,
+  // The last four characters seen (c5 newest), with whitespace runs collapsed to one space; the
+  // fifth-newest is taken from c2 just before the shift.
+  let c2 = 0,
     c3 = 0,
     c4 = 0,
     c5 = 32;
@@ -138,7 +149,7 @@ export function collectFeatures(text: string): number {
     if (isClauseEnd(c)) clauseStart = true;
     if (i === n) break;
     if (c === 32 && c5 === 32) continue;
-    c1 = c2;
+    const c1 = c2;
     c2 = c3;
     c3 = c4;
     c4 = c5;
@@ -235,7 +246,8 @@ export function committedModel(): ModelWeights {
     const raw = Buffer.from(MODEL.weights, 'base64');
     // Copied so the view is aligned whatever offset the decoder's buffer had.
     const q = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (q.length !== DIMENSIONS) throw new Error(`injection model has ${q.length} weights, expected ${DIMENSIONS}`);
+    if (q.length !== DIMENSIONS)
+      throw new Error(`injection model has ${q.length} weights, expected ${DIMENSIONS}`);
     const weights = new Float32Array(DIMENSIONS);
     for (let i = 0; i < DIMENSIONS; i++) weights[i] = q[i]! * MODEL.scale;
     loaded = { weights, bias: MODEL.bias };

@@ -85,7 +85,13 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
  * instruction, so cutting it would take the page with it; a model-only verdict is still reported
  * and audited, and quarantine acts on it whole.
  */
-const UNCUT_RULES = new Set(['invisible-tags', 'zero-width-in-word', 'bidi-override', 'mixed-script-word', 'model']);
+const UNCUT_RULES = new Set([
+  'invisible-tags',
+  'zero-width-in-word',
+  'bidi-override',
+  'mixed-script-word',
+  'model',
+]);
 
 function redactSpans(text: string): string {
   const report = detectInjection(text, { kind: 'tool-output' });

@@ -47,8 +47,14 @@ describe('attack: paraphrased instructions the rules have no pattern for', () =>
         'tool-output',
       ],
       ['Hi Sam, please send me the slides before Thursday and cc the design team. Thanks!', 'tool-output'],
-      ['Sends an email to the given recipients. The user reviews the draft before it is sent.', 'tool-description'],
-      ['The nightly backup runs automatically without asking anyone and emails a summary to the ops list.', 'tool-output'],
+      [
+        'Sends an email to the given recipients. The user reviews the draft before it is sent.',
+        'tool-description',
+      ],
+      [
+        'The nightly backup runs automatically without asking anyone and emails a summary to the ops list.',
+        'tool-output',
+      ],
     ] as const) {
       assert.equal(check(text, kind).verdict, 'clean', text);
     }
