@@ -60,6 +60,6 @@ describe('injection model', () => {
   it('never speaks for texts shorter than its minimum length', () => {
     const short = 'Greets someone.';
     assert.ok(short.length < MODEL_MIN_LENGTH);
-    assert.deepEqual(detectInjection(short, { kind: 'tool-description' }).findings, []);
+    assert.deepEqual(detectInjection(short, { kind: 'tool-description', engine: 'hybrid' }).findings, []);
   });
 });

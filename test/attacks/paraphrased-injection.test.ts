@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectInjection, type InjectionKind } from '../../src/safety/index.js';
 
-const check = (text: string, kind: InjectionKind = 'tool-output') => detectInjection(text, { kind });
+const check = (text: string, kind: InjectionKind = 'tool-output') =>
+  detectInjection(text, { kind, engine: 'hybrid' });
 const rulesOnly = (text: string, kind: InjectionKind = 'tool-output') =>
   detectInjection(text, { kind, engine: 'rules' });
 
