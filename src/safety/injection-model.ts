@@ -20,6 +20,7 @@ export const MODEL_MIN_LENGTH = 24;
 /** Window length and stride in view characters. */
 export const WINDOW = 512;
 export const STRIDE = 256;
+const STRIDE_BITS = 8;
 
 // Seeds keep the feature families apart in the one hashed space.
 const SEED_CHAR = 0x811c9dc5;
@@ -208,16 +209,24 @@ export function scoreWithModel(text: string, kind: ModelKind, model: ModelWeight
   sums.fill(0, 0, windows);
   counts.fill(0, 0, windows);
   const w = model.weights;
-  for (let i = 0; i < total; i++) {
-    const weight = w[featIndex[i]!]!;
-    const k = Math.floor(featPos[i]! / STRIDE);
-    if (k < windows) {
-      sums[k]! += weight;
-      counts[k]!++;
-    }
-    if (k >= 1 && k - 1 < windows) {
-      sums[k - 1]! += weight;
-      counts[k - 1]!++;
+  if (windows === 1) {
+    // Most texts: one window, a plain sum.
+    let sum = 0;
+    for (let i = 0; i < total; i++) sum += w[featIndex[i]!]!;
+    sums[0] = sum;
+    counts[0] = total;
+  } else {
+    for (let i = 0; i < total; i++) {
+      const weight = w[featIndex[i]!]!;
+      const k = featPos[i]! >>> STRIDE_BITS;
+      if (k < windows) {
+        sums[k]! += weight;
+        counts[k]!++;
+      }
+      if (k >= 1 && k - 1 < windows) {
+        sums[k - 1]! += weight;
+        counts[k - 1]!++;
+      }
     }
   }
   let best = -Infinity;
