@@ -254,7 +254,7 @@ function main(): void {
     });
     console.log(`fold ${f + 1}/${folds} done`);
   }
-  const targetFpr = num('--target-fpr', 0.015);
+  const targetFpr = num('--target-fpr', 0.005);
   const picks = {
     'tool-output': pickThreshold(rows, oof, rulesFlag, 'tool-output', targetFpr),
     'tool-description': pickThreshold(rows, oof, rulesFlag, 'tool-description', targetFpr),
