@@ -6,6 +6,8 @@
  * See DESIGN.md for what it cannot do.
  */
 
+import { committedModel, MODEL_MIN_LENGTH, MODEL_THRESHOLDS, scoreWithModel } from './injection-model.js';
+
 export type InjectionKind = 'tool-output' | 'tool-description';
 
 /** The closed set of rule names a finding can carry. */
@@ -28,7 +30,9 @@ export type InjectionRule =
   | 'invisible-tags'
   | 'zero-width-in-word'
   | 'bidi-override'
-  | 'mixed-script-word';
+  | 'mixed-script-word'
+  /** The trained model (injection-model.ts) on its own; the span is the window it scored highest. */
+  | 'model';
 
 export type InjectionVerdict = 'clean' | 'suspicious' | 'malicious';
 
@@ -48,6 +52,13 @@ export interface InjectionReport {
 
 export interface DetectOptions {
   readonly kind: InjectionKind;
+  /**
+   * `rules` (the default): the regex rules alone. `hybrid`: the rules and the trained model,
+   * either of which can flag a text. The model is opt-in until it is measured within the time
+   * budget (0.1 ms per KB; see DESIGN.md): its quality gain is measured, its cost on a quiet
+   * machine is not yet.
+   */
+  readonly engine?: 'hybrid' | 'rules';
 }
 
 export const SUSPICIOUS_THRESHOLD = 0.4;
@@ -560,6 +571,7 @@ function encodedChecks(
   raw: string,
   kind: InjectionKind,
   depth: number,
+  engine: 'hybrid' | 'rules',
   hits: Hit[],
   prefilter: boolean,
 ): void {
@@ -573,7 +585,7 @@ function encodedChecks(
       if ((c >= 0x20 && c < 0x7f) || c === 10 || c === 9 || c > 0xa0) printable++;
     }
     if (printable / decoded.length < 0.9) continue;
-    const inner = scan(decoded, kind, depth + 1, prefilter);
+    const inner = scan(decoded, kind, depth + 1, prefilter, engine);
     if (inner.score >= SUSPICIOUS_THRESHOLD) {
       hits.push({
         rule: 'encoded-instructions',
@@ -585,11 +597,41 @@ function encodedChecks(
   }
 }
 
-function scan(raw: string, kind: InjectionKind, depth: number, prefilter: boolean): InjectionReport {
+// What the model adds when it says "injection": enough to make a text suspicious on its own, never
+// malicious on its own (a malicious verdict blocks trust-on-first-use, and the model cannot say
+// why). One fixed weight, so repeating a text does not change its score.
+const MODEL_WEIGHT = 0.5;
+function modelHit(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
+  const threshold = MODEL_THRESHOLDS[kind];
+  if (threshold >= 1 || view.text.length < MODEL_MIN_LENGTH) return;
+  const m = scoreWithModel(view.text, kind, committedModel());
+  if (m.probability < threshold) return;
+  hits.push({
+    rule: 'model',
+    weight: MODEL_WEIGHT,
+    start: toRaw(view, m.start, raw.length),
+    end: m.end === 0 ? 0 : endToRaw(view, m.end, raw),
+  });
+}
+
+/** The normalised text the rules and the model read (see buildView). */
+export function detectionView(raw: string): string {
+  return buildView(raw).text;
+}
+
+function scan(
+  raw: string,
+  kind: InjectionKind,
+  depth: number,
+  prefilter: boolean,
+  engine: 'hybrid' | 'rules',
+): InjectionReport {
   const hits: Hit[] = [];
-  runRules(buildView(raw), raw, kind, hits, prefilter);
+  const view = buildView(raw);
+  runRules(view, raw, kind, hits, prefilter);
   rawChecks(raw, hits);
-  encodedChecks(raw, kind, depth, hits, prefilter);
+  encodedChecks(raw, kind, depth, engine, hits, prefilter);
+  if (engine === 'hybrid') modelHit(view, raw, kind, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
   // hundred times is no more evidence than saying it once.
   const strongest = new Map<InjectionRule, number>();
@@ -608,7 +650,7 @@ function scan(raw: string, kind: InjectionKind, depth: number, prefilter: boolea
  * invisible-character and mixed-script checks need to see what sanitising would remove.
  */
 export function detectInjection(text: string, options: DetectOptions): InjectionReport {
-  return scan(text, options.kind, 0, true);
+  return scan(text, options.kind, 0, true, options.engine ?? 'rules');
 }
 
 /**
@@ -616,5 +658,5 @@ export function detectInjection(text: string, options: DetectOptions): Injection
  * it exists so the equivalence test and the evaluation can show the prefilter changes nothing.
  */
 export function detectInjectionExhaustive(text: string, options: DetectOptions): InjectionReport {
-  return scan(text, options.kind, 0, false);
+  return scan(text, options.kind, 0, false, options.engine ?? 'rules');
 }

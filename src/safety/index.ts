@@ -17,6 +17,7 @@ export {
 } from './redact.js';
 export {
   detectInjection,
+  detectionView,
   MALICIOUS_THRESHOLD,
   SUSPICIOUS_THRESHOLD,
   type DetectOptions,
@@ -26,6 +27,20 @@ export {
   type InjectionRule,
   type InjectionVerdict,
 } from './detect-injection.js';
+export {
+  collectFeatures,
+  committedModel,
+  DIMENSIONS,
+  featureIndex,
+  featurePosition,
+  MODEL_MIN_LENGTH,
+  MODEL_THRESHOLDS,
+  scoreWithModel,
+  STRIDE,
+  windowCount,
+  type ModelKind,
+  type ModelWeights,
+} from './injection-model.js';
 export { scanDefinition, type DefinitionFinding, type DefinitionReport } from './scan-definition.js';
 export {
   createDefinitionRedactor,

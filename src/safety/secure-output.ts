@@ -79,18 +79,24 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
   return value;
 }
 
-/** Rules about hidden characters: the sanitiser removes those characters, so no span is cut. */
-const CHARACTER_RULES = new Set([
+/**
+ * Findings whose span is not cut. Hidden characters: the sanitiser removes them anyway. The
+ * model: its span is the window it scored highest (up to 512 characters), not a located
+ * instruction, so cutting it would take the page with it; a model-only verdict is still reported
+ * and audited, and quarantine acts on it whole.
+ */
+const UNCUT_RULES = new Set([
   'invisible-tags',
   'zero-width-in-word',
   'bidi-override',
   'mixed-script-word',
+  'model',
 ]);
 
 function redactSpans(text: string): string {
   const report = detectInjection(text, { kind: 'tool-output' });
   if (report.verdict === 'clean') return text;
-  const spans = report.findings.filter((f) => !CHARACTER_RULES.has(f.rule)).sort((a, b) => a.start - b.start);
+  const spans = report.findings.filter((f) => !UNCUT_RULES.has(f.rule)).sort((a, b) => a.start - b.start);
   let out = '';
   let at = 0;
   for (const f of spans) {

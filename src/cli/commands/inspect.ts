@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
-import { detectInjection, type InjectionKind } from '../../safety/index.js';
+import { detectInjection, type DetectOptions, type InjectionKind } from '../../safety/index.js';
 import { CommandFailed } from '../command-failed.js';
 import { jsonStdout } from '../print.js';
 
@@ -12,7 +12,11 @@ export type InspectLineResult = { ok: true; json: string } | { ok: false; json: 
  * Handles one line of `portcullis inspect` input: `{"text": "…"}` in, one JSON line out. Pure,
  * so the line handling is testable without a process.
  */
-export function inspectLine(line: string, kind: InjectionKind): InspectLineResult {
+export function inspectLine(
+  line: string,
+  kind: InjectionKind,
+  engine: DetectOptions['engine'] = 'rules',
+): InspectLineResult {
   if (line.trim() === '') return undefined;
   let parsed: unknown;
   try {
@@ -24,7 +28,7 @@ export function inspectLine(line: string, kind: InjectionKind): InspectLineResul
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof text !== 'string') {
     return { ok: false, json: JSON.stringify({ error: 'expected an object with a string "text" field' }) };
   }
-  const { verdict, score, findings } = detectInjection(text, { kind });
+  const { verdict, score, findings } = detectInjection(text, { kind, engine });
   return { ok: true, json: JSON.stringify({ verdict, score, findings }) };
 }
 
@@ -32,11 +36,16 @@ export function inspectLine(line: string, kind: InjectionKind): InspectLineResul
  * Streams JSON lines from `input` to `output` one at a time (stdin is never buffered whole).
  * Resolves to the exit code: 1 if any line was malformed, else 0.
  */
-export async function runInspect(input: Readable, output: Writable, kind: InjectionKind): Promise<number> {
+export async function runInspect(
+  input: Readable,
+  output: Writable,
+  kind: InjectionKind,
+  engine: DetectOptions['engine'] = 'rules',
+): Promise<number> {
   let failed = false;
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
-    const result = inspectLine(line, kind);
+    const result = inspectLine(line, kind, engine);
     if (result === undefined) continue;
     if (!result.ok) failed = true;
     if (!output.write(result.json + '\n')) await new Promise((resolve) => output.once('drain', resolve));
@@ -58,10 +67,15 @@ export function register(program: Command): void {
         .choices(['tool-output', 'tool-description'])
         .default('tool-output'),
     )
-    .action(async (opts: { kind: InjectionKind }) => {
+    .addOption(
+      new Option('--engine <engine>', 'the rules alone, or the rules and the trained model (hybrid)')
+        .choices(['rules', 'hybrid'])
+        .default('rules'),
+    )
+    .action(async (opts: { kind: InjectionKind; engine: 'rules' | 'hybrid' }) => {
       // Findings quote the input, which may be anything: the JSON lines are escaped for the terminal.
       const out = jsonStdout();
-      const code = await runInspect(process.stdin, out, opts.kind);
+      const code = await runInspect(process.stdin, out, opts.kind, opts.engine);
       await new Promise((resolve) => out.end(resolve));
       if (code !== 0) {
         throw new CommandFailed('some input lines were malformed (see their "error" lines)');
