@@ -9,21 +9,9 @@ import { createApiKey } from '../src/auth/index.js';
 import { openPostgresStorage } from '../src/storage/index.js';
 import { BUILT_IN_SCOPES } from '../src/tools/index.js';
 import { startReplicas } from '../test/helpers/replicas.js';
-import { SEED_NOTES, TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
+import { SEED_NOTES, TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
 
-type RunLoad = (
-  url: string,
-  headers: Record<string, string>,
-  seconds: number,
-) => Promise<{
-  requests: number;
-  total: number;
-  p50: number;
-  p99: number;
-  non2xx: number;
-  errors: number;
-  timeouts: number;
-}>;
+type RunLoad = (url: string, headers: Record<string, string>, seconds: number) => Promise<LoadResult>;
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 

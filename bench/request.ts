@@ -22,6 +22,17 @@ export const TOOL_CALL_HEADERS = {
   'mcp-protocol-version': '2026-07-28',
 };
 
+/** What bench/load.js prints for one run (autocannon's figures, latency in ms). */
+export interface LoadResult {
+  readonly requests: number;
+  readonly total: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+
 /** Notes every target serves, so the same search does the same work everywhere. */
 export const SEED_NOTES = Array.from({ length: 50 }, (_, i) => ({
   content: `Note ${i}: ${i % 5 === 0 ? 'benchmark ' : ''}lorem ipsum dolor sit amet, consectetur adipiscing elit.`,

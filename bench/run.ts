@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ablationFromProfile, type AblationRow } from './ablation.js';
-import { TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
+import { TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
 
 const here = import.meta.dirname;
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -134,15 +134,7 @@ async function measure(target: Target): Promise<Measured> {
       TOOL_CALL_BODY,
       String(DURATION),
       String(CONNECTIONS),
-    ])) as {
-      requests: number;
-      total: number;
-      p50: number;
-      p99: number;
-      non2xx: number;
-      errors: number;
-      timeouts: number;
-    };
+    ])) as LoadResult;
     const cores = (cpuSeconds(s.child.pid!) - cpu0) / ((performance.now() - t0) / 1000);
     return {
       id: target.id,
