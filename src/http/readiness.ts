@@ -89,3 +89,38 @@ export async function checkReadiness(
     ...(upstreams.length ? { upstreams } : {}),
   };
 }
+
+/** How long one readiness answer is reused (a load balancer probes every few seconds). */
+export const READINESS_REUSE_MS = 1000;
+
+/**
+ * What /readyz runs per request. Anyone may call /readyz, so its cost must not grow with the
+ * callers: requests that arrive while a check runs share it, and its answer is reused for
+ * `reuseMs`, so a flood costs at most one round trip per dependency per second. (One check per
+ * request let a few hundred concurrent callers queue the pool past the probe limit and make a
+ * healthy replica report 503, taking it out of the load balancer.)
+ */
+export function createReadinessCheck(
+  probes: ReadinessProbes,
+  opts: { reuseMs?: number; timeoutMs?: number; now?: () => number } = {},
+): () => Promise<Readiness> {
+  const reuseMs = opts.reuseMs ?? READINESS_REUSE_MS;
+  const now = opts.now ?? performance.now.bind(performance);
+  let running: Promise<Readiness> | undefined;
+  let last: { at: number; value: Readiness } | undefined;
+  return () => {
+    if (last && now() - last.at < reuseMs) return Promise.resolve(last.value);
+    running ??= checkReadiness(probes, opts.timeoutMs).then(
+      (value) => {
+        last = { at: now(), value };
+        running = undefined;
+        return value;
+      },
+      (err: unknown) => {
+        running = undefined;
+        throw err;
+      },
+    );
+    return running;
+  };
+}

@@ -4,6 +4,7 @@ export {
   type FederationConfig,
   type ExternalAsConfig,
 } from './config.js';
+export { watchSigningKeys, signingKeyFileProblem, type SigningKeyRing } from './signing-key-ring.js';
 export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './create-oauth-server.js';
 export {
   openMemoryOAuthDatabase,

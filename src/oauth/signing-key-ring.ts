@@ -1,6 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { createLocalJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
+import { PortcullisError } from '../errors/index.js';
 import { readSigningKeys, toPublicJwks, type StoredSigningKey } from './signing-keys.js';
 
 /**
@@ -31,6 +33,46 @@ export interface SigningKeyRing {
 
 const UNKNOWN_KID_CHECK_MS = 1_000;
 
+/** Whether others can replace `name` inside `dir` (create, rename over, unlink). */
+function othersCanReplace(dir: string, name: string): boolean {
+  const st = fs.statSync(dir);
+  if ((st.mode & 0o022) === 0) return false;
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    // A read-only mount (a Kubernetes Secret volume is 1777 but mounted ro): nobody can write.
+    if ((err as NodeJS.ErrnoException).code === 'EROFS') return false;
+  }
+  // Sticky (like /tmp): others cannot rename over or unlink an entry that root or we own.
+  if ((st.mode & 0o1000) !== 0) {
+    const owner = fs.lstatSync(path.join(dir, name)).uid;
+    return !(owner === 0 || owner === process.getuid?.());
+  }
+  return true;
+}
+
+/**
+ * Why the key file cannot be trusted, or undefined when it can. The ring adopts whatever the file
+ * says within seconds, so whoever can replace the file mints tokens the gateway accepts: the
+ * file (after symlinks) must not be writable by group or others, nor readable by others (it holds
+ * private keys), and neither the directory it is named in nor the one it really lives in may let
+ * group or others replace it (a world-writable `keys.dir` lets any local user swap in a key set
+ * of their own with one `rename`). Read-only mounts and sticky directories are fine.
+ */
+export function signingKeyFileProblem(file: string): string | undefined {
+  const named = path.resolve(file);
+  const real = fs.realpathSync(named);
+  const st = fs.statSync(real);
+  if ((st.mode & 0o022) !== 0) return `${real} is writable by group or others (chmod 600)`;
+  if ((st.mode & 0o004) !== 0) return `${real} is readable by others (chmod 600)`;
+  for (const entry of new Set([named, real])) {
+    const dir = path.dirname(entry);
+    if (othersCanReplace(dir, path.basename(entry)))
+      return `${dir} is writable by group or others (chmod 700)`;
+  }
+  return undefined;
+}
+
 const fingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
 const kids = (keys: readonly StoredSigningKey[]) =>
   keys.map((k) => `${k.kid}${k.retiredAt ? '~' : ''}`).join(',');
@@ -40,6 +82,12 @@ export function watchSigningKeys(
   opts: { intervalMs: number; logger: Logger; now?: () => number },
 ): SigningKeyRing {
   const now = opts.now ?? Date.now;
+  const startProblem = fs.existsSync(file) ? signingKeyFileProblem(file) : undefined;
+  if (startProblem) {
+    throw new PortcullisError('config-invalid', `Refusing the signing key file: ${startProblem}.`, {
+      detail: file,
+    });
+  }
   let keys = readSigningKeys(file);
   let seen = fingerprint(fs.statSync(file));
   let jwks = createLocalJWKSet(toPublicJwks(keys));
@@ -58,6 +106,14 @@ export function watchSigningKeys(
     if (fp === seen) return false;
     let next: StoredSigningKey[];
     try {
+      const problem = signingKeyFileProblem(file);
+      if (problem) {
+        opts.logger.error(
+          { alert: 'signing-keys-insecure', file, problem },
+          'signing key file is replaceable by others; keeping the keys in use',
+        );
+        return false;
+      }
       next = readSigningKeys(file);
     } catch (err) {
       opts.logger.error({ err, file }, 'signing key file does not parse; keeping the keys in use');

@@ -5,6 +5,7 @@
  * of the common attacks and explains itself; it is not a classifier and cannot judge intent.
  * See DESIGN.md for what it cannot do.
  */
+import { ANSI_SOURCE, ERASED_CHAR_SOURCE } from './sanitise-text.js';
 
 import { committedModel, MODEL_MIN_LENGTH, MODEL_THRESHOLDS, scoreWithModel } from './injection-model.js';
 
@@ -403,11 +404,16 @@ const CONFUSABLE_CLASS = new RegExp(`[${Object.keys(CONFUSABLES).join('')}]`, 'u
 const WORD_RE = /[\p{L}\p{M}]{3,}/gu;
 const LATIN_RE = /\p{Script=Latin}/u;
 
-const INVISIBLE_RE = /[\p{Cf}\u034f\u115f\u1160\u3164\uffa0]/u;
 const ASCII_ONLY = /^[\x20-\x7e\t\n\r]*$/;
-// CSI (ESC [ … final), OSC (ESC ] … BEL or ST) and two-character escapes.
-// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
-const ANSI_SEQUENCE = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\)|[@-Z\\-_])/g;
+// The view's own fast path excludes CR: the sanitiser deletes a lone CR, so "ig\rnore" is
+// "ignore" to the model and must be to the rules.
+const VIEW_PLAIN = /^[\x20-\x7e\t\n]*$/;
+// What the sanitiser deletes (escape sequences, controls, lone surrogates, invisible letters) is
+// what the view drops, from the sanitiser's own patterns: a character it erases inside a word
+// ("Ig\x00nore") must not hide the word from the rules and then vanish before the model reads it.
+const ANSI_SEQUENCE = new RegExp(ANSI_SOURCE, 'g');
+const ERASED_ANY = new RegExp(ERASED_CHAR_SOURCE, 'u');
+const ERASED_ONE = new RegExp(`^${ERASED_CHAR_SOURCE}$`, 'u');
 
 interface View {
   readonly text: string;
@@ -416,20 +422,21 @@ interface View {
 }
 
 /**
- * The text the rules read: invisible characters dropped, NFKC per code point (fullwidth and
+ * The text the rules read: what the sanitiser erases dropped, NFKC per code point (fullwidth and
  * mathematical letters become plain), confusables inside mixed-script words mapped to Latin.
  * Keeps a map back to raw offsets so findings point at what the caller gave.
  */
 function buildView(raw: string): View {
-  if (ASCII_ONLY.test(raw)) return { text: raw, map: undefined };
-  const hasEscape = raw.includes('\u001b');
-  if (!hasEscape && !INVISIBLE_RE.test(raw) && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
+  if (VIEW_PLAIN.test(raw)) return { text: raw, map: undefined };
+  // Every escape introducer (ESC, 8-bit CSI/DCS/OSC…) is itself an erased control character.
+  const hasErased = ERASED_ANY.test(raw);
+  if (!hasErased && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
     return { text: raw, map: undefined };
   }
   // Terminal escape sequences are dropped from the view: "\x1b[31mIgnore" must read as
   // "Ignore", or a colour code glued to a word would hide it from every \b-anchored rule.
   const skip = new Map<number, number>();
-  if (hasEscape) for (const m of raw.matchAll(ANSI_SEQUENCE)) skip.set(m.index, m.index + m[0].length);
+  if (hasErased) for (const m of raw.matchAll(ANSI_SEQUENCE)) skip.set(m.index, m.index + m[0].length);
   const out: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < raw.length;) {
@@ -440,7 +447,7 @@ function buildView(raw: string): View {
     }
     const cp = raw.codePointAt(i) ?? 0;
     const ch = String.fromCodePoint(cp);
-    if (!INVISIBLE_RE.test(ch)) {
+    if (!ERASED_ONE.test(ch)) {
       const norm = cp < 0x80 ? ch : ch.normalize('NFKC');
       for (const unit of norm) {
         for (let k = 0; k < unit.length; k++) map.push(i);

@@ -277,34 +277,102 @@ function base64Core(bytes: Buffer, offset: number, alphabet: 'base64' | 'base64u
   return encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
 }
 
+type FormKind = 'plain' | 'base64' | 'url';
+
 /**
  * A secret as it may appear in output: verbatim, base64 (padded or not, and at each alignment
- * inside a longer value), base64url, hex, URL-encoded.
+ * inside a longer value), base64url, hex, URL-encoded; each tagged for formPattern.
  */
-function encodings(secret: string): string[] {
+function encodings(secret: string): { form: string; kind: FormKind }[] {
   const bytes = Buffer.from(secret, 'utf8');
   const b64 = bytes.toString('base64');
   const hex = bytes.toString('hex');
+  const url = encodeURIComponent(secret);
+  const tag = (kind: FormKind) => (form: string) => ({ form, kind });
   return [
-    secret,
-    b64,
-    b64.replace(/=+$/, ''),
-    bytes.toString('base64url'),
-    ...[0, 1, 2].flatMap((k) => [base64Core(bytes, k, 'base64'), base64Core(bytes, k, 'base64url')]),
-    hex,
-    hex.toUpperCase(),
-    encodeURIComponent(secret),
-    encodeURIComponent(secret).replace(/%20/g, '+'),
+    ...[secret, hex, hex.toUpperCase()].map(tag('plain')),
+    ...[
+      b64,
+      b64.replace(/=+$/, ''),
+      bytes.toString('base64url'),
+      ...[0, 1, 2].flatMap((k) => [base64Core(bytes, k, 'base64'), base64Core(bytes, k, 'base64url')]),
+    ].map(tag('base64')),
+    ...[url, url.replace(/%20/g, '+')].map(tag('url')),
   ];
 }
 
+/**
+ * One encoded form as a pattern: a %XX escape may be written in either case (`%2f` decodes like
+ * `%2F`). Wrapped base64 is found by `wrappedSecrets`, not here: a line break allowed between
+ * every two characters would cost V8 its literal search (70× slower on a megabyte).
+ */
+function formPattern(form: string, kind: FormKind): string {
+  if (kind === 'url')
+    return escapeRegExp(form).replace(/%([0-9A-F])([0-9A-F])/g, (_m, a: string, b: string) => {
+      const cls = (c: string) => (/[A-F]/.test(c) ? `[${c}${c.toLowerCase()}]` : c);
+      return `%${cls(a)}${cls(b)}`;
+    });
+  return escapeRegExp(form);
+}
+
 function compileSecrets(secrets: readonly string[]): RegExp | undefined {
-  const forms = new Set<string>();
-  for (const s of secrets) if (s.length >= MIN_SECRET_LENGTH) for (const f of encodings(s)) forms.add(f);
+  const forms = new Map<string, FormKind>();
+  for (const s of secrets) {
+    if (s.length < MIN_SECRET_LENGTH) continue;
+    for (const { form, kind } of encodings(s)) if (!forms.has(form)) forms.set(form, kind);
+  }
   if (forms.size === 0) return undefined;
   // Longest first so a padded base64 form wins over its unpadded prefix.
-  const alternatives = [...forms].sort((a, b) => b.length - a.length).map(escapeRegExp);
+  const alternatives = [...forms]
+    .sort(([a], [b]) => b.length - a.length)
+    .map(([form, kind]) => formPattern(form, kind));
   return new RegExp(alternatives.join('|'), 'dg');
+}
+
+// A line break between two base64 characters: the text may hold wrapped base64 (`base64` wraps
+// at 76 columns, MIME and PEM at 64 or 76).
+const WRAPPED_BASE64 = /[A-Za-z0-9+/_-]\r?\n[A-Za-z0-9+/=_-]/;
+
+/**
+ * Known secrets inside wrapped base64: the text is scanned again with its line breaks taken out,
+ * and each match is mapped back to the raw text (line breaks included in the span).
+ */
+function wrappedSecrets(text: string, secretRe: RegExp, found: RedactionFinding[]): void {
+  if (!WRAPPED_BASE64.test(text)) return;
+  // Most text holds no secret: one replace and one scan say so before any offset map is built.
+  secretRe.lastIndex = 0;
+  if (!secretRe.test(text.replace(/\r?\n/g, ''))) return;
+  const removedAt: number[] = []; // view index at which each removed run ends, ascending
+  const removedLen: number[] = []; // cumulative characters removed up to that point
+  let view = '';
+  let total = 0;
+  let from = 0;
+  for (const m of text.matchAll(/\r?\n/g)) {
+    view += text.slice(from, m.index);
+    total += m[0].length;
+    removedAt.push(view.length);
+    removedLen.push(total);
+    from = m.index + m[0].length;
+  }
+  view += text.slice(from);
+  // Raw offset of view index i: i plus what was removed before it (strictly before, for a start;
+  // up to and including a break just before it would be crossed, for an end).
+  const toRaw = (i: number, isEnd: boolean) => {
+    let lo = 0;
+    let hi = removedAt.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (isEnd ? removedAt[mid]! < i : removedAt[mid]! <= i) lo = mid + 1;
+      else hi = mid;
+    }
+    return i + (lo > 0 ? removedLen[lo - 1]! : 0);
+  };
+  secretRe.lastIndex = 0;
+  for (let m = secretRe.exec(view); m !== null; m = secretRe.exec(view)) {
+    const start = toRaw(m.index, false);
+    const end = toRaw(m.index + m[0].length, true);
+    if (text.slice(start, end).includes('\n')) found.push({ rule: 'known-secret', start, end });
+  }
 }
 
 function collect(
@@ -347,6 +415,7 @@ export function createRedactor(options: RedactorOptions = {}, internal = { prefi
     const found: RedactionFinding[] = [];
     if (rules.length === 0) return { text, findings: [] };
     collect(text, rules, prefilter, found);
+    if (secretRe) wrappedSecrets(text, secretRe, found);
     if (found.length === 0) return { text, findings: [] };
     found.sort((a, b) => a.start - b.start || b.end - a.end);
     const kept: RedactionFinding[] = [];

@@ -24,6 +24,8 @@ const ANSI =
   // Any other escape: ESC, intermediates, final byte (charset selection, keypad modes, RIS…).
   /\x1b[ -/]*[0-~]/.source;
 const ANSI_RE = new RegExp(ANSI, 'g');
+/** The escape-sequence pattern the sanitiser removes, for the detector's view (same folder). */
+export const ANSI_SOURCE = ANSI;
 
 // Format characters (\p{Cf}: zero-width space/joiners, bidi embeddings, overrides and isolates,
 // word joiner and invisible operators, BOM, soft hyphen, tag characters U+E0000–E007F,
@@ -37,6 +39,11 @@ export const CONTROL_RE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cs}]/gu;
 // Variation selectors legitimately pick one glyph form (emoji vs text, CJK variants), one at a
 // time. A run of them carries no glyph meaning and is a known channel for smuggling bytes.
 const SELECTOR_RUN_RE = /\p{Variation_Selector}+/gu;
+/**
+ * One code point the sanitiser deletes (or, for a variation selector, a model does not read):
+ * the detector's view drops exactly these, so it reads what the model will read.
+ */
+export const ERASED_CHAR_SOURCE = String.raw`[\x00-\x08\x0b-\x1f\x7f-\x9f\p{Cs}\p{Cf}\p{Variation_Selector}\u034f\u115f\u1160\u17b4\u17b5\u180e\u3164\uffa0]`;
 const PLAIN_TEXT = /^[\x20-\x7e\t\n]*$/;
 
 /**

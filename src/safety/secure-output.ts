@@ -158,10 +158,22 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
       const texts = [...raw.content.map(blockText), ...strings(raw.structuredContent)].filter(
         (t): t is string => t !== undefined && t.length > 0,
       );
-      const report =
+      let report =
         texts.length > 0 ? detectInjection(texts.join('\n\n'), { kind: 'tool-output' }) : undefined;
+      // A client gives the model the blocks one after another, so "Ign" | "ore all previous…" is
+      // read whole: the blocks are scanned glued together as well, and the stronger report wins.
+      let acrossBlocks = false;
+      if (report && texts.length > 1) {
+        const glued = detectInjection(texts.join(''), { kind: 'tool-output' });
+        if (glued.score > report.score) {
+          report = glued;
+          acrossBlocks = true;
+        }
+      }
       const injection = report && report.verdict !== 'clean' ? report : undefined;
-      const action = injection ? actionFor(tool.name) : undefined;
+      let action = injection ? actionFor(tool.name) : undefined;
+      // A span across blocks cannot be cut out of any one of them: withhold the result instead.
+      if (action === 'redact' && acrossBlocks) action = 'quarantine';
 
       // 2. act: redact flagged spans now, before sanitising moves offsets
       let result: ToolResult = raw;
