@@ -1,33 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { openSession, STATEFUL_INITIALIZE } from '../helpers/replicas-in-process.js';
 
-const initialize = {
-  jsonrpc: '2.0',
-  id: 0,
-  method: 'initialize',
-  params: {
-    protocolVersion: '2025-11-25',
-    capabilities: { elicitation: { form: {} } },
-    clientInfo: { name: 'raw', version: '1' },
-  },
-};
-
-async function openSession(url: string, key: string): Promise<string> {
-  const res = await postMcp(url, initialize, { key });
-  assert.equal(res.status, 200);
-  await res.text();
-  const id = res.headers.get('mcp-session-id');
-  assert.ok(id);
-  await (
-    await postMcp(
-      url,
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      { key, headers: { 'mcp-session-id': id } },
-    )
-  ).text();
-  return id;
-}
+const initialize = STATEFUL_INITIALIZE;
 
 describe('stateful sessions for 2025 clients', () => {
   let t: TestGateway;

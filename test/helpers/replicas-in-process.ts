@@ -58,7 +58,8 @@ export async function startReplicas(
   };
 }
 
-const initialize = {
+/** A 2025 initialize that declares elicitation, so the gateway keeps a stateful session. */
+export const STATEFUL_INITIALIZE = {
   jsonrpc: '2.0',
   id: 0,
   method: 'initialize',
@@ -71,7 +72,7 @@ const initialize = {
 
 /** Opens a 2025 stateful session (the client declares elicitation) on `url`; returns its id. */
 export async function openSession(url: string, key: string): Promise<string> {
-  const res = await postMcp(url, initialize, { key });
+  const res = await postMcp(url, STATEFUL_INITIALIZE, { key });
   assert.equal(res.status, 200);
   await res.text();
   const id = res.headers.get('mcp-session-id');
