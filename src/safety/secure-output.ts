@@ -155,16 +155,18 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
     secure(tool, raw) {
       // 1. detect on the raw output: one scan over every string the model will read (a search
       // result can carry dozens of short strings; scanning each costs a fixed overhead each time)
-      const texts = [...raw.content.map(blockText), ...strings(raw.structuredContent)].filter(
-        (t): t is string => t !== undefined && t.length > 0,
-      );
+      const nonEmpty = (t: string | undefined): t is string => t !== undefined && t.length > 0;
+      const blocks = raw.content.map(blockText).filter(nonEmpty);
+      const texts = [...blocks, ...[...strings(raw.structuredContent)].filter(nonEmpty)];
       let report =
         texts.length > 0 ? detectInjection(texts.join('\n\n'), { kind: 'tool-output' }) : undefined;
-      // A client gives the model the blocks one after another, so "Ign" | "ore all previous…" is
-      // read whole: the blocks are scanned glued together as well, and the stronger report wins.
+      // A client gives the model the content blocks one after another, so "Ign" | "ore all
+      // previous…" is read whole: when there are several, they are scanned glued together as
+      // well, and the stronger report wins. (Structured content is read as JSON, its strings
+      // quoted apart; a result of one text block plus structured content is scanned once.)
       let acrossBlocks = false;
-      if (report && texts.length > 1) {
-        const glued = detectInjection(texts.join(''), { kind: 'tool-output' });
+      if (report && blocks.length > 1) {
+        const glued = detectInjection(blocks.join(''), { kind: 'tool-output' });
         if (glued.score > report.score) {
           report = glued;
           acrossBlocks = true;
