@@ -1,30 +1,11 @@
 // Target (a′): the limit of the work. A minimal Hono endpoint that parses the same JSON-RPC
 // request, checks the arguments with the tool's own schema and calls the same memory_search on
 // the same SQLite store, then answers the JSON-RPC result: no MCP SDK, no controls.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import { openSqliteStorage } from '../../src/storage/index.js';
-import { createMemoryTools } from '../../src/tools/index.js';
-import { SEED_NOTES } from '../request.js';
+import { openSeededTools, principal } from './seeded-tools.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-hono-tool-'));
-const storage = openSqliteStorage(path.join(dir, 'bench.db'));
-const tools = createMemoryTools(storage.notes);
-const principal = {
-  subject: 'bench',
-  tenant: 'bench',
-  credentialId: 'none',
-  authMethod: 'api-key' as const,
-  scopes: new Set<string>(),
-  binding: 'none',
-};
-const save = tools.find((t) => t.name === 'memory_save')!;
-for (const n of SEED_NOTES) {
-  await save.execute(n, { principal, requestId: 'seed', signal: new AbortController().signal });
-}
+const { tools, removeStore } = await openSeededTools('hono-tool');
 
 interface Call {
   id: string | number;
@@ -62,7 +43,7 @@ const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info
 });
 process.on('SIGTERM', () => {
   server.close(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeStore();
     process.exit(0);
   });
 });

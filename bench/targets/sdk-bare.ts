@@ -1,30 +1,11 @@
 // Target (b): the MCP SDK v2's own HTTP handler serving the same memory tools over the same
 // SQLite store, with no authentication and no controls: what a plain SDK server costs.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { createMcpHandler, Server, type CallToolResult } from '@modelcontextprotocol/server';
 import { Hono } from 'hono';
-import { openSqliteStorage } from '../../src/storage/index.js';
-import { createMemoryTools } from '../../src/tools/index.js';
-import { SEED_NOTES } from '../request.js';
+import { openSeededTools, principal } from './seeded-tools.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-sdk-'));
-const storage = openSqliteStorage(path.join(dir, 'bench.db'));
-const tools = createMemoryTools(storage.notes);
-const principal = {
-  subject: 'bench',
-  tenant: 'bench',
-  credentialId: 'none',
-  authMethod: 'api-key' as const,
-  scopes: new Set<string>(),
-  binding: 'none',
-};
-const save = tools.find((t) => t.name === 'memory_save')!;
-for (const n of SEED_NOTES) {
-  await save.execute(n, { principal, requestId: 'seed', signal: new AbortController().signal });
-}
+const { tools, removeStore } = await openSeededTools('sdk');
 
 // The same tools and the same argument checks, registered on the SDK's server with nothing else.
 const handler = createMcpHandler(() => {
@@ -52,7 +33,7 @@ const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info
 });
 process.on('SIGTERM', () => {
   server.close(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeStore();
     process.exit(0);
   });
 });
