@@ -10,3 +10,4 @@ export { classifyAddress, INTERNAL_NETWORK_RANGES, type BlockedRange } from './c
 export type { Resolve, ResolvedAddress } from './create-connector.js';
 export { webhookFetch, type WebhookReply } from './webhook-fetch.js';
 export { EgressError, isEgressError, type EgressErrorCode } from './errors.js';
+export { guardRequestBody } from './request-body.js';

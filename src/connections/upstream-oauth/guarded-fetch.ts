@@ -1,5 +1,5 @@
 import type { CustomFetch } from 'openid-client';
-import { createEgressGuard, EgressError, type EgressGuard } from '../../egress/index.js';
+import { createEgressGuard, EgressError, guardRequestBody, type EgressGuard } from '../../egress/index.js';
 
 export interface UpstreamOAuthEgressOptions {
   /** Hosts an upstream's AS may be on. Default `['*']`: any host with a public address. */
@@ -45,7 +45,7 @@ export function guardedFetch(guard: EgressGuard, timeoutMs: number): CustomFetch
       // openid-client names itself; the guard's requests say nothing about the library behind them.
       if (name.toLowerCase() !== 'user-agent') headers[name.toLowerCase()] = value;
     }
-    const body = requestBody(options.body, headers);
+    const body = guardRequestBody(options.body, headers);
     const deadline = AbortSignal.timeout(timeoutMs);
     const res = await guard.fetch(url, {
       method: options.method,
@@ -67,24 +67,4 @@ export function guardedFetch(guard: EgressGuard, timeoutMs: number): CustomFetch
     const empty = res.bytes.length === 0 || status === 204 || status === 205 || status === 304;
     return new Response(empty ? null : Buffer.from(res.bytes), { status, headers: res.headers });
   };
-}
-
-/**
- * What openid-client sends: a form (token, revocation, introspection) or nothing (GET). Any other
- * kind is an error rather than silently dropped, since a request without its body fails in ways
- * that are hard to trace.
- */
-function requestBody(
-  body: Parameters<CustomFetch>[1]['body'],
-  headers: Record<string, string>,
-): string | Uint8Array | undefined {
-  if (body === undefined || body === null) return undefined;
-  if (typeof body === 'string') return body;
-  if (body instanceof URLSearchParams) {
-    headers['content-type'] ??= 'application/x-www-form-urlencoded;charset=UTF-8';
-    return body.toString();
-  }
-  if (body instanceof Uint8Array) return body;
-  if (body instanceof ArrayBuffer) return new Uint8Array(body);
-  throw new TypeError('upstream-oauth: unsupported request body type');
 }
