@@ -6,7 +6,7 @@ import type { McpEndpoint, McpPipeline } from '../mcp/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { OAuthEnv, OAuthServer } from '../oauth/index.js';
 import type { RateLimits } from '../ratelimit/index.js';
-import { isStorageOutage } from '../storage/index.js';
+import { isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from '../storage/index.js';
 import { createAdminAuditRoutes } from './admin-audit.js';
 import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
@@ -55,7 +55,6 @@ export interface AppDeps<CV extends RequestIdVariables = RequestIdVariables> {
 }
 
 /** How long a client is asked to wait while the database cannot be reached. */
-const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 /** Hosts and origins this gateway answers to, derived from the configuration once at start. */
 export function hostOriginPolicy(config: Config, publicUrl: URL, boundPort: number): HostOriginPolicy {

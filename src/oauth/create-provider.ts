@@ -7,6 +7,7 @@ import Provider, {
 } from 'oidc-provider';
 import type { Logger } from 'pino';
 import type { EgressGuard } from '../egress/index.js';
+import { isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from '../storage/index.js';
 import { html, renderPage } from '../ui/index.js';
 import type { PersonCeilings, UserStore } from '../users/index.js';
 import type { OAuthConfig } from './config.js';
@@ -386,6 +387,24 @@ export function createProvider(deps: ProviderDeps): Provider {
     return this.grantTypes?.includes(type) === true;
   };
 
+  /** The requests whose server error was a database outage (marked by the event below). */
+  const outages = new WeakSet<object>();
+  provider.use(async function outageIsUnavailable(ctx: Partial<KoaContextWithOIDC>, next) {
+    await next();
+    if (ctx.status !== 500 || !outages.has(ctx)) return;
+    const out = {
+      error: 'temporarily_unavailable',
+      error_description: 'The authorization server cannot reach its database; try again shortly.',
+    };
+    ctx.status = 503;
+    ctx.set!('Retry-After', String(STORAGE_RETRY_AFTER_SECONDS));
+    if (ctx.body && typeof ctx.body === 'object') ctx.body = out;
+    else {
+      ctx.type = 'html';
+      ctx.body = errorPageHtml(out);
+    }
+  });
+
   // RFC 8414 §2 `scopes_supported`: the tool scopes the protected-resource metadata lists, beside
   // oidc-provider's own. They change with the catalogue, so they are filled in per request.
   provider.use(async function listToolScopes(ctx: Partial<KoaContextWithOIDC>, next) {
@@ -423,7 +442,17 @@ export function createProvider(deps: ProviderDeps): Provider {
       ...correlation(ctx),
     });
   });
-  provider.on('server_error', (_ctx, err) => deps.logger.error({ err }, 'oauth server error'));
+  // A database outage under oidc-provider's own endpoints is a wait-and-retry, as on every other
+  // route (http/app.ts): 503 with Retry-After and OAuth's `temporarily_unavailable`, not a
+  // `server_error` 500 that clients give up on and load balancers eject the replica for. The
+  // provider catches the error itself and tells only this event, so the event marks the request
+  // and the outermost middleware below rewrites the answer on its way out.
+  provider.on('server_error', (ctx, err) => {
+    if (isStorageOutage(err)) {
+      outages.add(ctx);
+      deps.logger.warn({ alert: 'storage-unavailable', err }, 'oauth request: database unreachable');
+    } else deps.logger.error({ err }, 'oauth server error');
+  });
   provider.on('grant.revoked', (_ctx, grantId) => deps.logger.info({ grantId }, 'oauth grant revoked'));
   return provider;
 }

@@ -8,7 +8,7 @@ import { openSqliteStorage } from './sqlite/open-sqlite.js';
 export { storageConfigSchema, type StorageConfig } from './config.js';
 export type * from './contracts.js';
 export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
-export { isStorageOutage } from './is-outage.js';
+export { isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from './is-outage.js';
 export { openMemoryStorage, openPostgresStorage, openSqliteStorage };
 export { openSqliteDatabase, openSqliteReadConnection } from './sqlite/open-database.js';
 

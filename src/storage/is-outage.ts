@@ -1,3 +1,6 @@
+/** How long a client is asked to wait (Retry-After) while the database cannot be reached. */
+export const STORAGE_RETRY_AFTER_SECONDS = 5;
+
 /**
  * Node's errors for a connection that could not be made or was lost. A server that is down, a
  * network partition or a failover all end in one of these.
