@@ -16,7 +16,14 @@ export { describeArgs, PERSONAL_FIELDS } from './record.js';
 export { canonicalJson, CanonicalJsonError, type JsonValue } from './canonical.js';
 export { computeHash, sealRecord, checkCommitments, GENESIS_HASH } from './chain.js';
 export { signSeal, verifySeal, type Seal, type SealKind } from './checkpoint.js';
-export { ensureAuditKeys, loadAuditKeys, keyIdOf, type AuditKeys } from './keys.js';
+export {
+  ensureAuditKeys,
+  loadAuditKeys,
+  keyIdOf,
+  resolveAuditKeyRefs,
+  type AuditKeys,
+  type AuditKeyValues,
+} from './keys.js';
 export { verifyAuditChain, type VerifyInput, type VerifyProblem, type VerifyResult } from './verify.js';
 export { verifyAuditStore } from './verify-store.js';
 export {

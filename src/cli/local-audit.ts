@@ -11,8 +11,11 @@ import {
   createAuditLog,
   describeArgs,
   ensureAuditKeys,
+  loadAuditKeys,
   openAuditStore,
+  resolveAuditKeyRefs,
   type AuditEntry,
+  type AuditKeys,
   type AuditLog,
   type AuditStore,
   type JsonValue,
@@ -45,9 +48,13 @@ export function storageOf(dataDir: string): Config['storage'] {
   return configOf(dataDir).storage;
 }
 
-/** The data directory's key directory (`keys.dir`, relative to the data directory). */
-export function keysDirOf(dataDir: string): string {
-  return dataDirLayout(dataDir, configOf(dataDir).keys.dir).keys;
+/** The data directory's audit keys as the gateway loads them (files, or `keys.audit*` references). */
+export async function auditKeysOf(dataDir: string): Promise<AuditKeys> {
+  const config = configOf(dataDir);
+  return loadAuditKeys(
+    dataDirLayout(dataDir, config.keys.dir).keys,
+    await resolveAuditKeyRefs(config.keys, process.env),
+  );
 }
 
 /** Where the data directory's audit log is (`audit.file`, relative to the data directory). */
@@ -67,7 +74,10 @@ export interface OpenedAuditLog {
  */
 export async function openAuditLog(dataDir: string): Promise<OpenedAuditLog> {
   const config = configOf(dataDir);
-  const keys = await ensureAuditKeys(dataDirLayout(dataDir, config.keys.dir).keys);
+  const keys = await ensureAuditKeys(
+    dataDirLayout(dataDir, config.keys.dir).keys,
+    await resolveAuditKeyRefs(config.keys, process.env),
+  );
   const store: AuditStore = await openAuditStore(config.storage, config.audit.file, dataDir);
   let log: AuditLog;
   try {

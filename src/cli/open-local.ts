@@ -54,8 +54,23 @@ export async function openLocalOAuth(dataDir: string): Promise<OAuthDatabase> {
   };
 }
 
-/** Rotates the OAuth signing keys of an initialised data directory. */
-export function rotateLocalSigningKey(dataDir: string, now: Date): { added: string; published: string[] } {
+/**
+ * Rotates the OAuth signing keys of an initialised data directory, or the JWK set in `file` (one
+ * taken out of a secret store, to be written back there). With `keys.tokenSigning` set, the set
+ * in keys.dir is not the one in use, so only an explicit file is rotated.
+ */
+export function rotateLocalSigningKey(
+  dataDir: string,
+  now: Date,
+  file?: string,
+): { added: string; published: string[] } {
   const config = localConfig(dataDir, `${dataDir} is not an initialised data directory.`);
-  return rotateSigningKeyFile(dataDirLayout(dataDir, config.keys.dir).signingKeys, config.oauth, now);
+  if (file === undefined && config.keys.tokenSigning) {
+    throw new UsageError(
+      `the token-signing keys come from keys.tokenSigning (${config.keys.tokenSigning}), not from keys.dir: ` +
+        'copy the set out of the secret store, run `portcullis keys rotate-signing --file PATH` on the copy, ' +
+        'and write it back; running gateways pick it up within keys.reloadSeconds',
+    );
+  }
+  return rotateSigningKeyFile(file ?? dataDirLayout(dataDir, config.keys.dir).signingKeys, config.oauth, now);
 }

@@ -442,8 +442,37 @@ const keysSchema = z
           'another replica or from a shell); a token naming a key this process does not hold also triggers a check ' +
           '(at most once a second). The new key signs from then on, without a restart.',
       ),
+    tokenSigning: secretRefSchema
+      .optional()
+      .describe(
+        'The token-signing key set (the private ES256 JWK set `keys rotate-signing` writes) from a secret reference ' +
+          'instead of signing-keys.json in keys.dir. A `vault:` or `file:` reference is read again every ' +
+          'reloadSeconds, so a set written into the secret store reaches every replica without a restart; `env:` is ' +
+          'read once.',
+      ),
+    auditSigning: secretRefSchema
+      .optional()
+      .describe(
+        "The audit log's Ed25519 signing key (PKCS#8 PEM) from a secret reference instead of audit-ed25519.pem.",
+      ),
+    auditArgsHmac: secretRefSchema
+      .optional()
+      .describe(
+        'The key of the HMAC over tool-call arguments in audit records (32 bytes, base64) from a secret reference ' +
+          'instead of audit-args-hmac.key.',
+      ),
+    confirmation: secretRefSchema
+      .optional()
+      .describe(
+        'The key that signs confirmation request states (at least 32 bytes, base64url) from a secret reference ' +
+          'instead of confirmation-key.',
+      ),
   })
-  .describe('Where the gateway keys live, and how a rotation reaches a running gateway.');
+  .describe(
+    'Where the gateway keys live, and how a rotation reaches a running gateway. Each key may instead come from a ' +
+      'secret reference (env:, file:, vault:), so replicas share keys held in a secret store; the cookie keys ' +
+      '(oauth.cookieKeys) and the connections KEK (connections.keyEncryptionKey) have their own references.',
+  );
 
 const redisSchema = z
   .strictObject({

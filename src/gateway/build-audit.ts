@@ -9,6 +9,7 @@ import {
   createSyslogSink,
   createWebhookSink,
   ensureAuditKeys,
+  resolveAuditKeyRefs,
   syslogSeverityOf,
   toOcsf,
   openAuditStore,
@@ -51,9 +52,14 @@ export async function buildAudit(deps: {
   egress: EgressGuard | undefined;
   /** The built-in tools' write journal, which tells whether an interrupted write committed. */
   effects: EffectJournal;
+  /** Where `env:` key references are read (the gateway's environment). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<BuiltAudit> {
   const { config, dataDir, logger, metrics } = deps;
-  const keys = await ensureAuditKeys(dataDirLayout(dataDir, config.keys.dir).keys);
+  const keys = await ensureAuditKeys(
+    dataDirLayout(dataDir, config.keys.dir).keys,
+    await resolveAuditKeyRefs(config.keys, deps.env ?? process.env),
+  );
   const store = await openAuditStore(config.storage, config.audit.file, dataDir);
   const sinks: AuditSink[] = [];
   if (config.audit.jsonlFile) {

@@ -52,7 +52,8 @@ import {
   createUpstreamOAuthClient,
   createUpstreamOAuthGuard,
 } from '../connections/index.js';
-import { accountNav } from '../oauth/index.js';
+import { accountNav, openSigningKeyRing, signingKeyFile, signingKeyReference } from '../oauth/index.js';
+import { resolveSecretAsync } from '../secrets/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { runningAsRoot } from './running-as-root.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
@@ -131,7 +132,8 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     injectionActions: config.safety.injectionActions,
     piiTools: config.safety.piiTools,
   });
-  const signingSecrets = readSigningSecrets(keyFiles.signingKeys);
+  // The key file's private parts (a `keys.tokenSigning` reference adds its own once read, below).
+  const signingSecrets = config.keys.tokenSigning ? [] : readSigningSecrets(keyFiles.signingKeys);
   output.setKnownSecrets(signingSecrets);
 
   const logger =
@@ -158,6 +160,23 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   };
 
   try {
+    // The built-in authorization server's token-signing keys, from the key file or a reference,
+    // kept in step with it (signing-key-ring.ts); its private parts are known secrets from here.
+    const signingKeys =
+      config.oauth.enabled && !config.oauth.external
+        ? await openSigningKeyRing(
+            config.keys.tokenSigning
+              ? signingKeyReference(config.keys.tokenSigning, { env })
+              : signingKeyFile(keyFiles.signingKeys),
+            { intervalMs: config.keys.reloadSeconds * 1000, logger },
+          )
+        : undefined;
+    if (signingKeys) {
+      closers.push(async () => signingKeys.close());
+      for (const k of signingKeys.keys())
+        if (typeof k.d === 'string' && !signingSecrets.includes(k.d)) signingSecrets.push(k.d);
+      output.setKnownSecrets(signingSecrets);
+    }
     const storage = await openStorage(config.storage, opts.dataDir);
     closers.push(() => storage.close());
     const metrics = createMetrics();
@@ -188,6 +207,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         metrics,
         egress: config.audit.webhookUrl ? egressFor([new URL(config.audit.webhookUrl).hostname]) : undefined,
         effects: storage.effects,
+        env,
       });
       audit = built;
       closers.push(() => built.close());
@@ -453,8 +473,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       apiKeys: storage.apiKeys,
       catalogue,
       roles: policy.roles,
-      signingKeysFile: keyFiles.signingKeys,
-      signingKeysReloadMs: config.keys.reloadSeconds * 1000,
+      signingKeys,
       keysDir: keyFiles.keys,
       allowedOrigins: hostOriginPolicy(config, publicUrl, port).origins,
       trustProxy: config.server.trustProxy,
@@ -495,7 +514,10 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       policy,
       taint: createTaintTracker(storage.taint, { windowMs: timings.taintWindowMs }),
       confirm: {
-        key: loadConfirmationKey(keyFiles.keys),
+        key: loadConfirmationKey(
+          keyFiles.keys,
+          config.keys.confirmation ? await resolveSecretAsync(config.keys.confirmation, { env }) : undefined,
+        ),
         store: storage.confirmations,
         inBandTtlMs: timings.inBandTtlMs,
         approvalTtlMs: timings.approvalTtlMs,

@@ -30,7 +30,7 @@ import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
 import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './resource-metadata.js';
-import { watchSigningKeys } from './signing-key-ring.js';
+import type { SigningKeyRing } from './signing-key-ring.js';
 import type { StoredSigningKey } from './signing-keys.js';
 import type { OAuthDatabase } from './store/index.js';
 import type { OAuthEnv as Env } from './http-env.js';
@@ -46,9 +46,11 @@ export interface OAuthServerDeps {
   readonly catalogue: Catalogue;
   /** The compiled roles (built-in and `policy.roles`): people's scope ceilings. */
   readonly roles: ReadonlyMap<string, ScopeCeiling>;
-  readonly signingKeysFile: string;
-  /** How often the signing key file is checked for a rotation made elsewhere (`keys.reloadSeconds`). */
-  readonly signingKeysReloadMs: number;
+  /**
+   * The token-signing keys, kept in step with their source (the key file or `keys.tokenSigning`);
+   * needed by the built-in authorization server only.
+   */
+  readonly signingKeys: SigningKeyRing | undefined;
   readonly keysDir: string;
   /** Browser origins allowed by `server.allowedOrigins` (CORS on the token endpoint). */
   readonly allowedOrigins: ReadonlySet<string>;
@@ -160,10 +162,8 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   }
 
   // ---- built-in authorization server ----
-  const ring = watchSigningKeys(deps.signingKeysFile, {
-    intervalMs: deps.signingKeysReloadMs,
-    logger: deps.logger,
-  });
+  const ring = deps.signingKeys;
+  if (!ring) throw new Error('the built-in authorization server needs its signing keys');
   const cookieKeys = loadCookieKeys(config.cookieKeys, deps.keysDir, deps.env);
   const secure = deps.publicUrl.protocol === 'https:';
   let initialAccessToken: string | undefined;

@@ -4,7 +4,15 @@ export {
   type FederationConfig,
   type ExternalAsConfig,
 } from './config.js';
-export { watchSigningKeys, signingKeyFileProblem, type SigningKeyRing } from './signing-key-ring.js';
+export {
+  openSigningKeyRing,
+  signingKeyFile,
+  signingKeyFileProblem,
+  signingKeyReference,
+  watchSigningKeys,
+  type SigningKeyRing,
+  type SigningKeySource,
+} from './signing-key-ring.js';
 export { createOAuthServer, type OAuthServer, type OAuthServerDeps } from './create-oauth-server.js';
 export {
   openMemoryOAuthDatabase,

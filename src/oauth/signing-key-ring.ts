@@ -3,14 +3,17 @@ import path from 'node:path';
 import { createLocalJWKSet, errors, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
 import { PortcullisError } from '../errors/index.js';
-import { readSigningKeys, toPublicJwks, type StoredSigningKey } from './signing-keys.js';
+import { resolveSecretAsync, type SecretRef, type VaultClient } from '../secrets/index.js';
+import { parseSigningKeys, toPublicJwks, type StoredSigningKey } from './signing-keys.js';
 
 /**
- * The token-signing keys of a running gateway, kept in step with their file. `keys
- * rotate-signing` may run on another replica or in a shell; every process sharing the key
- * directory picks the new set up by itself:
+ * The token-signing keys of a running gateway, kept in step with where they come from: the key
+ * file in `keys.dir`, or a secret reference (`keys.tokenSigning`). `keys rotate-signing` may run
+ * on another replica or in a shell, or an operator may write a new set into the secret store;
+ * every process picks the new set up by itself:
  *
- * - the file is checked every `intervalMs` (a `stat`, and a read only when it changed);
+ * - the source is checked every `intervalMs` (for a file a `stat`, and a read only when it
+ *   changed; a `vault:` reference is read; an `env:` reference cannot change under a process);
  * - a token naming a key this process does not hold checks at once, at most once a second, so a
  *   token signed on a replica that rotated first verifies here too, and a flood of made-up key
  *   ids costs one `stat` a second;
@@ -23,10 +26,10 @@ import { readSigningKeys, toPublicJwks, type StoredSigningKey } from './signing-
 export interface SigningKeyRing {
   /** The current key set, newest first (the first key signs). */
   keys(): readonly StoredSigningKey[];
-  /** jose's key lookup over the current public keys, re-checking the file for an unknown kid. */
+  /** jose's key lookup over the current public keys, re-checking the source for an unknown kid. */
   readonly getKey: JWTVerifyGetKey;
-  /** Re-reads the file if it changed on disk; true when the key set changed. */
-  refresh(): boolean;
+  /** Re-reads the source if it may have changed; true when the key set changed. */
+  refresh(): Promise<boolean>;
   onChange(listener: (keys: readonly StoredSigningKey[]) => void): void;
   close(): void;
 }
@@ -73,50 +76,116 @@ export function signingKeyFileProblem(file: string): string | undefined {
   return undefined;
 }
 
-const fingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
+const fileFingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
 const kids = (keys: readonly StoredSigningKey[]) =>
   keys.map((k) => `${k.kid}${k.retiredAt ? '~' : ''}`).join(',');
 
+/** Where a key set is read from. */
+export interface SigningKeySource {
+  /** What logs and errors name: a path or a reference, never a value. */
+  readonly label: string;
+  /** Changes whenever the content may have; undefined: read it to find out. */
+  fingerprint(): string | undefined;
+  /** Why the source cannot be trusted now (others could replace it), or undefined. */
+  problem(): string | undefined;
+  read(): Promise<string>;
+}
+
+/** The key file in `keys.dir` (or a `file:` reference): checked with `stat`, refused if replaceable. */
+export function signingKeyFile(file: string): SigningKeySource {
+  return {
+    label: file,
+    fingerprint: () => fileFingerprint(fs.statSync(file)),
+    problem: () => (fs.existsSync(file) ? signingKeyFileProblem(file) : undefined),
+    read: () => fs.promises.readFile(file, 'utf8'),
+  };
+}
+
+/**
+ * A secret reference holding the JWK set: `file:` is a key file named elsewhere (same checks),
+ * `env:` is fixed for the life of the process, `vault:` is read again at every check (a KV v2
+ * read), so a set written into Vault reaches every replica within `keys.reloadSeconds`.
+ */
+export function signingKeyReference(
+  ref: SecretRef,
+  opts: { readonly env: NodeJS.ProcessEnv; readonly vault?: VaultClient },
+): SigningKeySource {
+  if (ref.startsWith('file:')) return { ...signingKeyFile(ref.slice(5)), label: ref };
+  const read = () => resolveSecretAsync(ref, { env: opts.env, ...(opts.vault ? { vault: opts.vault } : {}) });
+  return {
+    label: ref,
+    fingerprint: () => (ref.startsWith('env:') ? 'env' : undefined),
+    problem: () => undefined,
+    read,
+  };
+}
+
+/** Opens the ring over the key file; see openSigningKeyRing. */
 export function watchSigningKeys(
   file: string,
   opts: { intervalMs: number; logger: Logger; now?: () => number },
-): SigningKeyRing {
+): Promise<SigningKeyRing> {
+  return openSigningKeyRing(signingKeyFile(file), opts);
+}
+
+/**
+ * Reads the key set once (a source others can replace, or one that does not parse, stops the
+ * start) and keeps it in step with its source from then on.
+ */
+export async function openSigningKeyRing(
+  source: SigningKeySource,
+  opts: { intervalMs: number; logger: Logger; now?: () => number },
+): Promise<SigningKeyRing> {
   const now = opts.now ?? Date.now;
-  const startProblem = fs.existsSync(file) ? signingKeyFileProblem(file) : undefined;
+  const startProblem = source.problem();
   if (startProblem) {
-    throw new PortcullisError('config-invalid', `Refusing the signing key file: ${startProblem}.`, {
-      detail: file,
+    throw new PortcullisError('config-invalid', `Refusing the signing key set: ${startProblem}.`, {
+      detail: source.label,
     });
   }
-  let keys = readSigningKeys(file);
-  let seen = fingerprint(fs.statSync(file));
+  let seen: string | undefined;
+  let text: string;
+  try {
+    seen = source.fingerprint();
+    text = await source.read();
+  } catch (err) {
+    if (err instanceof PortcullisError) throw err;
+    throw new PortcullisError('config-invalid', `Cannot read the signing key set ${source.label}.`, {
+      detail: String(err),
+      cause: err,
+    });
+  }
+  let keys = parseSigningKeys(text, source.label);
   let jwks = createLocalJWKSet(toPublicJwks(keys));
   let lastForced = 0;
   const listeners: ((keys: readonly StoredSigningKey[]) => void)[] = [];
+  const where = { source: source.label };
 
-  const refresh = (): boolean => {
-    let st: fs.Stats;
+  const check = async (): Promise<boolean> => {
+    let fp: string | undefined;
     try {
-      st = fs.statSync(file);
+      fp = source.fingerprint();
     } catch (err) {
-      opts.logger.error({ err, file }, 'signing key file unreadable; keeping the keys in use');
+      opts.logger.error({ err, ...where }, 'signing key set unreadable; keeping the keys in use');
       return false;
     }
-    const fp = fingerprint(st);
-    if (fp === seen) return false;
+    if (fp !== undefined && fp === seen) return false;
     let next: StoredSigningKey[];
     try {
-      const problem = signingKeyFileProblem(file);
+      const problem = source.problem();
       if (problem) {
         opts.logger.error(
-          { alert: 'signing-keys-insecure', file, problem },
-          'signing key file is replaceable by others; keeping the keys in use',
+          { alert: 'signing-keys-insecure', ...where, problem },
+          'signing key set is replaceable by others; keeping the keys in use',
         );
         return false;
       }
-      next = readSigningKeys(file);
+      next = parseSigningKeys(await source.read(), source.label);
     } catch (err) {
-      opts.logger.error({ err, file }, 'signing key file does not parse; keeping the keys in use');
+      opts.logger.error(
+        { err, ...where },
+        'signing key set unreadable or malformed; keeping the keys in use',
+      );
       return false;
     }
     seen = fp;
@@ -133,8 +202,11 @@ export function watchSigningKeys(
     }
     return true;
   };
+  // One check at a time: a timer tick and a burst of unknown kids share it.
+  let inFlight: Promise<boolean> | undefined;
+  const refresh = () => (inFlight ??= check().finally(() => (inFlight = undefined)));
 
-  const timer = setInterval(refresh, opts.intervalMs);
+  const timer = setInterval(() => void refresh(), opts.intervalMs);
   timer.unref();
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
@@ -143,7 +215,7 @@ export function watchSigningKeys(
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey) || now() - lastForced < UNKNOWN_KID_CHECK_MS) throw err;
       lastForced = now();
-      if (!refresh()) throw err;
+      if (!(await refresh())) throw err;
       return jwks(header, token);
     }
   };

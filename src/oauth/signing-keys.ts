@@ -17,7 +17,8 @@ export interface StoredSigningKey extends JWK {
   readonly retiredAt?: string;
 }
 
-function parse(text: string, file: string): StoredSigningKey[] {
+/** Parses a private ES256 JWK set; `label` (a path or a reference, never a value) names it in errors. */
+export function parseSigningKeys(text: string, label: string): StoredSigningKey[] {
   try {
     const set = JSON.parse(text) as { keys?: unknown };
     if (!Array.isArray(set.keys) || set.keys.length === 0) throw new Error('no keys');
@@ -30,7 +31,7 @@ function parse(text: string, file: string): StoredSigningKey[] {
   } catch (err) {
     throw new PortcullisError(
       'config-invalid',
-      `The signing key file ${file} is not a valid ES256 JWK set.`,
+      `The signing key set ${label} is not a valid ES256 JWK set.`,
       {
         detail: String(err),
         cause: err,
@@ -49,7 +50,7 @@ export function readSigningKeys(file: string): StoredSigningKey[] {
       cause: err,
     });
   }
-  return parse(text, file);
+  return parseSigningKeys(text, file);
 }
 
 /**

@@ -56,32 +56,32 @@ describe('attack: swapping the signing key file under a running gateway', () => 
 
   it('a key set swapped in through a directory others can write is not adopted', async () => {
     const { dir, file, first } = keyDir(0o700);
-    ring = watchSigningKeys(file, { intervalMs: 3_600_000, logger });
+    ring = await watchSigningKeys(file, { intervalMs: 3_600_000, logger });
     fs.chmodSync(dir, 0o777); // a shared mount someone made world-writable after start
     const attacker = generateSigningKey(new Date());
     swapIn(file, attacker);
     // The unknown kid makes the ring look at the file at once: it must refuse what it finds.
     await assert.rejects(jwtVerify(await sign(attacker), ring.getKey), /no applicable key/i);
-    assert.equal(ring.refresh(), false);
+    assert.equal(await ring.refresh(), false);
     assert.equal(ring.keys()[0]!.kid, first.kid);
     await jwtVerify(await sign(first), ring.getKey);
   });
 
-  it('a gateway does not start on a world-writable keys.dir, a file others can write or read, or a symlink into such a directory', () => {
+  it('a gateway does not start on a world-writable keys.dir, a file others can write or read, or a symlink into such a directory', async () => {
     const open = keyDir(0o777);
-    assert.throws(
+    await assert.rejects(
       () => watchSigningKeys(open.file, { intervalMs: 3_600_000, logger }),
       /writable by group or others/,
     );
 
     const loose = keyDir(0o700);
     fs.chmodSync(loose.file, 0o666);
-    assert.throws(
+    await assert.rejects(
       () => watchSigningKeys(loose.file, { intervalMs: 3_600_000, logger }),
       /writable by group or others/,
     );
     fs.chmodSync(loose.file, 0o644);
-    assert.throws(
+    await assert.rejects(
       () => watchSigningKeys(loose.file, { intervalMs: 3_600_000, logger }),
       /readable by others/,
     );
@@ -90,7 +90,7 @@ describe('attack: swapping the signing key file under a running gateway', () => 
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pc-keyswap-home-'));
     const link = path.join(home, 'signing-keys.json');
     fs.symlinkSync(shared.file, link);
-    assert.throws(
+    await assert.rejects(
       () => watchSigningKeys(link, { intervalMs: 3_600_000, logger }),
       new RegExp(`${shared.dir} is writable`),
     );
@@ -98,19 +98,19 @@ describe('attack: swapping the signing key file under a running gateway', () => 
 
   it('the legitimate rotation beside it still reaches the running ring (0700 directory, 0600 file, 0440 secret mount)', async () => {
     const { file, first } = keyDir(0o700);
-    ring = watchSigningKeys(file, { intervalMs: 3_600_000, logger });
+    ring = await watchSigningKeys(file, { intervalMs: 3_600_000, logger });
     const fresh = generateSigningKey(new Date());
     writeSigningKeys(file, rotateSigningKeys([first], fresh, new Date(), 3_600_000));
     await jwtVerify(await sign(fresh), ring.getKey);
     ring.close();
     fs.chmodSync(file, 0o440);
-    ring = watchSigningKeys(file, { intervalMs: 3_600_000, logger });
+    ring = await watchSigningKeys(file, { intervalMs: 3_600_000, logger });
     await jwtVerify(await sign(first), ring.getKey);
     // A sticky shared directory (1777, like /tmp or a Secret volume's root) whose entry we own:
     // others cannot rename over it.
     ring.close();
     const sticky = keyDir(0o1777);
-    ring = watchSigningKeys(sticky.file, { intervalMs: 3_600_000, logger });
+    ring = await watchSigningKeys(sticky.file, { intervalMs: 3_600_000, logger });
     await jwtVerify(await sign(sticky.first), ring.getKey);
   });
 });

@@ -9,7 +9,6 @@ import type { Command } from 'commander';
 import {
   exportJsonl,
   toOcsf,
-  loadAuditKeys,
   openPostgresAuditStore,
   openSqliteAuditStore,
   verifyAuditStore,
@@ -25,7 +24,7 @@ import {
 } from '../../audit/index.js';
 import { PORTCULLIS_VERSION } from '../../config/index.js';
 import { CommandFailed } from '../command-failed.js';
-import { auditFileOf, cliPrincipal, keysDirOf, openAuditLog, storageOf } from '../local-audit.js';
+import { auditFileOf, auditKeysOf, cliPrincipal, openAuditLog, storageOf } from '../local-audit.js';
 import { asPgConfig } from '../../storage/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { jsonStdout, printJsonLines, printOut, renderTable, text } from '../print.js';
@@ -113,7 +112,7 @@ export function register(program: Command): void {
       ),
   ).action((opts: { dataDir?: string }) =>
     withStore(opts.dataDir, async (store, dataDir) => {
-      const keys = await loadAuditKeys(keysDirOf(dataDir));
+      const keys = await auditKeysOf(dataDir);
       const result = await verifyAuditStore(store, keys.publicKey);
       if (result.ok) {
         const first = result.count === 0 ? undefined : result.lastSeq - result.count + 1;

@@ -203,12 +203,16 @@ export function register(program: Command): void {
       .command('rotate-signing')
       .description(
         'Add a new OAuth token-signing key; older keys stay published in the JWKS until their tokens expire. ' +
-          'Restart the gateway (or roll the replicas) to sign with the new key.',
+          'Running gateways that share the key set sign with the new key within keys.reloadSeconds, without a restart.',
+      )
+      .option(
+        '--file <path>',
+        'rotate this JWK set file instead (one copied out of the secret store named by keys.tokenSigning)',
       ),
-  ).action(async (opts: { dataDir?: string }) => {
+  ).action(async (opts: { dataDir?: string; file?: string }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const rotated = await withAdminAudit(dataDir, async (audit) => {
-      const result = rotateLocalSigningKey(dataDir, new Date());
+      const result = rotateLocalSigningKey(dataDir, new Date(), opts.file);
       await audit.record({
         reason: 'signing-key-rotated',
         credentialId: result.added,
@@ -218,7 +222,9 @@ export function register(program: Command): void {
     });
     printOut(
       text`Added signing key ${rotated.added}. Published keys: ${rotated.published.join(', ')}.\n` +
-        'Restart the gateway to sign with it; retired keys are dropped by a later rotation once unused.\n',
+        (opts.file
+          ? 'Write the file back to the secret store; gateways read it again within keys.reloadSeconds.\n'
+          : 'Running gateways sign with it within keys.reloadSeconds; retired keys are dropped by a later rotation once unused.\n'),
     );
   });
 }
