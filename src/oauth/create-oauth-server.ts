@@ -30,6 +30,7 @@ import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
 import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
 import { protectedResourceMetadata, protectedResourceMetadataUrl } from './resource-metadata.js';
+import { retiredKeyRetentionMs } from './rotate-signing-key.js';
 import { watchSigningKeys } from './signing-key-ring.js';
 import type { StoredSigningKey } from './signing-keys.js';
 import type { OAuthDatabase } from './store/index.js';
@@ -160,9 +161,13 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   }
 
   // ---- built-in authorization server ----
+  // A retired key verifies only as long as tokens it signed can live; a replica that had not
+  // reloaded yet may have gone on signing with it for one reload interval after the rotation.
   const ring = watchSigningKeys(deps.signingKeysFile, {
     intervalMs: deps.signingKeysReloadMs,
     logger: deps.logger,
+    retiredKeyRetentionMs: retiredKeyRetentionMs(config) + deps.signingKeysReloadMs,
+    now: () => deps.now().getTime(),
   });
   const cookieKeys = loadCookieKeys(config.cookieKeys, deps.keysDir, deps.env);
   const secure = deps.publicUrl.protocol === 'https:';

@@ -79,9 +79,23 @@ const kids = (keys: readonly StoredSigningKey[]) =>
 
 export function watchSigningKeys(
   file: string,
-  opts: { intervalMs: number; logger: Logger; now?: () => number },
+  opts: {
+    intervalMs: number;
+    logger: Logger;
+    now?: () => number;
+    /**
+     * How long a retired key verifies after its `retiredAt`: the longest lifetime of anything it
+     * signed (`retiredKeyRetentionMs` in rotate-signing-key.ts). Past it the key is out of the
+     * set, though still in the file until the next rotation: a leaked key rotated out must not
+     * keep minting accepted tokens until then. Undefined: retired keys verify while in the file.
+     */
+    retiredKeyRetentionMs?: number;
+  },
 ): SigningKeyRing {
   const now = opts.now ?? Date.now;
+  const retention = opts.retiredKeyRetentionMs;
+  const retiredUntil = (k: StoredSigningKey) =>
+    k.retiredAt === undefined || retention === undefined ? Infinity : Date.parse(k.retiredAt) + retention;
   const startProblem = fs.existsSync(file) ? signingKeyFileProblem(file) : undefined;
   if (startProblem) {
     throw new PortcullisError('config-invalid', `Refusing the signing key file: ${startProblem}.`, {
@@ -90,7 +104,16 @@ export function watchSigningKeys(
   }
   let keys = readSigningKeys(file);
   let seen = fingerprint(fs.statSync(file));
-  let jwks = createLocalJWKSet(toPublicJwks(keys));
+  // The keys that verify now, and when that set next shrinks (a retired key's retention ends).
+  let jwks: JWTVerifyGetKey;
+  let verifiesUntil = 0;
+  const rebuild = () => {
+    const t = now();
+    const usable = keys.filter((k) => retiredUntil(k) > t);
+    jwks = createLocalJWKSet(toPublicJwks(usable));
+    verifiesUntil = Math.min(...usable.map(retiredUntil));
+  };
+  rebuild();
   let lastForced = 0;
   const listeners: ((keys: readonly StoredSigningKey[]) => void)[] = [];
 
@@ -122,7 +145,7 @@ export function watchSigningKeys(
     seen = fp;
     if (kids(next) === kids(keys)) return false;
     keys = next;
-    jwks = createLocalJWKSet(toPublicJwks(keys));
+    rebuild();
     opts.logger.info({ signingKid: keys[0]!.kid, published: keys.length }, 'signing keys reloaded');
     for (const l of listeners) {
       try {
@@ -138,6 +161,7 @@ export function watchSigningKeys(
   timer.unref();
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (now() >= verifiesUntil) rebuild();
     try {
       return await jwks(header, token);
     } catch (err) {
