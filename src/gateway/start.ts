@@ -52,7 +52,13 @@ import {
   createUpstreamOAuthClient,
   createUpstreamOAuthGuard,
 } from '../connections/index.js';
-import { accountNav, openSigningKeyRing, signingKeyFile, signingKeyReference } from '../oauth/index.js';
+import {
+  accountNav,
+  openSigningKeyRing,
+  retiredKeyRetentionMs,
+  signingKeyFile,
+  signingKeyReference,
+} from '../oauth/index.js';
 import { resolveSecretAsync } from '../secrets/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { runningAsRoot } from './running-as-root.js';
@@ -168,7 +174,13 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
             config.keys.tokenSigning
               ? signingKeyReference(config.keys.tokenSigning, { env })
               : signingKeyFile(keyFiles.signingKeys),
-            { intervalMs: config.keys.reloadSeconds * 1000, logger },
+            {
+              intervalMs: config.keys.reloadSeconds * 1000,
+              logger,
+              // A replica that had not reloaded yet may have signed with a retired key for one
+              // more reload interval after the rotation.
+              retiredKeyRetentionMs: retiredKeyRetentionMs(config.oauth) + config.keys.reloadSeconds * 1000,
+            },
           )
         : undefined;
     if (signingKeys) {

@@ -12,7 +12,7 @@ import { checkHostOrigin, type HostOriginPolicy } from './check-host-origin.js';
 import { clientAddress } from './client-address.js';
 import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
-import { createReadinessCheck, type ReadinessProbes } from './readiness.js';
+import { createReadinessCheck, publicReadiness, type ReadinessProbes } from './readiness.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
 import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
 import { securityHeaders } from './security-headers.js';
@@ -245,11 +245,17 @@ export function createApp<CV extends RequestIdVariables>(
   // Liveness only: the process answers. Readiness asks each dependency (readiness.ts); a replica
   // whose database or audit store is down answers 503 so the load balancer routes around it.
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Anyone may ask /readyz: it gets the state of each kind of dependency (publicReadiness); the
+  // names, error text and latencies are served on the metrics listener and logged.
   const readiness = createReadinessCheck(deps.readiness);
+  deps.metrics.setReadinessSource(readiness);
   app.get('/readyz', async (c) => {
     const ready = await readiness();
     if (ready.status === 'not-ready') logger.warn({ checks: ready.checks }, 'readiness check failed');
-    return c.json(ready, ready.status === 'not-ready' ? HTTP_STATUS.serviceUnavailable : HTTP_STATUS.ok);
+    return c.json(
+      publicReadiness(ready),
+      ready.status === 'not-ready' ? HTTP_STATUS.serviceUnavailable : HTTP_STATUS.ok,
+    );
   });
 
   app.get('/.well-known/security.txt', (c) => {

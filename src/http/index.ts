@@ -2,7 +2,13 @@
 export { createApp, createConsoleApp, hostOriginPolicy, type AppDeps } from './app.js';
 export { bindListener, type BoundListener } from './bind-listener.js';
 export { clientAddress } from './client-address.js';
-export { createReadinessCheck, type Readiness, type ReadinessProbes } from './readiness.js';
+export {
+  createReadinessCheck,
+  publicReadiness,
+  type PublicReadiness,
+  type Readiness,
+  type ReadinessProbes,
+} from './readiness.js';
 export {
   defaultMaxPerAddress,
   limitConnections,

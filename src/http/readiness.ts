@@ -90,6 +90,28 @@ export async function checkReadiness(
   };
 }
 
+/** What an unauthenticated caller of /readyz is told: the state of each kind of dependency. */
+export interface PublicReadiness {
+  readonly status: Readiness['status'];
+  readonly checks: Readonly<Record<'storage' | 'audit' | 'redis' | 'upstreams', { state: DependencyState }>>;
+}
+
+/**
+ * /readyz answers anyone (a load balancer probes it without a credential), so it says only what
+ * routing needs: ready or not, and which kind of dependency is down. The names of the upstreams,
+ * their restarts, latencies and the drivers' error text (hosts, ports, roles) map the deployment
+ * for an attacker: they are for the operator, on the metrics listener and in the log.
+ */
+export function publicReadiness(r: Readiness): PublicReadiness {
+  const checks: Partial<Record<keyof PublicReadiness['checks'], { state: DependencyState }>> = {
+    storage: { state: r.checks.storage.state },
+  };
+  if (r.checks.audit) checks.audit = { state: r.checks.audit.state };
+  if (r.checks.redis) checks.redis = { state: r.checks.redis.state };
+  if (r.upstreams) checks.upstreams = { state: r.upstreams.every((u) => u.state === 'up') ? 'up' : 'down' };
+  return { status: r.status, checks: checks as PublicReadiness['checks'] };
+}
+
 /** How long one readiness answer is reused (a load balancer probes every few seconds). */
 export const READINESS_REUSE_MS = 1000;
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { SharedState } from '../shared-state/index.js';
 import { LOG_LEVELS, type LogLevel } from '../tools/index.js';
@@ -46,7 +46,8 @@ const MAX_RECORD_BYTES = 256 * 1024;
  * - `<prefix>session:<h>` — the record as JSON, expiring after the idle TTL, refreshed on use;
  * - `<prefix>sessions:binding:<hb>` and `<prefix>sessions:all` — sorted sets of `h` by last use,
  *   for the per-credential and total caps across replicas (entries idle past the TTL are pruned
- *   before counting);
+ *   before counting; `all` also holds `reserved:<random>` slots of opens in progress), each cap
+ *   checked and taken in one Lua script;
  * - channel `<prefix>session-closed` — `h` of a session ended anywhere, so its holder lets go;
  * - channel `<prefix>session-answer-misrouted` — `h` of a session whose answer to a server
  *   request reached a replica that did not ask, so the asking replica cancels its questions.
@@ -54,23 +55,91 @@ const MAX_RECORD_BYTES = 256 * 1024;
  */
 export interface SessionRecords {
   hashOf(id: string): string;
-  /** Writes or refreshes the record; false when Redis did not take it. */
+  /**
+   * Takes one of `maxTotal` slots across replicas, atomically (a reservation counted with the
+   * live sessions until `save` swaps it for the session or `release` frees it); false when they
+   * are all taken, undefined when Redis failed (the caller counts what this replica holds).
+   */
+  reserve(maxTotal: number): Promise<string | false | undefined>;
+  /** Frees a reservation whose initialize made no session. */
+  release(reservation: string): Promise<void>;
+  /**
+   * Writes the record of a session just opened, in place of its reservation, and ends the
+   * binding's least recently used sessions beyond `maxPerPrincipal`, in one atomic step (so
+   * concurrent opens on several replicas cannot all pass the cap); false when Redis did not take it.
+   */
+  open(record: SessionRecord, reservation: string | undefined, maxPerPrincipal: number): Promise<boolean>;
+  /** Rewrites the record of a live session; a session ended meanwhile stays ended. */
   save(record: SessionRecord): Promise<boolean>;
-  /** Refreshes the expiry and last use. */
+  /** Refreshes the expiry and last use of a live session (never brings an ended one back). */
   touch(record: SessionRecord): Promise<void>;
   /** The record for `id`, validated; undefined when there is none, it is malformed, or Redis failed. */
   load(id: string): Promise<SessionRecord | undefined>;
   /** Ends a session everywhere: deletes the record and tells every replica. */
   remove(hash: string, binding: string): Promise<void>;
-  /** Hashes of the binding's live sessions, least recently used first; undefined if Redis failed. */
-  ofBinding(binding: string): Promise<string[] | undefined>;
-  /** Live sessions across replicas; undefined if Redis failed. */
-  total(): Promise<number | undefined>;
   onClosed(listener: (hash: string) => void): void;
   /** Tells the replica holding the session that an answer for it landed elsewhere. */
   misrouted(hash: string): Promise<void>;
   onMisrouted(listener: (hash: string) => void): void;
 }
+
+/**
+ * The caps' Redis scripts. Each runs atomically, so "count, compare, add" cannot interleave
+ * between replicas (the read-then-write it replaced let 24 concurrent opens past a cap of 6).
+ *
+ * reserve — KEYS[1] all; ARGV now, cutoff, max, token: prune idle entries, refuse at the cap,
+ * else add the reservation.
+ */
+const RESERVE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+return 1`;
+
+/**
+ * open — KEYS[1] record, KEYS[2] binding set, KEYS[3] all; ARGV record JSON, ttl ms, hash,
+ * last use, reservation ('' for none), cutoff, max per principal, record key prefix. Writes the
+ * session, then deletes the binding's oldest sessions past the cap (never this one) and returns
+ * their hashes, for the caller to announce.
+ */
+const OPEN = `
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if ARGV[5] ~= '' then redis.call('ZREM', KEYS[3], ARGV[5]) end
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[6])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[7])
+local ended = {}
+if over > 0 then
+  for _, h in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    if over <= 0 then break end
+    if h ~= ARGV[3] then
+      redis.call('DEL', ARGV[8] .. h)
+      redis.call('ZREM', KEYS[2], h)
+      redis.call('ZREM', KEYS[3], h)
+      table.insert(ended, h)
+      over = over - 1
+    end
+  end
+end
+return ended`;
+
+/**
+ * touch — KEYS[1] record, KEYS[2] binding set, KEYS[3] all; ARGV ttl ms, hash, last use, and
+ * the record JSON to write ('' to refresh only). Only while the record exists: a holder that
+ * missed the message ending its session must not put it back in the caps' counts.
+ */
+const TOUCH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[4] ~= '' then redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[1])
+else redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return 1`;
+
+type Script = (...args: (string | number)[]) => Promise<unknown>;
 
 const sha = (v: string) => createHash('sha256').update(v, 'utf8').digest('base64url');
 
@@ -99,22 +168,71 @@ export function createSessionRecords(deps: {
     },
   });
 
-  const write = async (record: SessionRecord, full: boolean) => {
+  const script = (name: string, numberOfKeys: number, lua: string): Script => {
+    const command = `portcullis${name}`;
+    if (!(command in r)) r.defineCommand(command, { numberOfKeys, lua });
+    const run = (r as unknown as Record<string, Script>)[command]!;
+    return (...args) => run.apply(r, args);
+  };
+  const reserveScript = script('SessionReserve', 1, RESERVE);
+  const openScript = script('SessionOpen', 3, OPEN);
+  const touchScript = script('SessionTouch', 3, TOUCH);
+  const cutoff = () => String(now() - idleTtlMs);
+  const keysOf = (record: SessionRecord) => {
     const hash = sha(record.id);
-    const m = r.multi();
-    if (full) m.set(recordKey(hash), JSON.stringify(record), 'PX', idleTtlMs);
-    else m.pexpire(recordKey(hash), idleTtlMs);
-    m.zadd(bindingKey(record.binding), record.lastSeen, hash);
-    m.pexpire(bindingKey(record.binding), idleTtlMs);
-    m.zadd(allKey, record.lastSeen, hash);
-    await m.exec();
+    return [recordKey(hash), bindingKey(record.binding), allKey, hash] as const;
+  };
+  const refresh = async (record: SessionRecord, full: boolean) => {
+    const [rk, bk, ak, hash] = keysOf(record);
+    await touchScript(rk, bk, ak, idleTtlMs, hash, record.lastSeen, full ? JSON.stringify(record) : '');
   };
 
   return {
     hashOf: sha,
+    async reserve(maxTotal) {
+      const token = `reserved:${randomBytes(16).toString('base64url')}`;
+      try {
+        return (await reserveScript(allKey, now(), cutoff(), maxTotal, token)) === 1 ? token : false;
+      } catch (err) {
+        onProblem('session slot not reserved', err);
+        return undefined;
+      }
+    },
+    async release(reservation) {
+      try {
+        await r.zrem(allKey, reservation);
+      } catch (err) {
+        onProblem('session reservation not released', err);
+      }
+    },
+    async open(record, reservation, maxPerPrincipal) {
+      const [rk, bk, ak, hash] = keysOf(record);
+      let ended: unknown;
+      try {
+        ended = await openScript(
+          rk,
+          bk,
+          ak,
+          JSON.stringify(record),
+          idleTtlMs,
+          hash,
+          record.lastSeen,
+          reservation ?? '',
+          cutoff(),
+          maxPerPrincipal,
+          recordKey(''),
+        );
+      } catch (err) {
+        onProblem('session record not saved', err);
+        return false;
+      }
+      // Their holders (this replica too: it is subscribed) let go.
+      for (const h of Array.isArray(ended) ? ended : []) await shared.publish('session-closed', String(h));
+      return true;
+    },
     async save(record) {
       try {
-        await write(record, true);
+        await refresh(record, true);
         return true;
       } catch (err) {
         onProblem('session record not saved', err);
@@ -123,7 +241,7 @@ export function createSessionRecords(deps: {
     },
     async touch(record) {
       try {
-        await write(record, false);
+        await refresh(record, false);
       } catch (err) {
         onProblem('session record not refreshed', err);
       }
@@ -164,25 +282,6 @@ export function createSessionRecords(deps: {
         onProblem('session record not deleted', err);
       }
       await shared.publish('session-closed', hash);
-    },
-    async ofBinding(binding) {
-      try {
-        const key = bindingKey(binding);
-        await r.zremrangebyscore(key, '-inf', String(now() - idleTtlMs));
-        return await r.zrange(key, '0', '-1');
-      } catch (err) {
-        onProblem('session list not read', err);
-        return undefined;
-      }
-    },
-    async total() {
-      try {
-        await r.zremrangebyscore(allKey, '-inf', String(now() - idleTtlMs));
-        return await r.zcard(allKey);
-      } catch (err) {
-        onProblem('session count not read', err);
-        return undefined;
-      }
     },
     onClosed(listener) {
       listeners.push(listener);

@@ -347,18 +347,13 @@ export function createSessionManager(deps: {
       for (const h of mine.slice(0, Math.max(0, mine.length - limits.maxPerPrincipal + 1))) {
         await end(h.session.id, h.session.binding, 'per-principal-cap');
       }
-      // The same across replicas, when the records are shared (the holder is told to let go).
-      const shared = await records?.ofBinding(principal.binding);
-      if (records && shared) {
-        for (const hash of shared.slice(0, Math.max(0, shared.length - limits.maxPerPrincipal + 1))) {
-          const id = byHash.get(hash);
-          if (id) await evict(id, 'per-principal-cap');
-          await records.remove(hash, principal.binding);
-        }
-      }
-      // The total cap counts every replica's sessions when Redis answers, this one's otherwise.
-      const total = Math.max(held.size, (await records?.total()) ?? 0);
-      if (total + pending >= limits.maxTotal) return { ok: false, reason: 'sessions-exhausted' };
+      // Across replicas the total cap is one atomic reservation in Redis (counting another
+      // replica's sessions, then adding one's own, let concurrent opens all pass); the
+      // per-credential cap is applied when the session's record is written. Each replica also
+      // holds at most maxTotal itself, and without Redis that is the cap.
+      if (held.size + pending >= limits.maxTotal) return { ok: false, reason: 'sessions-exhausted' };
+      const reservation = await records?.reserve(limits.maxTotal);
+      if (reservation === false) return { ok: false, reason: 'sessions-exhausted' };
 
       pending++;
       let reserved = true;
@@ -373,15 +368,21 @@ export function createSessionManager(deps: {
         async (id) => {
           release();
           const h = held.get(id);
-          // Saved before the client learns the id, so its next request may land on any replica.
-          if (h && records) await records.save(recordOf(h));
+          // Saved before the client learns the id, so its next request may land on any replica;
+          // the credential's oldest sessions past the cap end everywhere in the same step.
+          if (h && records) await records.open(recordOf(h), reservation, limits.maxPerPrincipal);
         },
         now(),
-      );
+      ).catch(async (err: unknown) => {
+        release();
+        if (reservation) await records?.release(reservation);
+        throw err;
+      });
       const settle = async () => {
         if (transport.sessionId !== undefined && held.has(transport.sessionId)) return;
         // initialize failed (bad params, unsupported version): no session, free the slot.
         release();
+        if (reservation) await records?.release(reservation);
         await transport.close().catch(() => undefined);
       };
       return { ok: true, transport, settle };

@@ -21,6 +21,10 @@ export interface Metrics {
   setUpstreamUp(upstream: string, up: boolean): void;
   /** The gauge reads this at scrape time (wire it to `auditLog.queueDepth`). */
   setAuditQueueDepthSource(source: () => number): void;
+  /** The full readiness answer (names, errors, latencies), served as /readyz on this listener. */
+  setReadinessSource(source: () => Promise<unknown>): void;
+  /** The full readiness answer; undefined until a source is set. */
+  readiness(): Promise<unknown> | undefined;
 }
 
 export function createMetrics(): Metrics {
@@ -62,6 +66,7 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
   let queueDepth: () => number = () => 0;
+  let readiness: (() => Promise<unknown>) | undefined;
   new Gauge({
     name: 'portcullis_audit_queue_depth',
     help: 'Audit records waiting for or inside a commit.',
@@ -90,5 +95,9 @@ export function createMetrics(): Metrics {
     setAuditQueueDepthSource(source) {
       queueDepth = source;
     },
+    setReadinessSource(source) {
+      readiness = source;
+    },
+    readiness: () => readiness?.(),
   };
 }

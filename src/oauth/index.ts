@@ -33,7 +33,7 @@ export {
 } from './signing-keys.js';
 export { createClient, listClients, revokeClient, disableUser, type CreateClientRequest } from './manage.js';
 export { openOAuthForDataDir } from './open-for-data-dir.js';
-export { rotateSigningKeyFile } from './rotate-signing-key.js';
+export { retiredKeyRetentionMs, rotateSigningKeyFile } from './rotate-signing-key.js';
 export { loadCookieKeys } from './cookie-keys.js';
 export type { OAuthEnv } from './http-env.js';
 export { accountNav } from './pages/views.js';

@@ -121,10 +121,20 @@ export function signingKeyReference(
 }
 
 /** Opens the ring over the key file; see openSigningKeyRing. */
-export function watchSigningKeys(
-  file: string,
-  opts: { intervalMs: number; logger: Logger; now?: () => number },
-): Promise<SigningKeyRing> {
+export interface SigningKeyRingOptions {
+  readonly intervalMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /**
+   * How long a retired key verifies after its `retiredAt`: the longest lifetime of anything it
+   * signed (`retiredKeyRetentionMs` in rotate-signing-key.ts). Past it the key is out of the
+   * set, though still in the source until the next rotation: a leaked key rotated out must not
+   * keep minting accepted tokens until then. Undefined: retired keys verify while in the source.
+   */
+  readonly retiredKeyRetentionMs?: number;
+}
+
+export function watchSigningKeys(file: string, opts: SigningKeyRingOptions): Promise<SigningKeyRing> {
   return openSigningKeyRing(signingKeyFile(file), opts);
 }
 
@@ -134,9 +144,12 @@ export function watchSigningKeys(
  */
 export async function openSigningKeyRing(
   source: SigningKeySource,
-  opts: { intervalMs: number; logger: Logger; now?: () => number },
+  opts: SigningKeyRingOptions,
 ): Promise<SigningKeyRing> {
   const now = opts.now ?? Date.now;
+  const retention = opts.retiredKeyRetentionMs;
+  const retiredUntil = (k: StoredSigningKey) =>
+    k.retiredAt === undefined || retention === undefined ? Infinity : Date.parse(k.retiredAt) + retention;
   const startProblem = source.problem();
   if (startProblem) {
     throw new PortcullisError('config-invalid', `Refusing the signing key set: ${startProblem}.`, {
@@ -156,7 +169,16 @@ export async function openSigningKeyRing(
     });
   }
   let keys = parseSigningKeys(text, source.label);
-  let jwks = createLocalJWKSet(toPublicJwks(keys));
+  // The keys that verify now, and when that set next shrinks (a retired key's retention ends).
+  let jwks: JWTVerifyGetKey;
+  let verifiesUntil = 0;
+  const rebuild = () => {
+    const t = now();
+    const usable = keys.filter((k) => retiredUntil(k) > t);
+    jwks = createLocalJWKSet(toPublicJwks(usable));
+    verifiesUntil = Math.min(...usable.map(retiredUntil));
+  };
+  rebuild();
   let lastForced = 0;
   const listeners: ((keys: readonly StoredSigningKey[]) => void)[] = [];
   const where = { source: source.label };
@@ -191,7 +213,7 @@ export async function openSigningKeyRing(
     seen = fp;
     if (kids(next) === kids(keys)) return false;
     keys = next;
-    jwks = createLocalJWKSet(toPublicJwks(keys));
+    rebuild();
     opts.logger.info({ signingKid: keys[0]!.kid, published: keys.length }, 'signing keys reloaded');
     for (const l of listeners) {
       try {
@@ -210,6 +232,7 @@ export async function openSigningKeyRing(
   timer.unref();
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (now() >= verifiesUntil) rebuild();
     try {
       return await jwks(header, token);
     } catch (err) {

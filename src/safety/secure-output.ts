@@ -12,7 +12,8 @@ import type { ContentBlock, Tool } from '../tools/index.js';
  *      evidence the sanitiser would erase);
  *   2. act on it per tool: annotate, redact the spans, or quarantine the whole result;
  *   3. sanitise (ANSI, invisible and bidi characters, controls, size and depth caps);
- *   4. redact secrets (known values in every encoding, token patterns; PII where configured);
+ *   4. redact secrets (known values in every encoding, token patterns; PII where configured),
+ *      in each string and across the content blocks (a value cut over two blocks is read whole);
  *   5. wrap text from `untrusted-source` tools in nonce-carrying provenance markers.
  */
 
@@ -130,6 +131,67 @@ function withText(b: ContentBlock, fn: (text: string) => string): ContentBlock {
   return { ...b, resource: { ...resource, text: fn(text) } };
 }
 
+/**
+ * Secrets cut over content blocks. A client hands the model the blocks one after another, so a
+ * value split as "…s3cr3t-Up" | "stream…" is read whole while no block holds it for the
+ * per-block redaction. The block texts are glued and scanned once more; each finding that
+ * crosses a block boundary is replaced in every block it touches (a finding inside one block was
+ * already handled there). Returns the blocks and the number of such findings.
+ */
+function redactAcrossBlocks(
+  content: readonly ContentBlock[],
+  redactor: Redactor,
+): { content: ContentBlock[]; count: number } {
+  const texts = content.map(blockText);
+  const starts: number[] = [];
+  let glued = '';
+  for (const t of texts) {
+    starts.push(glued.length);
+    glued += t ?? '';
+  }
+  const pieces = texts.filter((t) => t !== undefined && t.length > 0).length;
+  if (pieces < 2) return { content: [...content], count: 0 };
+  // The block holding glued offset `offset`: the last one starting at or before it.
+  const blockAt = (offset: number) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const crossing = redactor.redact(glued).findings.filter((f) => blockAt(f.start) !== blockAt(f.end - 1));
+  if (crossing.length === 0) return { content: [...content], count: 0 };
+  // Per block, the [start, end) ranges (block offsets) to replace, in order.
+  const cuts = new Map<number, { start: number; end: number; rule: string }[]>();
+  for (const f of crossing) {
+    for (let i = blockAt(f.start); i <= blockAt(f.end - 1); i++) {
+      const len = texts[i]?.length ?? 0;
+      const start = Math.max(0, f.start - starts[i]!);
+      const end = Math.min(len, f.end - starts[i]!);
+      if (end > start) cuts.set(i, [...(cuts.get(i) ?? []), { start, end, rule: f.rule }]);
+    }
+  }
+  return {
+    content: content.map((b, i) => {
+      const list = cuts.get(i);
+      if (!list) return b;
+      return withText(b, (text) => {
+        let out = '';
+        let at = 0;
+        for (const c of list) {
+          out += text.slice(at, c.start) + `[REDACTED:${c.rule}]`;
+          at = c.end;
+        }
+        return out + text.slice(at);
+      });
+    }),
+    count: crossing.length,
+  };
+}
+
 export function createOutputGuard(policy: OutputPolicy): OutputGuard {
   const actionGlobs = Object.entries(policy.injectionActions).map(([glob, action]) => ({
     re: globToRegExp(glob),
@@ -197,7 +259,9 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
       // 4. redact secrets (and PII where configured)
       const redactor = piiGlobs.some((g) => g.test(tool.name)) ? withPii : plain;
       const redacted = redactor.redactDeep(sanitised.result);
-      result = redacted.value;
+      const across = redactAcrossBlocks(redacted.value.content, redactor);
+      result = { ...redacted.value, content: across.content };
+      const redactions = redacted.findings.length + across.count;
 
       if (action === 'quarantine') {
         return {
@@ -205,7 +269,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
           injection,
           action,
           quarantined: result,
-          redactions: redacted.findings.length,
+          redactions,
           truncated: sanitised.truncated,
         };
       }
@@ -239,7 +303,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
         result,
         injection,
         action,
-        redactions: redacted.findings.length,
+        redactions,
         truncated: sanitised.truncated,
       };
     },

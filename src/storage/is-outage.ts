@@ -31,10 +31,16 @@ const PG_CONNECTION_MESSAGES = [
  * Whether `err` (or an error it was caused by) says the database cannot be reached, as opposed
  * to a query that failed on a database that answered. The first is a wait-and-retry (503 with
  * Retry-After: nothing ran); the second stays an internal error (500).
+ *
+ * The egress guard's errors (`egress-*` codes) end the search: every outbound request goes
+ * through the guard, so a reset under one of them is a remote server's doing, never the
+ * database's. Otherwise a hostile upstream resetting its connection (ECONNRESET) would pass
+ * for a database outage: 503 "database down", the storage alert, and retries invited.
  */
 export function isStorageOutage(err: unknown): boolean {
   for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('egress-')) return false;
     if (
       typeof code === 'string' &&
       (CONNECTION_ERRNOS.has(code) || (/^[0-9A-Z]{5}$/.test(code) && isOutageSqlState(code)))

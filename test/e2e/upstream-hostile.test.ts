@@ -202,7 +202,10 @@ describe('a hostile upstream server', () => {
       return again.isError ? undefined : again;
     }, 'the crashed server to come back');
     assert.match(textOf(back), /back/);
-    const ready = (await (await fetch(new URL('/readyz', t.url))).json()) as { upstreams: any[] };
+    // Upstream names and restarts are the operator's: the metrics listener's /readyz.
+    const ready = (await (await fetch(new URL('/readyz', t.gw.metricsUrl))).json()) as {
+      upstreams: any[];
+    };
     assert.ok(ready.upstreams.find((u) => u.name === 'evil').restarts >= 1);
   });
 

@@ -191,8 +191,8 @@ describe('off-the-shelf MCP servers behind Portcullis', () => {
     assert.equal(typeof r.structuredContent, 'object');
   });
 
-  it('/readyz reports each upstream up', async () => {
-    const res = await fetch(new URL('/readyz', t.url));
+  it('/readyz reports each upstream up (by name on the metrics listener)', async () => {
+    const res = await fetch(new URL('/readyz', t.gw.metricsUrl));
     const body = (await res.json()) as { status: string; upstreams: { name: string; state: string }[] };
     assert.equal(res.status, 200);
     assert.deepEqual(body.upstreams.map((u) => [u.name, u.state]).sort(), [
