@@ -174,6 +174,7 @@ if (process.argv[2] === 'replicas') {
   const { benchReplicas } = await import('./replicas.js');
   await benchReplicas({
     duration: DURATION,
+    rounds: ROUNDS,
     runLoad: async (url, headers, seconds) =>
       (await runNode('load.js', [
         url,
