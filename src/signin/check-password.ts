@@ -30,8 +30,11 @@ export async function checkPasswordLogin(
     await deps.throttle.fail(input.name, input.address, at);
     return { ok: false, reason: 'login-failed' };
   }
-  if (user.disabledAt) return { ok: false, reason: 'login-disabled' };
-  await deps.throttle.succeed(input.name);
+  if (user.disabledAt) {
+    await deps.throttle.succeed(input.name, input.address);
+    return { ok: false, reason: 'login-disabled' };
+  }
+  await deps.throttle.succeed(input.name, input.address);
   await deps.users.recordLogin(user.name, deps.now);
   return { ok: true, user };
 }

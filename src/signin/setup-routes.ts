@@ -100,6 +100,8 @@ export function createSetupRoutes(deps: SetupRouteDeps): Hono<Env> {
         c.get('requestId'),
       );
     }
+    // A good link is no failure: the attempt the check held is given back.
+    await throttle.succeed(address, address);
     return { tokenHash, userName: user.name };
   }
 

@@ -49,4 +49,28 @@ describe('login throttle (frozen clock)', () => {
     const sprayed = await th.check('spray0', '192.0.2.1', 3000);
     assert.ok(sprayed.allowed, 'names with a single old failure are what the bound forgets');
   });
+
+  it('attempts in flight count against the budget: concurrent guesses get the budget, not one try each', async () => {
+    const th = createLoginThrottle(policy);
+    const verdicts = [];
+    for (let i = 0; i < 10; i++) verdicts.push(await th.check('alice', `10.0.1.${i}`, 1000));
+    assert.equal(verdicts.filter((v) => v.allowed).length, 3);
+    assert.deepEqual(verdicts[3], { allowed: false, reason: 'account-locked', retryAfterMs: 300_000 });
+    // Settled as failures, they lock the account as before.
+    for (let i = 0; i < 3; i++) await th.fail('alice', `10.0.1.${i}`, 1001);
+    assert.equal((await th.check('alice', '10.0.1.9', 1002)).allowed, false);
+    // An attempt never settled is let go after a minute (its request died in between).
+    const other = createLoginThrottle(policy);
+    for (let i = 0; i < 3; i++) await other.check('bob', `a${i}`, 0);
+    assert.equal((await other.check('bob', 'b', 10)).allowed, false);
+    assert.ok((await other.check('bob', 'b', 60_001)).allowed);
+  });
+
+  it('a success gives its attempt back', async () => {
+    const th = createLoginThrottle(policy);
+    for (let i = 0; i < 10; i++) {
+      assert.ok((await th.check('alice', 'a', i)).allowed, `sign-in ${i + 1}`);
+      await th.succeed('alice', 'a');
+    }
+  });
 });
