@@ -41,9 +41,10 @@ const isLabel = (s: string): s is ToolLabel => Object.hasOwn(LABELS, s);
 /**
  * When a label taken in at `now` expires: the window, rounded up to the next whole second. Never
  * sooner than the window (a label lasts at least as long as configured); and every call of one
- * second carries the same expiry, so the stores, which never move an expiry earlier, write only
- * the first of them: a person calling a labelled tool many times a second costs one write a
- * second, not a write transaction per call.
+ * second carries the same expiry, so the stores, which never move an expiry earlier, change
+ * nothing for all but the first of them: a person calling a labelled tool many times a second
+ * costs one real write a second (on SQLite, one WAL write that empties the read connection's
+ * cache), not one per call.
  */
 export function expiryOf(now: number, windowMs: number): number {
   return Math.ceil((now + windowMs) / 1000) * 1000;
