@@ -499,6 +499,8 @@ process.stdout.write(
 process.stdout.write(`results written to ${path.relative(process.cwd(), file)}\n`);
 const bad = [...rounds.flat(), ...proxies].filter((r) => r.non2xx > 0 || r.errors !== 0);
 if (bad.length > 0) {
-  say(`${bad.map((r) => r.id).join(', ')} answered errors during the run; figures are not valid`);
+  say(
+    `${bad.map((r) => r.id).join(', ')} answered errors (or refusals) during the run, or could not be measured; figures are not valid`,
+  );
   process.exitCode = 1;
 }
