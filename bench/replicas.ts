@@ -9,7 +9,6 @@ import { createApiKey } from '../src/auth/index.js';
 import { openPostgresStorage } from '../src/storage/index.js';
 import { BUILT_IN_SCOPES } from '../src/tools/index.js';
 import { startReplicas } from '../test/helpers/replicas.js';
-import { LOAD_LIMITS_ENV } from './load-limits.js';
 import { SEED_NOTES, TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
 
 type RunLoad = (url: string, headers: Record<string, string>, seconds: number) => Promise<LoadResult>;
@@ -41,7 +40,9 @@ export async function benchReplicas(opts: { duration: number; runLoad: RunLoad }
     process.stderr.write(`bench: ${n} replica(s) on PostgreSQL + Redis for ${opts.duration}s…\n`);
     const set = await startReplicas(n, '', {
       env: {
-        ...LOAD_LIMITS_ENV,
+        PORTCULLIS_RATE_LIMITS__CREDENTIAL__POINTS: '100000000',
+        PORTCULLIS_RATE_LIMITS__DAILY_QUOTA__POINTS: '100000000',
+        PORTCULLIS_RATE_LIMITS__CONCURRENCY__MAX_IN_FLIGHT: '10000',
         PORTCULLIS_LOGGING__LEVEL: 'warn',
       },
     });
