@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ablationFromProfile, type AblationRow } from './ablation.js';
+import { LOAD_LIMITS_NOTE } from './load-limits.js';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
 
 const here = import.meta.dirname;
@@ -254,7 +255,8 @@ if (ROUNDS > 0) {
   process.stdout.write(
     `\nratios (median of the per-round ratios): c/b = ${ratios['c/b']} (goal ≥ 2), c/a' = ${ratios["c/a'"]} (goal ≥ 0.6), ` +
       `c/a = ${ratios['c/a']}, c/c0 = ${ratios['c/c0']} (goal ≥ 0.9: audit + rate limits cost ` +
-      `${Math.round((1 - ratios['c/c0']!) * 100)}%)\n`,
+      `${Math.round((1 - ratios['c/c0']!) * 100)}%)\n` +
+      `c: ${LOAD_LIMITS_NOTE}\n`,
   );
 }
 
@@ -416,7 +418,8 @@ if (PROXY_DURATION > 0) {
     }
   }
   process.stdout.write(
-    `\nas a proxy: one stdio MCP server (server-memory) behind each, Streamable HTTP, one session, ${CONNECTIONS} connections\n`,
+    `\nas a proxy: one stdio MCP server (server-memory) behind each, Streamable HTTP, one session, ${CONNECTIONS} connections\n` +
+      `portcullis: every control, the upstream sandboxed; ${LOAD_LIMITS_NOTE}\n`,
   );
   printTable([
     ['proxy', '2xx req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors'],
@@ -495,8 +498,10 @@ process.stdout.write(
       .join(' ')} at end)\n`,
 );
 process.stdout.write(`results written to ${path.relative(process.cwd(), file)}\n`);
-const bad = rounds.flat().filter((r) => r.non2xx > 0 || r.errors > 0);
+const bad = [...rounds.flat(), ...proxies].filter((r) => r.non2xx > 0 || r.errors !== 0);
 if (bad.length > 0) {
-  say(`${bad.map((r) => r.id).join(', ')} answered errors during the run; figures are not valid`);
+  say(
+    `${bad.map((r) => r.id).join(', ')} answered errors (or refusals) during the run, or could not be measured; figures are not valid`,
+  );
   process.exitCode = 1;
 }

@@ -8,17 +8,12 @@ import { pino } from 'pino';
 import { createApiKey } from '../../src/auth/index.js';
 import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
 import { startGateway } from '../../src/gateway/index.js';
+import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
-// The measured call must never be refused: the default per-minute limit would turn the run into
-// a measurement of 429s. Limits stay on (every tier is still checked) with room for the load.
-const env: NodeJS.ProcessEnv = {
-  PORTCULLIS_METRICS__PORT: '0',
-  PORTCULLIS_RATE_LIMITS__CREDENTIAL__POINTS: '100000000',
-  PORTCULLIS_RATE_LIMITS__DAILY_QUOTA__POINTS: '100000000',
-  PORTCULLIS_RATE_LIMITS__CONCURRENCY__MAX_IN_FLIGHT: '10000',
-};
+// The measured call must never be refused: limits stay on with room for the load (load-limits.ts).
+const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0', ...LOAD_LIMITS_ENV };
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PORTCULLIS_')) env[k] = v;
 const gw = await startGateway({
   dataDir: dir,

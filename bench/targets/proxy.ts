@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { createApiKey } from '../../src/auth/index.js';
 import { initDataDir } from '../../src/data-dir/index.js';
 import { startGateway } from '../../src/gateway/index.js';
+import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES } from '../request.js';
 
 const which = process.argv[2];
@@ -70,12 +71,9 @@ if (which === 'portcullis') {
       ],
     }),
   );
-  const env: NodeJS.ProcessEnv = {
-    PORTCULLIS_METRICS__PORT: '0',
-    PORTCULLIS_RATE_LIMITS__CREDENTIAL__POINTS: '100000000',
-    PORTCULLIS_RATE_LIMITS__DAILY_QUOTA__POINTS: '100000000',
-    PORTCULLIS_RATE_LIMITS__CONCURRENCY__MAX_IN_FLIGHT: '10000',
-  };
+  // As target c: limits raised for the load, each still checked (load-limits.ts). The per-upstream
+  // tier (300 a minute by default) is the one a proxy meets first.
+  const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0', ...LOAD_LIMITS_ENV };
   const gw = await startGateway({
     dataDir,
     port: 0,

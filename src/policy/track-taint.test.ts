@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { openMemoryStorage } from '../storage/index.js';
-import { createTaintTracker } from './track-taint.js';
+import { createTaintTracker, expiryOf } from './track-taint.js';
 
 const T0 = 1_800_000_000_000;
 const MIN = 60_000;
@@ -27,5 +27,17 @@ describe('taint tracking', () => {
     assert.equal((await t.seen(k, T0 + 30 * MIN)).has('untrusted-source'), false);
     await t.record(k, ['untrusted-source'], T0 + 20 * MIN);
     assert.equal((await t.seen(k, T0 + 45 * MIN)).has('untrusted-source'), true);
+  });
+
+  it('keeps a label at least its window, rounded up to a whole second, so calls of one second share one expiry', async () => {
+    assert.equal(expiryOf(T0, 30 * MIN), T0 + 30 * MIN);
+    assert.equal(expiryOf(T0 + 1, 30 * MIN), T0 + 1000 + 30 * MIN);
+    assert.equal(expiryOf(T0 + 999, 30 * MIN), T0 + 1000 + 30 * MIN);
+    const t = tracker();
+    const k = { tenant: 't', subject: 'p' };
+    await t.record(k, ['private-data'], T0 + 1);
+    // Never shorter than the window: still there one millisecond before it ends.
+    assert.equal((await t.seen(k, T0 + 1 + 30 * MIN - 1)).has('private-data'), true);
+    assert.equal((await t.seen(k, T0 + 1000 + 30 * MIN)).has('private-data'), false);
   });
 });

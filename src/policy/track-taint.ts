@@ -38,6 +38,18 @@ const LABELS: Readonly<Record<ToolLabel, true>> = {
 };
 const isLabel = (s: string): s is ToolLabel => Object.hasOwn(LABELS, s);
 
+/**
+ * When a label taken in at `now` expires: the window, rounded up to the next whole second. Never
+ * sooner than the window (a label lasts at least as long as configured); and every call of one
+ * second carries the same expiry, so the stores, which never move an expiry earlier, change
+ * nothing for all but the first of them: a person calling a labelled tool many times a second
+ * costs one real write a second (on SQLite, one WAL write that empties the read connection's
+ * cache), not one per call.
+ */
+export function expiryOf(now: number, windowMs: number): number {
+  return Math.ceil((now + windowMs) / 1000) * 1000;
+}
+
 export function createTaintTracker(store: TaintStore, opts: { windowMs: number }): TaintTracker {
   return {
     async seen(person, now) {
@@ -45,7 +57,7 @@ export function createTaintTracker(store: TaintStore, opts: { windowMs: number }
     },
     async record(person, labels, now) {
       if (labels.length === 0) return;
-      await store.record(keyOf(person), labels, new Date(now + opts.windowMs));
+      await store.record(keyOf(person), labels, new Date(expiryOf(now, opts.windowMs)));
     },
   };
 }

@@ -1,4 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type * as IORedis from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { resolveSecret, type SecretRef } from '../secrets/index.js';
 
 /** The `redis` section of the configuration, as this module reads it. */
@@ -65,6 +67,14 @@ export interface SharedStateOptions {
   readonly now?: () => number;
 }
 
+/**
+ * The Redis client, loaded only when a deployment configures Redis: a gateway on one machine
+ * never needs it, and loading it costs every such process about 8 MiB of memory.
+ */
+function loadRedis(): typeof Redis {
+  return (createRequire(import.meta.url)('ioredis') as typeof IORedis).Redis;
+}
+
 /** Undefined without `redis.url`: everything then stays in this process. */
 export function openSharedState(
   config: SharedStateConfig,
@@ -85,12 +95,13 @@ export function openSharedState(
     retryStrategy: (times) => Math.min(times * 100, 1000),
     ...(config.password ? { password: resolveSecret(config.password, env) } : {}),
   };
-  const client = new Redis(config.url, base);
+  const RedisClient = loadRedis();
+  const client = new RedisClient(config.url, base);
   client.on('error', onError);
 
   // The subscriber resubscribes itself on every `ready` (autoResubscribe off), so "subscribed"
   // means acknowledged by this Redis, not merely requested.
-  const sub = new Redis(config.url, { ...base, autoResubscribe: false, commandTimeout: undefined });
+  const sub = new RedisClient(config.url, { ...base, autoResubscribe: false, commandTimeout: undefined });
   sub.on('error', onError);
   const listeners = new Map<string, SubscriptionListener[]>();
   let subscribed = false;

@@ -303,7 +303,8 @@ export function createPostgresStorage(pools: PgPools): Storage {
       if (labels.length === 0) return;
       await write.query(
         `INSERT INTO taint (person, label, expires_at) SELECT $1, l, $3 FROM unnest($2::text[]) AS l
-           ON CONFLICT (person, label) DO UPDATE SET expires_at = GREATEST(taint.expires_at, excluded.expires_at)`,
+           ON CONFLICT (person, label) DO UPDATE SET expires_at = excluded.expires_at
+           WHERE excluded.expires_at > taint.expires_at`,
         [person, [...new Set(labels)], ms(expiresAt)],
       );
     },

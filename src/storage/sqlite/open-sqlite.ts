@@ -283,7 +283,8 @@ export function openSqliteStorage(file: string): Storage {
     ),
     record: db.prepare<[string, string, number]>(
       `INSERT INTO taint (person, label, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (person, label) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)`,
+         ON CONFLICT (person, label) DO UPDATE SET expires_at = excluded.expires_at
+         WHERE excluded.expires_at > taint.expires_at`,
     ),
     purge: db.prepare<[number]>('DELETE FROM taint WHERE expires_at <= ?'),
   };
