@@ -1,6 +1,14 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { checkInsecureSettings, configSchema, loadConfig, type ConfigProblem } from '../../config/index.js';
+import {
+  checkInsecureSettings,
+  configSchema,
+  loadConfig,
+  type Config,
+  type ConfigProblem,
+} from '../../config/index.js';
+import { signingKeyFileProblem } from '../../oauth/signing-key-ring.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { runningAsRoot } from '../../gateway/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';
@@ -22,6 +30,16 @@ export interface DoctorReport {
   readonly unsandboxed: readonly string[];
   /** The database connections: which role each uses and whether the read path can write. */
   readonly storage: StorageReport;
+  /** Where each gateway key comes from, and what is wrong with a key file's permissions. */
+  readonly keys: readonly KeyReport[];
+}
+
+export interface KeyReport {
+  readonly key: string;
+  /** `file <path>` (relative to the data dir when inside it) or `reference <ref>` (never resolved). */
+  readonly source: string;
+  /** For a file: missing (made on first start), or why others could read or replace it. */
+  readonly problem?: string;
 }
 
 export type StorageReport =
@@ -87,11 +105,54 @@ function renderDoctor(r: DoctorReport): string {
   if (r.unsandboxed.length)
     lines.push('', `WARNING: running unconfined ("sandbox: off"): ${r.unsandboxed.join(', ')}`);
   lines.push(...renderStorage(r.storage));
+  lines.push('', 'Keys');
+  const width = Math.max(...r.keys.map((k) => k.key.length));
+  for (const k of r.keys)
+    lines.push(
+      `  ${k.key.padEnd(width)}  ${k.source}${
+        k.problem === undefined
+          ? ''
+          : k.problem.startsWith('missing')
+            ? ` — ${k.problem}`
+            : ` — WARNING: ${k.problem}`
+      }`,
+    );
   if (r.config.length) {
     lines.push('', 'Configuration');
     for (const p of r.config) lines.push(`  ${p.severity === 'fatal' ? 'REFUSED' : 'WARNING'}: ${p.message}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Each key's source. A reference is named, never resolved (doctor reads no secret store); a file
+ * gets the checks `start` applies to the signing key file: others must not read it, nor replace
+ * it through a directory they can write.
+ */
+function keysReport(config: Config, dataDir: string): KeyReport[] {
+  const dir = dataDirLayout(dataDir, config.keys.dir).keys;
+  const shown = (file: string) => {
+    const rel = path.relative(dataDir, file);
+    return rel.startsWith('..') ? file : rel;
+  };
+  const entry = (key: string, ref: string | undefined, fileName: string): KeyReport => {
+    if (ref) return { key, source: `reference ${ref}` };
+    const file = path.join(dir, fileName);
+    if (!fs.existsSync(file))
+      return { key, source: `file ${shown(file)}`, problem: 'missing: made on first start' };
+    const problem = signingKeyFileProblem(file);
+    return { key, source: `file ${shown(file)}`, ...(problem ? { problem } : {}) };
+  };
+  return [
+    entry('token signing', config.keys.tokenSigning, 'signing-keys.json'),
+    entry('audit signing', config.keys.auditSigning, 'audit-ed25519.pem'),
+    entry('audit args HMAC', config.keys.auditArgsHmac, 'audit-args-hmac.key'),
+    entry('confirmation', config.keys.confirmation, 'confirmation-key'),
+    config.oauth.cookieKeys.length
+      ? { key: 'cookies', source: `reference ${config.oauth.cookieKeys.join(', ')}` }
+      : entry('cookies', undefined, 'cookie-keys.json'),
+    entry('connections KEK', config.connections.keyEncryptionKey, 'connections-kek'),
+  ];
 }
 
 async function storageReport(storage: StorageConfig): Promise<StorageReport> {
@@ -109,8 +170,8 @@ export function register(program: Command): void {
         'Report what this machine provides for sandboxing stdio upstream servers (bubblewrap, ' +
           'namespaces, resource limits) and which configured upstreams it affects, and what `start` ' +
           'would warn about or refuse in the configuration, and the database roles (superuser or not; ' +
-          'whether the read path can write). Exit 1 if a configured upstream, a database role or the ' +
-          'configuration would be refused.',
+          'whether the read path can write), and where each key comes from (file permissions checked). Exit 1 if a ' +
+          'configured upstream, a database role, the signing key file or the configuration would be refused.',
       )
       .option('--json', 'one JSON document'),
   ).action(async (opts: { dataDir?: string; json?: boolean }) => {
@@ -127,6 +188,7 @@ export function register(program: Command): void {
       refused: sandbox.available ? [] : stdio.filter((u) => u.sandbox !== 'off').map((u) => u.name),
       unsandboxed: stdio.filter((u) => u.sandbox === 'off').map((u) => u.name),
       storage: await storageReport(config.storage),
+      keys: keysReport(config, dataDir),
     };
     if (opts.json) printJson(report, 2);
     else printOut(renderDoctor(report));
@@ -134,7 +196,16 @@ export function register(program: Command): void {
     const badRole =
       s.driver === 'postgres' &&
       (('error' in s.write ? false : s.write.superuser) || ('error' in s.read ? false : s.read.superuser));
-    if (report.refused.length || badRole || report.config.some((p) => p.severity === 'fatal')) {
+    // start refuses a signing key file others could replace (signing-key-ring.ts)
+    const badSigningFile = report.keys.some(
+      (k) => k.key === 'token signing' && k.problem !== undefined && !k.problem.startsWith('missing'),
+    );
+    if (
+      report.refused.length ||
+      badRole ||
+      badSigningFile ||
+      report.config.some((p) => p.severity === 'fatal')
+    ) {
       throw new CommandFailed('part of this configuration would be refused here (see above)');
     }
   });
