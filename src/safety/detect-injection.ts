@@ -102,6 +102,11 @@ const PRIOR = String.raw`(?:previous|prior|preceding|above|earlier|former|origin
 const DIRECTIVES = String.raw`(?:instructions?|directives?|prompts?|rules?|guidelines?|commands?|orders?|programming|constraints?|restrictions?|guidance|polic(?:y|ies)|tasks?|context|training|filters?|guardrails?|safeguards?|messages?)`;
 const SENSITIVE = String.raw`(?:system prompt|(?:initial|original|hidden|secret) (?:prompt|instructions?)|passwords?|passcodes?|pass ?phrases?|secret keys?|secrets|api[ _-]?keys?|access (?:keys?|tokens?)|tokens?|credentials?|private keys?|ssh keys?|session (?:ids?|cookies?|tokens?)|cookies|(?:conversation|chat|message) (?:history|log|transcript)|(?:previous|prior|earlier|all) messages|environment variables|env vars|env file|(?:recovery|backup|mfa|2fa|one-time|otp) codes?|(?:the )?user'?s? (?:data|files?|emails?|messages|address|personal (?:data|information)|credentials?|password))`;
 
+// A URL scheme in any case: HTML tag and attribute names and schemes are case-insensitive, so a
+// renderer fetches `<IMG SRC=HTTPS://…>` like its lower-case form. Spelt out as classes because
+// the markdown-exfiltration rule itself is case-sensitive (an all-caps word is its placeholder).
+const HTTP = String.raw`[Hh][Tt][Tt][Pp][Ss]?://`;
+
 const RULES: readonly Rule[] = [
   {
     rule: 'override-instructions',
@@ -236,11 +241,11 @@ const RULES: readonly Rule[] = [
     // An image (or link) whose URL carries a template for the model to fill in: `?data={chat}`,
     // `?q=<SECRET>`, `?x=$HISTORY`, `?d=[DATA]`, or an all-caps placeholder.
     re: rx(
-      String.raw`!?\[[^\]\n]{0,200}\]\(\s*https?://[^)\s]{1,300}?[?&#][^)\s]{0,300}?=(?:[^)\s&]{0,40}?(?:\{|\}|%7B|<|%3C|\$|\[|%5B)|(?:[A-Z_]{4,}|INSERT|DATA|SECRET|HISTORY)\b)` +
-        String.raw`|<img\b[^>]{0,200}?\bsrc\s*=\s*["']?https?://[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7B|<|\$|\[)|[A-Z_]{4,}\b)`,
+      String.raw`!?\[[^\]\n]{0,200}\]\(\s*${HTTP}[^)\s]{1,300}?[?&#][^)\s]{0,300}?=(?:[^)\s&]{0,40}?(?:\{|\}|%7[Bb]|<|%3[Cc]|\$|\[|%5[Bb])|(?:[A-Z_]{4,}|INSERT|DATA|SECRET|HISTORY)\b)` +
+        String.raw`|<[Ii][Mm][Gg]\b[^>]{0,200}?\b[Ss][Rr][Cc]\s*=\s*["']?${HTTP}[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7[Bb]|<|\$|\[)|[A-Z_]{4,}\b)`,
       'g',
     ),
-    need: String.raw`\]\(|<img`,
+    need: String.raw`\]\(|<[Ii][Mm][Gg]`,
     weight: both(0.75),
   },
   {
