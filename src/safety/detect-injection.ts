@@ -263,6 +263,9 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:add|include|insert|integrate|incorporate|append|mention|embed|put|place|prepend|write|use|replace|remove|rearrange|introduce|misspell|group|format|encode|translate|end|start|begin|modify|change|conclude|finish|sign)\b[^\n]{0,80}?\b(?:in|into|to|from|of|at the (?:end|start|beginning) of|within|throughout)\s+(?:all\s+)?your\s+(?:final\s+)?(?:response|answer|output|summary|responses|answers|summaries)\b`,
         String.raw`\b(?:when|if|whenever)\s+(?:you(?:'re| are)?\s+)?(?:summari[sz]\w*|answer\w*|respond\w*|repl(?:y|ies|ying)|describ\w*)\b${gap(40)}\b(?:always|also|make sure|be sure|you must|you should|include|mention|add|say|tell|recommend)\b`,
         String.raw`\b(?:tell|inform|remind|advise|urge|instruct|convince|persuade)\s+the\s+user\s+(?:to|that)\b`,
+        // Verbs that reshape a reply, which nobody asks of a person in an email or a table cell:
+        // "augment your answer with…", "render your message in leetspeak", "jumble … your reply".
+        String.raw`\b(?:augment|enhance|enrich|embellish|render|misspell|jumble|scramble|garble|obfuscate)\b[^.!?\n]{0,60}?\byour\s+(?:final\s+|whole\s+|entire\s+)?(?:response|answer|reply|message|output|summary|responses|answers|replies)\b`,
       ].join('|'),
     ),
     need: String.raw`your|summari|answer|respond|repl|describ|user`,
@@ -445,9 +448,20 @@ function buildView(raw: string): View {
   const out: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < raw.length;) {
-    const skipTo = skip.get(i);
-    if (skipTo !== undefined) {
-      i = skipTo;
+    if (hasErased) {
+      const skipTo = skip.get(i);
+      if (skipTo !== undefined) {
+        i = skipTo;
+        continue;
+      }
+    }
+    // Printable ASCII, tab and newline: nothing to erase, NFKC-stable. Most of a mixed text is
+    // this, and one comparison beats a pattern test and a normalisation per character.
+    const c = raw.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10) {
+      out.push(raw[i]!);
+      map.push(i);
+      i++;
       continue;
     }
     const cp = raw.codePointAt(i) ?? 0;
