@@ -2,7 +2,8 @@
 // category, TPR (attacks flagged suspicious or malicious) and FPR (benign items flagged) for the
 // rules alone and for the hybrid (rules + trained model), then timing: median µs per 1 KB item
 // and a linearity check on 1 KB / 10 KB / 100 KB adversarial inputs.
-// Usage: node dist/scripts/eval-detector.js [--quick] (--quick skips the timing section)
+// Usage: node dist/scripts/eval-detector.js [--quick] [more.jsonl …] (--quick skips the timing
+// section; further corpus files are evaluated after the built-in ones)
 //
 // Corpora: test/corpora/injection/{dev,holdout}.jsonl (the rules were tuned on dev), the
 // generated test/corpora/detector/{train,validation,frozen}.jsonl (the model trains on train,
@@ -51,7 +52,9 @@ function corpusFiles(): string[] {
   const shared = ['..', '../..']
     .map((up) => path.join(repoRoot, up, 'shared', 'corpora', 'injection-dev.jsonl'))
     .find((f) => existsSync(f));
-  return [...files.filter((f) => existsSync(f)), ...(shared ? [shared] : [])];
+  // Further corpora named on the command line (e.g. an earlier generation of the frozen split).
+  const extra = process.argv.slice(2).filter((a) => a.endsWith('.jsonl'));
+  return [...files.filter((f) => existsSync(f)), ...(shared ? [shared] : []), ...extra];
 }
 
 function load(file: string): Item[] {
@@ -113,6 +116,20 @@ function evaluate(file: string): void {
   for (const [key, t] of [...byKind].sort(([a], [b]) => a.localeCompare(b))) console.log(line(`  ${key}`, t));
   console.log(line('  OVERALL attack', overall.attack));
   console.log(line('  OVERALL benign', overall.benign));
+  summaries.push(summary(path.relative(repoRoot, file), overall, byKind.get('benign/kind=tool-description')));
+}
+
+/** One line per corpus: TPR and FPR at the committed thresholds, for both engines. */
+function summary(
+  name: string,
+  overall: { attack: Tally; benign: Tally },
+  descBenign: Tally | undefined,
+): string {
+  const { attack, benign } = overall;
+  const desc = descBenign
+    ? `; tool-description FPR rules ${pct(descBenign.rules, descBenign.benign).trim()} hybrid ${pct(descBenign.hybrid, descBenign.benign).trim()}`
+    : '';
+  return `${name}: rules TPR ${pct(attack.rules, attack.attacks).trim()} FPR ${pct(benign.rules, benign.benign).trim()} | hybrid TPR ${pct(attack.hybrid, attack.attacks).trim()} FPR ${pct(benign.hybrid, benign.benign).trim()}${desc}`;
 }
 
 function tally(): Tally {
@@ -185,12 +202,15 @@ function timing(): void {
 }
 
 const prefilterMismatches: string[] = [];
+const summaries: string[] = [];
 const files = corpusFiles();
 if (files.length === 0) {
   console.error('eval-detector: no corpus files found');
   process.exit(1);
 }
 for (const file of files) evaluate(file);
+console.log('\n== summary (suspicious or malicious at the committed thresholds)');
+for (const s of summaries) console.log(`  ${s}`);
 console.log(
   prefilterMismatches.length === 0
     ? '\nkeyword prefilter: identical reports on every item'

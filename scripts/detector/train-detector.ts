@@ -36,7 +36,7 @@ interface Row {
   readonly category: string;
 }
 
-interface Example {
+export interface Example {
   readonly y: number;
   readonly kind: ModelKind;
   /** Feature indices per window. */
@@ -61,7 +61,7 @@ export function loadRows(file: string): Row[] {
     });
 }
 
-function toExample(row: Row): Example {
+export function toExample(row: Omit<Row, 'template' | 'category'>): Example {
   const view = detectionView(row.text);
   const total = collectFeatures(view);
   const nw = windowCount(view.length);
@@ -78,15 +78,15 @@ function toExample(row: Row): Example {
   };
 }
 
-interface TrainOptions {
+export interface TrainOptions {
   readonly epochs: number;
   readonly l2: number;
   readonly rate: number;
   readonly seed: number;
 }
 
-function train(
-  examples: Example[],
+export function train(
+  examples: readonly Example[],
   opts: TrainOptions,
 ): { w: Float32Array; bias: Record<ModelKind, number> } {
   const w = new Float32Array(DIMENSIONS);
@@ -234,7 +234,7 @@ function main(): void {
   console.log(`features for ${examples.length} items in ${Date.now() - t0} ms`);
   const opts: TrainOptions = {
     epochs: num('--epochs', 8),
-    l2: num('--l2', 1e-4),
+    l2: num('--l2', 1e-3),
     rate: num('--rate', 0.2),
     seed: num('--seed', 18),
   };
@@ -254,7 +254,7 @@ function main(): void {
     });
     console.log(`fold ${f + 1}/${folds} done`);
   }
-  const targetFpr = num('--target-fpr', 0.005);
+  const targetFpr = num('--target-fpr', 0.01);
   const picks = {
     'tool-output': pickThreshold(rows, oof, rulesFlag, 'tool-output', targetFpr),
     'tool-description': pickThreshold(rows, oof, rulesFlag, 'tool-description', targetFpr),
@@ -296,4 +296,4 @@ function main(): void {
   console.log(`wrote ${path.relative(repoRoot, out)} (${b64.length} base64 characters)`);
 }
 
-main();
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) main();

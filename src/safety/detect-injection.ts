@@ -102,6 +102,11 @@ const PRIOR = String.raw`(?:previous|prior|preceding|above|earlier|former|origin
 const DIRECTIVES = String.raw`(?:instructions?|directives?|prompts?|rules?|guidelines?|commands?|orders?|programming|constraints?|restrictions?|guidance|polic(?:y|ies)|tasks?|context|training|filters?|guardrails?|safeguards?|messages?)`;
 const SENSITIVE = String.raw`(?:system prompt|(?:initial|original|hidden|secret) (?:prompt|instructions?)|passwords?|passcodes?|pass ?phrases?|secret keys?|secrets|api[ _-]?keys?|access (?:keys?|tokens?)|tokens?|credentials?|private keys?|ssh keys?|session (?:ids?|cookies?|tokens?)|cookies|(?:conversation|chat|message) (?:history|log|transcript)|(?:previous|prior|earlier|all) messages|environment variables|env vars|env file|(?:recovery|backup|mfa|2fa|one-time|otp) codes?|(?:the )?user'?s? (?:data|files?|emails?|messages|address|personal (?:data|information)|credentials?|password))`;
 
+// A URL scheme in any case: HTML tag and attribute names and schemes are case-insensitive, so a
+// renderer fetches `<IMG SRC=HTTPS://…>` like its lower-case form. Spelt out as classes because
+// the markdown-exfiltration rule itself is case-sensitive (an all-caps word is its placeholder).
+const HTTP = String.raw`[Hh][Tt][Tt][Pp][Ss]?://`;
+
 const RULES: readonly Rule[] = [
   {
     rule: 'override-instructions',
@@ -236,11 +241,11 @@ const RULES: readonly Rule[] = [
     // An image (or link) whose URL carries a template for the model to fill in: `?data={chat}`,
     // `?q=<SECRET>`, `?x=$HISTORY`, `?d=[DATA]`, or an all-caps placeholder.
     re: rx(
-      String.raw`!?\[[^\]\n]{0,200}\]\(\s*https?://[^)\s]{1,300}?[?&#][^)\s]{0,300}?=(?:[^)\s&]{0,40}?(?:\{|\}|%7B|<|%3C|\$|\[|%5B)|(?:[A-Z_]{4,}|INSERT|DATA|SECRET|HISTORY)\b)` +
-        String.raw`|<img\b[^>]{0,200}?\bsrc\s*=\s*["']?https?://[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7B|<|\$|\[)|[A-Z_]{4,}\b)`,
+      String.raw`!?\[[^\]\n]{0,200}\]\(\s*${HTTP}[^)\s]{1,300}?[?&#][^)\s]{0,300}?=(?:[^)\s&]{0,40}?(?:\{|\}|%7[Bb]|<|%3[Cc]|\$|\[|%5[Bb])|(?:[A-Z_]{4,}|INSERT|DATA|SECRET|HISTORY)\b)` +
+        String.raw`|<[Ii][Mm][Gg]\b[^>]{0,200}?\b[Ss][Rr][Cc]\s*=\s*["']?${HTTP}[^"'\s>]{1,300}?[?&][^"'\s>]{0,200}?=(?:[^"'\s>&]{0,40}?(?:\{|%7[Bb]|<|\$|\[)|[A-Z_]{4,}\b)`,
       'g',
     ),
-    need: String.raw`\]\(|<img`,
+    need: String.raw`\]\(|<[Ii][Mm][Gg]`,
     weight: both(0.75),
   },
   {
@@ -258,6 +263,9 @@ const RULES: readonly Rule[] = [
         String.raw`\b(?:add|include|insert|integrate|incorporate|append|mention|embed|put|place|prepend|write|use|replace|remove|rearrange|introduce|misspell|group|format|encode|translate|end|start|begin|modify|change|conclude|finish|sign)\b[^\n]{0,80}?\b(?:in|into|to|from|of|at the (?:end|start|beginning) of|within|throughout)\s+(?:all\s+)?your\s+(?:final\s+)?(?:response|answer|output|summary|responses|answers|summaries)\b`,
         String.raw`\b(?:when|if|whenever)\s+(?:you(?:'re| are)?\s+)?(?:summari[sz]\w*|answer\w*|respond\w*|repl(?:y|ies|ying)|describ\w*)\b${gap(40)}\b(?:always|also|make sure|be sure|you must|you should|include|mention|add|say|tell|recommend)\b`,
         String.raw`\b(?:tell|inform|remind|advise|urge|instruct|convince|persuade)\s+the\s+user\s+(?:to|that)\b`,
+        // Verbs that reshape a reply, which nobody asks of a person in an email or a table cell:
+        // "augment your answer with…", "render your message in leetspeak", "jumble … your reply".
+        String.raw`\b(?:augment|enhance|enrich|embellish|render|misspell|jumble|scramble|garble|obfuscate)\b[^.!?\n]{0,60}?\byour\s+(?:final\s+|whole\s+|entire\s+)?(?:response|answer|reply|message|output|summary|responses|answers|replies)\b`,
       ].join('|'),
     ),
     need: String.raw`your|summari|answer|respond|repl|describ|user`,
@@ -440,9 +448,20 @@ function buildView(raw: string): View {
   const out: string[] = [];
   const map: number[] = [];
   for (let i = 0; i < raw.length;) {
-    const skipTo = skip.get(i);
-    if (skipTo !== undefined) {
-      i = skipTo;
+    if (hasErased) {
+      const skipTo = skip.get(i);
+      if (skipTo !== undefined) {
+        i = skipTo;
+        continue;
+      }
+    }
+    // Printable ASCII, tab and newline: nothing to erase, NFKC-stable. Most of a mixed text is
+    // this, and one comparison beats a pattern test and a normalisation per character.
+    const c = raw.charCodeAt(i);
+    if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10) {
+      out.push(raw[i]!);
+      map.push(i);
+      i++;
       continue;
     }
     const cp = raw.codePointAt(i) ?? 0;

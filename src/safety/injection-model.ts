@@ -1,6 +1,7 @@
 /**
- * The trained half of the injection detector: logistic regression over hashed word uni/bigrams,
- * clause-initial words and character 3–5-grams of the detector's normalised view. Pure code, no
+ * The trained half of the injection detector: logistic regression over hashed word uni-, bi- and
+ * trigrams, the first two words of each clause, leetspeak words read as letters and character
+ * 4-grams of the detector's normalised view. Pure code, no
  * I/O: the weights are a generated module (injection-model-weights.ts, written by
  * scripts/detector/train-detector.ts). Long texts are scored in overlapping windows and the
  * strongest window wins, so an instruction buried in a long page is not diluted by the page.
@@ -28,6 +29,8 @@ const SEED_WORD = 0x2f6b1d37;
 const SEED_BIGRAM = 0x5bd1e995;
 const SEED_CLAUSE = 0x1b873593;
 const SEED_DELEET = 0x68e31da4;
+const SEED_TRIGRAM = 0x3c6ef372;
+const SEED_CLAUSE2 = 0x7f4a7c15;
 const FNV_PRIME = 16777619;
 
 function fmix(h: number): number {
@@ -108,12 +111,11 @@ function push(index: number, pos: number): void {
  */
 export function collectFeatures(text: string): number {
   featCount = 0;
-  // The last four characters seen (c5 newest), with whitespace runs collapsed to one space; the
-  // fifth-newest is taken from c2 just before the shift.
+  // The last three characters seen (c4 newest), with whitespace runs collapsed to one space; the
+  // text starts as if after a space.
   let c2 = 0,
     c3 = 0,
-    c4 = 0,
-    c5 = 32;
+    c4 = 32;
   let seen = 1;
   let word = SEED_WORD;
   let wordDeleet = SEED_DELEET;
@@ -121,7 +123,10 @@ export function collectFeatures(text: string): number {
   let hasLeet = false;
   let hasLetter = false;
   let prevWord = 0;
-  let clauseStart = true;
+  let prevWord2 = 0;
+  // 0: the next word starts a clause; 1: it is the clause's second word; 2: later.
+  let clauseWord = 0;
+  let clauseFirst = 0;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
     let c = i < n ? lower(text.charCodeAt(i)) : 32;
@@ -136,40 +141,38 @@ export function collectFeatures(text: string): number {
     } else if (wordLen > 0) {
       const pos = i - 1;
       push(fmix(word), pos);
-      push(fmix(Math.imul(prevWord, 31) ^ word ^ SEED_BIGRAM), pos);
-      if (clauseStart) push(fmix(word ^ SEED_CLAUSE), pos);
+      const bigram = Math.imul(prevWord, 31) ^ word;
+      push(fmix(bigram ^ SEED_BIGRAM), pos);
+      push(fmix(Math.imul(prevWord2, 961) ^ bigram ^ SEED_TRIGRAM), pos);
+      // Where imperatives sit: "send the…", "ignore all…", "please add…".
+      if (clauseWord === 0) {
+        push(fmix(word ^ SEED_CLAUSE), pos);
+        clauseFirst = word;
+      } else if (clauseWord === 1) push(fmix(Math.imul(clauseFirst, 31) ^ word ^ SEED_CLAUSE2), pos);
       if (hasLeet && hasLetter) push(fmix(wordDeleet), pos);
+      prevWord2 = prevWord;
       prevWord = word;
       word = SEED_WORD;
       wordDeleet = SEED_DELEET;
       wordLen = 0;
       hasLeet = false;
       hasLetter = false;
-      clauseStart = false;
+      if (clauseWord < 2) clauseWord++;
     }
-    if (isClauseEnd(c)) clauseStart = true;
+    if (isClauseEnd(c)) clauseWord = 0;
     if (i === n) break;
-    if (c === 32 && c5 === 32) continue;
-    const c1 = c2;
-    c2 = c3;
-    c3 = c4;
-    c4 = c5;
-    c5 = c;
+    if (c === 32 && c4 === 32) continue;
     seen++;
-    if (seen >= 3) {
-      let h = Math.imul(SEED_CHAR ^ c5, FNV_PRIME);
+    if (seen >= 4) {
+      let h = Math.imul(SEED_CHAR ^ c, FNV_PRIME);
       h = Math.imul(h ^ c4, FNV_PRIME);
       h = Math.imul(h ^ c3, FNV_PRIME);
+      h = Math.imul(h ^ c2, FNV_PRIME);
       push(fmix(h), i);
-      if (seen >= 4) {
-        h = Math.imul(h ^ c2, FNV_PRIME);
-        push(fmix(h ^ 0x4), i);
-        if (seen >= 5) {
-          h = Math.imul(h ^ c1, FNV_PRIME);
-          push(fmix(h ^ 0x5), i);
-        }
-      }
     }
+    c2 = c3;
+    c3 = c4;
+    c4 = c;
   }
   return featCount;
 }
