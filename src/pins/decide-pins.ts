@@ -6,15 +6,17 @@ export type PinDecision = 'approve' | 'reject';
 
 export type PinDecisionResult =
   | { readonly ok: true; readonly done: string[]; readonly skipped: string[] }
-  | { readonly ok: false; readonly problem: 'not-observed' | 'not-listed' };
+  | { readonly ok: false; readonly problem: 'not-observed' | 'not-listed' | 'changed' };
 
 /**
  * Approves or rejects what the gateway last observed of an upstream: one item, or all that are
  * not approved, in one transaction of the pin store (every running gateway polls its revision
  * and applies the change within a second). Each decision names the exact hash it was shown, so
  * a definition that changed meanwhile stays undecided. A bulk approval skips items the scan
- * calls malicious; those must be named. Shared by `portcullis pins approve|reject` and the
- * console's pins page.
+ * calls malicious; those must be named. With `expectedHash` (the hash the person was shown),
+ * a decision on one item is refused if the observation moved on meanwhile: with several
+ * replicas writing observations, what is listed now may not be what the page showed.
+ * Shared by `portcullis pins approve|reject` and the console's pins page.
  */
 export async function decidePins(
   store: PinStore,
@@ -22,6 +24,7 @@ export async function decidePins(
   upstream: string,
   key: string | undefined,
   now: Date,
+  expectedHash?: string,
 ): Promise<PinDecisionResult> {
   const { lock } = await loadPins(store);
   const observed = await loadObserved(store);
@@ -34,6 +37,8 @@ export async function decidePins(
   const skipped: string[] = [];
   if (key !== undefined) {
     if (!Object.hasOwn(seen.items, key)) return { ok: false, problem: 'not-listed' };
+    if (expectedHash !== undefined && seen.items[key]!.hash !== expectedHash)
+      return { ok: false, problem: 'changed' };
     chosen = rows.filter((r) => r.key === key);
   } else if (decision === 'approve') {
     chosen = rows.filter((r) => r.scan?.verdict !== 'malicious');

@@ -177,18 +177,25 @@ export function register(program: Command): void {
         .argument(
           '[item]',
           'one item: a tool (as the upstream names it), prompt:<name>, resource-template:<uriTemplate>',
+        )
+        .option(
+          '--hash <hash>',
+          'with an item: decide only if it is still this definition (the hash `pins list --json` or `pins diff` showed)',
         ),
-    ).action(async (server: string, tool: string | undefined, opts: { dataDir?: string }) => {
+    ).action(async (server: string, tool: string | undefined, opts: { dataDir?: string; hash?: string }) => {
+      if (opts.hash !== undefined && tool === undefined) throw new UsageError('--hash needs an item');
       const dataDir = resolveDataDir(opts.dataDir);
       const { done, skipped } = await withAdminAudit(dataDir, async (audit) => {
         const result = await withLocalPins(dataDir, (store) =>
-          decidePins(store, decision, server, tool, new Date()),
+          decidePins(store, decision, server, tool, new Date(), opts.hash),
         );
         if (!result.ok) {
           throw new UsageError(
             result.problem === 'not-observed'
               ? `nothing observed for upstream "${server}"; start the gateway so it can list that server's definitions`
-              : `upstream "${server}" does not list "${tool}"`,
+              : result.problem === 'changed'
+                ? `${server} ${tool} is no longer the definition with hash ${opts.hash}; review it again (portcullis pins diff ${server})`
+                : `upstream "${server}" does not list "${tool}"`,
           );
         }
         if (result.done.length > 0) {

@@ -96,6 +96,7 @@ export async function pinsPage(
           ${sideBySide(state, r)}
           <form class="inline" method="post" action="${action}">
             ${forms.field(action)}
+            <input type="hidden" name="hash" value="${r.hash ?? ''}" />
             <button class="primary small" type="submit" name="decision" value="approve">Approve</button>
             <button class="danger small" type="submit" name="decision" value="reject">Reject</button>
           </form>
@@ -146,8 +147,20 @@ export async function decidePin(c: ConsoleContext, deps: ConsoleDeps): Promise<R
     upstream,
     details: { items: [key] },
   });
-  const result = await decidePins(deps.pins, decision, upstream, key, deps.now());
-  if (!result.ok) return pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  // The decision is about the definition the page showed: if another replica's observation
+  // replaced it since, nothing is decided and the page shows the new one.
+  const shown = c.get('consoleForm').hash ?? '';
+  const result = await decidePins(deps.pins, decision, upstream, key, deps.now(), shown);
+  if (!result.ok) {
+    return result.problem === 'changed'
+      ? pinsPage(
+          c,
+          deps,
+          notice('error', `${upstream} ${key} changed since the page was shown; review it again.`),
+          409,
+        )
+      : pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  }
   return pinsPage(
     c,
     deps,
