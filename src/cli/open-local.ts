@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig, type Config } from '../config/index.js';
 import { dataDirLayout, isInitialised } from '../data-dir/index.js';
 import { PortcullisError } from '../errors/index.js';
@@ -9,7 +11,7 @@ import {
   type OAuthDatabase,
 } from '../oauth/index.js';
 import { openSharedState } from '../shared-state/index.js';
-import { openStorage, type Storage } from '../storage/index.js';
+import { openStorage, storageConfigSchema, type PinStore, type Storage } from '../storage/index.js';
 import { UsageError } from './usage-error.js';
 
 /** Opens the storage of an initialised data directory for an admin command. */
@@ -23,6 +25,32 @@ export async function openLocalStorage(dataDir: string): Promise<Storage> {
   if (config.storage.driver === 'memory')
     throw new UsageError('storage.driver is memory: there is nothing to manage offline.');
   return openStorage(config.storage, dataDir);
+}
+
+/**
+ * Opens the pin store of a data directory for `portcullis pins|inventory|policy`: the configured
+ * storage of an initialised one; for one without a configuration, its default SQLite file, only
+ * if a gateway already made it (a typo in --data-dir creates nothing).
+ */
+export async function openLocalPins(dataDir: string): Promise<Storage> {
+  if (isInitialised(dataDir)) return openLocalStorage(dataDir);
+  const storage = storageConfigSchema.parse({});
+  if (!fs.existsSync(path.resolve(dataDir, storage.sqliteFile))) {
+    throw new UsageError(
+      `${dataDir} holds no gateway state; run \`portcullis init\` or \`portcullis start\` first.`,
+    );
+  }
+  return openStorage(storage, dataDir);
+}
+
+/** Runs `action` with the data directory's pin store open (openLocalPins), closing it after. */
+export async function withLocalPins<T>(dataDir: string, action: (pins: PinStore) => Promise<T>): Promise<T> {
+  const storage = await openLocalPins(dataDir);
+  try {
+    return await action(storage.pins);
+  } finally {
+    await storage.close();
+  }
 }
 
 /** The configuration of an initialised data directory (for an admin command working offline). */

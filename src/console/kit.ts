@@ -5,7 +5,13 @@ import type { AuditEntry, AuditLog, AuditStore, JsonValue } from '../audit/index
 import { describeArgs } from '../audit/index.js';
 import type { OAuthStore } from '../oauth/index.js';
 import type { SignIn } from '../signin/index.js';
-import type { ApiKeyStore, ConfirmationStore, NoteStore, QuarantineStore } from '../storage/index.js';
+import type {
+  ApiKeyStore,
+  ConfirmationStore,
+  NoteStore,
+  PinStore,
+  QuarantineStore,
+} from '../storage/index.js';
 import { html, pageResponse, type SafeHtml } from '../ui/index.js';
 import type { UpstreamHealth } from '../upstreams/index.js';
 import type { UserRecord, UserStore } from '../users/index.js';
@@ -30,8 +36,9 @@ export interface ConsoleDeps {
     readonly argsKey: Buffer;
   };
   readonly upstreams: { health(): readonly UpstreamHealth[]; restart(name: string): Promise<boolean> };
-  /** Holds the pin lockfile and the last observation (the running gateway polls the lockfile). */
   readonly dataDir: string;
+  /** The pins and the last observations (every running gateway polls its revision). */
+  readonly pins: PinStore;
   /** Role names a person may be given (built-in and `policy.roles`). */
   readonly roles: readonly string[];
   /** The main listener's URL: where setup links and approval pages are (the console may have its own). */

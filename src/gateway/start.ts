@@ -296,7 +296,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const catalogue = createCatalogue(builtIns.tools);
 
     // Upstream MCP servers (src/upstreams): each supervised (sandboxed if stdio, egress-guarded
-    // if HTTP), its definitions pinned against portcullis.lock.json and scanned; only approved
+    // if HTTP), its definitions pinned against the pin store (storage.pins) and scanned; only approved
     // tools are published into the catalogue, at start and whenever a listing or approval
     // changes. The secrets resolved for them join the redactor's known secrets, and every known
     // secret is redacted from their definitions before those are pinned, written or served.
@@ -304,6 +304,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
       upstreams: config.upstreams,
       catalogue,
       dataDir: opts.dataDir,
+      pins: storage.pins,
       env,
       knownSecrets: signingSecrets,
       logger,
@@ -628,6 +629,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
         },
         upstreams,
         dataDir: opts.dataDir,
+        pins: storage.pins,
         roles: [...policy.roles.keys()].sort(),
         publicUrl,
         logger,

@@ -3,7 +3,9 @@ export { hashDefinition, INSTRUCTIONS_KEY } from './hash-definition.js';
 export { parsePinKey, promptKey, templateKey, type PinKind } from './pin-keys.js';
 export {
   emptyLockfile,
+  formatLockfile,
   LOCKFILE_NAME,
+  parseLockfile,
   readLockfile,
   writeJsonAtomic,
   writeLockfile,
@@ -22,3 +24,12 @@ export { approveItems, pinStateOf, rejectItems, type PinState } from './pin-stat
 export { diffDefinitions } from './diff-definitions.js';
 export { pinReport, type PinRow } from './pin-report.js';
 export { decidePins, type PinDecision, type PinDecisionResult } from './decide-pins.js';
+export {
+  checkImport,
+  importLegacyPinFiles,
+  importLockfile,
+  loadObserved,
+  loadPins,
+  trustedPins,
+  type BrokenPin,
+} from './pin-store.js';

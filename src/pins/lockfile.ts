@@ -42,18 +42,23 @@ export function readLockfile(file: string): Lockfile {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyLockfile();
     throw new PortcullisError('config-invalid', `Cannot read ${file}.`, { detail: String(err), cause: err });
   }
+  return parseLockfile(text, file);
+}
+
+/** A lockfile's text, validated; `name` says which file in the error. */
+export function parseLockfile(text: string, name: string): Lockfile {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new PortcullisError(
       'config-invalid',
-      `${file} is not valid JSON; restore it from version control.`,
+      `${name} is not valid JSON; restore it from version control.`,
     );
   }
   const result = lockfileSchema.safeParse(parsed);
   if (!result.success) {
-    throw new PortcullisError('config-invalid', `${file} is not a Portcullis lockfile (version 1).`, {
+    throw new PortcullisError('config-invalid', `${name} is not a Portcullis lockfile (version 1).`, {
       detail: result.error.message,
     });
   }
@@ -67,8 +72,8 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-/** Keys sorted so the committed file diffs cleanly. */
-export function writeLockfile(file: string, lock: Lockfile): void {
+/** The lockfile's text: keys sorted and one field a line, so the committed file diffs cleanly. */
+export function formatLockfile(lock: Lockfile): string {
   const sorted = <T>(rec: Record<string, T>) =>
     Object.fromEntries(
       Object.keys(rec)
@@ -80,8 +85,27 @@ export function writeLockfile(file: string, lock: Lockfile): void {
       .sort()
       .map((name) => {
         const u = lock.upstreams[name]!;
-        return [name, { approved: sorted(u.approved), rejected: sorted(u.rejected) }];
+        const approved = Object.fromEntries(
+          Object.entries(sorted(u.approved)).map(([k, p]) => [
+            k,
+            { hash: p.hash, approvedAt: p.approvedAt, definition: p.definition },
+          ]),
+        );
+        const rejected = Object.fromEntries(
+          Object.entries(sorted(u.rejected)).map(([k, list]) => [
+            k,
+            list.map((r) => ({ hash: r.hash, rejectedAt: r.rejectedAt })),
+          ]),
+        );
+        return [name, { approved, rejected }];
       }),
   );
-  writeJsonAtomic(file, { lockfileVersion: 1, upstreams });
+  return `${JSON.stringify({ lockfileVersion: 1, upstreams }, null, 2)}\n`;
+}
+
+/** Writes the lockfile (formatLockfile) atomically. */
+export function writeLockfile(file: string, lock: Lockfile): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, formatLockfile(lock), { mode: 0o644 });
+  fs.renameSync(tmp, file);
 }

@@ -262,6 +262,73 @@ export interface ConnectionStore {
   retireDataKeys(kekId: string): Promise<number>;
 }
 
+/** One approved definition of an upstream item, as the lockfile holds it. */
+export interface PinApproval {
+  readonly hash: string;
+  /** ISO time, kept as written (the lockfile's text), so an export diffs cleanly. */
+  readonly approvedAt: string;
+  /** The approved (redacted) definition itself; its hash must be `hash`. */
+  readonly definition: unknown;
+}
+
+export interface PinRejection {
+  readonly hash: string;
+  readonly rejectedAt: string;
+}
+
+/** Every decision about one upstream's items, keyed by pin key (pins/pin-keys.ts). */
+export interface UpstreamPins {
+  approved: Record<string, PinApproval>;
+  /** Rejected hashes per key, oldest first. */
+  rejected: Record<string, PinRejection[]>;
+}
+
+/**
+ * One decision. `approve` replaces the key's approval and lifts a rejection of that hash;
+ * `reject` adds the hash to the key's rejections (once); `withdraw` drops the key's approval only
+ * while it is still `hash` (so withdrawing a stale approval never drops a newer one).
+ */
+export type PinChange =
+  | {
+      readonly op: 'approve';
+      readonly upstream: string;
+      readonly key: string;
+      readonly hash: string;
+      readonly definition: unknown;
+      readonly at: Date;
+    }
+  | {
+      readonly op: 'reject';
+      readonly upstream: string;
+      readonly key: string;
+      readonly hash: string;
+      readonly at: Date;
+    }
+  | { readonly op: 'withdraw'; readonly upstream: string; readonly key: string; readonly hash: string };
+
+/**
+ * The approved and rejected upstream definitions (the pins), and what the gateway last observed
+ * of each upstream. Shared by every replica on one database, so an approval made anywhere (CLI,
+ * console, another replica) applies everywhere. `revision` is the cheap change marker a running
+ * gateway polls; every write that changes a pin moves it, in the same transaction.
+ */
+export interface PinStore {
+  revision(): Promise<number>;
+  /** Every pin, read in one snapshot, with the revision it is at. */
+  read(): Promise<{ revision: number; upstreams: Record<string, UpstreamPins> }>;
+  /**
+   * Applies the changes in one transaction, serialised with every other pin write (no lost
+   * update); the revision moves by one if anything changed. Returns the revision after.
+   */
+  apply(changes: readonly PinChange[]): Promise<number>;
+  /** Replaces every pin with these (an imported lockfile), in one transaction; moves the revision. */
+  replace(upstreams: Readonly<Record<string, UpstreamPins>>): Promise<number>;
+  /** The last observation of each upstream (JSON of pins/ObservedUpstream, by upstream name). */
+  observed(): Promise<Record<string, unknown>>;
+  putObserved(upstream: string, snapshot: unknown): Promise<void>;
+  deleteObserved(upstream: string): Promise<void>;
+}
+
 export interface Storage {
   readonly apiKeys: ApiKeyStore;
   readonly notes: NoteStore;
@@ -270,6 +337,7 @@ export interface Storage {
   readonly confirmations: ConfirmationStore;
   readonly taint: TaintStore;
   readonly connections: ConnectionStore;
+  readonly pins: PinStore;
   /** Resolves when the backend can serve requests (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

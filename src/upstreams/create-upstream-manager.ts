@@ -2,18 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import {
-  approveItems,
+  emptyLockfile,
   hashDefinition,
+  importLegacyPinFiles,
   INSTRUCTIONS_KEY,
+  loadPins,
   LOCKFILE_NAME,
-  OBSERVED_FILE_NAME,
   parsePinKey,
   pinStateOf,
   promptKey,
-  readLockfile,
-  readObserved,
   templateKey,
-  writeJsonAtomic,
   writeLockfile,
   type Lockfile,
   type ObservedItem,
@@ -30,6 +28,7 @@ import {
 } from '../safety/index.js';
 import { probeSandbox, type SandboxProbe } from '../sandbox/index.js';
 import type { VaultClient } from '../secrets/index.js';
+import type { PinChange, PinStore } from '../storage/index.js';
 import { joinResourceUri, type Catalogue, type SurfaceEvent, type Tool } from '../tools/index.js';
 import { buildUpstreamSurface } from './build-surface.js';
 import { buildUpstreamTool, createSchemaCompiler } from './build-tool.js';
@@ -55,8 +54,10 @@ import {
 export interface UpstreamManagerOptions {
   readonly upstreams: readonly UpstreamConfig[];
   readonly catalogue: Catalogue;
-  /** Holds portcullis.lock.json and upstreams-observed.json; hidden from sandboxed servers. */
+  /** Hidden from sandboxed servers; an install from before the pin store may hold pin files to import. */
   readonly dataDir: string;
+  /** The approved and rejected definitions and the observations, shared by every replica. */
+  readonly pins: PinStore;
   /** The gateway's environment: source of secrets and of the allow-listed variables. */
   readonly env: NodeJS.ProcessEnv;
   /**
@@ -70,7 +71,10 @@ export interface UpstreamManagerOptions {
   readonly probe?: SandboxProbe;
   readonly vault?: VaultClient;
   readonly metrics?: { setUpstreamUp(upstream: string, up: boolean): void };
-  /** How often the lockfile is checked for approvals made by the CLI (default 1000 ms; 0: never). */
+  /**
+   * How often the pin store's revision is checked for decisions made elsewhere (the CLI, the
+   * console, another replica); default 1000 ms; 0: never.
+   */
   readonly lockfilePollMs?: number;
   readonly clientVersion?: string;
   /**
@@ -131,8 +135,8 @@ export interface UpstreamManager {
   knownSecrets(): string[];
   /** Called with each newly resolved secret (a rotated token, a fresh access token). */
   onSecret(listener: (value: string) => void): void;
-  /** Re-reads the lockfile and re-publishes tools (also done automatically when the file changes). */
-  reloadPins(): void;
+  /** Re-reads the pins and re-publishes tools (also done when the store's revision moves). */
+  reloadPins(): Promise<void>;
   /**
    * Called when what an upstream serves changes: a resource it announced as updated (URI in the
    * gateway's namespace), or a list whose served items changed (a definition approved, changed
@@ -165,8 +169,7 @@ export interface UpstreamManager {
 export function createUpstreamManager(options: UpstreamManagerOptions): UpstreamManager {
   const { catalogue, logger } = options;
   const now = options.now ?? (() => new Date());
-  const lockPath = path.join(options.dataDir, LOCKFILE_NAME);
-  const observedPath = path.join(options.dataDir, OBSERVED_FILE_NAME);
+  const store = options.pins;
   // Probing runs bwrap; only worth it when some upstream is to be sandboxed.
   const probe =
     options.probe ??
@@ -199,26 +202,69 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const alerted = new Set<string>();
   const secrets = new Set<string>();
   const secretListeners: ((value: string) => void)[] = [];
-  const observed: Record<string, ObservedUpstream> = { ...readObserved(observedPath).upstreams };
-  for (const name of Object.keys(observed)) if (!configs.has(name)) delete observed[name];
+  /**
+   * What this process itself last saw of each upstream. Only its own listings: what the store
+   * says another replica observed is never what this one serves (its upstream may say otherwise).
+   */
+  const observed: Record<string, ObservedUpstream> = {};
   let redactDefinition = createDefinitionRedactor(options.knownSecrets ?? []);
   /** Known secrets and token-shaped strings out of relayed progress and log text. */
   let relayRedactor = createRedactor({ secrets: options.knownSecrets ?? [] });
 
-  let lock: Lockfile = safeReadLock();
-  scrubStoredSecrets(lock);
+  /** The pins as last read from the store; empty (nothing approved) until read, or after a failed read. */
+  let lock: Lockfile = emptyLockfile();
+  /** The store revision `lock` was read at; undefined: read again at the next poll. */
+  let revision: number | undefined;
+  /** Store work (reads, writes) in order, one at a time: decisions apply in the order they were made. */
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>): Promise<void> => {
+    queue = queue.then(work).catch((err: unknown) => logger.error({ err }, 'pin store work failed'));
+    return queue;
+  };
+  let unreadable = false;
 
-  function safeReadLock(): Lockfile {
+  /**
+   * Reads the pins from the store. A failed read approves nothing: fail closed, loudly, and keep
+   * the gateway up; the next poll reads again. An approval whose definition does not hash to its
+   * hash (a row edited in the database) is not trusted (pins/pin-store.ts).
+   */
+  async function readPins(): Promise<void> {
     try {
-      return readLockfile(lockPath);
+      const read = await loadPins(store);
+      lock = read.lock;
+      revision = read.revision;
+      if (unreadable) logger.info('the pin store is readable again');
+      unreadable = false;
+      for (const b of read.broken) {
+        const id = `broken\0${b.upstream}\0${b.key}\0${read.revision}`;
+        if (alerted.has(id)) continue;
+        alerted.add(id);
+        logger.error(
+          { alert: 'pin-hash-mismatch', upstream: b.upstream, tool: b.key },
+          `the stored approval of ${b.upstream} ${b.key} does not hash to its definition; not trusted (was the database edited?)`,
+        );
+      }
     } catch (err) {
-      // A corrupt lockfile approves nothing: fail closed, loudly, and keep the gateway up.
-      logger.error(
-        { alert: 'lockfile-unreadable', err },
-        'cannot read the pin lockfile; every upstream tool is blocked',
-      );
-      return { lockfileVersion: 1, upstreams: {} };
+      lock = emptyLockfile();
+      revision = undefined;
+      if (!unreadable) {
+        logger.error(
+          { alert: 'lockfile-unreadable', err },
+          'cannot read the pins from the storage backend; every upstream tool is blocked',
+        );
+      }
+      unreadable = true;
     }
+  }
+
+  /** Applies pin changes and reads the pins back (what is served is always what the store holds). */
+  async function applyPins(changes: readonly PinChange[]): Promise<void> {
+    try {
+      await store.apply(changes);
+    } catch (err) {
+      logger.error({ err }, 'cannot write pin decisions to the storage backend');
+    }
+    await readPins();
   }
 
   const scanOf = (hash: string, definition: unknown): DefinitionReport => {
@@ -277,36 +323,55 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
 
   /**
    * Secrets learned after something was written (a rotated credential, an upstream started
-   * later, a lockfile from before this check): an approved definition that holds one loses its
-   * approval — it is blocked until a person approves its redacted form — and the lockfile no
-   * longer carries it; observed entries that hold one are dropped until the server lists again.
-   * `latest` is the lockfile as on disk, so an approval the CLI just wrote is not lost.
+   * later, an imported lockfile, an approval from before this check): an approved definition
+   * that holds one loses its approval — it is blocked until a person approves its redacted form —
+   * and the store no longer carries it; observed entries that hold one are dropped until the
+   * server lists again. Withdrawals name the hash they withdraw, so an approval made meanwhile
+   * (by the CLI, another replica) is not lost. Runs on every read of the pins.
    */
-  function scrubStoredSecrets(latest: Lockfile) {
-    const withdrawn: string[] = [];
-    const upstreams = Object.fromEntries(
-      Object.entries(latest.upstreams).map(([name, u]) => {
-        const approved = Object.fromEntries(
-          Object.entries(u.approved).filter(([key, pin]) => {
-            const leaked = redactDefinition(pin.definition).leaks.length > 0;
-            if (leaked) withdrawn.push(`${name} ${key}`);
-            return !leaked;
-          }),
-        );
-        return [name, { ...u, approved }];
-      }),
-    );
-    if (withdrawn.length > 0) {
-      lock = { ...latest, upstreams };
-      writeLockfile(lockPath, lock);
+  async function scrubStoredSecrets() {
+    const withdraw: PinChange[] = [];
+    for (const [name, u] of Object.entries(lock.upstreams)) {
+      for (const [key, pin] of Object.entries(u.approved)) {
+        if (redactDefinition(pin.definition).leaks.length > 0)
+          withdraw.push({ op: 'withdraw', upstream: name, key, hash: pin.hash });
+      }
+    }
+    if (withdraw.length > 0) {
+      await applyPins(withdraw);
+      // A lockfile left in the data directory by an install from before the pin store is not
+      // read any more, but must not keep in clear a secret the store just dropped.
+      const legacy = path.join(options.dataDir, LOCKFILE_NAME);
+      try {
+        if (fs.existsSync(legacy)) writeLockfile(legacy, lock);
+      } catch (err) {
+        logger.warn({ err, file: legacy }, 'cannot scrub the old lockfile in the data directory');
+      }
       logger.warn(
-        { alert: 'upstream-definition-secret', items: withdrawn },
-        'approved definitions hold a secret value: approval withdrawn and the lockfile scrubbed (portcullis pins diff)',
+        {
+          alert: 'upstream-definition-secret',
+          items: withdraw.map((w) => `${w.upstream} ${w.key}`),
+        },
+        'approved definitions hold a secret value: approval withdrawn and the stored pins scrubbed (portcullis pins diff)',
       );
     }
     const stale = Object.keys(observed).filter((name) => redactDefinition(observed[name]).leaks.length > 0);
     for (const name of stale) delete observed[name];
-    if (stale.length > 0) writeObserved();
+    try {
+      const shared = await store.observed();
+      for (const name of Object.keys(shared)) {
+        if (redactDefinition(shared[name]).leaks.length > 0) await store.deleteObserved(name);
+      }
+    } catch (err) {
+      logger.warn({ err }, 'cannot scrub the observed definitions in the storage backend');
+    }
+  }
+
+  /** Reads the pins, withdraws any that hold a known secret, and publishes every upstream again. */
+  async function refresh(): Promise<void> {
+    await readPins();
+    await scrubStoredSecrets();
+    for (const name of supervisors.keys()) publish(name);
   }
 
   /**
@@ -374,23 +439,33 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   }
 
   /** Trust on first use: approve definitions never seen before, unless the scan calls them malicious. */
-  function trustOnFirstUse(upstream: string, items: Record<string, ObservedItem>) {
+  async function trustOnFirstUse(upstream: string, items: Record<string, ObservedItem>) {
     const fresh = Object.entries(items)
       .filter(([key, item]) => pinStateOf(lock.upstreams[upstream], key, item.hash) === 'pending')
-      .filter(([, item]) => item.scan.verdict !== 'malicious')
-      .map(([key]) => key);
+      .filter(([, item]) => item.scan.verdict !== 'malicious');
     if (fresh.length === 0) return;
-    const latest = safeReadLock();
-    lock = approveItems(latest, upstream, items, fresh, now());
-    writeLockfile(lockPath, lock);
-    logger.info({ upstream, tools: fresh }, 'trusted on first use: definitions approved into the lockfile');
+    const at = now();
+    await applyPins(
+      fresh.map(([key, item]) => ({
+        op: 'approve',
+        upstream,
+        key,
+        hash: item.hash,
+        definition: item.definition,
+        at,
+      })),
+    );
+    logger.info(
+      { upstream, tools: fresh.map(([key]) => key) },
+      'trusted on first use: definitions approved into the pin store',
+    );
   }
 
-  function writeObserved() {
+  async function writeObserved(upstream: string) {
     try {
-      writeJsonAtomic(observedPath, { observedVersion: 1, upstreams: observed });
+      await store.putObserved(upstream, observed[upstream]);
     } catch (err) {
-      logger.warn({ err }, 'cannot write the observed-definitions file');
+      logger.warn({ err }, 'cannot write the observed definitions to the storage backend');
     }
   }
 
@@ -528,13 +603,17 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     }
   }
 
-  function onListing(upstream: string, raw: Listing) {
+  /** A listing, in store order: pinned against the store, then published. */
+  const onListing = (upstream: string, raw: Listing): Promise<void> =>
+    enqueue(() => pinListing(upstream, raw));
+
+  async function pinListing(upstream: string, raw: Listing) {
     rawListings.set(upstream, raw);
     const { listing, leaks } = redactListing(raw);
     listings.set(upstream, listing);
     const config = configs.get(upstream)!;
     const items = itemsOf(upstream, listing, leaks);
-    if (config.pinning === 'trust-on-first-use') trustOnFirstUse(upstream, items);
+    if (config.pinning === 'trust-on-first-use') await trustOnFirstUse(upstream, items);
     for (const [key, item] of Object.entries(items))
       alertOnce(upstream, key, item, pinStateOf(lock.upstreams[upstream], key, item.hash));
     for (const m of listing.malformed) {
@@ -555,7 +634,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       items,
       malformed: listing.malformed,
     };
-    writeObserved();
+    await writeObserved(upstream);
     publish(upstream);
   }
 
@@ -584,8 +663,10 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       secrets.add(value);
       redactDefinition = createDefinitionRedactor([...(options.knownSecrets ?? []), ...secrets]);
       relayRedactor = createRedactor({ secrets: [...(options.knownSecrets ?? []), ...secrets] });
-      scrubStoredSecrets(safeReadLock());
-      for (const [name, raw] of rawListings) onListing(name, raw);
+      void enqueue(async () => {
+        await refresh();
+        for (const [name, raw] of rawListings) await pinListing(name, raw);
+      });
       for (const l of secretListeners) l(value);
     },
   });
@@ -595,7 +676,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       config.name,
       superviseUpstream({
         ...superviseDeps(config),
-        onListing: (listing) => onListing(config.name, listing),
+        onListing: (listing) => void onListing(config.name, listing),
         onStateChange: (h) => options.metrics?.setUpstreamUp(h.name, h.state === 'up'),
       }),
     ]),
@@ -647,7 +728,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
               onListing(listing) {
                 onPersonListing(listing);
                 // The only way such an upstream is listed; hashed, scanned and pinned as any listing.
-                if (listsThroughPeople(config)) onListing(config.name, listing);
+                if (listsThroughPeople(config)) void onListing(config.name, listing);
               },
               onStateChange: () => {},
             }),
@@ -656,36 +737,50 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       ]),
   );
 
-  const reloadPins = () => {
-    lock = safeReadLock();
-    for (const name of supervisors.keys()) publish(name);
-  };
+  const reloadPins = () => enqueue(refresh);
 
-  let watching = false;
-  const onLockChange = (curr: fs.Stats, prev: fs.Stats) => {
-    if (curr.mtimeMs !== prev.mtimeMs || curr.size !== prev.size) reloadPins();
-  };
+  /** Reads the pins again when the store's revision moved (a decision made elsewhere). */
+  const poll = () =>
+    enqueue(async () => {
+      let current: number | undefined;
+      try {
+        current = await store.revision();
+      } catch {
+        current = undefined;
+      }
+      if (current === undefined || current !== revision) await refresh();
+    });
+  let pollTimer: NodeJS.Timeout | undefined;
 
   return {
     async start() {
+      await enqueue(async () => {
+        await importLegacyPinFiles(store, options.dataDir, logger);
+        // Observations of upstreams no longer configured are dropped, as the file's were.
+        for (const name of Object.keys(await store.observed()))
+          if (!configs.has(name)) await store.deleteObserved(name);
+      });
+      await enqueue(refresh);
       const pollMs = options.lockfilePollMs ?? 1000;
       if (pollMs > 0 && supervisors.size > 0) {
-        // Approvals come from another process (`portcullis pins approve`) or a reviewed commit;
-        // polling the lockfile applies them to the running gateway without a restart.
-        fs.watchFile(lockPath, { interval: pollMs, persistent: false }, onLockChange);
-        watching = true;
+        // Decisions come from another process (`portcullis pins approve`, another replica's
+        // console, `pins import`); polling the revision applies them without a restart.
+        pollTimer = setInterval(() => void poll(), pollMs);
+        pollTimer.unref();
       }
       await Promise.all(
         [...supervisors.values()]
           .filter((s) => !listsThroughPeople(configs.get(s.name)!))
           .map((s) => s.start()),
       );
+      await queue;
     },
     health: () => [...supervisors.values()].map((s) => s.health()),
     async restart(name) {
       const supervisor = supervisors.get(name);
       if (!supervisor) return false;
       await supervisor.restart();
+      await queue;
       return true;
     },
     pins() {
@@ -712,6 +807,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       const config = configs.get(upstream);
       if (!config || !listsThroughPeople(config) || listings.has(upstream)) return;
       await persons.get(upstream)?.warm(person);
+      await queue;
     },
     listsThroughPeople: () => options.upstreams.filter(listsThroughPeople).map((u) => u.name),
     async testPersonCredential(upstream, value) {
@@ -755,7 +851,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       }
     },
     async close() {
-      if (watching) fs.unwatchFile(lockPath, onLockChange);
+      if (pollTimer) clearInterval(pollTimer);
       await Promise.all([...persons.values()].map((p) => p.close()));
       await Promise.all([...supervisors.values()].map((s) => s.close()));
     },

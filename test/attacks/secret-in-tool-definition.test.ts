@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/client';
+import { hashDefinition } from '../../src/pins/index.js';
+import { openSqliteStorage } from '../../src/storage/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
 import {
@@ -30,6 +32,18 @@ const encodings = [
   Buffer.from(LEAKED).toString('hex'),
 ];
 const holdsSecret = (text: string) => encodings.some((e) => text.includes(e));
+
+/** The stored pins as `portcullis pins export` writes them, and the stored observations as JSON. */
+async function stored(dataDir: string): Promise<{ lock: string; observed: string }> {
+  const exported = await runCli(['pins', 'export', '--data-dir', dataDir]);
+  assert.equal(exported.code, 0, exported.stderr);
+  const storage = openSqliteStorage(path.join(dataDir, 'portcullis.db'));
+  try {
+    return { lock: exported.stdout, observed: JSON.stringify(await storage.pins.observed()) };
+  } finally {
+    await storage.close();
+  }
+}
 
 function filesUnder(dir: string): string[] {
   return fs
@@ -74,9 +88,8 @@ describe('a known secret inside an upstream tool definition', () => {
     assert.ok(!holdsSecret(JSON.stringify(tools)));
   });
 
-  it('is written redacted to the lockfile and the observed-definitions file, and flagged', async () => {
-    const lock = fs.readFileSync(path.join(t.dataDir, 'portcullis.lock.json'), 'utf8');
-    const observed = fs.readFileSync(path.join(t.dataDir, 'upstreams-observed.json'), 'utf8');
+  it('is stored redacted in the pins and the observed definitions (and so in the export), and flagged', async () => {
+    const { lock, observed } = await stored(t.dataDir);
     assert.ok(!holdsSecret(lock), 'lockfile holds the secret');
     assert.ok(!holdsSecret(observed), 'observed file holds the secret');
     assert.match(observed, /\[REDACTED:known-secret\]/);
@@ -106,7 +119,7 @@ describe('a known secret inside an upstream tool definition', () => {
     }, 'the approved tool to be served');
     assert.match(status.description ?? '', /authenticates with \[REDACTED:known-secret\]/);
     assert.ok(!holdsSecret(JSON.stringify(status)));
-    assert.ok(!holdsSecret(fs.readFileSync(path.join(t.dataDir, 'portcullis.lock.json'), 'utf8')));
+    assert.ok(!holdsSecret((await stored(t.dataDir)).lock));
   });
 
   it('leaves no trace of the secret in any file of the data directory or any log line', () => {
@@ -123,16 +136,17 @@ describe('a lockfile that already holds a known secret', () => {
     const log = capturingLogger();
     fs.mkdirSync(dataDir, { recursive: true });
     // As an earlier version (or an approval made before this upstream's secret was resolved)
-    // would have written it: the definition approved in clear.
+    // would have written it: the definition approved in clear, hashed as it was.
+    const definition = { name: 'status', description: `authenticates with ${LEAKED}` };
     const written = {
       lockfileVersion: 1,
       upstreams: {
         leaky: {
           approved: {
             status: {
-              hash: 'sha256:' + '0'.repeat(64),
+              hash: hashDefinition(definition),
               approvedAt: '2026-01-01T00:00:00.000Z',
-              definition: { name: 'status', description: `authenticates with ${LEAKED}` },
+              definition,
             },
           },
           rejected: {},
@@ -157,9 +171,14 @@ describe('a lockfile that already holds a known secret', () => {
     );
     const t = await startTestGateway({ dataDir, logger: log.logger, env: { LEAKY_TOKEN: LEAKED } });
     try {
-      const lock = fs.readFileSync(path.join(dataDir, 'portcullis.lock.json'), 'utf8');
-      assert.ok(!holdsSecret(lock), 'the lockfile still holds the secret');
-      assert.equal(JSON.parse(lock).upstreams.leaky.approved.status, undefined);
+      // Imported into the store at start (an install from before the pin store), then scrubbed:
+      // neither the store nor the file left in the data directory keeps the secret.
+      assert.ok(log.lines.some((l) => l.includes('imported the pin lockfile')));
+      const { lock } = await stored(dataDir);
+      assert.ok(!holdsSecret(lock), 'the stored pins still hold the secret');
+      assert.equal(JSON.parse(lock).upstreams.leaky?.approved.status, undefined);
+      const file = fs.readFileSync(path.join(dataDir, 'portcullis.lock.json'), 'utf8');
+      assert.ok(!holdsSecret(file), 'the lockfile left in the data directory still holds the secret');
       assert.ok(log.lines.some((l) => l.includes('"alert":"upstream-definition-secret"')));
       const client = await connectClient(t.url, (await t.key({ scopes: ['leaky:write'] })).key);
       try {
@@ -217,10 +236,9 @@ describe('a known secret base64-encoded at an odd offset inside a tool definitio
     const names = tools.map((tool) => tool.name);
     assert.ok(names.includes('basic__echo'), names.join());
     assert.ok(!names.includes('basic__login'), `the Basic header was served: ${JSON.stringify(tools)}`);
-    const observed = fs.readFileSync(path.join(t.dataDir, 'upstreams-observed.json'), 'utf8');
-    const lock = fs.readFileSync(path.join(t.dataDir, 'portcullis.lock.json'), 'utf8');
-    assert.ok(!holdsCore(observed), 'the observed-definitions file holds the encoded secret');
-    assert.ok(!holdsCore(lock), 'the lockfile holds the encoded secret');
+    const { lock, observed } = await stored(t.dataDir);
+    assert.ok(!holdsCore(observed), 'the observed definitions hold the encoded secret');
+    assert.ok(!holdsCore(lock), 'the stored pins hold the encoded secret');
     assert.match(observed, /Basic [A-Za-z0-9+/]{0,8}\[REDACTED:known-secret\]/);
   });
 });

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { openSqliteStorage, type Storage } from '../../src/storage/index.js';
 import type { CallNotification, Catalogue, ToolContext } from '../../src/tools/index.js';
 import { createCatalogue } from '../../src/tools/index.js';
 import {
@@ -19,6 +21,8 @@ export interface ManagerHarness {
   readonly manager: UpstreamManager;
   readonly catalogue: Catalogue;
   readonly dataDir: string;
+  /** The data directory's default SQLite storage, where the manager keeps its pins. */
+  readonly storage: Storage;
   readonly lines: string[];
   readonly events: { upstream: string; event: SurfaceEvent }[];
   /** `portcullis pins approve <upstream> [item]` against this data directory. */
@@ -34,10 +38,13 @@ export async function startManager(
   const log = capturingLogger();
   const catalogue = createCatalogue([]);
   const events: { upstream: string; event: SurfaceEvent }[] = [];
+  // The default storage of a data directory without a configuration: what the CLI opens too.
+  const storage = openSqliteStorage(path.join(dataDir, 'portcullis.db'));
   const manager = createUpstreamManager({
     upstreams: upstreamsConfigSchema.parse(upstreams),
     catalogue,
     dataDir,
+    pins: storage.pins,
     env: { PATH: process.env.PATH ?? '', ...env },
     logger: log.logger,
     lockfilePollMs: 100,
@@ -48,15 +55,17 @@ export async function startManager(
     manager,
     catalogue,
     dataDir,
+    storage,
     lines: log.lines,
     events,
     async approve(upstream, item) {
       const r = await runCli(['pins', 'approve', upstream, ...(item ? [item] : []), '--data-dir', dataDir]);
       if (r.code !== 0) throw new Error(r.stderr);
-      manager.reloadPins();
+      await manager.reloadPins();
     },
     async close() {
       await manager.close();
+      await storage.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

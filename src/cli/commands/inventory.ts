@@ -1,9 +1,9 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
-import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
+import { loadObserved, loadPins } from '../../pins/index.js';
 import { buildInventory, type InventoryEntry } from '../../upstreams/index.js';
+import { withLocalPins } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printOut, renderTable, text } from '../print.js';
 
@@ -56,16 +56,14 @@ export function register(program: Command): void {
       .command('inventory')
       .description(
         'Every upstream server: version, transport, command or URL, sandbox, tools with class, labels, ' +
-          'scope and pin state, prompts and resource templates with labels, scope and pin state, and the last approval (from the config, the lockfile and what the gateway last saw).',
+          'scope and pin state, prompts and resource templates with labels, scope and pin state, and the last approval (from the config, the stored pins and what the gateways last saw).',
       )
       .option('--json', 'one JSON document'),
-  ).action((opts: { dataDir?: string; json?: boolean }) => {
+  ).action(async (opts: { dataDir?: string; json?: boolean }) => {
     const dataDir = resolveDataDir(opts.dataDir);
     const config = loadConfig({ file: dataDirLayout(dataDir).config, required: true });
-    const entries = buildInventory(
-      config.upstreams,
-      readLockfile(path.join(dataDir, LOCKFILE_NAME)),
-      readObserved(path.join(dataDir, OBSERVED_FILE_NAME)),
+    const entries = await withLocalPins(dataDir, async (store) =>
+      buildInventory(config.upstreams, (await loadPins(store)).lock, await loadObserved(store)),
     );
     if (opts.json) printJson({ upstreams: entries }, 2);
     else printOut(renderInventory(entries));

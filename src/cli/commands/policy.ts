@@ -5,7 +5,7 @@ import { loadConfig, type Config } from '../../config/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { PortcullisError } from '../../errors/index.js';
 import { openOAuthDatabase, openSqliteOAuthDatabase } from '../../oauth/index.js';
-import { LOCKFILE_NAME, OBSERVED_FILE_NAME, readLockfile, readObserved } from '../../pins/index.js';
+import { loadObserved, loadPins } from '../../pins/index.js';
 import {
   checkPolicy,
   compilePolicy,
@@ -19,6 +19,7 @@ import { openMemoryStorage, openStorage } from '../../storage/index.js';
 import { createBuiltInTools, type Tool, type ToolLabel } from '../../tools/index.js';
 import { buildInventory } from '../../upstreams/index.js';
 import { createPersonCeilings } from '../../users/index.js';
+import { withLocalPins } from '../open-local.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { printJson, printOut, shown, text } from '../print.js';
 import { UsageError } from '../usage-error.js';
@@ -38,11 +39,13 @@ async function knownTools(
   dataDir: string,
 ): Promise<{ tools: PolicyTool[]; builtIns: Tool[] }> {
   const builtIns = await builtInTools(config);
-  const upstream = buildInventory(
-    config.upstreams,
-    readLockfile(path.join(dataDir, LOCKFILE_NAME)),
-    readObserved(path.join(dataDir, OBSERVED_FILE_NAME)),
-  ).flatMap((u) =>
+  const inventory =
+    config.upstreams.length === 0
+      ? []
+      : await withLocalPins(dataDir, async (store) =>
+          buildInventory(config.upstreams, (await loadPins(store)).lock, await loadObserved(store)),
+        );
+  const upstream = inventory.flatMap((u) =>
     u.tools.map((t) => ({
       name: t.servedAs,
       scope: t.scope,

@@ -26,7 +26,7 @@ export async function overviewPage(c: ConsoleContext, deps: ConsoleDeps): Promis
   const limited = minutes.reduce((n, b) => n + b.rateLimited, 0);
   const quarantined = await deps.quarantine.list({ status: 'pending', limit: 1000 });
   const approvals = await deps.confirmations.listApprovals({ pending: true, now: deps.now(), limit: 1000 });
-  const pins = pinRows(deps).filter(
+  const pins = (await pinRows(deps)).filter(
     (r) => r.state !== 'approved' && r.state !== 'removed' && r.state !== 'rejected',
   );
   const upstreams = deps.upstreams.health();

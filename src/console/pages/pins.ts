@@ -1,12 +1,11 @@
-import path from 'node:path';
 import {
   decidePins,
   diffDefinitions,
-  LOCKFILE_NAME,
-  OBSERVED_FILE_NAME,
+  loadObserved,
+  loadPins,
   pinReport,
-  readLockfile,
-  readObserved,
+  type Lockfile,
+  type ObservedFile,
   type PinRow,
 } from '../../pins/index.js';
 import { html, type SafeHtml } from '../../ui/index.js';
@@ -21,21 +20,23 @@ import {
   type ConsoleDeps,
 } from '../kit.js';
 
-/** Every pinned item of the data directory (the same report as `portcullis pins list`). */
-export function pinRows(deps: ConsoleDeps): PinRow[] {
-  return pinReport(
-    readLockfile(path.join(deps.dataDir, LOCKFILE_NAME)),
-    readObserved(path.join(deps.dataDir, OBSERVED_FILE_NAME)),
-  );
+/** The pins and observations as the store holds them now (what every replica serves from). */
+async function pinState(deps: ConsoleDeps): Promise<{ lock: Lockfile; observed: ObservedFile }> {
+  return { lock: (await loadPins(deps.pins)).lock, observed: await loadObserved(deps.pins) };
+}
+
+/** Every pinned item (the same report as `portcullis pins list`). */
+export async function pinRows(deps: ConsoleDeps): Promise<PinRow[]> {
+  const { lock, observed } = await pinState(deps);
+  return pinReport(lock, observed);
 }
 
 /** A line break inside a <pre> (a template's own line breaks are the source's layout). */
 const NL = '\n';
 
 /** The approved and the new definition side by side; the new one with the detector's findings marked. */
-function sideBySide(deps: ConsoleDeps, row: PinRow): SafeHtml {
-  const lock = readLockfile(path.join(deps.dataDir, LOCKFILE_NAME));
-  const observed = readObserved(path.join(deps.dataDir, OBSERVED_FILE_NAME));
+function sideBySide(state: { lock: Lockfile; observed: ObservedFile }, row: PinRow): SafeHtml {
+  const { lock, observed } = state;
   const before = lock.upstreams[row.upstream]?.approved[row.key]?.definition;
   const after = observed.upstreams[row.upstream]?.items[row.key]?.definition;
   const lines = diffDefinitions(before, after);
@@ -69,7 +70,8 @@ export async function pinsPage(
   status?: number,
 ): Promise<Response> {
   const forms = new Forms(deps, c);
-  const rows = pinRows(deps);
+  const state = await pinState(deps);
+  const rows = pinReport(state.lock, state.observed);
   const open = rows.filter((r) => r.state !== 'approved' && r.state !== 'removed');
   return consolePage(c, forms, {
     title: 'Pins',
@@ -91,9 +93,10 @@ export async function pinsPage(
             ${badge(r.state)} ${r.scan ? badge(r.scan.verdict) : ''}
           </div>
           ${rules.length ? html`<div class="notice error" role="alert">The scan found: ${rules.join(', ')}${r.scan ? ` (${r.scan.verdict})` : ''}.</div>` : ''}
-          ${sideBySide(deps, r)}
+          ${sideBySide(state, r)}
           <form class="inline" method="post" action="${action}">
             ${forms.field(action)}
+            <input type="hidden" name="hash" value="${r.hash ?? ''}" />
             <button class="primary small" type="submit" name="decision" value="approve">Approve</button>
             <button class="danger small" type="submit" name="decision" value="reject">Reject</button>
           </form>
@@ -135,21 +138,35 @@ export async function decidePin(c: ConsoleContext, deps: ConsoleDeps): Promise<R
   if (decision !== 'approve' && decision !== 'reject') {
     return pinsPage(c, deps, notice('error', 'Choose approve or reject.'), 400);
   }
-  const row = pinRows(deps).find((r) => r.upstream === upstream && r.key === key && r.state !== 'removed');
+  const row = (await pinRows(deps)).find(
+    (r) => r.upstream === upstream && r.key === key && r.state !== 'removed',
+  );
   if (!row) return pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
   await recordAction(deps, c, {
     reason: decision === 'approve' ? 'pin-approved' : 'pin-rejected',
     upstream,
     details: { items: [key] },
   });
-  const result = decidePins(deps.dataDir, decision, upstream, key, deps.now());
-  if (!result.ok) return pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  // The decision is about the definition the page showed: if another replica's observation
+  // replaced it since, nothing is decided and the page shows the new one.
+  const shown = c.get('consoleForm').hash ?? '';
+  const result = await decidePins(deps.pins, decision, upstream, key, deps.now(), shown);
+  if (!result.ok) {
+    return result.problem === 'changed'
+      ? pinsPage(
+          c,
+          deps,
+          notice('error', `${upstream} ${key} changed since the page was shown; review it again.`),
+          409,
+        )
+      : pinsPage(c, deps, notice('error', `${upstream} does not list ${key} now.`), 409);
+  }
   return pinsPage(
     c,
     deps,
     notice(
       'ok',
-      `${decision === 'approve' ? 'Approved' : 'Rejected'} ${upstream} ${key}; the gateway applies it within a second.`,
+      `${decision === 'approve' ? 'Approved' : 'Rejected'} ${upstream} ${key}; every gateway applies it within a second.`,
     ),
   );
 }

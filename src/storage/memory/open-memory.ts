@@ -9,6 +9,7 @@ import type {
 } from '../contracts.js';
 import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contracts.js';
 import { openMemoryConnections } from './memory-connections.js';
+import { openMemoryPins } from './memory-pins.js';
 
 const ownerKey = (o: NoteOwner) => JSON.stringify([o.tenant, o.owner]);
 
@@ -164,6 +165,7 @@ export function openMemoryStorage(): Storage {
       },
     },
     connections: openMemoryConnections(),
+    pins: openMemoryPins(),
     ping: async () => {},
     close: async () => {},
   };

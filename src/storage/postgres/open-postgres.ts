@@ -17,6 +17,7 @@ import { PortcullisError } from '../../errors/index.js';
 import { CORE_PG_SCHEMA } from './migrations.js';
 import { migratePgComponents } from './migrate-with.js';
 import { createPostgresConnections } from './postgres-connections.js';
+import { createPostgresPins } from './postgres-pins.js';
 import { inTransaction, openPgPools, type PgPools, type PgStorageConfig } from './open-pools.js';
 
 type Row = Record<string, unknown>;
@@ -321,6 +322,7 @@ export function createPostgresStorage(pools: PgPools): Storage {
     confirmations: guard(confirmations),
     taint: guard(taint),
     connections: guard(createPostgresConnections(write, read)),
+    pins: guard(createPostgresPins(write, read)),
     ping: async () => {
       await guard({ ping: async () => void (await write.query('SELECT 1')) }).ping();
     },

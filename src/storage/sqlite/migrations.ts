@@ -129,6 +129,38 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (data_key_id, kek_id)
   ) STRICT, WITHOUT ROWID;
   `,
+  `
+  -- Pins and observed definitions (issue 16), once portcullis.lock.json and
+  -- upstreams-observed.json in the data dir. Text, not JSON types: a definition must come back
+  -- byte for byte as approved (its hash is over it), and an export must diff cleanly.
+  CREATE TABLE pins_approved (
+    upstream TEXT NOT NULL,
+    pin_key TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    approved_at TEXT NOT NULL,         -- ISO time as written
+    definition TEXT NOT NULL,          -- JSON
+    PRIMARY KEY (upstream, pin_key)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE pins_rejected (
+    upstream TEXT NOT NULL,
+    pin_key TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    rejected_at TEXT NOT NULL,
+    position INTEGER NOT NULL,             -- order within the key's list, oldest first
+    PRIMARY KEY (upstream, pin_key, hash)
+  ) STRICT, WITHOUT ROWID;
+  CREATE TABLE pins_observed (
+    upstream TEXT PRIMARY KEY,
+    snapshot TEXT NOT NULL             -- JSON of one ObservedUpstream
+  ) STRICT;
+  -- One row: moved by every pin write in its transaction; replicas poll it. Updating it first
+  -- also serialises pin writers (the row lock).
+  CREATE TABLE pins_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    revision INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO pins_revision (id, revision) VALUES (1, 0);
+  `,
 ];
 
 export const CORE_SCHEMA: SqliteSchema = {

@@ -21,6 +21,7 @@ import { migrate } from '../../migrate/index.js';
 import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase, openSqliteReadConnection } from './open-database.js';
 import { createSqliteConnections } from './sqlite-connections.js';
+import { createSqlitePins } from './sqlite-pins.js';
 
 interface ApiKeyRow {
   id: string;
@@ -388,6 +389,7 @@ export function openSqliteStorage(file: string): Storage {
     confirmations,
     taint,
     connections: createSqliteConnections(db, rdb),
+    pins: createSqlitePins(db, rdb),
     ping: async () => {
       db.prepare('SELECT 1').get();
     },
