@@ -15,7 +15,7 @@ export type InspectLineResult = { ok: true; json: string } | { ok: false; json: 
 export function inspectLine(
   line: string,
   kind: InjectionKind,
-  engine: DetectOptions['engine'] = 'rules',
+  engine: DetectOptions['engine'] = 'hybrid',
 ): InspectLineResult {
   if (line.trim() === '') return undefined;
   let parsed: unknown;
@@ -40,7 +40,7 @@ export async function runInspect(
   input: Readable,
   output: Writable,
   kind: InjectionKind,
-  engine: DetectOptions['engine'] = 'rules',
+  engine: DetectOptions['engine'] = 'hybrid',
 ): Promise<number> {
   let failed = false;
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -68,9 +68,9 @@ export function register(program: Command): void {
         .default('tool-output'),
     )
     .addOption(
-      new Option('--engine <engine>', 'the rules alone, or the rules and the trained model (hybrid)')
-        .choices(['rules', 'hybrid'])
-        .default('rules'),
+      new Option('--engine <engine>', 'the rules and the trained model (hybrid), or the rules alone')
+        .choices(['hybrid', 'rules'])
+        .default('hybrid'),
     )
     .action(async (opts: { kind: InjectionKind; engine: 'rules' | 'hybrid' }) => {
       // Findings quote the input, which may be anything: the JSON lines are escaped for the terminal.
