@@ -126,6 +126,8 @@ export interface ParkedCalls {
    * Delivers a retry's answers to the parked call its state names and returns the next step;
    * undefined when the state is unknown, expired, used, or not this caller's call.
    */
+  /** Whether `state` names a parked call of this caller and target (nothing is delivered). */
+  holds(state: string, binding: string, target: string): boolean;
   resume(
     state: string,
     binding: string,
@@ -215,6 +217,10 @@ export function createParkedCalls(opts: { maxParked?: number } = {}): ParkedCall
         },
         next: () => step(binding, target, caps, outcome, queue),
       };
+    },
+    holds(state, binding, target) {
+      const p = parked.get(state);
+      return p !== undefined && p.binding === binding && p.target === target;
     },
     resume(state, binding, target, responses) {
       const p = parked.get(state);

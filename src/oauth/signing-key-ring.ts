@@ -77,8 +77,13 @@ export function signingKeyFileProblem(file: string): string | undefined {
 }
 
 const fileFingerprint = (st: fs.Stats) => `${st.ino}:${st.size}:${st.mtimeMs}`;
-const kids = (keys: readonly StoredSigningKey[]) =>
-  keys.map((k) => `${k.kid}${k.retiredAt ? '~' : ''}`).join(',');
+/**
+ * What makes two key sets the same: every key's kid, material and retirement, in order. The kid
+ * alone is not enough: a set written by hand often keeps a fixed kid ("main") when a leaked key
+ * is replaced, and a ring that compared kids kept verifying (and signing) with the leaked one.
+ */
+const identity = (keys: readonly StoredSigningKey[]) =>
+  JSON.stringify(keys.map((k) => [k.kid, k.x, k.y, k.d, k.retiredAt ?? null]));
 
 /** Where a key set is read from. */
 export interface SigningKeySource {
@@ -211,7 +216,7 @@ export async function openSigningKeyRing(
       return false;
     }
     seen = fp;
-    if (kids(next) === kids(keys)) return false;
+    if (identity(next) === identity(keys)) return false;
     keys = next;
     rebuild();
     opts.logger.info({ signingKid: keys[0]!.kid, published: keys.length }, 'signing keys reloaded');

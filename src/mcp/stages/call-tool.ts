@@ -215,10 +215,15 @@ async function resumeParked(
 ): Promise<Response> {
   const started = Date.now();
   const responses = isObject(params.inputResponses) ? params.inputResponses : {};
-  const step = ctx.env.parked.resume(state, principal.binding, target ?? '', responses);
   const body = given(ctx.body, 'body');
   const meta = requestMeta(ctx, body.bytes);
-  const recorded = await ctx.env.pipeline.recordRound(principal, meta, target, step !== undefined, started);
+  // The round is recorded before its answers reach the upstream's questions: while the audit log
+  // cannot commit they stay here, and the parked call waits for the retry the 503 invites.
+  const found = ctx.env.parked.holds(state, principal.binding, target ?? '');
+  const recorded = await ctx.env.pipeline.recordRound(principal, meta, target, found, started);
+  const step = recorded
+    ? ctx.env.parked.resume(state, principal.binding, target ?? '', responses)
+    : undefined;
   if (!recorded)
     return wireErrorResponse('audit-unavailable', 'Service unavailable: the request could not be recorded.', {
       id: ctx.id,

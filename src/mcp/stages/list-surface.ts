@@ -146,6 +146,24 @@ function decodeCursor(cursor: string): ResourceCursor {
   throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid params: unknown cursor.');
 }
 
+/** The record of a listing about to hand a caller's cursor to its upstream (outcome pending). */
+async function relayRecord(env: CallEnv, principal: Principal, meta: RequestMeta, started: number) {
+  const ok = await commitRecord(env.deps, {
+    correlationId: meta.requestId,
+    ...(meta.sessionId ? { sessionId: meta.sessionId } : {}),
+    ...who(principal),
+    event: 'surface-list',
+    tool: 'resources/list',
+    decision: 'allow',
+    reasons: ['input-relayed'],
+    outcome: 'pending',
+    latencyMs: Date.now() - started,
+    bytesIn: meta.bytesIn,
+    bytesOut: 0,
+  });
+  if (!ok) throw new Error('the resources/list record could not be committed; the cursor was not relayed');
+}
+
 export async function listResources(
   env: CallEnv,
   principal: Principal,
@@ -169,6 +187,10 @@ export async function listResources(
   }
   let page;
   try {
+    // The inner cursor is the caller's to choose (any string in the base64url JSON), and it is
+    // handed to the upstream: data leaving the gateway, so its record is committed first, as a
+    // tool's intent is (stages/audit-intent.ts). While the audit log cannot commit it stays here.
+    if (at?.c !== undefined) await relayRecord(env, principal, meta, started);
     page = await surface.resources.list(at?.c, { principal, requestId: meta.requestId, signal });
   } catch (err) {
     if (err instanceof ToolInputError) throw new ProtocolError(ProtocolErrorCode.InternalError, err.message);
