@@ -8,7 +8,7 @@ import {
   type Config,
   type ConfigProblem,
 } from '../../config/index.js';
-import { signingKeyFileProblem } from '../../oauth/signing-key-ring.js';
+import { signingKeyFileProblem } from '../../oauth/index.js';
 import { dataDirLayout } from '../../data-dir/index.js';
 import { runningAsRoot } from '../../gateway/index.js';
 import { probeSandbox, type SandboxProbe } from '../../sandbox/index.js';

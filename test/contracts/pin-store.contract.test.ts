@@ -10,10 +10,10 @@ import {
   loadPins,
   parseLockfile,
   type Lockfile,
-} from '../pins/index.js';
-import type { PinChange, Storage } from './index.js';
-import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from './index.js';
-import { createPgTestSchema, type PgTestSchema } from './postgres/test-support.js';
+} from '../../src/pins/index.js';
+import type { PinChange, Storage } from '../../src/storage/index.js';
+import { openMemoryStorage, openPostgresStorage, openSqliteStorage } from '../../src/storage/index.js';
+import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
 
 const dirs: string[] = [];
 const schemas: PgTestSchema[] = [];
