@@ -4,13 +4,7 @@ import pg from 'pg';
 import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
 import { legacyToolCall } from '../helpers/audit-records.js';
 import { postMcp, readRpc, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startCuttableProxy, type CuttableProxy } from '../helpers/replicas.js';
-
-const viaProxy = (url: string, port: number) => {
-  const u = new URL(url);
-  u.host = `127.0.0.1:${port}`;
-  return u.toString();
-};
+import { startCuttableProxy, viaProxy, type CuttableProxy } from '../helpers/replicas.js';
 
 /**
  * A side-effecting call sent while the database is away (a stopped server, a partition, a

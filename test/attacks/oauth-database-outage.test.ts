@@ -2,13 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createPgTestSchema, type PgTestSchema } from '../../src/storage/postgres/test-support.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { startCuttableProxy, type CuttableProxy } from '../helpers/replicas.js';
-
-const viaProxy = (url: string, port: number) => {
-  const u = new URL(url);
-  u.host = `127.0.0.1:${port}`;
-  return u.toString();
-};
+import { startCuttableProxy, viaProxy, type CuttableProxy } from '../helpers/replicas.js';
 
 /**
  * oidc-provider's own endpoints (token, registration, authorization) read the database through

@@ -229,7 +229,8 @@ export interface ReplicaSet {
 }
 
 /** Through the PostgreSQL proxy, with the role and database of `url`. */
-const viaProxy = (url: string, port: number) => {
+/** `url` with its host replaced by a loopback proxy's port (a database reached through a cuttable proxy). */
+export const viaProxy = (url: string, port: number) => {
   const u = new URL(url);
   u.host = `127.0.0.1:${port}`;
   return u.toString();
