@@ -315,8 +315,8 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
       revocation: createRevocationCheck(deps.db.oauth, { requireGrant: true, signal: deps.revocations }),
     }),
     onSigningKeys: (listener) => ring.onChange(listener),
+    // The ring is closed by whoever opened it (gateway/start.ts).
     close: async () => {
-      ring.close();
       clearInterval(purge);
       for (const g of guards) await g.close();
     },
