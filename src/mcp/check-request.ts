@@ -1,6 +1,6 @@
 import { isCallMethod } from './protocol.js';
+import { classifyPost } from './classify-request.js';
 import {
-  classifyInboundRequest,
   isJsonContentType,
   SUPPORTED_PROTOCOL_VERSIONS,
   type InboundModernRoute,
@@ -227,7 +227,7 @@ export function checkMessage(headers: Headers, body: unknown): CheckedMessage {
   if (!message)
     return refuse('bad-request', 'invalid-request', 'Invalid request: not a JSON-RPC 2.0 message.');
   const std = standardHeaders(headers);
-  const route = classifyInboundRequest({ httpMethod: 'POST', ...std, body });
+  const route = classifyPost({ ...std, body });
   if (route.kind === 'reject') {
     const errorCode =
       route.code === HEADER_MISMATCH
