@@ -26,6 +26,20 @@ async function readCappedText(
 > {
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > limit) return { ok: false, problem: 'too-large' };
+  if (Number.isFinite(declared) && request.headers.get('transfer-encoding') === null) {
+    // Framed by a Content-Length within the cap: Node's parser never delivers more than it
+    // declares, so the body is read in one go (@hono/node-server reads it from the socket
+    // without web streams) and the cap cannot be passed. A chunked body is read piece by piece
+    // below, counting, and stopped at the cap.
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      return { ok: false, problem: 'aborted' };
+    }
+    if (bytes.byteLength > limit) return { ok: false, problem: 'too-large' };
+    return decodeUtf8(bytes);
+  }
   if (!request.body) return { ok: true, text: '', bytes: 0 };
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -46,9 +60,17 @@ async function readCappedText(
     }
     chunks.push(value);
   }
+  return decodeUtf8(Buffer.concat(chunks));
+}
+
+/** Stateless (never streaming), so one decoder serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(
+  bytes: Uint8Array,
+): { ok: true; text: string; bytes: number } | { ok: false; problem: 'not-utf8' } {
   try {
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(Buffer.concat(chunks));
-    return { ok: true, text, bytes: total };
+    return { ok: true, text: UTF8.decode(bytes), bytes: bytes.byteLength };
   } catch {
     return { ok: false, problem: 'not-utf8' };
   }
