@@ -18,6 +18,7 @@ type JsonRpcId = string | number | null;
 export function frameModernToolCall(
   id: JsonRpcId,
   outcome: Extract<ToolCallOutcome, { kind: 'result' | 'rpc-error' | 'input-required' }>,
+  extraHeaders?: Readonly<Record<string, string>>,
 ): Response {
   const meta = { _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO } };
   let body;
@@ -44,9 +45,11 @@ export function frameModernToolCall(
     outcome.kind === 'rpc-error' && outcome.code === JSON_RPC.missingCapability
       ? HTTP_STATUS.badRequest
       : HTTP_STATUS.ok;
+  // One Response with a string body and plain headers: @hono/node-server writes that straight
+  // to the socket (a Response rebuilt around another's body stream is piped through web streams).
   return new Response(JSON.stringify(body), {
     status,
-    headers: { 'content-type': 'application/json' },
+    headers: { ...extraHeaders, 'content-type': 'application/json' },
   });
 }
 

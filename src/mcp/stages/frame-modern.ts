@@ -1,7 +1,6 @@
 import { frameModernToolCall } from '../frame-tool-call.js';
 import type { RequestStage } from '../context.js';
 import { METHOD } from '../protocol.js';
-import { withHeaders } from '../render-http.js';
 
 /** The frame-modern stage: a finished 2026-07-28 tools/call needs no SDK server (frame-tool-call.ts). */
 export const frameModern: RequestStage = async (ctx, next) => {
@@ -13,10 +12,7 @@ export const frameModern: RequestStage = async (ctx, next) => {
     toolCall &&
     (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
   ) {
-    return withHeaders(
-      frameModernToolCall(ctx.id, toolCall),
-      toolCall.kind === 'result' ? toolCall.headers : undefined,
-    );
+    return frameModernToolCall(ctx.id, toolCall, toolCall.kind === 'result' ? toolCall.headers : undefined);
   }
   return next();
 };
