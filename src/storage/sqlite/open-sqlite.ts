@@ -310,7 +310,9 @@ export function openSqliteStorage(file: string): Storage {
   };
 
   // Read on every call (authenticate); see revision-cache.ts for why a revocation by anyone still
-  // stops the next one. Unknown ids are cached too: any insert moves the counter.
+  // stops the next one. Unknown ids are cached too: any insert moves the counter. The one column
+  // the counter does not follow, last_used_at, may lag here behind another process's touch; it
+  // is a once-a-minute marker, not part of any check.
   const keysById = createRevisionCache<ApiKeyRecord | undefined>(rdb, 'api_keys_revision');
   const apiKeys: ApiKeyStore = {
     insert: async (r) => {
@@ -336,6 +338,8 @@ export function openSqliteStorage(file: string): Storage {
     revoke: async (id, at) => stmt.revokeKey.run(at.getTime(), id).changes > 0,
     touchLastUsed: async (id, at) => {
       stmt.touchKey.run(at.getTime(), id);
+      // The counter does not follow last_used_at (see the migration): keep this copy current.
+      keysById.patch(id, (r) => r && { ...r, lastUsedAt: at });
     },
   };
 

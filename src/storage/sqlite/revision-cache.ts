@@ -14,6 +14,11 @@ import type Database from 'better-sqlite3';
 export interface RevisionCache<V> {
   /** The value under `key`: cached if the table has not changed since it was loaded, else `load()`. */
   get(key: string, load: () => V): V;
+  /**
+   * Rewrites a cached value after this process wrote a column the counter does not follow (an
+   * API key's last use); does nothing when `key` is not cached.
+   */
+  patch(key: string, change: (value: V) => V): void;
 }
 
 /**
@@ -40,6 +45,9 @@ export function createRevisionCache<V>(read: Database.Database, revisionTable: s
       if (entries.size >= MAX_ENTRIES) entries.clear();
       entries.set(key, value);
       return value;
+    },
+    patch(key, change) {
+      if (entries.has(key)) entries.set(key, change(entries.get(key)!));
     },
   };
 }
