@@ -24,10 +24,7 @@ const { key } = await createApiKey(
   { owner: 'bench', label: 'bench', scopes: ['memory:read', 'memory:write'], expiresAt: null },
   new Date(),
 );
-const people = createPersonCeilings(
-  oauthDb.users,
-  compilePolicy(policyConfigSchema.parse({})).roles,
-);
+const people = createPersonCeilings(oauthDb.users, compilePolicy(policyConfigSchema.parse({})).roles);
 const taint = createTaintTracker(storage.taint, { windowMs: 600_000 });
 await taint.record({ tenant: 'default', subject: 'bench' }, ['private-data'], Date.now());
 // Another writer on the same file (as the CLI would be): a table nobody caches.

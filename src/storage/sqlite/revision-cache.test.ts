@@ -63,10 +63,10 @@ describe('revision cache', () => {
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'api_keys_revision_on_update'",
       )
       .get()!.sql;
-    const followed = /UPDATE OF ([^)]*?) ON api_keys/.exec(trigger)![1]!.split(',').map((c) => c.trim());
-    assert.deepEqual(
-      columns.filter((c) => c !== 'last_used_at').sort(),
-      [...followed].sort(),
-    );
+    const followed = /UPDATE OF ([^)]*?) ON api_keys/
+      .exec(trigger)![1]!
+      .split(',')
+      .map((c) => c.trim());
+    assert.deepEqual(columns.filter((c) => c !== 'last_used_at').sort(), [...followed].sort());
   });
 });
