@@ -6,7 +6,13 @@ import Database from 'better-sqlite3';
 import { authenticate, createApiKey } from '../../src/auth/index.js';
 import { openSqliteOAuthDatabase } from '../../src/oauth/index.js';
 import { compilePolicy, createTaintTracker, policyConfigSchema } from '../../src/policy/index.js';
-import { openSqliteStorage, type Storage } from '../../src/storage/index.js';
+import {
+  createPgTestSchema,
+  openPostgresStorage,
+  openSqliteStorage,
+  type PgTestSchema,
+  type Storage,
+} from '../../src/storage/index.js';
 import { createPersonCeilings, ensurePerson } from '../../src/users/index.js';
 import { runCli } from '../helpers/cli.js';
 import { postMcp, readRpc, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
@@ -176,5 +182,30 @@ describe('attack: a second store handle on the same file (another gateway, hand-
     assert.deepEqual([...(await here.seen(person, now + 1))], ['untrusted-source']);
     // Cached labels still expire on time: the window is checked against each call's clock.
     assert.deepEqual([...(await here.seen(person, now + 61_000))], []);
+  });
+});
+
+describe('attack: taint recorded by another replica on PostgreSQL', () => {
+  let pg: PgTestSchema;
+  before(async () => {
+    pg = await createPgTestSchema();
+  });
+  after(() => pg.drop());
+
+  it('a label one replica records is seen by the person’s next call at the other', async () => {
+    const a = await openPostgresStorage(pg.config);
+    const b = await openPostgresStorage(pg.config);
+    try {
+      const here = createTaintTracker(a.taint, { windowMs: 60_000 });
+      const there = createTaintTracker(b.taint, { windowMs: 60_000 });
+      const person = { tenant: 'default', subject: 'pia' };
+      const now = Date.now();
+      assert.deepEqual([...(await here.seen(person, now))], []);
+      await there.record(person, ['private-data'], now);
+      assert.deepEqual([...(await here.seen(person, now + 1))], ['private-data']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
