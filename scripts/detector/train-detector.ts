@@ -7,7 +7,7 @@
 //
 // Logistic regression, AdaGrad, L2, multiple-instance over windows: a benign text is negative in
 // every window, an attack is positive in its strongest window (the instruction is somewhere in
-// it, not everywhere). Weights are quantised to int16 before thresholds are chosen, so the
+// it, not everywhere). Weights are quantised to int8 before thresholds are chosen, so the
 // thresholds belong to the weights that ship.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
