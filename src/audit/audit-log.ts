@@ -12,8 +12,7 @@
  * acknowledges a request whose record could be lost. Secondary sinks are fed after the commit and
  * never delay it.
  */
-import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH, sealRecord } from './chain.js';
+import { GENESIS_HASH, randomSalt, sealRecord } from './chain.js';
 import { checkpointsDue, signSeal, verifySeal, type Seal } from './checkpoint.js';
 import { signErasure } from './erasure.js';
 import { AuditError } from './errors.js';
@@ -144,7 +143,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     const sealed: number[] = [];
     entries.forEach(({ entry, time, erased }, i) => {
       try {
-        const at = { seq: seq + 1, prevHash, time, salt: randomBytes(32).toString('hex') };
+        const at = { seq: seq + 1, prevHash, time, salt: randomSalt() };
         const record = sealRecord(entry, at, erased && signErasure(at, erased, keys));
         records.push(record);
         sealed.push(i);
