@@ -21,6 +21,9 @@
  *     `tool-call` record has not been appended yet; kept in the append transaction, so the
  *     start-up recovery reads the few open calls instead of scanning the chain.
  *
+ * The log's batches are committed by a writer thread with its own connection (`appendAfter`,
+ * sqlite-writer-thread.ts), so the fsync does not block the event loop; see DESIGN.md.
+ *
  * Several processes may write one file (the CLI beside a running gateway): every write is one
  * `BEGIN IMMEDIATE` transaction that reads the chain state and appends after it, so writers are
  * serialised by SQLite's write lock and never seal against a stale position.
