@@ -13,7 +13,10 @@ const here = import.meta.dirname;
 const corpusDir = path.resolve(here, '../../test/corpora/detector');
 
 /** What memory_search returns for "benchmark" over the seeded notes (ids are base64url). */
-function memorySearchResult(): { content: { type: 'text'; text: string }[]; structuredContent: Record<string, unknown> } {
+function memorySearchResult(): {
+  content: { type: 'text'; text: string }[];
+  structuredContent: Record<string, unknown>;
+} {
   const items = SEED_NOTES.filter((n) => n.content.includes('benchmark')).map((n, i) => ({
     id: `note_${Buffer.from(`bench-note-${i}-0123456789`).toString('base64url').slice(0, 22)}`,
     title: n.title,
@@ -39,7 +42,8 @@ function corpusItems(n: number): string[] {
     );
   const joined = texts.join('\n');
   const out: string[] = [];
-  for (let at = 0; at + 1024 <= joined.length && out.length < n; at += 7919) out.push(joined.slice(at, at + 1024));
+  for (let at = 0; at + 1024 <= joined.length && out.length < n; at += 7919)
+    out.push(joined.slice(at, at + 1024));
   return out;
 }
 
@@ -64,7 +68,8 @@ const items = corpusItems(400);
 
 const cases: Record<string, () => void> = {
   'secure(memory_search)': () => void guard.secure({ ...tool, labels: [...tool.labels] }, result),
-  'detect rules (memory_search)': () => void detectInjection(joinedSearch, { kind: 'tool-output', engine: 'rules' }),
+  'detect rules (memory_search)': () =>
+    void detectInjection(joinedSearch, { kind: 'tool-output', engine: 'rules' }),
   'detect hybrid (memory_search)': () => void detectInjection(joinedSearch, { kind: 'tool-output' }),
   'sanitiseResult (memory_search)': () => void sanitiseResult(result),
   'redactDeep (memory_search)': () => void redactor.redactDeep(result),

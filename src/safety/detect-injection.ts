@@ -153,7 +153,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`instruction|directive|prompt|rule|guideline|command|order|programming|constraint|restriction|guidance|polic|task|context|training|filter|guardrail|safeguard|message|ignore|disregard|forget|overlook|override|bypass|abandon|discard|neglect|aside|throw|follow|cancel`,
-    starts: { words: 'ignore* disregard* forget* overlook* override* bypass* abandon* discard* neglect* set throw stop do don dont no cancel* regardless in notwithstanding* contrary* previous* prior* earlier* original* above* old all your' },
+    starts: {
+      words:
+        'ignore* disregard* forget* overlook* override* bypass* abandon* discard* neglect* set throw stop do don dont no cancel* regardless in notwithstanding* contrary* previous* prior* earlier* original* above* old all your',
+    },
     weight: both(0.8),
     negatable: true,
   },
@@ -173,7 +176,10 @@ const RULES: readonly Rule[] = [
       'giu',
     ),
     need: String.raw`ignor|oubli|olvid|esque[cç]|dimentic|vergiss|missacht|negeer|vergeet|αγνο|이전|앞의|위의|모든|निर्देश|игнорир|забудь|忽略|无视|忘记|忘掉|無視|忘れ`,
-    starts: { words: 'ignor* oubli* olvid* esque* dimentic* vergiss* missacht* negeer* vergeet*', asciiViewOnly: true },
+    starts: {
+      words: 'ignor* oubli* olvid* esque* dimentic* vergiss* missacht* negeer* vergeet*',
+      asciiViewOnly: true,
+    },
     weight: both(0.8),
   },
   {
@@ -193,7 +199,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`you are now|from now on|unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|dan|pretend|imagine|do anything now|new|system|i am|i'm|creator|developer|programmer|owner|master|maker|god|obey|listen to`,
-    starts: { words: 'you from act behave respond roleplay role pretend imagine do new updated revised override real true actual i as' },
+    starts: {
+      words:
+        'you from act behave respond roleplay role pretend imagine do new updated revised override real true actual i as',
+    },
     weight: both(0.6),
   },
   {
@@ -234,7 +243,9 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`tool|function|command|before|prior to|reading|processing|summari|seeing`,
-    starts: { words: 'call invoke run execute trigger use before prior you the ai* assistant* model* agent* llm*' },
+    starts: {
+      words: 'call invoke run execute trigger use before prior you the ai* assistant* model* agent* llm*',
+    },
     weight: { 'tool-output': 0.45, 'tool-description': 0.15 },
     negatable: true,
   },
@@ -250,7 +261,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`prompt|instruction|password|phrase|secret|key|access|token|credential|session|cookie|history|log|transcript|message|env|code|user|url|link|query|request|parameter|@`,
-    starts: { words: 'send forward post upload e email transmit exfiltrate leak submit report copy pipe deliver relay share system initial original hidden secret* pass* api* access token* credential* private ssh session cookies conversation chat message previous prior earlier all environment env recovery backup mfa 2fa one otp the user* append add attach encode include insert put place bcc cc blind' },
+    starts: {
+      words:
+        'send forward post upload e email transmit exfiltrate leak submit report copy pipe deliver relay share system initial original hidden secret* pass* api* access token* credential* private ssh session cookies conversation chat message previous prior earlier all environment env recovery backup mfa 2fa one otp the user* append add attach encode include insert put place bcc cc blind',
+    },
     weight: both(0.6),
     negatable: true,
   },
@@ -263,7 +277,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`prompt|instruction|password|passcode|phrase|secret|key|credential|history|repeat`,
-    starts: { words: 'reveal print output show display include tell share give send list dump leak repeat disclose confirm provide write recite spell what' },
+    starts: {
+      words:
+        'reveal print output show display include tell share give send list dump leak repeat disclose confirm provide write recite spell what',
+    },
     weight: both(0.5),
     negatable: true,
   },
@@ -296,7 +313,10 @@ const RULES: readonly Rule[] = [
       String.raw`\b(?:read|cat|open|load|include|send|pass|attach|get|access|fetch|upload|contents? of|copy|print|paste)\b[^!?\n]{0,60}?(?:~/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials|\.netrc\b|/etc/(?:passwd|shadow)\b|\bmcp\.json\b|\.git-credentials\b|\.kube/config\b|\.docker/config\.json|claude_desktop_config\.json|\.npmrc\b|\.pypirc\b|wallet\.dat\b)`,
     ),
     need: String.raw`\.ssh|id_|credentials|\.netrc|/etc/|mcp\.json|\.kube|\.docker|claude_desktop|\.npmrc|\.pypirc|wallet\.dat`,
-    starts: { words: 'read cat open load include send pass attach get access fetch upload content contents copy print paste' },
+    starts: {
+      words:
+        'read cat open load include send pass attach get access fetch upload content contents copy print paste',
+    },
     weight: both(0.55),
   },
   {
@@ -312,7 +332,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`your|summari|answer|respond|repl|describ|user`,
-    starts: { words: 'add include insert integrate incorporate append mention embed put place prepend write use replace remove rearrange introduce misspell group format encode translate end start begin modify change conclude finish sign when if whenever tell inform remind advise urge instruct convince persuade augment enhance enrich embellish render jumble scramble garble obfuscate' },
+    starts: {
+      words:
+        'add include insert integrate incorporate append mention embed put place prepend write use replace remove rearrange introduce misspell group format encode translate end start begin modify change conclude finish sign when if whenever tell inform remind advise urge instruct convince persuade augment enhance enrich embellish render jumble scramble garble obfuscate',
+    },
     weight: { 'tool-output': 0.45, 'tool-description': 0.3 },
   },
   {
@@ -321,7 +344,10 @@ const RULES: readonly Rule[] = [
       String.raw`\b(?:incorporate|integrate|blend|meld|inject|enlist|absorb|embed|interweave|weave|amalgamate|fuse|infuse|append)\b${gap(60)}\b(?:code|snippet|excerpt|script|block|section)\b`,
     ),
     need: String.raw`code|snippet|excerpt|script|block|section`,
-    starts: { words: 'incorporate integrate blend meld inject enlist absorb embed interweave weave amalgamate fuse infuse append' },
+    starts: {
+      words:
+        'incorporate integrate blend meld inject enlist absorb embed interweave weave amalgamate fuse infuse append',
+    },
     weight: { 'tool-output': 0.35, 'tool-description': 0.35 },
   },
   {
@@ -336,7 +362,11 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`environ|cookie|psutil|passwd|ssh|getenv|keychain|contacts\.csv|\.history|exec|eval|/dev/|-rf|mkfs|:\(\)|xmrig|cryptonight|stratum\+tcp|miner_url|cryptomine`,
-    starts: { words: 'requests urlopen urlretrieve http fetch axios curl wget smtplib ftplib storbinary socket environ getenv cookiejar psutil cookies exec eval dd rm mkfs xmrig cryptonight stratum miner cryptomine', chars: ':' },
+    starts: {
+      words:
+        'requests urlopen urlretrieve http fetch axios curl wget smtplib ftplib storbinary socket environ getenv cookiejar psutil cookies exec eval dd rm mkfs xmrig cryptonight stratum miner cryptomine',
+      chars: ':',
+    },
     weight: both(0.35),
   },
   {
@@ -368,7 +398,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`tool|function|email|message|payment|transfer|instead of|recipient|destination|address|target|account|iban|parameter`,
-    starts: { words: 'when whenever if once after before instead all every any other change modify replace set override rewrite the this' },
+    starts: {
+      words:
+        'when whenever if once after before instead all every any other change modify replace set override rewrite the this',
+    },
     weight: { 'tool-output': 0.3, 'tool-description': 0.65 },
   },
 ];
@@ -560,7 +593,9 @@ interface Hit {
 /** Each rule's prefilter, compiled with the rule's own flags (case-insensitivity, `u`). */
 const NEEDS: readonly RegExp[] = RULES.map((r) => new RegExp(r.need, r.re.flags.replace(/[gmd]/g, '')));
 /** Each rule made sticky, for the anchored attempts at its possible starts. */
-const STICKY: readonly RegExp[] = RULES.map((r) => new RegExp(r.re.source, `${r.re.flags.replace('g', '')}y`));
+const STICKY: readonly RegExp[] = RULES.map(
+  (r) => new RegExp(r.re.source, `${r.re.flags.replace('g', '')}y`),
+);
 
 /**
  * Every rule's `starts` in one index: a trie over lower-case letters and digits whose nodes carry
@@ -660,7 +695,7 @@ function findStarts(text: string): Starting {
   let run = 0;
   let base64Run = false;
   let pendingLine = lineStart;
-  for (let i = 0; i < length; ) {
+  for (let i = 0; i < length;) {
     let c = text.charCodeAt(i);
     // A line start owed from the previous character merges into this position's entry.
     let mask = pendingLine;
@@ -728,7 +763,12 @@ function runRules(
     const end = m.index + m[0].length;
     if (r.negatable && NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 30), m.index))) return;
     const weight = isMention(text, m.index, end) ? w * MENTION_DAMPING : w;
-    hits.push({ rule: r.rule, weight, start: toRaw(view, m.index, rawLength), end: endToRaw(view, end, raw) });
+    hits.push({
+      rule: r.rule,
+      weight,
+      start: toRaw(view, m.index, rawLength),
+      end: endToRaw(view, end, raw),
+    });
   };
   for (const [i, r] of RULES.entries()) {
     const w = r.weight[kind];
@@ -756,7 +796,8 @@ function runRules(
       }
       continue;
     }
-    if (anchored ? (starting.any & (1 << i)) === 0 : starting !== undefined && !NEEDS[i]!.test(text)) continue;
+    if (anchored ? (starting.any & (1 << i)) === 0 : starting !== undefined && !NEEDS[i]!.test(text))
+      continue;
     r.re.lastIndex = 0;
     for (let m = r.re.exec(text); m !== null; m = r.re.exec(text)) {
       if (m[0].length === 0) {

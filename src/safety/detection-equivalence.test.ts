@@ -201,7 +201,11 @@ describe('the injection detector keyword prefilter', () => {
       for (const v of [text, variants(text)[1 + (i % 6)]!]) {
         const kind = KINDS[i % 2]!;
         const fast = detectInjection(v, { kind, engine: 'rules' });
-        assert.deepEqual(fast, detectInjectionExhaustive(v, { kind, engine: 'rules' }), `(${kind}) ${v.slice(0, 200)}`);
+        assert.deepEqual(
+          fast,
+          detectInjectionExhaustive(v, { kind, engine: 'rules' }),
+          `(${kind}) ${v.slice(0, 200)}`,
+        );
         if (fast.findings.length > 0) flagged++;
       }
     });
@@ -215,7 +219,11 @@ describe('the injection detector keyword prefilter', () => {
         const text = around(phrase);
         for (const kind of KINDS) {
           const fast = detectInjection(text, { kind, engine: 'rules' });
-          assert.deepEqual(fast, detectInjectionExhaustive(text, { kind, engine: 'rules' }), `(${kind}) ${text}`);
+          assert.deepEqual(
+            fast,
+            detectInjectionExhaustive(text, { kind, engine: 'rules' }),
+            `(${kind}) ${text}`,
+          );
           if (fast.findings.length > 0) withFindings++;
         }
       }
@@ -224,4 +232,3 @@ describe('the injection detector keyword prefilter', () => {
     assert.ok(withFindings > PHRASES.length * AROUND.length, `only ${withFindings} had findings`);
   });
 });
-

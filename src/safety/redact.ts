@@ -486,7 +486,12 @@ export function createRedactor(options: RedactorOptions = {}, internal = { prefi
           // prototype, so it is defined; any other key is assigned (the same own enumerable,
           // writable, configurable property, and the object stays in V8's fast mode).
           if (key === '__proto__') {
-            Object.defineProperty(out, key, { value: walked, enumerable: true, writable: true, configurable: true });
+            Object.defineProperty(out, key, {
+              value: walked,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
           } else out[key] = walked;
         }
         return out;

@@ -96,7 +96,12 @@ export function sanitiseResult<T extends ToolResultLike>(
       // enumerable, writable, configurable property and keeps the object in V8's fast mode
       // (defineProperty on each key cost most of this walk).
       if (cleanKey === '__proto__') {
-        Object.defineProperty(out, cleanKey, { value: item, enumerable: true, writable: true, configurable: true });
+        Object.defineProperty(out, cleanKey, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       } else out[cleanKey] = item;
     }
     return out;
