@@ -7,7 +7,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createApiKey } from '../../src/auth/index.js';
 import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
-import { startGateway } from '../../src/gateway/index.js';
+import { keepHeapNearLiveSize, startGateway } from '../../src/gateway/index.js';
 import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 
@@ -15,6 +15,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
 // The measured call must never be refused: limits stay on with room for the load (load-limits.ts).
 const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0', ...LOAD_LIMITS_ENV };
 for (const [k, v] of Object.entries(process.env)) if (k.startsWith('PORTCULLIS_')) env[k] = v;
+keepHeapNearLiveSize(); // as `portcullis start` does
 const gw = await startGateway({
   dataDir: dir,
   port: 0,

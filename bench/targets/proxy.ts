@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { createApiKey } from '../../src/auth/index.js';
 import { initDataDir } from '../../src/data-dir/index.js';
-import { startGateway } from '../../src/gateway/index.js';
+import { keepHeapNearLiveSize, startGateway } from '../../src/gateway/index.js';
 import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES } from '../request.js';
 
@@ -74,6 +74,7 @@ if (which === 'portcullis') {
   // As target c: limits raised for the load, each still checked (load-limits.ts). The per-upstream
   // tier (300 a minute by default) is the one a proxy meets first.
   const env: NodeJS.ProcessEnv = { PORTCULLIS_METRICS__PORT: '0', ...LOAD_LIMITS_ENV };
+  keepHeapNearLiveSize(); // as `portcullis start` does
   const gw = await startGateway({
     dataDir,
     port: 0,

@@ -13,6 +13,7 @@ import {
   syslogSeverityOf,
   toOcsf,
   openAuditStore,
+  type SqliteAuditStore,
   type AuditKeys,
   type AuditLog,
   type AuditSink,
@@ -64,7 +65,7 @@ export async function buildAudit(deps: {
   // SQLite: the gateway's batches commit on the writer thread (audit/sqlite-writer.ts), so the
   // fsync never holds the event loop; started here so the first calls already use it. (The CLI
   // opens the same store and writes on its own connection.)
-  if ('writerReady' in store && typeof store.writerReady === 'function') await store.writerReady();
+  if ('writerReady' in store) await (store as SqliteAuditStore).writerReady();
   const sinks: AuditSink[] = [];
   if (config.audit.jsonlFile) {
     sinks.push(

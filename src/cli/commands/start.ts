@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { startGateway, type RunningGateway } from '../../gateway/index.js';
+import { keepHeapNearLiveSize, startGateway, type RunningGateway } from '../../gateway/index.js';
 import { resolveDataDir, withDataDir } from '../options.js';
 import { printErr } from '../print.js';
 import { UsageError } from '../usage-error.js';
@@ -60,6 +60,9 @@ export function register(program: Command): void {
         if (!/^\d{1,5}$/.test(opts.port) || port > 65535)
           throw new UsageError(`--port must be 0–65535, got ${opts.port}`);
       }
+      // The serving process only (not every process that builds a gateway, such as tests):
+      // the heap stays near its live size (gateway/heap.ts, issue 17).
+      keepHeapNearLiveSize();
       const gw = await startGateway({
         dataDir: resolveDataDir(opts.dataDir),
         configFile: opts.config,
