@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * API keys look like `pcs_<id>_<secret>`: a recognisable prefix (so secret scanners and our own
@@ -14,8 +14,9 @@ export interface GeneratedApiKey {
   readonly hash: string;
 }
 
+// One-shot `hash` (not a Hash object per call): this runs on every request with an API key.
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 function randomId(): string {

@@ -11,6 +11,7 @@ export { EFFECT_JOURNAL_RETENTION_MS } from './contracts.js';
 export { isStorageOutage, STORAGE_RETRY_AFTER_SECONDS } from './is-outage.js';
 export { openMemoryStorage, openPostgresStorage, openSqliteStorage };
 export { openSqliteDatabase, openSqliteReadConnection } from './sqlite/open-database.js';
+export { createRevisionCache, type RevisionCache } from './sqlite/revision-cache.js';
 
 /** Opens the backend the configuration names. */
 export async function openStorage(config: StorageConfig, dataDir: string): Promise<Storage> {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { createRevisionCache } from '../storage/index.js';
 import type { AccountSession, SetupLink, UserRecord, UserStore } from './contracts.js';
 
 /**
@@ -43,6 +44,23 @@ export const USER_MIGRATIONS: readonly string[] = [
     used_at INTEGER
   ) STRICT;
   CREATE INDEX setup_links_by_user ON setup_links (user_name);
+  `,
+  // Issue 17: a person is looked up on every call (their role caps the credential); the look-up
+  // is cached while this counter stands still. Triggers move it in the same transaction as every
+  // change to `users`, by any connection (the CLI, another gateway on the file), so disabling a
+  // person or lowering their role still stops their next call.
+  `
+  CREATE TABLE users_revision (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO users_revision (id, n) VALUES (1, 0);
+  CREATE TRIGGER users_revision_on_insert AFTER INSERT ON users
+    BEGIN UPDATE users_revision SET n = n + 1; END;
+  CREATE TRIGGER users_revision_on_update AFTER UPDATE ON users
+    BEGIN UPDATE users_revision SET n = n + 1; END;
+  CREATE TRIGGER users_revision_on_delete AFTER DELETE ON users
+    BEGIN UPDATE users_revision SET n = n + 1; END;
   `,
 ];
 
@@ -111,6 +129,7 @@ export function createSqliteUserStore(db: Database.Database, read: Database.Data
       'UPDATE setup_links SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_name',
     ),
   };
+  const byName = createRevisionCache<UserRecord | undefined>(read, 'users_revision');
   const deleteUser = db.transaction((name: string): boolean => {
     stmt.deleteSessionsOf.run(name);
     stmt.dropLinksOf.run(name);
@@ -134,10 +153,13 @@ export function createSqliteUserStore(db: Database.Database, read: Database.Data
         last_login_at: u.lastLoginAt?.getTime() ?? null,
       });
     },
-    find: async (name) => {
-      const r = stmt.find.get(name);
-      return r && rowToUser(r);
-    },
+    // Read on every call for the person's ceiling; cached while `users` is unchanged (see
+    // storage's revision-cache), so a disabled person or a lowered role applies at the next call.
+    find: async (name) =>
+      byName.get(name, () => {
+        const r = stmt.find.get(name);
+        return r && rowToUser(r);
+      }),
     list: async () => stmt.list.all().map(rowToUser),
     disable: async (name, at) => stmt.disable.run(at.getTime(), name).changes > 0,
     setRole: async (name, role) => stmt.setRole.run(role, name).changes > 0,

@@ -20,6 +20,7 @@ import { EFFECT_JOURNAL_RETENTION_MS, makeSnippet, queryTerms } from '../contrac
 import { migrate } from '../../migrate/index.js';
 import { CORE_SCHEMA } from './migrations.js';
 import { openSqliteDatabase, openSqliteReadConnection } from './open-database.js';
+import { createRevisionCache } from './revision-cache.js';
 import { createSqliteConnections } from './sqlite-connections.js';
 import { createSqlitePins } from './sqlite-pins.js';
 
@@ -279,8 +280,9 @@ export function openSqliteStorage(file: string): Storage {
   };
 
   const tq = {
-    live: rdb.prepare<[string, number], { label: string }>(
-      'SELECT label FROM taint WHERE person = ? AND expires_at > ? ORDER BY label',
+    // Every entry of the person, expired or not: the cache filters by each call's `now`.
+    entries: rdb.prepare<[string], { label: string; expires_at: number }>(
+      'SELECT label, expires_at FROM taint WHERE person = ? ORDER BY label',
     ),
     record: db.prepare<[string, string, number]>(
       `INSERT INTO taint (person, label, expires_at) VALUES (?, ?, ?)
@@ -292,8 +294,13 @@ export function openSqliteStorage(file: string): Storage {
   const recordTaint = db.transaction((person: string, labels: readonly string[], expiresAt: number) => {
     for (const label of labels) tq.record.run(person, label, expiresAt);
   });
+  const taintEntries = createRevisionCache<{ label: string; expires_at: number }[]>(rdb, 'taint_revision');
   const taint: TaintStore = {
-    live: async (person, now) => tq.live.all(person, now.getTime()).map((r) => r.label),
+    live: async (person, now) => {
+      const at = now.getTime();
+      const entries = taintEntries.get(person, () => tq.entries.all(person));
+      return entries.filter((e) => e.expires_at > at).map((e) => e.label);
+    },
     record: async (person, labels, expiresAt) => {
       recordTaint(person, labels, expiresAt.getTime());
     },
@@ -302,6 +309,11 @@ export function openSqliteStorage(file: string): Storage {
     },
   };
 
+  // Read on every call (authenticate); see revision-cache.ts for why a revocation by anyone still
+  // stops the next one. Unknown ids are cached too: any insert moves the counter. The one column
+  // the counter does not follow, last_used_at, may lag here behind another process's touch; it
+  // is a once-a-minute marker, not part of any check.
+  const keysById = createRevisionCache<ApiKeyRecord | undefined>(rdb, 'api_keys_revision');
   const apiKeys: ApiKeyStore = {
     insert: async (r) => {
       stmt.insertKey.run({
@@ -317,14 +329,17 @@ export function openSqliteStorage(file: string): Storage {
         revoked_at: r.revokedAt?.getTime() ?? null,
       });
     },
-    findById: async (id) => {
-      const row = stmt.keyById.get(id);
-      return row && rowToApiKey(row);
-    },
+    findById: async (id) =>
+      keysById.get(id, () => {
+        const row = stmt.keyById.get(id);
+        return row && rowToApiKey(row);
+      }),
     list: async () => stmt.listKeys.all().map(rowToApiKey),
     revoke: async (id, at) => stmt.revokeKey.run(at.getTime(), id).changes > 0,
     touchLastUsed: async (id, at) => {
       stmt.touchKey.run(at.getTime(), id);
+      // The counter does not follow last_used_at (see the migration): keep this copy current.
+      keysById.patch(id, (r) => r && { ...r, lastUsedAt: at });
     },
   };
 
