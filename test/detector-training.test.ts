@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scoreWithModel } from '../src/safety/index.js';
+import { quantiseModel } from '../src/safety/injection-model.js';
 import { toExample, train } from '../scripts/detector/train-detector.js';
 
 const attacks = [
@@ -46,7 +47,7 @@ describe('detector training', () => {
 
   it('learns to separate what it was trained on', () => {
     const { w, bias } = train(examples, opts);
-    const model = { weights: w, bias };
+    const model = quantiseModel(w, bias);
     for (const text of attacks) assert.ok(scoreWithModel(text, 'tool-output', model).probability > 0.5, text);
     for (const text of benign) assert.ok(scoreWithModel(text, 'tool-output', model).probability < 0.5, text);
   });

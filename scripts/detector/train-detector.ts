@@ -7,7 +7,7 @@
 //
 // Logistic regression, AdaGrad, L2, multiple-instance over windows: a benign text is negative in
 // every window, an attack is positive in its strongest window (the instruction is somewhere in
-// it, not everywhere). Weights are quantised to int16 before thresholds are chosen, so the
+// it, not everywhere). Weights are quantised to int8 before thresholds are chosen, so the
 // thresholds belong to the weights that ship.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,8 +24,8 @@ import {
   STRIDE,
   windowCount,
   type ModelKind,
-  type ModelWeights,
 } from '../../src/safety/index.js';
+import { quantiseModel } from '../../src/safety/injection-model.js';
 import { rng } from './grammar.js';
 
 interface Row {
@@ -153,15 +153,6 @@ export function train(
   return { w, bias };
 }
 
-function quantise(w: Float32Array): { q: Int16Array; scale: number } {
-  let max = 0;
-  for (const x of w) max = Math.max(max, Math.abs(x));
-  const scale = max / 32767 || 1;
-  const q = new Int16Array(w.length);
-  for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i]! / scale);
-  return { q, scale };
-}
-
 /**
  * The lowest probability threshold at which the model adds at most `targetFpr` false positives
  * (as a share of the benign items of `kind`) to those the rules already make: the rules stay as
@@ -202,16 +193,6 @@ function templateFold(template: string, folds: number): number {
   return (h >>> 0) % folds;
 }
 
-function quantised(
-  w: Float32Array,
-  bias: Record<ModelKind, number>,
-): { model: ModelWeights; q: Int16Array; scale: number } {
-  const { q, scale } = quantise(w);
-  const dq = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) dq[i] = q[i]! * scale;
-  return { model: { weights: dq, bias }, q, scale };
-}
-
 function main(): void {
   const args = process.argv.slice(2);
   const num = (name: string, fallback: number): number => {
@@ -246,7 +227,7 @@ function main(): void {
       examples.filter((_e, i) => !inFold[i]),
       opts,
     );
-    const { model } = quantised(w, bias);
+    const model = quantiseModel(w, bias);
     rows.forEach((r, i) => {
       // The detector does not ask the model about short texts; neither does the threshold.
       if (inFold[i] && views[i]!.length >= MODEL_MIN_LENGTH)
@@ -266,7 +247,7 @@ function main(): void {
   }
   if (args.includes('--dry-run')) return;
   const { w, bias } = train(examples, opts);
-  const { q, scale } = quantised(w, bias);
+  const { weights: q, scale } = quantiseModel(w, bias);
   const thresholds = {
     'tool-output': picks['tool-output'].threshold,
     'tool-description': picks['tool-description'].threshold,

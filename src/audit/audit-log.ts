@@ -12,8 +12,7 @@
  * acknowledges a request whose record could be lost. Secondary sinks are fed after the commit and
  * never delay it.
  */
-import { randomBytes } from 'node:crypto';
-import { GENESIS_HASH, sealRecord } from './chain.js';
+import { GENESIS_HASH, randomSalt, sealRecord } from './chain.js';
 import { checkpointsDue, signSeal, verifySeal, type Seal } from './checkpoint.js';
 import { signErasure } from './erasure.js';
 import { AuditError } from './errors.js';
@@ -84,11 +83,18 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
 
   /** The last head this process signed: it needs no second verification. */
   let signedHead: Seal | undefined;
+  /**
+   * The head this process knows to be the stored one (it read and verified it, or committed it).
+   * The next batch is sealed after it without reading the chain first, and committed with
+   * `store.appendAfter`, which writes it only if the stored head is still exactly this one.
+   */
+  let committedHead: Seal | undefined;
   /** The last seq handed to the sinks; records other processes append later are fed to them too. */
   let sunk = 0;
   // Refuse, at start, to extend a chain whose head is missing or forged; every commit checks again.
   await store.appendBatch((state) => {
     sunk = tipOf(state).seq;
+    committedHead = state.head;
     return undefined;
   });
   const queue: Pending[] = [];
@@ -137,7 +143,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     const sealed: number[] = [];
     entries.forEach(({ entry, time, erased }, i) => {
       try {
-        const at = { seq: seq + 1, prevHash, time, salt: randomBytes(32).toString('hex') };
+        const at = { seq: seq + 1, prevHash, time, salt: randomSalt() };
         const record = sealRecord(entry, at, erased && signErasure(at, erased, keys));
         records.push(record);
         sealed.push(i);
@@ -179,21 +185,41 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
   }
 
   async function commit(items: Pending[]): Promise<void> {
-    let owners: Pending[] = [];
-    const committed = await store.appendBatch((state) => {
-      const result = seal(state, items, (i, err) =>
-        items[i]?.reject(
-          new AuditError('invalid-argument', 'audit entry cannot be encoded', {
-            detail: String(err),
-            cause: err,
-          }),
-        ),
+    const unencodable = (i: number, err: unknown) =>
+      items[i]?.reject(
+        new AuditError('invalid-argument', 'audit entry cannot be encoded', {
+          detail: String(err),
+          cause: err,
+        }),
       );
+    let owners: Pending[] = [];
+    let committed: AuditBatch | undefined;
+    const expected = committedHead;
+    committedHead = undefined;
+    if (store.appendAfter && expected) {
+      // Fast path: sealed after the head this process committed, written only if it still is.
+      const state = { head: expected, anchor: undefined, lastSeq: expected.seq, lastCheckpointSeq: 0 };
+      const result = seal(state, items, unencodable);
+      if (!result) {
+        committedHead = expected;
+        return;
+      }
+      if ((await store.appendAfter(expected, result.batch)) === 'committed') {
+        committed = result.batch;
+        owners = result.sealed.map((i) => items[i] as Pending);
+      }
+      // 'not-written': another writer appended (or the head is not what this process left); the entries
+      // are sealed again below against the chain as it stands, read and checked in the transaction.
+      // (Also while the store's writer thread starts.)
+    }
+    committed ??= await store.appendBatch((state) => {
+      const result = seal(state, items, unencodable);
       owners = result ? result.sealed.map((i) => items[i] as Pending) : [];
       return result?.batch;
     });
     inFlight = 0;
     if (!committed) return;
+    committedHead = committed.head;
     committed.records.forEach((record, i) => owners[i]?.resolve(record));
     await feedSinks(committed.records);
   }
@@ -238,6 +264,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     async erase(target, by) {
       if (closed) throw new AuditError('storage-failure', 'the audit log is closed');
       await draining;
+      committedHead = undefined;
       const entry: AuditEntry = {
         ...by,
         event: 'admin',
@@ -262,6 +289,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     },
     async prune(olderThanMs = DEFAULT_RETENTION_MS) {
       await draining;
+      committedHead = undefined;
       const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
       const anchor = await store.anchor();
       // A checkpoint is signed after every record it covers was appended, so all records up to a

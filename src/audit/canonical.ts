@@ -21,49 +21,78 @@ export class CanonicalJsonError extends PortcullisError<typeof CanonicalJsonErro
   }
 }
 
-// A high surrogate not followed by a low one, or a low surrogate not preceded by a high one.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Where a value sits, as `$`, `$.a`, `$[0]`…; only spelled out when something is refused. */
+type Path = (string | number)[];
 
-export function canonicalJson(value: unknown): string {
-  return encode(value, '$');
+function where(path: Path): string {
+  let out = '$';
+  for (const step of path) out += typeof step === 'number' ? `[${step}]` : `.${step}`;
+  return out;
 }
 
-function encode(value: unknown, path: string): string {
+/**
+ * One pass, appending to one string: no intermediate arrays per object or array, and the path of
+ * a value is kept as a stack and only formatted when the value is refused.
+ */
+export function canonicalJson(value: unknown): string {
+  return encode(value, []);
+}
+
+function encode(value: unknown, path: Path): string {
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(`non-finite number at ${path}`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(`non-finite number at ${where(path)}`);
       // ECMAScript number serialisation is exactly what RFC 8785 section 3.2.2.3 prescribes.
       return JSON.stringify(value);
     case 'string':
       return encodeString(value, path);
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((item, i) => (item === undefined ? fail(`${path}[${i}]`) : encode(item, `${path}[${i}]`))).join(',')}]`;
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          path.push(i);
+          // A hole or an undefined item has no JSON form.
+          out += (i > 0 ? ',' : '') + (item === undefined ? fail(path) : encode(item, path));
+          path.pop();
+        }
+        return `${out}]`;
       }
       const proto: unknown = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
-        throw new CanonicalJsonError(`not a plain object at ${path}`);
+        throw new CanonicalJsonError(`not a plain object at ${where(path)}`);
       }
       const record = value as Record<string, unknown>;
       // Default sort compares UTF-16 code units, which is the order RFC 8785 section 3.2.3 requires.
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${encodeString(k, path)}:${encode(record[k], `${path}.${k}`)}`).join(',')}}`;
+      const keys = Object.keys(record).sort();
+      let out = '{';
+      let first = true;
+      for (const k of keys) {
+        const item = record[k];
+        if (item === undefined) continue;
+        out += `${first ? '' : ','}${encodeString(k, path)}:`;
+        first = false;
+        path.push(k);
+        out += encode(item, path);
+        path.pop();
+      }
+      return `${out}}`;
     }
     default:
       return fail(path);
   }
 }
 
-function encodeString(value: string, path: string): string {
-  if (LONE_SURROGATE.test(value)) throw new CanonicalJsonError(`lone surrogate in string at ${path}`);
+function encodeString(value: string, path: Path): string {
+  // Not well-formed UTF-16 means a lone surrogate (a high one not followed by a low one, or a low
+  // one not preceded by a high one).
+  if (!value.isWellFormed()) throw new CanonicalJsonError(`lone surrogate in string at ${where(path)}`);
   return JSON.stringify(value);
 }
 
-function fail(path: string): never {
-  throw new CanonicalJsonError(`value at ${path} is not JSON`);
+function fail(path: Path): never {
+  throw new CanonicalJsonError(`value at ${where(path)} is not JSON`);
 }

@@ -15,7 +15,7 @@
  * could be brute-forced). The field name inside the commitment stops a value from being moved to
  * another field. See DESIGN.md.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomFillSync } from 'node:crypto';
 import { canonicalJson, type JsonValue } from './canonical.js';
 import {
   PERSONAL_FIELDS,
@@ -27,6 +27,23 @@ import {
 } from './record.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+const SALT_BYTES = 32;
+/** Salts are cut from a pool filled by the CSPRNG 128 at a time (one call instead of 128); each
+ * byte of the pool is handed out once. */
+const saltPool = Buffer.alloc(SALT_BYTES * 128);
+let saltOffset = saltPool.length;
+
+/** A fresh random 32-byte salt, as hex (one per record). */
+export function randomSalt(): string {
+  if (saltOffset === saltPool.length) {
+    randomFillSync(saltPool);
+    saltOffset = 0;
+  }
+  const salt = saltPool.toString('hex', saltOffset, saltOffset + SALT_BYTES);
+  saltOffset += SALT_BYTES;
+  return salt;
+}
 const BODY_VERSION = 1;
 
 /** Where a new record goes: its place in the chain, its time and its fresh random salt (hex). */
@@ -37,8 +54,8 @@ export interface ChainPosition {
   readonly salt: string;
 }
 
-function commitField(salt: string, field: PersonalField, value: JsonValue): string {
-  return createHmac('sha256', Buffer.from(salt, 'hex'))
+function commitField(salt: string | Buffer, field: PersonalField, value: JsonValue): string {
+  return createHmac('sha256', typeof salt === 'string' ? Buffer.from(salt, 'hex') : salt)
     .update(canonicalJson([field, value]))
     .digest('hex');
 }
@@ -47,8 +64,9 @@ function personalValue(source: AuditEntry, field: PersonalField): JsonValue | un
   return source[field] as JsonValue | undefined;
 }
 
-function commitAll(source: AuditEntry, salt: string): Commitments {
+function commitAll(source: AuditEntry, saltHex: string): Commitments {
   const out: Commitments = {};
+  const salt = Buffer.from(saltHex, 'hex');
   for (const field of PERSONAL_FIELDS) {
     const value = personalValue(source, field);
     if (value !== undefined) out[field] = commitField(salt, field, value);
@@ -169,8 +187,9 @@ export function eraseRecord(record: AuditRecord): AuditRecord {
   return copy as unknown as AuditRecord;
 }
 
+/** A copy without the undefined properties (built up, not deleted from: `delete` makes slow objects). */
 function dropUndefined<T extends object>(obj: T): T {
-  const copy = { ...obj } as Record<string, unknown>;
-  for (const key of Object.keys(copy)) if (copy[key] === undefined) delete copy[key];
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(obj)) if (value !== undefined) copy[key] = value;
   return copy as T;
 }

@@ -34,7 +34,12 @@ export {
   type BatchBuilder,
   type ChainState,
 } from './store.js';
-export { AUDIT_MIGRATIONS, openSqliteAuditStore, type SqliteAuditStoreOptions } from './sqlite-store.js';
+export {
+  AUDIT_MIGRATIONS,
+  openSqliteAuditStore,
+  type SqliteAuditStore,
+  type SqliteAuditStoreOptions,
+} from './sqlite-store.js';
 export { createPostgresAuditStore, openPostgresAuditStore, AUDIT_PG_SCHEMA } from './postgres-store.js';
 export { openAuditStore } from './open-audit-store.js';
 export { createMemoryAuditStore } from './memory-store.js';

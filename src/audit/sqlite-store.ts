@@ -21,6 +21,9 @@
  *     `tool-call` record has not been appended yet; kept in the append transaction, so the
  *     start-up recovery reads the few open calls instead of scanning the chain.
  *
+ * The log's batches are committed by a writer thread with its own connection (`appendAfter`,
+ * sqlite-writer-thread.ts), so the fsync does not block the event loop; see DESIGN.md.
+ *
  * Several processes may write one file (the CLI beside a running gateway): every write is one
  * `BEGIN IMMEDIATE` transaction that reads the chain state and appends after it, so writers are
  * serialised by SQLite's write lock and never seal against a stale position.
@@ -37,7 +40,15 @@ import {
   type AuditRecord,
   type Commitments,
 } from './record.js';
-import type { AuditBatch, AuditQuery, AuditStore, BatchBuilder, ChainState } from './store.js';
+import type {
+  AppendAfterResult,
+  AuditBatch,
+  AuditQuery,
+  AuditStore,
+  BatchBuilder,
+  ChainState,
+} from './store.js';
+import { startWriterThread, type WriterThread } from './sqlite-writer-thread.js';
 
 export const AUDIT_MIGRATIONS: readonly string[] = [
   `CREATE TABLE audit_records (
@@ -131,7 +142,13 @@ export interface SqliteAuditStoreOptions {
   readonly file: string;
 }
 
-export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditStore {
+/** The SQLite store, with its writer thread (`appendAfter`) exposed for start-up and tests. */
+export interface SqliteAuditStore extends AuditStore {
+  /** Starts the writer thread if it is not running; resolves once it takes `appendAfter`. */
+  writerReady(): Promise<void>;
+}
+
+export function openSqliteAuditStore(options: SqliteAuditStoreOptions): SqliteAuditStore {
   const isNew = !existsSync(options.file);
   let db: Database.Database;
   try {
@@ -144,9 +161,7 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
   }
   // The audit log holds personal data: owner-only, like the keys.
   if (isNew) chmodSync(options.file, 0o600);
-  db.pragma('busy_timeout = 5000');
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  configureConnection(db);
   try {
     migrate(db, { component: 'audit', migrations: AUDIT_MIGRATIONS, legacy: 'version-rows' });
   } catch (err) {
@@ -161,34 +176,10 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     );
   }
 
-  const insertRecord =
-    db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
-    principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
-    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json,
-    connection_id, upstream_subject)
-    VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
-    @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
-    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json,
-    @connection_id, @upstream_subject)`);
-  const insertCheckpoint = db.prepare(
-    'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
-  );
-  const upsertSeal = db.prepare(`INSERT INTO audit_seals (kind, seq, hash, time, key_id, signature)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
-    time = excluded.time, key_id = excluded.key_id, signature = excluded.signature`);
-  const lastSeq = db.prepare<[], { seq: number }>(
-    "SELECT COALESCE((SELECT MAX(seq) FROM audit_records), (SELECT seq FROM audit_seals WHERE kind = 'anchor'), 0) AS seq",
-  );
-  const lastCheckpoint = db.prepare<[], { seq: number }>(
-    'SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_checkpoints',
-  );
-  const openIntent = db.prepare<[string, number]>(
-    'INSERT OR REPLACE INTO audit_open_intents (correlation_id, seq) VALUES (?, ?)',
-  );
-  const closeIntent = db.prepare<[string]>('DELETE FROM audit_open_intents WHERE correlation_id = ?');
-  const readSeal = db.prepare<[string], SealRow>(
-    'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
-  );
+  const writer = prepareWriter(db);
+  const { chainState, writeBatch, readSeal } = writer;
+  /** The writer thread, started on the first `appendAfter` (sqlite-writer.ts). */
+  let thread: WriterThread | undefined;
   const unerasedOf = db.prepare<[string], { seq: number }>(
     'SELECT seq FROM audit_records WHERE principal = ? AND erased = 0 ORDER BY seq',
   );
@@ -197,35 +188,6 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
      credential_id = NULL, args_json = NULL, connection_id = NULL, upstream_subject = NULL, salt = NULL,
      erased = 1 WHERE principal = ? AND erased = 0`,
   );
-
-  /** Only inside a transaction: the chain as it stands, for a writer to extend. */
-  const chainState = (): ChainState => ({
-    head: optionalSeal(readSeal.get('head')),
-    anchor: optionalSeal(readSeal.get('anchor')),
-    lastSeq: lastSeq.get()?.seq ?? 0,
-    lastCheckpointSeq: lastCheckpoint.get()?.seq ?? 0,
-  });
-
-  /** Only inside a transaction: writes a batch built against `state`, refusing one that would fork. */
-  const writeBatch = (state: ChainState, batch: AuditBatch) => {
-    const first = batch.records[0];
-    const last = batch.records.at(-1)?.seq ?? state.lastSeq;
-    if ((first && first.seq !== state.lastSeq + 1) || batch.head.seq !== last) {
-      // A builder that ignored the state it was given: refuse rather than fork the chain.
-      throw new AuditError('storage-failure', 'audit chain position conflict', {
-        detail: `batch ${first?.seq ?? '-'}..${last} with head ${batch.head.seq}, store at ${state.lastSeq}`,
-      });
-    }
-    for (const record of batch.records) {
-      insertRecord.run(toRow(record));
-      if (record.event === 'tool-intent') openIntent.run(record.correlationId, record.seq);
-      else if (CALL_END_EVENTS.has(record.event)) closeIntent.run(record.correlationId);
-    }
-    for (const cp of batch.checkpoints)
-      insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
-    const h = batch.head;
-    upsertSeal.run('head', h.seq, h.hash, h.time, h.keyId, h.signature);
-  };
 
   const appendTx = db.transaction((build: BatchBuilder) => {
     const state = chainState();
@@ -249,13 +211,29 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
     const deleted = db.prepare('DELETE FROM audit_records WHERE seq <= ?').run(anchor.seq).changes;
     db.prepare('DELETE FROM audit_open_intents WHERE seq <= ?').run(anchor.seq);
     db.prepare('DELETE FROM audit_checkpoints WHERE seq < ?').run(anchor.seq);
-    upsertSeal.run('anchor', anchor.seq, anchor.hash, anchor.time, anchor.keyId, anchor.signature);
+    writer.upsertSeal.run('anchor', anchor.seq, anchor.hash, anchor.time, anchor.keyId, anchor.signature);
     return deleted;
   });
 
   return {
     appendBatch(build) {
       return attempt('cannot commit audit records', () => appendTx.immediate(build));
+    },
+    writerReady() {
+      thread ??= startWriterThread(options.file);
+      return thread.ready();
+    },
+    async appendAfter(expected, batch) {
+      thread ??= startWriterThread(options.file);
+      try {
+        return await thread.appendAfter(expected, batch);
+      } catch (err) {
+        if (err instanceof AuditError) throw err;
+        throw new AuditError('storage-failure', 'cannot commit audit records', {
+          detail: String(err),
+          cause: err,
+        });
+      }
     },
     readFrom(fromSeq, limit) {
       return attempt('cannot read audit records', () =>
@@ -329,12 +307,107 @@ export function openSqliteAuditStore(options: SqliteAuditStoreOptions): AuditSto
           .map(fromRow),
       );
     },
-    close() {
+    async close() {
+      const stopping = thread?.close();
+      thread = undefined;
+      await stopping;
       return attempt('cannot close the audit database', () => {
         db.close();
       });
     },
   };
+}
+
+/** The settings of every connection to the audit file (durability: module comment). */
+export function configureConnection(db: Database.Database): void {
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+}
+
+/**
+ * The statements that extend the chain, on one connection: the main thread's, or the writer
+ * thread's (sqlite-writer.ts). Both use exactly these checks.
+ */
+export function prepareWriter(db: Database.Database) {
+  const insertRecord =
+    db.prepare(`INSERT INTO audit_records (seq, time, prev_hash, hash, correlation_id, session_id,
+    principal, tenant, client_id, credential_id, auth_method, event, tool, upstream, args_json, decision, reasons_json,
+    scope, outcome, error_code, latency_ms, bytes_in, bytes_out, salt, commitments_json, erased, erasure_json,
+    connection_id, upstream_subject)
+    VALUES (@seq, @time, @prev_hash, @hash, @correlation_id, @session_id, @principal, @tenant, @client_id,
+    @credential_id, @auth_method, @event, @tool, @upstream, @args_json, @decision, @reasons_json, @scope, @outcome,
+    @error_code, @latency_ms, @bytes_in, @bytes_out, @salt, @commitments_json, @erased, @erasure_json,
+    @connection_id, @upstream_subject)`);
+  const insertCheckpoint = db.prepare(
+    'INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)',
+  );
+  const upsertSeal = db.prepare(`INSERT INTO audit_seals (kind, seq, hash, time, key_id, signature)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind) DO UPDATE SET seq = excluded.seq, hash = excluded.hash,
+    time = excluded.time, key_id = excluded.key_id, signature = excluded.signature`);
+  const lastSeq = db.prepare<[], { seq: number }>(
+    "SELECT COALESCE((SELECT MAX(seq) FROM audit_records), (SELECT seq FROM audit_seals WHERE kind = 'anchor'), 0) AS seq",
+  );
+  const lastCheckpoint = db.prepare<[], { seq: number }>(
+    'SELECT COALESCE(MAX(seq), 0) AS seq FROM audit_checkpoints',
+  );
+  const openIntent = db.prepare<[string, number]>(
+    'INSERT OR REPLACE INTO audit_open_intents (correlation_id, seq) VALUES (?, ?)',
+  );
+  const closeIntent = db.prepare<[string]>('DELETE FROM audit_open_intents WHERE correlation_id = ?');
+  const readSeal = db.prepare<[string], SealRow>(
+    'SELECT seq, hash, time, key_id, signature FROM audit_seals WHERE kind = ?',
+  );
+  /** Only inside a transaction: the chain as it stands, for a writer to extend. */
+  const chainState = (): ChainState => ({
+    head: optionalSeal(readSeal.get('head')),
+    anchor: optionalSeal(readSeal.get('anchor')),
+    lastSeq: lastSeq.get()?.seq ?? 0,
+    lastCheckpointSeq: lastCheckpoint.get()?.seq ?? 0,
+  });
+
+  /** Only inside a transaction: writes a batch built against `state`, refusing one that would fork. */
+  const writeBatch = (state: ChainState, batch: AuditBatch) => {
+    const first = batch.records[0];
+    const last = batch.records.at(-1)?.seq ?? state.lastSeq;
+    if ((first && first.seq !== state.lastSeq + 1) || batch.head.seq !== last) {
+      // A builder that ignored the state it was given: refuse rather than fork the chain.
+      throw new AuditError('storage-failure', 'audit chain position conflict', {
+        detail: `batch ${first?.seq ?? '-'}..${last} with head ${batch.head.seq}, store at ${state.lastSeq}`,
+      });
+    }
+    for (const record of batch.records) {
+      insertRecord.run(toRow(record));
+      if (record.event === 'tool-intent') openIntent.run(record.correlationId, record.seq);
+      else if (CALL_END_EVENTS.has(record.event)) closeIntent.run(record.correlationId);
+    }
+    for (const cp of batch.checkpoints)
+      insertCheckpoint.run(cp.seq, cp.hash, cp.time, cp.keyId, cp.signature);
+    const h = batch.head;
+    upsertSeal.run('head', h.seq, h.hash, h.time, h.keyId, h.signature);
+  };
+
+  /** `AuditStore.appendAfter` on this connection, synchronously: the batch, or nothing if moved. */
+  const appendAfter = db.transaction((expected: Seal, batch: AuditBatch): AppendAfterResult => {
+    const state = chainState();
+    if (state.lastSeq !== expected.seq || !state.head || !sameSeal(state.head, expected))
+      return 'not-written';
+    writeBatch(state, batch);
+    return 'committed';
+  });
+
+  return { chainState, writeBatch, appendAfter, readSeal, upsertSeal };
+}
+
+/** Every field equal, the signature included. */
+export function sameSeal(a: Seal, b: Seal): boolean {
+  return (
+    a.seq === b.seq &&
+    a.hash === b.hash &&
+    a.time === b.time &&
+    a.keyId === b.keyId &&
+    a.signature === b.signature
+  );
 }
 
 export function toRow(r: AuditRecord): RecordRow {

@@ -55,7 +55,24 @@ export interface AuditQuery {
   readonly newest?: boolean;
 }
 
+/**
+ * The answer of `appendAfter`: committed, or not written — because the chain is not where the
+ * writer left it (another process appended, or an earlier batch of this writer failed), or because
+ * the store cannot take the fast path just now (its writer thread is still starting).
+ */
+export type AppendAfterResult = 'committed' | 'not-written';
+
 export interface AuditStore {
+  /**
+   * Optional fast path for a writer that sealed `batch` against the head it committed last
+   * (`expected`), without reading the chain first. In one write transaction: if the stored head is
+   * exactly `expected` (every field, signature included) and no record lies beyond it, appends the
+   * batch and replaces the head, resolving `committed` once durably committed, as `appendBatch`;
+   * otherwise writes nothing and resolves `not-written` (the writer then reseals with `appendBatch`).
+   * A store may do this work off the caller's thread (SQLite: a writer thread, so the fsync does
+   * not block the event loop).
+   */
+  appendAfter?(expected: Seal, batch: AuditBatch): Promise<AppendAfterResult>;
   /**
    * In one write transaction (which excludes every other writer, in this process or another): reads
    * the chain state, calls `build` with it, and appends the batch it returns and replaces the head.

@@ -61,6 +61,10 @@ export async function buildAudit(deps: {
     await resolveAuditKeyRefs(config.keys, deps.env ?? process.env),
   );
   const store = await openAuditStore(config.storage, config.audit.file, dataDir);
+  // SQLite: the gateway's batches commit on the writer thread (audit/sqlite-writer.ts), so the
+  // fsync never holds the event loop; started here so the first calls already use it. (The CLI
+  // opens the same store and writes on its own connection.)
+  if ('writerReady' in store && typeof store.writerReady === 'function') await store.writerReady();
   const sinks: AuditSink[] = [];
   if (config.audit.jsonlFile) {
     sinks.push(

@@ -63,6 +63,7 @@ import { resolveSecretAsync } from '../secrets/index.js';
 import { ADMIN_SCOPES, FIRST_RUN_OWNER } from './api-keys.js';
 import { runningAsRoot } from './running-as-root.js';
 import { buildAudit, type BuiltAudit } from './build-audit.js';
+import { keepHeapNearLiveSize } from './heap.js';
 
 export interface StartOptions {
   readonly dataDir: string;
@@ -110,6 +111,8 @@ export interface RunningGateway {
  * listener accepts connections.
  */
 export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
+  // Before anything is built: the heap then stays near its live size (heap.ts, issue 17).
+  keepHeapNearLiveSize();
   const env = opts.env ?? process.env;
   const layout = dataDirLayout(opts.dataDir);
   const fresh = !opts.configFile && !isInitialised(opts.dataDir);

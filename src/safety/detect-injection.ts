@@ -79,6 +79,39 @@ interface Rule {
    * `npm run eval:detector` check that results are identical with and without it.
    */
   readonly need: string;
+  /** Where a match can start: the anchored fast path (see `Starts`). */
+  readonly starts: Starts;
+}
+
+/**
+ * Where every match of a rule can start, so the rule is tried only there (sticky, at each such
+ * position in order) instead of at every position of the text: the start of a word listed in
+ * `words` (a word is a run of ASCII letters and digits, compared in lower case; `word*` stands
+ * for every word beginning with it), one of `chars`, or (`lineStart`) the start of a line. A
+ * match found sticky at a position is the match the global scan finds there, and the global scan
+ * finds its next match at the first position at or after the previous match's end where the
+ * rule matches; so trying every possible start in order, from the previous match's end, finds
+ * the same matches. Derived by hand from the first token of each alternative of `re`, so **a rule
+ * change must update its `starts`**; detection-equivalence.test.ts compares every match with the
+ * exhaustive scan. A `\b` before an ASCII letter means the previous character is no letter or
+ * digit, and in a non-`u` case-insensitive pattern an ASCII letter only matches an ASCII letter,
+ * so the start is a word start whatever the rest of the text holds.
+ */
+interface Starts {
+  readonly words: string;
+  readonly chars?: string;
+  readonly lineStart?: boolean;
+  /**
+   * Only valid when the view is all ASCII (the `u` rules: case folding there maps ſ to s and the
+   * Kelvin sign to k, and their other alternatives start with non-Latin letters); otherwise the
+   * rule runs behind its `need` as before.
+   */
+  readonly asciiViewOnly?: boolean;
+  /**
+   * `words` are not starts but words every match contains (at a word start): a text with one of
+   * them is scanned whole, as before; a text with none skips the rule.
+   */
+  readonly gate?: boolean;
 }
 
 const both = (w: number): Record<InjectionKind, number> => ({ 'tool-output': w, 'tool-description': w });
@@ -120,6 +153,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`instruction|directive|prompt|rule|guideline|command|order|programming|constraint|restriction|guidance|polic|task|context|training|filter|guardrail|safeguard|message|ignore|disregard|forget|overlook|override|bypass|abandon|discard|neglect|aside|throw|follow|cancel`,
+    starts: {
+      words:
+        'ignore* disregard* forget* overlook* override* bypass* abandon* discard* neglect* set throw stop do don dont no cancel* regardless in notwithstanding* contrary* previous* prior* earlier* original* above* old all your',
+    },
     weight: both(0.8),
     negatable: true,
   },
@@ -139,6 +176,10 @@ const RULES: readonly Rule[] = [
       'giu',
     ),
     need: String.raw`ignor|oubli|olvid|esque[cç]|dimentic|vergiss|missacht|negeer|vergeet|αγνο|이전|앞의|위의|모든|निर्देश|игнорир|забудь|忽略|无视|忘记|忘掉|無視|忘れ`,
+    starts: {
+      words: 'ignor* oubli* olvid* esque* dimentic* vergiss* missacht* negeer* vergeet*',
+      asciiViewOnly: true,
+    },
     weight: both(0.8),
   },
   {
@@ -158,6 +199,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`you are now|from now on|unrestricted|unfiltered|uncensored|jailbroken|evil|amoral|dan|pretend|imagine|do anything now|new|system|i am|i'm|creator|developer|programmer|owner|master|maker|god|obey|listen to`,
+    starts: {
+      words:
+        'you from act behave respond roleplay role pretend imagine do new updated revised override real true actual i as',
+    },
     weight: both(0.6),
   },
   {
@@ -166,6 +211,7 @@ const RULES: readonly Rule[] = [
       String.raw`\b(?:enter\w*|switch\w*\s+(?:to|into)|activat\w*|enabl\w*|unlock\w*|now in)\s+(?:the\s+)?['"]?(?:developer|debug|god|admin|administrator|maintenance|unrestricted|sudo|root|dan|jailbreak|test)\s+mode\b|\bsystem override\b|\boverride (?:mode|protocol|code)\b`,
     ),
     need: String.raw`mode|override`,
+    starts: { words: 'enter* switch* activat* enabl* unlock* now system override' },
     weight: both(0.4),
   },
   {
@@ -183,6 +229,7 @@ const RULES: readonly Rule[] = [
       'gim',
     ),
     need: String.raw`[<[#]|system|admin`,
+    starts: { words: 'begin start end', chars: '<[', lineStart: true },
     weight: both(0.55),
   },
   {
@@ -196,6 +243,9 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`tool|function|command|before|prior to|reading|processing|summari|seeing`,
+    starts: {
+      words: 'call invoke run execute trigger use before prior you the ai* assistant* model* agent* llm*',
+    },
     weight: { 'tool-output': 0.45, 'tool-description': 0.15 },
     negatable: true,
   },
@@ -211,6 +261,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`prompt|instruction|password|phrase|secret|key|access|token|credential|session|cookie|history|log|transcript|message|env|code|user|url|link|query|request|parameter|@`,
+    starts: {
+      words:
+        'send forward post upload e email transmit exfiltrate leak submit report copy pipe deliver relay share system initial original hidden secret* pass* api* access token* credential* private ssh session cookies conversation chat message previous prior earlier all environment env recovery backup mfa 2fa one otp the user* append add attach encode include insert put place bcc cc blind',
+    },
     weight: both(0.6),
     negatable: true,
   },
@@ -223,6 +277,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`prompt|instruction|password|passcode|phrase|secret|key|credential|history|repeat`,
+    starts: {
+      words:
+        'reveal print output show display include tell share give send list dump leak repeat disclose confirm provide write recite spell what',
+    },
     weight: both(0.5),
     negatable: true,
   },
@@ -233,6 +291,7 @@ const RULES: readonly Rule[] = [
       'giu',
     ),
     need: String.raw`l es|quel est|qual |was ist|wie lautet|како|パスワード|密码|密碼|비밀번호`,
+    starts: { words: 'passw* mot senha*', asciiViewOnly: true, gate: true },
     weight: both(0.5),
   },
   {
@@ -245,6 +304,7 @@ const RULES: readonly Rule[] = [
       'g',
     ),
     need: String.raw`\]\(|<[Ii][Mm][Gg]`,
+    starts: { words: '', chars: '![<' },
     weight: both(0.75),
   },
   {
@@ -253,6 +313,10 @@ const RULES: readonly Rule[] = [
       String.raw`\b(?:read|cat|open|load|include|send|pass|attach|get|access|fetch|upload|contents? of|copy|print|paste)\b[^!?\n]{0,60}?(?:~/\.ssh\b|\bid_(?:rsa|ed25519|ecdsa)\b|\.aws/credentials|\.netrc\b|/etc/(?:passwd|shadow)\b|\bmcp\.json\b|\.git-credentials\b|\.kube/config\b|\.docker/config\.json|claude_desktop_config\.json|\.npmrc\b|\.pypirc\b|wallet\.dat\b)`,
     ),
     need: String.raw`\.ssh|id_|credentials|\.netrc|/etc/|mcp\.json|\.kube|\.docker|claude_desktop|\.npmrc|\.pypirc|wallet\.dat`,
+    starts: {
+      words:
+        'read cat open load include send pass attach get access fetch upload content contents copy print paste',
+    },
     weight: both(0.55),
   },
   {
@@ -268,6 +332,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`your|summari|answer|respond|repl|describ|user`,
+    starts: {
+      words:
+        'add include insert integrate incorporate append mention embed put place prepend write use replace remove rearrange introduce misspell group format encode translate end start begin modify change conclude finish sign when if whenever tell inform remind advise urge instruct convince persuade augment enhance enrich embellish render jumble scramble garble obfuscate',
+    },
     weight: { 'tool-output': 0.45, 'tool-description': 0.3 },
   },
   {
@@ -276,6 +344,10 @@ const RULES: readonly Rule[] = [
       String.raw`\b(?:incorporate|integrate|blend|meld|inject|enlist|absorb|embed|interweave|weave|amalgamate|fuse|infuse|append)\b${gap(60)}\b(?:code|snippet|excerpt|script|block|section)\b`,
     ),
     need: String.raw`code|snippet|excerpt|script|block|section`,
+    starts: {
+      words:
+        'incorporate integrate blend meld inject enlist absorb embed interweave weave amalgamate fuse infuse append',
+    },
     weight: { 'tool-output': 0.35, 'tool-description': 0.35 },
   },
   {
@@ -290,6 +362,11 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`environ|cookie|psutil|passwd|ssh|getenv|keychain|contacts\.csv|\.history|exec|eval|/dev/|-rf|mkfs|:\(\)|xmrig|cryptonight|stratum\+tcp|miner_url|cryptomine`,
+    starts: {
+      words:
+        'requests urlopen urlretrieve http fetch axios curl wget smtplib ftplib storbinary socket environ getenv cookiejar psutil cookies exec eval dd rm mkfs xmrig cryptonight stratum miner cryptomine',
+      chars: ':',
+    },
     weight: both(0.35),
   },
   {
@@ -305,6 +382,7 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`user|human|operator|do not|don|never|without|silently|secretly|covertly|quietly|invisibly|keep`,
+    starts: { words: 'do don dont never without the user silently secretly covertly quietly invisibly keep' },
     weight: { 'tool-output': 0.45, 'tool-description': 0.6 },
   },
   {
@@ -320,6 +398,10 @@ const RULES: readonly Rule[] = [
       ].join('|'),
     ),
     need: String.raw`tool|function|email|message|payment|transfer|instead of|recipient|destination|address|target|account|iban|parameter`,
+    starts: {
+      words:
+        'when whenever if once after before instead all every any other change modify replace set override rewrite the this',
+    },
     weight: { 'tool-output': 0.3, 'tool-description': 0.65 },
   },
 ];
@@ -510,28 +592,219 @@ interface Hit {
 
 /** Each rule's prefilter, compiled with the rule's own flags (case-insensitivity, `u`). */
 const NEEDS: readonly RegExp[] = RULES.map((r) => new RegExp(r.need, r.re.flags.replace(/[gmd]/g, '')));
+/** Each rule made sticky, for the anchored attempts at its possible starts. */
+const STICKY: readonly RegExp[] = RULES.map(
+  (r) => new RegExp(r.re.source, `${r.re.flags.replace('g', '')}y`),
+);
 
-function runRules(view: View, raw: string, kind: InjectionKind, hits: Hit[], prefilter: boolean): void {
+/**
+ * Every rule's `starts` in one index: a trie over lower-case letters and digits whose nodes carry
+ * the rules a word ending there (`exact`) or beginning so (`prefix`) can start, plus the rules
+ * per ASCII character and per line start. One pass over the text then lists, per rule, the
+ * positions it must be tried at.
+ */
+const ALNUM = 36;
+interface StartIndex {
+  readonly next: Int32Array;
+  readonly prefix: Int32Array;
+  readonly exact: Int32Array;
+  readonly char: Int32Array;
+  readonly lineStart: number;
+}
+
+function alnumCode(c: number): number {
+  if (c >= 0x61 && c <= 0x7a) return c - 0x61;
+  if (c >= 0x41 && c <= 0x5a) return c - 0x41;
+  if (c >= 0x30 && c <= 0x39) return 26 + c - 0x30;
+  return -1;
+}
+
+function buildStartIndex(rules: readonly Rule[]): StartIndex {
+  if (rules.length > 31) throw new Error('the start index keeps rules in a 31-bit mask');
+  const children: number[][] = [[]];
+  const prefix: number[] = [0];
+  const exact: number[] = [0];
+  const char = new Int32Array(128);
+  let lineStart = 0;
+  rules.forEach((r, i) => {
+    const bit = 1 << i;
+    for (const w of r.starts.words.split(' ').filter(Boolean)) {
+      const isPrefix = w.endsWith('*');
+      const word = isPrefix ? w.slice(0, -1) : w;
+      let node = 0;
+      for (let k = 0; k < word.length; k++) {
+        const c = alnumCode(word.charCodeAt(k));
+        if (c < 0 || word[k] !== word[k]!.toLowerCase()) throw new Error(`bad start word ${w}`);
+        let child = children[node]![c];
+        if (child === undefined) {
+          child = children.length;
+          children.push([]);
+          prefix.push(0);
+          exact.push(0);
+          children[node]![c] = child;
+        }
+        node = child;
+      }
+      if (isPrefix) prefix[node]! |= bit;
+      else exact[node]! |= bit;
+    }
+    for (const ch of r.starts.chars ?? '') char[ch.charCodeAt(0)]! |= bit;
+    if (r.starts.lineStart) lineStart |= bit;
+  });
+  const next = new Int32Array(children.length * ALNUM);
+  children.forEach((kids, node) => kids.forEach((child, c) => (next[node * ALNUM + c] = child)));
+  return { next, prefix: Int32Array.from(prefix), exact: Int32Array.from(exact), char, lineStart };
+}
+
+const START_INDEX = buildStartIndex(RULES);
+
+interface Starting {
+  /** How many entries `position` and `mask` hold. */
+  readonly count: number;
+  /** Positions at which some rule can start, ascending (a position may repeat)… */
+  readonly position: Int32Array;
+  /** …and the rules (bit i: RULES[i]) that can start at each. */
+  readonly mask: Int32Array;
+  /** Per rule, whether any entry names it. */
+  readonly any: number;
+  /** Whether every character of the text is ASCII. */
+  readonly ascii: boolean;
+  /** Whether the text has 40 base64 characters in a row (see hasBase64Run). */
+  readonly base64Run: boolean;
+}
+
+// Reused between calls (runRules finishes with them before a nested scan of decoded base64
+// starts), grown when a text needs more.
+let positionBuffer = new Int32Array(1024);
+let maskBuffer = new Int32Array(1024);
+
+/** One pass over the view: where each rule can start, and two facts the other checks reuse. */
+function findStarts(text: string): Starting {
+  const { next, prefix, exact, char, lineStart } = START_INDEX;
+  const length = text.length;
+  // At most one entry per character, plus one for the text's start.
+  if (positionBuffer.length < length + 2) {
+    positionBuffer = new Int32Array(length + 2);
+    maskBuffer = new Int32Array(length + 2);
+  }
+  const position = positionBuffer;
+  const masks = maskBuffer;
+  let count = 0;
+  let any = 0;
+  let ascii = true;
+  let run = 0;
+  let base64Run = false;
+  let pendingLine = lineStart;
+  for (let i = 0; i < length;) {
+    let c = text.charCodeAt(i);
+    // A line start owed from the previous character merges into this position's entry.
+    let mask = pendingLine;
+    pendingLine = 0;
+    let k = alnumCode(c);
+    if (k >= 0) {
+      // A word: walk the trie while it has the word's characters.
+      const start = i;
+      let node = 0;
+      do {
+        if (node >= 0) {
+          node = next[node * ALNUM + k]!;
+          if (node === 0) node = -1;
+          else mask |= prefix[node]!;
+        }
+        i++;
+        c = i < length ? text.charCodeAt(i) : -1;
+        k = alnumCode(c);
+      } while (k >= 0);
+      if (node > 0) mask |= exact[node]!;
+      if (mask !== 0) {
+        position[count] = start;
+        masks[count++] = mask;
+        any |= mask;
+      }
+      run += i - start;
+      if (run >= 40) base64Run = true;
+      continue;
+    }
+    if (c < 0x80) {
+      mask |= char[c]!;
+      if (c === 0x0a || c === 0x0d) pendingLine = lineStart;
+      run = c === 0x2b || c === 0x2f || c === 0x5f || c === 0x2d ? run + 1 : 0;
+      if (run >= 40) base64Run = true;
+    } else {
+      ascii = false;
+      run = 0;
+      if (c === 0x2028 || c === 0x2029) pendingLine = lineStart;
+    }
+    if (mask !== 0) {
+      position[count] = i;
+      masks[count++] = mask;
+      any |= mask;
+    }
+    i++;
+  }
+  if (pendingLine !== 0) {
+    position[count] = length;
+    masks[count++] = pendingLine;
+    any |= pendingLine;
+  }
+  return { count, position, mask: masks, any, ascii, base64Run };
+}
+
+function runRules(
+  view: View,
+  raw: string,
+  kind: InjectionKind,
+  hits: Hit[],
+  starting: Starting | undefined,
+): void {
   const rawLength = raw.length;
+  const text = view.text;
+  const record = (r: Rule, w: number, m: RegExpExecArray): void => {
+    const end = m.index + m[0].length;
+    if (r.negatable && NEGATED_BEFORE.test(text.slice(Math.max(0, m.index - 30), m.index))) return;
+    const weight = isMention(text, m.index, end) ? w * MENTION_DAMPING : w;
+    hits.push({
+      rule: r.rule,
+      weight,
+      start: toRaw(view, m.index, rawLength),
+      end: endToRaw(view, end, raw),
+    });
+  };
   for (const [i, r] of RULES.entries()) {
     const w = r.weight[kind];
     if (w === 0) continue;
-    if (prefilter && !NEEDS[i]!.test(view.text)) continue;
+    const anchored = starting !== undefined && (starting.ascii || !r.starts.asciiViewOnly);
+    if (anchored && !r.starts.gate) {
+      // Tried only where a match can start, in order, from the end of the previous match.
+      if ((starting.any & (1 << i)) === 0) continue;
+      const sticky = STICKY[i]!;
+      const bit = 1 << i;
+      let from = 0;
+      for (let e = 0; e < starting.count; e++) {
+        if ((starting.mask[e]! & bit) === 0) continue;
+        const p = starting.position[e]!;
+        if (p < from) continue;
+        sticky.lastIndex = p;
+        const m = sticky.exec(text);
+        if (m === null) continue;
+        if (m[0].length === 0) {
+          from = p + 1;
+          continue;
+        }
+        from = p + m[0].length;
+        record(r, w, m);
+      }
+      continue;
+    }
+    if (anchored ? (starting.any & (1 << i)) === 0 : starting !== undefined && !NEEDS[i]!.test(text))
+      continue;
     r.re.lastIndex = 0;
-    for (let m = r.re.exec(view.text); m !== null; m = r.re.exec(view.text)) {
+    for (let m = r.re.exec(text); m !== null; m = r.re.exec(text)) {
       if (m[0].length === 0) {
         r.re.lastIndex++;
         continue;
       }
-      const end = m.index + m[0].length;
-      if (r.negatable && NEGATED_BEFORE.test(view.text.slice(Math.max(0, m.index - 30), m.index))) continue;
-      const weight = isMention(view.text, m.index, end) ? w * MENTION_DAMPING : w;
-      hits.push({
-        rule: r.rule,
-        weight,
-        start: toRaw(view, m.index, rawLength),
-        end: endToRaw(view, end, raw),
-      });
+      record(r, w, m);
     }
   }
 }
@@ -653,9 +926,13 @@ function scan(
 ): InjectionReport {
   const hits: Hit[] = [];
   const view = buildView(raw);
-  runRules(view, raw, kind, hits, prefilter);
-  rawChecks(raw, hits);
-  encodedChecks(raw, kind, depth, engine, hits, prefilter);
+  const starting = prefilter ? findStarts(view.text) : undefined;
+  runRules(view, raw, kind, hits, starting);
+  // When the view is the raw text, the pass over it also says whether the raw checks (each needs
+  // a character beyond ASCII) and the base64 scan can find anything.
+  const same = view.map === undefined && view.text === raw;
+  if (!(same && starting?.ascii)) rawChecks(raw, hits);
+  if (!(same && starting && !starting.base64Run)) encodedChecks(raw, kind, depth, engine, hits, prefilter);
   if (engine === 'hybrid') modelHit(view, raw, kind, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
   // hundred times is no more evidence than saying it once.

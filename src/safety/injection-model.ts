@@ -42,19 +42,6 @@ function fmix(h: number): number {
   return h & MASK;
 }
 
-let lowerTable: Uint16Array | undefined;
-function lower(c: number): number {
-  if (c < 128) return c >= 65 && c <= 90 ? c | 0x20 : c;
-  if (!lowerTable) {
-    lowerTable = new Uint16Array(65536);
-    for (let i = 0; i < 65536; i++) {
-      const l = String.fromCharCode(i).toLowerCase();
-      lowerTable[i] = l.length === 1 ? l.charCodeAt(0) : i;
-    }
-  }
-  return lowerTable[c]!;
-}
-
 const isSpace = (c: number): boolean =>
   c === 32 || c === 10 || c === 9 || c === 13 || c === 0xa0 || c === 0x3000;
 // Letters, digits, apostrophe, underscore; anything past Latin-1 punctuation that is not a
@@ -67,28 +54,60 @@ function isWordChar(c: number): boolean {
   if (c >= 0xff00 && c <= 0xff0f) return false;
   return true;
 }
-// Characters after which the next word starts a clause, where imperatives sit.
+// Characters after which the next word starts a clause, where imperatives sit. Tested after
+// whitespace became a space, so a line break is not one (the weights were trained so).
 const isClauseEnd = (c: number): boolean =>
   c === 46 ||
   c === 33 ||
   c === 63 ||
-  c === 10 ||
   c === 58 ||
   c === 59 ||
   c === 62 ||
   c === 93 ||
   c === 0x3002 ||
   c === 0xff1a;
+
+const WORD_CHAR = 1;
+const CLAUSE_END = 2;
+let charTable: Uint16Array | undefined;
+let classTable: Uint8Array | undefined;
+/**
+ * Per UTF-16 code unit, built once (about 5 ms): the character as the model reads it
+ * (lowercased, whitespace as a space) and its class bits, so the hot loop does two table reads
+ * per character instead of a chain of comparisons.
+ */
+function buildTables(): void {
+  const chars = new Uint16Array(65536);
+  const classes = new Uint8Array(65536);
+  for (let u = 0; u < 65536; u++) {
+    let c = u;
+    if (u >= 65 && u <= 90) c = u | 0x20;
+    else if (u >= 128) {
+      const l = String.fromCharCode(u).toLowerCase();
+      c = l.length === 1 ? l.charCodeAt(0) : u;
+    }
+    if (isSpace(c)) c = 32;
+    chars[u] = c;
+    classes[u] = (isWordChar(c) ? WORD_CHAR : 0) | (isClauseEnd(c) ? CLAUSE_END : 0);
+  }
+  charTable = chars;
+  classTable = classes;
+}
 // Leetspeak digits read as the letters they stand for (0 → o, 1 → i, 3 → e, 4 → a, 5 → s, 7 → t);
 // 0 in the table means "not a leet digit".
 const DELEET = new Uint8Array(128);
 for (const [digit, letter] of ['0o', '1i', '3e', '4a', '5s', '7t'])
   DELEET[digit!.charCodeAt(0)] = letter!.charCodeAt(0);
 
-/** Feature buffers, reused across calls: index into the weights and view position per feature. */
+/** Feature buffers of `collectFeatures`, reused across calls: weight index and view position. */
 let featIndex = new Int32Array(4096);
 let featPos = new Int32Array(4096);
 let featCount = 0;
+/** Sums of int8 weights and feature counts per 256-character block, reused by `scoreWithModel`. */
+let blockSum = new Int32Array(64);
+let blockCount = new Int32Array(64);
+/** Units of work of the last call: characters read, features emitted, windows compared. */
+let work = 0;
 
 function push(index: number, pos: number): void {
   if (featCount === featIndex.length) {
@@ -105,12 +124,27 @@ function push(index: number, pos: number): void {
 }
 
 /**
- * Fills the feature buffers for `text` (the detector's view) and returns how many features it
- * wrote; read them with `featureIndex(i)` and `featurePosition(i)`. Linear in the text length
- * and allocation-free apart from buffer growth.
+ * Where a feature goes. With weights (`scoreWithModel`) its weight is added to the sum of its
+ * 256-character block and the block's count goes up: nothing is stored per feature and each is
+ * looked up once. Without (`collectFeatures`, the trainer's path) it is recorded.
  */
-export function collectFeatures(text: string): number {
-  featCount = 0;
+function emit(q: Int8Array | null, bs: Int32Array, bc: Int32Array, index: number, pos: number): void {
+  if (q !== null) {
+    const b = pos >>> STRIDE_BITS;
+    bs[b]! += q[index]!;
+    bc[b]!++;
+  } else push(index, pos);
+}
+
+/**
+ * Reads `text` (the detector's view) once, left to right, and emits every feature with its view
+ * position. One featuriser for training and scoring, so they cannot drift apart. Returns the
+ * number of characters read.
+ */
+function featurise(text: string, q: Int8Array | null, bs: Int32Array, bc: Int32Array): number {
+  if (!charTable || !classTable) buildTables();
+  const chars = charTable!;
+  const classes = classTable!;
   // The last three characters seen (c4 newest), with whitespace runs collapsed to one space; the
   // text starts as if after a space.
   let c2 = 0,
@@ -128,10 +162,16 @@ export function collectFeatures(text: string): number {
   let clauseWord = 0;
   let clauseFirst = 0;
   const n = text.length;
-  for (let i = 0; i <= n; i++) {
-    let c = i < n ? lower(text.charCodeAt(i)) : 32;
-    if (isSpace(c)) c = 32;
-    if (isWordChar(c)) {
+  let i = 0;
+  for (; i <= n; i++) {
+    let c = 32;
+    let cls = 0;
+    if (i < n) {
+      const u = text.charCodeAt(i);
+      c = chars[u]!;
+      cls = classes[u]!;
+    }
+    if ((cls & WORD_CHAR) !== 0) {
       word = Math.imul(word ^ c, FNV_PRIME);
       const d = c < 128 ? DELEET[c]! : 0;
       if (d !== 0) hasLeet = true;
@@ -140,16 +180,17 @@ export function collectFeatures(text: string): number {
       wordLen++;
     } else if (wordLen > 0) {
       const pos = i - 1;
-      push(fmix(word), pos);
+      emit(q, bs, bc, fmix(word), pos);
       const bigram = Math.imul(prevWord, 31) ^ word;
-      push(fmix(bigram ^ SEED_BIGRAM), pos);
-      push(fmix(Math.imul(prevWord2, 961) ^ bigram ^ SEED_TRIGRAM), pos);
+      emit(q, bs, bc, fmix(bigram ^ SEED_BIGRAM), pos);
+      emit(q, bs, bc, fmix(Math.imul(prevWord2, 961) ^ bigram ^ SEED_TRIGRAM), pos);
       // Where imperatives sit: "send the…", "ignore all…", "please add…".
       if (clauseWord === 0) {
-        push(fmix(word ^ SEED_CLAUSE), pos);
+        emit(q, bs, bc, fmix(word ^ SEED_CLAUSE), pos);
         clauseFirst = word;
-      } else if (clauseWord === 1) push(fmix(Math.imul(clauseFirst, 31) ^ word ^ SEED_CLAUSE2), pos);
-      if (hasLeet && hasLetter) push(fmix(wordDeleet), pos);
+      } else if (clauseWord === 1)
+        emit(q, bs, bc, fmix(Math.imul(clauseFirst, 31) ^ word ^ SEED_CLAUSE2), pos);
+      if (hasLeet && hasLetter) emit(q, bs, bc, fmix(wordDeleet), pos);
       prevWord2 = prevWord;
       prevWord = word;
       word = SEED_WORD;
@@ -159,7 +200,7 @@ export function collectFeatures(text: string): number {
       hasLetter = false;
       if (clauseWord < 2) clauseWord++;
     }
-    if (isClauseEnd(c)) clauseWord = 0;
+    if ((cls & CLAUSE_END) !== 0) clauseWord = 0;
     if (i === n) break;
     if (c === 32 && c4 === 32) continue;
     seen++;
@@ -168,12 +209,24 @@ export function collectFeatures(text: string): number {
       h = Math.imul(h ^ c4, FNV_PRIME);
       h = Math.imul(h ^ c3, FNV_PRIME);
       h = Math.imul(h ^ c2, FNV_PRIME);
-      push(fmix(h), i);
+      emit(q, bs, bc, fmix(h), i);
     }
     c2 = c3;
     c3 = c4;
     c4 = c;
   }
+  return i + 1;
+}
+
+/**
+ * Fills the feature buffers for `text` (the detector's view) and returns how many features it
+ * wrote; read them with `featureIndex(i)` and `featurePosition(i)`. Linear in the text length
+ * and allocation-free apart from buffer growth. The trainer's path: `scoreWithModel` reads the
+ * same features without storing them.
+ */
+export function collectFeatures(text: string): number {
+  featCount = 0;
+  work = featurise(text, null, blockSum, blockCount) + featCount;
   return featCount;
 }
 
@@ -186,7 +239,9 @@ export function windowCount(length: number): number {
 }
 
 export interface ModelWeights {
-  readonly weights: Float32Array;
+  /** Quantised weights, one per hashed feature; a weight is `weights[i] * scale`. */
+  readonly weights: Int8Array;
+  readonly scale: number;
   readonly bias: Readonly<Record<ModelKind, number>>;
 }
 
@@ -198,55 +253,76 @@ export interface ModelScore {
   readonly end: number;
 }
 
-let sums = new Float64Array(64);
-let counts = new Int32Array(64);
+/**
+ * Quantises trained float weights to the int8 form the model ships and scores with. int8, not
+ * int16: the table (256 KB) then fits a core's L2 cache beside everything else, and random
+ * look-ups into it were about a third of the model's time at int16 (512 KB). The trainer picks
+ * the thresholds on these quantised weights, so they belong to what ships.
+ */
+export function quantiseModel(w: Float32Array, bias: Readonly<Record<ModelKind, number>>): ModelWeights {
+  let max = 0;
+  for (const x of w) max = Math.max(max, Math.abs(x));
+  const scale = max / 127 || 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) q[i] = Math.round(w[i]! / scale);
+  return { weights: q, scale, bias };
+}
 
-/** Scores `text` (the detector's view) with `model`: the probability of its strongest window. */
+/**
+ * Units of work the last `scoreWithModel` or `collectFeatures` call did: characters read,
+ * features emitted and windows compared. Tests use it to check the cost is linear in the input
+ * (a count, not a clock).
+ */
+export const lastWork = (): number => work;
+
+/**
+ * Scores `text` (the detector's view) with `model`: the probability of its strongest window.
+ * Windows are 512 characters with stride 256, so window k is blocks k and k + 1 of 256
+ * characters: each feature is looked up once and added to its block; a window's sum and count are
+ * those of its two blocks. The window's value is (Σ weights) / √(features), as in training.
+ */
 export function scoreWithModel(text: string, kind: ModelKind, model: ModelWeights): ModelScore {
-  const total = collectFeatures(text);
-  const windows = windowCount(text.length);
-  if (sums.length < windows) {
-    sums = new Float64Array(windows * 2);
-    counts = new Int32Array(windows * 2);
+  const n = text.length;
+  const blocks = (n >>> STRIDE_BITS) + 2;
+  if (blockSum.length < blocks) {
+    blockSum = new Int32Array(blocks * 2);
+    blockCount = new Int32Array(blocks * 2);
   }
-  sums.fill(0, 0, windows);
-  counts.fill(0, 0, windows);
-  const w = model.weights;
-  if (windows === 1) {
-    // Most texts: one window, a plain sum.
-    let sum = 0;
-    for (let i = 0; i < total; i++) sum += w[featIndex[i]!]!;
-    sums[0] = sum;
-    counts[0] = total;
-  } else {
-    for (let i = 0; i < total; i++) {
-      const weight = w[featIndex[i]!]!;
-      const k = featPos[i]! >>> STRIDE_BITS;
-      if (k < windows) {
-        sums[k]! += weight;
-        counts[k]!++;
-      }
-      if (k >= 1 && k - 1 < windows) {
-        sums[k - 1]! += weight;
-        counts[k - 1]!++;
-      }
-    }
-  }
+  const bs = blockSum;
+  const bc = blockCount;
+  bs.fill(0, 0, blocks);
+  bc.fill(0, 0, blocks);
+  let steps = featurise(text, model.weights, bs, bc);
+  for (let b = 0; b < blocks; b++) steps += bc[b]!;
+  const windows = windowCount(n);
   let best = -Infinity;
   let bestWindow = 0;
-  for (let k = 0; k < windows; k++) {
-    const cnt = counts[k]!;
-    if (cnt === 0) continue;
-    const z = sums[k]! / Math.sqrt(cnt);
-    if (z > best) {
-      best = z;
-      bestWindow = k;
+  if (windows === 1) {
+    // Most texts: one window holding every block.
+    let sum = 0;
+    let cnt = 0;
+    for (let b = 0; b < blocks; b++) {
+      sum += bs[b]!;
+      cnt += bc[b]!;
+    }
+    if (cnt > 0) best = sum / Math.sqrt(cnt);
+  } else {
+    for (let k = 0; k < windows; k++) {
+      steps++;
+      const cnt = bc[k]! + bc[k + 1]!;
+      if (cnt === 0) continue;
+      const z = (bs[k]! + bs[k + 1]!) / Math.sqrt(cnt);
+      if (z > best) {
+        best = z;
+        bestWindow = k;
+      }
     }
   }
+  work = steps;
   if (best === -Infinity) best = 0;
-  const z = best + model.bias[kind];
+  const z = best * model.scale + model.bias[kind];
   const start = windows === 1 ? 0 : bestWindow * STRIDE;
-  const end = windows === 1 ? text.length : Math.min(text.length, start + WINDOW);
+  const end = windows === 1 ? n : Math.min(n, start + WINDOW);
   return { probability: 1 / (1 + Math.exp(-z)), start, end };
 }
 
@@ -256,13 +332,10 @@ let loaded: ModelWeights | undefined;
 export function committedModel(): ModelWeights {
   if (!loaded) {
     const raw = Buffer.from(MODEL.weights, 'base64');
-    // Copied so the view is aligned whatever offset the decoder's buffer had.
-    const q = new Int16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const q = new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength).slice();
     if (q.length !== DIMENSIONS)
       throw new Error(`injection model has ${q.length} weights, expected ${DIMENSIONS}`);
-    const weights = new Float32Array(DIMENSIONS);
-    for (let i = 0; i < DIMENSIONS; i++) weights[i] = q[i]! * MODEL.scale;
-    loaded = { weights, bias: MODEL.bias };
+    loaded = { weights: q, scale: MODEL.scale, bias: MODEL.bias };
   }
   return loaded;
 }

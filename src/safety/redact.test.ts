@@ -219,4 +219,19 @@ describe('createRedactor on adversarial input', () => {
       assert.equal(typeof r.text, 'string');
     });
   }
+
+  it('keeps a hostile "__proto__" key as an own key and names paths only for findings', () => {
+    const value = JSON.parse(
+      '{"__proto__": {"polluted": "yes"}, "x": [{"odd key": "the value S3cretValue-42"}]}',
+    ) as unknown;
+    const { value: out, findings } = createRedactor({ secrets: ['S3cretValue-42'] }).redactDeep(value);
+    const o = out as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(o), Object.prototype);
+    assert.ok(Object.hasOwn(o, '__proto__'));
+    assert.equal((o as { polluted?: unknown }).polluted, undefined);
+    assert.deepEqual(
+      findings.map((f) => f.path),
+      ['$.x[0]["odd key"]'],
+    );
+  });
 });

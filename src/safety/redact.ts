@@ -338,7 +338,8 @@ const WRAPPED_BASE64 = /[A-Za-z0-9+/_-]\r?\n[A-Za-z0-9+/=_-]/;
  * and each match is mapped back to the raw text (line breaks included in the span).
  */
 function wrappedSecrets(text: string, secretRe: RegExp, found: RedactionFinding[]): void {
-  if (!WRAPPED_BASE64.test(text)) return;
+  // Every wrapped value has a line break; a string search says there is none far faster.
+  if (!text.includes('\n') || !WRAPPED_BASE64.test(text)) return;
   // Most text holds no secret: one replace and one scan say so before any offset map is built.
   secretRe.lastIndex = 0;
   if (!secretRe.test(text.replace(/\r?\n/g, ''))) return;
@@ -438,40 +439,66 @@ export function createRedactor(options: RedactorOptions = {}, internal = { prefi
    */
   function redactDeep<T>(value: T): { value: T; findings: DeepFinding[] } {
     const findings: DeepFinding[] = [];
-    const walk = (v: unknown, path: string): unknown => {
+    // The path to where the walk is, as segments (an array index or an object key); the JSON
+    // path string is built only for a finding, which is rare.
+    const segments: (string | number)[] = [];
+    const pathNow = (): string => {
+      let p = '$';
+      for (const s of segments) p += typeof s === 'number' ? `[${s}]` : jsonPathKey(s);
+      return p;
+    };
+    const note = (r: { findings: RedactionFinding[] }, suffix = ''): void => {
+      if (r.findings.length === 0) return;
+      const path = pathNow() + suffix;
+      for (const f of r.findings) findings.push({ ...f, path });
+    };
+    const walk = (v: unknown): unknown => {
       if (typeof v === 'string') {
         const r = redact(v);
-        for (const f of r.findings) findings.push({ ...f, path });
+        note(r);
         return r.text;
       }
       if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') {
         const r = redact(String(v));
         if (r.findings.length === 0) return v;
-        for (const f of r.findings) findings.push({ ...f, path });
+        note(r);
         return r.text;
       }
-      if (Array.isArray(v)) return v.map((item, i) => walk(item, `${path}[${i}]`));
+      if (Array.isArray(v)) {
+        return v.map((item, i) => {
+          segments.push(i);
+          const out = walk(item);
+          segments.pop();
+          return out;
+        });
+      }
       if (v !== null && typeof v === 'object') {
-        // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
         const out: Record<string, unknown> = {};
         for (const [k, item] of Object.entries(v)) {
           const r = redact(k);
           let key = r.text;
           for (let n = 2; r.findings.length > 0 && Object.hasOwn(out, key); n++) key = `${r.text}#${n}`;
-          const keyPath = `${path}${jsonPathKey(key)}`;
-          for (const f of r.findings) findings.push({ ...f, path: `${keyPath}{key}` });
-          Object.defineProperty(out, key, {
-            value: walk(item, keyPath),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
+          segments.push(key);
+          note(r, '{key}');
+          const walked = walk(item);
+          segments.pop();
+          // A "__proto__" key from hostile input must stay a key: assigning it would set the
+          // prototype, so it is defined; any other key is assigned (the same own enumerable,
+          // writable, configurable property, and the object stays in V8's fast mode).
+          if (key === '__proto__') {
+            Object.defineProperty(out, key, {
+              value: walked,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          } else out[key] = walked;
         }
         return out;
       }
       return v;
     };
-    return { value: walk(value, '$') as T, findings };
+    return { value: walk(value) as T, findings };
   }
 
   return { redact, redactDeep };

@@ -66,4 +66,17 @@ describe('sanitiseResult', () => {
       next: { next: { next: '[portcullis: nested deeper than 3 levels]' } },
     });
   });
+
+  it('keeps a hostile "__proto__" key as an own key, not as the copy\'s prototype', () => {
+    const structuredContent = JSON.parse('{"__proto__": {"polluted": "yes"}, "a": "b"}') as Record<
+      string,
+      unknown
+    >;
+    const { result } = sanitiseResult({ content: [], structuredContent });
+    const out = result.structuredContent;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.ok(Object.hasOwn(out, '__proto__'));
+    assert.deepEqual(Object.keys(out), ['__proto__', 'a']);
+    assert.equal((out as { polluted?: unknown }).polluted, undefined);
+  });
 });

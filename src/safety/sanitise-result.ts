@@ -89,13 +89,20 @@ export function sanitiseResult<T extends ToolResultLike>(
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
       const binary = BINARY_KEYS.has(key) && typeof v === 'string';
-      // defineProperty, not assignment: a "__proto__" key from hostile input must stay a key.
-      Object.defineProperty(out, clean(key), {
-        value: binary ? v : walk(v, depth + 1, budgeted || key === 'text'),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const cleanKey = clean(key);
+      const item = binary ? v : walk(v, depth + 1, budgeted || key === 'text');
+      // A "__proto__" key from hostile input must stay a key: assigning it would set the
+      // prototype, so it is defined. Every other key is assigned, which makes the same own
+      // enumerable, writable, configurable property and keeps the object in V8's fast mode
+      // (defineProperty on each key cost most of this walk).
+      if (cleanKey === '__proto__') {
+        Object.defineProperty(out, cleanKey, {
+          value: item,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else out[cleanKey] = item;
     }
     return out;
   };
