@@ -54,13 +54,13 @@ export const USER_MIGRATIONS: readonly string[] = [
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n INTEGER NOT NULL
   ) STRICT;
-  INSERT INTO users_revision (id, n) VALUES (1, 0);
+  INSERT INTO users_revision (id, n) VALUES (1, random() >> 11);
   CREATE TRIGGER users_revision_on_insert AFTER INSERT ON users
-    BEGIN UPDATE users_revision SET n = n + 1; END;
+    BEGIN UPDATE users_revision SET n = random() >> 11; END;
   CREATE TRIGGER users_revision_on_update AFTER UPDATE ON users
-    BEGIN UPDATE users_revision SET n = n + 1; END;
+    BEGIN UPDATE users_revision SET n = random() >> 11; END;
   CREATE TRIGGER users_revision_on_delete AFTER DELETE ON users
-    BEGIN UPDATE users_revision SET n = n + 1; END;
+    BEGIN UPDATE users_revision SET n = random() >> 11; END;
   `,
 ];
 

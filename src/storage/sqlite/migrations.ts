@@ -165,32 +165,34 @@ const MIGRATIONS: readonly string[] = [
   -- Issue 17: per-call reads (an API key by id, a person's taint) are cached in memory while
   -- their table's counter stands still (sqlite/revision-cache.ts). Triggers move the counter in
   -- the same transaction as every insert, update and delete, whichever connection makes it (the
-  -- CLI, another gateway on this file), so a revocation still stops the next call.
+  -- CLI, another gateway on this file), so a revocation still stops the next call. Each change
+  -- draws a random tag (not n + 1), so restoring an older backup never brings back a value a
+  -- running gateway holds over other rows.
   CREATE TABLE api_keys_revision (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n INTEGER NOT NULL
   ) STRICT;
-  INSERT INTO api_keys_revision (id, n) VALUES (1, 0);
+  INSERT INTO api_keys_revision (id, n) VALUES (1, random() >> 11);
   CREATE TRIGGER api_keys_revision_on_insert AFTER INSERT ON api_keys
-    BEGIN UPDATE api_keys_revision SET n = n + 1; END;
+    BEGIN UPDATE api_keys_revision SET n = random() >> 11; END;
   -- Every column but last_used_at (written once a minute per key in use; moving the counter for
   -- it would empty the cache that often). A column added later must be added here.
   CREATE TRIGGER api_keys_revision_on_update
     AFTER UPDATE OF id, hash, owner, tenant, label, scopes, created_at, expires_at, revoked_at ON api_keys
-    BEGIN UPDATE api_keys_revision SET n = n + 1; END;
+    BEGIN UPDATE api_keys_revision SET n = random() >> 11; END;
   CREATE TRIGGER api_keys_revision_on_delete AFTER DELETE ON api_keys
-    BEGIN UPDATE api_keys_revision SET n = n + 1; END;
+    BEGIN UPDATE api_keys_revision SET n = random() >> 11; END;
   CREATE TABLE taint_revision (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     n INTEGER NOT NULL
   ) STRICT;
-  INSERT INTO taint_revision (id, n) VALUES (1, 0);
+  INSERT INTO taint_revision (id, n) VALUES (1, random() >> 11);
   CREATE TRIGGER taint_revision_on_insert AFTER INSERT ON taint
-    BEGIN UPDATE taint_revision SET n = n + 1; END;
+    BEGIN UPDATE taint_revision SET n = random() >> 11; END;
   CREATE TRIGGER taint_revision_on_update AFTER UPDATE ON taint
-    BEGIN UPDATE taint_revision SET n = n + 1; END;
+    BEGIN UPDATE taint_revision SET n = random() >> 11; END;
   CREATE TRIGGER taint_revision_on_delete AFTER DELETE ON taint
-    BEGIN UPDATE taint_revision SET n = n + 1; END;
+    BEGIN UPDATE taint_revision SET n = random() >> 11; END;
   `,
 ];
 

@@ -10,6 +10,12 @@ import type Database from 'better-sqlite3';
  *
  * The counter is read before the row, so a change committed in between leaves the entry tagged
  * with the older revision, and the next call reloads it.
+ *
+ * The "counter" is a random tag, not a count: each change draws a new one. A count can come back
+ * to a value this process has seen over different rows (an older backup restored into the live
+ * file, then as many changes as it was behind); a random tag names one state (collision odds
+ * 2^-53 per change). The triggers are checked when the cache is made: a migration that rebuilds
+ * the table drops them with it, and the cache would then never hear of a change.
  */
 export interface RevisionCache<V> {
   /** The value under `key`: cached if the table has not changed since it was loaded, else `load()`. */
@@ -28,6 +34,20 @@ export interface RevisionCache<V> {
 const MAX_ENTRIES = 10_000;
 
 export function createRevisionCache<V>(read: Database.Database, revisionTable: string): RevisionCache<V> {
+  const table = revisionTable.replace(/_revision$/, '');
+  const triggers = read
+    .prepare<[string, string], string>(
+      "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE ? || '_on_%'",
+    )
+    .pluck()
+    .all(table, revisionTable);
+  for (const event of ['insert', 'update', 'delete']) {
+    if (!triggers.includes(`${revisionTable}_on_${event}`)) {
+      throw new Error(
+        `${table} has lost its ${revisionTable}_on_${event} trigger: its read cache would go stale`,
+      );
+    }
+  }
   const revision = read.prepare<[], number>(`SELECT n FROM ${revisionTable}`).pluck();
   const entries = new Map<string, V>();
   let loadedAt: number | undefined;
