@@ -20,6 +20,7 @@ import {
   type Kind,
 } from './families.js';
 import { INJECTED_ATTACKS, INJECTED_BENIGN, INJECTED_SLOTS } from './families-injected.js';
+import { ROUND3_ATTACKS, ROUND3_BENIGN, ROUND3_SLOTS } from './families-round3.js';
 import { expand, pick, rng, tidy, type Ctx, type Split } from './grammar.js';
 import { SLOTS } from './slots.js';
 
@@ -163,6 +164,8 @@ export const FIRST_FAMILIES: readonly Family[] = [
   ...BENIGN,
 ];
 export const ADDED_FAMILIES: readonly Family[] = [...INJECTED_ATTACKS, ...INJECTED_BENIGN];
+/** Round 3 (issue 18, item 2): breadth of phrasing, tool poisoning and hard benign text. */
+export const ROUND3_FAMILIES: readonly Family[] = [...ROUND3_ATTACKS, ...ROUND3_BENIGN];
 
 export function generate(
   seed: number,
@@ -301,6 +304,7 @@ function main(): void {
   const items = [
     ...generate(seed, perTemplate, FIRST_FAMILIES),
     ...generate(seed + 1, perTemplate, ADDED_FAMILIES, INJECTED_SLOTS),
+    ...generate(seed + 2, perTemplate, ROUND3_FAMILIES, { ...INJECTED_SLOTS, ...ROUND3_SLOTS }),
     ...repoText(root, rng(7), 1500),
   ];
   const dir = path.join(root, 'test', 'corpora', 'detector');
