@@ -69,7 +69,12 @@ export function startWriterThread(file: string): WriterThread {
   };
 
   const spawn = (): Worker => {
-    const w = new Worker(new URL('./sqlite-writer.js', import.meta.url), { workerData: { file } });
+    // No inherited execArgv: the thread needs none of the process's flags, and some that are
+    // valid for the process break a worker's start (`--input-type` with `-e`; loader hooks).
+    const w = new Worker(new URL('./sqlite-writer.js', import.meta.url), {
+      workerData: { file },
+      execArgv: [],
+    });
     w.on('message', (reply: WriterReply) => {
       if ('ready' in reply) {
         ready = worker === w;
