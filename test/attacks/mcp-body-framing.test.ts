@@ -16,12 +16,22 @@ const call = (content: string) =>
     params: { name: 'memory_save', arguments: { content: `framing ${content}` } },
   });
 
-/** Sends raw bytes on one connection; resolves with everything the server wrote before closing. */
-function raw(port: number, chunks: readonly (string | Buffer)[]) {
+/**
+ * Sends raw bytes on one connection; resolves with the response head once it arrives (then drops
+ * the connection), or with what came before the server closed, or after `waitMs` with nothing.
+ */
+function raw(port: number, chunks: readonly (string | Buffer)[], waitMs = 5000) {
   return new Promise<string>((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1');
     let got = '';
-    sock.on('data', (d) => (got += d.toString('latin1')));
+    const done = () => {
+      sock.destroy();
+      resolve(got);
+    };
+    sock.on('data', (d) => {
+      got += d.toString('latin1');
+      if (got.includes('\r\n\r\n')) done();
+    });
     sock.on('error', (err: NodeJS.ErrnoException) =>
       err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(got) : reject(err),
     );
@@ -29,7 +39,7 @@ function raw(port: number, chunks: readonly (string | Buffer)[]) {
     sock.on('connect', () => {
       for (const c of chunks) sock.write(c);
     });
-    setTimeout(() => sock.destroy(), 5000).unref();
+    setTimeout(done, waitMs).unref();
   });
 }
 
@@ -93,7 +103,8 @@ describe('attack: request framing on /mcp', () => {
 
   it('a body cut short of its Content-Length reaches no tool, and the gateway goes on', async () => {
     const body = call('cut short');
-    await raw(port, [head(port, key, `Content-Length: ${body.length + 50}\r\n`), body]);
+    // The client gives up waiting for its own missing bytes and goes away.
+    await raw(port, [head(port, key, `Content-Length: ${body.length + 50}\r\n`), body], 300);
     assert.equal(await countNotes(), 0);
   });
 
