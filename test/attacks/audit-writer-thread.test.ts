@@ -5,7 +5,6 @@
 // the thread must still fail the call (never be acknowledged). Beside them, the legitimate use:
 // many concurrent appends through the thread, and the CLI writing in between, form one chain.
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,27 +20,18 @@ import {
   type AuditEntry,
   type SqliteAuditStore,
 } from '../../src/audit/index.js';
-import { keyIdOf, type AuditKeys } from '../../src/audit/keys.js';
+import { makeTestKeys, sampleEntry } from '../../src/audit/test-support.js';
 
-function makeKeys(): AuditKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return { privateKey, publicKey, keyId: keyIdOf(publicKey), argsHmacKey: randomBytes(32) };
-}
-const keys = makeKeys();
-
-const entry = (i: number, over: Partial<AuditEntry> = {}): AuditEntry => ({
-  correlationId: `req-${i}`,
-  principal: 'alice',
-  event: 'tool-call',
-  tool: 'memory_save',
-  decision: 'allow',
-  reasons: [],
-  outcome: 'ok',
-  latencyMs: 1,
-  bytesIn: 10,
-  bytesOut: 20,
-  ...over,
-});
+const keys = makeTestKeys();
+const entry = (i: number, over: Partial<AuditEntry> = {}): AuditEntry =>
+  sampleEntry(i, {
+    principal: 'alice',
+    tool: 'memory_save',
+    decision: 'allow',
+    reasons: [],
+    outcome: 'ok',
+    ...over,
+  });
 
 async function auditFile(t: TestContext): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'pc-audit-thread-'));
@@ -92,7 +82,7 @@ describe('the audit writer thread', () => {
       forged.hash,
       last.seq,
     );
-    const head = signSeal('head', { seq: last.seq, hash: forged.hash, time: last.time }, makeKeys());
+    const head = signSeal('head', { seq: last.seq, hash: forged.hash, time: last.time }, makeTestKeys());
     tamper(
       file,
       "UPDATE audit_seals SET hash = ?, signature = ?, key_id = ? WHERE kind = 'head'",
