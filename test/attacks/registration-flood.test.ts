@@ -4,6 +4,7 @@ import type { OAuthDatabase } from '../../src/oauth/index.js';
 import { startInstalledGateway, type InstalledGateway } from '../helpers/default-install.js';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { TestBrowser } from '../helpers/oauth-browser.js';
+import { eventually } from '../helpers/upstream-servers.js';
 import {
   addClient,
   addUser,
@@ -142,7 +143,14 @@ describe('the registration cap, pruning of unused registrations, and their audit
     const refused = await register(origin, { ...metadata(), application_type: undefined });
     assert.equal(refused.status, 400);
     const ok = await registerClient(origin, { client_name: 'Audited' });
-    const records = await t.audit.log.query({ limit: 100_000 });
+    // Written after the fact (oidc-provider reports a registration as it answers; the commit
+    // runs on the audit writer thread), so the record may land just after the answer.
+    const records = await eventually(async () => {
+      const all = await t.audit.log.query({ limit: 100_000 });
+      return all.some((r) => r.clientId === ok.clientId && r.reasons.includes('client-registered'))
+        ? all
+        : undefined;
+    }, 'the registration record');
     const registered = records.filter((r) => r.event === 'admin' && r.reasons.includes('client-registered'));
     assert.ok(registered.length >= 4, `registrations recorded: ${registered.length}`);
     for (const r of registered) {
