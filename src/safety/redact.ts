@@ -1,3 +1,4 @@
+import { setOwnKey } from './own-key.js';
 /** What a redaction matched. Stored verbatim in findings and audit records. */
 export type RedactionRule =
   | 'known-secret'
@@ -482,17 +483,7 @@ export function createRedactor(options: RedactorOptions = {}, internal = { prefi
           note(r, '{key}');
           const walked = walk(item);
           segments.pop();
-          // A "__proto__" key from hostile input must stay a key: assigning it would set the
-          // prototype, so it is defined; any other key is assigned (the same own enumerable,
-          // writable, configurable property, and the object stays in V8's fast mode).
-          if (key === '__proto__') {
-            Object.defineProperty(out, key, {
-              value: walked,
-              enumerable: true,
-              writable: true,
-              configurable: true,
-            });
-          } else out[key] = walked;
+          setOwnKey(out, key, walked);
         }
         return out;
       }

@@ -1,3 +1,4 @@
+import { setOwnKey } from './own-key.js';
 import { sanitiseText, type SanitiseCounts } from './sanitise-text.js';
 
 export interface SanitiseResultOptions {
@@ -91,18 +92,7 @@ export function sanitiseResult<T extends ToolResultLike>(
       const binary = BINARY_KEYS.has(key) && typeof v === 'string';
       const cleanKey = clean(key);
       const item = binary ? v : walk(v, depth + 1, budgeted || key === 'text');
-      // A "__proto__" key from hostile input must stay a key: assigning it would set the
-      // prototype, so it is defined. Every other key is assigned, which makes the same own
-      // enumerable, writable, configurable property and keeps the object in V8's fast mode
-      // (defineProperty on each key cost most of this walk).
-      if (cleanKey === '__proto__') {
-        Object.defineProperty(out, cleanKey, {
-          value: item,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else out[cleanKey] = item;
+      setOwnKey(out, cleanKey, item);
     }
     return out;
   };
