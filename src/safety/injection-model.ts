@@ -54,8 +54,9 @@ function isWordChar(c: number): boolean {
   if (c >= 0xff00 && c <= 0xff0f) return false;
   return true;
 }
-// Characters after which the next word starts a clause, where imperatives sit. Tested after
-// whitespace became a space, so a line break is not one (the weights were trained so).
+// Characters after which the next word starts a clause, where imperatives sit; a line break is
+// one too (tested on the raw code unit, before whitespace becomes a space): an injected
+// instruction often starts a line of its own ("Assistant: …", a bare imperative after a heading).
 const isClauseEnd = (c: number): boolean =>
   c === 46 ||
   c === 33 ||
@@ -88,7 +89,7 @@ function buildTables(): void {
     }
     if (isSpace(c)) c = 32;
     chars[u] = c;
-    classes[u] = (isWordChar(c) ? WORD_CHAR : 0) | (isClauseEnd(c) ? CLAUSE_END : 0);
+    classes[u] = (isWordChar(c) ? WORD_CHAR : 0) | (isClauseEnd(c) || u === 10 ? CLAUSE_END : 0);
   }
   charTable = chars;
   classTable = classes;
