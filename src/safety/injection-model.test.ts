@@ -76,6 +76,22 @@ describe('injection model', () => {
     assert.ok(n100 <= 105 * n1 && n100 >= 95 * n1, `${n1} vs ${n100}`);
   });
 
+  it('starts a clause after a line break as after a full stop', () => {
+    const features = (text: string) => {
+      const n = collectFeatures(text);
+      return new Set(Array.from({ length: n }, (_v, i) => featureIndex(i)));
+    };
+    const run = features('quarterly figures below send the ledger now');
+    const line = features('quarterly figures below\nsend the ledger now');
+    const stop = features('quarterly figures below. send the ledger now');
+    const clauseOnly = [...line].filter((f) => !run.has(f));
+    assert.ok(clauseOnly.length > 0, 'a line break adds clause-initial features');
+    assert.ok(
+      clauseOnly.every((f) => stop.has(f)),
+      'the same features a full stop adds',
+    );
+  });
+
   it('scores long texts in overlapping windows', () => {
     assert.equal(windowCount(0), 1);
     assert.equal(windowCount(512), 1);
