@@ -42,8 +42,10 @@ function fmix(h: number): number {
   return h & MASK;
 }
 
-const isSpace = (c: number): boolean =>
-  c === 32 || c === 10 || c === 9 || c === 13 || c === 0xa0 || c === 0x3000;
+// Line ends as the rules' line starts know them: LF, CR, and the Unicode line and paragraph
+// separators (an injected line ended by U+2028 must read as one ended by a line feed).
+const isLineBreak = (u: number): boolean => u === 10 || u === 13 || u === 0x2028 || u === 0x2029;
+const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 0xa0 || c === 0x3000 || isLineBreak(c);
 // Letters, digits, apostrophe, underscore; anything past Latin-1 punctuation that is not a
 // general-punctuation or CJK-punctuation code point counts as a letter.
 function isWordChar(c: number): boolean {
@@ -54,9 +56,9 @@ function isWordChar(c: number): boolean {
   if (c >= 0xff00 && c <= 0xff0f) return false;
   return true;
 }
-// Characters after which the next word starts a clause, where imperatives sit; a line break is
-// one too (tested on the raw code unit, before whitespace becomes a space): an injected
-// instruction often starts a line of its own ("Assistant: …", a bare imperative after a heading).
+// Characters after which the next word starts a clause, where imperatives sit. A line break
+// starts one too (tested on the raw code unit, before whitespace becomes a space): an injected
+// instruction often stands on a line of its own ("Assistant: …", a bare imperative after a heading).
 const isClauseEnd = (c: number): boolean =>
   c === 46 ||
   c === 33 ||
@@ -89,7 +91,7 @@ function buildTables(): void {
     }
     if (isSpace(c)) c = 32;
     chars[u] = c;
-    classes[u] = (isWordChar(c) ? WORD_CHAR : 0) | (isClauseEnd(c) || u === 10 ? CLAUSE_END : 0);
+    classes[u] = (isWordChar(c) ? WORD_CHAR : 0) | (isClauseEnd(c) || isLineBreak(u) ? CLAUSE_END : 0);
   }
   charTable = chars;
   classTable = classes;
