@@ -28,15 +28,23 @@ describe('attack: a flood of list_changed notifications', () => {
   it('200 announcements cost a handful of listings, and the prompts stay served', async () => {
     const tool = (name: string) => h.catalogue.get(`evil__${name}`)!;
     const before = Number(text(await tool('listings').execute({}, callerContext())));
+    const started = Date.now();
     await tool('announce').execute({}, callerContext());
+    // The 200 announcements take 2 s on a quiet machine and longer on a loaded one (each 10 ms
+    // pause is a timer); the control allows one listing a second for as long as they keep coming.
+    const floodSeconds = (Date.now() - started) / 1000;
     // Let the last listing (after its one-second pause) finish.
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const after = await eventually(
       async () => Number(text(await tool('listings').execute({}, callerContext()))),
       'a count',
     );
+    const allowed = Math.ceil(floodSeconds) + 2;
     assert.ok(after - before >= 1, 'the change was listed');
-    assert.ok(after - before <= 6, `${after - before} listings for 200 announcements`);
+    assert.ok(
+      after - before <= allowed,
+      `${after - before} listings for 200 announcements in ${floodSeconds.toFixed(1)} s (at most ${allowed})`,
+    );
     assert.ok(h.catalogue.prompt('evil__greet'));
   });
 });
