@@ -21,6 +21,7 @@ import {
   type Kind,
 } from './families.js';
 import { INJECTED_ATTACKS, INJECTED_BENIGN, INJECTED_SLOTS } from './families-injected.js';
+import { PAIRED_ATTACKS, PAIRED_BENIGN, PAIRED_CONTENT_ATTACKS, PAIRED_SLOTS } from './families-paired.js';
 import { ROUND3_ATTACKS, ROUND3_BENIGN, ROUND3_SLOTS } from './families-round3.js';
 import { expand, pick, rng, tidy, type Ctx, type Split } from './grammar.js';
 import { SLOTS } from './slots.js';
@@ -167,6 +168,12 @@ export const FIRST_FAMILIES: readonly Family[] = [
 export const ADDED_FAMILIES: readonly Family[] = [...INJECTED_ATTACKS, ...INJECTED_BENIGN];
 /** Round 3 (issue 18, item 2): breadth of phrasing, tool poisoning and hard benign text. */
 export const ROUND3_FAMILIES: readonly Family[] = [...ROUND3_ATTACKS, ...ROUND3_BENIGN];
+/** Paired families (issue 18, idea 1): one action, issued to the assistant or described. */
+export const PAIRED_FAMILIES: readonly Family[] = [
+  ...PAIRED_ATTACKS,
+  ...PAIRED_CONTENT_ATTACKS,
+  ...PAIRED_BENIGN,
+];
 
 export function generate(
   seed: number,
@@ -313,6 +320,10 @@ function main(): void {
           ...INJECTED_SLOTS,
           ...ROUND3_SLOTS,
         })
+      : []),
+    // Paired families (issue 18, idea 1): opt-in while measured, like round 3.
+    ...(args.includes('--paired')
+      ? generate(seed + 3, perTemplate, PAIRED_FAMILIES, { ...INJECTED_SLOTS, ...PAIRED_SLOTS })
       : []),
     ...repoText(root, rng(7), 1500),
   ];
