@@ -1,7 +1,7 @@
 // Generates the detector's labelled corpus from the hand-written families (families.ts) into
 // test/corpora/detector/{train,validation,frozen}.jsonl. Deterministic: the same seed gives the same
 // files. Usage: node dist/scripts/detector/generate-corpus.js [--seed N] [--per-template N]
-// [--round3 [--round3-per-template N]] [--paired-content]
+// [--round3 [--round3-per-template N]] [--paired] [--paired-content]
 //
 // Splits are made by template, not by item: within each family, templates 0,1,2 (mod 5) feed
 // train, 3 validation and 4 frozen; held-out families feed only frozen. Vocabulary pools are
@@ -330,9 +330,13 @@ function main(): void {
           ...ROUND3_SLOTS,
         })
       : []),
-    // Paired families (issue 18, idea 1), from their own random sequence: the items above are
-    // unchanged. The content-balancing pairs are opt-in (families-paired.ts says why).
-    ...generate(seed + 3, perTemplate, PAIRED_FAMILIES, { ...INJECTED_SLOTS, ...PAIRED_SLOTS }),
+    // Paired families (issue 18, idea 1), from their own random sequence (the items above are
+    // unchanged). Opt-in, not in the committed corpus or weights: measured on 3 December 2026,
+    // they did not raise the shared dev corpus and made "for example, …" framing cheaper for an
+    // attacker (safety/DESIGN.md, Known blind spots).
+    ...(args.includes('--paired')
+      ? generate(seed + 3, perTemplate, PAIRED_FAMILIES, { ...INJECTED_SLOTS, ...PAIRED_SLOTS })
+      : []),
     ...(args.includes('--paired-content')
       ? generate(seed + 4, perTemplate, PAIRED_CONTENT, { ...INJECTED_SLOTS, ...PAIRED_SLOTS })
       : []),

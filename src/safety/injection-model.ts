@@ -31,89 +31,7 @@ const SEED_CLAUSE = 0x1b873593;
 const SEED_DELEET = 0x68e31da4;
 const SEED_TRIGRAM = 0x3c6ef372;
 const SEED_CLAUSE2 = 0x7f4a7c15;
-const SEED_REPORTED = 0x4f1bbcdc;
-const SEED_ADDRESSED = 0x2545f491;
 const FNV_PRIME = 16777619;
-
-/** The hash `featurise` gives a lower-case ASCII word. */
-function wordHash(w: string): number {
-  let h = SEED_WORD;
-  for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-// Words that turn what follows in their clause into reported speech or discussion: "the page
-// told the model to send…", "attackers may ask it to…", "for example, …".
-const REPORTING_WORDS = [
-  'told',
-  'asked',
-  'asks',
-  'said',
-  'says',
-  'tells',
-  'instructs',
-  'instructed',
-  'tried',
-  'wanted',
-  'may',
-  'might',
-  'could',
-  'example',
-  'payload',
-  'attacker',
-  'attackers',
-  'attempt',
-  'attempts',
-  'if',
-  'when',
-  'whether',
-  'described',
-  'showed',
-  'flags',
-  'refuses',
-  'refused',
-].map(wordHash);
-// Words that address the reader: what follows them in the clause is said to "you".
-const ADDRESSING_WORDS = [
-  'you',
-  'your',
-  'yourself',
-  'assistant',
-  'ai',
-  'model',
-  'agent',
-  'bot',
-  'chatbot',
-  'llm',
-].map(wordHash);
-const REPORTING = 1;
-const ADDRESSING = 2;
-/**
- * Both word lists in one open-addressed table keyed by the word's hash (a Set lookup per word
- * cost about a tenth of the model's time): `wordRole(h)` is 0 for every other word.
- */
-const ROLE_BITS = 9;
-const roleKeys = new Int32Array(1 << ROLE_BITS);
-const roleValues = new Uint8Array(1 << ROLE_BITS);
-const roleSlot = (h: number): number => (h ^ (h >>> ROLE_BITS) ^ (h >>> 18)) & ((1 << ROLE_BITS) - 1);
-for (const [words, role] of [
-  [REPORTING_WORDS, REPORTING],
-  [ADDRESSING_WORDS, ADDRESSING],
-] as const) {
-  for (const h of words) {
-    let k = roleSlot(h);
-    while (roleValues[k] !== 0 && roleKeys[k] !== h) k = (k + 1) & ((1 << ROLE_BITS) - 1);
-    roleKeys[k] = h;
-    roleValues[k]! |= role;
-  }
-}
-function wordRole(h: number): number {
-  let k = roleSlot(h);
-  for (;;) {
-    const v = roleValues[k]!;
-    if (v === 0 || roleKeys[k] === h) return v;
-    k = (k + 1) & ((1 << ROLE_BITS) - 1);
-  }
-}
 
 function fmix(h: number): number {
   h ^= h >>> 16;
@@ -246,9 +164,6 @@ function featurise(text: string, q: Int8Array | null, bs: Int32Array, bc: Int32A
   // 0: the next word starts a clause; 1: it is the clause's second word; 2: later.
   let clauseWord = 0;
   let clauseFirst = 0;
-  // Whether a reporting / addressing word has been read in this clause.
-  let reported = false;
-  let addressed = false;
   const n = text.length;
   let i = 0;
   for (; i <= n; i++) {
@@ -279,16 +194,6 @@ function featurise(text: string, q: Int8Array | null, bs: Int32Array, bc: Int32A
       } else if (clauseWord === 1)
         emit(q, bs, bc, fmix(Math.imul(clauseFirst, 31) ^ word ^ SEED_CLAUSE2), pos);
       if (hasLeet && hasLetter) emit(q, bs, bc, fmix(wordDeleet), pos);
-      // Who speaks and to whom: a word after a reporting word of its clause ("the page told
-      // the model to send…") and a word after an addressing one ("you must send…") are also
-      // read as their own features, so "send" described and "send" issued can weigh apart.
-      if (reported) emit(q, bs, bc, fmix(word ^ SEED_REPORTED), pos);
-      if (addressed) emit(q, bs, bc, fmix(word ^ SEED_ADDRESSED), pos);
-      if (!(reported && addressed)) {
-        const role = wordRole(word);
-        if ((role & REPORTING) !== 0) reported = true;
-        if ((role & ADDRESSING) !== 0) addressed = true;
-      }
       prevWord2 = prevWord;
       prevWord = word;
       word = SEED_WORD;
@@ -298,11 +203,7 @@ function featurise(text: string, q: Int8Array | null, bs: Int32Array, bc: Int32A
       hasLetter = false;
       if (clauseWord < 2) clauseWord++;
     }
-    if ((cls & CLAUSE_END) !== 0) {
-      clauseWord = 0;
-      reported = false;
-      addressed = false;
-    }
+    if ((cls & CLAUSE_END) !== 0) clauseWord = 0;
     if (i === n) break;
     if (c === 32 && c4 === 32) continue;
     seen++;
