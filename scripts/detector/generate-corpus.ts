@@ -1,7 +1,7 @@
 // Generates the detector's labelled corpus from the hand-written families (families.ts) into
 // test/corpora/detector/{train,validation,frozen}.jsonl. Deterministic: the same seed gives the same
 // files. Usage: node dist/scripts/detector/generate-corpus.js [--seed N] [--per-template N]
-// [--round3 [--round3-per-template N]]
+// [--round3 [--round3-per-template N]] [--paired] [--paired-content]
 //
 // Splits are made by template, not by item: within each family, templates 0,1,2 (mod 5) feed
 // train, 3 validation and 4 frozen; held-out families feed only frozen. Vocabulary pools are
@@ -21,6 +21,13 @@ import {
   type Kind,
 } from './families.js';
 import { INJECTED_ATTACKS, INJECTED_BENIGN, INJECTED_SLOTS } from './families-injected.js';
+import {
+  PAIRED_ATTACKS,
+  PAIRED_BENIGN,
+  PAIRED_CONTENT,
+  PAIRED_DESCRIPTION,
+  PAIRED_SLOTS,
+} from './families-paired.js';
 import { ROUND3_ATTACKS, ROUND3_BENIGN, ROUND3_SLOTS } from './families-round3.js';
 import { expand, pick, rng, tidy, type Ctx, type Split } from './grammar.js';
 import { SLOTS } from './slots.js';
@@ -167,6 +174,15 @@ export const FIRST_FAMILIES: readonly Family[] = [
 export const ADDED_FAMILIES: readonly Family[] = [...INJECTED_ATTACKS, ...INJECTED_BENIGN];
 /** Round 3 (issue 18, item 2): breadth of phrasing, tool poisoning and hard benign text. */
 export const ROUND3_FAMILIES: readonly Family[] = [...ROUND3_ATTACKS, ...ROUND3_BENIGN];
+/**
+ * Paired families (issue 18, idea 1): one action issued to the assistant or described, asked of
+ * a person, and tool descriptions with ordinary prose on both sides.
+ */
+export const PAIRED_FAMILIES: readonly Family[] = [
+  ...PAIRED_ATTACKS,
+  ...PAIRED_BENIGN,
+  ...PAIRED_DESCRIPTION,
+];
 
 export function generate(
   seed: number,
@@ -313,6 +329,16 @@ function main(): void {
           ...INJECTED_SLOTS,
           ...ROUND3_SLOTS,
         })
+      : []),
+    // Paired families (issue 18, idea 1), from their own random sequence (the items above are
+    // unchanged). Opt-in, not in the committed corpus or weights: measured on 3 December 2026,
+    // they did not raise the shared dev corpus and made "for example, …" framing cheaper for an
+    // attacker (safety/DESIGN.md, Known blind spots).
+    ...(args.includes('--paired')
+      ? generate(seed + 3, perTemplate, PAIRED_FAMILIES, { ...INJECTED_SLOTS, ...PAIRED_SLOTS })
+      : []),
+    ...(args.includes('--paired-content')
+      ? generate(seed + 4, perTemplate, PAIRED_CONTENT, { ...INJECTED_SLOTS, ...PAIRED_SLOTS })
       : []),
     ...repoText(root, rng(7), 1500),
   ];
