@@ -507,8 +507,75 @@ const ERASED_ONE = new RegExp(`^${ERASED_CHAR_SOURCE}$`, 'u');
 interface View {
   readonly text: string;
   /** view index → raw index; absent when the view is the raw text. */
-  readonly map: number[] | undefined;
+  readonly map: Int32Array | undefined;
+  /**
+   * What `classifyUnits` found in the raw text (0 for printable ASCII with tabs and newlines):
+   * the raw checks need an erased, confusable or astral character.
+   */
+  readonly rawUnits: number;
 }
+
+// Per UTF-16 code unit, what the view and the raw checks need to know about it, worked out the
+// first time the unit is seen (0: not yet) with the very patterns the slow paths use, so a
+// lookup answers exactly what they would.
+const UNIT_KNOWN = 1;
+/** ERASED_ONE matches it (never set for a surrogate: see UNIT_SURROGATE). */
+const UNIT_ERASED = 2;
+/** CONFUSABLE_CLASS matches it (every confusable is in the BMP). */
+const UNIT_CONFUSABLE = 4;
+/**
+ * NFKC changes it (taken alone). The slow path normalises code point by code point, so a text
+ * with nothing erased, nothing confusable, no surrogate and no unit with this bit would come out
+ * of it unchanged, with the identity map: it is its own view.
+ */
+const UNIT_NFKC_UNSAFE = 8;
+/** A surrogate: a pair is an astral character, a lone one is erased; the patterns decide. */
+const UNIT_SURROGATE = 16;
+const unitClass = new Uint8Array(65536);
+
+function classifyUnit(u: number): number {
+  let k = UNIT_KNOWN;
+  if (u >= 0xd800 && u <= 0xdfff) k |= UNIT_SURROGATE;
+  else {
+    const ch = String.fromCharCode(u);
+    if (ERASED_ONE.test(ch)) k |= UNIT_ERASED;
+    if (CONFUSABLE_CLASS.test(ch)) k |= UNIT_CONFUSABLE;
+    if (ch.normalize('NFKC') !== ch) k |= UNIT_NFKC_UNSAFE;
+  }
+  unitClass[u] = k;
+  return k;
+}
+
+/** The union of the classes of every code unit of `raw`. */
+function classifyUnits(raw: string): number {
+  let flags = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const u = raw.charCodeAt(i);
+    const k = unitClass[u]!;
+    flags |= k === 0 ? classifyUnit(u) : k;
+  }
+  return flags;
+}
+
+/** Exposed for tests: the class bits of one code unit. */
+export function unitClassForTest(u: number): {
+  erased: boolean;
+  confusable: boolean;
+  nfkcUnsafe: boolean;
+  surrogate: boolean;
+} {
+  const k = unitClass[u] || classifyUnit(u);
+  return {
+    erased: (k & UNIT_ERASED) !== 0,
+    confusable: (k & UNIT_CONFUSABLE) !== 0,
+    nfkcUnsafe: (k & UNIT_NFKC_UNSAFE) !== 0,
+    surrogate: (k & UNIT_SURROGATE) !== 0,
+  };
+}
+
+/** Code units the view's slow path writes, and the raw offset of each; grown when needed. */
+let viewUnits = new Uint16Array(4096);
+let viewMap = new Int32Array(4096);
 
 /**
  * The text the rules read: what the sanitiser erases dropped, NFKC per code point (fullwidth and
@@ -516,18 +583,30 @@ interface View {
  * Keeps a map back to raw offsets so findings point at what the caller gave.
  */
 function buildView(raw: string): View {
-  if (VIEW_PLAIN.test(raw)) return { text: raw, map: undefined };
+  if (VIEW_PLAIN.test(raw)) return { text: raw, map: undefined, rawUnits: 0 };
+  // One pass of table lookups answers what three whole-text patterns and a normalisation did:
+  // is anything erased, is anything confusable, does NFKC change any code point. (The
+  // whole-text NFKC test is kept for texts with surrogates; without, the slow path would copy
+  // every code point as it is, since it normalises each alone, so the raw text is the view.)
+  const units = classifyUnits(raw);
   // Every escape introducer (ESC, 8-bit CSI/DCS/OSC…) is itself an erased control character.
-  const hasErased = ERASED_ANY.test(raw);
-  if (!hasErased && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
-    return { text: raw, map: undefined };
+  // A surrogate may be a lone one (erased) or half of a pair (perhaps an erased tag character):
+  // the pattern decides.
+  const hasErased = (units & UNIT_SURROGATE) !== 0 ? ERASED_ANY.test(raw) : (units & UNIT_ERASED) !== 0;
+  if (
+    !hasErased &&
+    (units & UNIT_CONFUSABLE) === 0 &&
+    ((units & (UNIT_NFKC_UNSAFE | UNIT_SURROGATE)) === 0 || raw.normalize('NFKC') === raw)
+  ) {
+    return { text: raw, map: undefined, rawUnits: units };
   }
   // Terminal escape sequences are dropped from the view: "\x1b[31mIgnore" must read as
   // "Ignore", or a colour code glued to a word would hide it from every \b-anchored rule.
   const skip = new Map<number, number>();
   if (hasErased) for (const m of raw.matchAll(ANSI_SEQUENCE)) skip.set(m.index, m.index + m[0].length);
-  const out: string[] = [];
-  const map: number[] = [];
+  let out = viewUnits;
+  let map = viewMap;
+  let n = 0;
   for (let i = 0; i < raw.length;) {
     if (hasErased) {
       const skipTo = skip.get(i);
@@ -536,35 +615,64 @@ function buildView(raw: string): View {
         continue;
       }
     }
+    // NFKC of one code point is at most 18 code units.
+    if (n + 18 > out.length) {
+      const grownOut = new Uint16Array(out.length * 2 + 18);
+      grownOut.set(out.subarray(0, n));
+      const grownMap = new Int32Array(out.length * 2 + 18);
+      grownMap.set(map.subarray(0, n));
+      out = viewUnits = grownOut;
+      map = viewMap = grownMap;
+    }
     // Printable ASCII, tab and newline: nothing to erase, NFKC-stable. Most of a mixed text is
     // this, and one comparison beats a pattern test and a normalisation per character.
     const c = raw.charCodeAt(i);
     if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10) {
-      out.push(raw[i]!);
-      map.push(i);
+      out[n] = c;
+      map[n++] = i;
+      i++;
+      continue;
+    }
+    const k = unitClass[c]!;
+    if ((k & UNIT_SURROGATE) === 0) {
+      // A BMP code point: the table says whether it is erased and whether NFKC keeps it.
+      if ((k & UNIT_ERASED) === 0) {
+        if ((k & UNIT_NFKC_UNSAFE) === 0) {
+          out[n] = c;
+          map[n++] = i;
+        } else {
+          const norm = String.fromCharCode(c).normalize('NFKC');
+          for (let j = 0; j < norm.length; j++) {
+            out[n] = norm.charCodeAt(j);
+            map[n++] = i;
+          }
+        }
+      }
       i++;
       continue;
     }
     const cp = raw.codePointAt(i) ?? 0;
     const ch = String.fromCodePoint(cp);
     if (!ERASED_ONE.test(ch)) {
-      const norm = cp < 0x80 ? ch : ch.normalize('NFKC');
-      for (const unit of norm) {
-        for (let k = 0; k < unit.length; k++) map.push(i);
-        out.push(unit);
+      const norm = ch.normalize('NFKC');
+      for (let j = 0; j < norm.length; j++) {
+        out[n] = norm.charCodeAt(j);
+        map[n++] = i;
       }
     }
     i += ch.length;
   }
-  let text = out.join('');
-  if (CONFUSABLE_CLASS.test(text)) {
+  let text = '';
+  for (let at = 0; at < n; at += 8192)
+    text += String.fromCharCode.apply(null, out.subarray(at, Math.min(n, at + 8192)) as unknown as number[]);
+  if ((units & UNIT_CONFUSABLE) !== 0 || CONFUSABLE_CLASS.test(text)) {
     text = text.replace(WORD_RE, (word) =>
       LATIN_RE.test(word) && CONFUSABLE_CLASS.test(word)
         ? [...word].map((c) => CONFUSABLES[c] ?? c).join('')
         : word,
     );
   }
-  return { text, map };
+  return { text, map: map.slice(0, n), rawUnits: units };
 }
 
 function toRaw(view: View, index: number, rawLength: number): number {
@@ -931,7 +1039,10 @@ function scan(
   // When the view is the raw text, the pass over it also says whether the raw checks (each needs
   // a character beyond ASCII) and the base64 scan can find anything.
   const same = view.map === undefined && view.text === raw;
-  if (!(same && starting?.ascii)) rawChecks(raw, hits);
+  // The raw checks look for tag characters (astral), zero-width and bidi controls (erased) and
+  // confusables: a raw text with none of these classes has nothing for them.
+  if (!prefilter || (view.rawUnits & (UNIT_ERASED | UNIT_CONFUSABLE | UNIT_SURROGATE)) !== 0)
+    rawChecks(raw, hits);
   if (!(same && starting && !starting.base64Run)) encodedChecks(raw, kind, depth, engine, hits, prefilter);
   if (engine === 'hybrid') modelHit(view, raw, kind, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
