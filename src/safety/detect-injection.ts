@@ -102,11 +102,14 @@ interface Starts {
   readonly chars?: string;
   readonly lineStart?: boolean;
   /**
-   * Only valid when the view is all ASCII (the `u` rules: case folding there maps ſ to s and the
-   * Kelvin sign to k, and their other alternatives start with non-Latin letters); otherwise the
-   * rule runs behind its `need` as before.
+   * For the `u` rules, whose other alternatives start with (or, for a `gate`, contain) letters
+   * beyond ASCII: those letters, one character each. Case folding under `u` maps ſ to s and the
+   * Kelvin sign to k, which the word trie cannot see, so a view with either runs the rule behind
+   * its `need` as before; any other view tries it at its start words and at every character that
+   * matches one of these letters case-insensitively (each code unit of a view is tested with the
+   * rule's own flags, once, and remembered; no astral character matches one, tested).
    */
-  readonly asciiViewOnly?: boolean;
+  readonly nonAscii?: string;
   /**
    * `words` are not starts but words every match contains (at a word start): a text with one of
    * them is scanned whole, as before; a text with none skips the rule.
@@ -178,7 +181,8 @@ const RULES: readonly Rule[] = [
     need: String.raw`ignor|oubli|olvid|esque[cç]|dimentic|vergiss|missacht|negeer|vergeet|αγνο|이전|앞의|위의|모든|निर्देश|игнорир|забудь|忽略|无视|忘记|忘掉|無視|忘れ`,
     starts: {
       words: 'ignor* oubli* olvid* esque* dimentic* vergiss* missacht* negeer* vergeet*',
-      asciiViewOnly: true,
+      // αγνο…, 이전|앞의|위의|모든, पिछले|पूर्व|सभी, игнорир|забудь|проигнорир, 忽略|无视|忘记|忘掉|無視|忘れ.
+      nonAscii: 'α이앞위모पसизп忽无忘無',
     },
     weight: both(0.8),
   },
@@ -291,7 +295,9 @@ const RULES: readonly Rule[] = [
       'giu',
     ),
     need: String.raw`l es|quel est|qual |was ist|wie lautet|како|パスワード|密码|密碼|비밀번호`,
-    starts: { words: 'passw* mot senha*', asciiViewOnly: true, gate: true },
+    // Every match names the password: password/passwort, mot de passe, senha, contraseña (its
+    // ASCII part), пароль, パスワード, 密码/密碼, 비밀번호.
+    starts: { words: 'passw* mot senha* contrase*', nonAscii: 'пパ密비', gate: true },
     weight: both(0.5),
   },
   {
@@ -766,6 +772,25 @@ function buildStartIndex(rules: readonly Rule[]): StartIndex {
 
 const START_INDEX = buildStartIndex(RULES);
 
+/** Per rule with `nonAscii` letters: a pattern for one character matching one of them. */
+const NON_ASCII_STARTS: ReadonlyArray<readonly [number, RegExp]> = RULES.flatMap((r, i) =>
+  r.starts.nonAscii === undefined
+    ? []
+    : [[1 << i, new RegExp(`^[${r.starts.nonAscii}]$`, r.re.flags.replace(/[gmdy]/g, ''))] as const],
+);
+/** Exposed for tests: the one-character patterns of the rules' `nonAscii` letters. */
+export const nonAsciiStartPatterns = (): RegExp[] => NON_ASCII_STARTS.map(([, re]) => re);
+/** Per BMP code unit beyond ASCII, the rules whose `nonAscii` letters it matches; -1: not yet known. */
+const nonAsciiMask = new Int32Array(65536).fill(-1);
+
+function nonAsciiStarts(u: number): number {
+  let mask = 0;
+  const ch = String.fromCharCode(u);
+  for (const [bit, re] of NON_ASCII_STARTS) if (re.test(ch)) mask |= bit;
+  nonAsciiMask[u] = mask;
+  return mask;
+}
+
 interface Starting {
   /** How many entries `position` and `mask` hold. */
   readonly count: number;
@@ -777,6 +802,12 @@ interface Starting {
   readonly any: number;
   /** Whether every character of the text is ASCII. */
   readonly ascii: boolean;
+  /**
+   * Whether the text has ſ or the Kelvin sign, the only characters beyond ASCII that `u` case
+   * folding matches with ASCII letters or `\w` (checked over every code point): the `nonAscii`
+   * starts do not cover them (see `Starts.nonAscii`).
+   */
+  readonly folds: boolean;
   /** Whether the text has 40 base64 characters in a row (see hasBase64Run). */
   readonly base64Run: boolean;
 }
@@ -800,6 +831,7 @@ function findStarts(text: string): Starting {
   let count = 0;
   let any = 0;
   let ascii = true;
+  let folds = false;
   let run = 0;
   let base64Run = false;
   let pendingLine = lineStart;
@@ -842,6 +874,9 @@ function findStarts(text: string): Starting {
       ascii = false;
       run = 0;
       if (c === 0x2028 || c === 0x2029) pendingLine = lineStart;
+      else if (c === 0x17f || c === 0x212a) folds = true;
+      const m = nonAsciiMask[c]!;
+      mask |= m < 0 ? nonAsciiStarts(c) : m;
     }
     if (mask !== 0) {
       position[count] = i;
@@ -855,7 +890,7 @@ function findStarts(text: string): Starting {
     masks[count++] = pendingLine;
     any |= pendingLine;
   }
-  return { count, position, mask: masks, any, ascii, base64Run };
+  return { count, position, mask: masks, any, ascii, folds, base64Run };
 }
 
 function runRules(
@@ -881,7 +916,8 @@ function runRules(
   for (const [i, r] of RULES.entries()) {
     const w = r.weight[kind];
     if (w === 0) continue;
-    const anchored = starting !== undefined && (starting.ascii || !r.starts.asciiViewOnly);
+    const anchored =
+      starting !== undefined && (starting.ascii || r.starts.nonAscii === undefined || !starting.folds);
     if (anchored && !r.starts.gate) {
       // Tried only where a match can start, in order, from the end of the previous match.
       if ((starting.any & (1 << i)) === 0) continue;
