@@ -100,7 +100,12 @@ interface Rule {
 interface Starts {
   readonly words: string;
   readonly chars?: string;
-  readonly lineStart?: boolean;
+  /**
+   * Whether (and only then) the rule can start at a line start: a character that every match
+   * starting at a line start, and not at a word or character listed, contains. A text without
+   * it lists no line starts for the rule.
+   */
+  readonly lineStart?: string;
   /**
    * For the `u` rules, whose other alternatives start with (or, for a `gate`, contain) letters
    * beyond ASCII: those letters, one character each. Case folding under `u` maps ſ to s and the
@@ -233,7 +238,8 @@ const RULES: readonly Rule[] = [
       'gim',
     ),
     need: String.raw`[<[#]|system|admin`,
-    starts: { words: 'begin start end', chars: '<[', lineStart: true },
+    // Only the markdown-heading alternative starts at a line start, and it needs a '#'.
+    starts: { words: 'begin start end', chars: '<[', lineStart: '#' },
     weight: both(0.55),
   },
   {
@@ -724,6 +730,8 @@ interface StartIndex {
   readonly exact: Int32Array;
   readonly char: Int32Array;
   readonly lineStart: number;
+  /** Per rule with line starts, its bit and the character they need. */
+  readonly lineStartNeeds: ReadonlyArray<readonly [number, string]>;
 }
 
 function alnumCode(c: number): number {
@@ -733,6 +741,10 @@ function alnumCode(c: number): number {
   return -1;
 }
 
+/** `alnumCode` of every UTF-16 code unit, so the pass over the text reads a table. */
+const ALNUM_CODE = new Int8Array(65536).fill(-1);
+for (let c = 0; c < 128; c++) ALNUM_CODE[c] = alnumCode(c);
+
 function buildStartIndex(rules: readonly Rule[]): StartIndex {
   if (rules.length > 31) throw new Error('the start index keeps rules in a 31-bit mask');
   const children: number[][] = [[]];
@@ -740,6 +752,7 @@ function buildStartIndex(rules: readonly Rule[]): StartIndex {
   const exact: number[] = [0];
   const char = new Int32Array(128);
   let lineStart = 0;
+  const lineStartNeeds: Array<readonly [number, string]> = [];
   rules.forEach((r, i) => {
     const bit = 1 << i;
     for (const w of r.starts.words.split(' ').filter(Boolean)) {
@@ -763,11 +776,21 @@ function buildStartIndex(rules: readonly Rule[]): StartIndex {
       else exact[node]! |= bit;
     }
     for (const ch of r.starts.chars ?? '') char[ch.charCodeAt(0)]! |= bit;
-    if (r.starts.lineStart) lineStart |= bit;
+    if (r.starts.lineStart !== undefined) {
+      lineStart |= bit;
+      lineStartNeeds.push([bit, r.starts.lineStart]);
+    }
   });
   const next = new Int32Array(children.length * ALNUM);
   children.forEach((kids, node) => kids.forEach((child, c) => (next[node * ALNUM + c] = child)));
-  return { next, prefix: Int32Array.from(prefix), exact: Int32Array.from(exact), char, lineStart };
+  return {
+    next,
+    prefix: Int32Array.from(prefix),
+    exact: Int32Array.from(exact),
+    char,
+    lineStart,
+    lineStartNeeds,
+  };
 }
 
 const START_INDEX = buildStartIndex(RULES);
@@ -819,7 +842,9 @@ let maskBuffer = new Int32Array(1024);
 
 /** One pass over the view: where each rule can start, and two facts the other checks reuse. */
 function findStarts(text: string): Starting {
-  const { next, prefix, exact, char, lineStart } = START_INDEX;
+  const { next, prefix, exact, char, lineStartNeeds } = START_INDEX;
+  let lineStart = 0;
+  for (const [bit, needs] of lineStartNeeds) if (text.includes(needs)) lineStart |= bit;
   const length = text.length;
   // At most one entry per character, plus one for the text's start.
   if (positionBuffer.length < length + 2) {
@@ -836,11 +861,11 @@ function findStarts(text: string): Starting {
   let base64Run = false;
   let pendingLine = lineStart;
   for (let i = 0; i < length;) {
-    let c = text.charCodeAt(i);
+    const c = text.charCodeAt(i);
     // A line start owed from the previous character merges into this position's entry.
     let mask = pendingLine;
     pendingLine = 0;
-    let k = alnumCode(c);
+    let k = ALNUM_CODE[c]!;
     if (k >= 0) {
       // A word: walk the trie while it has the word's characters.
       const start = i;
@@ -852,8 +877,7 @@ function findStarts(text: string): Starting {
           else mask |= prefix[node]!;
         }
         i++;
-        c = i < length ? text.charCodeAt(i) : -1;
-        k = alnumCode(c);
+        k = i < length ? ALNUM_CODE[text.charCodeAt(i)]! : -1;
       } while (k >= 0);
       if (node > 0) mask |= exact[node]!;
       if (mask !== 0) {
