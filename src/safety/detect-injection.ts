@@ -982,7 +982,6 @@ const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
 const FLAG_BASE = 0x1f3f4;
 const ZERO_WIDTH_IN_WORD = /[A-Za-z][\u200b-\u200d\u2060\ufeff]+[A-Za-z]/gu;
 const BIDI_OVERRIDE = /[\u202d\u202e]/gu;
-const BASE64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
 
 function rawChecks(raw: string, hits: Hit[]): void {
   if (ASCII_ONLY.test(raw)) return;
@@ -1008,7 +1007,7 @@ function rawChecks(raw: string, hits: Hit[]): void {
 }
 
 /**
- * Whether `raw` has 40 base64 characters in a row: every BASE64_RUN match needs that, and a plain
+ * Whether `raw` has 40 base64 characters in a row: every base64Runs match needs that, and a plain
  * loop finds out far faster than the look-behind pattern scanning text that has none.
  */
 function hasBase64Run(raw: string): boolean {
@@ -1029,6 +1028,41 @@ function hasBase64Run(raw: string): boolean {
   return false;
 }
 
+const isBase64Unit = (c: number): boolean =>
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x2b ||
+  c === 0x2f ||
+  c === 0x5f ||
+  c === 0x2d;
+
+/**
+ * The matches of `/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g` (the pattern this loop
+ * replaced), found by a loop: a match starts where a run of base64 characters
+ * starts (the look-behind), takes the whole run (greedy, and nothing after it is a base64
+ * character) when it is 40 long or more, then up to two '='. The pattern spends a look-behind
+ * at every position; detection-view.test.ts compares the two on fuzzed text.
+ */
+export function base64Runs(raw: string): Array<{ readonly index: number; readonly 0: string }> {
+  const found: Array<{ readonly index: number; readonly 0: string }> = [];
+  const n = raw.length;
+  for (let i = 0; i < n;) {
+    if (!isBase64Unit(raw.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isBase64Unit(raw.charCodeAt(i))) i++;
+    if (i - start < 40) continue;
+    let end = i;
+    while (end < n && end - i < 2 && raw.charCodeAt(end) === 0x3d) end++;
+    found.push({ index: start, 0: raw.slice(start, end) });
+    i = end;
+  }
+  return found;
+}
+
 /**
  * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
  * payload that only says its instructions in base64 is an attack on the filter itself.
@@ -1042,7 +1076,7 @@ function encodedChecks(
   prefilter: boolean,
 ): void {
   if (depth > 1 || raw.length < 40 || !hasBase64Run(raw)) return;
-  for (const m of raw.matchAll(BASE64_RUN)) {
+  for (const m of base64Runs(raw)) {
     const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     if (decoded.length < 20) continue;
     let printable = 0;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { detectionView, unitClassForTest } from './detect-injection.js';
+import { base64Runs, detectionView, unitClassForTest } from './detect-injection.js';
 import { ANSI_SOURCE, ERASED_CHAR_SOURCE } from './sanitise-text.js';
 
 // The view is built from a table of code-unit classes instead of whole-text patterns and a
@@ -176,5 +176,26 @@ describe('detector view', () => {
     for (const c of CONFUSABLE_CHARS) assert.ok(unitClassForTest(c.charCodeAt(0)).confusable, c);
     // A tag character is a surrogate pair.
     assert.ok(unitClassForTest('\u{e0041}'.charCodeAt(0)).surrogate);
+  });
+
+  it('finds the base64 runs the pattern it replaced finds', () => {
+    const BASE64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
+    const next = random(64);
+    const units = ['A', 'z', '9', '+', '/', '_', '-', '=', '==', ' ', '.', 'é', '\n'];
+    for (let n = 0; n < 5000; n++) {
+      const parts: string[] = [];
+      const length = Math.floor(next() * 160);
+      for (let k = 0; k < length; k++) {
+        // Mostly base64 characters, so runs of 40 and more are common.
+        const u = next() < 0.9 ? units[Math.floor(next() * 7)]! : units[Math.floor(next() * units.length)]!;
+        parts.push(u);
+      }
+      const t = parts.join('');
+      assert.deepEqual(
+        base64Runs(t).map((m) => [m.index, m[0]]),
+        [...t.matchAll(BASE64_RUN)].map((m) => [m.index, m[0]]),
+        t,
+      );
+    }
   });
 });
