@@ -1,7 +1,8 @@
 // Evaluates the prompt-injection detector on labelled corpora and prints, per corpus and per
 // category, TPR (attacks flagged suspicious or malicious) and FPR (benign items flagged) for the
 // rules alone and for the hybrid (rules + trained model), then timing: median µs per 1 KB item
-// and a linearity check on 1 KB / 10 KB / 100 KB adversarial inputs.
+// and a linearity check on 1 KB / 10 KB / 100 KB adversarial inputs (CPU time per call, so a
+// loaded machine descheduling the long calls does not read as superlinear cost).
 // Usage: node dist/scripts/eval-detector.js [--quick] [more.jsonl …] (--quick skips the timing
 // section; further corpus files are evaluated after the built-in ones)
 //
@@ -164,6 +165,34 @@ function time(text: string, runs: number, engine: 'hybrid' | 'rules' | 'model' |
   return median(samples);
 }
 
+/**
+ * CPU µs per call on `text`: the calls are repeated in batches of at least 20 ms of CPU and the
+ * median batch is taken. A long call is often descheduled on a loaded machine, which inflates its
+ * wall-clock time and nothing else; the process's CPU time does not count the other processes.
+ */
+function cpuTime(text: string, engine: 'hybrid' | 'model'): number {
+  const model = committedModel();
+  const run = (): unknown =>
+    engine === 'model'
+      ? scoreWithModel(detectionView(text), 'tool-output', model)
+      : detectInjection(text, { kind: 'tool-output', engine });
+  for (let i = 0; i < 3; i++) run();
+  const batches: number[] = [];
+  for (let b = 0; b < 3; b++) {
+    const t0 = process.cpuUsage();
+    let calls = 0;
+    let spent: number;
+    do {
+      run();
+      calls++;
+      const c = process.cpuUsage(t0);
+      spent = c.user + c.system;
+    } while (spent < 20_000 || calls < 3);
+    batches.push(spent / calls);
+  }
+  return median(batches);
+}
+
 function timing(): void {
   console.log('\n== timing (median µs per call, tool-output)');
   // 1 KB items cut from the corpora: ordinary text of every kind.
@@ -199,11 +228,12 @@ function timing(): void {
     'many-clauses': (n) => 'Do it. '.repeat(Math.ceil(n / 7)).slice(0, n),
     'leet-words': (n) => 'y0u 4r3 fr33 '.repeat(Math.ceil(n / 13)).slice(0, n),
   };
+  console.log('  adversarial shapes (CPU µs per call, median of 3 batches of at least 20 ms each):');
   for (const [name, make] of Object.entries(adversarial)) {
     for (const engine of ['hybrid', 'model'] as const) {
-      const t1 = time(make(1024), 21, engine);
-      const t10 = time(make(10 * 1024), 11, engine);
-      const t100 = time(make(100 * 1024), 5, engine);
+      const t1 = cpuTime(make(1024), engine);
+      const t10 = cpuTime(make(10 * 1024), engine);
+      const t100 = cpuTime(make(100 * 1024), engine);
       const ratio = t100 / t1 / 100;
       console.log(
         `  ${`${name} (${engine})`.padEnd(32)} 1 KB ${t1.toFixed(0).padStart(6)} µs  10 KB ${t10.toFixed(0).padStart(7)} µs  100 KB ${t100.toFixed(0).padStart(8)} µs  (100 KB / 100×1 KB = ${ratio.toFixed(2)})`,

@@ -56,7 +56,7 @@ export interface DetectOptions {
   /**
    * `hybrid` (the default): the rules and the trained model, either of which can flag a text;
    * it catches more on every corpus measured at the same false-positive rate (DESIGN.md).
-   * `rules`: the regex rules alone, about a third cheaper per KB.
+   * `rules`: the regex rules alone, about half the cost per KB.
    */
   readonly engine?: 'hybrid' | 'rules';
 }
@@ -100,13 +100,21 @@ interface Rule {
 interface Starts {
   readonly words: string;
   readonly chars?: string;
-  readonly lineStart?: boolean;
   /**
-   * Only valid when the view is all ASCII (the `u` rules: case folding there maps ſ to s and the
-   * Kelvin sign to k, and their other alternatives start with non-Latin letters); otherwise the
-   * rule runs behind its `need` as before.
+   * Whether (and only then) the rule can start at a line start: a character that every match
+   * starting at a line start, and not at a word or character listed, contains. A text without
+   * it lists no line starts for the rule.
    */
-  readonly asciiViewOnly?: boolean;
+  readonly lineStart?: string;
+  /**
+   * For the `u` rules, whose other alternatives start with (or, for a `gate`, contain) letters
+   * beyond ASCII: those letters, one character each. Case folding under `u` maps ſ to s and the
+   * Kelvin sign to k, which the word trie cannot see, so a view with either runs the rule behind
+   * its `need` as before; any other view tries it at its start words and at every character that
+   * matches one of these letters case-insensitively (each code unit of a view is tested with the
+   * rule's own flags, once, and remembered; no astral character matches one, tested).
+   */
+  readonly nonAscii?: string;
   /**
    * `words` are not starts but words every match contains (at a word start): a text with one of
    * them is scanned whole, as before; a text with none skips the rule.
@@ -178,7 +186,8 @@ const RULES: readonly Rule[] = [
     need: String.raw`ignor|oubli|olvid|esque[cç]|dimentic|vergiss|missacht|negeer|vergeet|αγνο|이전|앞의|위의|모든|निर्देश|игнорир|забудь|忽略|无视|忘记|忘掉|無視|忘れ`,
     starts: {
       words: 'ignor* oubli* olvid* esque* dimentic* vergiss* missacht* negeer* vergeet*',
-      asciiViewOnly: true,
+      // αγνο…, 이전|앞의|위의|모든, पिछले|पूर्व|सभी, игнорир|забудь|проигнорир, 忽略|无视|忘记|忘掉|無視|忘れ.
+      nonAscii: 'α이앞위모पसизп忽无忘無',
     },
     weight: both(0.8),
   },
@@ -229,7 +238,8 @@ const RULES: readonly Rule[] = [
       'gim',
     ),
     need: String.raw`[<[#]|system|admin`,
-    starts: { words: 'begin start end', chars: '<[', lineStart: true },
+    // Only the markdown-heading alternative starts at a line start, and it needs a '#'.
+    starts: { words: 'begin start end', chars: '<[', lineStart: '#' },
     weight: both(0.55),
   },
   {
@@ -291,7 +301,9 @@ const RULES: readonly Rule[] = [
       'giu',
     ),
     need: String.raw`l es|quel est|qual |was ist|wie lautet|како|パスワード|密码|密碼|비밀번호`,
-    starts: { words: 'passw* mot senha*', asciiViewOnly: true, gate: true },
+    // Every match names the password: password/passwort, mot de passe, senha, contraseña (its
+    // ASCII part), пароль, パスワード, 密码/密碼, 비밀번호.
+    starts: { words: 'passw* mot senha* contrase*', nonAscii: 'пパ密비', gate: true },
     weight: both(0.5),
   },
   {
@@ -507,8 +519,75 @@ const ERASED_ONE = new RegExp(`^${ERASED_CHAR_SOURCE}$`, 'u');
 interface View {
   readonly text: string;
   /** view index → raw index; absent when the view is the raw text. */
-  readonly map: number[] | undefined;
+  readonly map: Int32Array | undefined;
+  /**
+   * What `classifyUnits` found in the raw text (0 for printable ASCII with tabs and newlines):
+   * the raw checks need an erased, confusable or astral character.
+   */
+  readonly rawUnits: number;
 }
+
+// Per UTF-16 code unit, what the view and the raw checks need to know about it, worked out the
+// first time the unit is seen (0: not yet) with the very patterns the slow paths use, so a
+// lookup answers exactly what they would.
+const UNIT_KNOWN = 1;
+/** ERASED_ONE matches it (never set for a surrogate: see UNIT_SURROGATE). */
+const UNIT_ERASED = 2;
+/** CONFUSABLE_CLASS matches it (every confusable is in the BMP). */
+const UNIT_CONFUSABLE = 4;
+/**
+ * NFKC changes it (taken alone). The slow path normalises code point by code point, so a text
+ * with nothing erased, nothing confusable, no surrogate and no unit with this bit would come out
+ * of it unchanged, with the identity map: it is its own view.
+ */
+const UNIT_NFKC_UNSAFE = 8;
+/** A surrogate: a pair is an astral character, a lone one is erased; the patterns decide. */
+const UNIT_SURROGATE = 16;
+const unitClass = new Uint8Array(65536);
+
+function classifyUnit(u: number): number {
+  let k = UNIT_KNOWN;
+  if (u >= 0xd800 && u <= 0xdfff) k |= UNIT_SURROGATE;
+  else {
+    const ch = String.fromCharCode(u);
+    if (ERASED_ONE.test(ch)) k |= UNIT_ERASED;
+    if (CONFUSABLE_CLASS.test(ch)) k |= UNIT_CONFUSABLE;
+    if (ch.normalize('NFKC') !== ch) k |= UNIT_NFKC_UNSAFE;
+  }
+  unitClass[u] = k;
+  return k;
+}
+
+/** The union of the classes of every code unit of `raw`. */
+function classifyUnits(raw: string): number {
+  let flags = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const u = raw.charCodeAt(i);
+    const k = unitClass[u]!;
+    flags |= k === 0 ? classifyUnit(u) : k;
+  }
+  return flags;
+}
+
+/** Exposed for tests: the class bits of one code unit. */
+export function unitClassForTest(u: number): {
+  erased: boolean;
+  confusable: boolean;
+  nfkcUnsafe: boolean;
+  surrogate: boolean;
+} {
+  const k = unitClass[u] || classifyUnit(u);
+  return {
+    erased: (k & UNIT_ERASED) !== 0,
+    confusable: (k & UNIT_CONFUSABLE) !== 0,
+    nfkcUnsafe: (k & UNIT_NFKC_UNSAFE) !== 0,
+    surrogate: (k & UNIT_SURROGATE) !== 0,
+  };
+}
+
+/** Code units the view's slow path writes, and the raw offset of each; grown when needed. */
+let viewUnits = new Uint16Array(4096);
+let viewMap = new Int32Array(4096);
 
 /**
  * The text the rules read: what the sanitiser erases dropped, NFKC per code point (fullwidth and
@@ -516,18 +595,30 @@ interface View {
  * Keeps a map back to raw offsets so findings point at what the caller gave.
  */
 function buildView(raw: string): View {
-  if (VIEW_PLAIN.test(raw)) return { text: raw, map: undefined };
+  if (VIEW_PLAIN.test(raw)) return { text: raw, map: undefined, rawUnits: 0 };
+  // One pass of table lookups answers what three whole-text patterns and a normalisation did:
+  // is anything erased, is anything confusable, does NFKC change any code point. (The
+  // whole-text NFKC test is kept for texts with surrogates; without, the slow path would copy
+  // every code point as it is, since it normalises each alone, so the raw text is the view.)
+  const units = classifyUnits(raw);
   // Every escape introducer (ESC, 8-bit CSI/DCS/OSC…) is itself an erased control character.
-  const hasErased = ERASED_ANY.test(raw);
-  if (!hasErased && !CONFUSABLE_CLASS.test(raw) && raw.normalize('NFKC') === raw) {
-    return { text: raw, map: undefined };
+  // A surrogate may be a lone one (erased) or half of a pair (perhaps an erased tag character):
+  // the pattern decides.
+  const hasErased = (units & UNIT_SURROGATE) !== 0 ? ERASED_ANY.test(raw) : (units & UNIT_ERASED) !== 0;
+  if (
+    !hasErased &&
+    (units & UNIT_CONFUSABLE) === 0 &&
+    ((units & (UNIT_NFKC_UNSAFE | UNIT_SURROGATE)) === 0 || raw.normalize('NFKC') === raw)
+  ) {
+    return { text: raw, map: undefined, rawUnits: units };
   }
   // Terminal escape sequences are dropped from the view: "\x1b[31mIgnore" must read as
   // "Ignore", or a colour code glued to a word would hide it from every \b-anchored rule.
   const skip = new Map<number, number>();
   if (hasErased) for (const m of raw.matchAll(ANSI_SEQUENCE)) skip.set(m.index, m.index + m[0].length);
-  const out: string[] = [];
-  const map: number[] = [];
+  let out = viewUnits;
+  let map = viewMap;
+  let n = 0;
   for (let i = 0; i < raw.length;) {
     if (hasErased) {
       const skipTo = skip.get(i);
@@ -536,35 +627,64 @@ function buildView(raw: string): View {
         continue;
       }
     }
+    // NFKC of one code point is at most 18 code units.
+    if (n + 18 > out.length) {
+      const grownOut = new Uint16Array(out.length * 2 + 18);
+      grownOut.set(out.subarray(0, n));
+      const grownMap = new Int32Array(out.length * 2 + 18);
+      grownMap.set(map.subarray(0, n));
+      out = viewUnits = grownOut;
+      map = viewMap = grownMap;
+    }
     // Printable ASCII, tab and newline: nothing to erase, NFKC-stable. Most of a mixed text is
     // this, and one comparison beats a pattern test and a normalisation per character.
     const c = raw.charCodeAt(i);
     if ((c >= 0x20 && c < 0x7f) || c === 9 || c === 10) {
-      out.push(raw[i]!);
-      map.push(i);
+      out[n] = c;
+      map[n++] = i;
+      i++;
+      continue;
+    }
+    const k = unitClass[c]!;
+    if ((k & UNIT_SURROGATE) === 0) {
+      // A BMP code point: the table says whether it is erased and whether NFKC keeps it.
+      if ((k & UNIT_ERASED) === 0) {
+        if ((k & UNIT_NFKC_UNSAFE) === 0) {
+          out[n] = c;
+          map[n++] = i;
+        } else {
+          const norm = String.fromCharCode(c).normalize('NFKC');
+          for (let j = 0; j < norm.length; j++) {
+            out[n] = norm.charCodeAt(j);
+            map[n++] = i;
+          }
+        }
+      }
       i++;
       continue;
     }
     const cp = raw.codePointAt(i) ?? 0;
     const ch = String.fromCodePoint(cp);
     if (!ERASED_ONE.test(ch)) {
-      const norm = cp < 0x80 ? ch : ch.normalize('NFKC');
-      for (const unit of norm) {
-        for (let k = 0; k < unit.length; k++) map.push(i);
-        out.push(unit);
+      const norm = ch.normalize('NFKC');
+      for (let j = 0; j < norm.length; j++) {
+        out[n] = norm.charCodeAt(j);
+        map[n++] = i;
       }
     }
     i += ch.length;
   }
-  let text = out.join('');
-  if (CONFUSABLE_CLASS.test(text)) {
+  let text = '';
+  for (let at = 0; at < n; at += 8192)
+    text += String.fromCharCode.apply(null, out.subarray(at, Math.min(n, at + 8192)) as unknown as number[]);
+  if ((units & UNIT_CONFUSABLE) !== 0 || CONFUSABLE_CLASS.test(text)) {
     text = text.replace(WORD_RE, (word) =>
       LATIN_RE.test(word) && CONFUSABLE_CLASS.test(word)
         ? [...word].map((c) => CONFUSABLES[c] ?? c).join('')
         : word,
     );
   }
-  return { text, map };
+  return { text, map: map.slice(0, n), rawUnits: units };
 }
 
 function toRaw(view: View, index: number, rawLength: number): number {
@@ -610,6 +730,8 @@ interface StartIndex {
   readonly exact: Int32Array;
   readonly char: Int32Array;
   readonly lineStart: number;
+  /** Per rule with line starts, its bit and the character they need. */
+  readonly lineStartNeeds: ReadonlyArray<readonly [number, string]>;
 }
 
 function alnumCode(c: number): number {
@@ -619,6 +741,10 @@ function alnumCode(c: number): number {
   return -1;
 }
 
+/** `alnumCode` of every UTF-16 code unit, so the pass over the text reads a table. */
+const ALNUM_CODE = new Int8Array(65536).fill(-1);
+for (let c = 0; c < 128; c++) ALNUM_CODE[c] = alnumCode(c);
+
 function buildStartIndex(rules: readonly Rule[]): StartIndex {
   if (rules.length > 31) throw new Error('the start index keeps rules in a 31-bit mask');
   const children: number[][] = [[]];
@@ -626,6 +752,7 @@ function buildStartIndex(rules: readonly Rule[]): StartIndex {
   const exact: number[] = [0];
   const char = new Int32Array(128);
   let lineStart = 0;
+  const lineStartNeeds: Array<readonly [number, string]> = [];
   rules.forEach((r, i) => {
     const bit = 1 << i;
     for (const w of r.starts.words.split(' ').filter(Boolean)) {
@@ -649,14 +776,43 @@ function buildStartIndex(rules: readonly Rule[]): StartIndex {
       else exact[node]! |= bit;
     }
     for (const ch of r.starts.chars ?? '') char[ch.charCodeAt(0)]! |= bit;
-    if (r.starts.lineStart) lineStart |= bit;
+    if (r.starts.lineStart !== undefined) {
+      lineStart |= bit;
+      lineStartNeeds.push([bit, r.starts.lineStart]);
+    }
   });
   const next = new Int32Array(children.length * ALNUM);
   children.forEach((kids, node) => kids.forEach((child, c) => (next[node * ALNUM + c] = child)));
-  return { next, prefix: Int32Array.from(prefix), exact: Int32Array.from(exact), char, lineStart };
+  return {
+    next,
+    prefix: Int32Array.from(prefix),
+    exact: Int32Array.from(exact),
+    char,
+    lineStart,
+    lineStartNeeds,
+  };
 }
 
 const START_INDEX = buildStartIndex(RULES);
+
+/** Per rule with `nonAscii` letters: a pattern for one character matching one of them. */
+const NON_ASCII_STARTS: ReadonlyArray<readonly [number, RegExp]> = RULES.flatMap((r, i) =>
+  r.starts.nonAscii === undefined
+    ? []
+    : [[1 << i, new RegExp(`^[${r.starts.nonAscii}]$`, r.re.flags.replace(/[gmdy]/g, ''))] as const],
+);
+/** Exposed for tests: the one-character patterns of the rules' `nonAscii` letters. */
+export const nonAsciiStartPatterns = (): RegExp[] => NON_ASCII_STARTS.map(([, re]) => re);
+/** Per BMP code unit beyond ASCII, the rules whose `nonAscii` letters it matches; -1: not yet known. */
+const nonAsciiMask = new Int32Array(65536).fill(-1);
+
+function nonAsciiStarts(u: number): number {
+  let mask = 0;
+  const ch = String.fromCharCode(u);
+  for (const [bit, re] of NON_ASCII_STARTS) if (re.test(ch)) mask |= bit;
+  nonAsciiMask[u] = mask;
+  return mask;
+}
 
 interface Starting {
   /** How many entries `position` and `mask` hold. */
@@ -669,6 +825,12 @@ interface Starting {
   readonly any: number;
   /** Whether every character of the text is ASCII. */
   readonly ascii: boolean;
+  /**
+   * Whether the text has ſ or the Kelvin sign, the only characters beyond ASCII that `u` case
+   * folding matches with ASCII letters or `\w` (checked over every code point): the `nonAscii`
+   * starts do not cover them (see `Starts.nonAscii`).
+   */
+  readonly folds: boolean;
   /** Whether the text has 40 base64 characters in a row (see hasBase64Run). */
   readonly base64Run: boolean;
 }
@@ -680,7 +842,9 @@ let maskBuffer = new Int32Array(1024);
 
 /** One pass over the view: where each rule can start, and two facts the other checks reuse. */
 function findStarts(text: string): Starting {
-  const { next, prefix, exact, char, lineStart } = START_INDEX;
+  const { next, prefix, exact, char, lineStartNeeds } = START_INDEX;
+  let lineStart = 0;
+  for (const [bit, needs] of lineStartNeeds) if (text.includes(needs)) lineStart |= bit;
   const length = text.length;
   // At most one entry per character, plus one for the text's start.
   if (positionBuffer.length < length + 2) {
@@ -692,15 +856,16 @@ function findStarts(text: string): Starting {
   let count = 0;
   let any = 0;
   let ascii = true;
+  let folds = false;
   let run = 0;
   let base64Run = false;
   let pendingLine = lineStart;
   for (let i = 0; i < length;) {
-    let c = text.charCodeAt(i);
+    const c = text.charCodeAt(i);
     // A line start owed from the previous character merges into this position's entry.
     let mask = pendingLine;
     pendingLine = 0;
-    let k = alnumCode(c);
+    let k = ALNUM_CODE[c]!;
     if (k >= 0) {
       // A word: walk the trie while it has the word's characters.
       const start = i;
@@ -712,8 +877,7 @@ function findStarts(text: string): Starting {
           else mask |= prefix[node]!;
         }
         i++;
-        c = i < length ? text.charCodeAt(i) : -1;
-        k = alnumCode(c);
+        k = i < length ? ALNUM_CODE[text.charCodeAt(i)]! : -1;
       } while (k >= 0);
       if (node > 0) mask |= exact[node]!;
       if (mask !== 0) {
@@ -734,6 +898,9 @@ function findStarts(text: string): Starting {
       ascii = false;
       run = 0;
       if (c === 0x2028 || c === 0x2029) pendingLine = lineStart;
+      else if (c === 0x17f || c === 0x212a) folds = true;
+      const m = nonAsciiMask[c]!;
+      mask |= m < 0 ? nonAsciiStarts(c) : m;
     }
     if (mask !== 0) {
       position[count] = i;
@@ -747,7 +914,7 @@ function findStarts(text: string): Starting {
     masks[count++] = pendingLine;
     any |= pendingLine;
   }
-  return { count, position, mask: masks, any, ascii, base64Run };
+  return { count, position, mask: masks, any, ascii, folds, base64Run };
 }
 
 function runRules(
@@ -773,7 +940,8 @@ function runRules(
   for (const [i, r] of RULES.entries()) {
     const w = r.weight[kind];
     if (w === 0) continue;
-    const anchored = starting !== undefined && (starting.ascii || !r.starts.asciiViewOnly);
+    const anchored =
+      starting !== undefined && (starting.ascii || r.starts.nonAscii === undefined || !starting.folds);
     if (anchored && !r.starts.gate) {
       // Tried only where a match can start, in order, from the end of the previous match.
       if ((starting.any & (1 << i)) === 0) continue;
@@ -814,7 +982,6 @@ const TAG_RUN = /[\u{E0000}-\u{E007F}]+/gu;
 const FLAG_BASE = 0x1f3f4;
 const ZERO_WIDTH_IN_WORD = /[A-Za-z][\u200b-\u200d\u2060\ufeff]+[A-Za-z]/gu;
 const BIDI_OVERRIDE = /[\u202d\u202e]/gu;
-const BASE64_RUN = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g;
 
 function rawChecks(raw: string, hits: Hit[]): void {
   if (ASCII_ONLY.test(raw)) return;
@@ -840,7 +1007,7 @@ function rawChecks(raw: string, hits: Hit[]): void {
 }
 
 /**
- * Whether `raw` has 40 base64 characters in a row: every BASE64_RUN match needs that, and a plain
+ * Whether `raw` has 40 base64 characters in a row: every base64Runs match needs that, and a plain
  * loop finds out far faster than the look-behind pattern scanning text that has none.
  */
 function hasBase64Run(raw: string): boolean {
@@ -861,6 +1028,41 @@ function hasBase64Run(raw: string): boolean {
   return false;
 }
 
+const isBase64Unit = (c: number): boolean =>
+  (c >= 0x41 && c <= 0x5a) ||
+  (c >= 0x61 && c <= 0x7a) ||
+  (c >= 0x30 && c <= 0x39) ||
+  c === 0x2b ||
+  c === 0x2f ||
+  c === 0x5f ||
+  c === 0x2d;
+
+/**
+ * The matches of `/(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{40,}={0,2}/g` (the pattern this loop
+ * replaced), found by a loop: a match starts where a run of base64 characters
+ * starts (the look-behind), takes the whole run (greedy, and nothing after it is a base64
+ * character) when it is 40 long or more, then up to two '='. The pattern spends a look-behind
+ * at every position; detection-view.test.ts compares the two on fuzzed text.
+ */
+export function base64Runs(raw: string): Array<{ readonly index: number; readonly 0: string }> {
+  const found: Array<{ readonly index: number; readonly 0: string }> = [];
+  const n = raw.length;
+  for (let i = 0; i < n;) {
+    if (!isBase64Unit(raw.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < n && isBase64Unit(raw.charCodeAt(i))) i++;
+    if (i - start < 40) continue;
+    let end = i;
+    while (end < n && end - i < 2 && raw.charCodeAt(end) === 0x3d) end++;
+    found.push({ index: start, 0: raw.slice(start, end) });
+    i = end;
+  }
+  return found;
+}
+
 /**
  * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
  * payload that only says its instructions in base64 is an attack on the filter itself.
@@ -874,7 +1076,7 @@ function encodedChecks(
   prefilter: boolean,
 ): void {
   if (depth > 1 || raw.length < 40 || !hasBase64Run(raw)) return;
-  for (const m of raw.matchAll(BASE64_RUN)) {
+  for (const m of base64Runs(raw)) {
     const decoded = Buffer.from(m[0].replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
     if (decoded.length < 20) continue;
     let printable = 0;
@@ -931,7 +1133,10 @@ function scan(
   // When the view is the raw text, the pass over it also says whether the raw checks (each needs
   // a character beyond ASCII) and the base64 scan can find anything.
   const same = view.map === undefined && view.text === raw;
-  if (!(same && starting?.ascii)) rawChecks(raw, hits);
+  // The raw checks look for tag characters (astral), zero-width and bidi controls (erased) and
+  // confusables: a raw text with none of these classes has nothing for them.
+  if (!prefilter || (view.rawUnits & (UNIT_ERASED | UNIT_CONFUSABLE | UNIT_SURROGATE)) !== 0)
+    rawChecks(raw, hits);
   if (!(same && starting && !starting.base64Run)) encodedChecks(raw, kind, depth, engine, hits, prefilter);
   if (engine === 'hybrid') modelHit(view, raw, kind, hits);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
