@@ -1064,6 +1064,16 @@ export function base64Runs(raw: string): Array<{ readonly index: number; readonl
 }
 
 /**
+ * The least model probability that counts in decoded base64. The description model has only seen
+ * short tool descriptions and leans to "attack" on plain prose: benign descriptions in the training
+ * split whose base64 decodes to ordinary sentences score up to 0.787 there (above the description
+ * threshold, and the encoded-instructions weight then made them malicious), while the decoded
+ * attacks it flags score 0.753 once and at least 0.95 otherwise. Tool output's threshold is above
+ * this floor, so the floor changes descriptions only.
+ */
+const DECODED_MODEL_FLOOR = 0.8;
+
+/**
  * Long base64 runs that decode to readable text are decoded and scanned with the same rules; a
  * payload that only says its instructions in base64 is an attack on the filter itself.
  */
@@ -1085,7 +1095,7 @@ function encodedChecks(
       if ((c >= 0x20 && c < 0x7f) || c === 10 || c === 9 || c > 0xa0) printable++;
     }
     if (printable / decoded.length < 0.9) continue;
-    const inner = scan(decoded, kind, depth + 1, prefilter, engine);
+    const inner = scan(decoded, kind, depth + 1, prefilter, engine, DECODED_MODEL_FLOOR);
     if (inner.score >= SUSPICIOUS_THRESHOLD) {
       hits.push({
         rule: 'encoded-instructions',
@@ -1101,8 +1111,8 @@ function encodedChecks(
 // malicious on its own (a malicious verdict blocks trust-on-first-use, and the model cannot say
 // why). One fixed weight, so repeating a text does not change its score.
 const MODEL_WEIGHT = 0.5;
-function modelHit(view: View, raw: string, kind: InjectionKind, hits: Hit[]): void {
-  const threshold = MODEL_THRESHOLDS[kind];
+function modelHit(view: View, raw: string, kind: InjectionKind, hits: Hit[], floor: number): void {
+  const threshold = Math.max(MODEL_THRESHOLDS[kind], floor);
   if (threshold >= 1 || view.text.length < MODEL_MIN_LENGTH) return;
   const m = scoreWithModel(view.text, kind, committedModel());
   if (m.probability < threshold) return;
@@ -1125,6 +1135,7 @@ function scan(
   depth: number,
   prefilter: boolean,
   engine: 'hybrid' | 'rules',
+  modelFloor = 0,
 ): InjectionReport {
   const hits: Hit[] = [];
   const view = buildView(raw);
@@ -1138,7 +1149,7 @@ function scan(
   if (!prefilter || (view.rawUnits & (UNIT_ERASED | UNIT_CONFUSABLE | UNIT_SURROGATE)) !== 0)
     rawChecks(raw, hits);
   if (!(same && starting && !starting.base64Run)) encodedChecks(raw, kind, depth, engine, hits, prefilter);
-  if (engine === 'hybrid') modelHit(view, raw, kind, hits);
+  if (engine === 'hybrid') modelHit(view, raw, kind, hits, modelFloor);
   // Each rule contributes once, at the weight of its strongest match: repeating one phrase a
   // hundred times is no more evidence than saying it once.
   const strongest = new Map<InjectionRule, number>();
