@@ -57,14 +57,19 @@ export function startStallTrace(file: string, thresholdMs = 5): StallTrace {
   timer.unref();
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = GC_KINDS[((e as unknown as { detail?: { kind?: number } }).detail)?.kind ?? -1] ?? 'other';
+      const kind = GC_KINDS[(e as unknown as { detail?: { kind?: number } }).detail?.kind ?? -1] ?? 'other';
       gcs.push({ kind, at: Math.round(e.startTime * 10) / 10, ms: Math.round(e.duration * 100) / 100 });
     }
   });
   observer.observe({ entryTypes: ['gc'] });
   return {
     mark(kind, start, end, detail) {
-      spans.push({ kind, at: Math.round(start * 10) / 10, ms: Math.round((end - start) * 100) / 100, ...(detail ? { detail } : {}) });
+      spans.push({
+        kind,
+        at: Math.round(start * 10) / 10,
+        ms: Math.round((end - start) * 100) / 100,
+        ...(detail ? { detail } : {}),
+      });
     },
     stop() {
       clearInterval(timer);
