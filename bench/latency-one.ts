@@ -1,14 +1,17 @@
-// `node dist/bench/latency-one.js <target-id> [rate] [seconds]`: the latency bench of `npm run bench`
-// (latency.js, open loop, 16 connections, 2 s warm-up) against one target only (b, c or c0), so
-// targets can be alternated by hand for A/B runs. Prints latency.js's JSON line with the target id
-// and the load average. BENCH_STALL_TRACE is passed to the target (stall-trace.ts).
+// `node dist/bench/latency-one.js <target-id> [rate] [seconds] [connections]`: the latency bench of
+// `npm run bench` (latency.js, open loop, 16 connections, 2 s warm-up) against one target only (b,
+// c, c0; ca audit without rate limits, cr the reverse), so targets and builds can be alternated by
+// hand for A/B runs. With rate `load`, the throughput bench instead (load.js, closed loop, 32
+// connections unless given). Prints the JSON line with the target id and the load average.
+// BENCH_STALL_TRACE is passed to the target (stall-trace.ts).
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
 
 const here = import.meta.dirname;
-const [id = 'c', rate = '200', seconds = '10'] = process.argv.slice(2);
+const [id = 'c', rate = '200', seconds = '10', connections] = process.argv.slice(2);
+const load = rate === 'load';
 const scripts: Record<string, { script: string; env?: NodeJS.ProcessEnv }> = {
   b: { script: 'targets/sdk-bare.js' },
   c: { script: 'targets/portcullis.js' },
@@ -42,7 +45,24 @@ const run = (secs: string) =>
   new Promise<string>((resolve, reject) => {
     const c = spawn(
       process.execPath,
-      [path.join(here, 'latency.js'), url, JSON.stringify(headers), TOOL_CALL_BODY, rate, secs, '16'],
+      load
+        ? [
+            path.join(here, 'load.js'),
+            url,
+            JSON.stringify(headers),
+            TOOL_CALL_BODY,
+            secs,
+            connections ?? '32',
+          ]
+        : [
+            path.join(here, 'latency.js'),
+            url,
+            JSON.stringify(headers),
+            TOOL_CALL_BODY,
+            rate,
+            secs,
+            connections ?? '16',
+          ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let out = '';
@@ -50,9 +70,9 @@ const run = (secs: string) =>
     c.once('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`latency.js ${code}`))));
   });
 await run('2');
-const load = os.loadavg()[0]!.toFixed(2);
+const load1 = os.loadavg()[0]!.toFixed(2);
 const result = JSON.parse(await run(seconds)) as Record<string, unknown>;
 const exited = new Promise((r) => child.once('exit', r));
 child.kill('SIGTERM');
 await exited;
-process.stdout.write(`${JSON.stringify({ id, load1: load, ...result })}\n`);
+process.stdout.write(`${JSON.stringify({ id, load1, ...result })}\n`);
