@@ -21,7 +21,7 @@ import type { AuditEntry, AuditRecord } from './record.js';
 import type { AuditSink } from './sinks/sink.js';
 import type { Writable } from 'node:stream';
 import { exportJsonl } from './export-jsonl.js';
-import type { AppendAfterResult, AuditBatch, AuditQuery, AuditStore, ChainState } from './store.js';
+import type { AuditBatch, AuditQuery, AuditStore, ChainState } from './store.js';
 
 export interface AuditLogOptions {
   readonly store: AuditStore;
@@ -64,8 +64,6 @@ const DEFAULT_CHECKPOINT_EVERY = 1000;
 const DEFAULT_RETENTION_MS = 90 * 24 * 60 * 60 * 1000;
 /** Caps one transaction, so a burst cannot build a batch whose commit stalls everything behind it. */
 const MAX_BATCH = 1000;
-/** Fast-path batches in flight at once: one syncing, the next waiting in the store's queue. */
-const MAX_PIPELINE = 2;
 
 interface Pending {
   readonly entry: AuditEntry;
@@ -167,143 +165,63 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     return { batch: { records, head, checkpoints }, sealed };
   }
 
-  /**
-   * A batch sealed after `expected` and handed to `store.appendAfter`, not yet answered. The fast
-   * path keeps up to `MAX_PIPELINE` of them in flight: the next batch is sealed after the previous
-   * one's head (signed by this process, not yet stored) and handed over while the previous one
-   * syncs, so the store's writer thread starts the next commit as soon as one ends instead of
-   * waiting for the main thread to hear of it and send the next. The store still checks, inside
-   * each transaction, that the stored head is exactly `expected`; when the batch before did not
-   * commit, that check fails ('not-written'), nothing is written, and the entries are resealed
-   * against the chain as it stands (`appendBatch`). Answers are handled in the order sent.
-   */
-  interface Sent {
-    /** The entries sealed into `batch`, in its order. */
-    readonly owners: Pending[];
-    readonly batch: AuditBatch;
-    readonly answer: Promise<AppendAfterResult>;
-  }
-  /** The fast-path batches in flight, oldest first. */
-  const sent: Sent[] = [];
-  /** Every answer handled and every slow-path commit, in order (the chain of promises). */
-  let finishing: Promise<void> = Promise.resolve();
-
-  const failureOf = (err: unknown) =>
-    err instanceof AuditError
-      ? err
-      : new AuditError('storage-failure', 'audit commit failed', { cause: err });
-  const unencodable = (items: readonly Pending[]) => (i: number, err: unknown) =>
-    items[i]?.reject(
-      new AuditError('invalid-argument', 'audit entry cannot be encoded', {
-        detail: String(err),
-        cause: err,
-      }),
-    );
-
   async function drain(): Promise<void> {
     while (queue.length > 0) {
-      // The head to seal after: the last batch in flight, else the last this process committed.
-      const after = sent.at(-1)?.batch.head ?? committedHead;
-      if (store.appendAfter && after && sent.length < MAX_PIPELINE) {
-        send(queue.splice(0, MAX_BATCH), after);
-      } else if (store.appendAfter && after) {
-        // Two batches in flight: the entries gather into the next batch until the oldest ends.
-        await (sent[0] as Sent).answer.catch(() => undefined);
-        await new Promise<void>((r) => setImmediate(r));
-      } else {
-        // Slow path (start-up, another writer, a failed batch, no fast path in this store): after
-        // everything in flight, one transaction that reads the chain state and seals after it.
-        const items = queue.splice(0, MAX_BATCH);
-        inFlight += items.length;
-        const done = finishing.then(() => commitReading(items));
-        finishing = done;
-        await done;
+      const items = queue.splice(0, MAX_BATCH);
+      inFlight = items.length;
+      try {
+        await commit(items);
+      } catch (err) {
+        // Nothing was committed. (Promises already settled, e.g. unencodable entries, ignore this.)
+        const failure =
+          err instanceof AuditError
+            ? err
+            : new AuditError('storage-failure', 'audit commit failed', { cause: err });
+        for (const item of items) item.reject(failure);
       }
+      inFlight = 0;
     }
     draining = undefined;
   }
 
-  /** Seals `items` after `expected` and hands them to the store's fast path (not awaited). */
-  function send(items: Pending[], expected: Seal): void {
-    const state = { head: expected, anchor: undefined, lastSeq: expected.seq, lastCheckpointSeq: 0 };
-    let result: ReturnType<typeof seal>;
-    try {
-      result = seal(state, items, unencodable(items));
-    } catch (err) {
-      for (const item of items) item.reject(failureOf(err));
-      return;
-    }
-    if (!result) return;
-    const owners = result.sealed.map((i) => items[i] as Pending);
-    inFlight += owners.length;
-    // Handed over now, synchronously: the store applies its fast-path batches in this order.
-    const answer = store.appendAfter!(expected, result.batch);
-    const entry: Sent = { owners, batch: result.batch, answer };
-    sent.push(entry);
-    finishing = finishing.then(() => finish(entry));
-  }
-
-  /** The answer to a fast-path batch: resolve its appends, or reseal them, or fail them. */
-  async function finish(entry: Sent): Promise<void> {
-    let result: AppendAfterResult | undefined;
-    let failure: unknown;
-    try {
-      result = await entry.answer;
-    } catch (err) {
-      failure = failureOf(err);
-    }
-    sent.shift();
-    if (result === 'committed') {
-      committedHead = entry.batch.head;
-      inFlight -= entry.owners.length;
-      entry.owners.forEach((owner, i) => owner.resolve(entry.batch.records[i] as AuditRecord));
-      await feedSinks(entry.batch.records);
-      return;
-    }
-    // Not committed. Every batch in flight after this one was sealed after its head, so it will not
-    // be written either; the chain continues from the last committed record, read in the transaction.
-    committedHead = undefined;
-    if (failure !== undefined) {
-      inFlight -= entry.owners.length;
-      for (const item of entry.owners) item.reject(failure);
-      return;
-    }
-    // 'not-written': another writer appended (or the head is not what this process left, or the
-    // store's writer thread is starting); these entries are sealed again against the chain as it
-    // stands, read and checked in the transaction.
-    await commitReading(entry.owners);
-  }
-
-  /** Slow path: one `appendBatch` that reads the chain state, seals `items` after it and commits. */
-  async function commitReading(items: Pending[]): Promise<void> {
+  async function commit(items: Pending[]): Promise<void> {
+    const unencodable = (i: number, err: unknown) =>
+      items[i]?.reject(
+        new AuditError('invalid-argument', 'audit entry cannot be encoded', {
+          detail: String(err),
+          cause: err,
+        }),
+      );
     let owners: Pending[] = [];
     let committed: AuditBatch | undefined;
-    try {
-      committed = await store.appendBatch((state) => {
-        const result = seal(state, items, unencodable(items));
-        owners = result ? result.sealed.map((i) => items[i] as Pending) : [];
-        return result?.batch;
-      });
-    } catch (err) {
-      // Nothing was committed. (Promises already settled, e.g. unencodable entries, ignore this.)
-      const failure = failureOf(err);
-      for (const item of items) item.reject(failure);
-      return;
-    } finally {
-      inFlight -= items.length;
+    const expected = committedHead;
+    committedHead = undefined;
+    if (store.appendAfter && expected) {
+      // Fast path: sealed after the head this process committed, written only if it still is.
+      const state = { head: expected, anchor: undefined, lastSeq: expected.seq, lastCheckpointSeq: 0 };
+      const result = seal(state, items, unencodable);
+      if (!result) {
+        committedHead = expected;
+        return;
+      }
+      if ((await store.appendAfter(expected, result.batch)) === 'committed') {
+        committed = result.batch;
+        owners = result.sealed.map((i) => items[i] as Pending);
+      }
+      // 'not-written': another writer appended (or the head is not what this process left); the entries
+      // are sealed again below against the chain as it stands, read and checked in the transaction.
+      // (Also while the store's writer thread starts.)
     }
+    committed ??= await store.appendBatch((state) => {
+      const result = seal(state, items, unencodable);
+      owners = result ? result.sealed.map((i) => items[i] as Pending) : [];
+      return result?.batch;
+    });
+    inFlight = 0;
     if (!committed) return;
     committedHead = committed.head;
     committed.records.forEach((record, i) => owners[i]?.resolve(record));
     await feedSinks(committed.records);
-  }
-
-  /** Until nothing is queued or in flight. */
-  async function settled(): Promise<void> {
-    while (draining || sent.length > 0) {
-      await draining;
-      await finishing;
-    }
   }
 
   /**
@@ -345,7 +263,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     exportJsonl: (filters, out) => exportJsonl(store, filters, out),
     async erase(target, by) {
       if (closed) throw new AuditError('storage-failure', 'the audit log is closed');
-      await settled();
+      await draining;
       committedHead = undefined;
       const entry: AuditEntry = {
         ...by,
@@ -370,7 +288,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
       return erased.length;
     },
     async prune(olderThanMs = DEFAULT_RETENTION_MS) {
-      await settled();
+      await draining;
       committedHead = undefined;
       const cutoff = new Date(now().getTime() - olderThanMs).toISOString();
       const anchor = await store.anchor();
@@ -391,7 +309,7 @@ export async function createAuditLog(options: AuditLogOptions): Promise<AuditLog
     queueDepth: () => queue.length + inFlight,
     async close() {
       closed = true;
-      await settled();
+      await draining;
       // A closing checkpoint at the head as it stands now, whoever appended last.
       await store.appendBatch((state) => {
         const tip = tipOf(state);

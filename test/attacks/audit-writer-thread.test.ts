@@ -39,46 +39,19 @@ async function auditFile(t: TestContext): Promise<string> {
   return path.join(dir, 'audit.db');
 }
 
-/**
- * The store with a count of the batches its writer thread committed, and the most batches that
- * were handed to it at once (the log pipelines: the next batch is handed over while one syncs).
- */
-async function threadStore(
-  file: string,
-): Promise<{ store: SqliteAuditStore; viaThread: () => number; mostInFlight: () => number }> {
+/** The store with a count of the batches its writer thread committed. */
+async function threadStore(file: string): Promise<{ store: SqliteAuditStore; viaThread: () => number }> {
   const store = openSqliteAuditStore({ file });
   await store.writerReady();
   let committed = 0;
-  let inFlight = 0;
-  let most = 0;
   const appendAfter = store.appendAfter!.bind(store);
   store.appendAfter = async (expected, batch) => {
-    most = Math.max(most, ++inFlight);
-    try {
-      const result = await appendAfter(expected, batch);
-      if (result === 'committed') committed++;
-      return result;
-    } finally {
-      inFlight--;
-    }
+    const result = await appendAfter(expected, batch);
+    if (result === 'committed') committed++;
+    return result;
   };
-  return { store, viaThread: () => committed, mostInFlight: () => most };
+  return { store, viaThread: () => committed };
 }
-
-/** Holds the file's write lock from another connection until `release`, so commits queue. */
-function holdWriteLock(file: string): { release: () => void } {
-  const db = new Database(file);
-  db.exec('BEGIN IMMEDIATE');
-  return {
-    release() {
-      db.exec('COMMIT');
-      db.close();
-    },
-  };
-}
-
-/** Lets the log hand over what was appended so far (one turn of the event loop, and a little). */
-const turn = () => new Promise((r) => setTimeout(r, 20));
 
 function tamper(file: string, sql: string, ...params: unknown[]): void {
   const db = new Database(file);
@@ -144,82 +117,6 @@ describe('the audit writer thread', () => {
     const next = await log.append(entry(5));
     assert.equal(next.seq, 3, 'the chain continues from the last committed record');
     assert.equal((await verifyAuditStore(store, keys.publicKey)).ok, true);
-    await store.close();
-  });
-
-  it('does not write a batch sealed after one that failed in the thread; it is resealed, and the chain has no gap', async (t) => {
-    const file = await auditFile(t);
-    const { store, viaThread, mostInFlight } = await threadStore(file);
-    const log = await createAuditLog({ store, keys });
-    await log.append(entry(1));
-    // The next insert of this one call fails inside the thread's transaction, as an I/O error would.
-    const db = new Database(file);
-    db.exec(
-      "CREATE TRIGGER lost BEFORE INSERT ON audit_records WHEN NEW.correlation_id = 'doomed' " +
-        "BEGIN SELECT RAISE(ABORT, 'disk lost'); END",
-    );
-    db.close();
-    // Both batches are handed to the thread before the first commits: the second is sealed after
-    // the first's head, which never reaches the store.
-    const lock = holdWriteLock(file);
-    const doomed = log.append(entry(2, { correlationId: 'doomed' }));
-    const failed = assert.rejects(
-      doomed,
-      (err) => err instanceof AuditError && err.code === 'storage-failure',
-    );
-    await turn();
-    const after = log.append(entry(3, { correlationId: 'after' }));
-    await turn();
-    assert.equal(mostInFlight(), 2, 'two batches were in flight at once');
-    lock.release();
-    await failed;
-    const record = await after;
-    assert.equal(record.seq, 2, 'resealed at the place the failed batch did not take');
-    assert.equal(
-      viaThread(),
-      0,
-      'the thread wrote neither batch: the second was refused, not stacked on the first',
-    );
-    const rows = await store.readFrom(1, 10);
-    assert.deepEqual(
-      rows.map((r) => r.correlationId),
-      [entry(1).correlationId, 'after'],
-    );
-    assert.equal((await store.head())?.seq, 2);
-    assert.deepEqual(await verifyAuditStore(store, keys.publicKey), {
-      ok: true,
-      count: 2,
-      lastSeq: 2,
-      erased: 0,
-    });
-    await store.close();
-  });
-
-  it('beside it: a batch handed over while another syncs commits after it, in one chain', async (t) => {
-    const file = await auditFile(t);
-    const { store, viaThread, mostInFlight } = await threadStore(file);
-    const log = await createAuditLog({ store, keys });
-    await log.append(entry(1));
-    const lock = holdWriteLock(file);
-    const first = log.append(entry(2));
-    await turn();
-    const second = log.append(entry(3));
-    await turn();
-    // The third waits for a slot and joins the batch after them.
-    const third = Promise.all([log.append(entry(4)), log.append(entry(5))]);
-    await turn();
-    assert.equal(mostInFlight(), 2);
-    lock.release();
-    const seqs = [(await first).seq, (await second).seq, ...(await third).map((r) => r.seq)];
-    assert.deepEqual(seqs, [2, 3, 4, 5]);
-    assert.equal(viaThread(), 3, 'every batch after the first went through the thread');
-    await log.close();
-    assert.deepEqual(await verifyAuditStore(store, keys.publicKey), {
-      ok: true,
-      count: 5,
-      lastSeq: 5,
-      erased: 0,
-    });
     await store.close();
   });
 
