@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createAuditLog, openSqliteAuditStore, type AuditEntry } from '../src/audit/index.js';
 import type { AuditStore } from '../src/audit/store.js';
 import { keyIdOf } from '../src/audit/keys.js';
+import { startStallTrace } from './stall-trace.js';
 
 const rate = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 10);
@@ -21,6 +22,8 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-audit-'));
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const keys = { privateKey, publicKey, keyId: keyIdOf(publicKey), argsHmacKey: randomBytes(32) };
 const inner = openSqliteAuditStore({ file: path.join(dir, 'audit.db') });
+// BENCH_STALL_TRACE=file: a timeline of event-loop stalls, GCs and commits (stall-trace.ts).
+const trace = process.env.BENCH_STALL_TRACE ? startStallTrace(process.env.BENCH_STALL_TRACE) : undefined;
 let batches = 0;
 let records = 0;
 const commits: number[] = [];
@@ -32,6 +35,7 @@ const store: AuditStore = {
     const start = performance.now();
     const batch = await inner.appendBatch(build);
     commits.push(performance.now() - start);
+    trace?.mark('appendBatch', start, performance.now(), { records: batch?.records.length ?? 0 });
     if (batch && batch.records.length > 0) {
       batches++;
       records += batch.records.length;
@@ -42,6 +46,7 @@ const store: AuditStore = {
     const start = performance.now();
     const result = await inner.appendAfter!(expected, batch);
     commits.push(performance.now() - start);
+    trace?.mark('appendAfter', start, performance.now(), { records: batch.records.length, result });
     if (result === 'committed') {
       batches++;
       records += batch.records.length;
@@ -50,6 +55,9 @@ const store: AuditStore = {
   },
 };
 if (process.env.BENCH_AUDIT_SYNC) delete (store as { appendAfter?: unknown }).appendAfter;
+// As the gateway does at start (build-audit.ts): until the thread has opened its connection,
+// batches commit on the main thread, which is start-up, not the steady state measured here.
+else await inner.writerReady();
 const log = await createAuditLog({ store, keys });
 
 const entry = (i: number): AuditEntry => ({
@@ -105,6 +113,7 @@ const elapsed = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const elu = performance.eventLoopUtilization(elu0);
 loop.disable();
+trace?.stop();
 await log.close();
 await inner.close();
 fs.rmSync(dir, { recursive: true, force: true });

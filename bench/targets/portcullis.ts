@@ -10,6 +10,7 @@ import { BUILT_IN_SCOPES } from '../../src/tools/index.js';
 import { keepHeapNearLiveSize, startGateway } from '../../src/gateway/index.js';
 import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
+import { startStallTrace, type StallTrace } from '../stall-trace.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
 // The measured call must never be refused: limits stay on with room for the load (load-limits.ts).
@@ -60,8 +61,13 @@ if (profileFile) {
     void profiler.post('Profiler.enable').then(() => profiler!.post('Profiler.start'));
   });
 }
+// BENCH_STALL_TRACE=file: event-loop stalls and GCs from readiness to SIGTERM (stall-trace.ts).
+const trace: StallTrace | undefined = process.env.BENCH_STALL_TRACE
+  ? startStallTrace(process.env.BENCH_STALL_TRACE)
+  : undefined;
 process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
 process.on('SIGTERM', () => {
+  trace?.stop();
   const saved = profiler
     ? profiler
         .post('Profiler.stop')

@@ -49,6 +49,14 @@ export function startWriterThread(file: string): WriterThread {
   const waiting = new Map<number, Waiting>();
   let idle: (() => void) | undefined;
   let onReady: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /**
+   * Per thread, settled once it has opened its connection, failed or exited. `close` waits for it
+   * before `terminate()`: terminating a thread while it still loads the native SQLite module aborts
+   * the whole process (better-sqlite3 13: "FATAL ERROR: Error::New napi_get_last_error_info", seen
+   * in tamper.test.ts on a loaded machine, where a store closed right after the first fast-path
+   * append had started its thread).
+   */
+  const started = new WeakMap<Worker, Promise<void>>();
 
   const settle = () => {
     if (waiting.size > 0 || onReady.length > 0) return;
@@ -75,8 +83,12 @@ export function startWriterThread(file: string): WriterThread {
       workerData: { file },
       execArgv: [],
     });
+    let settleStart: () => void = () => undefined;
+    started.set(w, new Promise<void>((resolve) => (settleStart = resolve)));
+    w.once('exit', () => settleStart());
     w.on('message', (reply: WriterReply) => {
       if ('ready' in reply) {
+        settleStart();
         ready = worker === w;
         for (const r of onReady) r.resolve();
         onReady = [];
@@ -100,6 +112,7 @@ export function startWriterThread(file: string): WriterThread {
       settle();
     });
     w.on('error', (err) => {
+      settleStart();
       if (worker === w) [worker, ready] = [undefined, false];
       failAll(err);
     });
@@ -140,8 +153,12 @@ export function startWriterThread(file: string): WriterThread {
       if (waiting.size > 0) await new Promise<void>((resolve) => (idle = resolve));
       const w = worker;
       [worker, ready] = [undefined, false];
-      // terminate() after the last answer: the thread is between transactions, so nothing is cut.
-      if (w) await w.terminate();
+      // terminate() after the last answer: the thread is between transactions, so nothing is cut;
+      // and after it has started (see `started`). Held open meanwhile, as for a request.
+      if (!w) return;
+      w.ref();
+      await started.get(w);
+      await w.terminate();
     },
   };
 }

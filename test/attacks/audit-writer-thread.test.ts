@@ -120,6 +120,27 @@ describe('the audit writer thread', () => {
     await store.close();
   });
 
+  it('beside them: a store closed while its thread is still starting waits for it, then stops it', async (t) => {
+    const file = await auditFile(t);
+    for (let i = 0; i < 5; i++) {
+      const store = openSqliteAuditStore({ file });
+      const log = await createAuditLog({ store, keys });
+      // The first fast-path batch starts the thread and is committed on the main thread meanwhile.
+      await log.append(entry(2 * i + 1));
+      await log.append(entry(2 * i + 2));
+      await log.close();
+      await store.close();
+    }
+    const store = openSqliteAuditStore({ file });
+    assert.deepEqual(await verifyAuditStore(store, keys.publicKey), {
+      ok: true,
+      count: 10,
+      lastSeq: 10,
+      erased: 0,
+    });
+    await store.close();
+  });
+
   it('beside them: concurrent appends and the CLI in between form one verified chain', async (t) => {
     const file = await auditFile(t);
     const { store, viaThread } = await threadStore(file);
