@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../src/gateway/heap.js';
 
 const here = import.meta.dirname;
 const CLIENTS = Number(process.argv[2] ?? 1000);
@@ -45,17 +46,21 @@ function runClients(url: string, key: string): Promise<Record<string, unknown>> 
 }
 
 async function once(run: number) {
-  const child = spawn(process.execPath, [...NODE_ARGS, path.join(here, 'targets/portcullis.js')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: SNAPSHOT_DIR ?? process.cwd(),
-    env: {
-      ...process.env,
-      PORTCULLIS_SERVER__CONNECTIONS__MAX_TOTAL: String(CLIENTS * 2 + 64),
-      PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '0',
-      PORTCULLIS_SESSIONS__MAX_PER_PRINCIPAL: String(Math.min(1000, CLIENTS)),
-      PORTCULLIS_SESSIONS__MAX_TOTAL: String(CLIENTS * 2),
+  const child = spawn(
+    process.execPath,
+    [...GATEWAY_NODE_FLAGS, ...NODE_ARGS, path.join(here, 'targets/portcullis.js')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: SNAPSHOT_DIR ?? process.cwd(),
+      env: {
+        ...process.env,
+        PORTCULLIS_SERVER__CONNECTIONS__MAX_TOTAL: String(CLIENTS * 2 + 64),
+        PORTCULLIS_SERVER__CONNECTIONS__MAX_PER_ADDRESS: '0',
+        PORTCULLIS_SESSIONS__MAX_PER_PRINCIPAL: String(Math.min(1000, CLIENTS)),
+        PORTCULLIS_SESSIONS__MAX_TOTAL: String(CLIENTS * 2),
+      },
     },
-  });
+  );
   const [port, key] = await new Promise<string[]>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => {

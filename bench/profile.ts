@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../src/gateway/heap.js';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
 
 const here = import.meta.dirname;
@@ -13,7 +14,12 @@ const seconds = Number(process.env.BENCH_DURATION ?? 15);
 const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prof-'));
 const server = spawn(
   process.execPath,
-  ['--cpu-prof', `--cpu-prof-dir=${profDir}`, path.join(here, 'targets/portcullis.js')],
+  [
+    ...GATEWAY_NODE_FLAGS,
+    '--cpu-prof',
+    `--cpu-prof-dir=${profDir}`,
+    path.join(here, 'targets/portcullis.js'),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
 );
 const [port, key] = await new Promise<string[]>((resolve, reject) => {

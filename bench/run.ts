@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { GATEWAY_NODE_FLAGS } from '../src/gateway/heap.js';
 import { ablationFromProfile, type AblationRow } from './ablation.js';
 import { LOAD_LIMITS_NOTE } from './load-limits.js';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
@@ -28,17 +29,20 @@ interface Target {
   readonly label: string;
   readonly script: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Node flags, for Portcullis: those its launchers pass (gateway/heap.ts). */
+  readonly node?: readonly string[];
 }
 
 const TARGETS: Target[] = [
   { id: 'a', label: 'plain Hono JSON endpoint, fixed answer', script: 'targets/hono-plain.js' },
   { id: "a'", label: 'Hono, same request parsed, same tool and store', script: 'targets/hono-tool.js' },
   { id: 'b', label: 'bare SDK v2 server, same tool, no controls', script: 'targets/sdk-bare.js' },
-  { id: 'c', label: 'Portcullis, every control', script: 'targets/portcullis.js' },
+  { id: 'c', label: 'Portcullis, every control', script: 'targets/portcullis.js', node: GATEWAY_NODE_FLAGS },
   {
     id: 'c0',
     label: 'Portcullis, audit and rate limits off',
     script: 'targets/portcullis.js',
+    node: GATEWAY_NODE_FLAGS,
     env: { PORTCULLIS_AUDIT__ENABLED: 'false', PORTCULLIS_RATE_LIMITS__ENABLED: 'false' },
   },
 ];
@@ -81,7 +85,7 @@ async function start(
   extraEnv: NodeJS.ProcessEnv = {},
   args: string[] = [],
 ): Promise<Serving> {
-  const child = spawn(process.execPath, [path.join(here, target.script), ...args], {
+  const child = spawn(process.execPath, [...(target.node ?? []), path.join(here, target.script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...target.env, ...extraEnv },
   });
@@ -371,7 +375,16 @@ async function openSession(url: string, headers: Record<string, string>): Promis
 if (PROXY_DURATION > 0) {
   for (const id of ['portcullis', 'supergateway', 'mcp-proxy']) {
     say(`proxy ${id} fronting the stdio memory server for ${PROXY_DURATION}s…`);
-    const s = await start({ id, label: id, script: 'targets/proxy.js' }, {}, [id]);
+    const s = await start(
+      {
+        id,
+        label: id,
+        script: 'targets/proxy.js',
+        ...(id === 'portcullis' ? { node: GATEWAY_NODE_FLAGS } : {}),
+      },
+      {},
+      [id],
+    );
     try {
       const url = `http://127.0.0.1:${s.port}/mcp`;
       const headers = await openSession(url, {

@@ -1,6 +1,6 @@
 import type { LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import type { AddressAllowList } from './classify-address.js';
 import { assertAddressAllowed } from './check-url.js';
 import { EgressError } from './errors.js';
@@ -67,13 +67,15 @@ function createCheckedLookup(resolve: Resolve, allow: AddressAllowList): LookupF
  * path Node took to the socket (an IP literal skips the lookup entirely), the address actually
  * connected to must pass the same judgement, or the socket is destroyed before a byte is sent.
  */
-export function createCheckedConnector(
+export async function createCheckedConnector(
   resolve: Resolve,
   allow: AddressAllowList,
   timeoutMs: number,
   /** Extra trust anchors for TLS (PEM), for a receiver with a private CA (the syslog sink). */
   tls?: { readonly ca?: string },
-): buildConnector.connector {
+): Promise<buildConnector.connector> {
+  // undici (about a hundred modules) is loaded by the first connection, not at start.
+  const { buildConnector } = await import('undici');
   const connect = buildConnector({
     lookup: createCheckedLookup(resolve, allow),
     timeout: timeoutMs,

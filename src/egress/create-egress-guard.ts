@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { PortcullisError } from '../errors/index.js';
 import { checkUrl, type UrlPolicy } from './check-url.js';
 import { compileAddressAllowList } from './classify-address.js';
@@ -146,9 +146,14 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const maxRedirects = positiveInteger(options.maxRedirects, 5, 'maxRedirects');
   const maxBytes = positiveInteger(options.maxBytes, 5 * 1024 * 1024, 'maxBytes');
   const timeoutMs = positiveInteger(options.timeoutMs, 15_000, 'timeoutMs');
-  const agent = new Agent({
-    connect: createCheckedConnector(options.resolve ?? systemResolve, policy.allowAddresses, timeoutMs),
-  });
+  // Made by the first request: a guard that is built at start but never used (a tool nobody
+  // calls, an authorization server nobody visits) costs no undici.
+  let agent: Promise<Agent> | undefined;
+  const agentOf = () =>
+    (agent ??= Promise.all([
+      import('undici'),
+      createCheckedConnector(options.resolve ?? systemResolve, policy.allowAddresses, timeoutMs),
+    ]).then(([{ Agent }, connect]) => new Agent({ connect })));
 
   async function send(
     url: string | URL,
@@ -162,8 +167,9 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
     // The Host header is derived from the checked URL only; a caller-supplied one would let a
     // request to an allowed name be routed to another virtual host behind the same address.
     headers.delete('host');
+    const dispatcher = await agentOf();
     for (let hop = 0; ; hop++) {
-      const res = await agent.request({
+      const res = await dispatcher.request({
         origin: current.origin,
         path: current.pathname + current.search,
         method,
@@ -230,7 +236,7 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
       throw new EgressError('egress-invalid-url', 'Refused: the host is not a host name or an IP address.');
     const literal = target.host.includes(':') ? `[${target.host}]` : target.host;
     const url = checkUrl(`https://${literal}:${target.port}/`, policy);
-    const connect = createCheckedConnector(
+    const connect = await createCheckedConnector(
       options.resolve ?? systemResolve,
       policy.allowAddresses,
       timeoutMs,
@@ -281,6 +287,12 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
         });
       }
     },
-    close: () => agent.close(),
+    close: async () => {
+      if (agent)
+        await agent.then(
+          (a) => a.close(),
+          () => undefined,
+        );
+    },
   };
 }

@@ -2,4 +2,4 @@
 export { startGateway, type FirstRun, type RunningGateway, type StartOptions } from './start.js';
 export type { BuiltAudit } from './build-audit.js';
 export { runningAsRoot } from './running-as-root.js';
-export { keepHeapNearLiveSize } from './heap.js';
+export { GATEWAY_NODE_FLAGS, keepHeapNearLiveSize } from './heap.js';

@@ -478,7 +478,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
     const policy = compilePolicy(config.policy);
     // ---- OAuth (issue #3): authorization server, resource-server checks, pages. When OAuth is
     // off, a JWT on /mcp is refused like any malformed key.
-    const oauth = createOAuthServer({
+    const oauth = await createOAuthServer({
       config: config.oauth,
       publicUrl,
       resource: new URL('/mcp', publicUrl).href,

@@ -21,11 +21,10 @@ import { createRevocationCheck } from './check-revocation.js';
 import type { RevocationSignal } from './revocation-fanout.js';
 import type { OAuthConfig } from './config.js';
 import { loadCookieKeys } from './cookie-keys.js';
-import { createProvider } from './create-provider.js';
+import { buildOnFirstUse } from './build-on-first-use.js';
 import { defaultScopeCandidates } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
-import { createFederation } from './federation.js';
-import { createProviderHandler, OAUTH_PREFIX } from './mount-provider.js';
+import { createProviderHandler, OAUTH_PREFIX, type ProviderHandler } from './mount-provider.js';
 import { createAccountRoutes } from './pages/account-routes.js';
 import { createInteractionRoutes } from './pages/interaction-routes.js';
 import { createClientEventRecorder, type ControlPlaneAudit } from './record-client-event.js';
@@ -89,7 +88,7 @@ const toolScopes = (catalogue: Catalogue) => () => [...new Set(catalogue.entries
  * (oidc-provider at /oauth, login/consent/connected-apps pages) or, in external mode, only the
  * resource server trusting another issuer. Returns undefined when OAuth is off (API keys only).
  */
-export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefined {
+export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthServer | undefined> {
   const { config } = deps;
   if (!config.enabled && !config.external) return undefined;
   const guards: EgressGuard[] = [];
@@ -195,41 +194,77 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
   guards.push(clientGuard);
   const recordClientEvent = createClientEventRecorder(deps.audit, deps.logger);
 
+  // oidc-provider (with Koa, some 200 modules and tens of MiB) is loaded and built on the first
+  // request that needs it, not at start: a gateway serving API keys or already-issued tokens
+  // never needs it, and /mcp's Bearer check uses jose and the key ring only. Everything about
+  // its configuration that can be wrong was checked above, so `npm start` still fails at once
+  // on a bad one.
+  //
   // oidc-provider takes its keys at construction, so a rotation builds a new instance over the
-  // same store (every grant, session and interaction lives there) and swaps it in; `provider`
-  // below forwards to whichever instance is current, for the pages and federation that hold it.
-  const build = (signingKeys: readonly StoredSigningKey[]) =>
-    createProvider({
-      config,
-      issuer,
-      resource: deps.resource,
-      store: deps.db.oauth,
-      users: deps.db.users,
-      people,
-      signingKeys,
-      cookieKeys,
-      clientGuard,
-      toolScopes: scopes,
-      defaultScopeCandidates: () => defaultScopeCandidates(deps.catalogue.entries().map((e) => e.tool)),
-      recordClientEvent,
-      allowedOrigins: deps.allowedOrigins,
-      initialAccessToken,
-      secure,
-      trustProxy: deps.trustProxy,
-      logger: deps.logger,
-      now: deps.now,
-    });
-  let current = build(ring.keys());
-  let currentHandler = createProviderHandler(current, { hsts: secure });
-  ring.onChange((keys) => {
-    current = build(keys);
-    currentHandler = createProviderHandler(current, { hsts: secure });
+  // same store (every grant, session and interaction lives there) and swaps it in — if one was
+  // built; otherwise the first build reads the ring's keys of that moment.
+  let current: { provider: Provider; handler: ProviderHandler } | undefined;
+  const authorizationServer = buildOnFirstUse(async () => {
+    const { createProvider } = await import('./create-provider.js');
+    const build = (signingKeys: readonly StoredSigningKey[]) => {
+      const provider = createProvider({
+        config,
+        issuer,
+        resource: deps.resource,
+        store: deps.db.oauth,
+        users: deps.db.users,
+        people,
+        signingKeys,
+        cookieKeys,
+        clientGuard,
+        toolScopes: scopes,
+        defaultScopeCandidates: () => defaultScopeCandidates(deps.catalogue.entries().map((e) => e.tool)),
+        recordClientEvent,
+        allowedOrigins: deps.allowedOrigins,
+        initialAccessToken,
+        secure,
+        trustProxy: deps.trustProxy,
+        logger: deps.logger,
+        now: deps.now,
+      });
+      return { provider, handler: createProviderHandler(provider, { hsts: secure }) };
+    };
+    current = build(ring.keys());
+    deps.logger.info('oauth: authorization server built on first use');
+    return (keys: readonly StoredSigningKey[]) => {
+      current = build(keys);
+    };
   });
-  const provider = forwardTo(() => current);
-  const toProvider: typeof currentHandler = (c, path) => currentHandler(c, path);
+  ring.onChange((keys) => authorizationServer.peek()?.(keys));
+  /** The current instance, for the pages and federation; builds it on first use. */
+  const provider = async (): Promise<Provider> => {
+    await authorizationServer.get();
+    return current!.provider;
+  };
+  const toProvider = async (c: Context<Env>, path?: string): Promise<Response> => {
+    try {
+      await authorizationServer.get();
+    } catch (err) {
+      // Not kept: the next request builds again.
+      deps.logger.error(
+        { err, requestId: c.get('requestId') },
+        'oauth: building the authorization server failed',
+      );
+      return c.json(
+        {
+          error: 'temporarily_unavailable',
+          error_description: 'The authorization server is starting; try again shortly.',
+        },
+        503,
+        { 'retry-after': '5' },
+      );
+    }
+    return current!.handler(c, path);
+  };
 
+  // openid-client is loaded only when federation is configured.
   const federation = config.federation
-    ? createFederation({
+    ? (await import('./federation.js')).createFederation({
         config: config.federation,
         provider,
         users: deps.db.users,
@@ -321,21 +356,4 @@ export function createOAuthServer(deps: OAuthServerDeps): OAuthServer | undefine
       for (const g of guards) await g.close();
     },
   };
-}
-
-/**
- * A stand-in for the current oidc-provider instance. Methods are bound to the instance (they
- * look their state up by `this`); classes such as `provider.Client` are returned as they are,
- * statics included — methods written as methods have no `prototype`, classes do.
- */
-function forwardTo(current: () => Provider): Provider {
-  return new Proxy({} as Provider, {
-    get(_target, prop) {
-      const target = current();
-      const value: unknown = Reflect.get(target, prop, target);
-      return typeof value === 'function' && !('prototype' in value)
-        ? (value as (...a: unknown[]) => unknown).bind(target)
-        : value;
-    },
-  });
 }

@@ -119,7 +119,9 @@ export function createProvider(deps: ProviderDeps): Provider {
   interactionsPolicy
     .get('consent')!
     .checks.add(
-      roleWithholdsAllCheck((ctx) => resourceScopesFor(ctx.oidc.client!, deps.toolScopes(), 'person')),
+      roleWithholdsAllCheck(interactionPolicy.Check, (ctx) =>
+        resourceScopesFor(ctx.oidc.client!, deps.toolScopes(), 'person'),
+      ),
     );
 
   const configuration: Configuration = {

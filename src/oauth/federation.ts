@@ -137,7 +137,8 @@ const TICKET_TTL_MS = 60_000;
  */
 export function createFederation(deps: {
   config: FederationConfig;
-  provider: Provider;
+  /** The authorization server, built on first use (create-oauth-server.ts). */
+  provider: () => Promise<Provider>;
   users: UserStore;
   /** API keys, whose owners and tenants a first federated sign-in must not claim. */
   apiKeys: Pick<ApiKeyStore, 'list'>;
@@ -324,16 +325,17 @@ export function createFederation(deps: {
     const ticket = c.req.query('ticket') ?? '';
     const login = ticket ? await deps.store.find('FederationLogin', ticket, deps.now()) : undefined;
     if (ticket) await deps.store.destroy('FederationLogin', ticket);
+    const provider = await deps.provider();
     let details;
     try {
-      details = await deps.provider.interactionDetails(c.env.incoming, c.env.outgoing);
+      details = await provider.interactionDetails(c.env.incoming, c.env.outgoing);
     } catch {
       details = undefined;
     }
     if (!login || !details || details.uid !== c.req.param('uid') || login.uid !== details.uid) {
       return fail(c, 'federation-state-invalid');
     }
-    const returnTo = await deps.provider.interactionResult(c.env.incoming, c.env.outgoing, {
+    const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
       login: { accountId: String(login.accountId) },
     });
     return c.redirect(returnTo, 303);

@@ -53,7 +53,9 @@ function isCanonical(relative: string): boolean {
  * learns its mount point when building URLs. `path` lets a well-known alias (RFC 8414's
  * path-inserted discovery URL) be served by the provider's own discovery route.
  */
-export function createProviderHandler(provider: Provider, opts: { hsts: boolean }) {
+export type ProviderHandler = (c: Context<OAuthEnv>, path?: string) => Promise<Response>;
+
+export function createProviderHandler(provider: Provider, opts: { hsts: boolean }): ProviderHandler {
   const callback = provider.callback() as (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   return async function providerHandler(c: Context<OAuthEnv>, path?: string): Promise<Response> {
     const { incoming, outgoing } = c.env;

@@ -1,4 +1,4 @@
-import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import type { interactionPolicy, KoaContextWithOIDC } from 'oidc-provider';
 import { NO_SCOPES } from '../policy/index.js';
 import type { PersonCeilings } from '../users/index.js';
 
@@ -42,14 +42,20 @@ export const BEYOND_ROLE_REASON = 'scopes_beyond_role';
  * A consent-prompt check: when every tool scope the app asked for is beyond the person's role,
  * show the consent page anyway, so the person reads why instead of being bounced back to the
  * app with a bare `access_denied`. The page then offers only "back to the app".
+ *
+ * `Check` is oidc-provider's class, passed in by create-provider.ts: this file is also read by
+ * the consent page (for the reason above), which must not load oidc-provider before it is built.
  */
-export function roleWithholdsAllCheck(clientScopes: (ctx: KoaContextWithOIDC) => readonly string[]) {
-  return new interactionPolicy.Check(
+export function roleWithholdsAllCheck(
+  Check: typeof interactionPolicy.Check,
+  clientScopes: (ctx: KoaContextWithOIDC) => readonly string[],
+) {
+  return new Check(
     BEYOND_ROLE_REASON,
     'the requested scopes are beyond the role of the signed-in person',
     'access_denied',
     (ctx) => {
-      if (ctx.oidc.result?.consent) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      if (ctx.oidc.result?.consent) return Check.NO_NEED_TO_PROMPT;
       const available = new Set(
         Object.values(ctx.oidc.resourceServers ?? {}).flatMap((rs) => [...rs.scopes]),
       );

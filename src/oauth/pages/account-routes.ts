@@ -11,7 +11,8 @@ import { accountNav, connectedAppsView } from './views.js';
 import type { OAuthEnv as Env } from '../http-env.js';
 
 export interface AccountDeps {
-  readonly provider: Provider;
+  /** The authorization server, built on first use (create-oauth-server.ts). */
+  readonly provider: () => Promise<Provider>;
   readonly store: OAuthStore;
   readonly signin: SignIn;
   readonly catalogue: Catalogue;
@@ -53,7 +54,7 @@ export function createAccountRoutes(deps: AccountDeps): Hono<Env> {
     const grants = await deps.store.listGrants({ accountId: user.name }, deps.now());
     const apps = await Promise.all(
       grants.map(async (g) => {
-        const client = await deps.provider.Client.find(g.clientId).catch(() => undefined);
+        const client = await (await deps.provider()).Client.find(g.clientId).catch(() => undefined);
         return {
           ...g,
           name: client?.clientName ?? g.clientId,

@@ -15,7 +15,8 @@ import { BEYOND_ROLE_REASON } from '../scope-ceiling.js';
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface InteractionDeps {
-  readonly provider: Provider;
+  /** The authorization server, built on first use (create-oauth-server.ts). */
+  readonly provider: () => Promise<Provider>;
   /** How people sign in (one throttle, session and form for every page). */
   readonly signin: SignIn;
   readonly csrf: Csrf;
@@ -77,8 +78,10 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
   const app = new Hono<Env>();
 
   const details = async (c: Context<Env>): Promise<Interaction | undefined> => {
+    // Outside the try: an authorization server that cannot be built is not an expired sign-in.
+    const built = await provider();
     try {
-      const d = await provider.interactionDetails(c.env.incoming, c.env.outgoing);
+      const d = await built.interactionDetails(c.env.incoming, c.env.outgoing);
       return d.uid === c.req.param('uid') ? d : undefined;
     } catch {
       return undefined;
@@ -95,7 +98,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
 
   /** The sign-in form of an interaction: for the app asking, cancellable back to it. */
   async function loginForm(d: Interaction): Promise<SignInForm> {
-    const client = await clientView(provider, d);
+    const client = await clientView(await provider(), d);
     const target = redirectTarget(d.params.redirect_uri);
     const base = `/oauth/interaction/${encodeURIComponent(d.uid)}`;
     return {
@@ -116,7 +119,7 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     if (d.prompt.name === 'login') return deps.signin.page(c, await loginForm(d));
     const { token, setCookie } = deps.csrf.issue(c.req.header('cookie'), `interaction:${d.uid}`);
     const headers: Record<string, string> = setCookie ? { 'set-cookie': setCookie } : {};
-    const client = await clientView(provider, d);
+    const client = await clientView(await provider(), d);
     const target = redirectTarget(d.params.redirect_uri);
     const formTargets = target.source ? [target.source] : [];
     const base = `/oauth/interaction/${encodeURIComponent(d.uid)}`;
@@ -164,7 +167,9 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
     const d = await details(c);
     if (!d || d.prompt.name !== 'login') return expired(c);
     return deps.signin.submit(c, await loginForm(d), async (user, setCookie) => {
-      const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
+      const returnTo = await (
+        await provider()
+      ).interactionResult(c.env.incoming, c.env.outgoing, {
         login: { accountId: user.name },
       });
       // Signing in for an app also signs in to the account pages, where the person can later
@@ -208,7 +213,9 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
 
   const finishWithError = async (c: Context<Env>, description: string) =>
     c.redirect(
-      await provider.interactionResult(
+      await (
+        await provider()
+      ).interactionResult(
         c.env.incoming,
         c.env.outgoing,
         { error: 'access_denied', error_description: description },
@@ -231,9 +238,10 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
       await recordConsent(c, d, { reason: 'consent-refused' });
       return finishWithError(c, 'The account’s role does not allow the requested access.');
     }
+    const { Grant } = await provider();
     const grant = d.grantId
-      ? await provider.Grant.find(d.grantId)
-      : new provider.Grant({ accountId: d.session.accountId, clientId: String(d.params.client_id) });
+      ? await Grant.find(d.grantId)
+      : new Grant({ accountId: d.session.accountId, clientId: String(d.params.client_id) });
     if (!grant) return expired(c);
     if (pd.missingOIDCScope) grant.addOIDCScope(pd.missingOIDCScope.join(' '));
     if (pd.missingOIDCClaims) grant.addOIDCClaims(pd.missingOIDCClaims);
@@ -252,7 +260,9 @@ export function createInteractionRoutes(deps: InteractionDeps): Hono<Env> {
       return unavailable;
     }
     const grantId = await grant.save();
-    const returnTo = await provider.interactionResult(c.env.incoming, c.env.outgoing, {
+    const returnTo = await (
+      await provider()
+    ).interactionResult(c.env.incoming, c.env.outgoing, {
       consent: d.grantId ? {} : { grantId },
     });
     return c.redirect(returnTo, 303);

@@ -1,5 +1,12 @@
-import pg from 'pg';
-import { poolConfig, resolvePgUrl, roleFacts, type PgStorageConfig, type RoleFacts } from './open-pools.js';
+import type pg from 'pg';
+import {
+  loadPg,
+  poolConfig,
+  resolvePgUrl,
+  roleFacts,
+  type PgStorageConfig,
+  type RoleFacts,
+} from './open-pools.js';
 
 /** What `doctor` says of each PostgreSQL connection. */
 export interface PgRoleReport {
@@ -14,7 +21,8 @@ export async function inspectPgRoles(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PgRoleReport> {
   const probe = async <T>(ref: string, readOnly: boolean, extra: (p: pg.Pool) => Promise<T>) => {
-    const pool = new pg.Pool(poolConfig(config, resolvePgUrl(ref, env), { readOnly, max: 1 }));
+    const { Pool } = await loadPg();
+    const pool = new Pool(poolConfig(config, resolvePgUrl(ref, env), { readOnly, max: 1 }));
     pool.on('error', () => undefined);
     try {
       return { ...(await roleFacts(pool, config.schema)), ...(await extra(pool)) };

@@ -1,7 +1,13 @@
-import pg from 'pg';
 import { PortcullisError } from '../../errors/index.js';
 import { migratePostgres, type MigrationStep, type PgSchema } from '../../migrate/index.js';
-import { poolConfig, refuseSuperuser, resolvePgUrl, roleFacts, type PgStorageConfig } from './open-pools.js';
+import {
+  loadPg,
+  poolConfig,
+  refuseSuperuser,
+  resolvePgUrl,
+  roleFacts,
+  type PgStorageConfig,
+} from './open-pools.js';
 
 const userOf = (url: string) => decodeURIComponent(new URL(url).username) || undefined;
 
@@ -20,7 +26,8 @@ export async function migratePgComponents(
   const writeUrl = resolvePgUrl(config.url, env);
   const ownerUrl = config.migrateUrl ? resolvePgUrl(config.migrateUrl, env) : writeUrl;
   const readUrl = config.readUrl ? resolvePgUrl(config.readUrl, env) : undefined;
-  const pool = new pg.Pool(poolConfig(config, ownerUrl, { max: 1 }));
+  const { Pool } = await loadPg();
+  const pool = new Pool(poolConfig(config, ownerUrl, { max: 1 }));
   pool.on('error', () => undefined);
   try {
     refuseSuperuser(

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { PortcullisError } from '../../errors/index.js';
 import { resolveSecret } from '../../secrets/index.js';
 import type { StorageConfig } from '../config.js';
@@ -37,13 +37,23 @@ const describeRef = (ref: string) => (ref.startsWith('env:') || ref.startsWith('
  * stores map rows exactly as the SQLite ones do.
  */
 const INT8_OID = 20;
-const builtinParser = pg.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown;
+let loaded: typeof pg | undefined;
 const INT8_AS_NUMBER = {
+  // Only pg calls this, so pg is loaded by then.
   getTypeParser: ((oid: number, format?: string) =>
     oid === INT8_OID
       ? (v: string) => Number(v)
-      : builtinParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+      : (loaded!.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown)(
+          oid,
+          format,
+        )) as pg.CustomTypesConfig['getTypeParser'],
 };
+
+/** The `pg` driver, loaded on first use: a SQLite or in-memory gateway never loads it. */
+export async function loadPg(): Promise<typeof pg> {
+  loaded ??= (await import('pg')).default;
+  return loaded;
+}
 
 /** Pool settings for one URL, without a password in anything that is logged. */
 export function poolConfig(
@@ -124,8 +134,9 @@ export async function openPgPools(
   const key = JSON.stringify([writeUrl, readUrl, config.schema, config.pool.max, config.tls ?? null]);
   let entry = shared.get(key);
   if (!entry) {
-    const write = new pg.Pool(poolConfig(config, writeUrl));
-    const read = new pg.Pool(poolConfig(config, readUrl, { readOnly: true }));
+    const { Pool } = await loadPg();
+    const write = new Pool(poolConfig(config, writeUrl));
+    const read = new Pool(poolConfig(config, readUrl, { readOnly: true }));
     // An idle connection that breaks (the server restarted) must not crash the process.
     write.on('error', () => undefined);
     read.on('error', () => undefined);

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { storageConfigSchema } from '../config.js';
-import type { PgStorageConfig } from './open-pools.js';
+import { loadPg, type PgStorageConfig } from './open-pools.js';
 
 /** The test database (trust auth on 127.0.0.1; CI has the same). Overridable for other setups. */
 export const PG_TEST_ADMIN_URL =
@@ -33,7 +32,8 @@ const withUser = (url: string, user: string) => {
  */
 export async function createPgTestSchema(): Promise<PgTestSchema> {
   const name = `pc_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_TEST_ADMIN_URL });
+  const { Client } = await loadPg();
+  const admin = new Client({ connectionString: PG_TEST_ADMIN_URL });
   await admin.connect();
   try {
     await admin.query(`CREATE ROLE ${name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
@@ -62,7 +62,8 @@ export async function createPgTestSchema(): Promise<PgTestSchema> {
 }
 
 export async function dropPgTestSchema(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_TEST_ADMIN_URL });
+  const { Client } = await loadPg();
+  const admin = new Client({ connectionString: PG_TEST_ADMIN_URL });
   await admin.connect();
   try {
     await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
