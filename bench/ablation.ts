@@ -1,10 +1,11 @@
 // The ablation table: what each control costs, read from a CPU profile of the Portcullis target
 // under load. Every sample is charged to the innermost control on its stack (walking from the
 // sampled function towards the root, the first frame whose file belongs to a control), so
-// shared code (zod, SQLite, node core) is charged to whoever called it. What belongs to no call
+// shared code (zod, SQLite, the stores of src/storage, node core) is charged to whoever called
+// it: the API-key read to authentication, the taint write to policy, the FTS search to the tool. What belongs to no call
 // gets its own line instead of swelling "HTTP, protocol and the rest": the garbage collector,
 // V8's `(program)` (native code with no JavaScript frame: the event loop, the parser in C++),
-// and module loading (any frame of node's module loader). Idle time is a line too, outside the
+// module loading (any frame of node's module loader) and the profiler itself (node:inspector). Idle time is a line too, outside the
 // shares: the shares are of busy samples.
 import fs from 'node:fs';
 
@@ -43,7 +44,8 @@ const CONTROLS: readonly (readonly [string, readonly string[]])[] = [
     ],
   ],
   ['audit', ['/src/audit/', '/mcp/stages/record.js', '/mcp/stages/audit-intent.js', '/mcp/stages/finish.js']],
-  ['tool work (memory_search)', ['/src/tools/memory/', '/src/storage/']],
+  // Not /src/storage/: the stores are shared (an API-key lookup is authentication's cost).
+  ['tool work (memory_search)', ['/src/tools/memory/']],
   ['metrics', ['/src/metrics/', 'prom-client']],
 ];
 
@@ -57,6 +59,8 @@ export interface AblationRow {
 /** V8's own nodes with no script: each is a line of its own. */
 const VM_NODES = new Set(['(idle)', '(program)', '(garbage collector)']);
 const MODULE_LOADING = 'module loading';
+/** The profiler's own work (Profiler.stop builds the profile inside the last sample). */
+const PROFILER = '(profiler)';
 export const IDLE = '(idle)';
 
 export function ablationFromProfile(file: string, calls: number): AblationRow[] {
@@ -73,6 +77,10 @@ export function ablationFromProfile(file: string, calls: number): AblationRow[] 
       const f = byId.get(cur)!.callFrame;
       if (!f.url && VM_NODES.has(f.functionName)) {
         found = f.functionName;
+        break;
+      }
+      if (f.url === 'node:inspector' || f.url === 'node:inspector/promises') {
+        found = PROFILER;
         break;
       }
       if (f.url.startsWith('node:internal/modules/')) {

@@ -1,4 +1,5 @@
-// `node dist/bench/profile.js <name>`: starts the Portcullis target (every control), warms it up
+// `node dist/bench/profile.js <name> [target]`: starts a target (default `portcullis`, c with
+// every control; `hono-tool` is a′), warms it up
 // with 2 s of load, then starts the inspector's CPU profiler (SIGUSR2, see targets/portcullis.ts)
 // and profiles BENCH_DURATION seconds (default 15) of load only, so start-up, module loading,
 // seeding and the first JIT tiers are not in it. Writes bench/results/<name>.txt (top entries) and
@@ -11,11 +12,13 @@ import { TOOL_CALL_BODY, TOOL_CALL_HEADERS } from './request.js';
 
 const here = import.meta.dirname;
 const name = process.argv[2] ?? 'profile';
+const target = process.argv[3] ?? 'portcullis';
+if (!['portcullis', 'hono-tool'].includes(target)) throw new Error(`no profile hook in target ${target}`);
 const seconds = Number(process.env.BENCH_DURATION ?? 15);
 const connections = process.env.BENCH_CONNECTIONS ?? '32';
 const profDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-prof-'));
 const profileFile = path.join(profDir, 'c.cpuprofile');
-const server = spawn(process.execPath, [path.join(here, 'targets/portcullis.js')], {
+const server = spawn(process.execPath, [path.join(here, `targets/${target}.js`)], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, BENCH_PROFILE_FILE: profileFile },
 });
@@ -28,7 +31,7 @@ const [port, key] = await new Promise<string[]>((resolve, reject) => {
   });
   server.once('exit', (code) => reject(new Error(`target exited with ${code}`)));
 });
-const headers = { ...TOOL_CALL_HEADERS, authorization: `Bearer ${key}` };
+const headers = { ...TOOL_CALL_HEADERS, ...(key ? { authorization: `Bearer ${key}` } : {}) };
 const runLoad = async (secs: number): Promise<{ total: number }> => {
   const load = spawn(
     process.execPath,
@@ -72,7 +75,7 @@ await new Promise((r) => summary.once('exit', r));
 if (process.env.BENCH_KEEP_PROFILE) fs.copyFileSync(profileFile, process.env.BENCH_KEEP_PROFILE);
 fs.rmSync(profDir, { recursive: true, force: true });
 process.stdout.write(
-  `profile of ${total} calls written to bench/results/${name}.txt and .svg (load average ${os
+  `profile of ${target}, ${total} calls, written to bench/results/${name}.txt and .svg (load average ${os
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')})\n`,
