@@ -24,7 +24,7 @@ import type {
 import type { CheckedMessage, Refusal } from './check-request.js';
 import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
-import type { JsonRpcId } from '../wire/index.js';
+import type { CommonHeaders, JsonRpcId } from '../wire/index.js';
 import { JSON_RPC, type CallMethod } from './protocol.js';
 import type { ParkedCalls } from './park-call.js';
 import type { CallRelay } from './relay.js';
@@ -353,6 +353,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly ip: string;
   readonly sessionId: string | undefined;
+  /** The HTTP layer's headers for every answer, when it hands them (wire/common-headers.ts). */
+  readonly commonHeaders?: CommonHeaders | undefined;
   // authenticate
   principal?: Principal;
   // read message

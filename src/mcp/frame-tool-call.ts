@@ -1,7 +1,7 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { CONFIRM_KEY, confirmSchema } from '../approvals/index.js';
 import type { ToolCallOutcome } from './context.js';
-import { HTTP_STATUS, JSON_RPC } from '../wire/index.js';
+import { HTTP_STATUS, JSON_RPC, withCommonHeaders, type CommonHeaders } from '../wire/index.js';
 import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;
@@ -19,6 +19,7 @@ export function frameModernToolCall(
   id: JsonRpcId,
   outcome: Extract<ToolCallOutcome, { kind: 'result' | 'rpc-error' | 'input-required' }>,
   extraHeaders?: Readonly<Record<string, string>>,
+  common?: CommonHeaders,
 ): Response {
   const meta = { _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO } };
   let body;
@@ -47,10 +48,12 @@ export function frameModernToolCall(
       : HTTP_STATUS.ok;
   // One Response with a string body and plain headers: @hono/node-server writes that straight
   // to the socket (a Response rebuilt around another's body stream is piped through web streams).
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...extraHeaders, 'content-type': 'application/json' },
-  });
+  // With the HTTP layer's common headers in the same object, nothing turns them into a Headers.
+  const headers = { ...extraHeaders, 'content-type': 'application/json' };
+  const text = JSON.stringify(body);
+  return common
+    ? withCommonHeaders(common, text, { status, headers })
+    : new Response(text, { status, headers });
 }
 
 /**
