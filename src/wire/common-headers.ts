@@ -13,7 +13,12 @@ export interface CommonHeaders {
   readonly fixed: Readonly<Record<string, string>>;
 }
 
-const complete = new WeakSet<Response>();
+/**
+ * The mark: a property on the Response itself (a WeakSet of every answer would be one more weak
+ * table for each young-generation GC to sweep).
+ */
+const COMPLETE = Symbol('portcullis.commonHeaders');
+type Marked = Response & { [COMPLETE]?: true };
 
 /**
  * A Response whose headers are `{ ...defaults, ...own, ...fixed }`: every common header is in it
@@ -28,11 +33,11 @@ export function withCommonHeaders(
     status: init.status,
     headers: { ...common.defaults, ...init.headers, ...common.fixed },
   });
-  complete.add(res);
+  (res as Marked)[COMPLETE] = true;
   return res;
 }
 
 /** Whether `res` was built by withCommonHeaders (the middleware then adds nothing). */
 export function hasCommonHeaders(res: Response): boolean {
-  return complete.has(res);
+  return (res as Marked)[COMPLETE] === true;
 }
