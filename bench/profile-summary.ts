@@ -1,8 +1,10 @@
 // Reads a V8 .cpuprofile (from `node --cpu-prof`) and prints the top functions by self time and
 // by inclusive time; with a third argument, also writes a simple icicle graph (SVG) of the call
-// tree. Usage: node dist/bench/profile-summary.js <file.cpuprofile> [out.txt] [out.svg]
+// tree; with a fourth (the number of calls the profile covers), also the ablation table and the
+// time per call. Usage: node dist/bench/profile-summary.js <file.cpuprofile> [out.txt] [out.svg] [calls]
 import fs from 'node:fs';
 import path from 'node:path';
+import { ablationFromProfile, formatAblation } from './ablation.js';
 
 interface CallFrame {
   functionName: string;
@@ -22,7 +24,8 @@ interface CpuProfile {
   endTime: number;
 }
 
-const [file, outTxt, outSvg] = process.argv.slice(2);
+const [file, outTxt, outSvg, callsArg] = process.argv.slice(2);
+const calls = callsArg ? Number(callsArg) : undefined;
 if (!file) {
   process.stderr.write('usage: profile-summary <file.cpuprofile> [out.txt] [out.svg]\n');
   process.exit(2);
@@ -72,7 +75,8 @@ function top(map: Map<string, number>, n: number): string[] {
     .slice(0, n)
     .map(
       ([l, us]) =>
-        `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${l}`,
+        `${((us / totalUs) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ` +
+        `${calls ? `${(us / calls).toFixed(0).padStart(5)} µs/call  ` : ''}${l}`,
     );
 }
 
@@ -94,8 +98,16 @@ for (const [id, us] of selfUs) {
 }
 
 const text = [
-  `profile: ${path.basename(file)}, ${(totalUs / 1e6).toFixed(1)} s sampled, ${profile.samples.length} samples`,
+  `profile: ${path.basename(file)}, ${(totalUs / 1e6).toFixed(1)} s sampled, ${profile.samples.length} samples` +
+    (calls ? `, ${calls} calls` : ''),
   '',
+  ...(calls
+    ? [
+        'ablation (CPU charged to the innermost control on the stack)',
+        ...formatAblation(ablationFromProfile(file, calls)),
+        '',
+      ]
+    : []),
   'top 25 by self time',
   ...top(self, 25),
   '',

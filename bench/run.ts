@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GATEWAY_NODE_FLAGS } from '../src/gateway/heap.js';
-import { ablationFromProfile, type AblationRow } from './ablation.js';
+import { ablationFromProfile, printAblation, type AblationRow } from './ablation.js';
 import { LOAD_LIMITS_NOTE } from './load-limits.js';
 import { TOOL_CALL_BODY, TOOL_CALL_HEADERS, type LoadResult } from './request.js';
 
@@ -475,12 +475,9 @@ if (PROFILE_SECONDS > 0) {
   ablation = ablationFromProfile(profileFile, profiledCalls ?? 0);
   fs.rmSync(path.dirname(profileFile), { recursive: true, force: true });
   process.stdout.write(
-    `\nablation: CPU per control in c (${profiledCalls ?? 0} calls profiled; idle excluded)\n`,
+    `\nablation: CPU per control in c (${profiledCalls ?? 0} calls profiled; idle outside the shares)\n`,
   );
-  printTable([
-    ['control', 'sampled ms', '% of busy samples', 'µs per call'],
-    ...ablation.map((a) => [a.control, String(a.cpuMs), String(a.share), String(a.microsPerCall)]),
-  ]);
+  printAblation(ablation);
 }
 
 const record = {

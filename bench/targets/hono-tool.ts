@@ -3,9 +3,11 @@
 // the same SQLite store, then answers the JSON-RPC result: no MCP SDK, no controls.
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
+import { profileOnSignal } from './profile-hook.js';
 import { openSeededTools, principal } from './seeded-tools.js';
 
 const { tools, removeStore } = await openSeededTools('hono-tool');
+const saveProfile = profileOnSignal();
 
 interface Call {
   id: string | number;
@@ -42,8 +44,10 @@ const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info
   process.stdout.write(`ready ${info.port}\n`);
 });
 process.on('SIGTERM', () => {
-  server.close(() => {
-    removeStore();
-    process.exit(0);
-  });
+  void saveProfile().then(() =>
+    server.close(() => {
+      removeStore();
+      process.exit(0);
+    }),
+  );
 });

@@ -1,7 +1,6 @@
 // Target (c): Portcullis itself with every control built so far, on SQLite in a fresh data
 // directory. The API key goes to the orchestrator on stdout.
 import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -11,6 +10,7 @@ import { keepHeapNearLiveSize, startGateway } from '../../src/gateway/index.js';
 import { LOAD_LIMITS_ENV } from '../load-limits.js';
 import { SEED_NOTES, TOOL_CALL_HEADERS } from '../request.js';
 import { startStallTrace, type StallTrace } from '../stall-trace.js';
+import { profileOnSignal } from './profile-hook.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-portcullis-'));
 // The measured call must never be refused: limits stay on with room for the load (load-limits.ts).
@@ -50,17 +50,7 @@ for (const n of SEED_NOTES) {
   });
   if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`);
 }
-// BENCH_PROFILE_FILE: a CPU profile from SIGUSR2 (sent once the load starts, so start-up and
-// seeding are not in it) to SIGTERM, for the ablation table.
-const profileFile = process.env.BENCH_PROFILE_FILE;
-let profiler: Session | undefined;
-if (profileFile) {
-  process.on('SIGUSR2', () => {
-    profiler = new Session();
-    profiler.connect();
-    void profiler.post('Profiler.enable').then(() => profiler!.post('Profiler.start'));
-  });
-}
+const saveProfile = profileOnSignal();
 // BENCH_STALL_TRACE=file: event-loop stalls and GCs from readiness to SIGTERM (stall-trace.ts).
 const trace: StallTrace | undefined = process.env.BENCH_STALL_TRACE
   ? startStallTrace(process.env.BENCH_STALL_TRACE)
@@ -68,12 +58,7 @@ const trace: StallTrace | undefined = process.env.BENCH_STALL_TRACE
 process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
 process.on('SIGTERM', () => {
   trace?.stop();
-  const saved = profiler
-    ? profiler
-        .post('Profiler.stop')
-        .then(({ profile }) => fs.writeFileSync(profileFile!, JSON.stringify(profile)))
-    : Promise.resolve();
-  void saved
+  void saveProfile()
     .then(() => gw.close())
     .then(() => {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -14,8 +14,14 @@ import { limitBody, OAUTH_BODY_LIMIT } from './limit-body.js';
 import { limitOAuth, limitRegistration } from './limit-oauth.js';
 import { createReadinessCheck, publicReadiness, type ReadinessProbes } from './readiness.js';
 import { requestId, type RequestIdVariables } from './request-id.js';
-import { CLIENT_CLOSED_REQUEST, FORM_BODY_LIMIT, HTTP_STATUS, wireErrorResponse } from '../wire/index.js';
-import { securityHeaders } from './security-headers.js';
+import {
+  CLIENT_CLOSED_REQUEST,
+  FORM_BODY_LIMIT,
+  HTTP_STATUS,
+  wireErrorResponse,
+  type CommonHeaders,
+} from '../wire/index.js';
+import { securityHeaders, securityHeaderSet } from './security-headers.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../ui/index.js';
 
 /**
@@ -95,6 +101,7 @@ function useCommon(
   app: Hono<{ Variables: RequestIdVariables }>,
   deps: Pick<AppDeps, 'config' | 'publicUrl' | 'metrics' | 'limits'>,
   policy: HostOriginPolicy,
+  security: CommonHeaders,
 ): void {
   const { config } = deps;
   app.use(requestId());
@@ -104,7 +111,7 @@ function useCommon(
     const status = c.req.raw.signal.aborted ? CLIENT_CLOSED_REQUEST : c.res.status;
     deps.metrics.recordRequest(c.req.routePath || 'unmatched', status);
   });
-  app.use(securityHeaders({ hsts: deps.publicUrl.protocol === 'https:' }));
+  app.use(securityHeaders(security));
   app.use(checkHostOrigin(policy));
   // Every body is bounded before anything reads it: /mcp by its own reader, the rest here.
   app.use(limitBody(bodyLimitFor));
@@ -186,7 +193,7 @@ export function createConsoleApp<CV extends RequestIdVariables>(
   policy: HostOriginPolicy,
 ): Hono<{ Variables: RequestIdVariables }> {
   const app = new Hono<{ Variables: RequestIdVariables }>();
-  useCommon(app, deps, policy);
+  useCommon(app, deps, policy, securityHeaderSet({ hsts: deps.publicUrl.protocol === 'https:' }));
   // The pages' one stylesheet (the page CSP allows styles from 'self' only).
   app.get(STYLESHEET_PATH, (c) =>
     c.body(STYLESHEET, HTTP_STATUS.ok, {
@@ -206,7 +213,8 @@ export function createApp<CV extends RequestIdVariables>(
 ): Hono<{ Variables: RequestIdVariables }> {
   const { config, logger } = deps;
   const app = new Hono<{ Variables: RequestIdVariables }>();
-  useCommon(app, deps, policy);
+  const security = securityHeaderSet({ hsts: deps.publicUrl.protocol === 'https:' });
+  useCommon(app, deps, policy, security);
   // With the console on its own listener, /admin* is not found here before any route can answer
   // (the same 404 as any unknown path: no redirect, nothing that names the other listener).
   if (deps.consoleElsewhere) {
@@ -236,12 +244,15 @@ export function createApp<CV extends RequestIdVariables>(
   if (deps.connections) app.route('/', deps.connections);
   // ---- end connections
 
-  app.all('/mcp', (c) =>
-    deps.mcp.handle(c.req.raw, {
-      requestId: c.get('requestId'),
+  app.all('/mcp', (c) => {
+    const id = c.get('requestId');
+    return deps.mcp.handle(c.req.raw, {
+      requestId: id,
       ip: clientAddress(c, config.server.trustProxy),
-    }),
-  );
+      // What useCommon's middleware would add, for the answers /mcp builds with it.
+      headers: { defaults: security.defaults, fixed: { ...security.fixed, 'x-request-id': id } },
+    });
+  });
   // Liveness only: the process answers. Readiness asks each dependency (readiness.ts); a replica
   // whose database or audit store is down answers 503 so the load balancer routes around it.
   app.get('/healthz', (c) => c.json({ status: 'ok' }));

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { hasCommonHeaders } from '../wire/index.js';
 
 export type RequestIdVariables = { requestId: string };
 
@@ -15,6 +16,7 @@ export function requestId(): MiddlewareHandler<{ Variables: RequestIdVariables }
     const id = `req_${randomUUID().replaceAll('-', '')}`;
     c.set('requestId', id);
     await next();
-    c.res.headers.set('x-request-id', id);
+    // A response built with the common headers carries the id already (wire/common-headers.ts).
+    if (!hasCommonHeaders(c.res)) c.res.headers.set('x-request-id', id);
   };
 }

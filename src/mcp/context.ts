@@ -24,7 +24,7 @@ import type {
 import type { CheckedMessage, Refusal } from './check-request.js';
 import type { CallShape } from './check-call.js';
 import type { PipelineReason } from './reasons.js';
-import type { JsonRpcId } from '../wire/index.js';
+import type { CommonHeaders, JsonRpcId } from '../wire/index.js';
 import { JSON_RPC, type CallMethod } from './protocol.js';
 import type { ParkedCalls } from './park-call.js';
 import type { CallRelay } from './relay.js';
@@ -39,7 +39,16 @@ export type { ToolResult } from '../safety/index.js';
 export type { JsonRpcId } from '../wire/index.js';
 
 export type ToolCallOutcome =
-  | { readonly kind: 'result'; readonly result: ToolResult; readonly headers: Record<string, string> }
+  | {
+      readonly kind: 'result';
+      readonly result: ToolResult;
+      readonly headers: Record<string, string>;
+      /**
+       * `result` as JSON, when it was serialised already (its size goes in the record): the
+       * 2026-07-28 answer is framed around this text instead of serialising the result again.
+       */
+      readonly resultJson?: string;
+    }
   /**
    * A JSON-RPC error: -32602 (in-band) for malformed params or an unknown tool, -32603 for an
    * internal failure (HTTP 500 where the HTTP status is still to be sent), -32021 (HTTP 400) for
@@ -289,12 +298,13 @@ export function resultEnding(
   outcome: 'ok' | 'invalid' | 'failed' | 'denied',
   errorCode?: string,
 ): Ending {
+  const resultJson = JSON.stringify(result);
   return {
     decision: ctx.auditDecision,
     outcome,
     ...(errorCode ? { errorCode } : {}),
-    bytesOut: Buffer.byteLength(JSON.stringify(result)),
-    answer: { kind: 'result', result, headers: ctx.headers },
+    bytesOut: Buffer.byteLength(resultJson),
+    answer: { kind: 'result', result, headers: ctx.headers, resultJson },
   };
 }
 
@@ -353,6 +363,8 @@ export interface RequestContext {
   readonly requestId: string;
   readonly ip: string;
   readonly sessionId: string | undefined;
+  /** The HTTP layer's headers for every answer, when it hands them (wire/common-headers.ts). */
+  readonly commonHeaders?: CommonHeaders | undefined;
   // authenticate
   principal?: Principal;
   // read message

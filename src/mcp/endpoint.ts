@@ -7,6 +7,7 @@ import { createSurfaceNotifier } from './notify-surface.js';
 import { createParkedCalls } from './park-call.js';
 import { createServerFactory } from './server-factory.js';
 import type { SharedState } from '../shared-state/index.js';
+import type { CommonHeaders } from '../wire/index.js';
 import type { SurfaceEvent } from '../tools/index.js';
 import { createSessionRecords } from './session-records.js';
 import {
@@ -31,7 +32,11 @@ export interface McpEndpointOptions {
 }
 
 export interface McpEndpoint {
-  handle(request: Request, ctx: { requestId: string; ip: string }): Promise<Response>;
+  /** `headers`: what the HTTP layer adds to every answer, for the answers built here with it. */
+  handle(
+    request: Request,
+    ctx: { requestId: string; ip: string; headers?: CommonHeaders | undefined },
+  ): Promise<Response>;
   readonly sessions: SessionManager;
   /** An upstream announced a change: tell the clients that may hear of it (notify-surface.ts). */
   surfaceEvent(event: SurfaceEvent): void;
@@ -92,6 +97,7 @@ export function createMcpEndpoint(opts: McpEndpointOptions): McpEndpoint {
         request,
         requestId: ctx.requestId,
         ip: ctx.ip,
+        commonHeaders: ctx.headers,
         sessionId: request.headers.get(HEADER.sessionId) ?? undefined,
         id: null,
       }),

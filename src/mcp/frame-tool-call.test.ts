@@ -124,3 +124,45 @@ describe('framing a finished 2026-07-28 tools/call', () => {
     }
   }
 });
+
+type Result = Extract<ToolCallOutcome, { kind: 'result' }>['result'];
+
+describe('framing around the result JSON already serialised for the record', () => {
+  const results: (readonly [string, Result])[] = [
+    ...outcomes.flatMap(([what, o]) => (o.kind === 'result' ? [[what, o.result] as const] : [])),
+    ['an empty result', {} as Result],
+    ['a result with its own _meta', { content: [], _meta: { 'x.example/note': 'mine' } }],
+    ['a result with its own resultType', { content: [], resultType: 'incomplete' }],
+    ['a result with a key that needs escaping', { content: [{ type: 'text', text: '"}\u2028' }] }],
+  ];
+  for (const [what, result] of results) {
+    for (const id of [7, 'a"b', null]) {
+      it(`gives byte for byte the same answer for ${what} (id ${JSON.stringify(id)})`, async () => {
+        const plain = frameModernToolCall(id, { kind: 'result', headers: {}, result });
+        const around = frameModernToolCall(id, {
+          kind: 'result',
+          headers: {},
+          result,
+          resultJson: JSON.stringify(result),
+        });
+        assert.equal(await around.text(), await plain.text());
+      });
+    }
+  }
+
+  it("keeps the server's _meta over a result's own, as the object spread does", async () => {
+    const result = { content: [], _meta: { 'x.example/note': 'mine' } } as Result;
+    const res = frameModernToolCall(1, {
+      kind: 'result',
+      headers: {},
+      result,
+      resultJson: JSON.stringify(result),
+    });
+    const text = await res.text();
+    assert.equal(text.split('"_meta"').length - 1, 1, 'one _meta member, not two');
+    assert.equal(
+      (JSON.parse(text) as { result: { _meta: object } }).result._meta['x.example/note' as never],
+      undefined,
+    );
+  });
+});

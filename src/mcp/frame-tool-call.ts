@@ -1,10 +1,28 @@
 import { inputRequired, SERVER_INFO_META_KEY } from '@modelcontextprotocol/server';
 import { CONFIRM_KEY, confirmSchema } from '../approvals/index.js';
 import type { ToolCallOutcome } from './context.js';
-import { HTTP_STATUS, JSON_RPC } from '../wire/index.js';
+import { HTTP_STATUS, JSON_RPC, withCommonHeaders, type CommonHeaders } from '../wire/index.js';
 import { SERVER_INFO } from './protocol.js';
 
 type JsonRpcId = string | number | null;
+
+const META = { [SERVER_INFO_META_KEY]: SERVER_INFO };
+/** What the answer adds after the result's own members, as JSON (the same for every answer). */
+const RESULT_TAIL = `"resultType":"complete","_meta":${JSON.stringify(META)}}`;
+
+/**
+ * The JSON of `{ result: { ...result, resultType: 'complete', _meta }, jsonrpc: '2.0', id }`,
+ * built around the result's JSON text, which is byte for byte what JSON.stringify of that
+ * object gives when the result has neither member of its own (the spread would replace them; a
+ * second copy of a key in the text would leave it to the client's parser which one counts).
+ * Undefined otherwise, and the caller serialises the object.
+ */
+function completeResultJson(result: object, resultJson: string, id: JsonRpcId): string | undefined {
+  if (Object.hasOwn(result, 'resultType') || Object.hasOwn(result, '_meta')) return undefined;
+  if (resultJson.length < 2 || resultJson.charCodeAt(resultJson.length - 1) !== 0x7d) return undefined;
+  const members = resultJson.slice(0, -1);
+  return `{"result":${members}${members.length > 1 ? ',' : ''}${RESULT_TAIL},"jsonrpc":"2.0","id":${JSON.stringify(id)}}`;
+}
 
 /**
  * Frames a finished tools/call outcome as the 2026-07-28 JSON answer, exactly as the SDK's
@@ -19,12 +37,15 @@ export function frameModernToolCall(
   id: JsonRpcId,
   outcome: Extract<ToolCallOutcome, { kind: 'result' | 'rpc-error' | 'input-required' }>,
   extraHeaders?: Readonly<Record<string, string>>,
+  common?: CommonHeaders,
 ): Response {
-  const meta = { _meta: { [SERVER_INFO_META_KEY]: SERVER_INFO } };
+  const meta = { _meta: META };
   let body;
+  let text: string | undefined;
   switch (outcome.kind) {
     case 'result':
-      body = { result: { ...outcome.result, resultType: 'complete', ...meta }, jsonrpc: '2.0', id };
+      text = outcome.resultJson && completeResultJson(outcome.result, outcome.resultJson, id);
+      body = text ?? { result: { ...outcome.result, resultType: 'complete', ...meta }, jsonrpc: '2.0', id };
       break;
     case 'input-required':
       body = { result: { ...confirmationRequest(outcome), ...meta }, jsonrpc: '2.0', id };
@@ -47,10 +68,12 @@ export function frameModernToolCall(
       : HTTP_STATUS.ok;
   // One Response with a string body and plain headers: @hono/node-server writes that straight
   // to the socket (a Response rebuilt around another's body stream is piped through web streams).
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { ...extraHeaders, 'content-type': 'application/json' },
-  });
+  // With the HTTP layer's common headers in the same object, nothing turns them into a Headers.
+  const headers = { ...extraHeaders, 'content-type': 'application/json' };
+  text ??= JSON.stringify(body);
+  return common
+    ? withCommonHeaders(common, text, { status, headers })
+    : new Response(text, { status, headers });
 }
 
 /**

@@ -14,8 +14,11 @@ export function addOAuthChallenge(opts: {
   return async function addOAuthChallengeMiddleware(c, next) {
     await next();
     const { status } = c.res;
+    // The status first: reading the headers of a 200 would turn its plain header object into a
+    // Headers list for nothing (wire/common-headers.ts).
+    if (status !== 401 && status !== 403) return;
     const challenge = c.res.headers.get('www-authenticate');
-    if ((status !== 401 && status !== 403) || !challenge?.startsWith('Bearer')) return;
+    if (!challenge?.startsWith('Bearer')) return;
     const params = [`resource_metadata=${quote(opts.resourceMetadataUrl)}`];
     if (status === 401) {
       const scopes = opts.challengeScopes();

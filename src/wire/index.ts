@@ -13,3 +13,4 @@ export {
   type JsonRpcId,
 } from './responses.js';
 export { FORM_BODY_LIMIT, readFormBody, readJsonBody } from './read-body.js';
+export { hasCommonHeaders, withCommonHeaders, type CommonHeaders } from './common-headers.js';

@@ -12,7 +12,12 @@ export const frameModern: RequestStage = async (ctx, next) => {
     toolCall &&
     (toolCall.kind === 'result' || toolCall.kind === 'rpc-error' || toolCall.kind === 'input-required')
   ) {
-    return frameModernToolCall(ctx.id, toolCall, toolCall.kind === 'result' ? toolCall.headers : undefined);
+    return frameModernToolCall(
+      ctx.id,
+      toolCall,
+      toolCall.kind === 'result' ? toolCall.headers : undefined,
+      ctx.commonHeaders,
+    );
   }
   return next();
 };
