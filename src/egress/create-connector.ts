@@ -4,6 +4,7 @@ import type { buildConnector } from 'undici';
 import type { AddressAllowList } from './classify-address.js';
 import { assertAddressAllowed } from './check-url.js';
 import { EgressError } from './errors.js';
+import { loadUndici } from './load-undici.js';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -75,7 +76,7 @@ export async function createCheckedConnector(
   tls?: { readonly ca?: string },
 ): Promise<buildConnector.connector> {
   // undici (about a hundred modules) is loaded by the first connection, not at start.
-  const { buildConnector } = await import('undici');
+  const { buildConnector } = await loadUndici();
   const connect = buildConnector({
     lookup: createCheckedLookup(resolve, allow),
     timeout: timeoutMs,

@@ -9,6 +9,7 @@ import { createCheckedConnector, type Resolve } from './create-connector.js';
 import { EgressError, isEgressError } from './errors.js';
 import { compileHostPatterns, normaliseHost } from './match-host.js';
 import { readBody, tooLarge } from './read-body.js';
+import { loadUndici } from './load-undici.js';
 
 export interface EgressGuardOptions {
   /** Host names the guard may reach: exact names, `*.example.com`, or `['*']` for any public host. */
@@ -148,12 +149,19 @@ export function createEgressGuard(options: EgressGuardOptions): EgressGuard {
   const timeoutMs = positiveInteger(options.timeoutMs, 15_000, 'timeoutMs');
   // Made by the first request: a guard that is built at start but never used (a tool nobody
   // calls, an authorization server nobody visits) costs no undici.
+  // A failed first load is not kept: the next request tries again (lazy/import-again.ts).
   let agent: Promise<Agent> | undefined;
   const agentOf = () =>
     (agent ??= Promise.all([
-      import('undici'),
+      loadUndici(),
       createCheckedConnector(options.resolve ?? systemResolve, policy.allowAddresses, timeoutMs),
-    ]).then(([{ Agent }, connect]) => new Agent({ connect })));
+    ]).then(
+      ([{ Agent }, connect]) => new Agent({ connect }),
+      (err: unknown) => {
+        agent = undefined;
+        throw err;
+      },
+    ));
 
   async function send(
     url: string | URL,

@@ -22,6 +22,8 @@ import type { RevocationSignal } from './revocation-fanout.js';
 import type { OAuthConfig } from './config.js';
 import { loadCookieKeys } from './cookie-keys.js';
 import { buildOnFirstUse } from './build-on-first-use.js';
+import type * as CreateProviderModule from './create-provider.js';
+import { importAgain } from '../lazy/import-again.js';
 import { defaultScopeCandidates } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
 import { createProviderHandler, OAUTH_PREFIX, type ProviderHandler } from './mount-provider.js';
@@ -33,6 +35,11 @@ import type { SigningKeyRing } from './signing-key-ring.js';
 import type { StoredSigningKey } from './signing-keys.js';
 import type { OAuthDatabase } from './store/index.js';
 import type { OAuthEnv as Env } from './http-env.js';
+
+/** oidc-provider and Koa come with this module; a failed first load is tried again. */
+const loadCreateProvider = importAgain<typeof CreateProviderModule>(
+  new URL('./create-provider.js', import.meta.url),
+);
 
 export interface OAuthServerDeps {
   readonly config: OAuthConfig;
@@ -205,7 +212,7 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
   // built; otherwise the first build reads the ring's keys of that moment.
   let current: { provider: Provider; handler: ProviderHandler } | undefined;
   const authorizationServer = buildOnFirstUse(async () => {
-    const { createProvider } = await import('./create-provider.js');
+    const { createProvider } = await loadCreateProvider();
     const build = (signingKeys: readonly StoredSigningKey[]) => {
       const provider = createProvider({
         config,

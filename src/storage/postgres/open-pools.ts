@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { PortcullisError } from '../../errors/index.js';
 import { resolveSecret } from '../../secrets/index.js';
 import type { StorageConfig } from '../config.js';
+import { importAgain } from '../../lazy/import-again.js';
 
 /**
  * The gateway's PostgreSQL connections: a write pool on `storage.url` and a read pool on
@@ -49,9 +50,14 @@ const INT8_AS_NUMBER = {
         )) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** The `pg` driver, loaded on first use: a SQLite or in-memory gateway never loads it. */
+const loadPgModule = importAgain<{ default: typeof pg }>(import.meta.resolve('pg'));
+
+/**
+ * The `pg` driver, loaded on first use: a SQLite or in-memory gateway never loads it. A failed
+ * load is tried again by the next use (lazy/import-again.ts).
+ */
 export async function loadPg(): Promise<typeof pg> {
-  loaded ??= (await import('pg')).default;
+  loaded ??= (await loadPgModule()).default;
   return loaded;
 }
 
