@@ -36,3 +36,13 @@ test('a failed build reaches every caller that waited on it and is retried by th
   assert.equal(await lazy.get(), 'built');
   assert.equal(builds, 2);
 });
+
+test('a build whose value is undefined is still built once', async () => {
+  let builds = 0;
+  const lazy = buildOnFirstUse(async () => {
+    builds++;
+  });
+  await lazy.get();
+  await lazy.get();
+  assert.equal(builds, 1);
+});

@@ -13,15 +13,17 @@ export interface BuiltOnFirstUse<T> {
 
 export function buildOnFirstUse<T>(build: () => Promise<T>): BuiltOnFirstUse<T> {
   let value: T | undefined;
+  let built = false;
   let pending: Promise<T> | undefined;
   return {
     get() {
-      if (value !== undefined) return Promise.resolve(value);
+      if (built) return Promise.resolve(value as T);
       pending ??= build().then(
-        (built) => {
-          value = built;
+        (result) => {
+          value = result;
+          built = true;
           pending = undefined;
-          return built;
+          return result;
         },
         (err: unknown) => {
           pending = undefined;

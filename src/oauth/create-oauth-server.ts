@@ -211,6 +211,9 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
   // same store (every grant, session and interaction lives there) and swaps it in — if one was
   // built; otherwise the first build reads the ring's keys of that moment.
   let current: { provider: Provider; handler: ProviderHandler } | undefined;
+  // Set in the same step as the first instance, so a rotation that lands before the build's
+  // promise has settled (a microtask later) is not missed.
+  let rebuild: ((keys: readonly StoredSigningKey[]) => void) | undefined;
   const authorizationServer = buildOnFirstUse(async () => {
     const { createProvider } = await loadCreateProvider();
     const build = (signingKeys: readonly StoredSigningKey[]) => {
@@ -237,12 +240,13 @@ export async function createOAuthServer(deps: OAuthServerDeps): Promise<OAuthSer
       return { provider, handler: createProviderHandler(provider, { hsts: secure }) };
     };
     current = build(ring.keys());
-    deps.logger.info('oauth: authorization server built on first use');
-    return (keys: readonly StoredSigningKey[]) => {
+    rebuild = (keys) => {
       current = build(keys);
     };
+    deps.logger.info('oauth: authorization server built on first use');
+    return rebuild;
   });
-  ring.onChange((keys) => authorizationServer.peek()?.(keys));
+  ring.onChange((keys) => rebuild?.(keys));
   /** The current instance, for the pages and federation; builds it on first use. */
   const provider = async (): Promise<Provider> => {
     await authorizationServer.get();
