@@ -5,7 +5,8 @@
 // Usage: node dist/bench/clients-only.js [clients]   (BENCH_RUNS, default 3;
 // BENCH_NODE_ARGS: extra node flags for the target, e.g. "--heapsnapshot-signal=SIGUSR2";
 // BENCH_SNAPSHOT_DIR: with that flag, send SIGUSR2 idle and after the sessions are open;
-// BENCH_TARGET_LOG: a file that gets the target's stdout, e.g. for --trace-gc).
+// BENCH_TARGET_LOG: a file that gets the target's stdout, e.g. for --trace-gc; the target also
+// reads BENCH_MEM_FILE (memoryUsage at idle and at the RSS peak) and BENCH_HEAP_SAMPLE_FILE).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,6 +1,7 @@
 // Target (c): Portcullis itself with every control built so far, on SQLite in a fresh data
 // directory. The API key goes to the orchestrator on stdout.
 import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -55,10 +56,53 @@ const saveProfile = profileOnSignal();
 const trace: StallTrace | undefined = process.env.BENCH_STALL_TRACE
   ? startStallTrace(process.env.BENCH_STALL_TRACE)
   : undefined;
+// BENCH_MEM_FILE=file: process.memoryUsage() every 20 ms from readiness to SIGTERM; the sample
+// with the highest RSS and the maximum of each field go to the file as JSON.
+const memFile = process.env.BENCH_MEM_FILE;
+type Mem = NodeJS.MemoryUsage;
+let atPeak: Mem | undefined;
+const atIdle = memFile ? process.memoryUsage() : undefined;
+const maxima: Partial<Mem> = {};
+const memTimer = memFile
+  ? setInterval(() => {
+      const m = process.memoryUsage();
+      if (!atPeak || m.rss > atPeak.rss) atPeak = m;
+      for (const k of Object.keys(m) as (keyof Mem)[]) maxima[k] = Math.max(maxima[k] ?? 0, m[k]);
+    }, 20)
+  : undefined;
+// BENCH_HEAP_SAMPLE_FILE=file: a sampling heap profile (allocations, with garbage kept) from
+// readiness to SIGTERM, to see what each in-flight call allocates.
+const heapFile = process.env.BENCH_HEAP_SAMPLE_FILE;
+let heapProfiler: Session | undefined;
+if (heapFile) {
+  heapProfiler = new Session();
+  heapProfiler.connect();
+  await heapProfiler.post('HeapProfiler.enable');
+  await heapProfiler.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
 process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
 process.on('SIGTERM', () => {
   trace?.stop();
-  void saveProfile()
+  if (memTimer) {
+    clearInterval(memTimer);
+    const mb = (o: Partial<Mem>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(((v ?? 0) / 2 ** 20) * 10) / 10]));
+    fs.writeFileSync(
+      memFile!,
+      JSON.stringify({ atIdleMiB: mb(atIdle ?? {}), atPeakMiB: mb(atPeak ?? {}), maximaMiB: mb(maxima) }),
+    );
+  }
+  const saved = saveProfile();
+  const heapSaved = heapProfiler
+    ? heapProfiler
+        .post('HeapProfiler.stopSampling')
+        .then(({ profile }) => fs.writeFileSync(heapFile!, JSON.stringify(profile)))
+    : Promise.resolve();
+  void Promise.all([saved, heapSaved])
     .then(() => gw.close())
     .then(() => {
       fs.rmSync(dir, { recursive: true, force: true });

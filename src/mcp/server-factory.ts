@@ -20,6 +20,7 @@ import { askOn, type Session } from './sessions.js';
 import { frameSurfaceResult, type SurfaceResults } from './frame-surface.js';
 import { confirmSchema, readElicitAnswer, type ElicitAnswer } from '../approvals/index.js';
 import { confirmationRequest } from './frame-tool-call.js';
+import { createSharedSchemaValidator } from './shared-schema-validator.js';
 import type { McpPipeline, ToolCallOutcome } from './context.js';
 import { METHOD, SERVER_INFO } from './protocol.js';
 import { fromAuthInfo } from './request-state.js';
@@ -75,8 +76,11 @@ export function createServerFactory(
 ): McpServerFactory {
   const findSession = deps.findSession ?? (() => undefined);
   const parked = deps.parked ?? createParkedCalls();
+  // One validator of elicitation answers for every server this factory builds, not one each.
+  const jsonSchemaValidator = createSharedSchemaValidator();
   return () => {
     const server = new Server(SERVER_INFO, {
+      jsonSchemaValidator,
       capabilities: {
         tools: { listChanged: true },
         resources: { subscribe: true, listChanged: true },

@@ -65,10 +65,20 @@ export interface OutputGuard {
 const REDACTED_SPAN = '[portcullis: removed suspected instructions]';
 
 /** Every string in a JSON value, depth-first, with a setter to replace it. */
-function* strings(value: unknown): Generator<string> {
-  if (typeof value === 'string') yield value;
-  else if (Array.isArray(value)) for (const v of value) yield* strings(v);
-  else if (value && typeof value === 'object') for (const v of Object.values(value)) yield* strings(v);
+/**
+ * Every non-empty string in `value`, depth first, appended to `out`. A plain walk, not a recursive
+ * generator: `yield*` allocates a generator and an iterator result per level for every string
+ * (~10 KiB of garbage per search result, ~4% of what the 1,000-client bench allocated).
+ */
+function collectStrings(value: unknown, out: string[]): string[] {
+  if (typeof value === 'string') {
+    if (value.length > 0) out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectStrings(v, out);
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) collectStrings(v, out);
+  }
+  return out;
 }
 
 function mapStrings(value: unknown, fn: (s: string) => string): unknown {
@@ -219,7 +229,7 @@ export function createOutputGuard(policy: OutputPolicy): OutputGuard {
       // result can carry dozens of short strings; scanning each costs a fixed overhead each time)
       const nonEmpty = (t: string | undefined): t is string => t !== undefined && t.length > 0;
       const blocks = raw.content.map(blockText).filter(nonEmpty);
-      const texts = [...blocks, ...[...strings(raw.structuredContent)].filter(nonEmpty)];
+      const texts = collectStrings(raw.structuredContent, [...blocks]);
       let report =
         texts.length > 0 ? detectInjection(texts.join('\n\n'), { kind: 'tool-output' }) : undefined;
       // A client gives the model the content blocks one after another, so "Ign" | "ore all
