@@ -93,6 +93,36 @@ if (which === 'portcullis') {
     { owner: 'bench', label: 'bench', scopes: ['memory:read'], expiresAt: null },
     new Date(),
   );
+  // The gateway applies an approval made by another process at its next poll of the pin
+  // revision (about a second): ready only once the upstream's tools are served.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const res = await fetch(gw.mcpUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+        authorization: `Bearer ${key}`,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tools/list',
+        params: {
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+            'io.modelcontextprotocol/clientCapabilities': {},
+          },
+        },
+      }),
+    });
+    if ((await res.text()).includes('"memory__search_nodes"')) break;
+    if (Date.now() > deadline) throw new Error('the approved upstream tools never appeared');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   process.stdout.write(`ready ${gw.mcpUrl.port} ${key}\n`);
   close = () => gw.close();
 } else {
