@@ -23,7 +23,7 @@ import type { OAuthConfig } from './config.js';
 import { loadCookieKeys } from './cookie-keys.js';
 import { buildOnFirstUse } from './build-on-first-use.js';
 import type * as CreateProviderModule from './create-provider.js';
-import { importAgain } from '../lazy/import-again.js';
+import { importAgain } from '../lazy/index.js';
 import { defaultScopeCandidates } from './default-scope.js';
 import { egressFetch } from './egress-fetch.js';
 import { createProviderHandler, OAUTH_PREFIX, type ProviderHandler } from './mount-provider.js';

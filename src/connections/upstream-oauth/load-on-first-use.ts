@@ -1,7 +1,7 @@
 import type { UpstreamOAuthClient } from '../upstream-oauth-contract.js';
 import type * as ClientModule from './create-upstream-oauth-client.js';
 import type { UpstreamOAuthClientOptions } from './create-upstream-oauth-client.js';
-import { importAgain } from '../../lazy/import-again.js';
+import { importAgain } from '../../lazy/index.js';
 
 const loadClientModule = importAgain<typeof ClientModule>(
   new URL('./create-upstream-oauth-client.js', import.meta.url),

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { PortcullisError } from '../../errors/index.js';
 import { resolveSecret } from '../../secrets/index.js';
 import type { StorageConfig } from '../config.js';
-import { importAgain } from '../../lazy/import-again.js';
+import { importAgain } from '../../lazy/index.js';
 
 /**
  * The gateway's PostgreSQL connections: a write pool on `storage.url` and a read pool on

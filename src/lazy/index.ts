@@ -1,0 +1,1 @@
+export { importAgain, ModuleLoadError, type ModuleLoader } from './import-again.js';
