@@ -195,6 +195,8 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
   let retryAt: number | undefined;
   let relisting: Promise<void> | undefined;
   let relistAgain = false;
+  /** When the last re-listing ended (0: none yet); the next waits RELIST_GAP_MS from it. */
+  let lastListedAt = 0;
   /** `protocol: auto` over stdio: the server did not survive the 2026-07-28 probe; 2025 from now on. */
   let legacyOnly = false;
   let redactor: Redactor = createRedactor();
@@ -568,14 +570,18 @@ export function superviseUpstream(deps: SuperviseDeps): UpstreamSupervisor {
     relisting = (async () => {
       do {
         relistAgain = false;
+        // A listing starts at least RELIST_GAP_MS after the last one ended, whether the
+        // announcement came during that listing or just after it: a server flooding list_changed
+        // gets at most one listing a second, not one per notification (nor two a second, one
+        // right after each pause).
+        const wait = lastListedAt + RELIST_GAP_MS - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait).unref());
         const connection = conn;
         if (!connection || state !== 'up' || !identity) return;
         try {
           const listed = await listEverything(connection, identity);
+          lastListedAt = Date.now();
           if (conn === connection) deps.onListing({ identity, ...listed });
-          // Announcements that came meanwhile are one more listing, after a pause: a server
-          // flooding list_changed gets at most one listing a second, not one per notification.
-          if (relistAgain) await new Promise((resolve) => setTimeout(resolve, RELIST_GAP_MS).unref());
         } catch (err) {
           // A server that cannot list its tools any more is hung or broken: restart it.
           if (conn !== connection) return;
